@@ -1,0 +1,32 @@
+"""Citedesk's library: schema, queries, BibTeX and citation keys. No Qt here."""
+
+from .bibtex import Failure, ParsedFile, parse_file, parse_text
+from .errors import (
+    BibFileError,
+    LibraryDamagedError,
+    LibraryError,
+    LibraryLockedError,
+    LibraryTooNewError,
+    UnknownPaperError,
+)
+from .keys import DEFAULT_PATTERN, KeyPatternError
+from .library import (
+    STATUSES,
+    Changes,
+    DeletedPapers,
+    ImportReport,
+    Library,
+    Note,
+    Paper,
+    Query,
+    Row,
+    TagInfo,
+)
+from .names import Person
+
+__all__ = [
+    "BibFileError", "Changes", "DEFAULT_PATTERN", "DeletedPapers", "Failure", "ImportReport",
+    "KeyPatternError", "Library", "LibraryDamagedError", "LibraryError", "LibraryLockedError",
+    "LibraryTooNewError", "Note", "Paper", "ParsedFile", "Person", "Query", "Row", "STATUSES",
+    "TagInfo", "UnknownPaperError", "parse_file", "parse_text",
+]

@@ -1,0 +1,269 @@
+"""LaTeX text to Unicode for display, with a lookup table.
+
+pylatexenc over every field costs 37x the parse itself (see NOTES.md); a table of the accent
+and symbol commands that occur in bibliographies costs about 1.2x. The stored BibTeX text is
+never replaced by this: decoding is only for what the program shows and searches.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ACCENTS = {
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    '"': "\u0308",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+    "r": "\u030a",
+    "d": "\u0323",
+    "b": "\u0331",
+    "t": "\u0361",
+}
+
+_SYMBOLS = {
+    "ss": "ß",
+    "SS": "SS",
+    "o": "ø",
+    "O": "Ø",
+    "aa": "å",
+    "AA": "Å",
+    "ae": "æ",
+    "AE": "Æ",
+    "oe": "œ",
+    "OE": "Œ",
+    "l": "ł",
+    "L": "Ł",
+    "i": "ı",
+    "j": "ȷ",
+    "dh": "ð",
+    "DH": "Ð",
+    "th": "þ",
+    "TH": "Þ",
+    "ng": "ŋ",
+    "NG": "Ŋ",
+    "dj": "đ",
+    "DJ": "Đ",
+    "textendash": "–",
+    "textemdash": "—",
+    "textquoteright": "’",
+    "textquoteleft": "‘",
+    "textquotedblleft": "“",
+    "textquotedblright": "”",
+    "textbackslash": "\\",
+    "textasciitilde": "~",
+    "textasciicircum": "^",
+    "textdollar": "$",
+    "textunderscore": "_",
+    "textbar": "|",
+    "textless": "<",
+    "textgreater": ">",
+    "textregistered": "®",
+    "texttrademark": "™",
+    "textcopyright": "©",
+    "copyright": "©",
+    "textdegree": "°",
+    "textellipsis": "…",
+    "ldots": "…",
+    "dots": "…",
+    "S": "§",
+    "P": "¶",
+    "pounds": "£",
+    "euro": "€",
+    "LaTeX": "LaTeX",
+    "TeX": "TeX",
+    "BibTeX": "BibTeX",
+    "guillemotleft": "«",
+    "guillemotright": "»",
+    "quad": " ",
+    "qquad": " ",
+    "relax": "",
+    "noopsort": "",
+    "/": "",
+    "-": "",
+}
+
+_ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ", ",": " "}
+
+# Formatting commands whose argument is shown as plain text.
+_TEXT_COMMANDS = {
+    "emph", "textit", "textbf", "textsc", "texttt", "textrm", "textsf", "textup", "textsl",
+    "textnormal", "mbox", "hbox", "text", "url", "mathrm", "mathit", "mathbf", "uppercase",
+    "lowercase", "MakeUppercase", "MakeLowercase", "bibstring", "mkbibquote", "mkbibemph",
+    "enquote", "foreignlanguage", "href",
+}
+
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+_NEEDS_WORK = re.compile(r"[\\{}~]|--")
+
+
+def _read_group(text: str, i: int) -> tuple[str, int]:
+    """Return the argument starting at ``i`` (a braced group or one character) and its end."""
+    n = len(text)
+    while i < n and text[i] == " ":
+        i += 1
+    if i >= n:
+        return "", i
+    if text[i] != "{":
+        if text[i] == "\\":
+            m = _COMMAND.match(text, i)
+            if m:
+                return m.group(0), m.end()
+        return text[i], i + 1
+    depth = 0
+    j = i
+    while j < n:
+        c = text[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1 : j], j + 1
+        j += 1
+    return text[i + 1 :], n
+
+
+def latex_to_unicode(text: str) -> str:
+    """Decode the LaTeX commands found in bibliography fields into Unicode text.
+
+    Math (``$...$``) is kept as written; unknown commands keep their argument text.
+    """
+    if not text or not _NEEDS_WORK.search(text):
+        return text
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    in_math = False
+    while i < n:
+        c = text[i]
+        if c == "$":
+            in_math = not in_math
+            out.append(c)
+            i += 1
+        elif in_math:
+            out.append(c)
+            i += 1
+        elif c == "\\":
+            m = _COMMAND.match(text, i)
+            if not m:
+                out.append(c)
+                i += 1
+                continue
+            name = m.group(1)
+            i = m.end()
+            if name in _ACCENTS:
+                arg, i = _read_group(text, i)
+                arg = latex_to_unicode(arg)
+                if arg in ("\\i", "ı"):
+                    arg = "i"
+                elif arg in ("\\j", "ȷ"):
+                    arg = "j"
+                if arg:
+                    out.append(unicodedata.normalize("NFC", arg[0] + _ACCENTS[name]) + arg[1:])
+            elif name in _SYMBOLS:
+                out.append(_SYMBOLS[name])
+                if name.isalpha() and i < n and text[i] == " ":
+                    i += 1
+                elif i + 1 < n and text[i : i + 2] == "{}":
+                    i += 2
+            elif name in _ESCAPES:
+                out.append(_ESCAPES[name])
+            elif name == "\\":
+                out.append(" ")
+            elif name in _TEXT_COMMANDS:
+                if name == "href":
+                    _, i = _read_group(text, i)
+                arg, i = _read_group(text, i)
+                out.append(latex_to_unicode(arg))
+            else:
+                # An unknown command: drop the command, keep what follows.
+                if name.isalpha() and i < n and text[i] == " ":
+                    i += 1
+        elif c in "{}":
+            i += 1
+        elif c == "~":
+            out.append("\u00a0")
+            i += 1
+        elif c == "-" and text.startswith("---", i):
+            out.append("—")
+            i += 3
+        elif c == "-" and text.startswith("--", i):
+            out.append("–")
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def collapse_space(text: str) -> str:
+    """Fold runs of white space (line breaks inside fields) to single spaces."""
+    return " ".join(text.split())
+
+
+def ascii_fold(text: str) -> str:
+    """Strip accents for citation keys and sorting: 'Müller' -> 'Muller', 'ø' -> 'o'."""
+    folded = text.translate(_FOLD)
+    return unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode("ascii")
+
+
+_FOLD = str.maketrans(
+    {
+        "ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+        "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
+        "ı": "i", "ŋ": "ng",
+    }
+)
+
+
+_LATEX_SPECIAL = str.maketrans(
+    {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+     "\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+)
+
+
+def escape_user_text(text: str) -> str:
+    """Escape what a person typed so it is literal text in LaTeX and cannot end its field."""
+    return text.translate(_LATEX_SPECIAL)
+
+
+def unicode_to_latex(text: str) -> str:
+    """Write non-ASCII characters as LaTeX commands (for the ASCII BibTeX dialect).
+
+    Only the non-ASCII characters are touched; existing LaTeX markup stays as it is.
+    """
+    if text.isascii():
+        return text
+    from pylatexenc.latexencode import (  # imported lazily: only the ASCII dialect needs it
+        RULE_REGEX,
+        UnicodeToLatexConversionRule,
+        UnicodeToLatexEncoder,
+    )
+
+    global _ENCODER
+    if _ENCODER is None:
+        _ENCODER = UnicodeToLatexEncoder(
+            conversion_rules=[
+                UnicodeToLatexConversionRule(RULE_REGEX, [(re.compile(r"[\x00-\x7f]+"), r"\g<0>")]),
+                "defaults",
+            ],
+            replacement_latex_protection="braces-all",
+            unknown_char_policy="keep",
+            non_ascii_only=True,
+        )
+    return _ENCODER.unicode_to_latex(unicodedata.normalize("NFC", text))
+
+
+_ENCODER = None

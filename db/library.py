@@ -1,0 +1,1148 @@
+"""The one facade over a Citedesk library file.
+
+Every write runs in one transaction and returns a :class:`Changes` value that says what
+changed, so a window can refresh only what it shows and build undo commands from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from . import bibtex, bibvalue, keys, schema
+from .errors import (
+    BibFileError,
+    LibraryDamagedError,
+    LibraryError,
+    LibraryLockedError,
+    LibraryTooNewError,
+    UnknownPaperError,
+)
+from .latex import ascii_fold, escape_user_text
+from .names import Person, format_names, short_authors
+from .search import parse_query
+
+STATUSES = ("unread", "reading", "read")
+BUSY_TIMEOUT_MS = 10_000
+
+#: Table columns the window may sort by, and the SQL that sorts them (each has an index).
+SORT_COLUMNS = {
+    "title": "p.title_sort",
+    "authors": "p.first_author",
+    "year": "p.year",
+    "venue": "p.venue COLLATE NOCASE",
+    "tags": "p.tags COLLATE NOCASE",
+    "status": "p.status",
+    "rating": "p.rating",
+    "added": "p.added",
+    "key": "p.key COLLATE NOCASE",
+}
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+# -- values returned to callers -------------------------------------------------------------
+
+@dataclass
+class Changes:
+    """What a write changed. Views refresh from this; empty means nothing happened."""
+
+    papers: set[int] = field(default_factory=set)
+    added: set[int] = field(default_factory=set)
+    removed: set[int] = field(default_factory=set)
+    tags: bool = False
+    notes: bool = False
+    status: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.papers or self.added or self.removed or self.tags or self.notes
+                    or self.status)
+
+    def merge(self, other: Changes) -> Changes:
+        self.papers |= other.papers
+        self.added |= other.added
+        self.removed |= other.removed
+        self.tags |= other.tags
+        self.notes |= other.notes
+        self.status |= other.status
+        return self
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which papers a view or an export wants. Empty means all."""
+
+    search: str = ""
+    tag: str | None = None
+    status: str | None = None
+    keys: tuple[str, ...] = ()
+    ids: tuple[int, ...] = ()
+    recent_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """What one line of the paper table shows."""
+
+    id: int
+    key: str
+    title: str
+    authors: str
+    year: int | None
+    venue: str
+    tags: str
+    status: str
+    rating: int
+    added: str
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    paper_id: int
+    body: str
+    created: str
+    updated: str
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    name: str
+    color: str | None
+    count: int
+
+
+@dataclass
+class Paper:
+    """One paper in full: its BibTeX fields as written, decoded values and personal data."""
+
+    id: int
+    key: str
+    entry_type: str
+    fields: list[tuple[str, str]]
+    title: str
+    authors: list[Person]
+    editors: list[Person]
+    year: int | None
+    month: int | None
+    date: str | None
+    venue: str
+    volume: str | None
+    number: str | None
+    pages: str | None
+    doi: str | None
+    url: str | None
+    arxiv: str | None
+    abstract: str
+    keywords: str
+    category: str | None
+    tags: list[str]
+    notes: list[Note]
+    status: str
+    status_changed: str | None
+    rating: int
+    added: str
+    modified: str
+    edited: bool
+    aliases: list[str]
+
+    def raw(self, name: str) -> str | None:
+        """A field's raw BibTeX value (with delimiters), or None."""
+        return bibtex.field_map(self.fields).get(name.lower())
+
+    def text(self, name: str) -> str:
+        """A field's LaTeX text without delimiters (what an editor shows), or ''."""
+        raw = self.raw(name)
+        return bibvalue.evaluate(raw) if raw is not None else ""
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """(label, URL) pairs a reader can open: DOI, URL, arXiv, code."""
+        out = []
+        if self.doi:
+            out.append(("DOI", "https://doi.org/" + self.doi))
+        if self.url:
+            out.append(("URL", self.url))
+        if self.arxiv:
+            out.append(("arXiv", "https://arxiv.org/abs/" + self.arxiv))
+        code = self.text("code").strip()
+        if code:
+            out.append(("Code", code))
+        return out
+
+
+@dataclass
+class ImportReport:
+    """What an import did: every entry is in exactly one list."""
+
+    added: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    failures: list[bibtex.Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added"]
+        parts.append(f"{len(self.duplicates)} duplicate{'s' if len(self.duplicates) != 1 else ''}")
+        parts.append(f"{len(self.failures)} failed")
+        return ", ".join(parts)
+
+
+@dataclass
+class DeletedPapers:
+    """Everything needed to bring deleted papers back exactly (for undo)."""
+
+    papers: list[dict[str, Any]]
+    persons: list[dict[str, Any]]
+    paper_tags: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
+    aliases: list[dict[str, Any]]
+
+
+# -- the facade -----------------------------------------------------------------------------
+
+class Library:
+    """A Citedesk library: one SQLite file.
+
+    Open with :meth:`open`; pass the object to whoever needs data (no globals).
+    """
+
+    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+        self.db = db
+        self.path = path
+        self.conn: sqlite3.Connection = db.conn
+        self._macros_cache: dict[str, str] | None = None
+
+    # -- opening ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, seed: bool = True) -> Library:
+        """Open the library at ``path``, creating it (with the seeded papers) if missing."""
+        p = Path(path).expanduser()
+        is_new = not p.exists() or p.stat().st_size == 0
+        if p.is_dir():
+            raise LibraryError(f"{p}: is a directory, not a library file")
+        if is_new:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        elif not _looks_like_sqlite(p):
+            raise LibraryDamagedError(
+                f"{p} is not a Citedesk library (not an SQLite database); it was left untouched"
+            )
+        try:
+            conn = sqlite3.connect(str(p), isolation_level=None, check_same_thread=False,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            version = schema.schema_version(conn)
+            if version > schema.SCHEMA_VERSION:
+                conn.close()
+                raise LibraryTooNewError(
+                    f"{p} was written by a newer Citedesk (library version {version}; this "
+                    f"Citedesk knows up to {schema.SCHEMA_VERSION}). Update Citedesk to open it; "
+                    "the file was left untouched."
+                )
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            if 0 < version < schema.SCHEMA_VERSION:
+                _backup_before_migration(conn, p, version)
+            schema.migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LibraryLockedError(f"{p} is busy in another program: {exc}") from None
+            raise LibraryDamagedError(f"{p} cannot be read as a library: {exc}") from None
+        lib = cls(sqlite_utils.Database(conn), p)
+        if is_new and seed:
+            lib.import_seed()
+        return lib
+
+    def close(self) -> None:
+        try:
+            self.conn.execute("PRAGMA optimize")
+        except sqlite3.Error:
+            pass
+        self.conn.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction, taken at once so two processes queue instead of failing."""
+        if self.conn.in_transaction:
+            # Nested: sqlite-utils' atomic() makes a savepoint.
+            with self.db.atomic():
+                yield
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise LibraryLockedError(
+                f"the library is busy in another Citedesk for over "
+                f"{BUSY_TIMEOUT_MS // 1000} s: {exc}"
+            ) from None
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._macros_cache = None
+            raise
+        self.conn.execute("COMMIT")
+
+    def data_version(self) -> int:
+        """Changes when another connection commits; a window polls it to notice them."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def get_setting(self, name: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM settings WHERE name = ?", [name]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_setting(self, name: str, value: Any) -> None:
+        with self._write():
+            self.conn.execute(
+                "INSERT INTO settings(name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                [name, json.dumps(value)],
+            )
+
+    @property
+    def key_pattern(self) -> str:
+        return str(self.get_setting("key_pattern", keys.DEFAULT_PATTERN))
+
+    def set_key_pattern(self, pattern: str) -> None:
+        keys.check_pattern(pattern)
+        self.set_setting("key_pattern", pattern)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _where(self, query: Query | None) -> tuple[str, list[Any], str | None]:
+        if query is None:
+            return "1", [], None
+        where: list[str] = []
+        params: list[Any] = []
+        hint = None
+        if query.search.strip():
+            parsed = parse_query(query.search)
+            where.append(parsed.where)
+            params.extend(parsed.params)
+            hint = parsed.hint
+        if query.tag is not None:
+            where.append(
+                "p.id IN (SELECT pt.paper_id FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id"
+                " WHERE t.name = ? COLLATE NOCASE)"
+            )
+            params.append(query.tag)
+        if query.status is not None:
+            where.append("p.status = ?")
+            params.append(query.status)
+        if query.keys:
+            where.append("p.key COLLATE NOCASE IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(query.keys)))
+        if query.ids:
+            where.append("p.id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(query.ids)))
+        if query.recent_days is not None:
+            where.append("p.added >= ?")
+            since = datetime.now(timezone.utc).timestamp() - query.recent_days * 86400
+            params.append(datetime.fromtimestamp(since, timezone.utc).isoformat())
+        return (" AND ".join(where) or "1"), params, hint
+
+    def search_hint(self, text: str) -> str | None:
+        """A short hint when a typed query was only partly usable, else None."""
+        return parse_query(text).hint
+
+    def count(self, query: Query | None = None) -> int:
+        where, params, _ = self._where(query)
+        try:
+            return int(self.conn.execute(f"SELECT count(*) FROM papers p WHERE {where}",
+                                         params).fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+    def paper_ids(self, query: Query | None = None, sort: str = "added",
+                  descending: bool = False, limit: int | None = None,
+                  offset: int = 0) -> list[int]:
+        """Ids of matching papers in display order. Sorting happens in SQL, over an index."""
+        where, params, _ = self._where(query)
+        column = SORT_COLUMNS.get(sort)
+        if column is None:
+            raise ValueError(f"cannot sort by {sort!r}; choose one of {', '.join(SORT_COLUMNS)}")
+        direction = "DESC" if descending else "ASC"
+        nulls = f"p.year IS NULL {direction}, " if sort == "year" else ""
+        sql = (f"SELECT p.id FROM papers p WHERE {where} "
+               f"ORDER BY {nulls}{column} {direction}, p.id {direction}")
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params = [*params, limit, offset]
+        try:
+            return [r[0] for r in self.conn.execute(sql, params)]
+        except sqlite3.OperationalError as exc:
+            # Only FTS can reject a query built by search.py; report nothing found.
+            if "fts5" in str(exc).lower() or "match" in str(exc).lower():
+                return []
+            raise
+
+    def rows(self, ids: Sequence[int]) -> dict[int, Row]:
+        """Table rows for these ids (the window asks only for what it shows)."""
+        if not ids:
+            return {}
+        cur = self.conn.execute(
+            "SELECT id, key, title, authors, year, venue, tags, status, rating, added "
+            "FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(ids))],
+        )
+        return {r[0]: Row(*r) for r in cur}
+
+    def id_for_key(self, key: str) -> int | None:
+        row = self.conn.execute("SELECT id FROM papers WHERE key = ? COLLATE NOCASE",
+                                [key]).fetchone()
+        if row:
+            return int(row[0])
+        row = self.conn.execute("SELECT paper_id FROM key_aliases WHERE alias = ?",
+                                [key]).fetchone()
+        return int(row[0]) if row else None
+
+    def require_key(self, key: str) -> int:
+        pid = self.id_for_key(key)
+        if pid is None:
+            raise UnknownPaperError(f"no paper with citation key {key!r}")
+        return pid
+
+    def paper(self, paper_id: int) -> Paper:
+        row = self.conn.execute("SELECT * FROM papers WHERE id = ?", [paper_id]).fetchone()
+        if row is None:
+            raise UnknownPaperError(f"no paper with id {paper_id}")
+        cols = [d[0] for d in self.conn.execute("SELECT * FROM papers LIMIT 0").description]
+        r = dict(zip(cols, row, strict=True))
+        people: dict[str, list[Person]] = {"author": [], "editor": []}
+        for role, family, given, prefix, suffix in self.conn.execute(
+            "SELECT role, family, given, prefix, suffix FROM persons WHERE paper_id = ? "
+            "ORDER BY role, position", [paper_id]
+        ):
+            people[role].append(Person(family, given, prefix, suffix))
+        return Paper(
+            id=r["id"], key=r["key"], entry_type=r["entry_type"],
+            fields=[tuple(x) for x in json.loads(r["fields"])],  # type: ignore[misc]
+            title=r["title"], authors=people["author"], editors=people["editor"],
+            year=r["year"], month=r["month"], date=r["date"], venue=r["venue"],
+            volume=r["volume"], number=r["number"], pages=r["pages"], doi=r["doi"],
+            url=r["url"], arxiv=r["arxiv"], abstract=r["abstract"], keywords=r["keywords"],
+            category=r["category"], tags=self.paper_tags(paper_id), notes=self.notes(paper_id),
+            status=r["status"], status_changed=r["status_changed"], rating=r["rating"],
+            added=r["added"], modified=r["modified"], edited=r["source"] is None,
+            aliases=[a for (a,) in self.conn.execute(
+                "SELECT alias FROM key_aliases WHERE paper_id = ? ORDER BY rowid", [paper_id])],
+        )
+
+    def paper_by_key(self, key: str) -> Paper:
+        return self.paper(self.require_key(key))
+
+    def paper_tags(self, paper_id: int) -> list[str]:
+        return [n for (n,) in self.conn.execute(
+            "SELECT t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
+            "WHERE pt.paper_id = ? ORDER BY t.name COLLATE NOCASE", [paper_id])]
+
+    def notes(self, paper_id: int) -> list[Note]:
+        return [Note(*r) for r in self.conn.execute(
+            "SELECT id, paper_id, body, created, updated FROM notes WHERE paper_id = ? "
+            "ORDER BY id", [paper_id])]
+
+    def note(self, note_id: int) -> Note | None:
+        r = self.conn.execute("SELECT id, paper_id, body, created, updated FROM notes "
+                              "WHERE id = ?", [note_id]).fetchone()
+        return Note(*r) if r else None
+
+    def tags(self) -> list[TagInfo]:
+        """All tags with how many papers carry each, by name."""
+        return [TagInfo(*r) for r in self.conn.execute(
+            "SELECT t.name, t.color, count(pt.paper_id) FROM tags t "
+            "LEFT JOIN paper_tags pt ON pt.tag_id = t.id GROUP BY t.id "
+            "ORDER BY t.name COLLATE NOCASE")]
+
+    def status_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for status, n in self.conn.execute("SELECT status, count(*) FROM papers GROUP BY status"):
+            counts[status] = n
+        return counts
+
+    def macros(self) -> dict[str, str]:
+        """The library's @string macros, evaluated (lower-case name -> text)."""
+        if self._macros_cache is None:
+            out: dict[str, str] = {}
+            for name, value in self.conn.execute(
+                "SELECT name, value FROM blocks WHERE kind = 'string' ORDER BY id"
+            ):
+                out[name.lower()] = bibvalue.evaluate(value, out)
+            self._macros_cache = out
+        return self._macros_cache
+
+    # -- personal data: tags, status, rating, notes ----------------------------------------------
+
+    def _tag_id(self, name: str, create: bool) -> int | None:
+        name = " ".join(name.split())
+        row = self.conn.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE",
+                                [name]).fetchone()
+        if row:
+            return int(row[0])
+        if not create:
+            return None
+        if not name:
+            raise LibraryError("a tag needs a name")
+        return int(self.conn.execute("INSERT INTO tags(name) VALUES (?)", [name]).lastrowid or 0)
+
+    def _refresh_tags_text(self, ids: Iterable[int]) -> None:
+        self.conn.execute(
+            "UPDATE papers SET tags = coalesce((SELECT group_concat(name, ', ') FROM ("
+            " SELECT t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id"
+            " WHERE pt.paper_id = papers.id ORDER BY t.name COLLATE NOCASE)), '') "
+            "WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(set(ids)))])
+
+    def add_tags(self, ids: Iterable[int], names: Iterable[str]) -> Changes:
+        ids, names = list(ids), [n for n in names if n.strip()]
+        changed: set[int] = set()
+        with self._write():
+            for name in names:
+                tag_id = self._tag_id(name, create=True)
+                for pid in ids:
+                    cur = self.conn.execute(
+                        "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
+                        "SELECT id, ? FROM papers WHERE id = ?", [tag_id, pid])
+                    if cur.rowcount:
+                        changed.add(pid)
+            self._after_personal_change(changed)
+        return Changes(papers=changed, tags=True)
+
+    def remove_tags(self, ids: Iterable[int], names: Iterable[str]) -> Changes:
+        ids = list(ids)
+        changed: set[int] = set()
+        with self._write():
+            for name in names:
+                tag_id = self._tag_id(name, create=False)
+                if tag_id is None:
+                    continue
+                for pid in ids:
+                    cur = self.conn.execute(
+                        "DELETE FROM paper_tags WHERE paper_id = ? AND tag_id = ?",
+                        [pid, tag_id])
+                    if cur.rowcount:
+                        changed.add(pid)
+            self._after_personal_change(changed)
+        return Changes(papers=changed, tags=True)
+
+    def set_tags(self, paper_id: int, names: Iterable[str]) -> Changes:
+        """Make a paper's tags exactly ``names``."""
+        wanted = {" ".join(n.split()).lower(): " ".join(n.split()) for n in names if n.strip()}
+        current = {t.lower(): t for t in self.paper_tags(paper_id)}
+        with self._write():
+            changes = Changes(tags=True)
+            gone = [current[k] for k in current if k not in wanted]
+            new = [wanted[k] for k in wanted if k not in current]
+            if gone:
+                changes.merge(self.remove_tags([paper_id], gone))
+            if new:
+                changes.merge(self.add_tags([paper_id], new))
+        return changes
+
+    def _paper_ids_with_tag(self, tag_id: int) -> list[int]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT paper_id FROM paper_tags WHERE tag_id = ?", [tag_id])]
+
+    def rename_tag(self, old: str, new: str) -> Changes:
+        """Rename a tag; renaming onto an existing tag merges the two."""
+        new = " ".join(new.split())
+        if not new:
+            raise LibraryError("a tag needs a name")
+        with self._write():
+            tag_id = self._tag_id(old, create=False)
+            if tag_id is None:
+                raise LibraryError(f"no tag named {old!r}")
+            other = self._tag_id(new, create=False)
+            if other is not None and other != tag_id:
+                return self.merge_tags([old], new)
+            ids = self._paper_ids_with_tag(tag_id)
+            self.conn.execute("UPDATE tags SET name = ? WHERE id = ?", [new, tag_id])
+            self._after_personal_change(ids)
+        return Changes(papers=set(ids), tags=True)
+
+    def merge_tags(self, sources: Iterable[str], target: str) -> Changes:
+        """Put every paper of ``sources`` under ``target`` and remove the sources."""
+        changed: set[int] = set()
+        with self._write():
+            target_id = self._tag_id(target, create=True)
+            for name in sources:
+                tag_id = self._tag_id(name, create=False)
+                if tag_id is None or tag_id == target_id:
+                    continue
+                ids = self._paper_ids_with_tag(tag_id)
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
+                    "SELECT paper_id, ? FROM paper_tags WHERE tag_id = ?", [target_id, tag_id])
+                self.conn.execute("DELETE FROM tags WHERE id = ?", [tag_id])
+                changed.update(ids)
+            self._after_personal_change(changed)
+        return Changes(papers=changed, tags=True)
+
+    def delete_tag(self, name: str) -> Changes:
+        with self._write():
+            tag_id = self._tag_id(name, create=False)
+            if tag_id is None:
+                return Changes()
+            ids = self._paper_ids_with_tag(tag_id)
+            self.conn.execute("DELETE FROM tags WHERE id = ?", [tag_id])
+            self._after_personal_change(ids)
+        return Changes(papers=set(ids), tags=True)
+
+    def set_tag_color(self, name: str, color: str | None) -> Changes:
+        with self._write():
+            tag_id = self._tag_id(name, create=False)
+            if tag_id is None:
+                raise LibraryError(f"no tag named {name!r}")
+            self.conn.execute("UPDATE tags SET color = ? WHERE id = ?", [color, tag_id])
+        return Changes(tags=True)
+
+    def tag_color(self, name: str) -> str | None:
+        row = self.conn.execute("SELECT color FROM tags WHERE name = ? COLLATE NOCASE",
+                                [name]).fetchone()
+        return row[0] if row else None
+
+    def set_status(self, ids: Iterable[int], status: str) -> Changes:
+        if status not in STATUSES:
+            raise LibraryError(f"unknown reading status {status!r}; use {', '.join(STATUSES)}")
+        ids = list(ids)
+        stamp = now()
+        with self._write():
+            changed = set()
+            for pid in ids:
+                cur = self.conn.execute(
+                    "UPDATE papers SET status = ?, status_changed = ?, modified = ? "
+                    "WHERE id = ? AND status != ?", [status, stamp, stamp, pid, status])
+                if cur.rowcount:
+                    changed.add(pid)
+        return Changes(papers=changed, status=True)
+
+    def set_rating(self, ids: Iterable[int], rating: int) -> Changes:
+        if not 0 <= int(rating) <= 5:
+            raise LibraryError("a rating is from 0 to 5")
+        ids = list(ids)
+        stamp = now()
+        with self._write():
+            changed = set()
+            for pid in ids:
+                cur = self.conn.execute(
+                    "UPDATE papers SET rating = ?, modified = ? WHERE id = ? AND rating != ?",
+                    [int(rating), stamp, pid, int(rating)])
+                if cur.rowcount:
+                    changed.add(pid)
+        return Changes(papers=changed)
+
+    def add_note(self, paper_id: int, body: str = "") -> Note:
+        stamp = now()
+        with self._write():
+            if not self.conn.execute("SELECT 1 FROM papers WHERE id = ?", [paper_id]).fetchone():
+                raise UnknownPaperError(f"no paper with id {paper_id}")
+            note_id = self.conn.execute(
+                "INSERT INTO notes(paper_id, body, created, updated) VALUES (?, ?, ?, ?)",
+                [paper_id, body, stamp, stamp]).lastrowid
+            self._after_personal_change([paper_id])
+        return Note(int(note_id or 0), paper_id, body, stamp, stamp)
+
+    def update_note(self, note_id: int, body: str) -> Changes:
+        with self._write():
+            row = self.conn.execute("SELECT paper_id, body FROM notes WHERE id = ?",
+                                    [note_id]).fetchone()
+            if row is None:
+                raise LibraryError(f"note {note_id} no longer exists")
+            if row[1] == body:
+                return Changes()
+            self.conn.execute("UPDATE notes SET body = ?, updated = ? WHERE id = ?",
+                              [body, now(), note_id])
+            self._after_personal_change([row[0]], modified=False)
+        return Changes(papers={row[0]}, notes=True)
+
+    def delete_note(self, note_id: int) -> Note | None:
+        """Delete a note; returns it so an undo can put it back with :meth:`restore_note`."""
+        with self._write():
+            note = self.note(note_id)
+            if note is None:
+                return None
+            self.conn.execute("DELETE FROM notes WHERE id = ?", [note_id])
+            self._after_personal_change([note.paper_id], modified=False)
+        return note
+
+    def restore_note(self, note: Note) -> None:
+        with self._write():
+            self.conn.execute(
+                "INSERT INTO notes(id, paper_id, body, created, updated) VALUES (?, ?, ?, ?, ?)",
+                [note.id, note.paper_id, note.body, note.created, note.updated])
+            self._after_personal_change([note.paper_id], modified=False)
+
+    def _after_personal_change(self, ids: Iterable[int], modified: bool = True) -> None:
+        ids = sorted(set(ids))
+        if not ids:
+            return
+        self._refresh_tags_text(ids)
+        if modified:
+            self.conn.execute("UPDATE papers SET modified = ? WHERE id IN "
+                              "(SELECT value FROM json_each(?))", [now(), json.dumps(ids)])
+        self._index(ids)
+
+    # -- the full-text index ----------------------------------------------------------------------
+
+    def _index(self, ids: Sequence[int]) -> None:
+        """Bring the FTS rows of these papers in step with their data (same transaction)."""
+        arg = json.dumps(list(ids))
+        self.conn.execute("DELETE FROM papers_fts WHERE rowid IN (SELECT value FROM json_each(?))",
+                          [arg])
+        self.conn.execute(
+            "INSERT INTO papers_fts(rowid, title, authors, abstract, venue, keywords, tags, notes) "
+            "SELECT p.id, p.title, p.authors_full, p.abstract, p.venue, p.keywords, p.tags, "
+            " coalesce((SELECT group_concat(body, ' ') FROM notes n WHERE n.paper_id = p.id), '') "
+            "FROM papers p WHERE p.id IN (SELECT value FROM json_each(?))", [arg])
+
+    def rebuild_index(self) -> None:
+        with self._write():
+            self.conn.execute("DELETE FROM papers_fts")
+            ids = [r[0] for r in self.conn.execute("SELECT id FROM papers")]
+            self._index(ids)
+
+    # -- bibliographic data -----------------------------------------------------------------------
+
+    def _columns(self, fields: list[tuple[str, str]]) -> tuple[dict[str, Any], bibtex.Derived]:
+        f = bibtex.field_map(fields)
+        parent = None
+        if "crossref" in f:
+            parent_key = bibvalue.evaluate(f["crossref"]).strip()
+            row = self.conn.execute("SELECT fields FROM papers WHERE key = ? COLLATE NOCASE",
+                                    [parent_key]).fetchone()
+            if row:
+                parent = bibtex.field_map(tuple(x) for x in json.loads(row[0]))
+        d = bibtex.derive(fields, self.macros(), parent)
+        named = [p for p in d.authors if not p.is_others] or [
+            p for p in d.editors if not p.is_others]
+        others = any(p.is_others for p in d.authors) if d.authors else any(
+            p.is_others for p in d.editors)
+        cols = {
+            "title": d.title,
+            "title_sort": ascii_fold(d.title).lower().lstrip("\"'({[ "),
+            "authors": short_authors([p.display_family for p in named], others),
+            "authors_full": "; ".join(p.display for p in (d.authors or d.editors)),
+            "first_author": ascii_fold(named[0].display_family).lower() if named else "",
+            "year": d.year, "month": d.month, "date": d.date, "venue": d.venue,
+            "volume": d.volume, "number": d.number, "pages": d.pages, "doi": d.doi,
+            "url": d.url, "arxiv": d.arxiv, "abstract": d.abstract, "keywords": d.keywords,
+            "category": d.category,
+        }
+        return cols, d
+
+    def _write_persons(self, paper_id: int, d: bibtex.Derived) -> None:
+        self.conn.execute("DELETE FROM persons WHERE paper_id = ?", [paper_id])
+        rows = [(paper_id, role, i, p.family, p.given, p.prefix, p.suffix)
+                for role, people in (("author", d.authors), ("editor", d.editors))
+                for i, p in enumerate(people)]
+        self.conn.executemany("INSERT INTO persons VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _key_taken(self, key: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM papers WHERE key = ? COLLATE NOCASE UNION ALL "
+            "SELECT 1 FROM key_aliases WHERE alias = ?", [key, key]).fetchone() is not None
+
+    def generate_key(self, fields: list[tuple[str, str]], pattern: str | None = None) -> str:
+        """A new unique key for these fields by the library's key pattern."""
+        d = bibtex.derive(fields, self.macros())
+        base = keys.format_key(pattern or self.key_pattern, d.authors or d.editors,
+                               str(d.year or ""), d.title)
+        return keys.unique_key(base, self._key_taken)
+
+    def _insert_paper(self, key: str, entry_type: str, fields: list[tuple[str, str]],
+                      source: str | None, stamp: str, **extra: Any) -> int:
+        cols, d = self._columns(fields)
+        row = {"key": key, "entry_type": entry_type, "fields": json.dumps(fields),
+               "source": source, "added": stamp, "modified": stamp, **cols, **extra}
+        names = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        pid = int(self.conn.execute(f"INSERT INTO papers({names}) VALUES ({marks})",
+                                    list(row.values())).lastrowid or 0)
+        self._write_persons(pid, d)
+        return pid
+
+    def add_paper(self, fields: Sequence[tuple[str, str]] | dict[str, str],
+                  entry_type: str = "article", key: str | None = None) -> int:
+        """Add a paper typed by a person: values are LaTeX text, made safe by :func:`field_raw`."""
+        items = list(fields.items()) if isinstance(fields, dict) else list(fields)
+        raw = [(name.lower(), field_raw(name, value)) for name, value in items if value.strip()]
+        stamp = now()
+        with self._write():
+            if key:
+                if self._key_taken(key):
+                    raise LibraryError(f"citation key {key!r} is already used")
+            else:
+                key = self.generate_key(raw)
+            pid = self._insert_paper(key, entry_type.lower(), raw, None, stamp)
+            self._index([pid])
+        return pid
+
+    def update_fields(self, paper_id: int, changes: dict[str, str | None]) -> Changes:
+        """Set or remove fields (values are LaTeX text as shown in an editor).
+
+        The entry's original text is dropped, so export writes it in the clean layout.
+        """
+        with self._write():
+            p = self.paper(paper_id)
+            fields = list(p.fields)
+            lowered = {k.lower(): v for k, v in changes.items()}
+            out: list[tuple[str, str]] = []
+            seen = set()
+            for name, raw in fields:
+                lname = name.lower()
+                if lname in lowered:
+                    if lname in seen:
+                        continue
+                    seen.add(lname)
+                    value = lowered[lname]
+                    if value is None or not value.strip():
+                        continue
+                    out.append((name, field_raw(lname, value)))
+                else:
+                    out.append((name, raw))
+            for lname, value in lowered.items():
+                if lname not in seen and value is not None and value.strip():
+                    out.append((lname, field_raw(lname, value)))
+            if out == fields:
+                return Changes()
+            self._replace_fields(paper_id, out)
+        return Changes(papers={paper_id})
+
+    def set_fields_raw(self, paper_id: int, fields: list[tuple[str, str]],
+                       source: str | None = None) -> Changes:
+        """Put back exact raw fields (and original text): what undo of an edit needs."""
+        with self._write():
+            self._replace_fields(paper_id, fields, source)
+        return Changes(papers={paper_id})
+
+    def entry_source(self, paper_id: int) -> str | None:
+        row = self.conn.execute("SELECT source FROM papers WHERE id = ?", [paper_id]).fetchone()
+        return row[0] if row else None
+
+    def _replace_fields(self, paper_id: int, fields: list[tuple[str, str]],
+                        source: str | None = None) -> None:
+        for name, raw in fields:
+            if not bibvalue.is_well_formed(raw):
+                raise LibraryError(f"field {name} has an unbalanced value: {raw[:60]}")
+        cols, d = self._columns(fields)
+        cols.update(fields=json.dumps(fields), source=source, modified=now())
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        self.conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*cols.values(), paper_id])
+        self._write_persons(paper_id, d)
+        self._index([paper_id])
+
+    def set_entry_type(self, paper_id: int, entry_type: str) -> Changes:
+        with self._write():
+            self.conn.execute("UPDATE papers SET entry_type = ?, source = NULL, modified = ? "
+                              "WHERE id = ?", [entry_type.lower(), now(), paper_id])
+        return Changes(papers={paper_id})
+
+    def set_key(self, paper_id: int, new_key: str, keep_alias: bool = True) -> Changes:
+        """Change a citation key on request; the old key stays as an alias for old documents."""
+        new_key = new_key.strip()
+        if not new_key or any(c in new_key for c in ' ,{}"#%\'()=\\'):
+            raise LibraryError(f"{new_key!r} cannot be a citation key")
+        with self._write():
+            old = self.paper(paper_id).key
+            if old == new_key:
+                return Changes()
+            clash = self.id_for_key(new_key)
+            if clash is not None and clash != paper_id:
+                raise LibraryError(f"citation key {new_key!r} is already used")
+            self.conn.execute("DELETE FROM key_aliases WHERE alias = ?", [new_key])
+            if keep_alias and old.lower() != new_key.lower():
+                self.conn.execute("INSERT OR REPLACE INTO key_aliases(alias, paper_id) "
+                                  "VALUES (?, ?)", [old, paper_id])
+            self.conn.execute("UPDATE papers SET key = ?, source = NULL, modified = ? "
+                              "WHERE id = ?", [new_key, now(), paper_id])
+        return Changes(papers={paper_id})
+
+    def delete_papers(self, ids: Iterable[int]) -> DeletedPapers:
+        """Delete papers with their tags, notes and aliases; the return value restores them."""
+        arg = json.dumps(sorted(set(ids)))
+        sel = "IN (SELECT value FROM json_each(?))"
+        with self._write():
+            snap = DeletedPapers(
+                papers=list(self.db.query(f"SELECT * FROM papers WHERE id {sel}", [arg])),
+                persons=list(self.db.query(f"SELECT * FROM persons WHERE paper_id {sel}", [arg])),
+                paper_tags=list(self.db.query(
+                    f"SELECT pt.paper_id, t.name, t.color FROM paper_tags pt JOIN tags t "
+                    f"ON t.id = pt.tag_id WHERE pt.paper_id {sel}", [arg])),
+                notes=list(self.db.query(f"SELECT * FROM notes WHERE paper_id {sel}", [arg])),
+                aliases=list(self.db.query(f"SELECT * FROM key_aliases WHERE paper_id {sel}",
+                                           [arg])),
+            )
+            self.conn.execute(f"DELETE FROM papers_fts WHERE rowid {sel}", [arg])
+            self.conn.execute(f"DELETE FROM papers WHERE id {sel}", [arg])
+        return snap
+
+    def restore_papers(self, snap: DeletedPapers) -> Changes:
+        """Bring deleted papers back exactly as they were (ids, keys, tags, notes)."""
+        with self._write():
+            for table, rows in (("papers", snap.papers), ("persons", snap.persons),
+                                ("notes", snap.notes), ("key_aliases", snap.aliases)):
+                for row in rows:
+                    names = ", ".join(row)
+                    marks = ", ".join("?" for _ in row)
+                    self.conn.execute(f"INSERT INTO {table}({names}) VALUES ({marks})",
+                                      list(row.values()))
+            for row in snap.paper_tags:
+                tag_id = self._tag_id(row["name"], create=True)
+                if row["color"] and not self.tag_color(row["name"]):
+                    self.conn.execute("UPDATE tags SET color = ? WHERE id = ?",
+                                      [row["color"], tag_id])
+                self.conn.execute("INSERT OR IGNORE INTO paper_tags VALUES (?, ?)",
+                                  [row["paper_id"], tag_id])
+            ids = [r["id"] for r in snap.papers]
+            self._refresh_tags_text(ids)
+            self._index(ids)
+        return Changes(added=set(ids), tags=True)
+
+    # -- BibTeX in ------------------------------------------------------------------------------
+
+    def import_seed(self) -> ImportReport:
+        """Add the 25 seeded papers (used when a library is created)."""
+        from importlib.resources import files
+
+        text = files("seeds").joinpath("seed.bib").read_text(encoding="utf-8")
+        return self.import_text(text, name="seed.bib")
+
+    def import_text(self, text: str, name: str = "<pasted text>") -> ImportReport:
+        return self.import_parsed([bibtex.parse_text(text, name)])
+
+    def import_files(self, paths: Sequence[str | os.PathLike[str]], *,
+                     strict: bool = False) -> ImportReport:
+        """Import .bib files in one transaction. Unreadable files are failures, not exceptions."""
+        parsed = []
+        unreadable = []
+        for path in paths:
+            try:
+                parsed.append(bibtex.parse_file(path))
+            except BibFileError as exc:
+                unreadable.append(bibtex.Failure(str(path), 0, str(exc).split(": ", 1)[-1]))
+        report = self.import_parsed(parsed, strict=strict, extra_failures=unreadable)
+        return report
+
+    def import_parsed(self, files: Sequence[bibtex.ParsedFile], *, strict: bool = False,
+                      extra_failures: Sequence[bibtex.Failure] = (),
+                      cancelled: Any = None) -> ImportReport:
+        """Add parsed files in one transaction and report what became of every entry.
+
+        With ``strict`` nothing is added when anything failed. ``cancelled`` is a callable
+        polled between entries; when it returns True the import is rolled back.
+        """
+        report = ImportReport(files=[f.path for f in files], failures=list(extra_failures))
+        for f in files:
+            report.failures.extend(f.failures)
+        if strict and report.failures:
+            return report
+        stamp = now()
+        try:
+            with self._write():
+                for f in files:
+                    self._import_blocks(f, report)
+                    self._macros_cache = None
+                    seen_in_file: dict[str, str] = {}
+                    for e in f.entries:
+                        if cancelled is not None and cancelled():
+                            raise ImportCancelled()
+                        self._import_entry(e, report, seen_in_file, stamp)
+                if report.changes.added:
+                    self._fill_crossref_children(report.changes.added)
+                    self._index(sorted(report.changes.added))
+        except ImportCancelled:
+            report.added.clear()
+            report.changes = Changes()
+            report.warnings.append("import cancelled: nothing was added")
+        self._macros_cache = None
+        return report
+
+    def _import_blocks(self, f: bibtex.ParsedFile, report: ImportReport) -> None:
+        for b in f.blocks:
+            if b.kind == "string":
+                row = self.conn.execute(
+                    "SELECT value FROM blocks WHERE kind = 'string' AND name = ? COLLATE NOCASE",
+                    [b.name]).fetchone()
+                if row is None:
+                    self.conn.execute(
+                        "INSERT INTO blocks(kind, name, value, source) VALUES ('string', ?, ?, ?)",
+                        [b.name, b.value, b.source])
+                elif row[0] != b.value:
+                    report.warnings.append(
+                        f"{f.path}: @string {b.name} = {b.value[:40]} differs from the "
+                        f"library's {row[0][:40]}; the library's is kept")
+            elif not self.conn.execute(
+                "SELECT 1 FROM blocks WHERE kind = ? AND source = ?", [b.kind, b.source]
+            ).fetchone():
+                self.conn.execute("INSERT INTO blocks(kind, name, value, source) "
+                                  "VALUES (?, ?, ?, ?)", [b.kind, b.name, b.value, b.source])
+
+    def _import_entry(self, e: bibtex.ParsedEntry, report: ImportReport,
+                      seen_in_file: dict[str, str], stamp: str) -> None:
+        where = f"{e.file}:{e.line}"
+        key = e.key.strip()
+        if key.lower() in seen_in_file:
+            first = seen_in_file[key.lower()]
+            report.failures.append(bibtex.Failure(
+                e.file, e.line,
+                f"key {key!r} collides with {first!r} in the same file "
+                "(BibTeX keys ignore case)", key))
+            return
+        seen_in_file[key.lower()] = key
+        fmap = bibtex.field_map(e.fields)
+        if self._key_taken(key):
+            report.duplicates.append(f"{key} ({where}): key already in the library")
+            return
+        doi = bibvalue.evaluate(fmap["doi"]).strip() if "doi" in fmap else ""
+        if doi:
+            row = self.conn.execute("SELECT key FROM papers WHERE doi = ? COLLATE NOCASE",
+                                    [doi]).fetchone()
+            if row:
+                report.duplicates.append(f"{key} ({where}): DOI {doi} is already {row[0]}")
+                return
+        if not key:
+            key = self.generate_key(e.fields)
+        pid = self._insert_paper(key, e.entry_type, e.fields, e.source, stamp)
+        report.added.append(key)
+        report.changes.added.add(pid)
+
+    def _fill_crossref_children(self, ids: set[int]) -> None:
+        """Entries imported before their crossref parent get the parent's values now."""
+        rows = self.conn.execute(
+            "SELECT id, fields FROM papers WHERE id IN (SELECT value FROM json_each(?)) "
+            "AND fields LIKE '%rossref%'", [json.dumps(sorted(ids))]).fetchall()
+        for pid, fields_json in rows:
+            fields = [tuple(x) for x in json.loads(fields_json)]
+            cols, d = self._columns(fields)  # type: ignore[arg-type]
+            sets = ", ".join(f"{c} = ?" for c in cols)
+            self.conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*cols.values(), pid])
+            self._write_persons(pid, d)
+
+    # -- BibTeX out -----------------------------------------------------------------------------
+
+    def entry_text(self, paper_id: int) -> str:
+        """Exactly the text export writes for this paper."""
+        row = self.conn.execute("SELECT key, entry_type, fields, source FROM papers "
+                                "WHERE id = ?", [paper_id]).fetchone()
+        if row is None:
+            raise UnknownPaperError(f"no paper with id {paper_id}")
+        return self._entry_text(*row)
+
+    def _entry_text(self, key: str, entry_type: str, fields_json: str,
+                    source: str | None) -> str:
+        if source is not None:
+            return source
+        fields = [tuple(x) for x in json.loads(fields_json)]
+        return bibtex.format_entry(entry_type, key, fields)  # type: ignore[arg-type]
+
+    def export_text(self, query: Query | None = None) -> tuple[str, int]:
+        """The .bib text for the papers a query selects, and how many entries it holds."""
+        ids = self.paper_ids(query, sort="added") if query is not None else None
+        parts: list[str] = []
+        for kind in ("preamble", "string"):
+            for (source,) in self.conn.execute(
+                "SELECT source FROM blocks WHERE kind = ? ORDER BY id", [kind]
+            ):
+                parts.append(source)
+        if ids is None:
+            cur = self.conn.execute("SELECT key, entry_type, fields, source FROM papers "
+                                    "ORDER BY added, id")
+        else:
+            cur = self.conn.execute(
+                "SELECT key, entry_type, fields, source FROM papers WHERE id IN "
+                "(SELECT value FROM json_each(?)) ORDER BY added, id", [json.dumps(ids)])
+        n = 0
+        for row in cur:
+            parts.append(self._entry_text(*row))
+            n += 1
+        for (source,) in self.conn.execute(
+            "SELECT source FROM blocks WHERE kind = 'comment' ORDER BY id"
+        ):
+            parts.append(source)
+        return ("\n\n".join(parts) + "\n") if parts else "", n
+
+    def export(self, dest: str | os.PathLike[str], query: Query | None = None) -> int:
+        """Write a .bib file atomically; returns the number of entries written."""
+        text, n = self.export_text(query)
+        try:
+            bibtex.atomic_write(dest, text)
+        except OSError as exc:
+            raise LibraryError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        return n
+
+
+class ImportCancelled(Exception):
+    """Raised inside an import's transaction to roll it back."""
+
+
+def field_raw(name: str, text: str) -> str:
+    """The raw value for LaTeX text typed into a field editor.
+
+    Verbatim fields (URL, DOI) are kept as typed; elsewhere a bare ``&``, ``%`` or ``#``
+    outside math is escaped, since a person typing it means the character. Braces are
+    balanced so the value can never end the field or the entry early.
+    """
+    text = " ".join(text.split()) if name.lower() not in ("abstract", "note") else text.strip()
+    if name.lower() in bibtex.VERBATIM_FIELDS:
+        return bibvalue.brace(text.replace("{", "").replace("}", ""))
+    out = []
+    in_math = False
+    prev = ""
+    for c in text:
+        if c == "$" and prev != "\\":
+            in_math = not in_math
+        if not in_math and c in "&%#" and prev != "\\":
+            out.append(escape_user_text(c))
+        else:
+            out.append(c)
+        prev = c
+    return bibvalue.brace("".join(out))
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def _backup_before_migration(conn: sqlite3.Connection, path: Path, version: int) -> Path:
+    """Copy the library aside (SQLite online backup) before changing its schema."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    dest = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
+    target = sqlite3.connect(str(dest))
+    try:
+        conn.backup(target)
+    finally:
+        target.close()
+    return dest
+
+
+def format_people(people: list[Person]) -> str:
+    return format_names(people)

@@ -1,0 +1,155 @@
+"""The library's schema, created and upgraded by numbered migrations on open.
+
+``PRAGMA user_version`` holds the number of the last migration applied. A file with a
+higher number was written by a newer Citedesk and is refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema.
+    """
+    CREATE TABLE papers (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        entry_type TEXT NOT NULL,
+        fields TEXT NOT NULL DEFAULT '[]',
+        source TEXT,
+        title TEXT NOT NULL DEFAULT '',
+        title_sort TEXT NOT NULL DEFAULT '',
+        authors TEXT NOT NULL DEFAULT '',
+        authors_full TEXT NOT NULL DEFAULT '',
+        first_author TEXT NOT NULL DEFAULT '',
+        year INTEGER,
+        month INTEGER,
+        date TEXT,
+        venue TEXT NOT NULL DEFAULT '',
+        volume TEXT,
+        number TEXT,
+        pages TEXT,
+        doi TEXT,
+        url TEXT,
+        arxiv TEXT,
+        abstract TEXT NOT NULL DEFAULT '',
+        keywords TEXT NOT NULL DEFAULT '',
+        category TEXT,
+        tags TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'unread' CHECK (status IN ('unread', 'reading', 'read')),
+        status_changed TEXT,
+        rating INTEGER NOT NULL DEFAULT 0 CHECK (rating BETWEEN 0 AND 5),
+        added TEXT NOT NULL,
+        modified TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX papers_key ON papers(key COLLATE NOCASE);
+    CREATE INDEX papers_doi ON papers(doi COLLATE NOCASE) WHERE doi IS NOT NULL;
+    CREATE INDEX papers_arxiv ON papers(arxiv) WHERE arxiv IS NOT NULL;
+    CREATE INDEX papers_title_sort ON papers(title_sort, id);
+    CREATE INDEX papers_first_author ON papers(first_author, id);
+    CREATE INDEX papers_year ON papers(year, id);
+    CREATE INDEX papers_venue ON papers(venue COLLATE NOCASE, id);
+    CREATE INDEX papers_status ON papers(status, id);
+    CREATE INDEX papers_rating ON papers(rating, id);
+    CREATE INDEX papers_added ON papers(added, id);
+    CREATE INDEX papers_tags ON papers(tags COLLATE NOCASE, id);
+
+    CREATE TABLE persons (
+        paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('author', 'editor')),
+        position INTEGER NOT NULL,
+        family TEXT NOT NULL,
+        given TEXT NOT NULL DEFAULT '',
+        prefix TEXT NOT NULL DEFAULT '',
+        suffix TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (paper_id, role, position)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE tags (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        color TEXT
+    );
+    CREATE TABLE paper_tags (
+        paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+        PRIMARY KEY (paper_id, tag_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX paper_tags_tag ON paper_tags(tag_id, paper_id);
+
+    CREATE TABLE notes (
+        id INTEGER PRIMARY KEY,
+        paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        body TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE INDEX notes_paper ON notes(paper_id, id);
+
+    CREATE TABLE key_aliases (
+        alias TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+        paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE
+    );
+
+    -- @string, @preamble and @comment blocks, kept as they came.
+    CREATE TABLE blocks (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('string', 'preamble', 'comment')),
+        name TEXT,
+        value TEXT NOT NULL,
+        source TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX blocks_string ON blocks(name COLLATE NOCASE) WHERE kind = 'string';
+
+    CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+
+    CREATE VIRTUAL TABLE papers_fts USING fts5(
+        title, authors, abstract, venue, keywords, tags, notes,
+        tokenize = 'unicode61 remove_diacritics 2',
+        prefix = '1 2 3'
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations this file lacks, each in its own transaction; return how many."""
+    version = schema_version(conn)
+    applied = 0
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[number - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        applied += 1
+    return applied
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (executescript would commit on its own)."""
+    out, current = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        current.append(line)
+        joined = "\n".join(current)
+        if joined.rstrip().endswith(";") and sqlite3.complete_statement(joined):
+            out.append(joined.strip())
+            current = []
+    if "\n".join(current).strip():
+        out.append("\n".join(current).strip())
+    return out
