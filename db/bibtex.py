@@ -78,7 +78,7 @@ class Failure:
     key: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
+        where = f"{self.file}:{self.line}" if self.line > 0 else self.file
         if self.key:
             where += f" (entry {self.key})"
         return f"{where}: {self.message}"
@@ -235,11 +235,12 @@ def derive(fields: Iterable[tuple[str, str]], macros: Mapping[str, str] | None =
     """Decode an entry's display values. ``parent`` holds a crossref parent's raw fields."""
     f = field_map(fields)
     if parent:
+        # biber's inheritance: the parent's title is the child's booktitle.
+        if "title" in parent and "booktitle" not in f:
+            f["booktitle"] = parent["title"]
         for name, raw in parent.items():
             if name not in f and name not in ("ids", "crossref", "key"):
                 f[name] = raw
-                if name == "title" and "booktitle" not in f:
-                    f["booktitle"] = raw
     d = Derived()
     d.title = text_of(f.get("title"), macros)
     if "author" in f:

@@ -88,7 +88,7 @@ _TOKENS: dict[str, Callable[[list[Person], str, str], str]] = {
     "shorttitle": lambda people, year, title: _shorttitle(title).lower(),
     "veryshorttitle": lambda people, year, title: _shorttitle(title, 1).lower(),
     "title": lambda people, year, title: "".join(
-        _clean(w).capitalize() for w in _significant(_words(title))
+        _clean(w)[:1].upper() + _clean(w)[1:] for w in _significant(_words(title))
     ),
 }
 

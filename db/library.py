@@ -923,6 +923,41 @@ class Library:
             self._index(ids)
         return Changes(added=set(ids), tags=True)
 
+    def records(self, query: Query | None = None, sort: str = "added",
+                descending: bool = False) -> Iterator[dict[str, Any]]:
+        """Plain records for scripts (``citedesk list --json``), streamed, not all in memory."""
+        ids = self.paper_ids(query, sort=sort, descending=descending)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            arg = json.dumps(chunk)
+            people: dict[int, list[str]] = {i: [] for i in chunk}
+            for pid, family, given, prefix, suffix in self.conn.execute(
+                "SELECT paper_id, family, given, prefix, suffix FROM persons WHERE role = "
+                "'author' AND paper_id IN (SELECT value FROM json_each(?)) "
+                "ORDER BY paper_id, position", [arg]
+            ):
+                people[pid].append(Person(family, given, prefix, suffix).display)
+            tags: dict[int, list[str]] = {i: [] for i in chunk}
+            for pid, name in self.conn.execute(
+                "SELECT pt.paper_id, t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
+                "WHERE pt.paper_id IN (SELECT value FROM json_each(?)) "
+                "ORDER BY t.name COLLATE NOCASE", [arg]
+            ):
+                tags[pid].append(name)
+            rows = {r[0]: r for r in self.conn.execute(
+                "SELECT id, key, entry_type, title, year, venue, doi, url, arxiv, status, "
+                "status_changed, rating, added, modified, "
+                "(SELECT count(*) FROM notes n WHERE n.paper_id = papers.id) "
+                "FROM papers WHERE id IN (SELECT value FROM json_each(?))", [arg])}
+            for pid in chunk:
+                r = rows[pid]
+                yield {
+                    "key": r[1], "type": r[2], "title": r[3], "authors": people[pid],
+                    "year": r[4], "venue": r[5], "doi": r[6], "url": r[7], "arxiv": r[8],
+                    "tags": tags[pid], "status": r[9], "status_changed": r[10],
+                    "rating": r[11], "added": r[12], "modified": r[13], "notes": r[14],
+                }
+
     # -- BibTeX in ------------------------------------------------------------------------------
 
     def import_seed(self) -> ImportReport:

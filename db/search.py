@@ -48,6 +48,8 @@ def _fts_string(text: str) -> str:
 def parse_query(text: str) -> ParsedQuery:
     """Turn typed text into SQL. Never raises; questionable parts yield a hint."""
     hints: list[str] = []
+    # SQLite reads a query string only up to a NUL; control characters mean nothing here.
+    text = "".join(" " if ord(c) < 32 or c == "\x7f" else c for c in text)
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS]
         hints.append(f"only the first {MAX_QUERY_CHARS} characters are searched")

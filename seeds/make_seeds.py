@@ -207,6 +207,9 @@ def bibtex_authors(paper: Paper) -> str:
     return " and ".join(names)
 
 
+MONTH_MACROS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
 def entry_fields(paper: Paper) -> list[tuple[str, str]]:
     """The entry's fields in the order the seed file writes them."""
     arxiv_class = ARXIV_CLASSES[paper["category"]]
@@ -215,7 +218,8 @@ def entry_fields(paper: Paper) -> list[tuple[str, str]]:
         ("author", bibtex_authors(paper)),
         ("title", escape_latex(paper["title"], "&%$#_")),
         ("year", str(paper["year"])),
-        ("month", str(paper["month"])),
+        # A bare month macro, which every BibTeX style and biber turn into the month's name.
+        ("month", MONTH_MACROS[paper["month"] - 1]),
         ("date", date.isoformat()),
         ("eprinttype", "arxiv"),
         ("eprintclass", arxiv_class),
@@ -245,7 +249,10 @@ def render_bib(papers: list[Paper]) -> str:
         )
         key = unique_key(base, taken.__contains__)
         taken.add(key)
-        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+        body = ",\n".join(
+            f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}"
+            for name, value in fields
+        )
         entries.append(f"@misc{{{key},\n{body}\n}}\n")
     return "\n".join(entries)
 

@@ -1,0 +1,572 @@
+"""Item models over the library: the paper table and the sidebar.
+
+The paper table holds only the ids of the papers the current query finds, in the order SQL
+sorted them, and a small cache of rows fetched a page at a time as the view paints them
+(as Anki's browser model). Searching and sorting are a new SQL query and a model reset;
+no proxy model ever sees every paper.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum, IntEnum
+from functools import lru_cache
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication
+
+import db
+from desktop.hub import LibraryEvents
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+PAPER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+KEY_ROLE = Qt.ItemDataRole.UserRole + 2
+#: The tags of a paper as ``[(name, colour or None), ...]`` for the tag chips delegate.
+TAG_LIST_ROLE = Qt.ItemDataRole.UserRole + 3
+#: A sidebar entry's paper count (drawn at the right by the sidebar's delegate).
+COUNT_ROLE = Qt.ItemDataRole.UserRole + 10
+#: A sidebar entry's :class:`SidebarFilter` (None for the section headings).
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 11
+#: A sidebar entry's :class:`NodeKind`.
+KIND_ROLE = Qt.ItemDataRole.UserRole + 12
+
+RECENT_DAYS = 30
+STATUS_LABELS = {"unread": "Unread", "reading": "Reading", "read": "Read"}
+
+
+class Column(IntEnum):
+    TITLE = 0
+    AUTHORS = 1
+    YEAR = 2
+    VENUE = 3
+    TAGS = 4
+    STATUS = 5
+    RATING = 6
+    ADDED = 7
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How one table column is titled, sorted (a key of ``db.library.SORT_COLUMNS``), sized."""
+
+    header: str
+    sort_key: str
+    width: int
+    hidden: bool = False
+    align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft
+
+
+COLUMNS: dict[Column, ColumnSpec] = {
+    Column.TITLE: ColumnSpec("Title", "title", 320),
+    Column.AUTHORS: ColumnSpec("Authors", "authors", 128),
+    Column.YEAR: ColumnSpec("Year", "year", 52, align=Qt.AlignmentFlag.AlignRight),
+    Column.VENUE: ColumnSpec("Venue", "venue", 96),
+    Column.TAGS: ColumnSpec("Tags", "tags", 110),
+    # Hidden by default so the title keeps room beside the detail pane; the header's
+    # context menu (and View > Columns) shows them.
+    Column.STATUS: ColumnSpec("Status", "status", 72, hidden=True),
+    Column.RATING: ColumnSpec("Rating", "rating", 70),
+    Column.ADDED: ColumnSpec("Added", "added", 88, hidden=True),
+}
+SORT_KEY_COLUMN = {spec.sort_key: col for col, spec in COLUMNS.items()}
+
+
+@lru_cache(maxsize=4096)
+def local_date(stamp: str) -> str:
+    """The calendar date of a stored UTC timestamp, in the local time zone."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone().date().isoformat()
+    except ValueError:
+        return stamp[:10]
+
+
+def stars(rating: int) -> str:
+    return "★" * rating + "☆" * (5 - rating) if rating > 0 else ""
+
+
+def _query_failed(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.Error | db.LibraryError)
+
+
+class PaperTableModel(QAbstractTableModel):
+    """The papers of one query, as ids; rows come from the library a page at a time.
+
+    Signals:
+        requeried(): the list of papers was replaced (a new search, filter, sort or change).
+    """
+
+    requeried = Signal()
+
+    PAGE = 100
+    CACHE_SIZE = 400  # at least two pages, so a page being painted is never evicted
+
+    def __init__(self, library: db.Library, events: LibraryEvents | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._library = library
+        self._query = db.Query()
+        self._sort = "added"
+        self._descending = True
+        self._ids: list[int] = []
+        self._rows_of: dict[int, int] | None = None
+        self._cache: OrderedDict[int, db.Row | None] = OrderedDict()
+        self._tag_colors: dict[str, str | None] | None = None
+        if events is not None:
+            events.changed.connect(self._on_events_changed)
+            events.reloaded.connect(self._on_events_reloaded)
+        self._ids = self._library.paper_ids(self._query, sort=self._sort,
+                                            descending=self._descending)
+
+    # -- what the window asks ------------------------------------------------------------------
+
+    @property
+    def query(self) -> db.Query:
+        return self._query
+
+    @property
+    def sort_key(self) -> str:
+        return self._sort
+
+    @property
+    def descending(self) -> bool:
+        return self._descending
+
+    def set_query(self, query: db.Query) -> bool:
+        """Show the papers of ``query``; False (and the old list kept) if it cannot run."""
+        return self._requery(query, self._sort, self._descending)
+
+    def set_sort(self, sort_key: str, descending: bool) -> bool:
+        return self._requery(self._query, sort_key, descending)
+
+    def refresh(self) -> bool:
+        """Run the current query again (papers were added, removed or changed)."""
+        return self._requery(self._query, self._sort, self._descending)
+
+    def paper_id(self, row: int) -> int | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def row_of(self, paper_id: int) -> int | None:
+        if self._rows_of is None:
+            self._rows_of = {pid: i for i, pid in enumerate(self._ids)}
+        return self._rows_of.get(paper_id)
+
+    def paper_row(self, row: int) -> db.Row | None:
+        """The table row for a model row, from the cache or fetched with its page."""
+        pid = self.paper_id(row)
+        if pid is None:
+            return None
+        if pid in self._cache:
+            self._cache.move_to_end(pid)
+            return self._cache[pid]
+        start = row - row % self.PAGE
+        page = [i for i in self._ids[start:start + self.PAGE] if i not in self._cache]
+        try:
+            fetched = self._library.rows(page)
+        except sqlite3.Error:
+            fetched = {}
+        for i in page:
+            self._cache[i] = fetched.get(i)  # None: deleted since the query ran
+        while len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        self._cache.move_to_end(pid)
+        return self._cache[pid]
+
+    def invalidate(self, paper_ids: set[int]) -> None:
+        """Forget cached rows of changed papers and repaint the ones shown."""
+        for pid in paper_ids:
+            self._cache.pop(pid, None)
+        rows = [r for r in (self.row_of(pid) for pid in paper_ids) if r is not None]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0),
+                                  self.index(max(rows), len(COLUMNS) - 1))
+
+    def cached_count(self) -> int:
+        return len(self._cache)
+
+    # -- Qt's model interface -------------------------------------------------------------------
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        spec = COLUMNS[Column(section)]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return spec.header
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"Sort by {spec.header.lower()}"
+        return None
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        if not 0 <= index.column() < len(COLUMNS):
+            return None
+        if role == PAPER_ID_ROLE:
+            return self.paper_id(index.row())
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+                        Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole,
+                        KEY_ROLE, TAG_LIST_ROLE):
+            return None
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return COLUMNS[column].align | Qt.AlignmentFlag.AlignVCenter
+        row = self.paper_row(index.row())
+        if row is None:
+            return None
+        if role == KEY_ROLE:
+            return row.key
+        if role == TAG_LIST_ROLE:
+            return self._tag_list(row.tags)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column in (Column.YEAR, Column.VENUE, Column.ADDED, Column.STATUS):
+                return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
+            return None
+        text = self._text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == Column.TITLE:
+                return f"{row.title}\n{row.key}"
+            return text or None
+        return text
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort in SQL (the header was clicked): a new query, never a proxy."""
+        if 0 <= column < len(COLUMNS):
+            self.set_sort(COLUMNS[Column(column)].sort_key,
+                          order == Qt.SortOrder.DescendingOrder)
+
+    # -- inside -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _text(row: db.Row, column: Column) -> str:
+        if column == Column.TITLE:
+            return row.title
+        if column == Column.AUTHORS:
+            return row.authors
+        if column == Column.YEAR:
+            return str(row.year) if row.year is not None else ""
+        if column == Column.VENUE:
+            return row.venue
+        if column == Column.TAGS:
+            return row.tags
+        if column == Column.STATUS:
+            return STATUS_LABELS.get(row.status, row.status)
+        if column == Column.RATING:
+            return stars(row.rating)
+        return local_date(row.added)
+
+    def _tag_list(self, text: str) -> list[tuple[str, str | None]]:
+        if not text:
+            return []
+        if self._tag_colors is None:
+            self._tag_colors = {t.name.lower(): t.color for t in self._library.tags()}
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        return [(n, self._tag_colors.get(n.lower())) for n in names]
+
+    def _requery(self, query: db.Query, sort_key: str, descending: bool) -> bool:
+        try:
+            ids = self._library.paper_ids(query, sort=sort_key, descending=descending)
+        except Exception as exc:
+            if _query_failed(exc):
+                return False
+            raise
+        self._query, self._sort, self._descending = query, sort_key, descending
+        if ids == self._ids:
+            return True
+        self.beginResetModel()
+        self._ids = ids
+        self._rows_of = None
+        self.endResetModel()
+        self.requeried.emit()
+        return True
+
+    def _on_events_changed(self, changes: db.Changes) -> None:
+        if changes.tags:
+            self._tag_colors = None
+        touched = changes.papers | changes.removed
+        for pid in touched | changes.added:
+            self._cache.pop(pid, None)
+        # Any change may move a paper in or out of the filter or along the sort order;
+        # the query runs over indexes, and the reset is skipped when nothing moved.
+        self.refresh()
+        if touched:
+            self.invalidate(touched)
+        elif changes.tags and self._ids:
+            self.dataChanged.emit(self.index(0, Column.TAGS),
+                                  self.index(len(self._ids) - 1, Column.TAGS))
+
+    def _on_events_reloaded(self) -> None:
+        self._cache.clear()
+        self._tag_colors = None
+        if not self.refresh() or not self._ids:
+            return
+        self.dataChanged.emit(self.index(0, 0),
+                              self.index(len(self._ids) - 1, len(COLUMNS) - 1))
+
+
+# -- the sidebar ----------------------------------------------------------------------------------
+
+class NodeKind(Enum):
+    ALL = "all"
+    RECENT = "recent"
+    STATUS_GROUP = "status-group"
+    STATUS = "status"
+    TAG_GROUP = "tag-group"
+    TAG = "tag"
+
+
+@dataclass(frozen=True)
+class SidebarFilter:
+    """What a sidebar entry narrows the table to; combined with the search text."""
+
+    kind: NodeKind = NodeKind.ALL
+    value: str | None = None
+
+    def query(self, search: str = "") -> db.Query:
+        if self.kind == NodeKind.TAG:
+            return db.Query(search=search, tag=self.value)
+        if self.kind == NodeKind.STATUS:
+            return db.Query(search=search, status=self.value)
+        if self.kind == NodeKind.RECENT:
+            return db.Query(search=search, recent_days=RECENT_DAYS)
+        return db.Query(search=search)
+
+    @property
+    def label(self) -> str:
+        if self.kind == NodeKind.TAG:
+            return f"tag {self.value}"
+        if self.kind == NodeKind.STATUS:
+            return STATUS_LABELS.get(self.value or "", "").lower()
+        if self.kind == NodeKind.RECENT:
+            return "recently added"
+        return "all papers"
+
+
+@dataclass
+class _Node:
+    kind: NodeKind
+    label: str
+    value: str | None = None
+    count: int = 0
+    color: str | None = None
+
+
+_TOP = 0  # internalId of top-level items; a child's is its group's row + 1
+
+
+def swatch(color: str | None, size: int = 12) -> QIcon:
+    """A round colour swatch for a tag (an outline when the tag has no colour)."""
+    pixmap = QPixmap(size * 2, size * 2)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if color and QColor(color).isValid():
+        painter.setPen(QColor(color).darker(120))
+        painter.setBrush(QColor(color))
+    else:
+        painter.setPen(QApplication.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawEllipse(2, 2, size - 4, size - 4)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class SidebarModel(QAbstractItemModel):
+    """All papers, Recently added, Reading status and Tags, each with a paper count.
+
+    A two-level tree: the section headings are not selectable; their entries filter the
+    table. Counts are read again on every library change.
+    """
+
+    def __init__(self, library: db.Library, events: LibraryEvents | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._library = library
+        self._top = [
+            _Node(NodeKind.ALL, "All papers"),
+            _Node(NodeKind.RECENT, "Recently added"),
+            _Node(NodeKind.STATUS_GROUP, "Reading status"),
+            _Node(NodeKind.TAG_GROUP, "Tags"),
+        ]
+        self._statuses = [_Node(NodeKind.STATUS, STATUS_LABELS[s], s) for s in db.STATUSES]
+        self._tags: list[_Node] = []
+        self._icons: dict[str | None, QIcon] = {}
+        self._load_counts()
+        self._tags = self._read_tags()
+        if events is not None:
+            events.changed.connect(self._on_events_changed)
+            events.reloaded.connect(self._on_events_reloaded)
+
+    # -- what the sidebar asks ----------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read every count again; add or remove tag rows if the tags changed."""
+        self._load_counts()
+        last = len(self._top) - 1
+        self.dataChanged.emit(self.index(0, 0), self.index(last, 0))
+        status_parent = self.index(2, 0)
+        self.dataChanged.emit(self.index(0, 0, status_parent),
+                              self.index(len(self._statuses) - 1, 0, status_parent))
+        tags = self._read_tags()
+        tag_parent = self.index(3, 0)
+        if [t.label for t in tags] == [t.label for t in self._tags]:
+            self._tags = tags
+            if tags:
+                self.dataChanged.emit(self.index(0, 0, tag_parent),
+                                      self.index(len(tags) - 1, 0, tag_parent))
+            return
+        if self._tags:
+            self.beginRemoveRows(tag_parent, 0, len(self._tags) - 1)
+            self._tags = []
+            self.endRemoveRows()
+        if tags:
+            self.beginInsertRows(tag_parent, 0, len(tags) - 1)
+            self._tags = tags
+            self.endInsertRows()
+
+    def index_for(self, flt: SidebarFilter) -> QModelIndex:
+        """The entry that stands for a filter (invalid if it no longer exists)."""
+        if flt.kind == NodeKind.ALL:
+            return self.index(0, 0)
+        if flt.kind == NodeKind.RECENT:
+            return self.index(1, 0)
+        if flt.kind == NodeKind.STATUS:
+            for i, node in enumerate(self._statuses):
+                if node.value == flt.value:
+                    return self.index(i, 0, self.index(2, 0))
+        if flt.kind == NodeKind.TAG and flt.value is not None:
+            for i, node in enumerate(self._tags):
+                if node.label.lower() == flt.value.lower():
+                    return self.index(i, 0, self.index(3, 0))
+        return QModelIndex()
+
+    def tag_names(self) -> list[str]:
+        return [t.label for t in self._tags]
+
+    # -- Qt's model interface ---------------------------------------------------------------------
+
+    def index(self, row: int, column: int,
+              parent: ModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if column != 0 or row < 0:
+            return QModelIndex()
+        if not parent.isValid():
+            if row >= len(self._top):
+                return QModelIndex()
+            return self.createIndex(row, 0, _TOP)
+        if parent.internalId() != _TOP:
+            return QModelIndex()
+        children = self._children(parent.row())
+        if row >= len(children):
+            return QModelIndex()
+        return self.createIndex(row, 0, parent.row() + 1)
+
+    def parent(self, index: ModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid() or index.internalId() == _TOP:
+            return QModelIndex()
+        return self.createIndex(int(index.internalId()) - 1, 0, _TOP)
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        if not parent.isValid():
+            return len(self._top)
+        if parent.column() != 0 or parent.internalId() != _TOP:
+            return 0
+        return len(self._children(parent.row()))
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 1
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        node = self._node(index)
+        if node is None:
+            return Qt.ItemFlag.NoItemFlags
+        if node.kind in (NodeKind.STATUS_GROUP, NodeKind.TAG_GROUP):
+            return Qt.ItemFlag.ItemIsEnabled
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        node = self._node(index)
+        if node is None:
+            return None
+        heading = node.kind in (NodeKind.STATUS_GROUP, NodeKind.TAG_GROUP)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return node.label
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if heading:
+                return None
+            noun = "paper" if node.count == 1 else "papers"
+            return f"{node.label}: {node.count} {noun}"
+        if role == Qt.ItemDataRole.DecorationRole and node.kind == NodeKind.TAG:
+            if node.color not in self._icons:
+                self._icons[node.color] = swatch(node.color)
+            return self._icons[node.color]
+        if role == COUNT_ROLE:
+            return None if heading else node.count
+        if role == KIND_ROLE:
+            return node.kind
+        if role == FILTER_ROLE:
+            return None if heading else SidebarFilter(node.kind, node.value)
+        return None
+
+    # -- inside -------------------------------------------------------------------------------------
+
+    def _children(self, top_row: int) -> list[_Node]:
+        if top_row == 2:
+            return self._statuses
+        if top_row == 3:
+            return self._tags
+        return []
+
+    def _node(self, index: ModelIndex) -> _Node | None:
+        if not index.isValid():
+            return None
+        if index.internalId() == _TOP:
+            return self._top[index.row()] if index.row() < len(self._top) else None
+        children = self._children(int(index.internalId()) - 1)
+        return children[index.row()] if index.row() < len(children) else None
+
+    def _load_counts(self) -> None:
+        self._top[0].count = self._library.count(db.Query())
+        self._top[1].count = self._library.count(db.Query(recent_days=RECENT_DAYS))
+        counts = self._library.status_counts()
+        for node in self._statuses:
+            node.count = counts.get(node.value or "", 0)
+        self._top[2].count = sum(counts.values())
+
+    def _read_tags(self) -> list[_Node]:
+        nodes = [_Node(NodeKind.TAG, t.name, t.name, t.count, t.color)
+                 for t in self._library.tags()]
+        self._top[3].count = len(nodes)
+        return nodes
+
+    def _on_events_changed(self, changes: db.Changes) -> None:
+        self.refresh()
+
+    def _on_events_reloaded(self) -> None:
+        self.refresh()

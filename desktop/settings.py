@@ -1,0 +1,108 @@
+"""Every desktop setting, declared in one place (as Picard's ``options.py``).
+
+Two kinds live here, kept apart: *preferences* a person chooses in the Preferences dialog,
+and *window state* the program remembers by itself (geometry, splitters, columns, the last
+paper). Library-wide choices such as the citation key pattern are stored in the library file
+itself (``Library.key_pattern``), not here, so they travel with the library.
+
+Where the file lives: Qt's usual place for organisation "Citedesk", unless the environment
+variable ``CITEDESK_SETTINGS_DIR`` names a folder; then an INI file ``citedesk.ini`` in that
+folder is used. Tests set it to a temporary folder so they never touch a person's settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QByteArray, QSettings
+
+ORGANISATION = "Citedesk"
+APPLICATION = "Citedesk"
+SETTINGS_DIR_ENV = "CITEDESK_SETTINGS_DIR"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Option(Generic[T]):
+    """One stored value: its key, its default and the type it is read back as."""
+
+    key: str
+    default: T
+    kind: type
+
+
+# -- preferences (the Preferences dialog) ------------------------------------------------------
+
+#: How exported .bib files are encoded: "utf-8", or "ascii" (non-ASCII as LaTeX commands).
+EXPORT_ENCODING: Option[str] = Option("preferences/export_encoding", "utf-8", str)
+EXPORT_ENCODINGS = {"utf-8": "UTF-8 (biber, modern BibTeX)",
+                    "ascii": "ASCII with LaTeX commands (classic BibTeX)"}
+#: Folder last used in a file dialog, so the next dialog starts there.
+LAST_FOLDER: Option[str] = Option("preferences/last_folder", "", str)
+
+# -- window state (remembered by itself) ---------------------------------------------------------
+
+GEOMETRY: Option[QByteArray] = Option("window/geometry", QByteArray(), QByteArray)
+WINDOW_STATE: Option[QByteArray] = Option("window/state", QByteArray(), QByteArray)
+SPLITTER: Option[QByteArray] = Option("window/splitter", QByteArray(), QByteArray)
+#: The table header: column order, widths, hidden columns and the sort column and order.
+HEADER: Option[QByteArray] = Option("window/header", QByteArray(), QByteArray)
+#: Per library (see :func:`library_group`): the citation key of the paper last selected.
+LAST_PAPER: Option[str] = Option("last_paper", "", str)
+
+
+def library_group(path: str | os.PathLike[str]) -> str:
+    """A settings group for one library file, so each library remembers its own paper."""
+    digest = hashlib.sha1(str(Path(path).resolve()).encode("utf-8")).hexdigest()[:16]
+    return f"libraries/{digest}"
+
+
+class Settings:
+    """Typed access to the settings file; pass it to whoever needs it (no global)."""
+
+    def __init__(self, qsettings: QSettings) -> None:
+        self.qsettings = qsettings
+
+    @classmethod
+    def open(cls) -> Settings:
+        """The settings file for this user, or the one under ``$CITEDESK_SETTINGS_DIR``."""
+        folder = os.environ.get(SETTINGS_DIR_ENV)
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            qs = QSettings(str(Path(folder) / "citedesk.ini"), QSettings.Format.IniFormat)
+        else:
+            qs = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                           ORGANISATION, APPLICATION)
+        return cls(qs)
+
+    @property
+    def path(self) -> str:
+        return self.qsettings.fileName()
+
+    def get(self, option: Option[T], group: str | None = None) -> T:
+        value: Any = self.qsettings.value(self._key(option, group), option.default)
+        if value is None:
+            return option.default
+        if option.kind is bool and isinstance(value, str):
+            return value.lower() in ("true", "1", "yes")  # type: ignore[return-value]
+        if not isinstance(value, option.kind):
+            try:
+                value = option.kind(value)
+            except (TypeError, ValueError):
+                return option.default
+        return value  # type: ignore[no-any-return]
+
+    def set(self, option: Option[T], value: T, group: str | None = None) -> None:
+        self.qsettings.setValue(self._key(option, group), value)
+
+    def sync(self) -> None:
+        self.qsettings.sync()
+
+    @staticmethod
+    def _key(option: Option[Any], group: str | None) -> str:
+        return f"{group}/{option.key}" if group else option.key

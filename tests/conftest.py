@@ -1,0 +1,46 @@
+"""Shared fixtures: real library files in tmp_path, the shared BibTeX corpus where present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Qt tests run headless; set before any test module imports PySide6.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+BIBDATA = REPO.parent / "shared" / "bibdata"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def bibdata() -> Path:
+    """The real-world BibTeX corpus (../shared/bibdata), read in place, never copied."""
+    if not BIBDATA.is_dir():
+        pytest.skip(f"the shared BibTeX corpus is not at {BIBDATA} (it lives beside the repo)")
+    return BIBDATA
+
+
+@pytest.fixture
+def lib_path(tmp_path: Path) -> Path:
+    return tmp_path / "library.sqlite"
+
+
+@pytest.fixture
+def seeded(lib_path: Path):
+    from db import Library
+
+    lib = Library.open(lib_path)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def empty_lib(lib_path: Path):
+    from db import Library
+
+    lib = Library.open(lib_path, seed=False)
+    yield lib
+    lib.close()
