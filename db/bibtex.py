@@ -298,9 +298,13 @@ def format_entry(entry_type: str, key: str, fields: Iterable[tuple[str, str]]) -
     )
     width = max((len(items[i][0]) for i in order), default=0)
     lines = [f"@{entry_type}{{{key},"]
+    lowered = [name.lower() for name, _ in items]
     for i in order:
         name, raw = items[i]
-        lines.append(f"  {name.lower().ljust(width)} = {raw},")
+        # Names in lower case, unless a field repeats (BibTeX keeps the first; the rest are
+        # kept as they were written so nothing is lost and nothing new collides).
+        shown = name.lower() if lowered.count(name.lower()) == 1 else name
+        lines.append(f"  {shown.ljust(width)} = {raw},")
     lines.append("}")
     return "\n".join(lines)
 

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from . import bibtex, bibvalue, keys, schema
+from . import export as export_mod
 from .errors import (
     BibFileError,
     LibraryDamagedError,
@@ -27,6 +29,7 @@ from .errors import (
     LibraryTooNewError,
     UnknownPaperError,
 )
+from .export import ExportProfile
 from .latex import ascii_fold, escape_user_text
 from .names import Person, format_names, short_authors
 from .search import parse_query
@@ -49,7 +52,7 @@ SORT_COLUMNS = {
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 # -- values returned to callers -------------------------------------------------------------
@@ -228,6 +231,10 @@ class Library:
         self.path = path
         self.conn: sqlite3.Connection = db.conn
         self._macros_cache: dict[str, str] | None = None
+        #: Rewrite auto-exports right after each write (the command line). The window
+        #: leaves this off and runs them in the background instead, so edits stay fast.
+        self.autoexport_after_write = False
+        self.last_autoexport: list[tuple[str, str]] = []
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -307,6 +314,8 @@ class Library:
             self._macros_cache = None
             raise
         self.conn.execute("COMMIT")
+        if self.autoexport_after_write and self.get_setting("autoexports"):
+            self.last_autoexport = self.run_autoexports()
 
     def data_version(self) -> int:
         """Changes when another connection commits; a window polls it to notice them."""
@@ -364,8 +373,8 @@ class Library:
             params.append(json.dumps(list(query.ids)))
         if query.recent_days is not None:
             where.append("p.added >= ?")
-            since = datetime.now(timezone.utc).timestamp() - query.recent_days * 86400
-            params.append(datetime.fromtimestamp(since, timezone.utc).isoformat())
+            since = datetime.now(UTC).timestamp() - query.recent_days * 86400
+            params.append(datetime.fromtimestamp(since, UTC).isoformat())
         return (" AND ".join(where) or "1"), params, hint
 
     def search_hint(self, text: str) -> str | None:
@@ -1060,9 +1069,12 @@ class Library:
             if row:
                 report.duplicates.append(f"{key} ({where}): DOI {doi} is already {row[0]}")
                 return
+        source: str | None = e.source
         if not key:
+            # A keyless entry gets a key; its text is then written afresh with that key.
             key = self.generate_key(e.fields)
-        pid = self._insert_paper(key, e.entry_type, e.fields, e.source, stamp)
+            source = None
+        pid = self._insert_paper(key, e.entry_type, e.fields, source, stamp)
         report.added.append(key)
         report.changes.added.add(pid)
 
@@ -1089,50 +1101,388 @@ class Library:
         return self._entry_text(*row)
 
     def _entry_text(self, key: str, entry_type: str, fields_json: str,
-                    source: str | None) -> str:
+                    source: str | None, profile: ExportProfile | None = None,
+                    aliases: Sequence[str] = ()) -> str:
+        fields = [tuple(x) for x in json.loads(fields_json)]
+        if profile is not None:
+            new_type, new_fields = export_mod.transform_entry(
+                entry_type, fields, profile, aliases)  # type: ignore[arg-type]
+            if new_type == entry_type and new_fields == fields and source is not None:
+                return source
+            return bibtex.format_entry(new_type, key, new_fields)
         if source is not None:
             return source
-        fields = [tuple(x) for x in json.loads(fields_json)]
         return bibtex.format_entry(entry_type, key, fields)  # type: ignore[arg-type]
 
-    def export_text(self, query: Query | None = None) -> tuple[str, int]:
-        """The .bib text for the papers a query selects, and how many entries it holds."""
-        ids = self.paper_ids(query, sort="added") if query is not None else None
+    def profile(self, name: str | None = None, dialect: str | None = None) -> ExportProfile:
+        """A named export profile (saved in the library, or built in), or a dialect's default."""
+        if name:
+            stored = self.get_setting("export_profiles", {})
+            if name in stored:
+                return ExportProfile.from_json(stored[name])
+            if name in export_mod.BUILTIN_PROFILES:
+                return export_mod.BUILTIN_PROFILES[name]
+            raise LibraryError(f"no export profile named {name!r}; profiles: "
+                               f"{', '.join(self.profile_names())}")
+        return export_mod.BUILTIN_PROFILES[dialect or "biblatex"]
+
+    def profile_names(self) -> list[str]:
+        return export_mod.profile_names(self.get_setting("export_profiles", {}))
+
+    def save_profile(self, profile: ExportProfile) -> None:
+        stored = dict(self.get_setting("export_profiles", {}))
+        stored[profile.name] = profile.to_json()
+        self.set_setting("export_profiles", stored)
+
+    def remove_profile(self, name: str) -> None:
+        stored = dict(self.get_setting("export_profiles", {}))
+        if name not in stored:
+            raise LibraryError(f"no saved export profile named {name!r}")
+        del stored[name]
+        self.set_setting("export_profiles", stored)
+
+    def _aliases(self, ids: Sequence[int] | None) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        cur = self.conn.execute("SELECT paper_id, alias FROM key_aliases ORDER BY rowid")
+        wanted = set(ids) if ids is not None else None
+        for pid, alias in cur:
+            if wanted is None or pid in wanted:
+                out.setdefault(pid, []).append(alias)
+        return out
+
+    def _with_crossref_parents(self, ids: Sequence[int]) -> list[int]:
+        """Add the entries that the given ones crossref (or xdata), transitively."""
+        result = list(dict.fromkeys(ids))
+        seen = set(result)
+        frontier = list(result)
+        while frontier:
+            rows = self.conn.execute(
+                "SELECT fields FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+                [json.dumps(frontier)]).fetchall()
+            frontier = []
+            for (fields_json,) in rows:
+                f = bibtex.field_map(tuple(x) for x in json.loads(fields_json))
+                for name in ("crossref", "xdata"):
+                    if name not in f:
+                        continue
+                    for parent_key in bibvalue.evaluate(f[name]).split(","):
+                        pid = self.id_for_key(parent_key.strip())
+                        if pid is not None and pid not in seen:
+                            seen.add(pid)
+                            result.append(pid)
+                            frontier.append(pid)
+        return result
+
+    def export_text(self, query: Query | None = None, profile: ExportProfile | None = None,
+                    ids: Sequence[int] | None = None,
+                    extra_keys: dict[int, list[str]] | None = None) -> tuple[str, int]:
+        """The .bib text for the papers a query (or ``ids``) selects, and how many entries.
+
+        With no profile every untouched entry is its original text. ``extra_keys`` writes
+        further copies of a paper under old keys (for BibTeX, which knows no ``ids``).
+        """
+        if ids is None and query is not None:
+            ids = self.paper_ids(query, sort="added")
         parts: list[str] = []
         for kind in ("preamble", "string"):
-            for (source,) in self.conn.execute(
-                "SELECT source FROM blocks WHERE kind = ? ORDER BY id", [kind]
+            for name, value, source in self.conn.execute(
+                "SELECT name, value, source FROM blocks WHERE kind = ? ORDER BY id", [kind]
             ):
-                parts.append(source)
+                if profile is not None and kind == "string":
+                    new_value = export_mod.transform_string(value, profile)
+                    parts.append(source if new_value == value
+                                 else bibtex.format_string(name, new_value))
+                else:
+                    parts.append(source)
+        select = "SELECT id, key, entry_type, fields, source FROM papers"
         if ids is None:
-            cur = self.conn.execute("SELECT key, entry_type, fields, source FROM papers "
-                                    "ORDER BY added, id")
+            cur = self.conn.execute(f"{select} ORDER BY added, id")
         else:
             cur = self.conn.execute(
-                "SELECT key, entry_type, fields, source FROM papers WHERE id IN "
-                "(SELECT value FROM json_each(?)) ORDER BY added, id", [json.dumps(ids)])
+                f"{select} WHERE id IN (SELECT value FROM json_each(?)) ORDER BY added, id",
+                [json.dumps(list(ids))])
+        aliases = self._aliases(ids) if profile is not None and profile.dialect == "biblatex" \
+            else {}
         n = 0
-        for row in cur:
-            parts.append(self._entry_text(*row))
+        parents: list[str] = []
+        parent_keys = self._crossref_targets() if profile is not None else set()
+        for pid, key, entry_type, fields_json, source in cur:
+            text = self._entry_text(key, entry_type, fields_json, source, profile,
+                                    aliases.get(pid, ()))
+            copies = [text]
+            for old in (extra_keys or {}).get(pid, []):
+                copies.append(self._entry_text(old, entry_type, fields_json, None, profile))
+            # BibTeX wants an entry's crossref parent after it: parents go last.
+            (parents if key.lower() in parent_keys else parts).extend(copies)
             n += 1
+        parts.extend(parents)
         for (source,) in self.conn.execute(
             "SELECT source FROM blocks WHERE kind = 'comment' ORDER BY id"
         ):
             parts.append(source)
         return ("\n\n".join(parts) + "\n") if parts else "", n
 
-    def export(self, dest: str | os.PathLike[str], query: Query | None = None) -> int:
+    def _crossref_targets(self) -> set[str]:
+        out = set()
+        for (fields_json,) in self.conn.execute(
+            "SELECT fields FROM papers WHERE fields LIKE '%rossref%'"
+        ):
+            f = bibtex.field_map(tuple(x) for x in json.loads(fields_json))
+            if "crossref" in f:
+                out.add(bibvalue.evaluate(f["crossref"]).strip().lower())
+        return out
+
+    def export(self, dest: str | os.PathLike[str], query: Query | None = None,
+               profile: ExportProfile | None = None) -> int:
         """Write a .bib file atomically; returns the number of entries written."""
-        text, n = self.export_text(query)
-        try:
-            bibtex.atomic_write(dest, text)
-        except OSError as exc:
-            raise LibraryError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        text, n = self.export_text(query, profile)
+        write_export(dest, text)
         return n
+
+    def aux_selection(self, aux_path: str | os.PathLike[str],
+                      profile: ExportProfile | None = None
+                      ) -> tuple[list[int] | None, list[str], dict[int, list[str]]]:
+        """What a document's .aux cites: (ids or None for all, missing keys, alias copies)."""
+        cited = export_mod.read_aux(aux_path)
+        if cited.everything:
+            return None, [], {}
+        ids: list[int] = []
+        missing: list[str] = []
+        copies: dict[int, list[str]] = {}
+        for key in cited.keys:
+            pid = self.id_for_key(key)
+            if pid is None:
+                missing.append(key)
+                continue
+            ids.append(pid)
+            current = self.conn.execute("SELECT key FROM papers WHERE id = ?",
+                                        [pid]).fetchone()[0]
+            if current.lower() != key.lower() and (profile is None or
+                                                   profile.dialect == "bibtex"):
+                copies.setdefault(pid, []).append(key)
+        return self._with_crossref_parents(ids), missing, copies
+
+    def export_aux(self, aux_path: str | os.PathLike[str], dest: str | os.PathLike[str],
+                   profile: ExportProfile | None = None) -> tuple[int, list[str]]:
+        """Write exactly the entries a document cites; returns (entries, keys not found)."""
+        ids, missing, copies = self.aux_selection(aux_path, profile)
+        text, n = self.export_text(None, profile, ids=ids, extra_keys=copies)
+        write_export(dest, text)
+        return n, missing
+
+    # -- auto-export ----------------------------------------------------------------------------
+
+    def autoexports(self) -> list[dict[str, Any]]:
+        """Files kept current after every change: {path, tag, aux, profile}."""
+        return list(self.get_setting("autoexports", []))
+
+    def add_autoexport(self, path: str | os.PathLike[str], *, tag: str | None = None,
+                       aux: str | os.PathLike[str] | None = None,
+                       profile: str | None = None) -> dict[str, Any]:
+        if tag and aux:
+            raise LibraryError("an auto-export follows a tag or an .aux file, not both")
+        if profile:
+            self.profile(profile)
+        target = str(Path(path).expanduser().resolve())
+        entry = {"path": target, "tag": tag,
+                 "aux": str(Path(aux).expanduser().resolve()) if aux else None,
+                 "profile": profile}
+        current = [a for a in self.autoexports() if a["path"] != target]
+        self.set_setting("autoexports", [*current, entry])
+        return entry
+
+    def remove_autoexport(self, path: str | os.PathLike[str]) -> None:
+        target = str(Path(path).expanduser().resolve())
+        current = self.autoexports()
+        kept = [a for a in current if a["path"] != target and a["path"] != str(path)]
+        if len(kept) == len(current):
+            raise LibraryError(f"no auto-export writes {path}")
+        self.set_setting("autoexports", kept)
+
+    def autoexport_text(self, spec: dict[str, Any]) -> str:
+        profile = self.profile(spec["profile"]) if spec.get("profile") else None
+        if spec.get("aux"):
+            ids, _, copies = self.aux_selection(spec["aux"], profile)
+            return self.export_text(None, profile, ids=ids, extra_keys=copies)[0]
+        query = Query(tag=spec["tag"]) if spec.get("tag") else None
+        return self.export_text(query, profile)[0]
+
+    def run_autoexports(self) -> list[tuple[str, str]]:
+        """Rewrite each auto-export whose content changed; leave the others untouched.
+
+        Returns (path, 'written' | 'unchanged' | 'error: ...') for each.
+        """
+        results = []
+        for spec in self.autoexports():
+            path = Path(spec["path"])
+            try:
+                text = self.autoexport_text(spec)
+                data = text.encode("utf-8")
+                try:
+                    same = path.read_bytes() == data
+                except OSError:
+                    same = False
+                if same:
+                    results.append((str(path), "unchanged"))
+                    continue
+                write_export(path, text)
+                results.append((str(path), "written"))
+            except LibraryError as exc:
+                results.append((str(path), f"error: {exc}"))
+        return results
+
+    # -- keys and duplicates ---------------------------------------------------------------------
+
+    def regenerate_keys(self, ids: Iterable[int] | None = None,
+                        pattern: str | None = None) -> dict[int, tuple[str, str]]:
+        """Give papers new keys by the pattern, on request only; old keys stay as aliases.
+
+        Papers are taken in date-added order, so the a, b, c suffixes do not depend on the
+        order of the ids given. Returns {id: (old, new)} for the keys that changed.
+        """
+        pattern = pattern or self.key_pattern
+        keys.check_pattern(pattern)
+        wanted = None if ids is None else set(ids)
+        changed: dict[int, tuple[str, str]] = {}
+        with self._write():
+            rows = self.conn.execute("SELECT id, key, fields FROM papers ORDER BY added, id")
+            for pid, old, fields_json in rows.fetchall():
+                if wanted is not None and pid not in wanted:
+                    continue
+                fields = [tuple(x) for x in json.loads(fields_json)]
+                d = bibtex.derive(fields, self.macros())  # type: ignore[arg-type]
+                base = keys.format_key(pattern, d.authors or d.editors, str(d.year or ""),
+                                       d.title)
+                if old == base or (old.startswith(base) and old[len(base):].isalpha()
+                                   and old[len(base):].islower() and len(old) > len(base)
+                                   and self.id_for_key(base) not in (None, pid)):
+                    continue
+
+                def taken(k: str, pid: int = pid) -> bool:
+                    other = self.id_for_key(k)
+                    return other is not None and other != pid
+
+                new = keys.unique_key(base, taken)
+                if new != old:
+                    self.set_key(pid, new)
+                    changed[pid] = (old, new)
+        return changed
+
+    def find_duplicates(self) -> list[list[int]]:
+        """Groups of papers that are probably the same work: same DOI, arXiv id, or title,
+        year and first author. Each group is in date-added order."""
+        parent = {}
+
+        def find(x: int) -> int:
+            while parent.get(x, x) != x:
+                x = parent[x]
+            return x
+
+        def union(a: int, b: int) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+
+        def normal(text: str) -> str:
+            return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+
+        buckets: dict[tuple[str, str], list[int]] = {}
+        for pid, doi, arxiv, title, year, first in self.conn.execute(
+            "SELECT id, doi, arxiv, title, year, first_author FROM papers ORDER BY added, id"
+        ):
+            if doi:
+                buckets.setdefault(("doi", doi.lower().strip()), []).append(pid)
+            if arxiv:
+                buckets.setdefault(("arxiv", re.sub(r"v\d+$", "", arxiv.lower())),
+                                   []).append(pid)
+            t = normal(title)
+            if len(t) >= 10:
+                buckets.setdefault(("title", f"{t}|{year or ''}|{normal(first)}"),
+                                   []).append(pid)
+        for members in buckets.values():
+            for other in members[1:]:
+                union(members[0], other)
+        groups: dict[int, list[int]] = {}
+        for members in buckets.values():
+            for pid in members:
+                groups.setdefault(find(pid), [])
+                if pid not in groups[find(pid)]:
+                    groups[find(pid)].append(pid)
+        order = {pid: i for i, pid in enumerate(
+            r[0] for r in self.conn.execute("SELECT id FROM papers ORDER BY added, id"))}
+        return sorted((sorted(g, key=order.__getitem__) for g in groups.values() if len(g) > 1),
+                      key=lambda g: order[g[0]])
+
+    def snapshot(self, ids: Iterable[int]) -> DeletedPapers:
+        """Everything about these papers, to put them back later with :meth:`revert`."""
+        with self._write():
+            snap = self.delete_papers(ids)
+            self.restore_papers(snap)
+        return snap
+
+    def revert(self, snap: DeletedPapers, current_ids: Iterable[int]) -> Changes:
+        """Replace the given papers by a snapshot's (undo of a merge or bulk change)."""
+        with self._write():
+            self.delete_papers(current_ids)
+            changes = self.restore_papers(snap)
+        return changes
+
+    def merge_papers(self, keep: int, others: Iterable[int]) -> Changes:
+        """Merge duplicates into ``keep``: richer fields, all tags and notes, old keys as aliases.
+
+        For a field both have, the longer value wins; fields only the others have are added.
+        """
+        others = [o for o in dict.fromkeys(others) if o != keep]
+        if not others:
+            return Changes()
+        with self._write():
+            target = self.paper(keep)
+            fields = list(target.fields)
+            index = {name.lower(): i for i, (name, _) in enumerate(fields)}
+            reading_rank = {s: i for i, s in enumerate(STATUSES)}
+            status, rating = target.status, target.rating
+            for oid in others:
+                other = self.paper(oid)
+                for name, raw in other.fields:
+                    lname = name.lower()
+                    if lname not in index:
+                        index[lname] = len(fields)
+                        fields.append((name, raw))
+                    elif len(bibvalue.evaluate(raw)) > len(
+                            bibvalue.evaluate(fields[index[lname]][1])):
+                        fields[index[lname]] = (fields[index[lname]][0], raw)
+                self.conn.execute("UPDATE notes SET paper_id = ? WHERE paper_id = ?",
+                                  [keep, oid])
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
+                    "SELECT ?, tag_id FROM paper_tags WHERE paper_id = ?", [keep, oid])
+                aliases = [other.key, *other.aliases]
+                self.conn.execute("DELETE FROM papers_fts WHERE rowid = ?", [oid])
+                self.conn.execute("DELETE FROM papers WHERE id = ?", [oid])
+                for alias in aliases:
+                    if alias.lower() != target.key.lower():
+                        self.conn.execute("INSERT OR REPLACE INTO key_aliases(alias, paper_id) "
+                                          "VALUES (?, ?)", [alias, keep])
+                if reading_rank[other.status] > reading_rank[status]:
+                    status = other.status
+                rating = max(rating, other.rating)
+            if fields != target.fields:
+                self._replace_fields(keep, fields)
+            self.conn.execute("UPDATE papers SET status = ?, rating = ? WHERE id = ?",
+                              [status, rating, keep])
+            self._after_personal_change([keep])
+        return Changes(papers={keep}, removed=set(others), tags=True, notes=True)
 
 
 class ImportCancelled(Exception):
     """Raised inside an import's transaction to roll it back."""
+
+
+def write_export(dest: str | os.PathLike[str], text: str) -> None:
+    try:
+        bibtex.atomic_write(dest, text)
+    except OSError as exc:
+        raise LibraryError(f"cannot write {dest}: {exc.strerror or exc}") from None
 
 
 def field_raw(name: str, text: str) -> str:

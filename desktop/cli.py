@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from db import STATUSES, Library, LibraryError, Query
+from db.export import ExportProfile, parse_exclude
+from db.keys import KeyPatternError, check_pattern
+from db.library import write_export
 from db.paths import ENV_VAR, default_library_path
 
 EPILOG = f"""\
@@ -68,6 +71,61 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--search", metavar="Q")
     exp.add_argument("--key", action="append", default=[], metavar="K",
                      help="export this key (repeatable)")
+    exp.add_argument("--aux", metavar="PAPER.aux",
+                     help="export exactly the entries this LaTeX document cites")
+    exp.add_argument("--dialect", choices=["bibtex", "biblatex"],
+                     help="adapt entries: bibtex (ASCII) or biblatex (UTF-8, for biber)")
+    exp.add_argument("--profile", metavar="NAME", help="a saved export profile")
+
+    keys_ = add("keys", "show or set the citation key pattern, or regenerate keys")
+    keys_sub = keys_.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    kp = keys_sub.add_parser("pattern", help="show or set the key pattern",
+                             description="Tokens: [auth] [authors] [authors2] [year] "
+                                         "[shorttitle] [veryshorttitle] [title]; modifiers "
+                                         ":lower :upper :capitalize.")
+    kp.add_argument("pattern", nargs="?")
+    kr = keys_sub.add_parser("regenerate", help="give papers new keys by the pattern "
+                                                "(old keys stay as aliases)")
+    kr.add_argument("--key", action="append", default=[], metavar="K",
+                    help="only this paper (repeatable)")
+    kr.add_argument("--all", action="store_true", help="every paper in the library")
+    kr.add_argument("--pattern", help="use this pattern instead of the library's")
+
+    prof = add("profile", "list, add or remove export profiles")
+    prof_sub = prof.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+    prof_sub.add_parser("list", help="list profiles")
+    pa = prof_sub.add_parser("add", help="add or replace a profile")
+    pa.add_argument("name")
+    pa.add_argument("--dialect", choices=["bibtex", "biblatex"], default="biblatex")
+    pa.add_argument("--exclude", default="abstract,file,keywords",
+                    help="fields to leave out, comma-separated (default: %(default)s)")
+    pa.add_argument("--no-protect-capitals", action="store_true",
+                    help="do not brace capitals and acronyms in titles")
+    pa.add_argument("--no-page-dashes", action="store_true",
+                    help="leave page ranges as they are (default: 1-10 becomes 1--10)")
+    pr = prof_sub.add_parser("remove", help="remove a profile")
+    pr.add_argument("name")
+
+    auto = add("autoexport", "files rewritten after every change to the library")
+    auto_sub = auto.add_subparsers(dest="auto_command", metavar="ACTION", required=True)
+    aa = auto_sub.add_parser("add", help="keep a .bib file current")
+    aa.add_argument("file", metavar="OUT.bib")
+    which = aa.add_mutually_exclusive_group()
+    which.add_argument("--tag", help="only papers with this tag")
+    which.add_argument("--aux", metavar="PAPER.aux", help="only what this document cites")
+    aa.add_argument("--profile", metavar="NAME")
+    auto_sub.add_parser("list", help="list auto-exports")
+    ar = auto_sub.add_parser("remove", help="stop keeping a file current")
+    ar.add_argument("file", metavar="OUT.bib")
+    auto_sub.add_parser("run", help="bring every auto-export up to date now")
+
+    dup = add("duplicates", "find papers that are probably the same work")
+    dup.add_argument("--merge", action="store_true",
+                     help="merge each group into its first-added paper")
+
+    merge = add("merge", "merge duplicates into one paper (old keys stay as aliases)")
+    merge.add_argument("keep", metavar="KEY")
+    merge.add_argument("others", nargs="+", metavar="OTHER")
 
     tag = add("tag", "add tags to a paper")
     tag.add_argument("key")
@@ -131,19 +189,119 @@ def _cmd_import(lib: Library, args: argparse.Namespace) -> int:
     return 1 if report.failures else 0
 
 
+def _profile(lib: Library, args: argparse.Namespace) -> ExportProfile | None:
+    if args.profile and args.dialect:
+        profile = lib.profile(args.profile)
+        if profile.dialect != args.dialect:
+            raise UsageError(f"profile {args.profile!r} is for {profile.dialect}, "
+                             f"not {args.dialect}")
+        return profile
+    if args.profile or args.dialect:
+        return lib.profile(args.profile, args.dialect)
+    return None
+
+
 def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
-    missing = [k for k in args.key if lib.id_for_key(k) is None]
-    for k in missing:
-        print(f"citedesk: no paper with citation key {k!r}", file=sys.stderr)
-    query = Query(search=args.search or "", tag=args.tag, status=args.status,
-                  keys=tuple(args.key))
+    profile = _profile(lib, args)
+    if args.aux:
+        if args.key or args.tag or args.status or args.search:
+            raise UsageError("--aux chooses the entries itself; drop --key/--tag/--status/--search")
+        ids, missing, copies = lib.aux_selection(args.aux, profile)
+        text, n = lib.export_text(None, profile, ids=ids, extra_keys=copies)
+        for k in missing:
+            print(f"citedesk: {args.aux} cites {k!r}, which is not in the library",
+                  file=sys.stderr)
+    else:
+        missing = [k for k in args.key if lib.id_for_key(k) is None]
+        for k in missing:
+            print(f"citedesk: no paper with citation key {k!r}", file=sys.stderr)
+        query = Query(search=args.search or "", tag=args.tag, status=args.status,
+                      keys=tuple(args.key))
+        text, n = lib.export_text(query, profile)
     if args.output:
-        n = lib.export(args.output, query)
+        write_export(args.output, text)
         print(f"exported {n} entries to {args.output}", file=sys.stderr)
     else:
-        text, _ = lib.export_text(query)
         sys.stdout.write(text)
     return 1 if missing else 0
+
+
+def _cmd_keys(lib: Library, args: argparse.Namespace) -> int:
+    if args.keys_command == "pattern":
+        if args.pattern is None:
+            print(lib.key_pattern)
+        else:
+            try:
+                lib.set_key_pattern(args.pattern)
+            except KeyPatternError as exc:
+                raise UsageError(str(exc)) from None
+        return 0
+    if not args.all and not args.key:
+        raise UsageError("say which keys to regenerate: --key K (repeatable) or --all")
+    if args.pattern:
+        try:
+            check_pattern(args.pattern)
+        except KeyPatternError as exc:
+            raise UsageError(str(exc)) from None
+    ids = None if args.all else [lib.require_key(k) for k in args.key]
+    changed = lib.regenerate_keys(ids, args.pattern)
+    for old, new in changed.values():
+        print(f"{old} -> {new}")
+    print(f"{len(changed)} keys changed; old keys stay as aliases", file=sys.stderr)
+    return 0
+
+
+def _cmd_profile(lib: Library, args: argparse.Namespace) -> int:
+    if args.profile_command == "list":
+        for name in lib.profile_names():
+            p = lib.profile(name)
+            print(f"{name:<16} {p.dialect:<9} exclude={','.join(p.exclude) or '-'} "
+                  f"protect-capitals={'yes' if p.protect_capitals else 'no'} "
+                  f"page-dashes={'yes' if p.page_dashes else 'no'}")
+    elif args.profile_command == "add":
+        lib.save_profile(ExportProfile(
+            args.name, args.dialect, parse_exclude(args.exclude),
+            protect_capitals=not args.no_protect_capitals,
+            page_dashes=not args.no_page_dashes))
+    else:
+        lib.remove_profile(args.name)
+    return 0
+
+
+def _cmd_autoexport(lib: Library, args: argparse.Namespace) -> int:
+    if args.auto_command == "add":
+        spec = lib.add_autoexport(args.file, tag=args.tag, aux=args.aux, profile=args.profile)
+        print(f"keeping {spec['path']} current", file=sys.stderr)
+    elif args.auto_command == "remove":
+        lib.remove_autoexport(args.file)
+    elif args.auto_command == "list":
+        for spec in lib.autoexports():
+            what = (f"tag {spec['tag']}" if spec.get("tag") else
+                    f"cited in {spec['aux']}" if spec.get("aux") else "all papers")
+            print(f"{spec['path']}  ({what}; profile {spec.get('profile') or 'as stored'})")
+    results = lib.run_autoexports() if args.auto_command in ("run", "add") else []
+    failed = [r for r in results if r[1].startswith("error")]
+    for path, status in results:
+        print(f"{path}: {status}", file=sys.stderr if status.startswith("error") else sys.stdout)
+    return 1 if failed else 0
+
+
+def _cmd_duplicates(lib: Library, args: argparse.Namespace) -> int:
+    groups = lib.find_duplicates()
+    for group in groups:
+        rows = lib.rows(group)
+        print(" = ".join(rows[i].key for i in group) + f"    {rows[group[0]].title}")
+        if args.merge:
+            lib.merge_papers(group[0], group[1:])
+    if args.merge and groups:
+        print(f"merged {len(groups)} groups", file=sys.stderr)
+    return 0
+
+
+def _cmd_merge(lib: Library, args: argparse.Namespace) -> int:
+    keep = lib.require_key(args.keep)
+    lib.merge_papers(keep, [lib.require_key(k) for k in args.others])
+    return 0
 
 
 def _cmd_tag(lib: Library, args: argparse.Namespace) -> int:
@@ -183,7 +341,9 @@ def _cmd_note(lib: Library, args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "list": _cmd_list, "import": _cmd_import, "export": _cmd_export, "tag": _cmd_tag,
-    "untag": _cmd_tag, "status": _cmd_status, "note": _cmd_note,
+    "untag": _cmd_tag, "status": _cmd_status, "note": _cmd_note, "keys": _cmd_keys,
+    "profile": _cmd_profile, "autoexport": _cmd_autoexport, "duplicates": _cmd_duplicates,
+    "merge": _cmd_merge,
 }
 
 
@@ -204,8 +364,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LibraryError as exc:
         print(f"citedesk: {exc}", file=sys.stderr)
         return 1
+    # A script's change keeps every auto-exported .bib current before the command returns.
+    lib.autoexport_after_write = True
     try:
-        return COMMANDS[args.command](lib, args)
+        code = COMMANDS[args.command](lib, args)
+        for path, status in lib.last_autoexport:
+            if status.startswith("error"):
+                print(f"citedesk: auto-export {path}: {status}", file=sys.stderr)
+                code = code or 1
+        return code
     except UsageError as exc:
         print(f"citedesk: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,325 @@
+"""Exports for LaTeX: dialects, profiles, .aux-driven subsets.
+
+Plain export writes every untouched entry exactly as it came. A *profile* adapts entries to a
+toolchain: the BibTeX dialect is pure ASCII (non-ASCII as LaTeX commands, biblatex-only types
+and fields mapped to classic ones), the BibLaTeX dialect is UTF-8 for biber and carries key
+aliases as ``ids``. An entry that a profile leaves unchanged is still written byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import bibvalue
+from .bibtex import VERBATIM_FIELDS, field_map
+from .latex import unicode_to_latex
+
+DIALECTS = ("bibtex", "biblatex")
+
+#: Title-like fields whose capitals a profile may protect with braces.
+TITLE_FIELDS = frozenset({"title", "booktitle", "subtitle", "shorttitle", "maintitle",
+                          "origtitle", "eventtitle", "series", "titleaddon"})
+#: Fields whose characters are literal for the url package or biber: left alone.
+_LITERAL = VERBATIM_FIELDS | {"ids", "crossref", "xdata", "key", "keywords", "date", "urldate",
+                              "eprinttype", "eprintclass", "primaryclass", "archiveprefix"}
+_VERBATIM_COMMANDS = ("url", "href", "path", "nolinkurl", "verb", "doi")
+
+# biblatex entry types and fields as classic BibTeX knows them.
+_BIBTEX_TYPES = {
+    "online": "misc", "electronic": "misc", "www": "misc", "software": "misc",
+    "dataset": "misc", "report": "techreport", "mvbook": "book", "bookinbook": "inbook",
+    "collection": "book", "mvcollection": "book", "reference": "book", "mvreference": "book",
+    "periodical": "misc", "suppbook": "inbook", "suppcollection": "incollection",
+    "suppperiodical": "article", "patent": "misc", "letter": "misc", "movie": "misc",
+    "music": "misc", "video": "misc", "audio": "misc", "image": "misc", "artwork": "misc",
+    "performance": "misc", "standard": "misc", "set": "misc", "xdata": "misc",
+    "thesis": "phdthesis", "review": "article", "inreference": "incollection",
+    "mvproceedings": "proceedings",
+}
+_BIBTEX_FIELDS = {"journaltitle": "journal", "location": "address", "institution": "institution"}
+_MONTH_MACROS = list(bibvalue.MONTH_MACROS)
+
+
+@dataclass(frozen=True)
+class ExportProfile:
+    """How entries are adapted for one LaTeX toolchain."""
+
+    name: str
+    dialect: str = "biblatex"
+    exclude: tuple[str, ...] = ("abstract", "file", "keywords")
+    protect_capitals: bool = True
+    page_dashes: bool = True
+
+    def __post_init__(self) -> None:
+        if self.dialect not in DIALECTS:
+            raise ValueError(f"unknown dialect {self.dialect!r}; use bibtex or biblatex")
+
+    def to_json(self) -> dict[str, object]:
+        d = asdict(self)
+        d["exclude"] = list(self.exclude)
+        return d
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ExportProfile:
+        exclude = data.get("exclude", ())
+        return cls(
+            name=str(data["name"]),
+            dialect=str(data.get("dialect", "biblatex")),
+            exclude=tuple(str(x).lower() for x in exclude)  # type: ignore[union-attr]
+            if isinstance(exclude, list | tuple) else (),
+            protect_capitals=bool(data.get("protect_capitals", True)),
+            page_dashes=bool(data.get("page_dashes", True)),
+        )
+
+
+BUILTIN_PROFILES = {
+    "bibtex": ExportProfile("bibtex", "bibtex"),
+    "biblatex": ExportProfile("biblatex", "biblatex"),
+}
+
+
+# -- transforming values --------------------------------------------------------------------
+
+def _map_text_parts(raw: str, fn: Callable[[str], str]) -> str:
+    """Apply ``fn`` to the text inside each delimited part of a raw value; macros untouched."""
+    parts = bibvalue._split_parts(raw)
+    if parts is None:
+        return raw
+    out = []
+    for p in parts:
+        if p.startswith("{"):
+            out.append("{" + fn(p[1:-1]) + "}")
+        elif p.startswith('"'):
+            out.append('"' + fn(p[1:-1]) + '"')
+        else:
+            out.append(p)
+    return " # ".join(out)
+
+
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def escape_specials(text: str) -> str:
+    """Escape bare ``& % # _`` outside math and outside ``\\url{}``-like arguments.
+
+    An unpaired ``$`` would swallow the rest of the bibliography, so it becomes ``\\$``.
+    """
+    dollars = [m.start() for m in _UNESCAPED_DOLLAR.finditer(text)]
+    if len(dollars) % 2:
+        last = dollars[-1]
+        text = text[:last] + "\\" + text[last:]
+    out: list[str] = []
+    i, n = 0, len(text)
+    in_math = False
+    verbatim_depth = 0  # brace depth at which a verbatim argument started, 0 = none
+    depth = 0
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+|.)", text[i:])
+            token = m.group(0) if m else c
+            out.append(token)
+            i += len(token)
+            if m and m.group(1) in _VERBATIM_COMMANDS and i < n and text[i] == "{":
+                verbatim_depth = depth + 1
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            if verbatim_depth and depth == verbatim_depth:
+                verbatim_depth = 0
+            depth -= 1
+        elif c == "$" and not verbatim_depth:
+            in_math = not in_math
+        elif c in "&%#_" and not in_math and not verbatim_depth:
+            out.append("\\" + c)
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*")
+
+
+def protect_capitals(text: str) -> str:
+    """Brace words with capitals past their first letter (``LLM``, ``ImageNet``, ``Q-YOLO``).
+
+    Text already inside braces or math, and LaTeX commands, are left as they are, so braces
+    are never doubled.
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    depth = 0
+    in_math = False
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+|.)", text[i:])
+            token = m.group(0) if m else c
+            out.append(token)
+            i += len(token)
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif c == "$":
+            in_math = not in_math
+        elif depth == 0 and not in_math and (c.isalnum()):
+            m = _WORD.match(text, i)
+            if m and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "\\")):
+                word = m.group(0)
+                if any(ch.isupper() for ch in word[1:]):
+                    out.append("{" + word + "}")
+                else:
+                    out.append(word)
+                i = m.end()
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _page_dashes(text: str) -> str:
+    return re.sub(r"(?<=[0-9A-Za-z])\s*[-\u2013\u2014]\s*(?=[0-9A-Za-z])", "--", text) \
+        if "--" not in text else text
+
+
+def transform_entry(entry_type: str, fields: Sequence[tuple[str, str]], profile: ExportProfile,
+                    aliases: Sequence[str] = ()) -> tuple[str, list[tuple[str, str]]]:
+    """An entry's type and fields as ``profile`` writes them."""
+    excluded = {x.lower() for x in profile.exclude}
+    out: list[tuple[str, str]] = []
+    present = {name.lower() for name, _ in fields}
+    for name, raw in fields:
+        lname = name.lower()
+        if lname in excluded:
+            continue
+        if profile.dialect == "bibtex":
+            target = _BIBTEX_FIELDS.get(lname)
+            if target and target != lname and target not in present:
+                name, lname = target, target
+            if lname == "ids":
+                continue
+        value = raw
+        if lname not in _LITERAL:
+            value = _map_text_parts(value, escape_specials)
+            if profile.protect_capitals and lname in TITLE_FIELDS:
+                value = _map_text_parts(value, protect_capitals)
+            if profile.page_dashes and lname == "pages":
+                value = _map_text_parts(value, _page_dashes)
+        if profile.dialect == "bibtex" and not value.isascii() and lname not in VERBATIM_FIELDS:
+            value = _map_text_parts(value, unicode_to_latex)
+        out.append((name, value))
+    if profile.dialect == "bibtex":
+        names = {n.lower() for n, _ in out}
+        f = field_map(fields)
+        if "date" in f and "year" not in names:
+            date = bibvalue.evaluate(f["date"])
+            m = re.match(r"^(\d{4})(?:-(\d{2}))?", date)
+            if m:
+                out.append(("year", "{" + m.group(1) + "}"))
+                if m.group(2) and "month" not in names and 1 <= int(m.group(2)) <= 12:
+                    out.append(("month", _MONTH_MACROS[int(m.group(2)) - 1]))
+        if entry_type in ("thesis",) and "type" in f:
+            kind = bibvalue.evaluate(f["type"]).lower()
+            entry_type = "mastersthesis" if kind.startswith(("mathesis", "master")) \
+                else "phdthesis"
+        else:
+            entry_type = _BIBTEX_TYPES.get(entry_type, entry_type)
+        if entry_type in ("phdthesis", "mastersthesis") and "school" not in names \
+                and "institution" in names:
+            out = [("school", v) if n.lower() == "institution" else (n, v) for n, v in out]
+    else:
+        all_aliases = [a for a in aliases]
+        if "ids" in present:
+            existing = [x.strip() for x in bibvalue.evaluate(field_map(fields)["ids"]).split(",")]
+            all_aliases = [a for a in all_aliases if a not in existing]
+            if all_aliases:
+                out = [(n, "{" + ", ".join(existing + all_aliases) + "}")
+                       if n.lower() == "ids" else (n, v) for n, v in out]
+        elif all_aliases:
+            out.append(("ids", "{" + ", ".join(all_aliases) + "}"))
+    return entry_type, out
+
+
+def transform_string(raw: str, profile: ExportProfile) -> str:
+    value = _map_text_parts(raw, escape_specials)
+    if profile.dialect == "bibtex" and not value.isascii():
+        value = _map_text_parts(value, unicode_to_latex)
+    return value
+
+
+# -- .aux files ------------------------------------------------------------------------------
+
+_AUX_CITATION = re.compile(r"\\citation\{([^}]*)\}")
+_AUX_BIBLATEX = re.compile(r"\\abx@aux@cite\{([^}]*)\}(?:\{([^}]*)\})?")
+_AUX_INPUT = re.compile(r"\\@input\{([^}]*)\}")
+
+
+@dataclass
+class AuxCitations:
+    """The keys a LaTeX document cites, in first-cited order; ``everything`` for \\nocite{*}."""
+
+    keys: list[str] = field(default_factory=list)
+    everything: bool = False
+    files: list[str] = field(default_factory=list)
+
+
+def read_aux(path: str | os.PathLike[str], _seen: set[Path] | None = None) -> AuxCitations:
+    """Citations of a BibTeX (``\\citation``) or biblatex (``\\abx@aux@cite``) .aux file.
+
+    Follows ``\\@input{chapter.aux}`` as LaTeX writes it for ``\\include``.
+    """
+    p = Path(path)
+    seen = _seen if _seen is not None else set()
+    result = AuxCitations()
+    if p.resolve() in seen:
+        return result
+    seen.add(p.resolve())
+    try:
+        text = p.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        from .errors import LibraryError
+
+        raise LibraryError(f"{p}: no such .aux file (run LaTeX on the document first)") from None
+    result.files.append(str(p))
+    ordered: dict[str, None] = {}
+
+    def add(key: str) -> None:
+        key = key.strip()
+        if key == "*":
+            result.everything = True
+        elif key:
+            ordered.setdefault(key, None)
+
+    for line in text.splitlines():
+        for m in _AUX_CITATION.finditer(line):
+            for key in m.group(1).split(","):
+                add(key)
+        for m in _AUX_BIBLATEX.finditer(line):
+            add(m.group(2) if m.group(2) is not None else m.group(1))
+        for m in _AUX_INPUT.finditer(line):
+            child = read_aux(p.parent / m.group(1), seen) if (p.parent / m.group(1)).exists() \
+                else AuxCitations()
+            for key in child.keys:
+                ordered.setdefault(key, None)
+            result.everything |= child.everything
+            result.files.extend(child.files)
+    result.keys = list(ordered)
+    return result
+
+
+def profile_names(stored: dict[str, dict[str, object]]) -> list[str]:
+    return sorted(set(BUILTIN_PROFILES) | set(stored))
+
+
+def parse_exclude(text: str | Iterable[str]) -> tuple[str, ...]:
+    items = text.split(",") if isinstance(text, str) else list(text)
+    return tuple(x.strip().lower() for x in items if x.strip())
