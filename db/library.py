@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +22,6 @@ import sqlite_utils
 from . import bibtex, bibvalue, keys, schema
 from . import export as export_mod
 from .errors import (
-    BibFileError,
     LibraryDamagedError,
     LibraryError,
     LibraryLockedError,
@@ -316,6 +315,12 @@ class Library:
         self.conn.execute("COMMIT")
         if self.autoexport_after_write and self.get_setting("autoexports"):
             self.last_autoexport = self.run_autoexports()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several writes as one: all of them happen or none (undo commands use it)."""
+        with self._write():
+            yield
 
     def data_version(self) -> int:
         """Changes when another connection commits; a window polls it to notice them."""
@@ -648,7 +653,7 @@ class Library:
                     "WHERE id = ? AND status != ?", [status, stamp, stamp, pid, status])
                 if cur.rowcount:
                     changed.add(pid)
-        return Changes(papers=changed, status=True)
+        return Changes(papers=changed, status=bool(changed))
 
     def set_rating(self, ids: Iterable[int], rating: int) -> Changes:
         if not 0 <= int(rating) <= 5:
@@ -701,9 +706,14 @@ class Library:
 
     def restore_note(self, note: Note) -> None:
         with self._write():
-            self.conn.execute(
-                "INSERT INTO notes(id, paper_id, body, created, updated) VALUES (?, ?, ?, ?, ?)",
-                [note.id, note.paper_id, note.body, note.created, note.updated])
+            try:
+                self.conn.execute(
+                    "INSERT INTO notes(id, paper_id, body, created, updated) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [note.id, note.paper_id, note.body, note.created, note.updated])
+            except sqlite3.IntegrityError:
+                raise LibraryError(f"note {note.id} cannot be restored: its paper is gone "
+                                   "or its id is in use") from None
             self._after_personal_change([note.paper_id], modified=False)
 
     def _after_personal_change(self, ids: Iterable[int], modified: bool = True) -> None:
@@ -747,22 +757,7 @@ class Library:
             if row:
                 parent = bibtex.field_map(tuple(x) for x in json.loads(row[0]))
         d = bibtex.derive(fields, self.macros(), parent)
-        named = [p for p in d.authors if not p.is_others] or [
-            p for p in d.editors if not p.is_others]
-        others = any(p.is_others for p in d.authors) if d.authors else any(
-            p.is_others for p in d.editors)
-        cols = {
-            "title": d.title,
-            "title_sort": ascii_fold(d.title).lower().lstrip("\"'({[ "),
-            "authors": short_authors([p.display_family for p in named], others),
-            "authors_full": "; ".join(p.display for p in (d.authors or d.editors)),
-            "first_author": ascii_fold(named[0].display_family).lower() if named else "",
-            "year": d.year, "month": d.month, "date": d.date, "venue": d.venue,
-            "volume": d.volume, "number": d.number, "pages": d.pages, "doi": d.doi,
-            "url": d.url, "arxiv": d.arxiv, "abstract": d.abstract, "keywords": d.keywords,
-            "category": d.category,
-        }
-        return cols, d
+        return display_columns(d), d
 
     def _write_persons(self, paper_id: int, d: bibtex.Derived) -> None:
         self.conn.execute("DELETE FROM persons WHERE paper_id = ?", [paper_id])
@@ -979,116 +974,34 @@ class Library:
     def import_text(self, text: str, name: str = "<pasted text>") -> ImportReport:
         return self.import_parsed([bibtex.parse_text(text, name)])
 
-    def import_files(self, paths: Sequence[str | os.PathLike[str]], *,
-                     strict: bool = False) -> ImportReport:
-        """Import .bib files in one transaction. Unreadable files are failures, not exceptions."""
-        parsed = []
-        unreadable = []
-        for path in paths:
-            try:
-                parsed.append(bibtex.parse_file(path))
-            except BibFileError as exc:
-                unreadable.append(bibtex.Failure(str(path), 0, str(exc).split(": ", 1)[-1]))
-        report = self.import_parsed(parsed, strict=strict, extra_failures=unreadable)
-        return report
+    def import_files(self, paths: Sequence[str | os.PathLike[str]], *, strict: bool = False,
+                     progress: Callable[[int, int], None] | None = None,
+                     cancelled: Callable[[], bool] | None = None) -> ImportReport:
+        """Import .bib files in one transaction. Unreadable files are failures, not exceptions.
+
+        Files are streamed in chunks and parsed on every core (see :mod:`db.importer`).
+        ``progress(done_bytes, total_bytes)`` is called as chunks are added; ``cancelled`` is
+        polled between entries, and when it returns True the import is rolled back. With
+        ``strict`` nothing is added when anything failed.
+        """
+        from . import importer
+
+        return importer.import_files(self, paths, strict=strict, progress=progress,
+                                     cancelled=cancelled)
 
     def import_parsed(self, files: Sequence[bibtex.ParsedFile], *, strict: bool = False,
                       extra_failures: Sequence[bibtex.Failure] = (),
-                      cancelled: Any = None) -> ImportReport:
+                      cancelled: Callable[[], bool] | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> ImportReport:
         """Add parsed files in one transaction and report what became of every entry.
 
         With ``strict`` nothing is added when anything failed. ``cancelled`` is a callable
         polled between entries; when it returns True the import is rolled back.
         """
-        report = ImportReport(files=[f.path for f in files], failures=list(extra_failures))
-        for f in files:
-            report.failures.extend(f.failures)
-        if strict and report.failures:
-            return report
-        stamp = now()
-        try:
-            with self._write():
-                for f in files:
-                    self._import_blocks(f, report)
-                    self._macros_cache = None
-                    seen_in_file: dict[str, str] = {}
-                    for e in f.entries:
-                        if cancelled is not None and cancelled():
-                            raise ImportCancelled()
-                        self._import_entry(e, report, seen_in_file, stamp)
-                if report.changes.added:
-                    self._fill_crossref_children(report.changes.added)
-                    self._index(sorted(report.changes.added))
-        except ImportCancelled:
-            report.added.clear()
-            report.changes = Changes()
-            report.warnings.append("import cancelled: nothing was added")
-        self._macros_cache = None
-        return report
+        from . import importer
 
-    def _import_blocks(self, f: bibtex.ParsedFile, report: ImportReport) -> None:
-        for b in f.blocks:
-            if b.kind == "string":
-                row = self.conn.execute(
-                    "SELECT value FROM blocks WHERE kind = 'string' AND name = ? COLLATE NOCASE",
-                    [b.name]).fetchone()
-                if row is None:
-                    self.conn.execute(
-                        "INSERT INTO blocks(kind, name, value, source) VALUES ('string', ?, ?, ?)",
-                        [b.name, b.value, b.source])
-                elif row[0] != b.value:
-                    report.warnings.append(
-                        f"{f.path}: @string {b.name} = {b.value[:40]} differs from the "
-                        f"library's {row[0][:40]}; the library's is kept")
-            elif not self.conn.execute(
-                "SELECT 1 FROM blocks WHERE kind = ? AND source = ?", [b.kind, b.source]
-            ).fetchone():
-                self.conn.execute("INSERT INTO blocks(kind, name, value, source) "
-                                  "VALUES (?, ?, ?, ?)", [b.kind, b.name, b.value, b.source])
-
-    def _import_entry(self, e: bibtex.ParsedEntry, report: ImportReport,
-                      seen_in_file: dict[str, str], stamp: str) -> None:
-        where = f"{e.file}:{e.line}"
-        key = e.key.strip()
-        if key.lower() in seen_in_file:
-            first = seen_in_file[key.lower()]
-            report.failures.append(bibtex.Failure(
-                e.file, e.line,
-                f"key {key!r} collides with {first!r} in the same file "
-                "(BibTeX keys ignore case)", key))
-            return
-        seen_in_file[key.lower()] = key
-        fmap = bibtex.field_map(e.fields)
-        if self._key_taken(key):
-            report.duplicates.append(f"{key} ({where}): key already in the library")
-            return
-        doi = bibvalue.evaluate(fmap["doi"]).strip() if "doi" in fmap else ""
-        if doi:
-            row = self.conn.execute("SELECT key FROM papers WHERE doi = ? COLLATE NOCASE",
-                                    [doi]).fetchone()
-            if row:
-                report.duplicates.append(f"{key} ({where}): DOI {doi} is already {row[0]}")
-                return
-        source: str | None = e.source
-        if not key:
-            # A keyless entry gets a key; its text is then written afresh with that key.
-            key = self.generate_key(e.fields)
-            source = None
-        pid = self._insert_paper(key, e.entry_type, e.fields, source, stamp)
-        report.added.append(key)
-        report.changes.added.add(pid)
-
-    def _fill_crossref_children(self, ids: set[int]) -> None:
-        """Entries imported before their crossref parent get the parent's values now."""
-        rows = self.conn.execute(
-            "SELECT id, fields FROM papers WHERE id IN (SELECT value FROM json_each(?)) "
-            "AND fields LIKE '%rossref%'", [json.dumps(sorted(ids))]).fetchall()
-        for pid, fields_json in rows:
-            fields = [tuple(x) for x in json.loads(fields_json)]
-            cols, d = self._columns(fields)  # type: ignore[arg-type]
-            sets = ", ".join(f"{c} = ?" for c in cols)
-            self.conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*cols.values(), pid])
-            self._write_persons(pid, d)
+        return importer.import_parsed(self, files, strict=strict, extra_failures=extra_failures,
+                                      cancelled=cancelled, progress=progress)
 
     # -- BibTeX out -----------------------------------------------------------------------------
 
@@ -1353,10 +1266,10 @@ class Library:
                 d = bibtex.derive(fields, self.macros())  # type: ignore[arg-type]
                 base = keys.format_key(pattern, d.authors or d.editors, str(d.year or ""),
                                        d.title)
-                if old == base or (old.startswith(base) and old[len(base):].isalpha()
-                                   and old[len(base):].islower() and len(old) > len(base)
-                                   and self.id_for_key(base) not in (None, pid)):
-                    continue
+                suffix = old[len(base):] if old.startswith(base) else None
+                if suffix == "" or (suffix and suffix.isalpha() and suffix.islower()
+                                    and self.id_for_key(base) not in (None, pid)):
+                    continue  # already this pattern's key, or its suffixed form: stable
 
                 def taken(k: str, pid: int = pid) -> bool:
                     other = self.id_for_key(k)
@@ -1371,7 +1284,7 @@ class Library:
     def find_duplicates(self) -> list[list[int]]:
         """Groups of papers that are probably the same work: same DOI, arXiv id, or title,
         year and first author. Each group is in date-added order."""
-        parent = {}
+        parent: dict[int, int] = {}
 
         def find(x: int) -> int:
             while parent.get(x, x) != x:
@@ -1507,6 +1420,28 @@ def field_raw(name: str, text: str) -> str:
             out.append(c)
         prev = c
     return bibvalue.brace("".join(out))
+
+
+def display_columns(d: bibtex.Derived) -> dict[str, Any]:
+    """The papers columns shown, sorted and searched, from an entry's derived values.
+
+    A module function, not a method, so that import workers compute the same values.
+    """
+    named = [p for p in d.authors if not p.is_others] or [
+        p for p in d.editors if not p.is_others]
+    others = any(p.is_others for p in d.authors) if d.authors else any(
+        p.is_others for p in d.editors)
+    return {
+        "title": d.title,
+        "title_sort": ascii_fold(d.title).lower().lstrip("\"'({[ "),
+        "authors": short_authors([p.display_family for p in named[:3]], others),
+        "authors_full": "; ".join(p.display for p in (d.authors or d.editors)),
+        "first_author": ascii_fold(named[0].display_family).lower() if named else "",
+        "year": d.year, "month": d.month, "date": d.date, "venue": d.venue,
+        "volume": d.volume, "number": d.number, "pages": d.pages, "doi": d.doi,
+        "url": d.url, "arxiv": d.arxiv, "abstract": d.abstract, "keywords": d.keywords,
+        "category": d.category,
+    }
 
 
 def _looks_like_sqlite(path: Path) -> bool:

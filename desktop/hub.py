@@ -14,7 +14,9 @@ class LibraryEvents(QObject):
     """Signals:
         changed(object): a ``db.Changes`` after any write, including undo and redo.
         reloaded(): the library changed outside this window (another process); refresh all.
+        failed(str): a write (an undo or redo, say) failed; the message is for people.
     """
 
     changed = Signal(object)
     reloaded = Signal()
+    failed = Signal(str)

@@ -1,0 +1,1079 @@
+"""The detail pane: everything about one paper, where every edit is an undoable command.
+
+The pane reads through ``db.Library``, writes only by pushing ``desktop.commands`` on the
+window's undo stack, and redraws itself when ``LibraryEvents.changed`` says its paper
+changed (whoever changed it: this pane, the table, an undo). Note text is saved as it is
+typed, half a second after the last keystroke, and at once on :meth:`DetailPane.flush`,
+when another note or paper is shown, when the editor loses focus and when the pane is
+hidden, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from functools import partial
+
+from PySide6.QtCore import (
+    QMargins,
+    QModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    QStringListModel,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFocusEvent,
+    QFontDatabase,
+    QHideEvent,
+    QKeyEvent,
+    QPalette,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QTabWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+import db
+
+from .commands import (
+    AddNoteCommand,
+    AddTagsCommand,
+    DeleteNoteCommand,
+    EditNoteCommand,
+    LibraryCommand,
+    RemoveTagsCommand,
+    SetEntryTypeCommand,
+    SetFieldsCommand,
+    SetKeyCommand,
+    SetRatingCommand,
+    SetStatusCommand,
+    push,
+)
+from .hub import LibraryEvents
+
+#: Milliseconds after the last keystroke before a note is saved.
+SAVE_DELAY_MS = 500
+
+#: The metadata form: (field, label). ``entrytype`` and ``key`` are not BibTeX fields.
+FORM_FIELDS: list[tuple[str, str]] = [
+    ("entrytype", "Type"), ("key", "Key"), ("title", "Title"), ("author", "Authors"),
+    ("editor", "Editors"), ("year", "Year"), ("month", "Month"), ("journal", "Journal"),
+    ("booktitle", "Book title"), ("volume", "Volume"), ("number", "Number"),
+    ("pages", "Pages"), ("publisher", "Publisher"), ("doi", "DOI"), ("url", "URL"),
+    ("eprint", "eprint"), ("keywords", "Keywords"), ("note", "Note"),
+]
+
+ENTRY_TYPES = ["article", "book", "booklet", "inbook", "incollection", "inproceedings",
+               "manual", "mastersthesis", "misc", "online", "phdthesis", "proceedings",
+               "techreport", "unpublished"]
+
+STATUS_LABELS = {"unread": "Unread", "reading": "Reading", "read": "Read"}
+
+#: Links from BibTeX data are opened only with these schemes: a ``file:`` or custom-scheme
+#: URL in an imported entry must not launch a local program.
+OPENABLE_SCHEMES = frozenset({"http", "https"})
+
+PLACEHOLDER_TEXT = "Select a paper to see its details"
+
+
+def open_link(url: str) -> bool:
+    """Open a web link in the browser (never through a shell); refuse other schemes."""
+    qurl = QUrl(url.strip())
+    if not qurl.isValid() or qurl.scheme().lower() not in OPENABLE_SCHEMES:
+        return False
+    return QDesktopServices.openUrl(qurl)
+
+
+def _muted(label: QLabel) -> QLabel:
+    """Secondary text in the palette's own quieter colour (follows dark themes)."""
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return label
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def _authors_text(paper: db.Paper) -> str:
+    people, prefix = (paper.authors, "") if paper.authors else (paper.editors, "Edited by ")
+    names = [p.display for p in people if not p.is_others]
+    text = ", ".join(names)
+    if any(p.is_others for p in people):
+        text += " et al."
+    return prefix + text if text else ""
+
+
+def _note_title(note: db.Note) -> str:
+    for line in note.body.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line if len(line) <= 60 else line[:59] + "…"
+    return "(empty note)"
+
+
+def _local_time(stamp: str) -> str:
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+# -- small widgets ------------------------------------------------------------------------------
+
+class FlowLayout(QLayout):
+    """Lays widgets out in rows that wrap, like words (Qt's flow layout example)."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(QMargins(0, 0, 0, 0))
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _arrange(self, rect: QRect, move: bool) -> int:
+        m = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        x, y, row_height = area.x(), area.y(), 0
+        for item in self._items:
+            if item.widget() is not None and item.widget().isHidden():
+                continue
+            hint = item.sizeHint()
+            if x + hint.width() > area.right() + 1 and row_height > 0:
+                x, y = area.x(), y + row_height + self._spacing
+                row_height = 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._spacing
+            row_height = max(row_height, hint.height())
+        return y + row_height - rect.y() + m.bottom()
+
+
+class TagChip(QFrame):
+    """One tag of the paper, in the tag's colour, with a × that removes it.
+
+    Signals:
+        remove_clicked(str): the × was clicked; carries the tag name.
+    """
+
+    remove_clicked = Signal(str)
+
+    def __init__(self, name: str, color: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tagChip")
+        self.setProperty("tag", name)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(9, 2, 3, 2)
+        layout.setSpacing(2)
+        label = QLabel(name)
+        label.setObjectName("tagChipLabel")
+        remove = QToolButton()
+        remove.setObjectName("removeTagButton")
+        remove.setText("×")
+        remove.setAutoRaise(True)
+        remove.setCursor(Qt.CursorShape.PointingHandCursor)
+        remove.setToolTip(f"Remove tag “{name}”")
+        remove.setAccessibleName(f"Remove tag {name}")
+        remove.clicked.connect(lambda: self.remove_clicked.emit(name))
+        layout.addWidget(label)
+        layout.addWidget(remove)
+        self.setStyleSheet(self._style(color))
+
+    @staticmethod
+    def _style(color: str | None) -> str:
+        qcolor = _valid_color(color)
+        if qcolor is None:
+            # No colour of its own: the palette's button colours, so dark themes work.
+            background, text, border = "palette(button)", "palette(button-text)", "palette(mid)"
+        else:
+            background = border = qcolor
+            text = "#000000" if _is_light(qcolor) else "#ffffff"
+        return (f"QFrame#tagChip {{ background-color: {background}; border: 1px solid {border};"
+                f" border-radius: 10px; }}"
+                f" QFrame#tagChip QLabel, QFrame#tagChip QToolButton {{ color: {text};"
+                f" background: transparent; border: none; }}"
+                f" QFrame#tagChip QToolButton {{ padding: 0 3px; font-weight: bold; }}")
+
+
+def _valid_color(color: str | None) -> str | None:
+    """The tag's colour as ``#rrggbb``, or None when unset or not a colour at all."""
+    if not color:
+        return None
+    qcolor = QColor(color)
+    return qcolor.name() if qcolor.isValid() else None
+
+
+def _is_light(hex_color: str) -> bool:
+    """Whether black text reads better than white on this background."""
+    c = QColor(hex_color)
+    return 0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue() > 150
+
+
+class TagCompleter(QCompleter):
+    """Completes the last of several comma-separated tags in a line edit."""
+
+    def splitPath(self, path: str) -> list[str]:
+        return [path.split(",")[-1].strip()]
+
+    def pathFromIndex(self, index: QModelIndex) -> str:
+        completion = super().pathFromIndex(index)
+        widget = self.widget()
+        text = widget.text() if isinstance(widget, QLineEdit) else ""
+        head = text.rsplit(",", 1)[0] + ", " if "," in text else ""
+        return head + completion
+
+
+class TagLineEdit(QLineEdit):
+    """A line edit where Enter always submits, taking the highlighted completion if any.
+
+    Signals:
+        tags_entered(str): Enter was pressed; carries the text (comma-separated tags).
+    """
+
+    tags_entered = Signal(str)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            super().keyPressEvent(event)
+            return
+        completer = self.completer()
+        popup = completer.popup() if completer is not None else None
+        if completer is not None and popup is not None and popup.isVisible():
+            index = popup.currentIndex()
+            if index.isValid():
+                self.setText(completer.pathFromIndex(index))
+            popup.hide()
+        event.accept()
+        self.tags_entered.emit(self.text())
+
+
+class RatingSelector(QWidget):
+    """Five stars: clicking star n rates n; clicking the current rating clears it.
+
+    Signals:
+        rating_chosen(int): the person picked a rating, 0 to 5.
+    """
+
+    rating_chosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ratingSelector")
+        self.setAccessibleName("Rating")
+        self._rating = 0
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self._stars: list[QToolButton] = []
+        for n in range(1, 6):
+            star = QToolButton()
+            star.setObjectName(f"ratingStar{n}")
+            star.setAutoRaise(True)
+            star.setCursor(Qt.CursorShape.PointingHandCursor)
+            star.setToolTip(f"{n} star{'s' if n > 1 else ''} (click again to clear)")
+            star.setAccessibleName(f"{n} star{'s' if n > 1 else ''}")
+            font = star.font()
+            font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.3)
+            star.setFont(font)
+            star.clicked.connect(partial(self._on_star_clicked, n))
+            layout.addWidget(star)
+            self._stars.append(star)
+        self.set_rating(0)
+
+    def rating(self) -> int:
+        return self._rating
+
+    def set_rating(self, rating: int) -> None:
+        """Show a rating (does not emit ``rating_chosen``)."""
+        self._rating = rating
+        for n, star in enumerate(self._stars, start=1):
+            star.setText("★" if n <= rating else "☆")
+
+    def _on_star_clicked(self, n: int) -> None:
+        self.rating_chosen.emit(0 if n == self._rating else n)
+
+
+class NotesEditor(QPlainTextEdit):
+    """The Markdown editor of a note; says when it loses focus so the pane saves then.
+
+    Signals:
+        focus_lost(): keyboard focus left the editor.
+    """
+
+    focus_lost = Signal()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.focus_lost.emit()
+
+
+# -- the pane -----------------------------------------------------------------------------------
+
+class DetailPane(QWidget):
+    """Header, info, notes and BibTeX of one paper; every edit goes on the undo stack.
+
+    The main window calls :meth:`show_paper` when the selection changes and :meth:`flush`
+    before closing (and before deleting papers), so pending note text is written.
+    """
+
+    def __init__(self, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailPane")
+        self.library = library
+        self.undo_stack = undo_stack
+        self.events = events
+        self._paper: db.Paper | None = None
+        self._note_id: int | None = None
+        self._saved_body = ""  # the current note's text as last read from or written to disk
+        self._loading = False  # filling widgets: their change signals are not edits
+        self._writing = False  # our own command runs: we refresh once it is done
+        self._chips_shown: list[tuple[str, str | None]] | None = None
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self._on_save_timer_timeout)
+        self._build()
+        events.changed.connect(self._on_events_changed)
+        events.reloaded.connect(self._on_events_reloaded)
+        self._show_placeholder()
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def paper_id(self) -> int | None:
+        return self._paper.id if self._paper is not None else None
+
+    def show_paper(self, paper_id: int | None) -> None:
+        """Show a paper (None: the placeholder), saving what was typed for the last one."""
+        if paper_id is not None and paper_id == self.paper_id:
+            self.refresh()
+            return
+        self.flush()
+        self._paper = None
+        self._note_id = None
+        self._saved_body = ""
+        self._hide_error()
+        if paper_id is None:
+            self._show_placeholder()
+            return
+        try:
+            paper = self.library.paper(paper_id)
+        except db.UnknownPaperError:
+            self._show_placeholder()
+            return
+        self._paper = paper
+        self._fill(paper, new_paper=True)
+        self._pages.setCurrentWidget(self._content)
+
+    def refresh(self) -> None:
+        """Re-read the current paper, keeping cursor, scroll and unsaved typing."""
+        if self._paper is None:
+            return
+        try:
+            paper = self.library.paper(self._paper.id)
+        except db.UnknownPaperError:
+            self._forget_paper()
+            return
+        self._paper = paper
+        self._fill(paper, new_paper=False)
+
+    def focus_field(self, name: str = "title") -> bool:
+        """Put the cursor in a metadata field (e.g. for an Edit action); False if none shown.
+
+        ``name`` is a BibTeX field of the form, or ``key`` / ``entrytype``.
+        """
+        edit = self._field_edits.get(name)
+        if self._paper is None or edit is None:
+            return False
+        self.tabs.setCurrentIndex(self.tabs.indexOf(self._info_scroll))
+        self._info_scroll.ensureWidgetVisible(edit)
+        edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        edit.selectAll()
+        return True
+
+    def flush(self) -> None:
+        """Write pending edits now: the note being typed and any field not yet applied."""
+        if self._paper is None:
+            return
+        for name, edit in self._field_edits.items():
+            if edit.isModified():
+                self._apply_field(name)
+        self._save_note()
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self._pages = QStackedWidget()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._pages)
+
+        self._placeholder = _muted(QLabel(PLACEHOLDER_TEXT))
+        self._placeholder.setObjectName("detailPlaceholder")
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setWordWrap(True)
+        self._pages.addWidget(self._placeholder)
+
+        self._content = QWidget()
+        layout = QVBoxLayout(self._content)
+        layout.setContentsMargins(14, 12, 14, 10)
+        layout.setSpacing(4)
+        layout.addWidget(self._build_header())
+        layout.addWidget(self._build_error_bar())
+        layout.addSpacing(6)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("detailTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self._build_info_tab(), "Info")
+        self.tabs.addTab(self._build_notes_tab(), "Notes")
+        self.tabs.addTab(self._build_bibtex_tab(), "BibTeX")
+        layout.addWidget(self.tabs, 1)
+        self._pages.addWidget(self._content)
+
+    def _build_header(self) -> QWidget:
+        header = QWidget()
+        header.setObjectName("detailHeader")
+        layout = QVBoxLayout(header)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        self.title_label = self._selectable(QLabel(), "titleLabel")
+        font = self.title_label.font()
+        if font.pointSizeF() > 0:
+            font.setPointSizeF(font.pointSizeF() * 1.45)
+        font.setBold(True)
+        self.title_label.setFont(font)
+        self.authors_label = self._selectable(QLabel(), "authorsLabel")
+        self.meta_label = self._selectable(QLabel(), "metaLabel")
+        self.ids_label = _muted(self._selectable(QLabel(), "idsLabel"))
+        for label in (self.title_label, self.authors_label, self.meta_label, self.ids_label):
+            layout.addWidget(label)
+        return header
+
+    @staticmethod
+    def _selectable(label: QLabel, name: str) -> QLabel:
+        label.setObjectName(name)
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        return label
+
+    def _build_error_bar(self) -> QWidget:
+        self._error_bar = QFrame()
+        self._error_bar.setObjectName("errorBar")
+        self._error_bar.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self._error_bar)
+        layout.setContentsMargins(8, 4, 4, 4)
+        icon = QLabel()
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        icon.setPixmap(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
+        self.error_label = QLabel()
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("×")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self._hide_error)
+        layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.error_label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self._error_bar.hide()
+        return self._error_bar
+
+    def _build_info_tab(self) -> QWidget:
+        self._info_scroll = QScrollArea()
+        self._info_scroll.setObjectName("infoScroll")
+        self._info_scroll.setWidgetResizable(True)
+        self._info_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._info_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.setContentsMargins(2, 10, 10, 10)
+        layout.setSpacing(6)
+
+        self.links_label = QLabel()
+        self.links_label.setObjectName("linksLabel")
+        self.links_label.setTextFormat(Qt.TextFormat.RichText)
+        self.links_label.setOpenExternalLinks(False)
+        self.links_label.setWordWrap(True)
+        self.links_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.links_label.linkActivated.connect(self._on_links_label_link_activated)
+        self.links_label.linkHovered.connect(self._on_links_label_link_hovered)
+        layout.addWidget(self.links_label)
+
+        self._abstract_heading = _heading("Abstract")
+        self.abstract_label = self._selectable(QLabel(), "abstractLabel")
+        layout.addSpacing(4)
+        layout.addWidget(self._abstract_heading)
+        layout.addWidget(self.abstract_label)
+
+        layout.addSpacing(8)
+        layout.addWidget(_heading("Tags"))
+        self._chips = QWidget()
+        self._chips.setObjectName("tagChips")
+        self._chips_layout = FlowLayout(self._chips)
+        self._no_tags = _muted(QLabel("No tags yet"))
+        layout.addWidget(self._chips)
+        layout.addWidget(self._no_tags)
+        self.tag_editor = TagLineEdit()
+        self.tag_editor.setObjectName("tagEditor")
+        self.tag_editor.setPlaceholderText("Add tags, separated by commas, then press Enter")
+        self.tag_editor.setClearButtonEnabled(True)
+        self._tag_names = QStringListModel(self)
+        completer = TagCompleter(self._tag_names, self.tag_editor)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.tag_editor.setCompleter(completer)
+        self.tag_editor.tags_entered.connect(self._on_tag_editor_tags_entered)
+        layout.addWidget(self.tag_editor)
+
+        layout.addSpacing(8)
+        layout.addWidget(_heading("Reading"))
+        reading = QHBoxLayout()
+        reading.setSpacing(8)
+        self.status_selector = QComboBox()
+        self.status_selector.setObjectName("statusSelector")
+        self.status_selector.setAccessibleName("Reading status")
+        for status in db.STATUSES:
+            self.status_selector.addItem(STATUS_LABELS.get(status, status.title()), status)
+        self.status_selector.activated.connect(self._on_status_selector_activated)
+        self.rating_selector = RatingSelector()
+        self.rating_selector.rating_chosen.connect(self._on_rating_selector_rating_chosen)
+        status_label = QLabel("Status")
+        status_label.setBuddy(self.status_selector)
+        reading.addWidget(status_label)
+        reading.addWidget(self.status_selector)
+        reading.addSpacing(16)
+        reading.addWidget(QLabel("Rating"))
+        reading.addWidget(self.rating_selector)
+        reading.addStretch(1)
+        layout.addLayout(reading)
+
+        layout.addSpacing(8)
+        layout.addWidget(_heading("Details"))
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(5)
+        self._field_edits: dict[str, QLineEdit] = {}
+        for name, label in FORM_FIELDS:
+            edit = QLineEdit()
+            edit.setObjectName(f"field_{name}")
+            edit.setAccessibleName(label)
+            edit.editingFinished.connect(partial(self._on_field_editing_finished, name))
+            self._field_edits[name] = edit
+            form.addRow(label, edit)
+        types = QCompleter(ENTRY_TYPES, self._field_edits["entrytype"])
+        types.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self._field_edits["entrytype"].setCompleter(types)
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self._field_edits["key"].setFont(fixed)
+        layout.addLayout(form)
+        layout.addStretch(1)
+
+        self._info_scroll.setWidget(inner)
+        return self._info_scroll
+
+    def _build_notes_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(6)
+
+        buttons = QHBoxLayout()
+        self.new_note_button = QPushButton("New note")
+        self.new_note_button.setObjectName("newNoteButton")
+        self.new_note_button.clicked.connect(self._on_new_note_button_clicked)
+        self.delete_note_button = QPushButton("Delete note")
+        self.delete_note_button.setObjectName("deleteNoteButton")
+        self.delete_note_button.clicked.connect(self._on_delete_note_button_clicked)
+        self._notes_hint = _muted(QLabel("Markdown · saved as you type"))
+        buttons.addWidget(self.new_note_button)
+        buttons.addWidget(self.delete_note_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self._notes_hint)
+        layout.addLayout(buttons)
+
+        self.notes_list = QListWidget()
+        self.notes_list.setObjectName("notesList")
+        self.notes_list.setAlternatingRowColors(True)
+        self.notes_list.setWordWrap(True)
+        self.notes_list.setSpacing(2)
+        self.notes_list.currentItemChanged.connect(self._on_notes_list_current_item_changed)
+
+        self.notes_editor = NotesEditor()
+        self.notes_editor.setObjectName("notesEditor")
+        self.notes_editor.setTabChangesFocus(True)
+        self.notes_editor.textChanged.connect(self._on_notes_editor_text_changed)
+        self.notes_editor.focus_lost.connect(self._on_notes_editor_focus_lost)
+
+        self.notes_preview = QTextBrowser()
+        self.notes_preview.setObjectName("notesPreview")
+        self.notes_preview.setOpenLinks(False)
+        self.notes_preview.setPlaceholderText("The rendered note appears here.")
+        self.notes_preview.anchorClicked.connect(self._on_notes_preview_anchor_clicked)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("notesSplitter")
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.notes_list)
+        splitter.addWidget(self.notes_editor)
+        splitter.addWidget(self.notes_preview)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 3)
+        splitter.setSizes([90, 260, 260])
+        layout.addWidget(splitter, 1)
+        return page
+
+    def _build_bibtex_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        self.bibtex_view = QPlainTextEdit()
+        self.bibtex_view.setObjectName("bibtexView")
+        self.bibtex_view.setReadOnly(True)
+        self.bibtex_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.bibtex_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        layout.addWidget(self.bibtex_view)
+        layout.addWidget(_muted(QLabel("Exactly what an export writes for this paper.")))
+        return page
+
+    # -- filling ------------------------------------------------------------------------------
+
+    def _show_placeholder(self) -> None:
+        self._pages.setCurrentWidget(self._placeholder)
+
+    def _forget_paper(self) -> None:
+        """The paper is gone (deleted elsewhere): nothing left to save into."""
+        self._save_timer.stop()
+        self._paper = None
+        self._note_id = None
+        self._saved_body = ""
+        self._show_placeholder()
+
+    def _fill(self, paper: db.Paper, new_paper: bool) -> None:
+        self._loading = True
+        try:
+            self._fill_header(paper)
+            self._fill_links(paper)
+            self.abstract_label.setText(paper.abstract)
+            self._abstract_heading.setVisible(bool(paper.abstract))
+            self.abstract_label.setVisible(bool(paper.abstract))
+            self._fill_tags(paper)
+            self.status_selector.setCurrentIndex(max(0, self.status_selector.findData(
+                paper.status)))
+            self.rating_selector.set_rating(paper.rating)
+            self._fill_fields(paper, new_paper)
+            self._fill_bibtex(paper, new_paper)
+            self._fill_notes(paper, new_paper)
+            if new_paper:
+                self._info_scroll.verticalScrollBar().setValue(0)
+        finally:
+            self._loading = False
+
+    def _fill_header(self, paper: db.Paper) -> None:
+        self.title_label.setText(paper.title or "(untitled)")
+        authors = _authors_text(paper)
+        self.authors_label.setText(authors)
+        self.authors_label.setVisible(bool(authors))
+        meta = " · ".join(str(x) for x in (paper.year, paper.venue) if x)
+        self.meta_label.setText(meta)
+        self.meta_label.setVisible(bool(meta))
+        ids = [f"@{paper.entry_type}{{{paper.key}}}"]
+        if paper.doi:
+            ids.append(f"doi:{paper.doi}")
+        if paper.arxiv:
+            ids.append(f"arXiv:{paper.arxiv}")
+        self.ids_label.setText("   ·   ".join(ids))
+
+    def _fill_links(self, paper: db.Paper) -> None:
+        parts = []
+        for label, url in paper.links:
+            qurl = QUrl.fromUserInput(url.strip())  # "github.com/x" means https://github.com/x
+            if qurl.isValid() and qurl.scheme().lower() in OPENABLE_SCHEMES:
+                href = html.escape(qurl.toString(), quote=True)
+                parts.append(f'<a href="{href}">{html.escape(label)}</a> ↗')
+            else:
+                parts.append(f"{html.escape(label)}: {html.escape(url)}")
+        self.links_label.setText("&nbsp;&nbsp;·&nbsp;&nbsp;".join(parts))
+        self.links_label.setVisible(bool(parts))
+
+    def _fill_tags(self, paper: db.Paper) -> None:
+        infos = self.library.tags()
+        self._tag_names.setStringList([t.name for t in infos])
+        colors = {t.name.lower(): t.color for t in infos}
+        wanted = [(name, colors.get(name.lower())) for name in paper.tags]
+        if wanted == self._chips_shown:
+            return
+        self._chips_shown = wanted
+        while (item := self._chips_layout.takeAt(0)) is not None:
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        for name, color in wanted:
+            chip = TagChip(name, color)
+            chip.remove_clicked.connect(self._on_tag_chip_remove_clicked)
+            self._chips_layout.addWidget(chip)
+            chip.show()  # a layout shows new children only on the next event loop turn
+        self._chips.setVisible(bool(wanted))
+        self._no_tags.setVisible(not wanted)
+        self._chips_layout.invalidate()
+
+    def _fill_fields(self, paper: db.Paper, new_paper: bool) -> None:
+        for name, edit in self._field_edits.items():
+            if edit.isModified() and not new_paper:
+                continue  # the person is typing here; their text wins until applied
+            value = self._field_value(paper, name)
+            if edit.text() != value:
+                edit.setText(value)
+                edit.setCursorPosition(0)
+            edit.setModified(False)
+
+    @staticmethod
+    def _field_value(paper: db.Paper, name: str) -> str:
+        if name == "key":
+            return paper.key
+        if name == "entrytype":
+            return paper.entry_type
+        return paper.text(name)
+
+    def _fill_bibtex(self, paper: db.Paper, new_paper: bool) -> None:
+        text = self.library.entry_text(paper.id)
+        if text == self.bibtex_view.toPlainText():
+            return
+        bar = self.bibtex_view.verticalScrollBar()
+        position = 0 if new_paper else bar.value()
+        self.bibtex_view.setPlainText(text)
+        bar.setValue(position)
+
+    def _fill_notes(self, paper: db.Paper, new_paper: bool) -> None:
+        notes = {n.id: n for n in paper.notes}
+        pending = not new_paper and self.notes_editor.toPlainText() != self._saved_body
+        if self._note_id not in notes and not pending:
+            # First showing, or the note was deleted/undone: take the latest edited one.
+            latest = max(paper.notes, key=lambda n: (n.updated, n.id), default=None)
+            self._note_id = latest.id if latest is not None else None
+        self._fill_notes_list(paper.notes)
+        self.tabs.setTabText(1, f"Notes ({len(notes)})" if notes else "Notes")
+        self.delete_note_button.setEnabled(self._note_id in notes)
+        self.notes_editor.setPlaceholderText(
+            "Start typing to add a note (Markdown)…" if not notes else "")
+
+        body = notes[self._note_id].body if self._note_id in notes else ""
+        if new_paper:
+            self.notes_editor.setPlainText(body)
+        elif pending:
+            # Unsaved typing wins over a change made elsewhere (an undo): keep it and save
+            # it soon, on top of what is now on disk.
+            self._save_timer.start()
+        elif self.notes_editor.toPlainText() != body:
+            self._replace_editor_text(body)
+        self._saved_body = body
+        self._render_preview()
+
+    def _fill_notes_list(self, notes: list[db.Note]) -> None:
+        self.notes_list.blockSignals(True)
+        try:
+            ids = [self.notes_list.item(i).data(Qt.ItemDataRole.UserRole)
+                   for i in range(self.notes_list.count())]
+            if ids != [n.id for n in notes]:
+                self.notes_list.clear()
+                for note in notes:
+                    item = QListWidgetItem()
+                    item.setData(Qt.ItemDataRole.UserRole, note.id)
+                    self.notes_list.addItem(item)
+            for row, note in enumerate(notes):
+                item = self.notes_list.item(row)
+                item.setText(f"{_note_title(note)}\n{_local_time(note.updated)}")
+                if note.id == self._note_id:
+                    self.notes_list.setCurrentItem(item)
+            if self._note_id not in {n.id for n in notes}:
+                self.notes_list.setCurrentItem(None)
+            self.notes_list.setVisible(bool(notes))
+        finally:
+            self.notes_list.blockSignals(False)
+
+    def _replace_editor_text(self, body: str) -> None:
+        """Put new text in the editor keeping the cursor and scroll where they were."""
+        cursor = self.notes_editor.textCursor()
+        position = cursor.position()
+        scroll = self.notes_editor.verticalScrollBar().value()
+        self.notes_editor.setPlainText(body)
+        cursor = self.notes_editor.textCursor()
+        cursor.setPosition(min(position, len(body)))
+        self.notes_editor.setTextCursor(cursor)
+        self.notes_editor.verticalScrollBar().setValue(scroll)
+
+    def _render_preview(self) -> None:
+        bar = self.notes_preview.verticalScrollBar()
+        scroll = bar.value()
+        self.notes_preview.setMarkdown(self.notes_editor.toPlainText())
+        bar.setValue(scroll)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _push(self, command: LibraryCommand) -> bool:
+        """Apply a command through the undo stack; show its error instead of a traceback."""
+        self._writing = True
+        try:
+            error = push(self.undo_stack, command)
+        finally:
+            self._writing = False
+        if error is not None:
+            self._show_error(f"{command.text()} failed: {error}")
+            return False
+        self._hide_error()
+        return True
+
+    def _apply(self, command: LibraryCommand) -> bool:
+        ok = self._push(command)
+        self.refresh()
+        return ok
+
+    def _apply_field(self, name: str) -> None:
+        edit = self._field_edits[name]
+        edit.setModified(False)
+        if self._paper is None:
+            return
+        paper = self._paper
+        value = edit.text().strip()
+        if value == self._field_value(paper, name).strip():
+            return
+        command: LibraryCommand
+        if name == "key":
+            command = SetKeyCommand(self.library, self.events, paper.id, value)
+        elif name == "entrytype":
+            command = SetEntryTypeCommand(self.library, self.events, paper.id, value)
+        else:
+            command = SetFieldsCommand(self.library, self.events, paper.id,
+                                       {name: value or None})
+        if not self._apply(command):
+            edit.setText(self._field_value(paper, name))  # show what is really stored
+            edit.setModified(False)
+
+    def _save_note(self) -> None:
+        """Write the editor's text to its note now (creating the note if it has none)."""
+        self._save_timer.stop()
+        if self._paper is None:
+            return
+        text = self.notes_editor.toPlainText()
+        if text == self._saved_body:
+            return
+        if self._note_id is not None and self.library.note(self._note_id) is not None:
+            self._apply(EditNoteCommand(self.library, self.events, self._note_id,
+                                        self._saved_body, text))
+        else:
+            self._add_note(text)
+
+    def _add_note(self, body: str) -> bool:
+        assert self._paper is not None
+        command = AddNoteCommand(self.library, self.events, self._paper.id, body)
+        ok = self._push(command)
+        if ok and command.note is not None:
+            self._note_id = command.note.id
+            self._saved_body = body
+        self.refresh()
+        return ok
+
+    def _show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self._error_bar.show()
+
+    def _hide_error(self) -> None:
+        self._error_bar.hide()
+
+    # -- slots --------------------------------------------------------------------------------
+
+    def _on_events_changed(self, changes: db.Changes) -> None:
+        if self._writing:
+            return  # our own command: _push's caller refreshes once it is done
+        if self._paper is None:
+            if changes.tags:
+                self._tag_names.setStringList([t.name for t in self.library.tags()])
+            return
+        pid = self._paper.id
+        if pid in changes.removed:
+            self._forget_paper()
+        elif pid in changes.papers or pid in changes.added or changes.tags:
+            self.refresh()
+
+    def _on_events_reloaded(self) -> None:
+        self.refresh()
+
+    def _on_links_label_link_activated(self, url: str) -> None:
+        open_link(url)
+
+    def _on_links_label_link_hovered(self, url: str) -> None:
+        self.links_label.setToolTip(url)
+
+    def _on_notes_preview_anchor_clicked(self, url: QUrl) -> None:
+        open_link(url.toString())
+
+    def _on_tag_editor_tags_entered(self, text: str) -> None:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        if self._paper is None or not names:
+            return
+        if self._apply(AddTagsCommand(self.library, self.events, [self._paper.id], names)):
+            self.tag_editor.clear()
+
+    def _on_tag_chip_remove_clicked(self, name: str) -> None:
+        if self._paper is not None:
+            self._apply(RemoveTagsCommand(self.library, self.events, [self._paper.id], [name]))
+
+    def _on_status_selector_activated(self, index: int) -> None:
+        status = self.status_selector.itemData(index)
+        if self._paper is not None and status != self._paper.status:
+            self._apply(SetStatusCommand(self.library, self.events, [self._paper.id], status))
+
+    def _on_rating_selector_rating_chosen(self, rating: int) -> None:
+        if self._paper is not None and rating != self._paper.rating:
+            self._apply(SetRatingCommand(self.library, self.events, [self._paper.id], rating))
+
+    def _on_field_editing_finished(self, name: str) -> None:
+        if not self._loading:
+            self._apply_field(name)
+
+    def _on_notes_editor_text_changed(self) -> None:
+        self._render_preview()
+        if self._loading or self._paper is None:
+            return
+        if self._note_id is None:
+            # The first keystroke on a paper without notes starts its first note.
+            text = self.notes_editor.toPlainText()
+            if text:
+                self._add_note(text)
+            return
+        self._save_timer.start()
+
+    def _on_notes_editor_focus_lost(self) -> None:
+        self._save_note()
+
+    def _on_save_timer_timeout(self) -> None:
+        self._save_note()
+
+    def _on_notes_list_current_item_changed(self, current: QListWidgetItem | None,
+                                            previous: QListWidgetItem | None) -> None:
+        if self._loading or current is None or self._paper is None:
+            return
+        note_id = int(current.data(Qt.ItemDataRole.UserRole))
+        self._save_note()  # into the note being left, before the editor shows another
+        note = self.library.note(note_id)
+        if note is None:
+            return
+        self._note_id = note_id
+        self._loading = True
+        try:
+            self.notes_editor.setPlainText(note.body)
+            # Saving the old note refreshed the list with the old note current; fix that.
+            self._fill_notes_list(self.library.notes(self._paper.id))
+        finally:
+            self._loading = False
+        self._saved_body = note.body
+        self.delete_note_button.setEnabled(True)
+        self._render_preview()
+
+    def _on_new_note_button_clicked(self) -> None:
+        if self._paper is None:
+            return
+        self._save_note()
+        self._loading = True
+        try:
+            self.notes_editor.clear()
+        finally:
+            self._loading = False
+        self._note_id = None
+        self._saved_body = ""
+        if self._add_note(""):
+            self.notes_editor.setFocus()
+
+    def _on_delete_note_button_clicked(self) -> None:
+        if self._paper is None or self._note_id is None:
+            return
+        self._save_note()  # so undo brings back the text as last typed
+        note_id = self._note_id
+        self._note_id = None
+        self._saved_body = self.notes_editor.toPlainText()
+        if not self._apply(DeleteNoteCommand(self.library, self.events, note_id)):
+            self._note_id = note_id
+
+    # -- Qt events ----------------------------------------------------------------------------
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.flush()
+        super().hideEvent(event)
