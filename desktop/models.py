@@ -72,14 +72,15 @@ class ColumnSpec:
 
 COLUMNS: dict[Column, ColumnSpec] = {
     Column.TITLE: ColumnSpec("Title", "title", 320),
-    Column.AUTHORS: ColumnSpec("Authors", "authors", 128),
-    Column.YEAR: ColumnSpec("Year", "year", 52, align=Qt.AlignmentFlag.AlignRight),
-    Column.VENUE: ColumnSpec("Venue", "venue", 96),
-    Column.TAGS: ColumnSpec("Tags", "tags", 110),
-    # Hidden by default so the title keeps room beside the detail pane; the header's
-    # context menu (and View > Columns) shows them.
+    Column.AUTHORS: ColumnSpec("Authors", "authors", 118),
+    Column.YEAR: ColumnSpec("Year", "year", 48, align=Qt.AlignmentFlag.AlignRight),
+    Column.VENUE: ColumnSpec("Venue", "venue", 86),
+    Column.TAGS: ColumnSpec("Tags", "tags", 124),
+    # Hidden by default so the title keeps room beside the detail pane (the sidebar shows
+    # the status, the detail pane the rating); the header's context menu and
+    # View > Columns show them.
     Column.STATUS: ColumnSpec("Status", "status", 72, hidden=True),
-    Column.RATING: ColumnSpec("Rating", "rating", 70),
+    Column.RATING: ColumnSpec("Rating", "rating", 72, hidden=True),
     Column.ADDED: ColumnSpec("Added", "added", 88, hidden=True),
 }
 SORT_KEY_COLUMN = {spec.sort_key: col for col, spec in COLUMNS.items()}
@@ -214,6 +215,8 @@ class PaperTableModel(QAbstractTableModel):
             return spec.header
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"Sort by {spec.header.lower()}"
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return spec.align | Qt.AlignmentFlag.AlignVCenter
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -534,7 +537,7 @@ class SidebarModel(QAbstractItemModel):
             return None if heading else SidebarFilter(node.kind, node.value)
         return None
 
-    # -- inside -------------------------------------------------------------------------------------
+    # -- inside -------------------------------------------------------------------------------
 
     def _children(self, top_row: int) -> list[_Node]:
         if top_row == 2:

@@ -42,11 +42,11 @@ class Option(Generic[T]):
 EXPORT_ENCODING: Option[str] = Option("preferences/export_encoding", "utf-8", str)
 EXPORT_ENCODINGS = {"utf-8": "UTF-8 (biber, modern BibTeX)",
                     "ascii": "ASCII with LaTeX commands (classic BibTeX)"}
-#: Folder last used in a file dialog, so the next dialog starts there.
-LAST_FOLDER: Option[str] = Option("preferences/last_folder", "", str)
 
 # -- window state (remembered by itself) ---------------------------------------------------------
 
+#: Folder last used in a file dialog, so the next dialog starts there.
+LAST_FOLDER: Option[str] = Option("window/last_folder", "", str)
 GEOMETRY: Option[QByteArray] = Option("window/geometry", QByteArray(), QByteArray)
 WINDOW_STATE: Option[QByteArray] = Option("window/state", QByteArray(), QByteArray)
 SPLITTER: Option[QByteArray] = Option("window/splitter", QByteArray(), QByteArray)

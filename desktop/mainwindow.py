@@ -1,0 +1,924 @@
+"""The main window: sidebar | search box over the paper table | detail pane.
+
+The window wires the parts together and owns what they share: the library, the one
+``LibraryEvents`` hub and the one ``QUndoStack``. Views never call each other; every write
+is an undo command whose ``db.Changes`` each view hears on ``events.changed``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+import db
+from desktop import commands
+from desktop import settings as opts
+from desktop.actions import (
+    ACTIONS,
+    MENUS,
+    TOOLBAR,
+    ActionId,
+    create_actions,
+    glyph_icon,
+    refresh_icons,
+)
+from desktop.commands import DeletePapersCommand, LibraryCommand
+from desktop.detail import DetailPane
+from desktop.dialogs import ExportDialog, NewPaperDialog, PreferencesDialog, show_about
+from desktop.hub import LibraryEvents
+from desktop.importer import Exporter, Importer
+from desktop.models import (
+    COLUMNS,
+    SORT_KEY_COLUMN,
+    TAG_LIST_ROLE,
+    Column,
+    NodeKind,
+    PaperTableModel,
+    SidebarFilter,
+)
+from desktop.settings import Settings
+from desktop.sidebar import Sidebar
+
+SEARCH_PLACEHOLDER = ("Search title, authors, abstract, tags, notes — "
+                      "author: title: tag: year:2020..2024")
+SEARCH_DEBOUNCE_MS = 150
+POLL_MS = 1000
+DEFAULT_SIZE = QSize(1280, 800)
+SIDEBAR_WIDTH = 200
+DETAIL_WIDTH = 420
+BIB_SUFFIXES = (".bib", ".bibtex")
+
+
+class NewPaperCommand(LibraryCommand):
+    """Add a typed-in paper; undo deletes it, redo brings the same paper back.
+
+    Lives here until ``desktop/commands.py`` has an ``AddPaperCommand`` (requested).
+    """
+
+    def __init__(self, library: db.Library, events: LibraryEvents, fields: dict[str, str],
+                 entry_type: str) -> None:
+        super().__init__(library, events, "New paper")
+        self.fields = dict(fields)
+        self.entry_type = entry_type
+        self.paper_id: int | None = None
+        self._snapshot: db.DeletedPapers | None = None
+
+    def _redo(self) -> db.Changes:
+        if self._snapshot is None:
+            self.paper_id = self.library.add_paper(self.fields, self.entry_type)
+            return db.Changes(added={self.paper_id}, status=True)
+        return self.library.restore_papers(self._snapshot).merge(db.Changes(status=True))
+
+    def _undo(self) -> db.Changes:
+        assert self.paper_id is not None
+        self._snapshot = self.library.delete_papers([self.paper_id])
+        return db.Changes(removed={self.paper_id}, tags=True, notes=True, status=True)
+
+
+class TagChipsDelegate(QStyledItemDelegate):
+    """Draws a paper's tags as small rounded chips tinted with each tag's colour."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        tags = index.data(TAG_LIST_ROLE) or []
+        if not tags:
+            return
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        text_color = opt.palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        font = opt.font
+        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.92))
+        painter.save()
+        painter.setFont(font)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = painter.fontMetrics()
+        height = fm.height() + 2
+        x = opt.rect.left() + 4
+        y = opt.rect.top() + (opt.rect.height() - height) // 2
+        right = opt.rect.right() - 4
+        for i, (name, color) in enumerate(tags):
+            width = fm.horizontalAdvance(name) + 12
+            rest = len(tags) - i - 1
+            more = f"+{rest}" if rest else ""
+            room = right - x - (fm.horizontalAdvance(more) + 6 if more else 0)
+            if width > room and i > 0:
+                # No room for this chip: say how many are left instead.
+                painter.setPen(text_color)
+                painter.drawText(QRect(x, opt.rect.top(), right - x + 1, opt.rect.height()),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                                 f"+{rest + 1}")
+                break
+            width = min(width, max(room, 24))
+            fill = QColor(color) if color and QColor(color).isValid() else QColor(text_color)
+            fill.setAlpha(70 if color else 30)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(fill)
+            painter.drawRoundedRect(x, y, width, height, height / 2, height / 2)
+            painter.setPen(text_color)
+            label = name
+            if fm.horizontalAdvance(name) + 12 > width:
+                label = fm.elidedText(name, Qt.TextElideMode.ElideRight, width - 10)
+            painter.drawText(QRect(x, y, width, height), Qt.AlignmentFlag.AlignCenter, label)
+            x += width + 4
+        painter.restore()
+
+
+class PaperTable(QTableView):
+    """The paper table; keeps the selection by paper id whenever the model is re-queried.
+
+    Signals:
+        current_paper_changed(object): the paper id under the cursor, or None.
+    """
+
+    current_paper_changed = Signal(object)
+    edit_requested = Signal()
+
+    def __init__(self, model: PaperTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("paperTable")
+        self.setAccessibleName("Papers")
+        self.paper_model = model
+        self._current: int | None = None
+        self._saved_ids: list[int] = []
+        self._saved_current: int | None = None
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setAlternatingRowColors(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setCornerButtonEnabled(False)
+        self.setFrameShape(QTableView.Shape.NoFrame)
+        self.setTabKeyNavigation(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.setItemDelegateForColumn(Column.TAGS, TagChipsDelegate(self))
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionsMovable(True)
+        header.setStretchLastSection(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._on_header_custom_context_menu_requested)
+        self.apply_default_columns()
+        # The indicator first: enabling sorting sorts by whatever the indicator says.
+        header.setSortIndicator(SORT_KEY_COLUMN[model.sort_key],
+                                Qt.SortOrder.DescendingOrder if model.descending
+                                else Qt.SortOrder.AscendingOrder)
+        self.setSortingEnabled(True)
+        model.modelAboutToBeReset.connect(self._on_model_about_to_be_reset)
+        model.modelReset.connect(self._on_model_reset)
+        # Not ``activated``: on desktops set to open on single click it fires on every click.
+        self.doubleClicked.connect(self._on_self_double_clicked)
+        self.selectionModel().currentRowChanged.connect(self._on_selection_current_row_changed)
+
+    def apply_default_columns(self) -> None:
+        header = self.horizontalHeader()
+        for column, spec in COLUMNS.items():
+            header.setSectionHidden(column, spec.hidden)
+            self.setColumnWidth(column, spec.width)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+
+    def fill_column_menu(self, menu: QMenu) -> None:
+        """Show or hide columns (the title always shows)."""
+        menu.clear()
+        header = self.horizontalHeader()
+        for column, spec in COLUMNS.items():
+            if column == Column.TITLE:
+                continue
+            action = menu.addAction(spec.header)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.toggled.connect(
+                lambda on, c=column: self.horizontalHeader().setSectionHidden(c, not on))
+        menu.addSeparator()
+        menu.addAction("Reset Columns", self.apply_default_columns)
+
+    @property
+    def current_paper(self) -> int | None:
+        return self._current
+
+    def selected_ids(self) -> list[int]:
+        """Selected papers in table order (what copy and export use)."""
+        rows = sorted(i.row() for i in self.selectionModel().selectedRows())
+        ids = [self.paper_model.paper_id(r) for r in rows]
+        return [pid for pid in ids if pid is not None]
+
+    def select_papers(self, ids: list[int], current: int | None = None) -> bool:
+        """Select these papers (those still shown); True if any of them is shown."""
+        model = self.paper_model
+        selection = QItemSelection()
+        last = model.columnCount() - 1
+        rows = [r for r in (model.row_of(pid) for pid in ids) if r is not None]
+        for r in rows:
+            selection.select(model.index(r, 0), model.index(r, last))
+        sm = self.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag
+        current_row = model.row_of(current) if current is not None else None
+        if current_row is None and rows:
+            current_row = rows[0]
+        if current_row is not None:
+            sm.setCurrentIndex(model.index(current_row, 0), flags.NoUpdate)
+        sm.select(selection, flags.ClearAndSelect | flags.Rows)
+        if current_row is not None:
+            self.scrollTo(model.index(current_row, 0),
+                          QAbstractItemView.ScrollHint.PositionAtCenter)
+        return bool(rows)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._current is not None:
+            self.edit_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+    # -- keeping the selection by id ---------------------------------------------------------------
+
+    def _on_model_about_to_be_reset(self) -> None:
+        self._saved_ids = self.selected_ids()
+        self._saved_current = self._current
+
+    def _on_model_reset(self) -> None:
+        if self._saved_ids or self._saved_current is not None:
+            self.select_papers(self._saved_ids, self._saved_current)
+        self._announce_current()
+
+    def _on_selection_current_row_changed(self, current: QModelIndex,
+                                          previous: QModelIndex) -> None:
+        self._announce_current()
+
+    def _announce_current(self) -> None:
+        index = self.currentIndex()
+        pid = self.paper_model.paper_id(index.row()) if index.isValid() else None
+        if pid != self._current:
+            self._current = pid
+            self.current_paper_changed.emit(pid)
+
+    def _on_self_double_clicked(self, index: QModelIndex) -> None:
+        self.edit_requested.emit()
+
+    def _on_header_custom_context_menu_requested(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        self.fill_column_menu(menu)
+        menu.exec(self.horizontalHeader().mapToGlobal(pos))
+        menu.deleteLater()
+
+
+class MainWindow(QMainWindow):
+    """Citedesk's one window over one library.
+
+    The window closes the library when it closes.
+    """
+
+    def __init__(self, library: db.Library, settings: Settings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.library = library
+        self.settings = settings
+        self.setWindowTitle(f"Citedesk — {Path(library.path).name}")
+        self.setAcceptDrops(True)
+        self._closed = False
+        self._close_after_import = False
+        self._last_search_ok = ""
+
+        self.events = LibraryEvents(self)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(200)
+
+        self.sidebar = Sidebar(library, self.events, self.undo_stack)
+        self.search_box = QLineEdit()
+        self.search_box.setObjectName("searchBox")
+        self.search_box.setPlaceholderText(SEARCH_PLACEHOLDER)
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.setAccessibleName("Search papers")
+        self._search_icon = self.search_box.addAction(
+            glyph_icon("search", self.palette()), QLineEdit.ActionPosition.LeadingPosition)
+        self.search_hint = QLabel()
+        self.search_hint.setObjectName("searchHint")
+        self.search_hint.setWordWrap(True)
+        self.search_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.search_hint.setContentsMargins(4, 0, 4, 0)
+        self.search_hint.hide()
+        self.paper_model = PaperTableModel(library, self.events, self)
+        self.table = PaperTable(self.paper_model)
+        self.detail = DetailPane(library, self.undo_stack, self.events)
+
+        middle = QWidget()
+        middle.setObjectName("tableColumn")
+        column = QVBoxLayout(middle)
+        column.setContentsMargins(0, 6, 0, 0)
+        column.setSpacing(4)
+        search_row = QVBoxLayout()
+        search_row.setContentsMargins(6, 0, 6, 0)
+        search_row.setSpacing(2)
+        search_row.addWidget(self.search_box)
+        search_row.addWidget(self.search_hint)
+        column.addLayout(search_row)
+        column.addWidget(self.table, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(middle)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setCollapsible(1, False)
+        self.setCentralWidget(self.splitter)
+
+        self.count_label = QLabel()
+        self.count_label.setObjectName("countLabel")
+        self.statusBar().addPermanentWidget(self.count_label)
+        self.statusBar().setSizeGripEnabled(False)
+
+        self.actions_by_id = create_actions(self)
+        self._build_menus()
+        self._build_toolbar()
+        self._connect_actions()
+
+        self.importer = Importer(library, self.events, self.undo_stack, self,
+                                 before_write=self._on_importer_before_write)
+        self.importer.started.connect(self._on_importer_started)
+        self.importer.finished.connect(self._on_importer_finished)
+        self.exporter = Exporter(library, self)
+        self.exporter.finished.connect(self._on_exporter_finished)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self._on_search_timer_timeout)
+        self.search_box.textChanged.connect(self._on_search_box_text_changed)
+        self.search_box.returnPressed.connect(self._on_search_box_return_pressed)
+        self.search_box.installEventFilter(self)
+
+        self._data_version = library.data_version()
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setInterval(POLL_MS)
+        self._poll_timer.timeout.connect(self._on_poll_timer_timeout)
+        self._poll_timer.start()
+
+        self.sidebar.filter_changed.connect(self._on_sidebar_filter_changed)
+        self.table.current_paper_changed.connect(self._on_table_current_paper_changed)
+        self.table.selectionModel().selectionChanged.connect(
+            self._on_table_selection_changed)
+        self.table.edit_requested.connect(self._on_table_edit_requested)
+        self.paper_model.requeried.connect(self._on_paper_model_requeried)
+        self.events.changed.connect(self._on_events_changed)
+        self.events.reloaded.connect(self._on_events_reloaded)
+        failed = getattr(self.events, "failed", None)
+        if failed is not None:
+            failed.connect(self._on_events_failed)
+
+        self._restore_settings()
+        self._update_counts()
+        self._update_selection_actions()
+
+    # -- what scripts and tests use --------------------------------------------------------------
+
+    def action(self, action_id: ActionId) -> QAction:
+        return self.actions_by_id[action_id]
+
+    def select_key(self, key: str) -> bool:
+        """Select the paper with this citation key (showing all papers if it is hidden)."""
+        pid = self.library.id_for_key(key)
+        if pid is None:
+            return False
+        if self.paper_model.row_of(pid) is None:
+            self.search_box.clear()
+            self.sidebar.select_filter(SidebarFilter())
+            self._apply_query()
+        return self.table.select_papers([pid], pid)
+
+    def selected_ids(self) -> list[int]:
+        return self.table.selected_ids()
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        for title, items in MENUS.items():
+            menu = bar.addMenu(title)
+            menu.setObjectName(f"menu{title.strip('&')}")
+            for item in items:
+                if item is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(self.actions_by_id[item])
+            if title == "&View":
+                menu.addSeparator()
+                self._columns_menu = menu.addMenu("&Columns")
+                self._columns_menu.setObjectName("menuColumns")
+                self._columns_menu.aboutToShow.connect(self._on_columns_menu_about_to_show)
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Main toolbar")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setFloatable(False)
+        toolbar.setIconSize(QSize(16, 16))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for item in TOOLBAR:
+            if item is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(self.actions_by_id[item])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.toolbar = toolbar
+
+    def _connect_actions(self) -> None:
+        a = self.actions_by_id
+        a[ActionId.NEW_PAPER].triggered.connect(self._on_new_paper_triggered)
+        a[ActionId.EDIT].triggered.connect(self._on_edit_triggered)
+        a[ActionId.DELETE].triggered.connect(self._on_delete_triggered)
+        a[ActionId.IMPORT].triggered.connect(self._on_import_triggered)
+        a[ActionId.PASTE_BIBTEX].triggered.connect(self._on_paste_bibtex_triggered)
+        a[ActionId.EXPORT].triggered.connect(self._on_export_triggered)
+        a[ActionId.COPY_KEYS].triggered.connect(self._on_copy_keys_triggered)
+        a[ActionId.COPY_CITE].triggered.connect(self._on_copy_cite_triggered)
+        a[ActionId.COPY_BIBTEX].triggered.connect(self._on_copy_bibtex_triggered)
+        a[ActionId.UNDO].triggered.connect(self.undo_stack.undo)
+        a[ActionId.REDO].triggered.connect(self.undo_stack.redo)
+        a[ActionId.FIND].triggered.connect(self._on_find_triggered)
+        a[ActionId.SELECT_ALL].triggered.connect(self._on_select_all_triggered)
+        a[ActionId.SHOW_SIDEBAR].toggled.connect(self.sidebar.setVisible)
+        a[ActionId.SHOW_DETAIL].toggled.connect(self.detail.setVisible)
+        a[ActionId.PREFERENCES].triggered.connect(self._on_preferences_triggered)
+        a[ActionId.ABOUT].triggered.connect(self._on_about_triggered)
+        a[ActionId.QUIT].triggered.connect(self.close)
+        a[ActionId.SHOW_SIDEBAR].setChecked(True)
+        a[ActionId.SHOW_DETAIL].setChecked(True)
+        aux = a[ActionId.EXPORT_AUX]
+        aux.setEnabled(False)
+        aux.setToolTip("Export only the entries a LaTeX .aux file cites — coming soon")
+        aux.setStatusTip(aux.toolTip())
+        self.undo_stack.canUndoChanged.connect(a[ActionId.UNDO].setEnabled)
+        self.undo_stack.canRedoChanged.connect(a[ActionId.REDO].setEnabled)
+        self.undo_stack.undoTextChanged.connect(self._on_undo_stack_undo_text_changed)
+        self.undo_stack.redoTextChanged.connect(self._on_undo_stack_redo_text_changed)
+        a[ActionId.UNDO].setEnabled(False)
+        a[ActionId.REDO].setEnabled(False)
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geometry = s.get(opts.GEOMETRY)
+        if geometry.isEmpty() or not self.restoreGeometry(geometry):
+            self.resize(DEFAULT_SIZE)
+        state = s.get(opts.WINDOW_STATE)
+        if not state.isEmpty():
+            self.restoreState(state)
+        splitter = s.get(opts.SPLITTER)
+        if splitter.isEmpty() or not self.splitter.restoreState(splitter):
+            self._default_splitter_sizes()
+        header = s.get(opts.HEADER)
+        if not header.isEmpty() and self.table.horizontalHeader().restoreState(header):
+            # The title column always stretches, whatever an old state says.
+            self.table.horizontalHeader().setSectionResizeMode(
+                Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        key = s.get(opts.LAST_PAPER, opts.library_group(self.library.path))
+        if not (key and self.select_key(key)) and self.paper_model.rowCount():
+            self.table.select_papers([self.paper_model.paper_id(0) or 0])
+
+    def reset_layout(self) -> None:
+        """The default pane widths for the window's present width."""
+        self._default_splitter_sizes()
+
+    def _default_splitter_sizes(self) -> None:
+        width = self.splitter.width() if self.isVisible() else self.width()
+        width = max(width, SIDEBAR_WIDTH + DETAIL_WIDTH + 300)
+        self.splitter.setSizes([SIDEBAR_WIDTH, width - SIDEBAR_WIDTH - DETAIL_WIDTH,
+                                DETAIL_WIDTH])
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.set(opts.GEOMETRY, self.saveGeometry())
+        s.set(opts.WINDOW_STATE, self.saveState())
+        s.set(opts.SPLITTER, self.splitter.saveState())
+        s.set(opts.HEADER, self.table.horizontalHeader().saveState())
+        pid = self.table.current_paper
+        key = ""
+        if pid is not None:
+            row = self.library.rows([pid]).get(pid)
+            key = row.key if row else ""
+        s.set(opts.LAST_PAPER, key, opts.library_group(self.library.path))
+        s.sync()
+
+    # -- Qt events -------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closed:
+            event.accept()
+            return
+        if self.importer.running:
+            # Adding entries runs inside the import's transaction: roll it back first.
+            self._close_after_import = True
+            self.importer.cancel()
+            event.ignore()
+            return
+        self.detail.flush()
+        self.save_settings()
+        self._poll_timer.stop()
+        self._search_timer.stop()
+        self.importer.shutdown()
+        self.exporter.shutdown()
+        self._closed = True
+        self.library.close()
+        event.accept()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            refresh_icons(self.actions_by_id, self)  # the desktop went light or dark
+            self._search_icon.setIcon(glyph_icon("search", self.palette()))
+        super().changeEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_bib_files(event) or self._dropped_bibtex_text(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = self._dropped_bib_files(event)
+        if files:
+            self.importer.import_files(files)
+            event.acceptProposedAction()
+            return
+        text = self._dropped_bibtex_text(event)
+        if text:
+            self.importer.import_text(text, "dropped text")
+            event.acceptProposedAction()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.search_box and isinstance(event, QKeyEvent) \
+                and event.type() == QEvent.Type.KeyPress:
+            if event.key() == Qt.Key.Key_Down:
+                self.table.setFocus()
+                if not self.table.currentIndex().isValid() and self.paper_model.rowCount():
+                    self.table.select_papers([self.paper_model.paper_id(0) or 0])
+                return True
+            if event.key() == Qt.Key.Key_Escape and self.search_box.text():
+                self.search_box.clear()
+                return True
+        return super().eventFilter(watched, event)
+
+    @staticmethod
+    def _dropped_bib_files(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls()
+                if u.isLocalFile() and u.toLocalFile().lower().endswith(BIB_SUFFIXES)]
+
+    @staticmethod
+    def _dropped_bibtex_text(event: QDragEnterEvent | QDropEvent) -> str:
+        mime = event.mimeData()
+        text = mime.text() if mime.hasText() and not mime.hasUrls() else ""
+        return text if "@" in text else ""
+
+    # -- searching and filtering ---------------------------------------------------------------
+
+    def current_query(self) -> db.Query:
+        return self.sidebar.current_filter.query(self.search_box.text().strip())
+
+    def _apply_query(self) -> None:
+        text = self.search_box.text().strip()
+        hint = self.library.search_hint(text) if text else None
+        ok = self.paper_model.set_query(self.sidebar.current_filter.query(text))
+        if not ok:
+            hint = hint or "This search cannot run; showing the last results."
+        else:
+            self._last_search_ok = text
+        self.search_hint.setText(hint or "")
+        self.search_hint.setVisible(bool(hint))
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        shown = self.paper_model.rowCount()
+        flt = self.sidebar.current_filter
+        text = self._last_search_ok
+        if not text and flt == SidebarFilter():
+            label = f"{shown} paper{'s' if shown != 1 else ''}"
+        else:
+            label = f"{shown} of {self.library.count(db.Query())} papers"
+        selected = len(self.table.selectionModel().selectedRows())
+        if selected > 1:
+            label += f" · {selected} selected"
+        self.count_label.setText(label)
+
+    def _update_selection_actions(self) -> None:
+        has = bool(self.table.selectionModel().selectedRows())
+        for action_id, action in self.actions_by_id.items():
+            if ACTIONS[action_id].needs_selection:
+                action.setEnabled(has)
+
+    def _on_search_box_text_changed(self, text: str) -> None:
+        self._search_timer.start()
+
+    def _on_search_box_return_pressed(self) -> None:
+        self._search_timer.stop()
+        self._apply_query()
+
+    def _on_search_timer_timeout(self) -> None:
+        self._apply_query()
+
+    def _on_sidebar_filter_changed(self, flt: SidebarFilter) -> None:
+        self._apply_query()
+
+    def _on_paper_model_requeried(self) -> None:
+        self._update_counts()
+
+    # -- the table and the detail pane -----------------------------------------------------------
+
+    def _on_table_current_paper_changed(self, paper_id: int | None) -> None:
+        self.detail.show_paper(paper_id)
+
+    def _on_table_selection_changed(self, selected: QItemSelection,
+                                    deselected: QItemSelection) -> None:
+        self._update_selection_actions()
+        self._update_counts()
+
+    def _on_table_edit_requested(self) -> None:
+        self._on_edit_triggered()
+
+    def _on_events_changed(self, changes: db.Changes) -> None:
+        self._data_version = self.library.data_version()
+        self._update_counts()
+
+    def _on_events_reloaded(self) -> None:
+        self.detail.refresh()
+        self._update_counts()
+
+    def _on_events_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    def _on_poll_timer_timeout(self) -> None:
+        try:
+            version = self.library.data_version()
+        except db.LibraryError:
+            return
+        except Exception:  # the file went away under us: keep the window as it is
+            return
+        if version != self._data_version:
+            self._data_version = version
+            self.events.reloaded.emit()
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def _push(self, command: LibraryCommand) -> bool:
+        return commands.push(self.undo_stack, command, self) is None
+
+    def _on_new_paper_triggered(self) -> None:
+        dialog = NewPaperDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._add_new_paper(dialog))
+        dialog.open()
+
+    def _add_new_paper(self, dialog: NewPaperDialog) -> None:
+        command = NewPaperCommand(self.library, self.events, dialog.fields(),
+                                  dialog.entry_type.currentText())
+        if self._push(command) and command.paper_id is not None:
+            if not self.table.select_papers([command.paper_id], command.paper_id):
+                self.select_key(self.library.rows([command.paper_id])[command.paper_id].key)
+            self._on_edit_triggered()
+
+    def _on_edit_triggered(self) -> None:
+        self.detail.setVisible(True)
+        self.actions_by_id[ActionId.SHOW_DETAIL].setChecked(True)
+        # DetailPane has no "edit" entry point yet (requested); its widgets' object names
+        # are public, so go to the Info tab and put the cursor in the title field.
+        tabs = self.detail.findChild(QTabWidget, "detailTabs")
+        if tabs is not None:
+            tabs.setCurrentIndex(0)
+        title = self.detail.findChild(QLineEdit, "field_title")
+        if title is not None and title.isVisibleTo(self.detail):
+            title.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            title.selectAll()
+        else:
+            self.detail.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _on_delete_triggered(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        rows = self.library.rows(ids)
+        if len(ids) == 1:
+            what = f"“{rows[ids[0]].title}”" if ids[0] in rows else "this paper"
+        else:
+            what = f"these {len(ids)} papers"
+        answer = QMessageBox.question(
+            self, "Delete papers",
+            f"Delete {what} with their tags and notes?\nUndo (Ctrl+Z) brings them back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.detail.flush()
+        # Keep the cursor near where it was: on the paper after the last deleted one.
+        rows_now = sorted(r for r in (self.paper_model.row_of(i) for i in ids) if r is not None)
+        after = None
+        if rows_now:
+            for r in range(rows_now[-1] + 1, self.paper_model.rowCount()):
+                pid = self.paper_model.paper_id(r)
+                if pid not in ids:
+                    after = pid
+                    break
+            if after is None and rows_now[0] > 0:
+                after = self.paper_model.paper_id(rows_now[0] - 1)
+        if self._push(DeletePapersCommand(self.library, self.events, ids)) and after is not None:
+            self.table.select_papers([after], after)
+
+    def _file_dialog_folder(self) -> str:
+        folder = self.settings.get(opts.LAST_FOLDER)
+        return folder if folder and Path(folder).is_dir() else str(Path.home())
+
+    def _remember_folder(self, path: str) -> None:
+        self.settings.set(opts.LAST_FOLDER, str(Path(path).parent))
+
+    def _on_import_triggered(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Import BibTeX", self._file_dialog_folder(),
+            "BibTeX files (*.bib *.bibtex);;All files (*)")
+        if paths:
+            self._remember_folder(paths[0])
+            self.importer.import_files(paths)
+
+    def _on_paste_bibtex_triggered(self) -> None:
+        text = QGuiApplication.clipboard().text()
+        if "@" not in text:
+            self.statusBar().showMessage("The clipboard holds no BibTeX entry.", 5000)
+            return
+        self.importer.import_text(text, "clipboard")
+
+    def _on_importer_before_write(self) -> None:
+        self.detail.flush()
+
+    def _on_importer_started(self) -> None:
+        self._poll_timer.stop()
+
+    def _on_importer_finished(self, report: db.ImportReport | None) -> None:
+        self._data_version = self.library.data_version()
+        self._poll_timer.start()
+        if report is None:
+            # Views may have read rows the rollback took away: read everything again.
+            self.events.reloaded.emit()
+            self.statusBar().showMessage("Import cancelled; the library is unchanged.", 8000)
+        else:
+            self.statusBar().showMessage(f"Import: {report.summary()}.", 8000)
+            added = sorted(report.changes.added)
+            if added:
+                self.table.select_papers(added, added[0])
+        if self._close_after_import:
+            QTimer.singleShot(0, self.close)
+
+    def _on_export_triggered(self) -> None:
+        flt = self.sidebar.current_filter
+        label = flt.label
+        if self._last_search_ok:
+            label += f", search “{self._last_search_ok}”"
+        dialog = ExportDialog(self.library, self.selected_ids(), self.current_query(), label,
+                              flt.value if flt.kind == NodeKind.TAG else None, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._export(dialog.query(), dialog.suggested_name()))
+        dialog.open()
+
+    def _export(self, query: db.Query, suggested: str) -> None:
+        start = str(Path(self._file_dialog_folder()) / suggested)
+        path, _ = QFileDialog.getSaveFileName(self, "Export BibTeX", start,
+                                              "BibTeX files (*.bib);;All files (*)")
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".bib"
+        self._remember_folder(path)
+        self.statusBar().showMessage(f"Exporting to {path}…")
+        self.exporter.export(path, query, self.settings.get(opts.EXPORT_ENCODING))
+
+    def _on_exporter_finished(self, path: str, n: int, error: str) -> None:
+        if error:
+            self.statusBar().clearMessage()
+            QMessageBox.warning(self, "Export", f"Nothing was exported.\n\n{error}")
+            return
+        self.statusBar().showMessage(
+            f"Exported {n} entr{'y' if n == 1 else 'ies'} to {path}", 8000)
+
+    def _selected_keys(self) -> list[str]:
+        ids = self.selected_ids()
+        rows = self.library.rows(ids)
+        return [rows[i].key for i in ids if i in rows]
+
+    def _copy(self, text: str, what: str) -> None:
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self.statusBar().showMessage(f"Copied {what}.", 4000)
+
+    def _on_copy_keys_triggered(self) -> None:
+        keys = self._selected_keys()
+        self._copy(",".join(keys), "citation key" + ("s" if len(keys) != 1 else ""))
+
+    def _on_copy_cite_triggered(self) -> None:
+        keys = self._selected_keys()
+        if keys:
+            self._copy("\\cite{" + ",".join(keys) + "}", "\\cite{…}")
+
+    def _on_copy_bibtex_triggered(self) -> None:
+        ids = self.selected_ids()
+        entries = []
+        for pid in ids:
+            try:
+                entries.append(self.library.entry_text(pid))
+            except db.UnknownPaperError:
+                continue
+        n = len(entries)
+        self._copy("\n\n".join(entries) + ("\n" if entries else ""),
+                   f"{n} BibTeX entr{'y' if n == 1 else 'ies'}")
+
+    def _on_find_triggered(self) -> None:
+        self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_box.selectAll()
+
+    def _on_select_all_triggered(self) -> None:
+        self.table.setFocus()
+        self.table.selectAll()
+
+    def _on_preferences_triggered(self) -> None:
+        pid = self.table.current_paper
+        example = None
+        if pid is not None:
+            try:
+                example = self.library.paper(pid)
+            except db.UnknownPaperError:
+                example = None
+        dialog = PreferencesDialog(self.library, self.settings, example, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _on_about_triggered(self) -> None:
+        show_about(self, self.library)
+
+    def _on_columns_menu_about_to_show(self) -> None:
+        self.table.fill_column_menu(self._columns_menu)
+
+    def _on_undo_stack_undo_text_changed(self, text: str) -> None:
+        action = self.actions_by_id[ActionId.UNDO]
+        action.setText(f"&Undo {text}" if text else "&Undo")
+
+    def _on_undo_stack_redo_text_changed(self, text: str) -> None:
+        action = self.actions_by_id[ActionId.REDO]
+        action.setText(f"&Redo {text}" if text else "&Redo")

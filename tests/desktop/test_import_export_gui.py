@@ -1,0 +1,333 @@
+"""Import and export through the window's actions, dialogs and drops.
+
+File dialogs are replaced by monkeypatching ``QFileDialog``'s static functions (they would
+block); everything else is the real widgets. Settings go under ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bibtexparser
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+)
+
+import db
+from desktop.actions import ActionId
+from desktop.app import create_window
+from desktop.dialogs import ExportDialog, ImportReportDialog, NewPaperDialog, PreferencesDialog
+from desktop.mainwindow import MainWindow
+from desktop.models import KEY_ROLE, Column
+from desktop.settings import SETTINGS_DIR_ENV
+
+BIBDATA = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
+XAMPL = BIBDATA / "texlive" / "xampl.bib"
+BIBLATEX_EXAMPLES = BIBDATA / "texlive" / "biblatex-examples.bib"
+needs_bibdata = pytest.mark.skipif(not XAMPL.is_file(),
+                                   reason=f"the shared BibTeX corpus is not at {BIBDATA}")
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "settings"
+    monkeypatch.setenv(SETTINGS_DIR_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path) -> MainWindow:
+    win = create_window(tmp_path / "library.sqlite")
+    qtbot.addWidget(win)
+    qtbot.waitExposed(win)
+    return win
+
+
+def choose_files(monkeypatch: pytest.MonkeyPatch, *paths: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames",
+                        lambda *a, **k: ([str(p) for p in paths], "BibTeX files (*.bib)"))
+
+
+def save_to(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(path), "BibTeX files (*.bib)"))
+
+
+def click(qtbot, button) -> None:
+    if isinstance(button, QRadioButton):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
+    else:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def click_row(qtbot, window: MainWindow, row: int,
+              modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    rect = window.table.visualRect(window.paper_model.index(row, Column.TITLE))
+    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, modifier,
+                     rect.center())
+
+
+def exported_keys(path: Path) -> list[str]:
+    return [e.key for e in bibtexparser.parse_file(str(path)).entries]
+
+
+def open_export_dialog(qtbot, window: MainWindow) -> ExportDialog:
+    window.action(ActionId.EXPORT).trigger()
+    dialog = window.findChild(ExportDialog, "exportDialog")
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+# -- import ----------------------------------------------------------------------------------------
+
+@needs_bibdata
+def test_import_action_fills_the_table_and_reports(qtbot, window: MainWindow,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    choose_files(monkeypatch, XAMPL)
+    with qtbot.waitSignal(window.importer.finished, timeout=20000) as blocker:
+        window.action(ActionId.IMPORT).trigger()
+    report = blocker.args[0]
+    assert isinstance(report, db.ImportReport) and len(report.added) == 36
+    assert window.paper_model.rowCount() == 25 + 36
+    assert window.library.id_for_key("article-full") is not None
+    dialog = window.findChild(ImportReportDialog, "importReport")
+    assert dialog is not None and dialog.isVisible()
+    assert "36 papers added" in dialog.findChild(QLabel, "importSummary").text()
+    # The new papers are selected, so the person sees what came in.
+    assert len(window.selected_ids()) == 36
+
+
+@needs_bibdata
+def test_an_import_is_undone_in_one_step(qtbot, window: MainWindow,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    choose_files(monkeypatch, XAMPL)
+    with qtbot.waitSignal(window.importer.finished, timeout=20000):
+        window.action(ActionId.IMPORT).trigger()
+    window.importer.report_dialog.close()
+    window.action(ActionId.UNDO).trigger()
+    qtbot.waitUntil(lambda: window.paper_model.rowCount() == 25)
+    assert window.library.id_for_key("article-full") is None
+    window.action(ActionId.REDO).trigger()
+    qtbot.waitUntil(lambda: window.paper_model.rowCount() == 61)
+
+
+@needs_bibdata
+def test_a_cancelled_import_leaves_the_library_as_it_was(qtbot, window: MainWindow,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    before = window.library.export_text()[0]
+    choose_files(monkeypatch, BIBLATEX_EXAMPLES)
+    # Press Cancel while entries are being added (the progress dialog's own slot).
+    window.importer.progressed.connect(
+        lambda done, total: window.importer.progress.cancel() if done >= 10 else None)
+    with qtbot.waitSignal(window.importer.finished, timeout=20000) as blocker:
+        window.action(ActionId.IMPORT).trigger()
+    assert blocker.args == [None]
+    assert window.library.count(db.Query()) == 25
+    assert window.library.export_text()[0] == before
+    assert window.paper_model.rowCount() == 25
+    assert not window.action(ActionId.UNDO).isEnabled()
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_failed_blocks_are_reported_with_file_and_line(qtbot, window: MainWindow,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    bib = tmp_path / "mixed.bib"
+    bib.write_text("@article{good1, title={Fine}, author={Doe, Jane}, year={2020}}\n\n"
+                   "@article{broken, title={Unclosed\n\n"
+                   "@article{good2, title={Also fine}, author={Roe, Rick}, year={2021}}\n",
+                   encoding="utf-8")
+    choose_files(monkeypatch, bib)
+    with qtbot.waitSignal(window.importer.finished, timeout=20000) as blocker:
+        window.action(ActionId.IMPORT).trigger()
+    report = blocker.args[0]
+    assert sorted(report.added) == ["good1", "good2"]
+    dialog = window.importer.report_dialog
+    item = dialog.failures.topLevelItem(0)
+    assert (item.text(0), item.text(1)) == ("mixed.bib", "3")
+    assert dialog.failures.topLevelItemCount() == 1
+
+
+def test_importing_a_file_twice_reports_duplicates(qtbot, window: MainWindow,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    bib = tmp_path / "one.bib"
+    bib.write_text("@book{knuth1984, title={The TeXbook}, author={Knuth, Donald E.}, "
+                   "year={1984}}\n", encoding="utf-8")
+    choose_files(monkeypatch, bib)
+    with qtbot.waitSignal(window.importer.finished, timeout=20000):
+        window.action(ActionId.IMPORT).trigger()
+    with qtbot.waitSignal(window.importer.finished, timeout=20000) as blocker:
+        window.action(ActionId.IMPORT).trigger()
+    report = blocker.args[0]
+    assert report.added == [] and len(report.duplicates) == 1
+    assert window.paper_model.rowCount() == 26
+
+
+def test_paste_bibtex_adds_the_clipboard_entry_and_selects_it(qtbot,
+                                                              window: MainWindow) -> None:
+    QGuiApplication.clipboard().setText(
+        "@inproceedings{vaswani2017attention, title={Attention Is All You Need}, "
+        "author={Vaswani, Ashish and Shazeer, Noam}, booktitle={NeurIPS}, year={2017}}")
+    with qtbot.waitSignal(window.importer.finished, timeout=20000):
+        window.action(ActionId.PASTE_BIBTEX).trigger()
+    pid = window.library.id_for_key("vaswani2017attention")
+    assert pid is not None
+    assert window.table.current_paper == pid
+    assert window.importer.report_dialog is None  # no report for a clean paste
+
+
+def test_dropping_a_bib_file_on_the_window_imports_it(qtbot, window: MainWindow,
+                                                      tmp_path: Path) -> None:
+    bib = tmp_path / "dropped.bib"
+    bib.write_text("@misc{dropped2024, title={Dropped in}, author={Drop, Dee}, year={2024}}\n",
+                   encoding="utf-8")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(bib))])
+    enter = QDragEnterEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.importer.finished, timeout=20000):
+        QApplication.sendEvent(window, drop)
+    assert window.library.id_for_key("dropped2024") is not None
+
+
+def test_dragging_other_files_is_refused(window: MainWindow, tmp_path: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "photo.jpg"))])
+    enter = QDragEnterEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter.ignore()
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+def test_export_of_the_selection_writes_those_entries(qtbot, window: MainWindow,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    click_row(qtbot, window, 0)
+    click_row(qtbot, window, 2, Qt.KeyboardModifier.ControlModifier)
+    keys = {window.paper_model.index(r, 0).data(KEY_ROLE) for r in (0, 2)}
+    dest = tmp_path / "out" / "selection.bib"
+    dest.parent.mkdir()
+    save_to(monkeypatch, dest)
+    dialog = open_export_dialog(qtbot, window)
+    assert dialog.selection_button.isChecked()  # several selected: that is the default
+    click(qtbot, dialog.export_button)
+    qtbot.waitUntil(dest.is_file)
+    assert set(exported_keys(dest)) == keys
+
+
+def test_export_of_a_tag_writes_only_its_papers(qtbot, window: MainWindow,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    window.events.changed.emit(window.library.add_tags([3, 5, 7], ["survey"]))
+    window.events.changed.emit(window.library.add_tags([9], ["other"]))
+    dest = tmp_path / "survey.bib"
+    save_to(monkeypatch, dest)
+    dialog = open_export_dialog(qtbot, window)
+    click(qtbot, dialog.tag_button)
+    combo = dialog.findChild(QComboBox, "exportTagChoice")
+    combo.setCurrentIndex(combo.findData("survey"))
+    click(qtbot, dialog.export_button)
+    qtbot.waitUntil(dest.is_file)
+    rows = window.library.rows([3, 5, 7])
+    assert sorted(exported_keys(dest)) == sorted(r.key for r in rows.values())
+
+
+def test_export_of_all_and_of_the_view(qtbot, window: MainWindow,
+                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    everything = tmp_path / "all.bib"
+    save_to(monkeypatch, everything)
+    dialog = open_export_dialog(qtbot, window)
+    click(qtbot, dialog.all_button)
+    click(qtbot, dialog.export_button)
+    qtbot.waitUntil(everything.is_file)
+    assert len(exported_keys(everything)) == 25
+
+    qtbot.keyClicks(window.findChild(QLineEdit, "searchBox"), "sgd")
+    qtbot.waitUntil(lambda: window.paper_model.rowCount() == 8)
+    view = tmp_path / "view.bib"
+    save_to(monkeypatch, view)
+    dialog = open_export_dialog(qtbot, window)
+    click(qtbot, dialog.view_button)
+    click(qtbot, dialog.export_button)
+    qtbot.waitUntil(view.is_file)
+    shown = {window.paper_model.index(r, 0).data(KEY_ROLE) for r in range(8)}
+    assert set(exported_keys(view)) == shown
+
+
+def test_ascii_export_writes_latex_commands(qtbot, window: MainWindow,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            tmp_path: Path) -> None:
+    window.events.changed.emit(window.library.import_text(
+        "@article{goedel1931, title={Über formal unentscheidbare Sätze}, "
+        "author={Gödel, Kurt}, journal={Monatshefte}, year={1931}}").changes)
+    window.action(ActionId.PREFERENCES).trigger()
+    prefs = window.findChild(PreferencesDialog, "preferencesDialog")
+    qtbot.waitExposed(prefs)
+    combo = prefs.findChild(QComboBox, "exportEncoding")
+    combo.setCurrentIndex(combo.findData("ascii"))
+    click(qtbot, prefs.buttons.button(QDialogButtonBox.StandardButton.Ok))
+    dest = tmp_path / "ascii.bib"
+    save_to(monkeypatch, dest)
+    dialog = open_export_dialog(qtbot, window)
+    click(qtbot, dialog.all_button)
+    click(qtbot, dialog.export_button)
+    qtbot.waitUntil(dest.is_file)
+    data = dest.read_bytes()
+    data.decode("ascii")
+    assert b"G\\\"{o}del" in data or b"G{\\\"o}del" in data
+
+
+# -- preferences and new papers --------------------------------------------------------------------
+
+def test_preferences_store_the_key_pattern_in_the_library(qtbot, window: MainWindow) -> None:
+    click_row(qtbot, window, 0)
+    window.action(ActionId.PREFERENCES).trigger()
+    prefs = window.findChild(PreferencesDialog, "preferencesDialog")
+    qtbot.waitExposed(prefs)
+    pattern = prefs.findChild(QLineEdit, "keyPattern")
+    ok = prefs.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    pattern.clear()
+    qtbot.keyClicks(pattern, "[auth][yaer]")
+    assert not ok.isEnabled()  # an unknown token cannot be saved
+    assert "yaer" in prefs.findChild(QLabel, "keyPreview").text()
+    pattern.clear()
+    qtbot.keyClicks(pattern, "[auth][year]")
+    assert ok.isEnabled()
+    assert "<tt>" in prefs.findChild(QLabel, "keyPreview").text()
+    click(qtbot, ok)
+    assert window.library.key_pattern == "[auth][year]"
+
+
+def test_new_paper_is_added_selected_and_undoable(qtbot, window: MainWindow) -> None:
+    window.action(ActionId.NEW_PAPER).trigger()
+    dialog = window.findChild(NewPaperDialog, "newPaperDialog")
+    qtbot.waitExposed(dialog)
+    qtbot.keyClicks(dialog.title, "Deep Residual Learning")
+    qtbot.keyClicks(dialog.authors, "He, Kaiming and Zhang, Xiangyu")
+    qtbot.keyClicks(dialog.year, "2016")
+    click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
+    qtbot.waitUntil(lambda: window.paper_model.rowCount() == 26)
+    pid = window.table.current_paper
+    assert pid is not None
+    assert window.library.rows([pid])[pid].title == "Deep Residual Learning"
+    window.action(ActionId.UNDO).trigger()
+    qtbot.waitUntil(lambda: window.paper_model.rowCount() == 25)
