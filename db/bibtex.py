@@ -8,17 +8,21 @@ entry's own text is kept for a byte-for-byte export while it is not edited.
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import bibtexparser
 from bibtexparser import model
 
-from . import bibvalue
+from . import bibsplit, bibvalue
+from .bibsplit import BLOCK_START
 from .errors import BibFileError
 from .latex import collapse_space, latex_to_unicode
 from .names import Person, parse_names
@@ -76,6 +80,8 @@ class Failure:
     line: int
     message: str
     key: str | None = None
+    #: What kind of problem, for programs: "binary", "empty", "no-entries" or None.
+    code: str | None = None
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line > 0 else self.file
@@ -91,34 +97,85 @@ class ParsedFile:
     entries: list[ParsedEntry] = field(default_factory=list)
     blocks: list[ParsedBlock] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    #: Things read but worth telling (a field given twice, lines not in the file's encoding).
+    warnings: list[Failure] = field(default_factory=list)
+
+
+# bibtexparser logs every block it gives up on to stderr; each one is reported as a Failure
+# instead (with a clearer message), so only its errors (bugs) are let through.
+logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
+
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Text and encoding name of a .bib file's bytes: BOMs, UTF-16 without BOM, UTF-8, Latin-1."""
-    if data.startswith(codecs.BOM_UTF8):
-        body = data[len(codecs.BOM_UTF8):]
-        try:
-            return body.decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError:
-            return body.decode("cp1252", errors="replace"), "utf-8-sig+cp1252"
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return data.decode("utf-16", errors="replace"), "utf-16"
-    sample = data[:4096]
-    if len(sample) >= 4:
-        even_nuls = sample[0::2].count(0)
-        odd_nuls = sample[1::2].count(0)
-        half = len(sample) / 2
-        if odd_nuls > 0.4 * half and even_nuls < 0.1 * half:
-            return data.decode("utf-16-le", errors="replace"), "utf-16-le"
-        if even_nuls > 0.4 * half and odd_nuls < 0.1 * half:
-            return data.decode("utf-16-be", errors="replace"), "utf-16-be"
+    text, encoding, _ = decode_bytes_report(data)
+    return text, encoding
+
+
+def decode_bytes_report(data: bytes) -> tuple[str, str, list[int]]:
+    """Like :func:`decode_bytes`, with the lines (1-based) that were not in the file's encoding.
+
+    A UTF-8 file (with or without BOM) whose few lines are Latin-1 keeps its UTF-8 text and
+    reads only those lines as Windows-1252, rather than garbling every accent in the file.
+    """
+    bom = data.startswith(codecs.BOM_UTF8)
+    if bom:
+        data = data[len(codecs.BOM_UTF8):]
+    elif data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return data.decode("utf-16", errors="replace"), "utf-16", []
+    else:
+        sample = data[:4096]
+        if len(sample) >= 4:
+            even_nuls = sample[0::2].count(0)
+            odd_nuls = sample[1::2].count(0)
+            half = len(sample) / 2
+            if odd_nuls > 0.4 * half and even_nuls < 0.1 * half:
+                return data.decode("utf-16-le", errors="replace"), "utf-16-le", []
+            if even_nuls > 0.4 * half and odd_nuls < 0.1 * half:
+                return data.decode("utf-16-be", errors="replace"), "utf-16-be", []
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8-sig" if bom else "utf-8", []
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        pass
+    # Line by line: UTF-8 where it decodes, Windows-1252 where it does not.
+    pieces: list[str] = []
+    bad: list[int] = []
+    utf8_seen = False
+    pos = 0
+    number = 1
+    for m in _LINE_BREAK.finditer(data):
+        line = data[pos:m.start()]
+        try:
+            piece = line.decode("utf-8")
+            utf8_seen |= not line.isascii()
+        except UnicodeDecodeError:
+            piece = line.decode("cp1252", errors="replace")
+            bad.append(number)
+        pieces.append(piece + m.group(0).decode("ascii"))
+        pos = m.end()
+        number += 1
+    line = data[pos:]
+    try:
+        piece = line.decode("utf-8")
+        utf8_seen |= not line.isascii()
+    except UnicodeDecodeError:
+        piece = line.decode("cp1252", errors="replace")
+        bad.append(number)
+    pieces.append(piece)
+    if not utf8_seen and not bom:
+        # No UTF-8 at all: a plain Windows-1252 / Latin-1 file, nothing to warn about.
+        return data.decode("cp1252", errors="replace"), "cp1252", []
+    return "".join(pieces), "utf-8-sig+cp1252" if bom else "utf-8+cp1252", bad
 
 
 def read_bib_file(path: str | os.PathLike[str]) -> tuple[str, str]:
+    text, encoding, _ = _read(path)
+    return text, encoding
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[str, str, list[int]]:
     p = Path(path)
     if not p.exists():
         raise BibFileError(f"{p}: no such file")
@@ -128,57 +185,294 @@ def read_bib_file(path: str | os.PathLike[str]) -> tuple[str, str]:
         data = p.read_bytes()
     except OSError as exc:
         raise BibFileError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-    text, encoding = decode_bytes(data)
+    except MemoryError:
+        raise BibFileError(f"{p}: is too large to read ({p.stat().st_size} bytes)") from None
+    text, encoding, bad_lines = decode_bytes_report(data)
     # Line ends: CR-only files (old Mac) would otherwise count as one line.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, encoding
+    return text, encoding, bad_lines
 
 
-def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8") -> ParsedFile:
-    """Split BibTeX text into entries, blocks and failures (with 1-based line numbers)."""
-    result = ParsedFile(path=name, encoding=encoding)
-    text = text.replace("\x00", "")
-    lib = bibtexparser.parse_string(text, parse_stack=[])
-    for block in lib.blocks:
-        line = (block.start_line or 0) + 1
+#: Characters that never occur in a text file; a share of them marks binary data.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+#: Field names, entry types and keys bibtexparser accepted but BibTeX would not read that
+#: way: a name holding spaces or ``%`` comes from a comment line it did not recognise.
+_FIELD_NAME = re.compile(r"[^\s\"#%'(),={}]+")
+_ENTRY_TYPE = re.compile(r"\w+")
+_KEY = re.compile(r"[^\s,{}\"=]*")
+_LINE_START_BLOCK = re.compile(r"(?:^|\n)[ \t]*@[A-Za-z]{2,}[ \t]*[{(]")
+
+
+def _explain(error: object) -> str:
+    """bibtexparser's reason for giving up on a block, in words a person can act on."""
+    reason = collapse_space(str(getattr(error, "abort_reason", "") or error or ""))
+    reason = reason.replace("`", "'")
+    if not reason:
+        return "not valid BibTeX"
+    if reason.startswith("Unexpectedly reached end of file"):
+        return "the file ends before this entry is closed (a '}' is missing)"
+    rules = [
+        (r"Unexpected block start: '(@\w*)'\. Was still looking for (.*)",
+         "the entry is not closed before the next {0} starts (still looking for {1})"),
+        (r"Expected a '=' after entry key '(.*)', but found the end of the entry.*",
+         "field {0} has no '=' and no value"),
+        (r"Expected a '=' after entry key,? but found '(.*)'\.?",
+         "expected '=' after a field name, found '{0}'"),
+        (r"Expected comma after entry key, but found (.*)",
+         "a comma is missing after the citation key (found '{0}')"),
+        (r"Expected equals sign after field key, but found (.*)",
+         "@string: expected '=' after the macro name, found '{0}'"),
+        (r"Expected either a ',' or '(.)' after a closed entry field value, but found a (.*) "
+         r"before\.",
+         "a comma is missing after a field value (found '{1}')"),
+    ]
+    for pattern, message in rules:
+        m = re.fullmatch(pattern, reason)
+        if m:
+            return message.format(*(g.strip()[:40] for g in m.groups()))
+    return reason[:300]
+
+
+class _Lines:
+    """Offsets of line starts, found on demand and in order (only failures need them)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line = 0
+        self.pos = 0
+
+    def offset(self, line: int) -> int:
+        if line < self.line:
+            self.line, self.pos = 0, 0
+        while self.line < line:
+            j = self.text.find("\n", self.pos)
+            if j < 0:
+                break
+            self.pos = j + 1
+            self.line += 1
+        return self.pos
+
+
+class _TextReader:
+    """parse_text's state: bibtexparser's blocks, with bibsplit for those it gets wrong."""
+
+    def __init__(self, text: str, result: ParsedFile, first_line: int) -> None:
+        self.text = text
+        self.result = result
+        self.name = result.path
+        self.first_line = first_line
+        self.lines = _Lines(text)
+        self.last_offset = 0
+        #: After bibsplit read a block, bibtexparser's blocks before this offset are fragments.
+        self.resume: int | None = None
+        self.resume_line = 0
+        #: How far our reader went in blocks it found invalid: blocks that start inside that
+        #: span get bibtexparser's word only, so hostile input cannot make the work quadratic.
+        self.failed_to = 0
+
+    def locate(self, block: model.Block) -> int | None:
+        """Offset of a bibtexparser block in the text (it gives only a line)."""
+        raw = block.raw or ""
+        if not raw:
+            return None
+        line_start = self.lines.offset(block.start_line or 0)
+        at = self.text.find(raw, max(line_start, self.last_offset))
+        if at < 0:
+            at = self.text.find(raw, line_start)
+        if at >= 0:
+            self.last_offset = at
+        return at if at >= 0 else None
+
+    def read(self, blocks: list[model.Block]) -> None:
+        for block in blocks:
+            line = (block.start_line or 0) + self.first_line
+            if self.resume is not None:
+                at = self.locate(block)
+                if at is None:
+                    at = self.resume
+                while self.resume is not None and self.resume <= at:
+                    # Text between the end of what bibsplit read and bibtexparser's next block:
+                    # a piece of an aborted block may have hidden real blocks there.
+                    start, start_line = self.resume, self.resume_line
+                    self.region(start, at, start_line)
+                if self.resume is not None:
+                    continue  # a piece of a block bibsplit has read whole
+            self.block(block, line)
+        if self.resume is not None:
+            self.region(self.resume, len(self.text), self.resume_line)
+
+    def block(self, block: model.Block, line: int) -> None:
+        result, name = self.result, self.name
+        if isinstance(block, model.DuplicateFieldKeyBlock) and block.ignore_error_block:
+            block = block.ignore_error_block  # BibTeX reads it, using the first of each field
         if isinstance(block, model.Entry):
             fields = [(f.key, f.value) for f in block.fields]
-            bad = [f.key for f in block.fields if not bibvalue.is_well_formed(f.value)]
-            if bad:
-                result.failures.append(
-                    Failure(name, line, f"field {bad[0]} has an unbalanced value", block.key)
-                )
-                continue
-            result.entries.append(
-                ParsedEntry(block.key, block.entry_type.lower(), fields, block.raw.strip(),
-                            name, line)
-            )
+            if (_ENTRY_TYPE.fullmatch(block.entry_type) and _KEY.fullmatch(block.key)
+                    and all(_FIELD_NAME.fullmatch(k) and bibvalue.is_well_formed(v)
+                            for k, v in fields)):
+                self.entry(block.key, block.entry_type, fields, (block.raw or "").strip(),
+                           line)
+            else:
+                self.fallback(block, line)
         elif isinstance(block, model.String):
-            result.blocks.append(ParsedBlock("string", block.key, block.value, block.raw.strip()))
+            if _FIELD_NAME.fullmatch(block.key) and bibvalue.is_well_formed(block.value):
+                result.blocks.append(ParsedBlock("string", block.key, block.value,
+                                                 (block.raw or "").strip()))
+            else:
+                self.fallback(block, line)
         elif isinstance(block, model.Preamble):
-            result.blocks.append(ParsedBlock("preamble", None, block.value, block.raw.strip()))
+            if bibvalue.is_well_formed(block.value.strip()):
+                result.blocks.append(ParsedBlock("preamble", None, block.value,
+                                                 (block.raw or "").strip()))
+            else:
+                self.fallback(block, line)
         elif isinstance(block, model.ExplicitComment):
-            result.blocks.append(ParsedBlock("comment", None, block.comment, block.raw.strip()))
+            result.blocks.append(ParsedBlock("comment", None, block.comment,
+                                             (block.raw or "").strip()))
+        elif isinstance(block, model.ImplicitComment):
+            self.binary_check(block.raw or "", line)
         elif isinstance(block, model.DuplicateBlockKeyBlock):
-            result.failures.append(
-                Failure(name, line, f"duplicate key {block.key!r} in the same file", block.key)
-            )
+            dup = block.ignore_error_block
+            if isinstance(dup, model.String):
+                self.block(dup, line)  # a macro defined again: the importer compares the two
+                return
+            first = (block.previous_block.start_line or 0) + self.first_line
+            result.failures.append(Failure(
+                name, line, f"duplicate key {block.key!r}: the entry on line {first} already "
+                "has it; this one was not imported", block.key))
         elif isinstance(block, model.ParsingFailedBlock):
-            message = collapse_space(str(block.error)) if block.error else "not valid BibTeX"
-            message = re.sub(r"^Parsing of `?(@\w+)`? block \(line \d+\) aborted on line \d+ "
-                             r"due to syntactical error in bibtex:\s*", r"\1: ", message)
-            key = None
-            m = re.match(r"@\w+\s*[{(]\s*([^,\s]+)\s*,", block.raw or "")
-            if m:
-                key = m.group(1)
-            result.failures.append(Failure(name, line, message[:300], key))
+            self.fallback(block, line)
+
+    def entry(self, key: str, entry_type: str, fields: list[tuple[str, str]], source: str,
+              line: int) -> None:
+        self.result.entries.append(
+            ParsedEntry(key, entry_type.lower(), fields, source, self.name, line))
+        names = [k.lower() for k, _ in fields]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            what = f"fields {', '.join(twice)} are" if len(twice) > 1 else f"field {twice[0]} is"
+            self.result.warnings.append(Failure(
+                self.name, line, f"{what} given more than once; BibTeX uses the first", key))
+
+    def fallback(self, block: model.Block, line: int) -> None:
+        """A block bibtexparser rejected or misread: read it by BibTeX's own rules."""
+        at = self.locate(block)
+        if at is None or at < self.failed_to:
+            key = getattr(block, "key", None)
+            if key is None:
+                m = re.match(r"@\w+\s*[{(]\s*([^,\s]{1,80})\s*,", block.raw or "")
+                key = m.group(1) if m else None
+            self.result.failures.append(
+                Failure(self.name, line, _explain(getattr(block, "error", None)), key))
+            return
+        item = bibsplit.read_block(self.text, at, line)
+        self.add(item)
+        if isinstance(item, bibsplit.Block):
+            self.resume = item.end
+            self.resume_line = line + self.text.count("\n", at, item.end)
+
+    def region(self, start: int, end: int, line: int) -> None:
+        """Blocks bibtexparser lost inside pieces of a block bibsplit read whole."""
+        self.resume = None
+        gap_end = max(start, end)
+        self.binary_check(self.text[start:gap_end], line)
+        for item in bibsplit.split(self.text, start, gap_end, line):
+            self.add(item)
+            if item.end > gap_end and isinstance(item, bibsplit.Block):
+                self.resume = item.end
+                self.resume_line = item.line + self.text.count("\n", item.start, item.end)
+
+    def add(self, item: bibsplit.Block | bibsplit.Problem) -> None:
+        result, name = self.result, self.name
+        if isinstance(item, bibsplit.Problem):
+            self.failed_to = max(self.failed_to, item.end)
+            message = item.message
+            if _CONTROL.search(self.text, item.start, min(item.end + 1, len(self.text))):
+                message = "binary data (not text) inside this block: " + message
+            key = item.key if item.key is None or len(item.key) <= 80 else item.key[:80] + "…"
+            result.failures.append(Failure(name, item.line, message, key))
+            return
+        source = self.text[item.start:item.end].strip()
+        if item.kind == "entry":
+            self.entry(item.key or "", item.entry_type, item.fields, source, item.line)
+        else:
+            result.blocks.append(ParsedBlock(item.kind, item.key, item.value, source))
+        if item.had_comments:
+            result.warnings.append(Failure(
+                name, item.line, "has '%' comment lines inside; they were left out of the "
+                "fields (BibTeX itself would reject them; biber skips them)",
+                item.key if item.kind == "entry" else None))
+
+    def binary_check(self, comment: str, line: int) -> None:
+        """Text between blocks is a comment; binary junk there is worth a word."""
+        marks = [m.start() for m in _CONTROL.finditer(comment)]
+        if len(marks) >= 4:
+            first = line + comment.count("\n", 0, marks[0])
+            last = first + comment.count("\n", marks[0], marks[-1])
+            where = f"lines {first}-{last} hold" if last > first else f"line {first} holds"
+            self.result.warnings.append(Failure(
+                self.name, first, f"{where} binary data (not text) between entries; it was "
+                "skipped"))
+
+
+def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8", *,
+               first_line: int = 1) -> ParsedFile:
+    """Split BibTeX text into entries, blocks and failures (with 1-based line numbers).
+
+    Never raises on bad input: whatever cannot be read is a :class:`Failure` saying what and
+    on which line. bibtexparser reads the text; the blocks it rejects or misreads (valid
+    BibTeX it does not know, see :mod:`db.bibsplit`) are read again by BibTeX's own rules.
+    ``first_line`` is the line number of the text's first line (for chunks of a file).
+    The checks of a whole file (empty, binary, no entries) are made only on its first chunk.
+    """
+    result = ParsedFile(path=name, encoding=encoding)
+    text = text.replace("\x00", "")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    whole = first_line == 1
+    if not text.strip():
+        if whole:
+            result.failures.append(Failure(name, 0, "is empty: there is nothing to import",
+                                       code="empty"))
+        return result
+    sample = text[:65536]
+    if (whole and len(_CONTROL.findall(sample)) > 0.05 * len(sample)
+            and not _LINE_START_BLOCK.search(sample)):
+        # Many control characters and no line starting an entry: not a .bib file at all.
+        # (Binary junk amid entries is skipped between them, with a warning.)
+        result.failures.append(Failure(
+            name, 0, "holds binary data, not BibTeX text (is it the right file?); nothing "
+            "was read", code="binary"))
+        return result
+    reader = _TextReader(text, result, first_line)
+    try:
+        blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
+    except Exception as exc:  # a bug in bibtexparser: read the text with our own reader
+        result.warnings.append(Failure(
+            name, 0, f"bibtexparser could not read this file ({type(exc).__name__}); "
+            "Citedesk's own BibTeX reader was used"))
+        reader.region(0, len(text), first_line)
+        return result
+    reader.read(blocks)
+    if whole and not (result.entries or result.blocks or result.failures) and \
+            not BLOCK_START.search(text):
+        result.failures.append(Failure(
+            name, 0, "holds no BibTeX entries: no '@type{' anywhere (is it a .bib file?)",
+            code="no-entries"))
     return result
 
 
 def parse_file(path: str | os.PathLike[str]) -> ParsedFile:
-    text, encoding = read_bib_file(path)
-    return parse_text(text, str(path), encoding)
+    text, encoding, bad_lines = _read(path)
+    parsed = parse_text(text, str(path), encoding)
+    if bad_lines and not any(f.code == "binary" for f in parsed.failures):
+        shown = ", ".join(str(n) for n in bad_lines[:10])
+        more = f" and {len(bad_lines) - 10} more" if len(bad_lines) > 10 else ""
+        parsed.warnings.insert(0, Failure(
+            str(path), bad_lines[0], f"line{'s' if len(bad_lines) > 1 else ''} {shown}{more} "
+            "not in UTF-8 like the rest of the file; read as Windows-1252 (Latin-1)"))
+    return parsed
 
 
 # -- derived values -------------------------------------------------------------------------
@@ -315,12 +609,24 @@ def format_string(name: str, raw: str) -> str:
 
 def atomic_write(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
     """Write a file so that readers see the old content or the new, never a part."""
+    with atomic_writer(path, encoding) as fh:
+        fh.write(text)
+
+
+@contextmanager
+def atomic_writer(path: str | os.PathLike[str], encoding: str = "utf-8") -> Iterator[TextIO]:
+    """A file to write a piece at a time (a large export), replacing ``path`` only when done.
+
+    Readers see the old content or the new, never a part: the text goes to a temporary file
+    beside the target, is flushed to disk, then renamed over it. If the ``with`` block
+    raises, the target is left as it was.
+    """
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="\n") as fh:
-            fh.write(text)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         if target.exists():

@@ -6,6 +6,7 @@ so that export is faithful; this module turns such raw values into the text they
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 #: The month macros every BibTeX style predefines.
@@ -16,64 +17,79 @@ MONTH_MACROS = {
 }
 
 
+# The characters that matter inside a delimited value; everything else is skipped at C speed.
+# A backslash escapes the next character: a mark right after one is skipped.
+_BRACED_MARK = re.compile(r"[\\{}]")
+_QUOTED_MARK = re.compile(r'[\\{}"]')
+_SPACE = re.compile(r"\s*")
+_BARE = re.compile(r"[^#\s]*")
+
+
 def _split_parts(raw: str) -> list[str] | None:
-    """Split a raw value at top-level ``#``; None when the value is not well formed."""
+    """Split a raw value at top-level ``#``; None when the value is not well formed.
+
+    A backslash escapes the character after it. Marks are found with regular expressions,
+    not a character loop: abstracts are long and this runs for every field of every import.
+    """
+    n = len(raw)
+    if (n > 1 and raw[0] == "{" and raw[-1] == "}" and raw.find("{", 1, n - 1) < 0
+            and raw.find("}", 1, n - 1) < 0 and "\\" not in raw):
+        return [raw]  # the usual value: one braced group, nothing inside to look at
+    if raw.isalnum():
+        return [raw]  # a number or a macro name
     parts: list[str] = []
-    i, n = 0, len(raw)
+    i = _SPACE.match(raw).end()  # type: ignore[union-attr]
     while True:
-        while i < n and raw[i].isspace():
-            i += 1
         if i >= n:
             return parts if parts else None
         c = raw[i]
-        if c == "{":
-            depth, j = 0, i
-            while j < n:
-                if raw[j] == "\\":
-                    j += 2
-                    continue
-                if raw[j] == "{":
-                    depth += 1
-                elif raw[j] == "}":
-                    depth -= 1
-                    if depth == 0:
+        if c == "{" or c == '"':
+            depth = 0
+            end = skip = -1
+            if c == "{":
+                for m in _BRACED_MARK.finditer(raw, i):
+                    k = m.start()
+                    if k < skip:
+                        continue
+                    ch = raw[k]
+                    if ch == "\\":
+                        skip = k + 2
+                    elif ch == "{":
+                        depth += 1
+                    else:
+                        depth -= 1
+                        if depth == 0:
+                            end = k
+                            break
+            else:
+                for m in _QUOTED_MARK.finditer(raw, i + 1):
+                    k = m.start()
+                    if k < skip:
+                        continue
+                    ch = raw[k]
+                    if ch == "\\":
+                        skip = k + 2
+                    elif ch == "{":
+                        depth += 1
+                    elif ch == "}":
+                        depth -= 1
+                    elif depth == 0:
+                        end = k
                         break
-                j += 1
-            if j >= n:
+            if end < 0:
                 return None
-            parts.append(raw[i : j + 1])
-            i = j + 1
-        elif c == '"':
-            depth, j = 0, i + 1
-            while j < n:
-                ch = raw[j]
-                if ch == "\\":
-                    j += 2
-                    continue
-                if ch == "{":
-                    depth += 1
-                elif ch == "}":
-                    depth -= 1
-                elif ch == '"' and depth == 0:
-                    break
-                j += 1
-            if j >= n:
-                return None
-            parts.append(raw[i : j + 1])
-            i = j + 1
+            parts.append(raw[i : end + 1])
+            i = end + 1
         else:
-            j = i
-            while j < n and raw[j] != "#" and not raw[j].isspace():
-                j += 1
+            j = _BARE.match(raw, i).end()  # type: ignore[union-attr]
             parts.append(raw[i:j])
             i = j
-        while i < n and raw[i].isspace():
-            i += 1
+        i = _SPACE.match(raw, i).end()  # type: ignore[union-attr]
         if i >= n:
             return parts
         if raw[i] != "#":
             return None
-        i += 1
+        i = _SPACE.match(raw, i + 1).end()  # type: ignore[union-attr]
 
 
 def is_well_formed(raw: str) -> bool:
@@ -112,19 +128,52 @@ def evaluate(raw: str, macros: Mapping[str, str] | None = None) -> str:
     return "".join(out)
 
 
+_BRACE_MARK = re.compile(r"\\*[{}]")
+_LINE_START_AT = re.compile(r"(\n[^\S\n]*)@")
+
+
+def _balanced_for_every_reader(text: str) -> bool:
+    """True when BibTeX, bibtexparser and :func:`_split_parts` all see balanced braces.
+
+    BibTeX counts every brace; bibtexparser skips a brace right after a backslash; this
+    module skips the character after an unescaped backslash. A value is safe to write only
+    when all three find its braces balanced (``\\{x\\}`` is: none of them sees it open).
+    """
+    raw = esc = look = 0
+    for m in _BRACE_MARK.finditer(text):
+        step = 1 if m.group(0)[-1] == "{" else -1
+        run = len(m.group(0)) - 1
+        raw += step
+        if run % 2 == 0:
+            esc += step
+        if run == 0:
+            look += step
+        if raw < 0 or esc < 0 or look < 0:
+            return False
+    return raw == esc == look == 0
+
+
+def _brace_word(m: re.Match[str]) -> str:
+    run = m.group(0)[:-1]
+    # An odd run of backslashes escapes the brace (``\{``): the brace becomes the command.
+    keep = run[: len(run) - len(run) % 2]
+    return keep + ("\\textbraceleft{}" if m.group(0)[-1] == "{" else "\\textbraceright{}")
+
+
 def brace(text: str) -> str:
-    """The raw value for a text typed by a person: braces, balanced so it cannot escape."""
-    depth = 0
-    for c in text:
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth < 0:
-                break
-    if depth != 0:
-        text = text.replace("{", r"\{").replace("}", r"\}")
+    """The raw value for a text typed by a person: braces, balanced so it cannot escape.
+
+    Whatever the text, the value ends at its own closing brace for BibTeX, biber and
+    bibtexparser alike: braces that do not balance become ``\\textbraceleft{}`` and
+    ``\\textbraceright{}``, a trailing backslash cannot escape the closing brace, and a
+    line starting with ``@`` cannot be taken for the start of a new entry.
+    """
+    if not _balanced_for_every_reader(text):
+        text = _BRACE_MARK.sub(_brace_word, text)
+    if "@" in text and "\n" in text:
+        text = _LINE_START_AT.sub(r"\1{@}", text)
     # A trailing backslash would escape the closing brace.
-    if text.endswith("\\") and not text.endswith("\\\\"):
-        text = text[:-1] + r"\textbackslash{}"
+    if text.endswith("\\"):
+        run = len(text) - len(text.rstrip("\\"))
+        text = text[:-1] + "\\textbackslash{}" if run % 2 else text + " "
     return "{" + text + "}"

@@ -12,7 +12,16 @@ class LibraryTooNewError(LibraryError):
 
 
 class LibraryDamagedError(LibraryError):
-    """The file is not a readable Citedesk library (not SQLite, truncated, corrupt)."""
+    """The file is not a readable Citedesk library (not SQLite, truncated, corrupt).
+
+    ``path`` is the damaged file (left untouched) and ``backup`` the newest backup of it
+    found (or None), so the window can offer to restore it.
+    """
+
+    def __init__(self, message: str, *, path: object = None, backup: object = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.backup = backup
 
 
 class LibraryLockedError(LibraryError):

@@ -8,6 +8,9 @@ aliases as ``ids``. An entry that a profile leaves unchanged is still written by
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -15,8 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import bibvalue
-from .bibtex import VERBATIM_FIELDS, field_map
+from .bibtex import VERBATIM_FIELDS, field_map, format_entry
 from .latex import unicode_to_latex
+
+#: pylatexenc is slow and auto-exports convert the same values again and again.
+_to_latex = functools.lru_cache(maxsize=65536)(unicode_to_latex)
 
 DIALECTS = ("bibtex", "biblatex")
 
@@ -101,6 +107,7 @@ def _map_text_parts(raw: str, fn: Callable[[str], str]) -> str:
 
 
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+_SPECIALS = re.compile(r"[&%#_$]")
 
 
 def escape_specials(text: str) -> str:
@@ -108,6 +115,8 @@ def escape_specials(text: str) -> str:
 
     An unpaired ``$`` would swallow the rest of the bibliography, so it becomes ``\\$``.
     """
+    if not _SPECIALS.search(text):
+        return text  # the common case, and the loop below is slow in Python
     dollars = [m.start() for m in _UNESCAPED_DOLLAR.finditer(text)]
     if len(dollars) % 2:
         last = dollars[-1]
@@ -145,6 +154,8 @@ def escape_specials(text: str) -> str:
 
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*")
+#: A capital inside a word (what :func:`protect_capitals` braces); none means no change.
+_INNER_CAPITAL = re.compile(r"[A-Za-z0-9\-'][A-Z]")
 
 
 def protect_capitals(text: str) -> str:
@@ -153,6 +164,8 @@ def protect_capitals(text: str) -> str:
     Text already inside braces or math, and LaTeX commands, are left as they are, so braces
     are never doubled.
     """
+    if not _INNER_CAPITAL.search(text):
+        return text  # no word has a capital past its first letter: nothing to brace
     out: list[str] = []
     i, n = 0, len(text)
     depth = 0
@@ -209,13 +222,16 @@ def transform_entry(entry_type: str, fields: Sequence[tuple[str, str]], profile:
                 continue
         value = raw
         if lname not in _LITERAL:
-            value = _map_text_parts(value, escape_specials)
-            if profile.protect_capitals and lname in TITLE_FIELDS:
+            # The searches skip splitting values that the functions would leave as they are.
+            if _SPECIALS.search(value):
+                value = _map_text_parts(value, escape_specials)
+            if profile.protect_capitals and lname in TITLE_FIELDS \
+                    and _INNER_CAPITAL.search(value):
                 value = _map_text_parts(value, protect_capitals)
             if profile.page_dashes and lname == "pages":
                 value = _map_text_parts(value, _page_dashes)
         if profile.dialect == "bibtex" and not value.isascii() and lname not in VERBATIM_FIELDS:
-            value = _map_text_parts(value, unicode_to_latex)
+            value = _map_text_parts(value, _to_latex)
         out.append((name, value))
     if profile.dialect == "bibtex":
         names = {n.lower() for n, _ in out}
@@ -249,10 +265,39 @@ def transform_entry(entry_type: str, fields: Sequence[tuple[str, str]], profile:
     return entry_type, out
 
 
+#: Entries as profiles write them, by a digest of their fields (see :func:`render_entry`).
+_rendered: dict[tuple[object, ...], str | None] = {}
+RENDER_CACHE_SIZE = 100_000
+
+
+def render_entry(entry_type: str, key: str, fields_json: str, profile: ExportProfile,
+                 aliases: Sequence[str] = ()) -> str | None:
+    """An entry (fields as stored, JSON) as ``profile`` writes it; None if it changes nothing.
+
+    Results are remembered for the life of the process, keyed by a digest of the fields
+    rather than the fields themselves: auto-exports write the same entries after every
+    change, and transforming 10,000 entries again each time takes about a second.
+    """
+    digest = hashlib.blake2b(fields_json.encode("utf-8"), digest_size=16).digest()
+    cache_key = (profile, entry_type, key, digest, tuple(aliases))
+    try:
+        return _rendered[cache_key]
+    except KeyError:
+        pass
+    fields = [(str(n), str(v)) for n, v in json.loads(fields_json)]
+    new_type, new_fields = transform_entry(entry_type, fields, profile, aliases)
+    text = None if new_type == entry_type and new_fields == fields \
+        else format_entry(new_type, key, new_fields)
+    if len(_rendered) >= RENDER_CACHE_SIZE:
+        _rendered.clear()
+    _rendered[cache_key] = text
+    return text
+
+
 def transform_string(raw: str, profile: ExportProfile) -> str:
     value = _map_text_parts(raw, escape_specials)
     if profile.dialect == "bibtex" and not value.isascii():
-        value = _map_text_parts(value, unicode_to_latex)
+        value = _map_text_parts(value, _to_latex)
     return value
 
 

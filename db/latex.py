@@ -7,6 +7,7 @@ never replaced by this: decoding is only for what the program shows and searches
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
@@ -59,6 +60,8 @@ _SYMBOLS = {
     "textquotedblleft": "“",
     "textquotedblright": "”",
     "textbackslash": "\\",
+    "textbraceleft": "{",
+    "textbraceright": "}",
     "textasciitilde": "~",
     "textasciicircum": "^",
     "textdollar": "$",
@@ -91,7 +94,8 @@ _SYMBOLS = {
     "-": "",
 }
 
-_ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ", ",": " "}
+_ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ",
+            ",": " "}
 
 # Formatting commands whose argument is shown as plain text.
 _TEXT_COMMANDS = {
@@ -103,6 +107,7 @@ _TEXT_COMMANDS = {
 
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 _NEEDS_WORK = re.compile(r"[\\{}~]|--")
+_PLAIN_RUN = re.compile(r"[^$\\{}~-]+")
 
 
 def _read_group(text: str, i: int) -> tuple[str, int]:
@@ -135,10 +140,16 @@ def _read_group(text: str, i: int) -> tuple[str, int]:
     return text[i + 1 :], n
 
 
-def latex_to_unicode(text: str) -> str:
+#: How deep accent arguments are decoded (``\\'{\\'{e}}``); deeper ones are shown as written.
+#: Bounded because a hostile file may nest 100,000 groups and Python's stack is not.
+_MAX_ACCENT_DEPTH = 8
+
+
+def latex_to_unicode(text: str, _depth: int = 0) -> str:
     """Decode the LaTeX commands found in bibliography fields into Unicode text.
 
     Math (``$...$``) is kept as written; unknown commands keep their argument text.
+    Runs in a loop, never recursing on formatting commands, so any nesting is safe.
     """
     if not text or not _NEEDS_WORK.search(text):
         return text
@@ -153,8 +164,11 @@ def latex_to_unicode(text: str) -> str:
             out.append(c)
             i += 1
         elif in_math:
-            out.append(c)
-            i += 1
+            # Math is kept as written: copy up to the closing dollar at once.
+            j = text.find("$", i)
+            j = n if j < 0 else j
+            out.append(text[i:j])
+            i = j
         elif c == "\\":
             m = _COMMAND.match(text, i)
             if not m:
@@ -165,7 +179,10 @@ def latex_to_unicode(text: str) -> str:
             i = m.end()
             if name in _ACCENTS:
                 arg, i = _read_group(text, i)
-                arg = latex_to_unicode(arg)
+                if _depth < _MAX_ACCENT_DEPTH:
+                    arg = latex_to_unicode(arg, _depth + 1)
+                else:
+                    arg = arg.replace("{", "").replace("}", "")
                 if arg in ("\\i", "ı"):
                     arg = "i"
                 elif arg in ("\\j", "ȷ"):
@@ -183,10 +200,12 @@ def latex_to_unicode(text: str) -> str:
             elif name == "\\":
                 out.append(" ")
             elif name in _TEXT_COMMANDS:
+                # The argument is decoded in place by this loop (its braces are dropped
+                # below); recursing here would overflow on deeply nested input.
                 if name == "href":
                     _, i = _read_group(text, i)
-                arg, i = _read_group(text, i)
-                out.append(latex_to_unicode(arg))
+                elif i < n and text[i] == " ":
+                    i += 1
             else:
                 # An unknown command: drop the command, keep what follows.
                 if name.isalpha() and i < n and text[i] == " ":
@@ -202,14 +221,23 @@ def latex_to_unicode(text: str) -> str:
         elif c == "-" and text.startswith("--", i):
             out.append("–")
             i += 2
-        else:
+        elif c == "-":
             out.append(c)
             i += 1
+        else:
+            # Plain text: copy the whole run up to the next character that needs work.
+            j = _PLAIN_RUN.match(text, i).end()  # type: ignore[union-attr]
+            out.append(text[i:j])
+            i = j
     return "".join(out)
 
 
 def collapse_space(text: str) -> str:
     """Fold runs of white space (line breaks inside fields) to single spaces."""
+    # Already folded (most values)? Every white space character but the space is
+    # unprintable, so a few fast scans can tell, instead of a split and a join.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 
@@ -239,6 +267,9 @@ def escape_user_text(text: str) -> str:
     return text.translate(_LATEX_SPECIAL)
 
 
+_BACKSLASH_BEFORE_NON_ASCII = re.compile(r"(\\+)(?=[^\x00-\x7f])")
+
+
 def unicode_to_latex(text: str) -> str:
     """Write non-ASCII characters as LaTeX commands (for the ASCII BibTeX dialect).
 
@@ -246,6 +277,10 @@ def unicode_to_latex(text: str) -> str:
     """
     if text.isascii():
         return text
+    # A backslash right before a non-ASCII character would escape the '{' of its command
+    # (``\\¡`` -> ``\\{\\textexclamdown}``) and unbalance the value (bibtexparser skips a
+    # brace after any backslash, even an escaped one): put a space between.
+    text = _BACKSLASH_BEFORE_NON_ASCII.sub(r"\1 ", text)
     from pylatexenc.latexencode import (  # imported lazily: only the ASCII dialect needs it
         RULE_REGEX,
         UnicodeToLatexConversionRule,
@@ -254,6 +289,9 @@ def unicode_to_latex(text: str) -> str:
 
     global _ENCODER
     if _ENCODER is None:
+        # Characters without a LaTeX form are kept by policy; its log line per character
+        # would only print on the terminal of `citedesk export --dialect bibtex`.
+        logging.getLogger("pylatexenc.latexencode").setLevel(logging.ERROR)
         _ENCODER = UnicodeToLatexEncoder(
             conversion_rules=[
                 UnicodeToLatexConversionRule(RULE_REGEX, [(re.compile(r"[\x00-\x7f]+"), r"\g<0>")]),

@@ -112,6 +112,11 @@ MIGRATIONS: list[str] = [
         prefix = '1 2 3'
     );
     """,
+    # 2: sorting by year puts papers without one last, which papers_year cannot do; at
+    # 100,000 papers that sort took 100 ms in a temporary B-tree, over this index 20 ms.
+    """
+    CREATE INDEX IF NOT EXISTS papers_year_sort ON papers(year IS NULL, year, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .qtfix import guard_singletons
+
+# Before any Qt call: PySide6 6.12.0 on Python 3.11 leaks a reference to None per call of a
+# void Qt method and would abort a long session (see qtfix.py). No Qt is imported by this.
+guard_singletons()
+
 
 def __getattr__(name: str) -> Any:
     if name == "create_window":

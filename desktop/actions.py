@@ -36,6 +36,8 @@ class ActionId(Enum):
     COPY_KEYS = auto()
     COPY_CITE = auto()
     COPY_BIBTEX = auto()
+    REGENERATE_KEYS = auto()
+    FIND_DUPLICATES = auto()
     UNDO = auto()
     REDO = auto()
     FIND = auto()
@@ -88,8 +90,9 @@ ACTIONS: dict[ActionId, ActionSpec] = {
         "E&xport…", "Ctrl+Shift+E", "Write the selection, this view, a tag or everything to "
         "a .bib file", "document-save-as", "export", short="Export"),
     ActionId.EXPORT_AUX: ActionSpec(
-        "Export Entries Cited in .&aux…", None,
-        "Write only the entries a LaTeX document cites (coming soon)", "document-save"),
+        "Export Entries Cited in .&aux…", "Ctrl+Alt+E",
+        "Write exactly the entries a LaTeX document cites (from its .aux file) and name "
+        "the cited keys the library lacks", "document-save"),
     ActionId.COPY_KEYS: ActionSpec(
         "Copy Citation &Keys", "Ctrl+Shift+C", "Copy the selected papers' citation keys",
         "edit-copy", needs_selection=True),
@@ -99,6 +102,14 @@ ACTIONS: dict[ActionId, ActionSpec] = {
     ActionId.COPY_BIBTEX: ActionSpec(
         "Copy &BibTeX", "Ctrl+Shift+B", "Copy the selected papers' BibTeX entries, exactly as "
         "export writes them", "edit-copy", needs_selection=True),
+    ActionId.REGENERATE_KEYS: ActionSpec(
+        "Re&generate Citation Keys…", None,
+        "Give the selected papers new keys by the key pattern; the old keys stay as aliases "
+        "(undoable)", "view-refresh", needs_selection=True),
+    ActionId.FIND_DUPLICATES: ActionSpec(
+        "Find D&uplicates…", None,
+        "Find papers that share a DOI, an arXiv id, or a title, year and first author, and "
+        "merge them (undoable)", "edit-find-replace"),
     ActionId.UNDO: ActionSpec(
         "&Undo", "Ctrl+Z", "Undo the last change", "edit-undo", "undo", short="Undo"),
     ActionId.REDO: ActionSpec(
@@ -114,7 +125,7 @@ ACTIONS: dict[ActionId, ActionSpec] = {
     ActionId.SHOW_DETAIL: ActionSpec(
         "Show &Detail Pane", "Ctrl+Alt+D", "Show or hide the detail pane", checkable=True),
     ActionId.PREFERENCES: ActionSpec(
-        "&Preferences…", "Ctrl+,", "Citation key pattern and export encoding",
+        "&Preferences…", "Ctrl+,", "Citation key pattern, export profiles and auto-exports",
         "preferences-system"),
     ActionId.ABOUT: ActionSpec("&About Citedesk", None, "Version and licence", "help-about"),
     ActionId.QUIT: ActionSpec("&Quit", QKeySequence.StandardKey.Quit, "Close Citedesk",
@@ -127,6 +138,7 @@ MENUS: dict[str, list[ActionId | None]] = {
               ActionId.EXPORT, ActionId.EXPORT_AUX, None, ActionId.QUIT],
     "&Edit": [ActionId.UNDO, ActionId.REDO, None, ActionId.EDIT, ActionId.DELETE, None,
               ActionId.COPY_KEYS, ActionId.COPY_CITE, ActionId.COPY_BIBTEX, None,
+              ActionId.REGENERATE_KEYS, ActionId.FIND_DUPLICATES, None,
               ActionId.SELECT_ALL, ActionId.FIND, None, ActionId.PREFERENCES],
     "&View": [ActionId.SHOW_SIDEBAR, ActionId.SHOW_DETAIL],
     "&Help": [ActionId.ABOUT],

@@ -73,6 +73,29 @@ def create_window(path: str | os.PathLike[str], *, seed: bool = True,
     return window
 
 
+def open_window(path: str | os.PathLike[str], *, seed: bool = True) -> MainWindow | None:
+    """:func:`create_window`, telling the person why when the library cannot be opened.
+
+    For a damaged library the newest backup is offered; once it is restored (the damaged
+    file kept beside it) the window opens on it. None when there is no window.
+    """
+    try:
+        return create_window(path, seed=seed)
+    except db.LibraryDamagedError as exc:
+        from desktop.backups import offer_backup
+
+        if not offer_backup(exc):
+            return None
+    except db.LibraryError as exc:
+        QMessageBox.critical(None, "Citedesk", f"The library cannot be opened.\n\n{exc}")
+        return None
+    try:
+        return create_window(path, seed=seed)
+    except db.LibraryError as exc:
+        QMessageBox.critical(None, "Citedesk", f"The library cannot be opened.\n\n{exc}")
+        return None
+
+
 def parse_size(text: str) -> QSize:
     m = re.fullmatch(r"\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*", text)
     if not m:
@@ -88,10 +111,8 @@ def run(library_path: str | os.PathLike[str], *, empty: bool = False,
         return _screenshot(library_path, Path(screenshot), empty=empty, select=select,
                            size=size or DEFAULT_SCREENSHOT_SIZE)
     app = ensure_application()
-    try:
-        window = create_window(library_path, seed=not empty)
-    except db.LibraryError as exc:
-        QMessageBox.critical(None, "Citedesk", f"The library cannot be opened.\n\n{exc}")
+    window = open_window(library_path, seed=not empty)
+    if window is None:
         return 1
     if size:
         try:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from db import STATUSES, Library, LibraryError, Query
+from db import backup as backup_mod
 from db.export import ExportProfile, parse_exclude
 from db.keys import KeyPatternError, check_pattern
 from db.library import write_export
@@ -63,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("files", nargs="+", metavar="FILE.bib")
     imp.add_argument("--strict", action="store_true",
                      help="import nothing when any entry fails")
+    imp.add_argument("--progress", action="store_true",
+                     help="print 'progress: DONE/TOTAL bytes' lines on stderr as it goes")
 
     exp = add("export", "export papers as BibTeX")
     exp.add_argument("-o", "--output", metavar="OUT.bib", help="write here (default: stdout)")
@@ -142,6 +146,14 @@ def _parser() -> argparse.ArgumentParser:
     note.add_argument("key")
     note.add_argument("text", nargs="?",
                       help="the note (Markdown); '-' reads standard input; none lists notes")
+
+    bk = add("backup", "copy the library with SQLite's online backup (safe while in use)")
+    bk.add_argument("dest", nargs="?", metavar="DEST",
+                    help="a file or a folder (default: a timestamped file in backups/ beside "
+                         "the library)")
+    rs = add("restore", "replace the library with a backup; the replaced file is kept")
+    rs.add_argument("backup", metavar="BACKUP")
+    rs.add_argument("--yes", action="store_true", help="replace without asking")
     return p
 
 
@@ -176,7 +188,11 @@ def _cmd_list(lib: Library, args: argparse.Namespace) -> int:
 
 
 def _cmd_import(lib: Library, args: argparse.Namespace) -> int:
-    report = lib.import_files(args.files, strict=args.strict)
+    def progress(done: int, total: int) -> None:
+        print(f"progress: {done}/{total} bytes", file=sys.stderr, flush=True)
+
+    report = lib.import_files(args.files, strict=args.strict,
+                              progress=progress if args.progress else None)
     for dup in report.duplicates:
         print(f"citedesk: duplicate: {dup}", file=sys.stderr)
     for warning in report.warnings:
@@ -339,6 +355,43 @@ def _cmd_note(lib: Library, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(path: Path, args: argparse.Namespace) -> int:
+    dest = backup_mod.backup(path, args.dest)
+    _, papers = backup_mod.check_library(dest, quick_check=False)
+    print(f"backed up {path} ({papers} papers) to {dest}", file=sys.stderr)
+    print(dest)
+    return 0
+
+
+def _cmd_restore(path: Path, args: argparse.Namespace) -> int:
+    """Restore works on the file, so it also rescues a library that no longer opens."""
+    _, papers = backup_mod.check_library(args.backup)
+    if path.exists():
+        try:
+            _, now_papers = backup_mod.check_library(path, quick_check=False)
+            current = f"{path} ({now_papers} papers)"
+        except LibraryError:
+            current = f"{path} (damaged)"
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print(f"citedesk: restore would replace {current}; confirm on a terminal or "
+                      "add --yes", file=sys.stderr)
+                return 1
+            answer = input(f"Replace {current} with {args.backup} ({papers} papers)? The "
+                           f"current file is kept as {path.name}.replaced-<time>. [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("citedesk: nothing restored", file=sys.stderr)
+                return 1
+    kept = backup_mod.restore(args.backup, path)
+    print(f"restored {args.backup} ({papers} papers) into {path}", file=sys.stderr)
+    if kept is not None:
+        print(f"the replaced library is kept as {kept}", file=sys.stderr)
+    return 0
+
+
+#: Subcommands that work on the library file itself, without opening it as a library.
+FILE_COMMANDS = {"backup": _cmd_backup, "restore": _cmd_restore}
+
 COMMANDS = {
     "list": _cmd_list, "import": _cmd_import, "export": _cmd_export, "tag": _cmd_tag,
     "untag": _cmd_tag, "status": _cmd_status, "note": _cmd_note, "keys": _cmd_keys,
@@ -359,6 +412,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             screenshot=Path(args.screenshot) if args.screenshot else None,
             select=args.select, size=args.size,
         )
+    if args.command in FILE_COMMANDS:
+        try:
+            return FILE_COMMANDS[args.command](
+                default_library_path(getattr(args, "library", None)), args)
+        except LibraryError as exc:
+            print(f"citedesk: {exc}", file=sys.stderr)
+            return 1
+        except (EOFError, KeyboardInterrupt):
+            print("\ncitedesk: nothing restored", file=sys.stderr)
+            return 1
     try:
         lib = _open(args)
     except LibraryError as exc:
@@ -378,6 +441,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except LibraryError as exc:
         print(f"citedesk: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as exc:
+        # Damage that the checks on open could not see (a large file is not fully checked).
+        newest = backup_mod.newest_backup(lib.path)
+        advice = (f"; the newest backup is {newest}: citedesk --library {lib.path} restore "
+                  f"{newest}" if newest else "")
+        print(f"citedesk: the library {lib.path} is damaged ({exc}){advice}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0

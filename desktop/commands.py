@@ -147,17 +147,10 @@ class LibraryCommand(QUndoCommand):
 
 
 def _report_failure(events: LibraryEvents, action: str, error: db.LibraryError) -> None:
-    """Tell the window an undo or redo failed (the stack has dropped the command).
-
-    ``LibraryEvents`` has no failure signal yet (asked for as ``failed = Signal(str)``);
-    until it has one the message goes to the log.
-    """
-    signal = getattr(events, "failed", None)
+    """Tell the window an undo or redo failed (the stack has dropped the command)."""
     message = f"{action} failed: {error}"
-    if signal is not None:
-        signal.emit(message)
-    else:
-        log.warning("%s", message)
+    log.warning("%s", message)
+    events.failed.emit(message)
 
 
 # -- bibliographic data ---------------------------------------------------------------------
@@ -516,6 +509,78 @@ class AddPaperCommand(LibraryCommand):
         assert self.paper_id is not None
         self._snapshot = self.library.delete_papers([self.paper_id])
         return db.Changes(removed={self.paper_id}, tags=True, notes=True, status=True)
+
+
+class RegenerateKeysCommand(LibraryCommand):
+    """Give papers new keys by the pattern (old keys stay aliases); undo restores them exactly.
+
+    The pattern is fixed when the command is made (the library's, unless given), so a redo
+    after an undo gives the same keys even if the pattern changed meanwhile. ``changed``
+    holds {id: (old key, new key)} after a redo.
+    """
+
+    def __init__(self, library: db.Library, events: LibraryEvents, paper_ids: Iterable[int],
+                 pattern: str | None = None) -> None:
+        self.paper_ids = list(dict.fromkeys(paper_ids))
+        n = len(self.paper_ids)
+        super().__init__(library, events,
+                         f"Regenerate citation key{'s' if n != 1 else ''}")
+        self.pattern = pattern or library.key_pattern
+        self.changed: dict[int, tuple[str, str]] = {}
+        self._snapshot: db.DeletedPapers | None = None
+
+    def _redo(self) -> db.Changes:
+        with _transaction(self.library):
+            snapshot = self.library.snapshot(self.paper_ids)
+            self.changed = self.library.regenerate_keys(self.paper_ids, self.pattern)
+        if not self.changed:
+            return db.Changes()
+        # Only the papers whose key changed need putting back on undo.
+        self._snapshot = _only(snapshot, set(self.changed))
+        return db.Changes(papers=set(self.changed))
+
+    def _undo(self) -> db.Changes:
+        assert self._snapshot is not None
+        changes = self.library.revert(self._snapshot, list(self.changed))
+        return changes.merge(db.Changes(papers=set(self.changed)))
+
+
+class MergePapersCommand(LibraryCommand):
+    """Merge duplicates into ``keep`` (richer fields, all tags and notes, old keys as
+    aliases); undo brings back every paper exactly as it was before."""
+
+    def __init__(self, library: db.Library, events: LibraryEvents, keep: int,
+                 others: Iterable[int]) -> None:
+        self.keep = keep
+        self.others = [o for o in dict.fromkeys(others) if o != keep]
+        n = len(self.others) + 1
+        super().__init__(library, events, f"Merge {n} papers")
+        self._snapshot: db.DeletedPapers | None = None
+
+    def _redo(self) -> db.Changes:
+        if not self.others:
+            return db.Changes()
+        with _transaction(self.library):
+            self._snapshot = self.library.snapshot([self.keep, *self.others])
+            changes = self.library.merge_papers(self.keep, self.others)
+        return changes.merge(db.Changes(status=True))
+
+    def _undo(self) -> db.Changes:
+        assert self._snapshot is not None
+        changes = self.library.revert(self._snapshot, [self.keep])
+        return changes.merge(db.Changes(papers={self.keep}, tags=True, notes=True,
+                                        status=True))
+
+
+def _only(snapshot: db.DeletedPapers, ids: set[int]) -> db.DeletedPapers:
+    """The part of a snapshot about these papers."""
+    return db.DeletedPapers(
+        papers=[r for r in snapshot.papers if r["id"] in ids],
+        persons=[r for r in snapshot.persons if r["paper_id"] in ids],
+        paper_tags=[r for r in snapshot.paper_tags if r["paper_id"] in ids],
+        notes=[r for r in snapshot.notes if r["paper_id"] in ids],
+        aliases=[r for r in snapshot.aliases if r["paper_id"] in ids],
+    )
 
 
 class ImportCommand(LibraryCommand):

@@ -1,4 +1,6 @@
-"""The window's dialogs: import report, export scope, new paper, preferences, about.
+"""The window's dialogs: import report, export, .aux export, new paper, about.
+
+Preferences live in ``desktop/preferences.py``, duplicates in ``desktop/duplicates.py``.
 
 Dialogs that tests drive are opened with ``open()`` (window-modal, not blocking), so a test
 can find them by object name and press their buttons like a person would.
@@ -7,21 +9,25 @@ can find them by object name and press their buttons like a person would.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPushButton,
     QRadioButton,
     QTabWidget,
     QTreeWidget,
@@ -31,15 +37,20 @@ from PySide6.QtWidgets import (
 )
 
 import db
-from db import keys as db_keys
-from desktop import settings as opts
-from desktop.settings import Settings
+from db.export import ExportProfile, read_aux
 
 APP_VERSION = "0.1.0"
 
 
 def _noun(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def muted(label: QLabel) -> QLabel:
+    """A label in the palette's quieter text colour, wrapping (hints and notes)."""
+    label.setWordWrap(True)
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return label
 
 
 class ImportReportDialog(QDialog):
@@ -98,14 +109,98 @@ class ImportReportDialog(QDialog):
         self.resize(640, 380)
 
 
+# -- export profiles --------------------------------------------------------------------------
+
+#: What the choices that are not saved profiles write, as people read them.
+PROFILE_LABELS = {
+    "": "As stored (lossless, UTF-8)",
+    "bibtex": "BibTeX (ASCII)",
+    "biblatex": "BibLaTeX (UTF-8)",
+}
+PROFILE_TIPS = {
+    "": "Every entry exactly as it was imported (an edited one in a clean, stable layout); "
+        "UTF-8; no field left out",
+    "bibtex": "For classic BibTeX: pure ASCII (ö as {\\\"o}), biblatex types and fields mapped "
+              "to classic ones; leaves out abstract, file and keywords",
+    "biblatex": "For biblatex and biber: UTF-8, old keys as ids aliases; leaves out abstract, "
+                "file and keywords",
+}
+DIALECT_NAMES = {"bibtex": "BibTeX", "biblatex": "BibLaTeX"}
+
+
+def saved_profiles(library: db.Library) -> list[ExportProfile]:
+    """The profiles saved in the library (not the built-in ones), by name."""
+    return [library.profile(name) for name in library.profile_names()
+            if name not in PROFILE_LABELS]
+
+
+def describe_profile(profile: ExportProfile) -> str:
+    """One line for a tooltip or a list: dialect, what is left out, the options."""
+    parts = [DIALECT_NAMES[profile.dialect] + (" (ASCII)" if profile.dialect == "bibtex"
+                                               else " (UTF-8)")]
+    parts.append("leaves out " + ", ".join(profile.exclude) if profile.exclude
+                 else "leaves out nothing")
+    if profile.protect_capitals:
+        parts.append("braces capitals in titles")
+    if profile.page_dashes:
+        parts.append("page ranges with --")
+    return "; ".join(parts)
+
+
+class ProfileCombo(QComboBox):
+    """Chooses how entries are written: as stored, a built-in dialect, or a saved profile.
+
+    Its value (:meth:`choice`) is '' for "as stored", else a profile name for
+    ``Library.profile``.
+    """
+
+    def __init__(self, saved: Iterable[ExportProfile] = (), current: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.set_profiles(saved, current)
+
+    def set_profiles(self, saved: Iterable[ExportProfile], current: str | None = None) -> None:
+        """List these saved profiles; keep ``current`` (default: the present choice) if it is
+        still there, else fall back to "as stored"."""
+        wanted = self.choice() if current is None else current
+        self.blockSignals(True)
+        self.clear()
+        for name, label in PROFILE_LABELS.items():
+            self.addItem(label, name)
+            self.setItemData(self.count() - 1, PROFILE_TIPS[name],
+                             Qt.ItemDataRole.ToolTipRole)
+        saved = list(saved)
+        if saved:
+            self.insertSeparator(self.count())
+        for profile in saved:
+            self.addItem(f"{profile.name} — {DIALECT_NAMES[profile.dialect]}", profile.name)
+            self.setItemData(self.count() - 1, describe_profile(profile),
+                             Qt.ItemDataRole.ToolTipRole)
+        self.blockSignals(False)
+        if not self.set_choice(wanted):
+            self.set_choice("")
+
+    def choice(self) -> str:
+        data = self.currentData()
+        return data if isinstance(data, str) else ""
+
+    def set_choice(self, name: str) -> bool:
+        index = self.findData(name)
+        if index < 0:
+            return False
+        self.setCurrentIndex(index)
+        return True
+
+
 class ExportDialog(QDialog):
-    """Which papers to export: the selection, this view, one tag, or all."""
+    """Which papers to export (the selection, this view, one tag, or all) and how."""
 
     SELECTION, VIEW, TAG, ALL = range(4)
 
     def __init__(self, library: db.Library, selected: Sequence[int], view: db.Query,
                  view_label: str, current_tag: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, default_profile: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export BibTeX")
@@ -145,6 +240,10 @@ class ExportDialog(QDialog):
         grid.addWidget(self.tag_combo, 2, 1)
         grid.addWidget(self.all_button, 3, 0, 1, 2)
         grid.setColumnStretch(1, 1)
+        self.profile = ProfileCombo(saved_profiles(library), default_profile)
+        self.profile.setObjectName("exportProfile")
+        profile_row = QFormLayout()
+        profile_row.addRow("Write as:", self.profile)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = buttons.addButton("Choose File…",
                                                QDialogButtonBox.ButtonRole.AcceptRole)
@@ -156,6 +255,8 @@ class ExportDialog(QDialog):
         layout.addWidget(QLabel("Export which papers?"))
         self.setMinimumWidth(400)
         layout.addLayout(grid)
+        layout.addSpacing(6)
+        layout.addLayout(profile_row)
         layout.addWidget(buttons)
 
     def scope(self) -> int:
@@ -171,6 +272,10 @@ class ExportDialog(QDialog):
             return db.Query(tag=self.tag_combo.currentData())
         return db.Query()
 
+    def profile_choice(self) -> str:
+        """The profile to write with: '' for entries as stored, else a profile name."""
+        return self.profile.choice()
+
     def suggested_name(self) -> str:
         if self.scope() == self.TAG:
             return f"{self.tag_combo.currentData()}.bib"
@@ -178,6 +283,109 @@ class ExportDialog(QDialog):
 
     def _on_tag_combo_activated(self, index: int) -> None:
         self.tag_button.setChecked(True)
+
+
+class AuxExportDialog(QDialog):
+    """Export what a LaTeX document cites: its .aux file, the .bib to write, the profile.
+
+    The output defaults to ``refs.bib`` beside the .aux; the dialog says so when that file
+    exists already (it will be replaced) and how many cited keys the library lacks.
+    """
+
+    def __init__(self, library: db.Library, aux_path: str | Path, default_profile: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("auxExportDialog")
+        self.setWindowTitle("Export entries cited in .aux")
+        self.aux_path = str(aux_path)
+        aux = Path(aux_path)
+        headline = QLabel(f"<b>{html.escape(aux.name)}</b>")
+        headline.setToolTip(str(aux))
+        self.summary = QLabel()
+        self.summary.setObjectName("auxSummary")
+        self.summary.setWordWrap(True)
+        self.output = QLineEdit(str(aux.with_name("refs.bib")))
+        self.output.setObjectName("auxOutput")
+        self.output.setMinimumWidth(360)
+        browse = QPushButton("Browse…")
+        browse.setObjectName("auxBrowse")
+        browse.clicked.connect(self._on_browse_clicked)
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.output, 1)
+        out_row.addWidget(browse)
+        self.output_note = muted(QLabel())
+        self.output_note.setObjectName("auxOutputNote")
+        self.profile = ProfileCombo(saved_profiles(library), default_profile)
+        self.profile.setObjectName("auxProfile")
+        self.keep_current = QCheckBox("Keep this file current as the library changes "
+                                      "(auto-export)")
+        self.keep_current.setObjectName("auxKeepCurrent")
+        form = QFormLayout()
+        form.addRow("Write to:", out_row)
+        form.addRow("", self.output_note)
+        form.addRow("Write as:", self.profile)
+        form.addRow("", self.keep_current)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.export_button = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button.setObjectName("auxExport")
+        self.export_button.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(headline)
+        layout.addWidget(self.summary)
+        layout.addSpacing(4)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.output.textChanged.connect(self._on_output_text_changed)
+        self._readable = self._summarise(library, aux)
+        self._on_output_text_changed(self.output.text())
+
+    def output_path(self) -> str:
+        """The .bib file to write (``.bib`` added when no suffix was typed)."""
+        text = self.output.text().strip()
+        if text and not Path(text).suffix:
+            text += ".bib"
+        return str(Path(text).expanduser()) if text else ""
+
+    def profile_choice(self) -> str:
+        return self.profile.choice()
+
+    def _summarise(self, library: db.Library, aux: Path) -> bool:
+        try:
+            cited = read_aux(aux)
+        except db.LibraryError as exc:
+            self.summary.setText(html.escape(str(exc)))
+            return False
+        if cited.everything:
+            n = library.count(db.Query())
+            self.summary.setText(f"The document cites every entry (\\nocite{{*}}): "
+                                 f"{_noun(n, 'paper')}.")
+            return True
+        missing = [k for k in cited.keys if library.id_for_key(k) is None]
+        found = len(cited.keys) - len(missing)
+        text = (f"The document cites {_noun(len(cited.keys), 'key')}: "
+                f"{found} in this library")
+        if missing:
+            shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+            text += f", {len(missing)} missing ({shown})"
+        self.summary.setText(html.escape(text) + ".")
+        return True
+
+    def _on_output_text_changed(self, text: str) -> None:
+        path = self.output_path()
+        exists = bool(path) and Path(path).is_file()
+        self.output_note.setText(f"{Path(path).name} exists and will be replaced."
+                                 if exists else "")
+        self.output_note.setVisible(exists)
+        self.export_button.setEnabled(self._readable and bool(path))
+
+    def _on_browse_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Write cited entries to",
+                                              self.output_path() or str(Path(self.aux_path)),
+                                              "BibTeX files (*.bib);;All files (*)")
+        if path:
+            self.output.setText(path)
 
 
 ENTRY_TYPES = ["article", "inproceedings", "book", "incollection", "phdthesis",
@@ -237,89 +445,6 @@ class NewPaperDialog(QDialog):
 
     def _on_title_text_changed(self, text: str) -> None:
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(text.strip()))
-
-
-class PreferencesDialog(QDialog):
-    """Citation key pattern (stored in the library) and export encoding (a preference)."""
-
-    def __init__(self, library: db.Library, settings: Settings,
-                 example: db.Paper | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("preferencesDialog")
-        self.setWindowTitle("Preferences")
-        self._library = library
-        self._settings = settings
-        self._example = example
-        self.pattern = QLineEdit(library.key_pattern)
-        self.pattern.setObjectName("keyPattern")
-        self.pattern.setPlaceholderText(db.DEFAULT_PATTERN)
-        self.pattern.setToolTip(
-            "Tokens: [auth] [authors2] [authors] [year] [shorttitle] [veryshorttitle] "
-            "[title]; modifiers :lower :upper :capitalize. Other text is copied.")
-        self.preview = QLabel()
-        self.preview.setObjectName("keyPreview")
-        self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        note = QLabel("New papers get keys by this pattern; existing keys never change "
-                      "on their own.")
-        note.setWordWrap(True)
-        note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.encoding = QComboBox()
-        self.encoding.setObjectName("exportEncoding")
-        for value, label in opts.EXPORT_ENCODINGS.items():
-            self.encoding.addItem(label, value)
-        self.encoding.setCurrentIndex(
-            max(0, self.encoding.findData(settings.get(opts.EXPORT_ENCODING))))
-        form = QFormLayout()
-        form.addRow("Citation key pattern:", self.pattern)
-        form.addRow("", self.preview)
-        form.addRow("", note)
-        form.addRow("Export encoding:", self.encoding)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel
-                                        | QDialogButtonBox.StandardButton.RestoreDefaults)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
-            self._on_restore_clicked)
-        self.pattern.textChanged.connect(self._on_pattern_text_changed)
-        self._on_pattern_text_changed(self.pattern.text())
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.buttons)
-        self.resize(560, self.sizeHint().height())
-
-    def accept(self) -> None:
-        pattern = self.pattern.text().strip() or db.DEFAULT_PATTERN
-        try:
-            if pattern != self._library.key_pattern:
-                self._library.set_key_pattern(pattern)
-        except (db.KeyPatternError, db.LibraryError) as exc:
-            QMessageBox.warning(self, "Citation key pattern", str(exc))
-            return
-        self._settings.set(opts.EXPORT_ENCODING, self.encoding.currentData())
-        super().accept()
-
-    def _on_restore_clicked(self) -> None:
-        self.pattern.setText(db.DEFAULT_PATTERN)
-        self.encoding.setCurrentIndex(self.encoding.findData(opts.EXPORT_ENCODING.default))
-
-    def _on_pattern_text_changed(self, text: str) -> None:
-        pattern = text.strip() or db.DEFAULT_PATTERN
-        ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        try:
-            db_keys.check_pattern(pattern)
-        except (db.KeyPatternError, ValueError) as exc:
-            self.preview.setText(f"<i>{html.escape(str(exc))}</i>")
-            ok_button.setEnabled(False)
-            return
-        ok_button.setEnabled(True)
-        if self._example is None:
-            self.preview.setText("")
-            return
-        p = self._example
-        example = db_keys.format_key(pattern, p.authors or p.editors, str(p.year or ""),
-                                     p.title)
-        self.preview.setText(f"For the selected paper: <tt>{html.escape(example)}</tt>")
 
 
 def show_about(parent: QWidget, library: db.Library) -> None:

@@ -15,8 +15,9 @@ How an import is split (and why):
    and a report dialog lists what was added, skipped as duplicate, and what failed where.
 
 An export only reads, so it runs wholly in a worker thread over its own SQLite connection
-(WAL lets it read a consistent snapshot while the window goes on); the window hears how
-many entries were written, or why nothing was.
+(WAL lets it read a consistent snapshot while the window goes on; see
+``desktop/background.py``); the window hears how many entries were written, or why nothing
+was. Dialects and profiles are the library's (``Library.profile``); nothing is converted here.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 import db
 from desktop import commands
+from desktop.background import TaskRunner
 from desktop.commands import ImportCommand
 from desktop.dialogs import ImportReportDialog
 from desktop.hub import LibraryEvents
@@ -220,105 +222,46 @@ class Importer(QObject):
         self.finished.emit(report)
 
 
-def export_bib(library: db.Library, path: str | Path, query: db.Query, encoding: str) -> int:
-    """Write the .bib file in the preferred encoding; returns how many entries it holds.
-
-    UTF-8 goes through ``Library.export``. For ASCII, non-ASCII characters become LaTeX
-    commands; ``Library.export`` has no encoding parameter yet (requested), so the text is
-    converted here and written with the library's atomic writer.
-    """
-    if encoding == "utf-8":
-        return library.export(path, query)
-    from db.bibtex import atomic_write
-    from db.latex import unicode_to_latex
-
-    text, n = library.export_text(query)
-    text = unicode_to_latex(text)
-    try:
-        text.encode("ascii")
-    except UnicodeEncodeError as exc:
-        bad = text[exc.start:exc.end]
-        raise db.LibraryError(
-            f"“{bad}” has no LaTeX command, so the file cannot be ASCII; choose UTF-8 "
-            "in Preferences") from None
-    try:
-        atomic_write(path, text, encoding="ascii")
-    except OSError as exc:
-        raise db.LibraryError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return n
-
-
-class ExportWorker(QObject):
-    """Exports in a worker thread through its own connection to the library file.
-
-    Signals:
-        done(int, str): entries written, and an error message ('' when it worked).
-    """
-
-    done = Signal(int, str)
-
-    def __init__(self, library_path: Path, dest: str, query: db.Query, encoding: str) -> None:
-        super().__init__()
-        self._library_path = library_path
-        self._dest = dest
-        self._query = query
-        self._encoding = encoding
-
-    def run(self) -> None:
-        try:
-            library = db.Library.open(self._library_path, seed=False)
-            try:
-                n = export_bib(library, self._dest, self._query, self._encoding)
-            finally:
-                library.close()
-        except (db.LibraryError, OSError) as exc:
-            self.done.emit(0, str(exc))
-            return
-        self.done.emit(n, "")
-
-
 class Exporter(QObject):
-    """Runs exports for the window, each in its own thread.
+    """Runs the window's exports, each in its own thread over its own connection.
+
+    A profile is given by name ('' writes the entries as stored); the worker looks it up
+    in its own connection, so a profile saved a moment ago is there.
 
     Signals:
         finished(str, int, str): the file, entries written, and an error ('' if none).
+        aux_finished(str, int, object, str): the file, entries written, the cited keys the
+            library lacks (a list), and an error ('' if none).
     """
 
     finished = Signal(str, int, str)
+    aux_finished = Signal(str, int, object, str)
 
     def __init__(self, library: db.Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._library = library
-        self._jobs: list[tuple[QThread, ExportWorker, str]] = []
+        self._runner = TaskRunner(library.path, self)
 
     @property
     def running(self) -> bool:
-        return any(not thread.isFinished() for thread, _, _ in self._jobs)
+        return self._runner.running
 
-    def export(self, dest: str, query: db.Query, encoding: str) -> None:
-        worker = ExportWorker(Path(self._library.path), dest, query, encoding)
-        thread = QThread(self)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.done.connect(self._on_worker_done)
-        worker.done.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(self._on_thread_finished)
-        self._jobs.append((thread, worker, dest))
-        thread.start()
+    def export(self, dest: str, query: db.Query, profile: str = "") -> None:
+        def job(library: db.Library) -> int:
+            return library.export(dest, query, library.profile(profile) if profile else None)
+
+        self._runner.run(job, lambda n, error: self.finished.emit(dest, n or 0, error))
+
+    def export_aux(self, aux: str, dest: str, profile: str = "") -> None:
+        def job(library: db.Library) -> tuple[int, list[str]]:
+            return library.export_aux(aux, dest,
+                                      library.profile(profile) if profile else None)
+
+        def done(result: tuple[int, list[str]] | None, error: str) -> None:
+            n, missing = result if result is not None else (0, [])
+            self.aux_finished.emit(dest, n, missing, error)
+
+        self._runner.run(job, done)
 
     def shutdown(self) -> None:
         """Let running exports finish (the window is closing)."""
-        for thread, _worker, _dest in self._jobs:
-            thread.wait()
-        self._on_thread_finished()
-
-    def _on_worker_done(self, n: int, error: str) -> None:
-        worker = self.sender()
-        dest = next((d for _t, w, d in self._jobs if w is worker), "")
-        self.finished.emit(dest, n, error)
-
-    def _on_thread_finished(self) -> None:
-        for job in [j for j in self._jobs if j[0].isFinished()]:
-            self._jobs.remove(job)
-            job[0].deleteLater()
+        self._runner.wait()

@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -68,9 +67,17 @@ from desktop.actions import (
     glyph_icon,
     refresh_icons,
 )
-from desktop.commands import DeletePapersCommand, LibraryCommand
+from desktop.autoexport import AutoExporter
+from desktop.backups import DailyBackup
+from desktop.commands import (
+    AddPaperCommand,
+    DeletePapersCommand,
+    LibraryCommand,
+    RegenerateKeysCommand,
+)
 from desktop.detail import DetailPane
-from desktop.dialogs import ExportDialog, NewPaperDialog, PreferencesDialog, show_about
+from desktop.dialogs import AuxExportDialog, ExportDialog, NewPaperDialog, show_about
+from desktop.duplicates import DuplicatesDialog
 from desktop.hub import LibraryEvents
 from desktop.importer import Exporter, Importer
 from desktop.models import (
@@ -82,6 +89,7 @@ from desktop.models import (
     PaperTableModel,
     SidebarFilter,
 )
+from desktop.preferences import PreferencesDialog
 from desktop.settings import Settings
 from desktop.sidebar import Sidebar
 
@@ -95,30 +103,8 @@ DETAIL_WIDTH = 420
 BIB_SUFFIXES = (".bib", ".bibtex")
 
 
-class NewPaperCommand(LibraryCommand):
-    """Add a typed-in paper; undo deletes it, redo brings the same paper back.
-
-    Lives here until ``desktop/commands.py`` has an ``AddPaperCommand`` (requested).
-    """
-
-    def __init__(self, library: db.Library, events: LibraryEvents, fields: dict[str, str],
-                 entry_type: str) -> None:
-        super().__init__(library, events, "New paper")
-        self.fields = dict(fields)
-        self.entry_type = entry_type
-        self.paper_id: int | None = None
-        self._snapshot: db.DeletedPapers | None = None
-
-    def _redo(self) -> db.Changes:
-        if self._snapshot is None:
-            self.paper_id = self.library.add_paper(self.fields, self.entry_type)
-            return db.Changes(added={self.paper_id}, status=True)
-        return self.library.restore_papers(self._snapshot).merge(db.Changes(status=True))
-
-    def _undo(self) -> db.Changes:
-        assert self.paper_id is not None
-        self._snapshot = self.library.delete_papers([self.paper_id])
-        return db.Changes(removed={self.paper_id}, tags=True, notes=True, status=True)
+class _DryRun(Exception):
+    """Rolls back a write made only to see what it would change."""
 
 
 class TagChipsDelegate(QStyledItemDelegate):
@@ -386,6 +372,11 @@ class MainWindow(QMainWindow):
 
         self.count_label = QLabel()
         self.count_label.setObjectName("countLabel")
+        # Stays while an auto-export is failing (a status message would scroll away).
+        self.autoexport_label = QLabel()
+        self.autoexport_label.setObjectName("autoExportStatus")
+        self.autoexport_label.hide()
+        self.statusBar().addPermanentWidget(self.autoexport_label)
         self.statusBar().addPermanentWidget(self.count_label)
         self.statusBar().setSizeGripEnabled(False)
 
@@ -400,6 +391,9 @@ class MainWindow(QMainWindow):
         self.importer.finished.connect(self._on_importer_finished)
         self.exporter = Exporter(library, self)
         self.exporter.finished.connect(self._on_exporter_finished)
+        self.exporter.aux_finished.connect(self._on_exporter_aux_finished)
+        self.autoexporter = AutoExporter(library, self)
+        self.autoexporter.finished.connect(self._on_autoexporter_finished)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -414,6 +408,9 @@ class MainWindow(QMainWindow):
         self._poll_timer.setInterval(POLL_MS)
         self._poll_timer.timeout.connect(self._on_poll_timer_timeout)
         self._poll_timer.start()
+        # One automatic backup a day, the newest N kept (Preferences), off the GUI thread.
+        self.daily_backup = DailyBackup(library, self)
+        self.daily_backup.finished.connect(self._on_daily_backup_finished)
 
         self.sidebar.filter_changed.connect(self._on_sidebar_filter_changed)
         self.table.current_paper_changed.connect(self._on_table_current_paper_changed)
@@ -423,13 +420,13 @@ class MainWindow(QMainWindow):
         self.paper_model.requeried.connect(self._on_paper_model_requeried)
         self.events.changed.connect(self._on_events_changed)
         self.events.reloaded.connect(self._on_events_reloaded)
-        failed = getattr(self.events, "failed", None)
-        if failed is not None:
-            failed.connect(self._on_events_failed)
+        self.events.failed.connect(self._on_events_failed)
 
         self._restore_settings()
         self._update_counts()
         self._update_selection_actions()
+        # Bring auto-exports up to date with changes made while the window was closed.
+        self.autoexporter.schedule()
 
     # -- what scripts and tests use --------------------------------------------------------------
 
@@ -491,6 +488,9 @@ class MainWindow(QMainWindow):
         a[ActionId.IMPORT].triggered.connect(self._on_import_triggered)
         a[ActionId.PASTE_BIBTEX].triggered.connect(self._on_paste_bibtex_triggered)
         a[ActionId.EXPORT].triggered.connect(self._on_export_triggered)
+        a[ActionId.EXPORT_AUX].triggered.connect(self._on_export_aux_triggered)
+        a[ActionId.REGENERATE_KEYS].triggered.connect(self._on_regenerate_keys_triggered)
+        a[ActionId.FIND_DUPLICATES].triggered.connect(self._on_find_duplicates_triggered)
         a[ActionId.COPY_KEYS].triggered.connect(self._on_copy_keys_triggered)
         a[ActionId.COPY_CITE].triggered.connect(self._on_copy_cite_triggered)
         a[ActionId.COPY_BIBTEX].triggered.connect(self._on_copy_bibtex_triggered)
@@ -505,10 +505,6 @@ class MainWindow(QMainWindow):
         a[ActionId.QUIT].triggered.connect(self.close)
         a[ActionId.SHOW_SIDEBAR].setChecked(True)
         a[ActionId.SHOW_DETAIL].setChecked(True)
-        aux = a[ActionId.EXPORT_AUX]
-        aux.setEnabled(False)
-        aux.setToolTip("Export only the entries a LaTeX .aux file cites — coming soon")
-        aux.setStatusTip(aux.toolTip())
         self.undo_stack.canUndoChanged.connect(a[ActionId.UNDO].setEnabled)
         self.undo_stack.canRedoChanged.connect(a[ActionId.REDO].setEnabled)
         self.undo_stack.undoTextChanged.connect(self._on_undo_stack_undo_text_changed)
@@ -580,6 +576,8 @@ class MainWindow(QMainWindow):
         self._search_timer.stop()
         self.importer.shutdown()
         self.exporter.shutdown()
+        self.autoexporter.shutdown()
+        self.daily_backup.shutdown()
         self._closed = True
         self.library.close()
         event.accept()
@@ -700,13 +698,21 @@ class MainWindow(QMainWindow):
     def _on_events_changed(self, changes: db.Changes) -> None:
         self._data_version = self.library.data_version()
         self._update_counts()
+        self.autoexporter.schedule()
 
     def _on_events_reloaded(self) -> None:
         self.detail.refresh()
         self._update_counts()
+        self.autoexporter.schedule()
 
     def _on_events_failed(self, message: str) -> None:
-        self.statusBar().showMessage(message, 8000)
+        self.statusBar().showMessage(message, 10000)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Citedesk", message,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("failureMessage")
+        box.setModal(False)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
 
     def _on_poll_timer_timeout(self) -> None:
         try:
@@ -731,7 +737,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _add_new_paper(self, dialog: NewPaperDialog) -> None:
-        command = NewPaperCommand(self.library, self.events, dialog.fields(),
+        command = AddPaperCommand(self.library, self.events, dialog.fields(),
                                   dialog.entry_type.currentText())
         if self._push(command) and command.paper_id is not None:
             if not self.table.select_papers([command.paper_id], command.paper_id):
@@ -741,16 +747,7 @@ class MainWindow(QMainWindow):
     def _on_edit_triggered(self) -> None:
         self.detail.setVisible(True)
         self.actions_by_id[ActionId.SHOW_DETAIL].setChecked(True)
-        # DetailPane has no "edit" entry point yet (requested); its widgets' object names
-        # are public, so go to the Info tab and put the cursor in the title field.
-        tabs = self.detail.findChild(QTabWidget, "detailTabs")
-        if tabs is not None:
-            tabs.setCurrentIndex(0)
-        title = self.detail.findChild(QLineEdit, "field_title")
-        if title is not None and title.isVisibleTo(self.detail):
-            title.setFocus(Qt.FocusReason.ShortcutFocusReason)
-            title.selectAll()
-        else:
+        if not self.detail.focus_field("title"):
             self.detail.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _on_delete_triggered(self) -> None:
@@ -833,12 +830,14 @@ class MainWindow(QMainWindow):
         if self._last_search_ok:
             label += f", search “{self._last_search_ok}”"
         dialog = ExportDialog(self.library, self.selected_ids(), self.current_query(), label,
-                              flt.value if flt.kind == NodeKind.TAG else None, self)
+                              flt.value if flt.kind == NodeKind.TAG else None, self,
+                              default_profile=self.settings.get(opts.EXPORT_PROFILE))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._export(dialog.query(), dialog.suggested_name()))
+        dialog.accepted.connect(lambda: self._export(dialog.query(), dialog.suggested_name(),
+                                                     dialog.profile_choice()))
         dialog.open()
 
-    def _export(self, query: db.Query, suggested: str) -> None:
+    def _export(self, query: db.Query, suggested: str, profile: str = "") -> None:
         start = str(Path(self._file_dialog_folder()) / suggested)
         path, _ = QFileDialog.getSaveFileName(self, "Export BibTeX", start,
                                               "BibTeX files (*.bib);;All files (*)")
@@ -848,7 +847,7 @@ class MainWindow(QMainWindow):
             path += ".bib"
         self._remember_folder(path)
         self.statusBar().showMessage(f"Exporting to {path}…")
-        self.exporter.export(path, query, self.settings.get(opts.EXPORT_ENCODING))
+        self.exporter.export(path, query, profile)
 
     def _on_exporter_finished(self, path: str, n: int, error: str) -> None:
         if error:
@@ -857,6 +856,137 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(
             f"Exported {n} entr{'y' if n == 1 else 'ies'} to {path}", 8000)
+
+    def _on_export_aux_triggered(self) -> None:
+        aux, _ = QFileDialog.getOpenFileName(
+            self, "Export entries cited in .aux", self._file_dialog_folder(),
+            "LaTeX aux files (*.aux);;All files (*)")
+        if not aux:
+            return
+        self._remember_folder(aux)
+        dialog = AuxExportDialog(self.library, aux, self.settings.get(opts.EXPORT_PROFILE), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._export_aux(dialog))
+        dialog.open()
+
+    def _export_aux(self, dialog: AuxExportDialog) -> None:
+        aux, dest, profile = dialog.aux_path, dialog.output_path(), dialog.profile_choice()
+        if dialog.keep_current.isChecked():
+            try:
+                self.library.add_autoexport(dest, aux=aux, profile=profile or None)
+            except db.LibraryError as exc:
+                QMessageBox.warning(self, "Auto-export", f"{dest} will not be kept "
+                                    f"current.\n\n{exc}")
+        self.statusBar().showMessage(f"Exporting the entries {Path(aux).name} cites…")
+        self.exporter.export_aux(aux, dest, profile)
+
+    def _on_exporter_aux_finished(self, path: str, n: int, missing: list[str],
+                                  error: str) -> None:
+        """Say what was written and name every cited key the library lacks."""
+        name = Path(path).name
+        if error:
+            self.statusBar().clearMessage()
+            box = QMessageBox(QMessageBox.Icon.Warning, "Export entries cited in .aux",
+                              "Nothing was exported.", QMessageBox.StandardButton.Ok, self)
+            box.setInformativeText(error)
+        else:
+            entries = f"{n} entr{'y' if n == 1 else 'ies'}"
+            text = f"Wrote {entries} to {name}."
+            icon = QMessageBox.Icon.Information
+            self.statusBar().showMessage(f"Exported {entries} to {path}", 8000)
+            if missing:
+                icon = QMessageBox.Icon.Warning
+                keys = ", ".join(missing[:30]) + (f", … and {len(missing) - 30} more"
+                                                  if len(missing) > 30 else "")
+                text += (f"\n\nThe library has no entry for {len(missing)} cited "
+                         f"key{'s' if len(missing) != 1 else ''}:\n{keys}")
+                self.statusBar().showMessage(
+                    f"Exported {entries} to {path}; {len(missing)} cited "
+                    f"key{'s' if len(missing) != 1 else ''} not in the library", 12000)
+            box = QMessageBox(icon, "Export entries cited in .aux", text,
+                              QMessageBox.StandardButton.Ok, self)
+            if len(missing) > 30:
+                box.setDetailedText("\n".join(missing))
+        box.setObjectName("auxExportResult")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _on_daily_backup_finished(self, path: str, error: str) -> None:
+        if error:
+            self.statusBar().showMessage(f"The automatic backup failed: {error}", 15000)
+
+    def _on_autoexporter_finished(self, results: list[tuple[str, str]]) -> None:
+        written = [Path(p).name for p, outcome in results if outcome == "written"]
+        errors = [(p, outcome.removeprefix("error: ")) for p, outcome in results
+                  if outcome.startswith("error")]
+        if errors:
+            names = ", ".join(Path(p).name or "auto-export" for p, _ in errors)
+            self.autoexport_label.setText(f"⚠ Auto-export failed: {names}")
+            self.autoexport_label.setToolTip("\n".join(
+                f"{p or 'The library'}: {reason}" for p, reason in errors))
+            self.autoexport_label.show()
+            first, reason = errors[0]
+            self.statusBar().showMessage(
+                f"Auto-export of {Path(first).name or 'the library'} failed: {reason}", 15000)
+            return
+        self.autoexport_label.hide()
+        if written:
+            what = ", ".join(written) if len(written) <= 3 else f"{len(written)} auto-exports"
+            self.statusBar().showMessage(f"{what} updated", 4000)
+
+    def _on_regenerate_keys_triggered(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        self.detail.flush()
+        pattern = self.library.key_pattern
+        try:
+            changes = self._preview_key_changes(ids, pattern)
+        except db.LibraryError as exc:
+            QMessageBox.warning(self, "Regenerate citation keys", str(exc))
+            return
+        if not changes:
+            self.statusBar().showMessage(
+                f"The selected papers' keys already follow the pattern {pattern}.", 6000)
+            return
+        n = len(changes)
+        examples = [f"{old}  →  {new}" for old, new in list(changes.values())[:5]]
+        if n > 5:
+            examples.append(f"… and {n - 5} more")
+        of = f" of the {len(ids)} selected papers" if n != len(ids) else ""
+        answer = QMessageBox.question(
+            self, "Regenerate citation keys",
+            f"{n} citation key{'s' if n != 1 else ''}{of} will change, by the pattern "
+            f"{pattern}:\n\n" + "\n".join(examples) +
+            "\n\nThe old keys are kept as aliases, so documents that cite them still "
+            "compile. Undo (Ctrl+Z) puts them back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        command = RegenerateKeysCommand(self.library, self.events, ids, pattern)
+        if self._push(command):
+            n = len(command.changed)
+            self.statusBar().showMessage(
+                f"Regenerated {n} citation key{'s' if n != 1 else ''}; "
+                "the old ones are aliases now.", 8000)
+
+    def _preview_key_changes(self, ids: list[int], pattern: str) -> dict[int, tuple[str, str]]:
+        """Which keys regenerating would change: done in a transaction, then rolled back."""
+        found: dict[int, tuple[str, str]] = {}
+        try:
+            with self.library.transaction():
+                found.update(self.library.regenerate_keys(ids, pattern))
+                raise _DryRun
+        except _DryRun:
+            pass
+        return found
+
+    def _on_find_duplicates_triggered(self) -> None:
+        self.detail.flush()
+        dialog = DuplicatesDialog(self.library, self.events, self.undo_stack, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def _selected_keys(self) -> list[str]:
         ids = self.selected_ids()
@@ -907,7 +1037,13 @@ class MainWindow(QMainWindow):
                 example = None
         dialog = PreferencesDialog(self.library, self.settings, example, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._on_preferences_accepted)
         dialog.open()
+
+    def _on_preferences_accepted(self) -> None:
+        if not self.library.autoexports():
+            self.autoexport_label.hide()  # a failing auto-export may just have been removed
+        self.autoexporter.schedule()  # new or changed auto-exports are written at once
 
     def _on_about_triggered(self) -> None:
         show_about(self, self.library)

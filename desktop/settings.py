@@ -38,10 +38,10 @@ class Option(Generic[T]):
 
 # -- preferences (the Preferences dialog) ------------------------------------------------------
 
-#: How exported .bib files are encoded: "utf-8", or "ascii" (non-ASCII as LaTeX commands).
-EXPORT_ENCODING: Option[str] = Option("preferences/export_encoding", "utf-8", str)
-EXPORT_ENCODINGS = {"utf-8": "UTF-8 (biber, modern BibTeX)",
-                    "ascii": "ASCII with LaTeX commands (classic BibTeX)"}
+#: The export profile exports start with: "" writes entries as stored (lossless, UTF-8);
+#: else a profile name, built in ("bibtex": ASCII, "biblatex": UTF-8) or saved in the library.
+#: A saved profile the open library lacks falls back to "".
+EXPORT_PROFILE: Option[str] = Option("preferences/export_profile", "", str)
 
 # -- window state (remembered by itself) ---------------------------------------------------------
 

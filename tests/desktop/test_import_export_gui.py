@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
 import db
 from desktop.actions import ActionId
 from desktop.app import create_window
-from desktop.dialogs import ExportDialog, ImportReportDialog, NewPaperDialog, PreferencesDialog
+from desktop.dialogs import ExportDialog, ImportReportDialog, NewPaperDialog
 from desktop.mainwindow import MainWindow
 from desktop.models import KEY_ROLE, Column
+from desktop.preferences import PreferencesDialog
 from desktop.settings import SETTINGS_DIR_ENV
 
 BIBDATA = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
@@ -273,21 +274,21 @@ def test_export_of_all_and_of_the_view(qtbot, window: MainWindow,
     assert set(exported_keys(view)) == shown
 
 
-def test_ascii_export_writes_latex_commands(qtbot, window: MainWindow,
-                                            monkeypatch: pytest.MonkeyPatch,
-                                            tmp_path: Path) -> None:
+def test_the_default_profile_from_preferences_writes_latex_commands(
+        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     window.events.changed.emit(window.library.import_text(
         "@article{goedel1931, title={Über formal unentscheidbare Sätze}, "
         "author={Gödel, Kurt}, journal={Monatshefte}, year={1931}}").changes)
     window.action(ActionId.PREFERENCES).trigger()
     prefs = window.findChild(PreferencesDialog, "preferencesDialog")
     qtbot.waitExposed(prefs)
-    combo = prefs.findChild(QComboBox, "exportEncoding")
-    combo.setCurrentIndex(combo.findData("ascii"))
+    combo = prefs.findChild(QComboBox, "defaultProfile")
+    combo.setCurrentIndex(combo.findData("bibtex"))
     click(qtbot, prefs.buttons.button(QDialogButtonBox.StandardButton.Ok))
     dest = tmp_path / "ascii.bib"
     save_to(monkeypatch, dest)
     dialog = open_export_dialog(qtbot, window)
+    assert dialog.findChild(QComboBox, "exportProfile").currentData() == "bibtex"
     click(qtbot, dialog.all_button)
     click(qtbot, dialog.export_button)
     qtbot.waitUntil(dest.is_file)

@@ -435,8 +435,8 @@ def test_actions_have_the_promised_shortcuts(window: MainWindow) -> None:
     assert shortcut(ActionId.COPY_KEYS) == "Ctrl+Shift+C"
     assert shortcut(ActionId.COPY_CITE) == "Ctrl+Shift+K"
     assert shortcut(ActionId.PASTE_BIBTEX) == "Ctrl+Shift+V"
-    aux = window.action(ActionId.EXPORT_AUX)
-    assert not aux.isEnabled() and "coming soon" in aux.toolTip()
+    assert shortcut(ActionId.EXPORT_AUX) == "Ctrl+Alt+E"
+    assert window.action(ActionId.EXPORT_AUX).isEnabled()
 
 
 # -- starting --------------------------------------------------------------------------------------
