@@ -572,6 +572,7 @@ class MainWindow(QMainWindow):
             return
         self.detail.flush()
         self.save_settings()
+        self.search_box.removeEventFilter(self)
         self._poll_timer.stop()
         self._search_timer.stop()
         self.importer.shutdown()
@@ -604,7 +605,12 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.search_box and isinstance(event, QKeyEvent) \
+        # Qt may still deliver events to the search box while the window is torn down,
+        # after Python has dropped its attributes: then there is nothing to filter.
+        search_box = self.__dict__.get("search_box")
+        if search_box is None:
+            return False
+        if watched is search_box and isinstance(event, QKeyEvent) \
                 and event.type() == QEvent.Type.KeyPress:
             if event.key() == Qt.Key.Key_Down:
                 self.table.setFocus()

@@ -189,6 +189,16 @@ def test_paste_bibtex_adds_the_clipboard_entry_and_selects_it(qtbot,
     assert window.importer.report_dialog is None  # no report for a clean paste
 
 
+def _drag_enter(mime: QMimeData) -> QDragEnterEvent:
+    """A drag entering at (300, 300): PySide6 6.12 takes a QPointF, older ones a QPoint."""
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    try:
+        return QDragEnterEvent(QPointF(300, 300), *args)
+    except TypeError:
+        return QDragEnterEvent(QPoint(300, 300), *args)
+
+
 def test_dropping_a_bib_file_on_the_window_imports_it(qtbot, window: MainWindow,
                                                       tmp_path: Path) -> None:
     bib = tmp_path / "dropped.bib"
@@ -196,8 +206,7 @@ def test_dropping_a_bib_file_on_the_window_imports_it(qtbot, window: MainWindow,
                    encoding="utf-8")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(bib))])
-    enter = QDragEnterEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = _drag_enter(mime)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
@@ -210,8 +219,7 @@ def test_dropping_a_bib_file_on_the_window_imports_it(qtbot, window: MainWindow,
 def test_dragging_other_files_is_refused(window: MainWindow, tmp_path: Path) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "photo.jpg"))])
-    enter = QDragEnterEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = _drag_enter(mime)
     enter.ignore()
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()
