@@ -15,6 +15,15 @@ BIBDATA = REPO.parent / "shared" / "bibdata"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Window settings go to a folder of the test's own, never the user's (see
+    desktop/settings.py: CITEDESK_SETTINGS_DIR)."""
+    folder = tmp_path / "settings"
+    monkeypatch.setenv("CITEDESK_SETTINGS_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def bibdata() -> Path:
     """The real-world BibTeX corpus (../shared/bibdata), read in place, never copied."""

@@ -81,7 +81,8 @@ def test_missing_file_is_one_line_and_exit_1(lib_path: Path, tmp_path: Path) -> 
 
 def test_import_reports_failures_with_line_and_exits_1(lib_path: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.bib"
-    bad.write_text("@misc{ok1, title={One}}\n@article{broken, title = {x\n\n@misc{ok2, title={2}}\n")
+    bad.write_text("@misc{ok1, title={One}}\n@article{broken, title = {x\n\n"
+                   "@misc{ok2, title={2}}\n")
     r = citedesk("import", str(bad), lib=lib_path)
     assert r.returncode == 1
     assert f"{bad}:2 (entry broken)" in r.stderr

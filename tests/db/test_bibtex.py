@@ -178,7 +178,8 @@ def test_seed_export_parses_to_25_profile_entries(seeded: Library) -> None:
     text, n = seeded.export_text()
     values = _values(text)
     assert n == len(values) == 25
-    assert values["wang2023qyolo"]["title"] == "{Q-YOLO: Efficient Inference for Real-time Object Detection}"
+    title = "{Q-YOLO: Efficient Inference for Real-time Object Detection}"
+    assert values["wang2023qyolo"]["title"] == title
 
 
 @pytest.mark.parametrize("name", ["texlive/xampl.bib", "texlive/biblatex-examples.bib",

@@ -29,20 +29,12 @@ from desktop.dialogs import ExportDialog, ImportReportDialog, NewPaperDialog
 from desktop.mainwindow import MainWindow
 from desktop.models import KEY_ROLE, Column
 from desktop.preferences import PreferencesDialog
-from desktop.settings import SETTINGS_DIR_ENV
 
 BIBDATA = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
 XAMPL = BIBDATA / "texlive" / "xampl.bib"
 BIBLATEX_EXAMPLES = BIBDATA / "texlive" / "biblatex-examples.bib"
 needs_bibdata = pytest.mark.skipif(not XAMPL.is_file(),
                                    reason=f"the shared BibTeX corpus is not at {BIBDATA}")
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "settings"
-    monkeypatch.setenv(SETTINGS_DIR_ENV, str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ from desktop.dialogs import AuxExportDialog, ExportDialog
 from desktop.duplicates import DuplicatesDialog
 from desktop.mainwindow import MainWindow
 from desktop.preferences import AutoExportDialog, PreferencesDialog, ProfileDialog
-from desktop.settings import SETTINGS_DIR_ENV
 
 QYOLO = "wang2023qyolo"
 SGD_BOUNDS = "wang2022generalizationerrorbounds"
@@ -57,13 +56,6 @@ DUPLICATES_BIB = """\
   year = {2022}
 }
 """
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "settings"
-    monkeypatch.setenv(SETTINGS_DIR_ENV, str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -28,14 +28,6 @@ from desktop.actions import ActionId
 from desktop.app import create_window, run
 from desktop.mainwindow import MainWindow
 from desktop.models import COUNT_ROLE, Column, NodeKind, SidebarFilter
-from desktop.settings import SETTINGS_DIR_ENV
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "settings"
-    monkeypatch.setenv(SETTINGS_DIR_ENV, str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -31,13 +31,6 @@ from desktop.settings import SETTINGS_DIR_ENV
 KEY = "wang2023qyolo"
 
 
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "settings"
-    monkeypatch.setenv(SETTINGS_DIR_ENV, str(folder))
-    return folder
-
-
 @pytest.fixture
 def library_path(tmp_path: Path) -> Path:
     path = tmp_path / "library.sqlite"
