@@ -18,6 +18,11 @@ How, and why:
 4. What a worker cannot know is settled at the end in one pass: crossref children get
    their parent's values, and entries that used an @string defined only after their chunk
    was sent are derived again.
+
+Workers are forked while the process has a single thread (the command line); a process
+with other threads (the window) starts them from a forkserver, as forking it could
+deadlock. Then, as with every start method but fork, a script that imports must keep its
+top level under ``if __name__ == "__main__":``, or each worker runs it again.
 """
 
 from __future__ import annotations
@@ -478,10 +483,16 @@ class _Import:
         # macro value the library ended up not having; and, with the macros they missed,
         # those that may yet be defined further on.
         self.rederive: list[int] = []
-        self.missed: list[tuple[int, frozenset[str]]] = []
+        # Kept as ints and strings (the names joined by NUL), which the garbage collector
+        # does not track: in a window, a collection over 100,000 small tuples held here
+        # was the longest pause of the GUI thread during an import.
+        self.missed_ids: list[int] = []
+        self.missed_names: list[str] = []
         self.generated: set[str] = set()  # folded keys made up for keyless entries
         self.known = dict(lib.macros())  # macros as the library will have them, so far
-        self.seen_in_file: dict[str, tuple[str, int]] = {}
+        # Lower-cased key -> the key as written, and the line of its entry (as above).
+        self.seen_in_file: dict[str, str] = {}
+        self.seen_lines: dict[str, int] = {}
 
     # -- driving ------------------------------------------------------------------------------
 
@@ -498,7 +509,7 @@ class _Import:
 
     def run_source(self, src: _Source) -> None:
         """Import one file, a chunk at a time, in parallel when it is large enough."""
-        self.seen_in_file = {}
+        self.seen_in_file, self.seen_lines = {}, {}
         first_warning = len(self.report.warnings)
         bad_lines: list[int] = []
         utf8_seen = False
@@ -552,7 +563,7 @@ class _Import:
 
     def run_parsed(self, f: ParsedFile) -> None:
         """Import an already parsed file (pasted text, the seed library)."""
-        self.seen_in_file = {}
+        self.seen_in_file, self.seen_lines = {}, {}
         for b in f.blocks:
             macro = (b.name or "").lower()
             if b.kind == "string" and macro not in self.known:
@@ -618,7 +629,7 @@ class _Import:
             line = meta[1]
             low = key.lower()
             if low in seen:
-                first, first_line = seen[low]
+                first, first_line = seen[low], self.seen_lines[low]
                 if first == key:  # as parse_text words it when both are in one chunk
                     message = (f"duplicate key {key!r}: the entry on line {first_line} "
                                "already has it; this one was not imported")
@@ -627,7 +638,8 @@ class _Import:
                                "(BibTeX keys ignore case)")
                 report.failures.append(Failure(name, line, message, key))
                 continue
-            seen[low] = (key, line)
+            seen[low] = key
+            self.seen_lines[low] = line
             if not inserting:
                 continue
             if key in taken or (self.generated and fold(key) in self.generated):
@@ -661,7 +673,8 @@ class _Import:
             elif used:
                 missing = used.difference(current)
                 if missing:
-                    self.missed.append((pid, missing))
+                    self.missed_ids.append(pid)
+                    self.missed_names.append("\0".join(missing))
             report.added.append(key)
         self._insert(rows, added)
 
@@ -709,7 +722,9 @@ class _Import:
             raise _StrictFailure()
         self.lib._macros_cache = None
         defined = set(self.lib.macros())
-        late = self.rederive + [pid for pid, names in self.missed if names & defined]
+        late = self.rederive + [pid for pid, names in zip(self.missed_ids, self.missed_names,
+                                                          strict=True)
+                                if not defined.isdisjoint(names.split("\0"))]
         for pid in sorted(late):
             (fields_json,) = self.conn.execute("SELECT fields FROM papers WHERE id = ?",
                                                [pid]).fetchone()

@@ -1,0 +1,3 @@
+"""The benchmarks are not tests: pytest never collects them (``python -m tests.bench.run``)."""
+
+collect_ignore_glob = ["*.py"]
