@@ -19,7 +19,7 @@ import db
 from desktop.background import TaskRunner
 
 #: Quiet time after the last change before the files are written.
-DELAY_MS = 300
+DELAY_MS = 150
 
 
 class AutoExporter(QObject):

@@ -115,7 +115,8 @@ class TagChipsDelegate(QStyledItemDelegate):
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         opt.text = ""
-        widget = opt.widget
+        # The owning view rather than opt.widget (see SidebarDelegate.paint).
+        widget = self.parent() if isinstance(self.parent(), QWidget) else None
         style = widget.style() if widget is not None else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
         tags = index.data(TAG_LIST_ROLE) or []

@@ -53,7 +53,9 @@ class SidebarDelegate(QStyledItemDelegate):
               index: QModelIndex | QPersistentModelIndex) -> None:
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
-        widget = opt.widget
+        # The view that owns this delegate, not opt.widget: PySide6 6.11 crashed converting
+        # the option's widget pointer while windows were being torn down.
+        widget = self.parent() if isinstance(self.parent(), QWidget) else None
         style = widget.style() if widget is not None else None
         muted = opt.palette.color(QPalette.ColorRole.PlaceholderText)
         if index.data(KIND_ROLE) in HEADINGS:
