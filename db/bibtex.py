@@ -114,6 +114,41 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
+def decode_lines(data: bytes) -> tuple[str, list[int], bool]:
+    """Text of a piece of a UTF-8 file, lines that are not UTF-8 read as Windows-1252.
+
+    Returns the text, the lines (1-based in the piece) read as Windows-1252, and whether a
+    line with UTF-8 beyond ASCII was seen. The importer decodes each chunk of a file with it
+    and decode_bytes_report a whole file, so both read a file the same way.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return text, [], not data.isascii()
+    pieces: list[str] = []
+    bad: list[int] = []
+    utf8_seen = False
+    pos = 0
+    number = 1
+    for m in (*_LINE_BREAK.finditer(data), None):
+        end = m.start() if m is not None else len(data)
+        line = data[pos:end]
+        try:
+            piece = line.decode("utf-8")
+            utf8_seen |= not line.isascii()
+        except UnicodeDecodeError:
+            piece = line.decode("cp1252", errors="replace")
+            bad.append(number)
+        pieces.append(piece)
+        if m is not None:
+            pieces.append(m.group(0).decode("ascii"))
+            pos = m.end()
+            number += 1
+    return "".join(pieces), bad, utf8_seen
+
+
 def decode_bytes_report(data: bytes) -> tuple[str, str, list[int]]:
     """Like :func:`decode_bytes`, with the lines (1-based) that were not in the file's encoding.
 
@@ -135,39 +170,13 @@ def decode_bytes_report(data: bytes) -> tuple[str, str, list[int]]:
                 return data.decode("utf-16-le", errors="replace"), "utf-16-le", []
             if even_nuls > 0.4 * half and odd_nuls < 0.1 * half:
                 return data.decode("utf-16-be", errors="replace"), "utf-16-be", []
-    try:
-        return data.decode("utf-8"), "utf-8-sig" if bom else "utf-8", []
-    except UnicodeDecodeError:
-        pass
-    # Line by line: UTF-8 where it decodes, Windows-1252 where it does not.
-    pieces: list[str] = []
-    bad: list[int] = []
-    utf8_seen = False
-    pos = 0
-    number = 1
-    for m in _LINE_BREAK.finditer(data):
-        line = data[pos:m.start()]
-        try:
-            piece = line.decode("utf-8")
-            utf8_seen |= not line.isascii()
-        except UnicodeDecodeError:
-            piece = line.decode("cp1252", errors="replace")
-            bad.append(number)
-        pieces.append(piece + m.group(0).decode("ascii"))
-        pos = m.end()
-        number += 1
-    line = data[pos:]
-    try:
-        piece = line.decode("utf-8")
-        utf8_seen |= not line.isascii()
-    except UnicodeDecodeError:
-        piece = line.decode("cp1252", errors="replace")
-        bad.append(number)
-    pieces.append(piece)
+    text, bad, utf8_seen = decode_lines(data)
+    if not bad:
+        return text, "utf-8-sig" if bom else "utf-8", []
     if not utf8_seen and not bom:
         # No UTF-8 at all: a plain Windows-1252 / Latin-1 file, nothing to warn about.
         return data.decode("cp1252", errors="replace"), "cp1252", []
-    return "".join(pieces), "utf-8-sig+cp1252" if bom else "utf-8+cp1252", bad
+    return text, "utf-8-sig+cp1252" if bom else "utf-8+cp1252", bad
 
 
 def read_bib_file(path: str | os.PathLike[str]) -> tuple[str, str]:

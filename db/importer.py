@@ -72,7 +72,6 @@ Cancelled = Callable[[], bool]
 # A block start: @word then { or (; a cut also needs it first on its line (see _line_start).
 _BLOCK_AT = re.compile(rb"@[A-Za-z0-9_]*[ \t]*[{(]")
 _STRING_AT = re.compile(rb"@[Ss][Tt][Rr][Ii][Nn][Gg][ \t]*[{(]")
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def fold(text: str) -> str:
@@ -179,39 +178,6 @@ def split_bytes(data: bytes, target: int = CHUNK_BYTES,
     return s.feed(data) + s.finish()
 
 
-def decode_chunk(data: bytes) -> tuple[str, list[int], bool]:
-    """Text of a piece of a UTF-8 file, lines that are not UTF-8 read as Windows-1252.
-
-    Returns the text, the lines (1-based in the piece) read as Windows-1252, and whether a
-    line with UTF-8 beyond ASCII was seen. The same rules as bibtex.decode_bytes_report, a
-    line at a time, so chunks decode as the whole file would.
-    """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return text, [], not data.isascii()
-    pieces: list[str] = []
-    bad: list[int] = []
-    utf8_seen = False
-    pos = 0
-    number = 1
-    for m in (*_LINE_BREAK.finditer(data), None):
-        end = m.start() if m is not None else len(data)
-        line = data[pos:end]
-        try:
-            piece = line.decode("utf-8")
-            utf8_seen |= not line.isascii()
-        except UnicodeDecodeError:
-            piece = line.decode("cp1252", errors="replace")
-            bad.append(number)
-        pieces.append(piece)
-        if m is not None:
-            pieces.append(m.group(0).decode("ascii"))
-            pos = m.end()
-            number += 1
-    return "".join(pieces), bad, utf8_seen
 
 
 # -- what workers do ------------------------------------------------------------------------
@@ -306,7 +272,7 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
     was_enabled = gc.isenabled()
     gc.disable()  # many short-lived objects and no cycles worth collecting meanwhile
     try:
-        text, bad, utf8_seen = decode_chunk(task.data)
+        text, bad, utf8_seen = bibtex.decode_lines(task.data)
         pf = bibtex.parse_text(text, task.name, first_line=task.line_offset + 1)
         return ChunkResult(entry_rows(pf.entries, task.macros), pf.blocks, pf.failures,
                            pf.warnings, len(task.data), [task.line_offset + n for n in bad],
@@ -435,7 +401,7 @@ def _string_macros(data: bytes, name: str) -> list[ParsedBlock]:
             if _line_start(data, nxt.start()) > 0:
                 end = nxt.start()
                 break
-        text, _, _ = decode_chunk(data[m.start():end])
+        text, _, _ = bibtex.decode_lines(data[m.start():end])
         out.extend(b for b in bibtex.parse_text(text, name).blocks if b.kind == "string")
         covered = end
     return out
