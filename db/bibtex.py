@@ -616,10 +616,17 @@ def format_string(name: str, raw: str) -> str:
     return f"@string{{{name} = {raw}}}"
 
 
-def atomic_write(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
-    """Write a file so that readers see the old content or the new, never a part."""
+def atomic_write(path: str | os.PathLike[str], text: str | bytes,
+                 encoding: str = "utf-8") -> None:
+    """Write a file so that readers see the old content or the new, never a part.
+
+    ``text`` may be already encoded, so a caller that compared bytes need not encode twice.
+    """
     with atomic_writer(path, encoding) as fh:
-        fh.write(text)
+        if isinstance(text, bytes):
+            fh.buffer.write(text)
+        else:
+            fh.write(text)
 
 
 @contextmanager

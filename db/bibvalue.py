@@ -25,6 +25,33 @@ _SPACE = re.compile(r"\s*")
 _BARE = re.compile(r"[^#\s]*")
 
 
+def _group_end(raw: str, i: int) -> int:
+    """Where the group opening at ``raw[i]`` (``{`` or ``"``) closes, or -1 if it never does.
+
+    A braced group closes at the brace that balances it; a quoted one at the next ``"``
+    outside braces. A backslash escapes the character after it.
+    """
+    quoted = raw[i] == '"'
+    depth = 0
+    skip = -1
+    for m in (_QUOTED_MARK if quoted else _BRACED_MARK).finditer(raw, i + 1 if quoted else i):
+        k = m.start()
+        if k < skip:
+            continue
+        ch = raw[k]
+        if ch == "\\":
+            skip = k + 2
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0 and not quoted:
+                return k
+        elif depth == 0:
+            return k  # the closing quote
+    return -1
+
+
 def _split_parts(raw: str) -> list[str] | None:
     """Split a raw value at top-level ``#``; None when the value is not well formed.
 
@@ -44,38 +71,7 @@ def _split_parts(raw: str) -> list[str] | None:
             return parts if parts else None
         c = raw[i]
         if c == "{" or c == '"':
-            depth = 0
-            end = skip = -1
-            if c == "{":
-                for m in _BRACED_MARK.finditer(raw, i):
-                    k = m.start()
-                    if k < skip:
-                        continue
-                    ch = raw[k]
-                    if ch == "\\":
-                        skip = k + 2
-                    elif ch == "{":
-                        depth += 1
-                    else:
-                        depth -= 1
-                        if depth == 0:
-                            end = k
-                            break
-            else:
-                for m in _QUOTED_MARK.finditer(raw, i + 1):
-                    k = m.start()
-                    if k < skip:
-                        continue
-                    ch = raw[k]
-                    if ch == "\\":
-                        skip = k + 2
-                    elif ch == "{":
-                        depth += 1
-                    elif ch == "}":
-                        depth -= 1
-                    elif depth == 0:
-                        end = k
-                        break
+            end = _group_end(raw, i)
             if end < 0:
                 return None
             parts.append(raw[i : end + 1])

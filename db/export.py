@@ -106,6 +106,8 @@ def _map_text_parts(raw: str, fn: Callable[[str], str]) -> str:
     return " # ".join(out)
 
 
+#: A LaTeX command (``\\emph``) or control symbol (``\\&``), matched in place.
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
 _SPECIALS = re.compile(r"[&%#_$]")
 
@@ -129,7 +131,7 @@ def escape_specials(text: str) -> str:
     while i < n:
         c = text[i]
         if c == "\\":
-            m = re.match(r"\\([A-Za-z]+|.)", text[i:])
+            m = _COMMAND.match(text, i)
             token = m.group(0) if m else c
             out.append(token)
             i += len(token)
@@ -173,7 +175,7 @@ def protect_capitals(text: str) -> str:
     while i < n:
         c = text[i]
         if c == "\\":
-            m = re.match(r"\\([A-Za-z]+|.)", text[i:])
+            m = _COMMAND.match(text, i)
             token = m.group(0) if m else c
             out.append(token)
             i += len(token)

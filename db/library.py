@@ -31,7 +31,7 @@ from .errors import (
 )
 from .export import ExportProfile
 from .latex import ascii_fold, escape_user_text
-from .names import Person, format_names, short_authors
+from .names import Person, short_authors
 from .search import parse_query
 
 STATUSES = ("unread", "reading", "read")
@@ -501,11 +501,11 @@ class Library:
         return pid
 
     def paper(self, paper_id: int) -> Paper:
-        row = self.conn.execute("SELECT * FROM papers WHERE id = ?", [paper_id]).fetchone()
+        cur = self.conn.execute("SELECT * FROM papers WHERE id = ?", [paper_id])
+        row = cur.fetchone()
         if row is None:
             raise UnknownPaperError(f"no paper with id {paper_id}")
-        cols = [d[0] for d in self.conn.execute("SELECT * FROM papers LIMIT 0").description]
-        r = dict(zip(cols, row, strict=True))
+        r = dict(zip((d[0] for d in cur.description), row, strict=True))
         people: dict[str, list[Person]] = {"author": [], "editor": []}
         for role, family, given, prefix, suffix in self.conn.execute(
             "SELECT role, family, given, prefix, suffix FROM persons WHERE paper_id = ? "
@@ -1317,13 +1317,15 @@ class Library:
                 text = self.autoexport_text(spec)
                 data = text.encode("utf-8")
                 try:
-                    same = path.read_bytes() == data
+                    # Sizes first: a changed export usually differs in length, and then
+                    # the old file need not be read at all.
+                    same = path.stat().st_size == len(data) and path.read_bytes() == data
                 except OSError:
                     same = False
                 if same:
                     results.append((str(path), "unchanged"))
                     continue
-                write_export(path, text)
+                write_export(path, data)
                 results.append((str(path), "written"))
             except LibraryError as exc:
                 results.append((str(path), f"error: {exc}"))
@@ -1476,7 +1478,7 @@ class ImportCancelled(Exception):
     """Raised inside an import's transaction to roll it back."""
 
 
-def write_export(dest: str | os.PathLike[str], text: str) -> None:
+def write_export(dest: str | os.PathLike[str], text: str | bytes) -> None:
     try:
         bibtex.atomic_write(dest, text)
     except OSError as exc:
@@ -1580,7 +1582,3 @@ def _backup_before_migration(conn: sqlite3.Connection, path: Path, version: int)
     dest = backup_mod.unique_path(path.with_name(f"{path.name}.v{version}-{stamp}.bak"))
     backup_mod.write_copy(conn, dest)  # whole or absent, and checked
     return dest
-
-
-def format_people(people: list[Person]) -> str:
-    return format_names(people)
