@@ -53,3 +53,28 @@ def empty_lib(lib_path: Path):
     lib = Library.open(lib_path, seed=False)
     yield lib
     lib.close()
+
+
+@pytest.fixture
+def library_path(lib_path: Path) -> Path:
+    """The library file a window test opens; a test module may override it."""
+    return lib_path
+
+
+@pytest.fixture
+def open_window(qtbot, library_path: Path):
+    """Opens a real window over ``library_path`` (again after a close, like a restart)."""
+    from desktop.app import create_window  # Qt only for the tests that ask for a window
+
+    def opener(**kwargs):
+        window = create_window(library_path, **kwargs)
+        qtbot.addWidget(window)
+        qtbot.waitExposed(window)
+        return window
+
+    return opener
+
+
+@pytest.fixture
+def window(open_window):
+    return open_window()

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 
 import db
 from desktop.actions import ActionId
-from desktop.app import create_window
 from desktop.dialogs import ExportDialog, ImportReportDialog, NewPaperDialog
 from desktop.mainwindow import MainWindow
 from desktop.models import KEY_ROLE, Column
@@ -35,14 +34,6 @@ XAMPL = BIBDATA / "texlive" / "xampl.bib"
 BIBLATEX_EXAMPLES = BIBDATA / "texlive" / "biblatex-examples.bib"
 needs_bibdata = pytest.mark.skipif(not XAMPL.is_file(),
                                    reason=f"the shared BibTeX corpus is not at {BIBDATA}")
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> MainWindow:
-    win = create_window(tmp_path / "library.sqlite")
-    qtbot.addWidget(win)
-    qtbot.waitExposed(win)
-    return win
 
 
 def choose_files(monkeypatch: pytest.MonkeyPatch, *paths: Path) -> None:

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 import db
 from db.export import ExportProfile
 from desktop.actions import ActionId
-from desktop.app import create_window
 from desktop.dialogs import AuxExportDialog, ExportDialog
 from desktop.duplicates import DuplicatesDialog
 from desktop.mainwindow import MainWindow
@@ -56,27 +55,6 @@ DUPLICATES_BIB = """\
   year = {2022}
 }
 """
-
-
-@pytest.fixture
-def library_path(tmp_path: Path) -> Path:
-    return tmp_path / "library.sqlite"
-
-
-@pytest.fixture
-def open_window(qtbot, library_path: Path):
-    def opener() -> MainWindow:
-        window = create_window(library_path)
-        qtbot.addWidget(window)
-        qtbot.waitExposed(window)
-        return window
-
-    return opener
-
-
-@pytest.fixture
-def window(open_window) -> MainWindow:
-    return open_window()
 
 
 def click(qtbot, button) -> None:

@@ -25,32 +25,9 @@ from PySide6.QtWidgets import (
 
 import db
 from desktop.actions import ActionId
-from desktop.app import create_window, run
+from desktop.app import run
 from desktop.mainwindow import MainWindow
 from desktop.models import COUNT_ROLE, Column, NodeKind, SidebarFilter
-
-
-@pytest.fixture
-def library_path(tmp_path: Path) -> Path:
-    return tmp_path / "library.sqlite"
-
-
-@pytest.fixture
-def open_window(qtbot, library_path: Path):
-    """Opens a window over ``library_path`` (again after a close, like a restart)."""
-
-    def opener(**kwargs) -> MainWindow:
-        window = create_window(library_path, **kwargs)
-        qtbot.addWidget(window)
-        qtbot.waitExposed(window)
-        return window
-
-    return opener
-
-
-@pytest.fixture
-def window(open_window) -> MainWindow:
-    return open_window()
 
 
 def click_row(qtbot, window: MainWindow, row: int, modifier=Qt.KeyboardModifier.NoModifier):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QPlai
 import db
 from db import backup as backup_mod
 from desktop.actions import ActionId
-from desktop.app import create_window, open_window
+from desktop.app import open_window
 from desktop.dialogs import ImportReportDialog
 from desktop.mainwindow import MainWindow
 from desktop.models import Column
@@ -36,14 +36,6 @@ def library_path(tmp_path: Path) -> Path:
     path = tmp_path / "library.sqlite"
     db.Library.open(path).close()
     return path
-
-
-@pytest.fixture
-def window(qtbot, library_path: Path) -> MainWindow:
-    win = create_window(library_path)
-    qtbot.addWidget(win)
-    qtbot.waitExposed(win)
-    return win
 
 
 def notes_editor(window: MainWindow) -> QPlainTextEdit:
