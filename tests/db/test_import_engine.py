@@ -188,6 +188,24 @@ def test_crossref_child_gets_a_parent_from_a_later_chunk(tmp_path: Path) -> None
     assert (child.year, child.venue) == (1999, "Proceedings of Things")
 
 
+def test_search_index_built_in_batches_matches_a_rebuilt_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Papers are indexed a few at a time while later chunks are parsed; a crossref child
+    # indexed before its parent arrives must be indexed again with what it inherits.
+    monkeypatch.setattr(importer, "FTS_BATCH", 3)
+    text = ("@inproceedings{child, author = {Doe, Jane}, title = {A child}, crossref = {parent}}"
+            "\n\n" + "".join(_entry(f"k{i:03d}") for i in range(30))
+            + "@proceedings{parent, title = {Proceedings of Zygomorphic Things}, year = {1999}}\n")
+    lib = _new(tmp_path, "b.sqlite")
+    importer.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
+    found = {lib.paper(i).key for i in lib.paper_ids(Query(search="zygomorphic"))}
+    assert found == {"child", "parent"}
+    batched = _dump(lib)["fts"]
+    lib.rebuild_index()
+    assert batched == _dump(lib)["fts"]
+    assert len(batched) == 32
+
+
 def test_latin1_lines_in_a_utf8_file_are_read_and_reported(tmp_path: Path) -> None:
     body = _entry("utf8", title="Über Gödel") + "".join(_entry(f"k{i:03d}") for i in range(30))
     data = body.encode() + "@misc{late, title = {Caf\xe9 cr\xe8me}}\n".encode("latin-1")
