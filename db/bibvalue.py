@@ -52,18 +52,87 @@ def _group_end(raw: str, i: int) -> int:
     return -1
 
 
+def braced_end(raw: str, i: int = 0) -> int:
+    """Where the braced group opening at ``raw[i]`` closes, or -1 if it never does.
+
+    :func:`_group_end` for braces, found with ``str.find``: three memchr scans and a step
+    per mark, where the regular expression steps through every character (several times
+    slower over an abstract with a few marks in it).
+    """
+    n = len(raw)
+    depth = 1
+    o = raw.find("{", i + 1)
+    c = raw.find("}", i + 1)
+    b = raw.find("\\", i + 1)
+    o = n if o < 0 else o
+    c = n if c < 0 else c
+    b = n if b < 0 else b
+    while True:
+        if b < o and b < c:
+            k = b + 2  # the character after a backslash is escaped
+            b = raw.find("\\", k)
+            b = n if b < 0 else b
+            if o < k:
+                o = raw.find("{", k)
+                o = n if o < 0 else o
+            if c < k:
+                c = raw.find("}", k)
+                c = n if c < 0 else c
+        elif o < c:
+            depth += 1
+            o = raw.find("{", o + 1)
+            o = n if o < 0 else o
+        elif c < n:
+            depth -= 1
+            if depth == 0:
+                return c
+            c = raw.find("}", c + 1)
+            c = n if c < 0 else c
+        else:
+            return -1
+
+
+def _is_one_group(raw: str) -> bool:
+    """True when ``raw`` is one delimited group and nothing else: ``{...}`` or ``"..."``.
+
+    The usual value, checked with string methods (memchr scans): this runs for every field
+    of every import, and abstracts are long. False means "not sure": the caller then reads
+    the value with :func:`_split_general`, which decides.
+    """
+    n = len(raw)
+    if n < 2:
+        return False
+    first = raw[0]
+    if first == "{":
+        if raw[-1] != "}":
+            return False
+        body = raw[1:-1]
+        if not ("\\" in body or "{" in body or "}" in body):
+            return True  # nothing inside to look at
+        return braced_end(raw) == n - 1
+    if first == '"':
+        if raw[-1] != '"':
+            return False
+        body = raw[1:-1]
+        return not ('"' in body or "\\" in body or "{" in body or "}" in body)
+    return False
+
+
 def _split_parts(raw: str) -> list[str] | None:
     """Split a raw value at top-level ``#``; None when the value is not well formed.
 
-    A backslash escapes the character after it. Marks are found with regular expressions,
-    not a character loop: abstracts are long and this runs for every field of every import.
+    A backslash escapes the character after it. Marks are found with str.find and regular
+    expressions, not a character loop: abstracts are long and this runs for every field of
+    every import.
     """
+    if _is_one_group(raw) or raw.isalnum():
+        return [raw]  # the usual value: one group, a number or a macro name
+    return _split_general(raw)
+
+
+def _split_general(raw: str) -> list[str] | None:
+    """:func:`_split_parts` for any value, group by group."""
     n = len(raw)
-    if (n > 1 and raw[0] == "{" and raw[-1] == "}" and raw.find("{", 1, n - 1) < 0
-            and raw.find("}", 1, n - 1) < 0 and "\\" not in raw):
-        return [raw]  # the usual value: one braced group, nothing inside to look at
-    if raw.isalnum():
-        return [raw]  # a number or a macro name
     parts: list[str] = []
     i = _SPACE.match(raw).end()  # type: ignore[union-attr]
     while True:
@@ -71,7 +140,7 @@ def _split_parts(raw: str) -> list[str] | None:
             return parts if parts else None
         c = raw[i]
         if c == "{" or c == '"':
-            end = _group_end(raw, i)
+            end = braced_end(raw, i) if c == "{" else _group_end(raw, i)
             if end < 0:
                 return None
             parts.append(raw[i : end + 1])
@@ -89,7 +158,16 @@ def _split_parts(raw: str) -> list[str] | None:
 
 
 def is_well_formed(raw: str) -> bool:
-    return _split_parts(raw) is not None
+    # The usual value (one braced group) is tested here first to save the calls below;
+    # ``in`` is a plain memchr, where str.find(x, i, j) parses its arguments at some cost.
+    n = len(raw)
+    if n > 1 and raw[0] == "{" and raw[-1] == "}":
+        body = raw[1:-1]
+        if not ("\\" in body or "{" in body or "}" in body) or braced_end(raw) == n - 1:
+            return True
+    elif _is_one_group(raw) or raw.isalnum():
+        return True
+    return _split_general(raw) is not None
 
 
 def macro_names(raw: str) -> list[str]:
@@ -104,7 +182,21 @@ def evaluate(raw: str, macros: Mapping[str, str] | None = None) -> str:
     ``macros`` maps lower-case macro names to their *evaluated* text. An unknown macro
     evaluates to its own name, as BibTeX prints a warning and goes on.
     """
-    parts = _split_parts(raw)
+    n = len(raw)
+    parts: list[str] | None
+    if n > 1 and raw[0] == "{" and raw[-1] == "}":
+        body = raw[1:-1]
+        if not ("\\" in body or "{" in body or "}" in body) or braced_end(raw) == n - 1:
+            return body  # the usual value, as in is_well_formed
+        parts = _split_general(raw)
+    elif raw.isalnum():
+        if raw.isdigit():
+            return raw  # a number
+        parts = [raw]  # a macro name
+    elif _is_one_group(raw):
+        return raw[1:-1]
+    else:
+        parts = _split_general(raw)
     if parts is None:
         return raw
     out = []

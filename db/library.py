@@ -1520,15 +1520,22 @@ def display_columns(d: bibtex.Derived) -> dict[str, Any]:
 
     A module function, not a method, so that import workers compute the same values.
     """
-    named = [p for p in d.authors if not p.is_others] or [
-        p for p in d.editors if not p.is_others]
-    others = any(p.is_others for p in d.authors) if d.authors else any(
-        p.is_others for p in d.editors)
+    # The authors named (not "others"), else the editors; "et al." when the authors (the
+    # editors, if there are no authors) include "others". Counted, not searched twice.
+    authors, editors = d.authors, d.editors
+    named = [p for p in authors if not p.is_others]
+    if authors:
+        others = len(named) < len(authors)
+        if not named:
+            named = [p for p in editors if not p.is_others]
+    else:
+        named = [p for p in editors if not p.is_others]
+        others = len(named) < len(editors)
     return {
         "title": d.title,
         "title_sort": ascii_fold(d.title).lower().lstrip("\"'({[ "),
         "authors": short_authors([p.display_family for p in named[:3]], others),
-        "authors_full": "; ".join(p.display for p in (d.authors or d.editors)),
+        "authors_full": "; ".join([p.display for p in (authors or editors)]),
         "first_author": ascii_fold(named[0].display_family).lower() if named else "",
         "year": d.year, "month": d.month, "date": d.date, "venue": d.venue,
         "volume": d.volume, "number": d.number, "pages": d.pages, "doi": d.doi,
