@@ -235,6 +235,7 @@ class Library:
         self.path = path
         self.conn: sqlite3.Connection = db.conn
         self._macros_cache: dict[str, str] | None = None
+        self._macros_version = 0  # data_version() when the macros were read
         # The whole library's ids in one sort order, with the state it was read in.
         self._order_cache: tuple[tuple[Any, ...], list[int], dict[int, int] | None] | None = None
         #: Rewrite auto-exports right after each write (the command line). The window
@@ -559,13 +560,17 @@ class Library:
 
     def macros(self) -> dict[str, str]:
         """The library's @string macros, evaluated (lower-case name -> text)."""
-        if self._macros_cache is None:
+        # Another connection (the window's import worker, another process) may have added
+        # some since they were read; data_version() changes when it commits.
+        version = self.data_version()
+        if self._macros_cache is None or self._macros_version != version:
             out: dict[str, str] = {}
             for name, value in self.conn.execute(
                 "SELECT name, value FROM blocks WHERE kind = 'string' ORDER BY id"
             ):
                 out[name.lower()] = bibvalue.evaluate(value, out)
             self._macros_cache = out
+            self._macros_version = version
         return self._macros_cache
 
     # -- personal data: tags, status, rating, notes ----------------------------------------------

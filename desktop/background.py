@@ -1,11 +1,14 @@
-"""Reading work off the GUI thread, each job over its own connection to the library file.
+"""Long work off the GUI thread, each job over its own connection to the library file.
 
-The window's ``db.Library`` belongs to the GUI thread: every write happens there. Jobs that
-only read and write files (exports, auto-exports) run in a ``QThread`` that opens the same
-file again (``Library.open(path, seed=False)``) and closes it when done. SQLite's WAL mode
-gives that connection a consistent snapshot while the window goes on editing, so an edit
-never waits for an export. A job never touches a widget; its result comes back as a queued
-signal and is handled on the GUI thread (as Picard's ``util/thread.py``).
+The window's ``db.Library`` belongs to the GUI thread: edits are written there. Jobs that
+only read the library (exports, auto-exports, backups) run in a ``QThread`` that opens the
+same file again (``Library.open(path, seed=False)``) and closes it when done. SQLite's WAL
+mode gives that connection a consistent snapshot while the window goes on editing, so an
+edit never waits for an export. The one job that writes is an import
+(``desktop/importer.py``): it holds the write transaction while it runs, so the window
+blocks editing meanwhile and announces the new rows itself afterwards. A job never touches
+a widget; its result comes back as a queued signal and is handled on the GUI thread (as
+Picard's ``util/thread.py``).
 """
 
 from __future__ import annotations

@@ -599,7 +599,7 @@ class ImportCommand(LibraryCommand):
 
     def _redo(self) -> db.Changes:
         if self._snapshot is None:
-            return db.Changes().merge(self.report.changes)  # done already by the importer
+            return self.report.changes  # done already by the importer: only announce it
         changes = self.library.restore_papers(self._snapshot)
         return changes.merge(db.Changes(status=True))
 

@@ -1,18 +1,38 @@
 """BibTeX in and out of the window: import (files, drops, pasted text) and export.
 
-How an import is split (and why):
+How an import runs (and why):
 
-1. Parsing, the slow part (about 2 s per 10,000 entries), runs in a ``QThread`` worker that
-   never touches the library or a widget; it hands back ``db.ParsedFile`` values.
-2. Adding the parsed entries runs on the GUI thread, in one transaction, through
-   ``Library.import_parsed``. Its ``cancelled`` callback moves the progress dialog, which
-   (being modal) lets Qt handle the Cancel button; returning True rolls the whole
-   transaction back, so a cancelled import leaves the library exactly as it was. Keeping
-   every library write on the GUI thread means the one SQLite connection is never used by
-   two threads at once; the window stops its own timers that write (notes are flushed and
-   the change poll is paused) for the few seconds this takes.
-3. A finished import is pushed as one ``ImportCommand``, so Undo removes it in one step,
-   and a report dialog lists what was added, skipped as duplicate, and what failed where.
+1. The whole import runs in a worker thread over a connection of its own
+   (``Library.open(path, seed=False)``, through ``desktop/background.py``'s ``TaskRunner``):
+   files through ``Library.import_files``, which streams them, parses them on every core
+   (worker processes, started from a forkserver since this process has threads) and adds
+   them in one transaction; text (a paste, a drop) is parsed with ``db.parse_text`` in the
+   worker and added through ``Library.import_parsed``. The GUI thread never parses and never
+   writes, so it stays responsive however large the file. It still shares the GIL with the
+   worker: Python's garbage collector is frozen for the import (``gc.freeze``), since a full
+   collection, which the worker's allocations trigger, walks every object in the process
+   with the GIL held (80-130 ms with the window's objects).
+2. The worker touches no widget. Its ``progress(done, total)`` callback (bytes of the files,
+   characters of the text) emits a signal that is queued to the GUI thread, which moves the
+   progress dialog. Cancel only sets a ``threading.Event``; the engine polls it between
+   entries and rolls its transaction back, so a cancelled import leaves the library exactly
+   as it was. The dialog stays up, saying "Cancelling…", until the worker has stopped. A
+   Cancel that comes after the worker committed is too late: the import stands, undoable.
+3. While the worker holds the write transaction, the window must not write (its connection
+   would wait on the lock): notes and fields typed just before are flushed first
+   (``before_write``), the window pauses its change poll (``started``), and the progress
+   dialog is window-modal. It shows at once unless the input is small (under
+   ``QUICK_BYTES``), when the whole import takes a few milliseconds and a write from the
+   window would merely wait for it.
+4. When the worker is done, the window's connection sees the new rows (WAL). The import is
+   pushed as one ``ImportCommand`` that announces ``report.changes`` to the views, so Undo
+   removes it in one step and Redo restores it; then, each in a later event so the window
+   can paint and take input in between (each costs tens of milliseconds with 100,000
+   papers), the report dialog lists what was added, skipped as duplicate, and what failed
+   where, and ``finished`` lets the window select the new papers. An error in the worker
+   (a locked or damaged library, a bug) is a message, and the library is unchanged (the
+   transaction is rolled back). Closing the window cancels a running import and waits for
+   its thread (:meth:`Importer.shutdown`).
 
 An export only reads, so it runs wholly in a worker thread over its own SQLite connection
 (WAL lets it read a consistent snapshot while the window goes on; see
@@ -22,68 +42,71 @@ was. Dialects and profiles are the library's (``Library.profile``); nothing is c
 
 from __future__ import annotations
 
+import gc
+import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
-from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtCore import SIGNAL, SLOT, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QUndoStack
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton, QWidget
 
 import db
 from desktop import commands
-from desktop.background import TaskRunner
+from desktop.background import Job, TaskRunner
 from desktop.commands import ImportCommand
 from desktop.dialogs import ImportReportDialog
 from desktop.hub import LibraryEvents
 
+#: Inputs smaller than this (a pasted entry, a short file) are imported in a few
+#: milliseconds: the progress dialog waits ``SHOW_AFTER_MS`` before showing, so it does not
+#: flash. Anything larger shows it at once, so the window is blocked while the worker holds
+#: the write transaction.
+QUICK_BYTES = 64 << 10
+SHOW_AFTER_MS = 400
+#: Steps of the progress bar (progress comes in bytes, which may not fit a Qt int).
+PROGRESS_STEPS = 1000
 
-class ParseWorker(QObject):
-    """Parses .bib files or text in a worker thread; knows nothing of the library.
+
+class ImportProgressDialog(QProgressDialog):
+    """The import's progress. Cancel (the button, Esc, closing the dialog) only asks the
+    worker to stop: the dialog stays up, window-modal, until it has.
 
     Signals:
-        file_started(int, str): parsing of the n-th file (from 0) began.
-        parsed(object, object): the list of ``db.ParsedFile`` and of ``db.Failure`` for
-            files that could not be read at all.
+        canceled(): as QProgressDialog's, for every way of asking to cancel.
     """
 
-    file_started = Signal(int, str)
-    parsed = Signal(object, object)
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        # QProgressDialog hides itself on cancel; the window must stay blocked until the
+        # worker has rolled back, so the dialog is hidden by the Importer instead.
+        QObject.disconnect(self, SIGNAL("canceled()"), self, SLOT("cancel()"))
 
-    def __init__(self, paths: Sequence[str] = (), text: str | None = None,
-                 name: str = "pasted text") -> None:
-        super().__init__()
-        self._paths = list(paths)
-        self._text = text
-        self._name = name
-
-    def run(self) -> None:
-        files: list[db.ParsedFile] = []
-        failures: list[db.Failure] = []
-        if self._text is not None:
-            files.append(db.parse_text(self._text, self._name))
-        for i, path in enumerate(self._paths):
-            self.file_started.emit(i, path)
-            try:
-                files.append(db.parse_file(path))
-            except db.LibraryError as exc:
-                failures.append(db.Failure(str(path), 0, str(exc).split(": ", 1)[-1]))
-            except (OSError, UnicodeError, ValueError) as exc:
-                failures.append(db.Failure(str(path), 0, f"cannot be read: {exc}"))
-        self.parsed.emit(files, failures)
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.canceled.emit()
+        if event.spontaneous():
+            event.ignore()  # its title bar's close button: stay up, "Cancelling…"
+        else:
+            event.accept()  # the application is quitting: the window waits for the worker
 
 
 class Importer(QObject):
-    """Runs one import at a time for the window.
+    """Runs one import at a time for the window, in a worker thread (module docstring).
 
     Signals:
         started(): an import began (the window pauses what could write meanwhile).
-        progressed(int, int): entries added so far and in all, while adding.
-        finished(object): the ``db.ImportReport``, or None when the import was cancelled.
+        progressed(object, object): work done so far and in all (bytes of the files, or
+            characters of the text), as the worker reports it.
+        finished(object): the ``db.ImportReport``, or None when the import was cancelled or
+            failed (then ``last_error`` says why); the library is unchanged in both cases.
     """
 
     started = Signal()
-    progressed = Signal(int, int)
+    progressed = Signal(object, object)
     finished = Signal(object)
+    # Emitted from the worker thread; queued to the GUI thread (see __init__).
+    _worker_progressed = Signal(object, object)
 
     def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
                  window: QWidget, before_write: Callable[[], None] | None = None) -> None:
@@ -93,17 +116,23 @@ class Importer(QObject):
         self._undo_stack = undo_stack
         self._window = window
         self._before_write = before_write
-        # Parse threads still winding down, with their workers (kept alive until finished).
-        self._jobs: list[tuple[QThread, ParseWorker]] = []
+        self._runner = TaskRunner(library.path, self)
+        self._cancel = threading.Event()
+        self._worker_progressed.connect(self._on_worker_progressed,
+                                        Qt.ConnectionType.QueuedConnection)
         self._names: list[str] = []
         self._show_report_always = True
-        self.progress: QProgressDialog | None = None
+        self.progress: ImportProgressDialog | None = None
         self.report_dialog: ImportReportDialog | None = None
         self.last_report: db.ImportReport | None = None
+        self.last_error = ""
+        self._running = False
+        self._generation = 0  # which import a delayed step belongs to
 
     @property
     def running(self) -> bool:
-        return self.progress is not None
+        """From the start of an import until ``finished`` (the window stays paused)."""
+        return self._running
 
     def import_files(self, paths: Sequence[str | Path]) -> bool:
         """Start importing these files; False if another import is still running."""
@@ -112,7 +141,12 @@ class Importer(QObject):
             return False
         self._names = [Path(p).name for p in paths]
         self._show_report_always = True
-        self._start(ParseWorker(paths=paths))
+        progress, cancelled = self._worker_progressed.emit, self._new_cancel_flag()
+
+        def job(library: db.Library) -> db.ImportReport:
+            return library.import_files(paths, progress=progress, cancelled=cancelled)
+
+        self._start(job, sum(_size(p) for p in paths))
         return True
 
     def import_text(self, text: str, name: str = "pasted text") -> bool:
@@ -121,105 +155,158 @@ class Importer(QObject):
             return False
         self._names = [name]
         self._show_report_always = False
-        self._start(ParseWorker(text=text, name=name))
+        progress, cancelled = self._worker_progressed.emit, self._new_cancel_flag()
+
+        def job(library: db.Library) -> db.ImportReport:
+            parsed = db.parse_text(text, name)
+            return library.import_parsed([parsed], progress=progress, cancelled=cancelled)
+
+        self._start(job, len(text))
         return True
 
     def cancel(self) -> None:
-        if self.progress is not None:
-            self.progress.cancel()
+        """Ask the running import to stop; ``finished`` follows once it has rolled back."""
+        if self.progress is None or self._cancel.is_set():
+            return
+        self._cancel.set()
+        self.progress.setLabelText("Cancelling…")
+        self.progress.setRange(0, 0)
+        button = self.progress.findChild(QPushButton)
+        if button is not None:
+            button.setEnabled(False)
 
     def shutdown(self) -> None:
-        """Wait for a parse still running (the window is closing)."""
-        self.cancel()
-        for thread, _worker in self._jobs:
-            thread.quit()
-            thread.wait()
-        self._on_thread_finished()
+        """Cancel a running import and wait for its thread (the window is closing).
+
+        Nothing is announced: the result, if the worker committed before it saw the
+        cancel, stays in the library, but no view or undo step is left to hear of it.
+        """
+        self._cancel.set()
+        self._runner.wait()
+        self._close_progress()
+        self._running = False
 
     # -- inside --------------------------------------------------------------------------------
 
-    def _start(self, worker: ParseWorker) -> None:
-        progress = QProgressDialog(self._window)
+    def _new_cancel_flag(self) -> Callable[[], bool]:
+        # One flag per import: a worker still winding down never sees the next one's.
+        self._cancel = threading.Event()
+        return self._cancel.is_set
+
+    def _start(self, job: Job, size: int) -> None:
+        self.last_error = ""
+        self._running = True
+        self._generation += 1
+        # Collections the worker triggers leave out the objects already here (module
+        # docstring, 1); unfrozen when the progress dialog closes.
+        gc.freeze()
+        if self._before_write is not None:
+            # Now, on this connection: from here on the worker holds the write lock.
+            self._before_write()
+        progress = ImportProgressDialog(self._window)
         progress.setObjectName("importProgress")
         progress.setWindowTitle("Import BibTeX")
-        progress.setLabelText(f"Reading {', '.join(self._names[:3])}"
+        progress.setLabelText(f"Importing {', '.join(self._names[:3])}"
                               f"{'…' if len(self._names) > 3 else ''}")
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setAutoReset(False)
         progress.setAutoClose(False)
-        progress.setMinimumDuration(400)
-        progress.setRange(0, 0)  # busy until the first entries are added
+        progress.setRange(0, 0)  # busy until the worker reports progress
+        progress.canceled.connect(self._on_progress_canceled)
         self.progress = progress
+        if size >= QUICK_BYTES:
+            progress.setMinimumDuration(0)
+            progress.show()
+        else:
+            progress.setMinimumDuration(SHOW_AFTER_MS)
         self.started.emit()
-        thread = QThread(self)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.file_started.connect(self._on_worker_file_started)
-        worker.parsed.connect(self._on_worker_parsed)
-        worker.parsed.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(self._on_thread_finished)
-        self._jobs.append((thread, worker))
-        thread.start()
+        self._runner.run(job, self._on_job_done)
 
-    def _on_worker_file_started(self, index: int, path: str) -> None:
-        if self.progress is not None and len(self._names) > 1:
-            self.progress.setLabelText(f"Reading {Path(path).name} "
-                                       f"({index + 1} of {len(self._names)})…")
+    def _on_progress_canceled(self) -> None:
+        self.cancel()
 
-    def _on_thread_finished(self) -> None:
-        # The next import may have started before this thread wound down: drop only
-        # the threads that are done.
-        for job in [j for j in self._jobs if j[0].isFinished()]:
-            self._jobs.remove(job)
-            job[0].deleteLater()
-
-    def _on_worker_parsed(self, files: list[db.ParsedFile],
-                          failures: list[db.Failure]) -> None:
+    def _on_worker_progressed(self, done: int, total: int) -> None:
         progress = self.progress
-        if progress is None or progress.wasCanceled():
+        if progress is None or self._cancel.is_set() or total <= 0:
+            return
+        self.progressed.emit(done, total)
+        if self.progress is not progress or self._cancel.is_set():
+            return  # a slot of progressed cancelled the import
+        if progress.maximum() != PROGRESS_STEPS:
+            progress.setRange(0, PROGRESS_STEPS)
+        # Last: a modal QProgressDialog processes events in setValue.
+        progress.setValue(min(PROGRESS_STEPS, done * PROGRESS_STEPS // total))
+
+    def _on_job_done(self, report: db.ImportReport | None, error: str) -> None:
+        if not self._running:
+            return  # shut down meanwhile
+        if error or report is None:
+            self.last_error = error or "the import returned nothing"
+            self._close_progress()
+            self._show_failure(self.last_error)
             self._finish(None)
             return
-        if self._before_write is not None:
-            self._before_write()
-        total = sum(len(f.entries) for f in files)
-        progress.setLabelText(f"Adding {total} entries…")
-        progress.setRange(0, max(total, 1))
-        progress.setValue(0)
-        step = max(1, total // 100)
-        done = 0
-
-        def cancelled() -> bool:
-            nonlocal done
-            done += 1
-            if done % step == 0:
-                progress.setValue(done)  # modal: lets Qt handle the Cancel button
-                self.progressed.emit(done, total)
-            return progress.wasCanceled()
-
-        report = self._library.import_parsed(files, extra_failures=failures,
-                                             cancelled=cancelled)
-        if progress.wasCanceled():
-            self._finish(None)
+        if self._cancel.is_set() and not report.changes:
+            self._close_progress()
+            self._finish(None)  # rolled back
             return
         if report.changes:
+            # The worker committed; this connection reads the new rows. The command only
+            # announces them (its first redo writes nothing) and makes them undoable.
             commands.push(self._undo_stack, ImportCommand(self._library, self._events, report),
                           self._window)
-        self._finish(report)
+        self._later(self._show_report, report)
 
-    def _finish(self, report: db.ImportReport | None) -> None:
-        if self.progress is not None:
-            self.progress.close()
-            self.progress.deleteLater()
-            self.progress = None
-        self.last_report = report
-        if report is not None and (self._show_report_always or report.failures
-                                   or report.duplicates):
+    def _later(self, step: Callable[[db.ImportReport], None], report: db.ImportReport) -> None:
+        """Run the next step of finishing in a later event: with 100,000 new papers each
+        step (the views reading them, the report, the window selecting them) takes tens of
+        milliseconds, and the window handles input and paints in between. A 1 ms timer:
+        ``singleShot(0)`` is a queued call, which would run before timers already due."""
+        generation = self._generation
+
+        def run() -> None:
+            if self._running and self._generation == generation:
+                step(report)
+
+        QTimer.singleShot(1, self, run)
+
+    def _show_report(self, report: db.ImportReport) -> None:
+        self._close_progress()
+        if self._show_report_always or report.failures or report.duplicates:
             if self.report_dialog is not None:
                 self.report_dialog.deleteLater()
             self.report_dialog = ImportReportDialog(report, self._window)
             self.report_dialog.open()
+        self._later(self._finish, report)
+
+    def _close_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.hide()
+            self.progress.deleteLater()
+            self.progress = None
+            gc.unfreeze()
+
+    def _finish(self, report: db.ImportReport | None) -> None:
+        self._running = False
+        self.last_report = report
         self.finished.emit(report)
+
+    def _show_failure(self, error: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Citedesk",
+                          "The import failed; the library is unchanged.",
+                          QMessageBox.StandardButton.Ok, self._window)
+        box.setObjectName("importFailed")
+        box.setInformativeText(error)
+        box.setModal(False)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 class Exporter(QObject):

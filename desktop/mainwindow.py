@@ -198,6 +198,11 @@ class PaperTable(QTableView):
         self.setItemDelegateForColumn(Column.TAGS, TagChipsDelegate(self))
         header = self.horizontalHeader()
         header.setHighlightSections(False)
+        # A selection of its own, always empty: painting a section asks the selection
+        # whether the columns beside it are selected, which walks every selected row
+        # (7 s per paint with the 100,000 papers an import selects). The header never
+        # shows or makes a selection here (no highlight; a click sorts).
+        header.setSelectionModel(QItemSelectionModel(model, header))
         header.setSectionsMovable(True)
         header.setStretchLastSection(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -242,10 +247,23 @@ class PaperTable(QTableView):
     def current_paper(self) -> int | None:
         return self._current
 
+    def selected_rows(self) -> list[int]:
+        """Selected rows, in order.
+
+        Read from the selection's ranges: ``selectedRows()`` asks the model for the flags
+        of every cell, seconds for the 100,000 papers an import has just selected.
+        """
+        ranges = self.selectionModel().selection()
+        if len(ranges) == 1:
+            return list(range(ranges[0].top(), ranges[0].bottom() + 1))
+        rows: set[int] = set()
+        for r in ranges:
+            rows.update(range(r.top(), r.bottom() + 1))
+        return sorted(rows)
+
     def selected_ids(self) -> list[int]:
         """Selected papers in table order (what copy and export use)."""
-        rows = sorted(i.row() for i in self.selectionModel().selectedRows())
-        ids = [self.paper_model.paper_id(r) for r in rows]
+        ids = [self.paper_model.paper_id(r) for r in self.selected_rows()]
         return [pid for pid in ids if pid is not None]
 
     def select_papers(self, ids: list[int], current: int | None = None) -> bool:
@@ -253,14 +271,23 @@ class PaperTable(QTableView):
         model = self.paper_model
         selection = QItemSelection()
         last = model.columnCount() - 1
-        rows = [r for r in (model.row_of(pid) for pid in ids) if r is not None]
-        for r in rows:
-            selection.select(model.index(r, 0), model.index(r, last))
+        shown = model.rows_of(ids)
+        rows = sorted(shown)  # ids come in table order, usually: cheap to sort
+        # One range per run of adjacent rows: an import's papers are usually one run.
+        if rows and rows[-1] - rows[0] + 1 == len(rows):
+            selection.select(model.index(rows[0], 0), model.index(rows[-1], last))
+        else:
+            start = 0
+            for i in range(1, len(rows) + 1):
+                if i == len(rows) or rows[i] != rows[i - 1] + 1:
+                    selection.select(model.index(rows[start], 0),
+                                     model.index(rows[i - 1], last))
+                    start = i
         sm = self.selectionModel()
         flags = QItemSelectionModel.SelectionFlag
         current_row = model.row_of(current) if current is not None else None
-        if current_row is None and rows:
-            current_row = rows[0]
+        if current_row is None and shown:
+            current_row = shown[0]
         if current_row is not None:
             sm.setCurrentIndex(model.index(current_row, 0), flags.NoUpdate)
         sm.select(selection, flags.ClearAndSelect | flags.Rows)
@@ -322,7 +349,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Citedesk — {Path(library.path).name}")
         self.setAcceptDrops(True)
         self._closed = False
-        self._close_after_import = False
         self._last_search_ok = ""
 
         self.events = LibraryEvents(self)
@@ -565,18 +591,14 @@ class MainWindow(QMainWindow):
         if self._closed:
             event.accept()
             return
-        if self.importer.running:
-            # Adding entries runs inside the import's transaction: roll it back first.
-            self._close_after_import = True
-            self.importer.cancel()
-            event.ignore()
-            return
+        # First: a running import holds the write transaction; cancelled, it rolls back
+        # and its thread ends, so what follows can write.
+        self.importer.shutdown()
         self.detail.flush()
         self.save_settings()
         self.search_box.removeEventFilter(self)
         self._poll_timer.stop()
         self._search_timer.stop()
-        self.importer.shutdown()
         self.exporter.shutdown()
         self.autoexporter.shutdown()
         self.daily_backup.shutdown()
@@ -662,13 +684,13 @@ class MainWindow(QMainWindow):
             label = f"{shown} paper{'s' if shown != 1 else ''}"
         else:
             label = f"{shown} of {self.library.count(db.Query())} papers"
-        selected = len(self.table.selectionModel().selectedRows())
+        selected = len(self.table.selected_rows())
         if selected > 1:
             label += f" · {selected} selected"
         self.count_label.setText(label)
 
     def _update_selection_actions(self) -> None:
-        has = bool(self.table.selectionModel().selectedRows())
+        has = self.table.selectionModel().hasSelection()
         for action_id, action in self.actions_by_id.items():
             if ACTIONS[action_id].needs_selection:
                 action.setEnabled(has)
@@ -811,25 +833,28 @@ class MainWindow(QMainWindow):
         self.importer.import_text(text, "clipboard")
 
     def _on_importer_before_write(self) -> None:
+        # The import's worker is about to hold the write transaction: save typing now.
         self.detail.flush()
 
     def _on_importer_started(self) -> None:
+        # The worker's commit would look like another program's change: the import
+        # announces its own changes when it is done.
         self._poll_timer.stop()
 
     def _on_importer_finished(self, report: db.ImportReport | None) -> None:
-        self._data_version = self.library.data_version()
-        self._poll_timer.start()
         if report is None:
-            # Views may have read rows the rollback took away: read everything again.
-            self.events.reloaded.emit()
-            self.statusBar().showMessage("Import cancelled; the library is unchanged.", 8000)
+            # Rolled back: nothing of it was ever visible here. The poll, running again,
+            # still notices what another program may have written meanwhile.
+            self.statusBar().showMessage(
+                "Import failed; the library is unchanged." if self.importer.last_error
+                else "Import cancelled; the library is unchanged.", 8000)
         else:
+            self._data_version = self.library.data_version()  # the worker's commit
             self.statusBar().showMessage(f"Import: {report.summary()}.", 8000)
-            added = sorted(report.changes.added)
+            added = report.changes.added
             if added:
-                self.table.select_papers(added, added[0])
-        if self._close_after_import:
-            QTimer.singleShot(0, self.close)
+                self.table.select_papers(list(added), min(added))
+        self._poll_timer.start()
 
     def _on_export_triggered(self) -> None:
         flt = self.sidebar.current_filter

@@ -46,10 +46,9 @@ TYPED = ["transformer", "gradient descent", "müller", "author:wang", "kernel ye
          "zh", "robust -adversarial", "diffusion model", "garcía", "bayes"]
 
 ALL_FIGURES = ["import", "jabref", "export", "search", "sort", "open", "gui-search",
-               "select", "gui-memory", "freeze-import", "freeze-import-thread",
-               "freeze-export", "autoexport-edit"]
+               "select", "gui-memory", "freeze-import", "freeze-export", "autoexport-edit"]
 GUI_FIGURES = {"open", "gui-search", "select", "gui-memory", "freeze-import",
-               "freeze-import-thread", "freeze-export", "autoexport-edit"}
+               "freeze-export", "autoexport-edit"}
 
 
 # -- in the child process ---------------------------------------------------------------------

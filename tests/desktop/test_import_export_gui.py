@@ -31,7 +31,6 @@ from desktop.preferences import PreferencesDialog
 
 BIBDATA = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
 XAMPL = BIBDATA / "texlive" / "xampl.bib"
-BIBLATEX_EXAMPLES = BIBDATA / "texlive" / "biblatex-examples.bib"
 needs_bibdata = pytest.mark.skipif(not XAMPL.is_file(),
                                    reason=f"the shared BibTeX corpus is not at {BIBDATA}")
 
@@ -103,25 +102,6 @@ def test_an_import_is_undone_in_one_step(qtbot, window: MainWindow,
     assert window.library.id_for_key("article-full") is None
     window.action(ActionId.REDO).trigger()
     qtbot.waitUntil(lambda: window.paper_model.rowCount() == 61)
-
-
-@needs_bibdata
-def test_a_cancelled_import_leaves_the_library_as_it_was(qtbot, window: MainWindow,
-                                                         monkeypatch: pytest.MonkeyPatch,
-                                                         tmp_path: Path) -> None:
-    before = window.library.export_text()[0]
-    choose_files(monkeypatch, BIBLATEX_EXAMPLES)
-    # Press Cancel while entries are being added (the progress dialog's own slot).
-    window.importer.progressed.connect(
-        lambda done, total: window.importer.progress.cancel() if done >= 10 else None)
-    with qtbot.waitSignal(window.importer.finished, timeout=20000) as blocker:
-        window.action(ActionId.IMPORT).trigger()
-    assert blocker.args == [None]
-    assert window.library.count(db.Query()) == 25
-    assert window.library.export_text()[0] == before
-    assert window.paper_model.rowCount() == 25
-    assert not window.action(ActionId.UNDO).isEnabled()
-    assert "cancelled" in window.statusBar().currentMessage()
 
 
 def test_failed_blocks_are_reported_with_file_and_line(qtbot, window: MainWindow,
