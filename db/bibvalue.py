@@ -197,8 +197,11 @@ def evaluate(raw: str, macros: Mapping[str, str] | None = None) -> str:
         return raw[1:-1]
     else:
         parts = _split_general(raw)
-    if parts is None:
-        return raw
+    return raw if parts is None else join_parts(parts, macros)
+
+
+def join_parts(parts: list[str], macros: Mapping[str, str] | None = None) -> str:
+    """The text of a value's parts (groups, numbers, macro names), as :func:`evaluate`."""
     out = []
     for p in parts:
         if p.startswith("{") or p.startswith('"'):

@@ -7,10 +7,10 @@ viewport received its paint event; a heartbeat ``QTimer`` measures freezes.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import tempfile
-import os
 import time
 from pathlib import Path
 from typing import Any

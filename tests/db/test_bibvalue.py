@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import pytest
 
 from db import bibvalue
-from db.bibvalue import MONTH_MACROS, braced_end, evaluate, is_well_formed
+from db.bibvalue import braced_end, evaluate, is_well_formed
 
 TRICKY = [
     "", "{", "}", "{}", '""', '"', "{a}", "{a b}", "{{a}}", "{a}{b}", "{a} # {b}", "{a}#{b}",
@@ -28,23 +28,7 @@ MACROS = {"a": "AA", "jan": "J!"}
 def _split_general_evaluate(raw: str, macros: Mapping[str, str] | None) -> str:
     """evaluate() without its fast paths: every value read group by group."""
     parts = bibvalue._split_general(raw)
-    if parts is None:
-        return raw
-    out = []
-    for p in parts:
-        if p.startswith("{") or p.startswith('"'):
-            out.append(p[1:-1])
-        elif p.isdigit():
-            out.append(p)
-        else:
-            name = p.lower()
-            if macros is not None and name in macros:
-                out.append(macros[name])
-            elif name in MONTH_MACROS:
-                out.append(MONTH_MACROS[name])
-            else:
-                out.append(p)
-    return "".join(out)
+    return raw if parts is None else bibvalue.join_parts(parts, macros)
 
 
 def _random_values(seed: int, count: int) -> list[str]:
