@@ -17,7 +17,6 @@ then the write, whose fsync is most of the rest.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -25,8 +24,7 @@ from pathlib import Path
 from PySide6.QtCore import QElapsedTimer, QObject, Qt, QThread, QTimer, Signal, Slot
 
 import db
-
-log = logging.getLogger(__name__)
+from desktop.background import EXPECTED_ERRORS, guarded
 
 #: Quiet time after the last change before the files are written.
 DELAY_MS = 150
@@ -52,17 +50,10 @@ class _Worker(QObject):
 
     @Slot()
     def run(self) -> None:
-        results = None
-        error = ""
-        try:
-            results = self._open().run_autoexports()
-        except (db.LibraryError, OSError, ValueError, sqlite3.Error) as exc:
-            error = str(exc)
-            self.close()
-        except Exception as exc:  # a bug: say so, and keep the window alive
-            log.exception("auto-export failed")
-            error = f"Citedesk hit a bug ({type(exc).__name__}: {exc}); please report it"
-            self.close()
+        results, error = guarded(lambda: self._open().run_autoexports(),
+                                 (*EXPECTED_ERRORS, sqlite3.Error))
+        if error:
+            self.close()  # opened afresh for the next run
         self.done.emit(results, error)
 
     @Slot()

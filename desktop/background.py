@@ -30,6 +30,26 @@ Job = Callable[[db.Library], Any]
 Done = Callable[[Any, str], None]
 
 
+#: What a job may fail with that is the world's doing, not Citedesk's (said as it is).
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (db.LibraryError, OSError, ValueError)
+
+
+def guarded(work: Callable[[], Any],
+            expected: tuple[type[BaseException], ...] = EXPECTED_ERRORS) -> tuple[Any, str]:
+    """Run work off the GUI thread: (its result, '') or (None, a message for the window).
+
+    An unexpected exception is a bug: it is logged with its traceback and said so, and the
+    window stays alive.
+    """
+    try:
+        return work(), ""
+    except expected as exc:
+        return None, str(exc)
+    except Exception as exc:
+        log.exception("background job failed")
+        return None, f"Citedesk hit a bug ({type(exc).__name__}: {exc}); please report it"
+
+
 class _Task(QThread):
     """One job in a thread of its own; the thread ends when the job does (no event loop).
 
@@ -45,19 +65,14 @@ class _Task(QThread):
         self._job = job
 
     def run(self) -> None:
-        result: Any = None
-        error = ""
-        try:
+        def work() -> Any:
             library = db.Library.open(self._library_path, seed=False)
             try:
-                result = self._job(library)
+                return self._job(library)
             finally:
                 library.close()
-        except (db.LibraryError, OSError, ValueError) as exc:
-            error = str(exc)
-        except Exception as exc:  # a bug: say so, and keep the window alive
-            log.exception("background job failed")
-            error = f"Citedesk hit a bug ({type(exc).__name__}: {exc}); please report it"
+
+        result, error = guarded(work)
         self.done.emit(self, result, error)
 
 
