@@ -84,8 +84,9 @@ def _opened(delimiter: str, line: int, owner: str) -> str:
 
 
 class _Reader:
-    def __init__(self, text: str, start: int, line: int) -> None:
+    def __init__(self, text: str, start: int, line: int, followed: bool = False) -> None:
         self.text = text
+        self.followed = followed
         self.start = start
         self.line = line
         self.pos = start
@@ -116,7 +117,7 @@ class _Reader:
 
     def not_closed(self, subject: str) -> _Abort:
         """``subject`` was still open at the end of the text or at a line starting a block."""
-        if self.pos >= len(self.text):
+        if self.pos >= len(self.text) and not self.followed:
             where = f"the file ends (line {self.line_at(self.pos)})"
         else:
             where = f"the next entry starts (line {self.line_at(self.pos)})"
@@ -323,9 +324,14 @@ class _Reader:
                      had_comments=self.had_comments)
 
 
-def read_block(text: str, start: int, line: int = 1) -> Block | Problem:
-    """Read the block whose ``@`` is at ``text[start]`` (on line ``line``) by BibTeX's rules."""
-    reader = _Reader(text, start, line)
+def read_block(text: str, start: int, line: int = 1, *,
+               followed: bool = False) -> Block | Problem:
+    """Read the block whose ``@`` is at ``text[start]`` (on line ``line``) by BibTeX's rules.
+
+    ``followed``: the text is a piece of a larger one, which goes on with a block start at
+    the start of a line (so a block still open at its end is open at that block start).
+    """
+    reader = _Reader(text, start, line, followed)
     try:
         return reader.read()
     except _Abort as exc:
@@ -333,7 +339,7 @@ def read_block(text: str, start: int, line: int = 1) -> Block | Problem:
 
 
 def split(text: str, start: int = 0, end: int | None = None,
-          line: int = 1) -> Iterator[Block | Problem]:
+          line: int = 1, *, followed: bool = False) -> Iterator[Block | Problem]:
     """Every block that starts in ``text[start:end]``; ``line`` is the line at ``start``.
 
     Text between blocks is a comment, as in BibTeX. After a problem, reading goes on at the
@@ -346,7 +352,7 @@ def split(text: str, start: int = 0, end: int | None = None,
         if m is None:
             return
         line += text.count("\n", pos, m.start())
-        item = read_block(text, m.start(), line)
+        item = read_block(text, m.start(), line, followed=followed)
         if isinstance(item, Problem) and item.end <= m.start():
             item.end = m.start() + 1
         yield item

@@ -21,7 +21,7 @@ from typing import TextIO
 import bibtexparser
 from bibtexparser import model
 
-from . import bibsplit, bibvalue
+from . import bibfast, bibsplit, bibvalue
 from .bibsplit import BLOCK_START
 from .errors import BibFileError
 from .latex import collapse_space, latex_to_unicode
@@ -289,11 +289,33 @@ class _Lines:
         return self.pos
 
 
+def _add_entry(result: ParsedFile, seen: dict[str, int], key: str, entry_type: str,
+               fields: list[tuple[str, str]], source: str, line: int) -> None:
+    """Add an entry read, unless an entry taken before has its key (as written)."""
+    first = seen.get(key)
+    if first is not None:
+        result.failures.append(Failure(
+            result.path, line, f"duplicate key {key!r}: the entry on line {first} already "
+            "has it; this one was not imported", key))
+        return
+    seen[key] = line
+    result.entries.append(ParsedEntry(key, entry_type.lower(), fields, source, result.path, line))
+    if len({k.lower() for k, _ in fields}) != len(fields):
+        names = [k.lower() for k, _ in fields]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        what = f"fields {', '.join(twice)} are" if len(twice) > 1 else f"field {twice[0]} is"
+        result.warnings.append(Failure(
+            result.path, line, f"{what} given more than once; BibTeX uses the first", key))
+
+
 class _TextReader:
     """parse_text's state: bibtexparser's blocks, with bibsplit for those it gets wrong."""
 
-    def __init__(self, text: str, result: ParsedFile, first_line: int) -> None:
+    def __init__(self, text: str, result: ParsedFile, first_line: int,
+                 followed: bool = False, seen: dict[str, int] | None = None) -> None:
         self.text = text
+        self.seen = {} if seen is None else seen  # key -> line of the entry taken with it
+        self.followed = followed  # see bibsplit.read_block
         self.result = result
         self.name = result.path
         self.first_line = first_line
@@ -371,27 +393,16 @@ class _TextReader:
         elif isinstance(block, model.ImplicitComment):
             self.binary_check(block.raw or "", line)
         elif isinstance(block, model.DuplicateBlockKeyBlock):
-            dup = block.ignore_error_block
-            if isinstance(dup, model.String):
-                self.block(dup, line)  # a macro defined again: the importer compares the two
-                return
-            first = (block.previous_block.start_line or 0) + self.first_line
-            result.failures.append(Failure(
-                name, line, f"duplicate key {block.key!r}: the entry on line {first} already "
-                "has it; this one was not imported", block.key))
+            # A macro defined again: the importer compares the two. An entry: entry() says
+            # whether an entry it took has the key (bibtexparser also counts entries that
+            # were rejected, such as one in a commented-out copy).
+            self.block(block.ignore_error_block, line)
         elif isinstance(block, model.ParsingFailedBlock):
             self.fallback(block, line)
 
     def entry(self, key: str, entry_type: str, fields: list[tuple[str, str]], source: str,
               line: int) -> None:
-        self.result.entries.append(
-            ParsedEntry(key, entry_type.lower(), fields, source, self.name, line))
-        if len({k.lower() for k, _ in fields}) != len(fields):
-            names = [k.lower() for k, _ in fields]
-            twice = sorted({n for n in names if names.count(n) > 1})
-            what = f"fields {', '.join(twice)} are" if len(twice) > 1 else f"field {twice[0]} is"
-            self.result.warnings.append(Failure(
-                self.name, line, f"{what} given more than once; BibTeX uses the first", key))
+        _add_entry(self.result, self.seen, key, entry_type, fields, source, line)
 
     def fallback(self, block: model.Block, line: int) -> None:
         """A block bibtexparser rejected or misread: read it by BibTeX's own rules."""
@@ -404,7 +415,7 @@ class _TextReader:
             self.result.failures.append(
                 Failure(self.name, line, _explain(getattr(block, "error", None)), key))
             return
-        item = bibsplit.read_block(self.text, at, line)
+        item = bibsplit.read_block(self.text, at, line, followed=self.followed)
         self.add(item)
         if isinstance(item, bibsplit.Block):
             self.resume = item.end
@@ -415,7 +426,7 @@ class _TextReader:
         self.resume = None
         gap_end = max(start, end)
         self.binary_check(self.text[start:gap_end], line)
-        for item in bibsplit.split(self.text, start, gap_end, line):
+        for item in bibsplit.split(self.text, start, gap_end, line, followed=self.followed):
             self.add(item)
             if item.end > gap_end and isinstance(item, bibsplit.Block):
                 self.resume = item.end
@@ -454,6 +465,60 @@ class _TextReader:
                 "skipped"))
 
 
+#: Read plain entries with :mod:`db.bibfast` and only the rest with bibtexparser (tests
+#: turn it off to compare the two readers).
+FAST_ENTRIES = True
+
+
+def _read_with_bibtexparser(text: str, result: ParsedFile, first_line: int,
+                            followed: bool = False, seen: dict[str, int] | None = None) -> None:
+    reader = _TextReader(text, result, first_line, followed, seen)
+    try:
+        blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
+    except Exception as exc:  # a bug in bibtexparser: read the text with our own reader
+        result.warnings.append(Failure(
+            result.path, 0, f"bibtexparser could not read this file ({type(exc).__name__}); "
+            "Citedesk's own BibTeX reader was used"))
+        reader.region(0, len(text), first_line)
+        return
+    reader.read(blocks)
+
+
+def _read_plain_first(text: str, result: ParsedFile, first_line: int) -> None:
+    """Plain entries by :func:`db.bibfast.scan`, the text between them by bibtexparser.
+
+    The entries bibfast reads pass the same checks as bibtexparser's (else they are left to
+    it), and all of them share one record of the keys taken, so duplicates are found across
+    the pieces too.
+    """
+    seen: dict[str, int] = {}
+    line, counted, pos = first_line, 0, 0
+
+    def line_at(offset: int) -> int:
+        nonlocal line, counted
+        line += text.count("\n", counted, offset)
+        counted = offset
+        return line
+
+    def others(start: int, end: int) -> None:
+        if not text[start:end].isspace():
+            _read_with_bibtexparser(text[start:end], result, line_at(start), end < len(text),
+                                    seen)
+
+    for plain in bibfast.scan(text):
+        if not (_ENTRY_TYPE.fullmatch(plain.entry_type) and _KEY.fullmatch(plain.key)
+                and _field_names_ok([n for n, _ in plain.fields])
+                and all(bibvalue.is_well_formed(v) for _, v in plain.fields)):
+            continue  # bibtexparser's, with the text around it
+        if plain.start > pos:
+            others(pos, plain.start)
+        _add_entry(result, seen, plain.key, plain.entry_type, plain.fields,
+                   text[plain.start:plain.end], line_at(plain.start))
+        pos = plain.end
+    if pos < len(text):
+        others(pos, len(text))
+
+
 def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8", *,
                first_line: int = 1) -> ParsedFile:
     """Split BibTeX text into entries, blocks and failures (with 1-based line numbers).
@@ -483,16 +548,10 @@ def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8", *,
             name, 0, "holds binary data, not BibTeX text (is it the right file?); nothing "
             "was read", code="binary"))
         return result
-    reader = _TextReader(text, result, first_line)
-    try:
-        blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
-    except Exception as exc:  # a bug in bibtexparser: read the text with our own reader
-        result.warnings.append(Failure(
-            name, 0, f"bibtexparser could not read this file ({type(exc).__name__}); "
-            "Citedesk's own BibTeX reader was used"))
-        reader.region(0, len(text), first_line)
-        return result
-    reader.read(blocks)
+    if FAST_ENTRIES:
+        _read_plain_first(text, result, first_line)
+    else:
+        _read_with_bibtexparser(text, result, first_line)
     if whole and not (result.entries or result.blocks or result.failures) and \
             not BLOCK_START.search(text):
         result.failures.append(Failure(
