@@ -39,6 +39,21 @@ def test_library_uses_wal_and_foreign_keys(seeded: Library) -> None:
     assert seeded.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+def test_new_libraries_use_large_pages_and_old_ones_keep_theirs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import db.library as library_module
+
+    with Library.open(tmp_path / "new.sqlite", seed=False) as lib:
+        assert lib.conn.execute("PRAGMA page_size").fetchone()[0] == 16384
+    # A library made before (4 KB pages) opens, works and keeps its page size.
+    monkeypatch.setattr(library_module, "PAGE_SIZE", 4096)
+    Library.open(tmp_path / "old.sqlite").close()
+    monkeypatch.undo()
+    with Library.open(tmp_path / "old.sqlite") as lib:
+        assert lib.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert lib.count() == 25
+
+
 def test_newer_library_is_refused_and_left_untouched(lib_path: Path) -> None:
     Library.open(lib_path).close()
     conn = sqlite3.connect(lib_path)
