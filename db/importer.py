@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import bibtex, bibvalue
 from .bibtex import Failure, ParsedBlock, ParsedEntry, ParsedFile
+from .search import SEARCH_TABLES
 
 if TYPE_CHECKING:
     from .library import ImportReport, Library
@@ -718,11 +719,14 @@ class _Import:
         """Index the papers added since the last call, as Library._index does (in one
         statement: see :data:`FTS_BATCH`); new papers have no notes yet."""
         if self.next_id > self.indexed_to:
+            span = [self.indexed_to, self.next_id]
             self.conn.execute(
-                "INSERT INTO papers_fts(rowid, title, authors, abstract, venue, keywords, "
-                "tags, notes) SELECT p.id, p.title, p.authors_full, p.abstract, p.venue, "
-                "p.keywords, p.tags, '' FROM papers p WHERE p.id >= ? AND p.id < ?",
-                [self.indexed_to, self.next_id])
+                "INSERT INTO papers_fts(rowid, title, authors, venue, keywords, tags, notes) "
+                "SELECT p.id, p.title, p.authors_full, p.venue, p.keywords, p.tags, '' "
+                "FROM papers p WHERE p.id >= ? AND p.id < ?", span)
+            self.conn.execute(
+                "INSERT INTO papers_abstract(rowid, abstract) SELECT p.id, p.abstract "
+                "FROM papers p WHERE p.id >= ? AND p.id < ? AND p.abstract != ''", span)
             self.indexed_to = self.next_id
 
 
@@ -784,8 +788,8 @@ def import_parsed(lib: Library, files: Sequence[ParsedFile], *, strict: bool = F
     return _transaction(lib, run, body)
 
 
-def _fts_config(lib: Library, name: str, value: object) -> None:
-    lib.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES (?, ?)", [name, value])
+def _fts_config(lib: Library, table: str, name: str, value: object) -> None:
+    lib.conn.execute(f"INSERT INTO {table}({table}, rank) VALUES (?, ?)", [name, value])
 
 
 def _transaction(lib: Library, run: _Import, body: Callable[[], None]) -> ImportReport:
@@ -796,13 +800,16 @@ def _transaction(lib: Library, run: _Import, body: Callable[[], None]) -> Import
     lib.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     try:
         with lib._write():
-            hashsize = lib.conn.execute(
-                "SELECT v FROM papers_fts_config WHERE k = 'hashsize'").fetchone()
-            _fts_config(lib, "hashsize", IMPORT_FTS_HASHSIZE)
+            before = {}
+            for table in SEARCH_TABLES:
+                row = lib.conn.execute(
+                    f"SELECT v FROM {table}_config WHERE k = 'hashsize'").fetchone()
+                before[table] = row[0] if row else 1 << 20  # FTS5's default: 1 MB
+                _fts_config(lib, table, "hashsize", IMPORT_FTS_HASHSIZE)
             body()
             run.finish()
-            # Back to what it was (FTS5's default is 1 MB) for the small writes of editing.
-            _fts_config(lib, "hashsize", hashsize[0] if hashsize else 1 << 20)
+            for table, hashsize in before.items():  # for the small writes of editing
+                _fts_config(lib, table, "hashsize", hashsize)
     except ImportCancelled:
         report.added.clear()
         report.changes = Changes()

@@ -32,7 +32,7 @@ from .errors import (
 from .export import ExportProfile
 from .latex import ascii_fold, escape_user_text
 from .names import Person, short_authors
-from .search import parse_query
+from .search import SEARCH_TABLES, WORD_CONDITION, parse_query
 
 STATUSES = ("unread", "reading", "read")
 BUSY_TIMEOUT_MS = 10_000
@@ -57,7 +57,6 @@ SORT_COLUMNS = {
 
 
 #: The WHERE of a search that is only words (see db.search): FTS5 alone answers it.
-_FTS_ONLY = "p.id IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)"
 
 
 def now() -> str:
@@ -460,27 +459,48 @@ class Library:
         _, full, positions = self._order_cache
         if where == "1":
             return list(full)
-        words_only = False
+        parsed = None
         if query is not None and query == Query(search=query.search):
             parsed = parse_query(query.search)
-            words_only = parsed.where == _FTS_ONLY and len(parsed.params) == 1
-        if words_only:
-            # Only words to find: the index's row ids are the paper ids.
-            sql = "SELECT json_group_array(rowid) FROM papers_fts WHERE papers_fts MATCH ?"
+        if parsed is not None and parsed.words_only:
+            # Only words to find: the indexes' row ids are the paper ids.
+            wanted = self._word_matches(parsed.words, parsed.exclude)
         else:
             # "+p.id": look the words up once, not the wide papers row of each hit (a year
             # or a status is then read from its index).
-            plain = where.replace(_FTS_ONLY, "+" + _FTS_ONLY)
+            plain = where.replace(WORD_CONDITION, "+" + WORD_CONDITION)
             sql = f"SELECT json_group_array(p.id) FROM papers p WHERE {plain}"
-        matches = json.loads(self.conn.execute(sql, params).fetchone()[0])
-        if len(matches) * 8 < len(full):
+            wanted = set(json.loads(self.conn.execute(sql, params).fetchone()[0]))
+        if len(wanted) * 8 < len(full):
             if positions is None:
                 positions = {pid: i for i, pid in enumerate(full)}
                 self._order_cache = (state, full, positions)
             at = positions.get
-            return sorted((m for m in matches if at(m) is not None), key=positions.__getitem__)
-        wanted = set(matches)
+            return sorted((m for m in wanted if at(m) is not None), key=positions.__getitem__)
         return [pid for pid in full if pid in wanted]
+
+    def _word_matches(self, words: list[tuple[str | None, str | None]],
+                      exclude: tuple[str | None, str | None] | None) -> set[int]:
+        """Ids of the papers that match every word (in either index) and no excluded one."""
+
+        def found(pair: tuple[str | None, str | None]) -> set[int]:
+            ids: set[int] = set()
+            for table, expr in zip(SEARCH_TABLES, pair, strict=True):
+                if expr is not None:
+                    (text,) = self.conn.execute(
+                        f"SELECT json_group_array(rowid) FROM {table} WHERE {table} MATCH ?",
+                        [expr]).fetchone()
+                    ids.update(json.loads(text))
+            return ids
+
+        wanted = found(words[0])
+        for pair in words[1:]:
+            if not wanted:
+                break
+            wanted &= found(pair)
+        if exclude is not None and wanted:
+            wanted -= found(exclude)
+        return wanted
 
     def rows(self, ids: Sequence[int]) -> dict[int, Row]:
         """Table rows for these ids (the window asks only for what it shows)."""
@@ -801,17 +821,25 @@ class Library:
     def _index(self, ids: Sequence[int]) -> None:
         """Bring the FTS rows of these papers in step with their data (same transaction)."""
         arg = json.dumps(list(ids))
-        self.conn.execute("DELETE FROM papers_fts WHERE rowid IN (SELECT value FROM json_each(?))",
-                          [arg])
+        self._unindex("IN (SELECT value FROM json_each(?))", [arg])
         self.conn.execute(
-            "INSERT INTO papers_fts(rowid, title, authors, abstract, venue, keywords, tags, notes) "
-            "SELECT p.id, p.title, p.authors_full, p.abstract, p.venue, p.keywords, p.tags, "
+            "INSERT INTO papers_fts(rowid, title, authors, venue, keywords, tags, notes) "
+            "SELECT p.id, p.title, p.authors_full, p.venue, p.keywords, p.tags, "
             " coalesce((SELECT group_concat(body, ' ') FROM notes n WHERE n.paper_id = p.id), '') "
             "FROM papers p WHERE p.id IN (SELECT value FROM json_each(?))", [arg])
+        self.conn.execute(
+            "INSERT INTO papers_abstract(rowid, abstract) SELECT p.id, p.abstract FROM papers p "
+            "WHERE p.id IN (SELECT value FROM json_each(?)) AND p.abstract != ''", [arg])
+
+    def _unindex(self, selection: str, params: Sequence[Any]) -> None:
+        """Take papers out of both search indexes; ``selection`` follows ``rowid``."""
+        for table in SEARCH_TABLES:
+            self.conn.execute(f"DELETE FROM {table} WHERE rowid {selection}", params)
 
     def rebuild_index(self) -> None:
         with self._write():
-            self.conn.execute("DELETE FROM papers_fts")
+            for table in SEARCH_TABLES:
+                self.conn.execute(f"DELETE FROM {table}")
             ids = [r[0] for r in self.conn.execute("SELECT id FROM papers")]
             self._index(ids)
 
@@ -971,7 +999,7 @@ class Library:
                 aliases=list(self.db.query(f"SELECT * FROM key_aliases WHERE paper_id {sel}",
                                            [arg])),
             )
-            self.conn.execute(f"DELETE FROM papers_fts WHERE rowid {sel}", [arg])
+            self._unindex(sel, [arg])
             self.conn.execute(f"DELETE FROM papers WHERE id {sel}", [arg])
         return snap
 
@@ -1559,7 +1587,7 @@ class Library:
                     "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
                     "SELECT ?, tag_id FROM paper_tags WHERE paper_id = ?", [keep, oid])
                 aliases = [other.key, *other.aliases]
-                self.conn.execute("DELETE FROM papers_fts WHERE rowid = ?", [oid])
+                self._unindex("= ?", [oid])
                 self.conn.execute("DELETE FROM papers WHERE id = ?", [oid])
                 for alias in aliases:
                     if alias.lower() != target.key.lower():
@@ -1674,7 +1702,11 @@ def _check_readable(conn: sqlite3.Connection, path: Path, version: int) -> None:
     if path.stat().st_size <= backup_mod.QUICK_CHECK_MAX_BYTES:
         result = conn.execute("PRAGMA quick_check").fetchone()[0]
         if result != "ok":
-            raise _damaged(path, f"is damaged (SQLite's check says: {result})")
+            # One line, whatever SQLite says: its report can run to a line per bad cell.
+            found = [ln.strip() for ln in result.splitlines()
+                     if ln.strip() and not ln.startswith("***")] or [result.strip()]
+            more = f", and {len(found) - 1} more problems" if len(found) > 1 else ""
+            raise _damaged(path, f"is damaged (SQLite's check says: {found[0]}{more})")
 
 
 def _looks_like_sqlite(path: Path) -> bool:

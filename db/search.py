@@ -1,9 +1,12 @@
 """From what a person types in the search box to SQL over the FTS5 index.
 
 Syntax: words (prefix-matched as you type), ``"exact phrase"``, ``-word`` to exclude,
-``author:wang``, ``title:sgd``, ``venue:icml``, ``tag:theory``, ``year:2023``,
-``year:2022..2024`` (either end may be left open). User text reaches FTS5 only as quoted
-strings, so no input can make a query fail; what cannot be understood becomes a hint.
+``author:wang``, ``title:sgd``, ``abstract:conv``, ``venue:icml``, ``tag:theory``,
+``year:2023``, ``year:2022..2024`` (either end may be left open). A word of one or two
+letters matches the start of words in every field but the abstract, and whole words in
+abstracts; from three letters on it matches the start of abstract words too. User text
+reaches FTS5 only as quoted strings, so no input can make a query fail; what cannot be
+understood becomes a hint.
 """
 
 from __future__ import annotations
@@ -25,20 +28,53 @@ _FIELD_COLUMNS = {
 }
 _TOKEN = re.compile(r'(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
 _WORD = re.compile(r"\w", re.UNICODE)
+_TOKENS = re.compile(r"[^\W_]+")  # words as the unicode61 tokenizer cuts them (near enough)
 _YEAR = re.compile(r"^(\d{4})?(?:(\.\.)(\d{4})?)?$")
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
 
 
+#: The search indexes: abstracts have their own, without prefix indexes (schema.py, 3).
+SEARCH_TABLES = ("papers_fts", "papers_abstract")
+#: How a word's condition starts in ``ParsedQuery.where`` (library.py adds a ``+``).
+WORD_CONDITION = "p.id IN (SELECT rowid FROM papers_"
+#: A word needs this many letters before it matches the start of abstract words too.
+ABSTRACT_PREFIX_MIN = 3
+
+
 @dataclass
 class ParsedQuery:
-    """A query as SQL: a WHERE fragment over ``papers p`` and its parameters."""
+    """A query as SQL: a WHERE fragment over ``papers p`` and its parameters.
+
+    ``words`` are the words (and phrases) to find, each as its FTS5 expression for
+    papers_fts and for papers_abstract (None where it does not search that index); a paper
+    must match each word in one index or the other. ``exclude`` is the same for words
+    after ``-``. ``words_only`` says nothing else was asked (no year:, tag: or key:).
+    """
 
     where: str = "1"
     params: list[object] = field(default_factory=list)
     hint: str | None = None
     empty: bool = True
-    fts: str | None = None
+    words: list[tuple[str | None, str | None]] = field(default_factory=list)
+    exclude: tuple[str | None, str | None] | None = None
+    words_only: bool = False
+
+    def matches(self) -> list[tuple[str, str]]:
+        """Every (index, MATCH expression) the query runs."""
+        pairs = [*self.words, *([self.exclude] if self.exclude else [])]
+        return [(table, expr) for pair in pairs
+                for table, expr in zip(SEARCH_TABLES, pair, strict=True) if expr is not None]
+
+
+def _in_indexes(pair: tuple[str | None, str | None]) -> tuple[str, list[object]]:
+    """SQL for the ids of the papers that match in either index, and its parameters."""
+    parts, params = [], []
+    for table, expr in zip(SEARCH_TABLES, pair, strict=True):
+        if expr is not None:
+            parts.append(f"SELECT rowid FROM {table} WHERE {table} MATCH ?")
+            params.append(expr)
+    return " UNION ALL ".join(parts), params
 
 
 def _fts_string(text: str) -> str:
@@ -53,8 +89,9 @@ def parse_query(text: str) -> ParsedQuery:
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS]
         hints.append(f"only the first {MAX_QUERY_CHARS} characters are searched")
-    positive: list[str] = []
-    negative: list[str] = []
+    positive: list[tuple[str | None, str | None]] = []
+    negative: list[tuple[str | None, str | None]] = []
+    others = False  # conditions that are not words (year:, tag:, key:)
     where: list[str] = []
     params: list[object] = []
     terms = 0
@@ -85,6 +122,7 @@ def parse_query(text: str) -> ParsedQuery:
                     parts.append("p.year <= ?")
                     args.append(int(hi))
                 cond = " AND ".join(parts)
+            others = True
             where.append(f"NOT ({cond})" if neg else f"({cond})")
             params.extend(args)
             continue
@@ -94,12 +132,14 @@ def parse_query(text: str) -> ParsedQuery:
                 "p.id IN (SELECT pt.paper_id FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
                 "WHERE t.name = ? COLLATE NOCASE)"
             )
+            others = True
             where.append(f"NOT ({cond})" if neg else cond)
             params.append(value)
             continue
         if key == "key":
             cond = "p.key LIKE ? ESCAPE '\\'"
             esc = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            others = True
             where.append(f"NOT ({cond})" if neg else f"({cond})")
             params.append(esc + "%")
             continue
@@ -116,26 +156,37 @@ def parse_query(text: str) -> ParsedQuery:
                 hints.append(f"'{value}' has no letters or digits to search for")
             continue
         phrase = _fts_string(value)
-        if quoted is None:
-            phrase += "*"
-        expr = f"{column} : {phrase}" if column else phrase
-        (negative if neg else positive).append(expr)
-    if positive:
-        fts = " AND ".join(positive)
-        if negative:
-            fts += " NOT (" + " OR ".join(negative) + ")"
-        where.append("p.id IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
-        params.append(fts)
-    elif negative:
-        fts = " OR ".join(negative)
-        where.append("p.id NOT IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
-        params.append(fts)
-    else:
-        fts = None
+        if quoted is not None:
+            pair = (phrase, phrase)
+        else:
+            tokens = _TOKENS.findall(value)
+            short = bool(tokens) and len(tokens[-1]) < ABSTRACT_PREFIX_MIN
+            # One or two letters: the start of words in every field but the abstract, and
+            # whole words there (a prefix that short is in nearly every abstract anyway).
+            pair = (phrase + "*", phrase if short else phrase + "*")
+        if column == "abstract":
+            pair = (None, _fts_string(value) + ("" if quoted is not None else "*"))
+        elif column is not None:
+            pair = (f"{column} : {pair[0]}", None)
+        (negative if neg else positive).append(pair)
+    for pair in positive:
+        sql, args = _in_indexes(pair)
+        where.append(f"p.id IN ({sql})")
+        params.extend(args)
+    exclude = None
+    if negative:
+        main = [m for m, _ in negative if m is not None]
+        abstract = [a for _, a in negative if a is not None]
+        exclude = (" OR ".join(main) or None, " OR ".join(abstract) or None)
+        sql, args = _in_indexes(exclude)
+        where.append(f"p.id NOT IN ({sql})")
+        params.extend(args)
     return ParsedQuery(
         where=" AND ".join(where) if where else "1",
         params=params,
         hint="; ".join(hints) or None,
         empty=not where,
-        fts=fts,
+        words=positive,
+        exclude=exclude,
+        words_only=bool(positive) and not others,
     )

@@ -46,6 +46,8 @@ def _dump(lib: Library) -> dict[str, list[Any]]:
         "blocks": lib.conn.execute("SELECT kind, name, value, source FROM blocks "
                                    "ORDER BY id").fetchall(),
         "fts": lib.conn.execute("SELECT rowid, * FROM papers_fts ORDER BY rowid").fetchall(),
+        "abstracts": lib.conn.execute(
+            "SELECT rowid, * FROM papers_abstract ORDER BY rowid").fetchall(),
     }
 
 

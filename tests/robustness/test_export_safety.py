@@ -113,8 +113,9 @@ SQL_FRAGMENTS = {
     "where",  # Library._where: fixed fragments, values as parameters (search.py likewise)
     "sets", "names", "marks", "table", "select", "sel",  # column lists of our own tables
     "nulls", "column", "direction", "order",  # SORT_COLUMNS lookups
-    "BUSY_TIMEOUT_MS", "IMPORT_CACHE_KIB", "int(cache)", "number",  # integers
+    "BUSY_TIMEOUT_MS", "IMPORT_CACHE_KIB", "PAGE_SIZE", "int(cache)", "number",  # integers
     "cond", "sql", "statement",
+    "selection",  # Library._unindex: "= ?" or "IN (SELECT value FROM json_each(?))"
     # db/importer.py: INSERT statements over our own columns, with {offset} (an int) and the
     # import's timestamp (made by the importer) filled in.
     "self.insert_sql", "self.persons_sql",

@@ -29,6 +29,8 @@ def make_library(path: Path) -> Path:
 
 def damage(path: Path, how: str) -> None:
     data = path.read_bytes()
+    page = int.from_bytes(data[16:18], "big") if len(data) >= 100 else 4096  # header field
+    page = 65536 if page == 1 else page
     if how == "garbage":
         path.write_bytes(os.urandom(len(data)))
     elif how == "truncated":
@@ -40,7 +42,7 @@ def damage(path: Path, how: str) -> None:
     elif how == "corrupt_pages":
         # Overwrite bytes in every page after the first: SQLite opens it, reading fails.
         buf = bytearray(data)
-        for i in range(4096 + 100, len(buf), 509):
+        for i in range(page + 100, len(buf), 509):
             buf[i] ^= 0x5A
         path.write_bytes(bytes(buf))
     elif how == "one_bad_page":
@@ -50,8 +52,8 @@ def damage(path: Path, how: str) -> None:
                                ).fetchone()
         conn.close()
         buf = bytearray(data)
-        start = (root - 1) * 4096
-        buf[start : start + 4096] = b"\x0d" + random.Random(3).randbytes(4095)
+        start = (root - 1) * page
+        buf[start : start + page] = b"\x0d" + random.Random(3).randbytes(page - 1)
         path.write_bytes(bytes(buf))
     else:  # pragma: no cover
         raise AssertionError(how)
