@@ -95,6 +95,15 @@ from desktop.sidebar import Sidebar
 
 SEARCH_PLACEHOLDER = ("Search title, authors, abstract, tags, notes — "
                       "author: title: tag: year:2020..2024")
+#: The search syntax, on hovering the box (db/search.py reads it).
+SEARCH_HELP = (
+    "<b>Words</b> match the start of words as you type: <code>transf</code><br>"
+    "<code>\"exact phrase\"</code> &nbsp; <code>-word</code> leaves papers out<br>"
+    "<code>author:</code> <code>title:</code> <code>abstract:</code> <code>venue:</code> "
+    "<code>keyword:</code> <code>note:</code> <code>tag:</code> <code>key:</code> "
+    "<code>year:2023</code> <code>year:2020..2024</code><br>"
+    "In abstracts, words of one or two letters match whole words only "
+    "(<code>ML</code>); from three letters on, the start of words too.")
 SEARCH_DEBOUNCE_MS = 150
 POLL_MS = 1000
 DEFAULT_SIZE = QSize(1280, 800)
@@ -359,6 +368,7 @@ class MainWindow(QMainWindow):
         self.search_box = QLineEdit()
         self.search_box.setObjectName("searchBox")
         self.search_box.setPlaceholderText(SEARCH_PLACEHOLDER)
+        self.search_box.setToolTip(SEARCH_HELP)
         self.search_box.setClearButtonEnabled(True)
         self.search_box.setAccessibleName("Search papers")
         self._search_icon = self.search_box.addAction(

@@ -6,6 +6,8 @@ user's own settings.
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import pytest
@@ -105,6 +107,18 @@ def test_typing_in_the_search_box_filters_the_table(qtbot, window: MainWindow) -
     for row in range(8):
         pid = window.paper_model.paper_id(row)
         assert pid in window.library.paper_ids(db.Query(search="sgd"))
+
+
+def test_the_search_box_explains_its_syntax_and_the_examples_work(window: MainWindow) -> None:
+    """Hovering the box shows the syntax; each field it names is one the search knows."""
+    from db.search import parse_query
+
+    tip = window.search_box.toolTip()
+    assert "abstract:" in tip and "one or two letters" in tip
+    for name in re.findall(r"<code>(\w+):</code>", tip):
+        parsed = parse_query(f"{name}:x")
+        assert parsed.hint is None and not parsed.empty, name
+        assert parsed.where != parse_query(f"zz{name}:x").where, name  # not read as text
 
 
 def test_ctrl_f_focuses_the_search_box(qtbot, window: MainWindow) -> None:
