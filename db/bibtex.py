@@ -213,17 +213,23 @@ _KEY = re.compile(r"[^\s,{}\"=]*")
 _LINE_START_BLOCK = re.compile(r"(?:^|\n)[ \t]*@[A-Za-z]{2,}[ \t]*[{(]")
 
 
-def _explain(error: object) -> str:
-    """bibtexparser's reason for giving up on a block, in words a person can act on."""
+def _explain(error: object, followed: bool = False) -> str:
+    """bibtexparser's reason for giving up on a block, in words a person can act on.
+
+    ``followed``: the text read goes on with a block start (see bibsplit.read_block), so
+    its end is where the next entry starts, worded as when the whole text is read.
+    """
     reason = collapse_space(str(getattr(error, "abort_reason", "") or error or ""))
     reason = reason.replace("`", "'")
     if not reason:
         return "not valid BibTeX"
     if reason.startswith("Unexpectedly reached end of file"):
+        if followed:
+            return "the entry is not closed before the next entry starts"
         return "the file ends before this entry is closed (a '}' is missing)"
     rules = [
-        (r"Unexpected block start: '(@\w*)'\. Was still looking for (.*)",
-         "the entry is not closed before the next {0} starts (still looking for {1})"),
+        (r"Unexpected block start: '@\w*[ \t]*'\. Was still looking for .*",
+         "the entry is not closed before the next entry starts"),
         (r"Expected a '=' after entry key '(.*)', but found the end of the entry.*",
          "field {0} has no '=' and no value"),
         (r"Expected a '=' after entry key,? but found '(.*)'\.?",
@@ -321,6 +327,8 @@ class _TextReader:
         self.first_line = first_line
         self.lines = _Lines(text)
         self.last_offset = 0
+        self.last_end = 0  # where the last block located ends
+        self.here: int | None = None  # offset of the block being read
         #: After bibsplit read a block, bibtexparser's blocks before this offset are fragments.
         self.resume: int | None = None
         self.resume_line = 0
@@ -334,18 +342,23 @@ class _TextReader:
         if not raw:
             return None
         line_start = self.lines.offset(block.start_line or 0)
-        at = self.text.find(raw, max(line_start, self.last_offset))
+        # Blocks come in order: look past the last one first (its raw text may repeat in
+        # it), then from its start (a block can begin on the mark that ended the last).
+        at = self.text.find(raw, max(line_start, self.last_end))
+        if at < 0:
+            at = self.text.find(raw, max(line_start, self.last_offset))
         if at < 0:
             at = self.text.find(raw, line_start)
         if at >= 0:
-            self.last_offset = at
+            self.last_offset, self.last_end = at, at + len(raw)
         return at if at >= 0 else None
 
     def read(self, blocks: list[model.Block]) -> None:
         for block in blocks:
             line = (block.start_line or 0) + self.first_line
+            # Every block is located, so that the next is looked for past it (see locate).
+            self.here = at = self.locate(block)
             if self.resume is not None:
-                at = self.locate(block)
                 if at is None:
                     at = self.resume
                 while self.resume is not None and self.resume <= at:
@@ -406,14 +419,15 @@ class _TextReader:
 
     def fallback(self, block: model.Block, line: int) -> None:
         """A block bibtexparser rejected or misread: read it by BibTeX's own rules."""
-        at = self.locate(block)
+        at = self.here
         if at is None or at < self.failed_to:
             key = getattr(block, "key", None)
             if key is None:
                 m = re.match(r"@\w+\s*[{(]\s*([^,\s]{1,80})\s*,", block.raw or "")
                 key = m.group(1) if m else None
             self.result.failures.append(
-                Failure(self.name, line, _explain(getattr(block, "error", None)), key))
+                Failure(self.name, line, _explain(getattr(block, "error", None), self.followed),
+                        key))
             return
         item = bibsplit.read_block(self.text, at, line, followed=self.followed)
         self.add(item)

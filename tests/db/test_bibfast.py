@@ -117,6 +117,14 @@ CASES = {
     "field name with at": "@misc{k, a@b = {c}}\n",
     "block start after backslash and newline":
         "@misc{h, note = {a \\\n@misc{k, title = {a}}\nb}}\n@misc{j, a = {b}}\n",
+    # Found by review: each made the two readers differ (and bibtexparser's path wrong).
+    "broken block cut by a piece's end":
+        '@misc{x, t="{a"b} @misc{y, q={z}\n@article{p, t={d}}\n',
+    "failed block repeating the one before": "@a{k, t={1}} @a{",
+    "failed block found inside a value": "@a{k, t={@b{j}}} @b{j",
+    "comment repeated unclosed": "@comment{x} @comment{x\n@a{k, t={1}}\n",
+    "odd type repeated": "@commentary {é} @commentary {é\n@article{é,\n  title={x}  , Title = 2020}",
+    "entry repeated inside a value": '@article{p, note={@misc{q, t="{a"b}"}}} @misc{q, t="{a"b}"}\n',
     "commented-out twin": "%@misc{k,\n%  a = {b}\n%}\n\n@misc{k,\n  a = {b}\n}\n",
 }
 
@@ -207,3 +215,16 @@ def test_every_corpus_file_reads_the_same(bibdata: Path, monkeypatch) -> None:
         plain += len(bibfast.scan(text.replace("\r\n", "\n").replace("\r", "\n")))
     # Most real entries are plain: the fast reader is not a fast path in name only.
     assert total > 25_000 and plain > 0.8 * total, (plain, total)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_failed_block_is_read_where_it_is_not_where_its_text_first_appears(
+        fast: bool, monkeypatch) -> None:
+    """bibtexparser gives a failed block's text and line only; it used to be looked for from
+    the start of its line, so an earlier copy of that text (the entry before, or a value
+    holding the same words) was read again: a duplicate key, or an entry that is not there."""
+    got = parse(CASES["failed block repeating the one before"], fast, monkeypatch)
+    assert [e.key for e in got.entries] == ["k"]
+    assert [f.message for f in got.failures] == ["@a is not closed before the file ends (line 1)"]
+    got = parse(CASES["entry repeated inside a value"], fast, monkeypatch)
+    assert [e.key for e in got.entries] == ["p", "q"] and got.failures == []
