@@ -29,8 +29,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-#: A block start as bibtexparser's splitter sees one: ``@type`` then ``{`` or ``(``.
-BLOCK_START = re.compile(r"@(\w*)[ \t]*([{(])")
+# A block start as bibtexparser's splitter sees one too: ``@type`` then ``{`` or ``(``.
+from .bibsplit import BLOCK_START
+
 
 # The splitter's marks (less newlines, which only count lines, and ``=`` inside values,
 # which it passes over). The block-start alternative is kept where the splitter would
@@ -39,13 +40,13 @@ _NAME_END = re.compile(r'(?<!\\)[{}",=]|@\w*[ \t]*(?=[{(])')
 _VALUE_MARK = re.compile(r'(?<!\\)[{}",]')
 _BRACE = re.compile(r"(?<!\\)[{}]")
 _QUOTE = re.compile(r'(?<!\\)"')
-#: A braced group with no braces inside: the usual abstract, title or author list.
-_FLAT_GROUP = re.compile(r"\{[^{}\\]*+(?:\\(?![{}])[^{}\\]*+)*+\}")
 # Text inside braces with no brace in it, nor a backslash before a brace (which would
 # hide it from the splitter); possessive, so a failed match gives up at once.
 _FLAT = r"[^{}\\]*+(?:\\(?![{}])[^{}\\]*+)*+"
+#: A braced group with no braces inside: the usual abstract, title or author list.
+_FLAT_GROUP = re.compile(r"\{" + _FLAT + r"\}")
 # A braced group, with groups nested in it up to three deep.
-_GROUP = r"\{" + _FLAT + r"\}"
+_GROUP = _FLAT_GROUP.pattern
 for _ in range(3):
     _GROUP = r"\{[^{}\\]*+(?:(?:\\(?![{}])|" + _GROUP + r")[^{}\\]*+)*+\}"
 #: A whole field in its usual shape: a name, ``=``, then a braced group (see _GROUP), a
