@@ -56,9 +56,6 @@ SORT_COLUMNS = {
 }
 
 
-#: The WHERE of a search that is only words (see db.search): FTS5 alone answers it.
-
-
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
