@@ -32,7 +32,6 @@ from typing import NamedTuple
 # A block start as bibtexparser's splitter sees one too: ``@type`` then ``{`` or ``(``.
 from .bibsplit import BLOCK_START
 
-
 # The splitter's marks (less newlines, which only count lines, and ``=`` inside values,
 # which it passes over). The block-start alternative is kept where the splitter would
 # stop at one: in a key or a field name.

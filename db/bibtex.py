@@ -373,7 +373,7 @@ class _TextReader:
             self.region(self.resume, len(self.text), self.resume_line)
 
     def block(self, block: model.Block, line: int) -> None:
-        result, name = self.result, self.name
+        result = self.result
         # (Most blocks are entries: the type test spares them an ABC isinstance check.)
         if (type(block) is not model.Entry and isinstance(block, model.DuplicateFieldKeyBlock)
                 and block.ignore_error_block):
@@ -409,7 +409,8 @@ class _TextReader:
             # A macro defined again: the importer compares the two. An entry: entry() says
             # whether an entry it took has the key (bibtexparser also counts entries that
             # were rejected, such as one in a commented-out copy).
-            self.block(block.ignore_error_block, line)
+            if block.ignore_error_block is not None:
+                self.block(block.ignore_error_block, line)
         elif isinstance(block, model.ParsingFailedBlock):
             self.fallback(block, line)
 

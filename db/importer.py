@@ -716,17 +716,11 @@ class _Import:
         self._index_new()
 
     def _index_new(self) -> None:
-        """Index the papers added since the last call, as Library._index does (in one
-        statement: see :data:`FTS_BATCH`); new papers have no notes yet."""
+        """Index the papers added since the last call (one statement per index: see
+        :data:`FTS_BATCH`)."""
         if self.next_id > self.indexed_to:
-            span = [self.indexed_to, self.next_id]
-            self.conn.execute(
-                "INSERT INTO papers_fts(rowid, title, authors, venue, keywords, tags, notes) "
-                "SELECT p.id, p.title, p.authors_full, p.venue, p.keywords, p.tags, '' "
-                "FROM papers p WHERE p.id >= ? AND p.id < ?", span)
-            self.conn.execute(
-                "INSERT INTO papers_abstract(rowid, abstract) SELECT p.id, p.abstract "
-                "FROM papers p WHERE p.id >= ? AND p.id < ? AND p.abstract != ''", span)
+            self.lib._fill_index("BETWEEN ? AND ?", [self.indexed_to, self.next_id - 1],
+                                 notes=False)
             self.indexed_to = self.next_id
 
 

@@ -56,6 +56,11 @@ SORT_COLUMNS = {
 }
 
 
+#: A paper's notes as one text, for its row in the search index.
+_NOTES_OF_PAPER = ("coalesce((SELECT group_concat(body, ' ') FROM notes n "
+                   "WHERE n.paper_id = p.id), '')")
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -817,16 +822,23 @@ class Library:
 
     def _index(self, ids: Sequence[int]) -> None:
         """Bring the FTS rows of these papers in step with their data (same transaction)."""
-        arg = json.dumps(list(ids))
-        self._unindex("IN (SELECT value FROM json_each(?))", [arg])
+        selection, arg = "IN (SELECT value FROM json_each(?))", [json.dumps(list(ids))]
+        self._unindex(selection, arg)
+        self._fill_index(selection, arg)
+
+    def _fill_index(self, selection: str, params: Sequence[Any], notes: bool = True) -> None:
+        """Add the papers whose ``p.id`` matches ``selection`` to both search indexes.
+
+        The importer passes ``notes=False``: papers it has just added have none.
+        """
+        notes_text = _NOTES_OF_PAPER if notes else "''"
         self.conn.execute(
             "INSERT INTO papers_fts(rowid, title, authors, venue, keywords, tags, notes) "
-            "SELECT p.id, p.title, p.authors_full, p.venue, p.keywords, p.tags, "
-            " coalesce((SELECT group_concat(body, ' ') FROM notes n WHERE n.paper_id = p.id), '') "
-            "FROM papers p WHERE p.id IN (SELECT value FROM json_each(?))", [arg])
+            f"SELECT p.id, p.title, p.authors_full, p.venue, p.keywords, p.tags, {notes_text} "
+            f"FROM papers p WHERE p.id {selection}", params)
         self.conn.execute(
             "INSERT INTO papers_abstract(rowid, abstract) SELECT p.id, p.abstract FROM papers p "
-            "WHERE p.id IN (SELECT value FROM json_each(?)) AND p.abstract != ''", [arg])
+            f"WHERE p.id {selection} AND p.abstract != ''", params)
 
     def _unindex(self, selection: str, params: Sequence[Any]) -> None:
         """Take papers out of both search indexes; ``selection`` follows ``rowid``."""

@@ -69,7 +69,8 @@ class ParsedQuery:
 
 def _in_indexes(pair: tuple[str | None, str | None]) -> tuple[str, list[object]]:
     """SQL for the ids of the papers that match in either index, and its parameters."""
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[object] = []
     for table, expr in zip(SEARCH_TABLES, pair, strict=True):
         if expr is not None:
             parts.append(f"SELECT rowid FROM {table} WHERE {table} MATCH ?")
@@ -156,6 +157,7 @@ def parse_query(text: str) -> ParsedQuery:
                 hints.append(f"'{value}' has no letters or digits to search for")
             continue
         phrase = _fts_string(value)
+        pair: tuple[str | None, str | None]
         if quoted is not None:
             pair = (phrase, phrase)
         else:
@@ -170,17 +172,17 @@ def parse_query(text: str) -> ParsedQuery:
             pair = (f"{column} : {pair[0]}", None)
         (negative if neg else positive).append(pair)
     for pair in positive:
-        sql, args = _in_indexes(pair)
+        sql, word_params = _in_indexes(pair)
         where.append(f"p.id IN ({sql})")
-        params.extend(args)
+        params.extend(word_params)
     exclude = None
     if negative:
         main = [m for m, _ in negative if m is not None]
         abstract = [a for _, a in negative if a is not None]
         exclude = (" OR ".join(main) or None, " OR ".join(abstract) or None)
-        sql, args = _in_indexes(exclude)
+        sql, word_params = _in_indexes(exclude)
         where.append(f"p.id NOT IN ({sql})")
-        params.extend(args)
+        params.extend(word_params)
     return ParsedQuery(
         where=" AND ".join(where) if where else "1",
         params=params,

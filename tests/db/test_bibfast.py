@@ -123,8 +123,10 @@ CASES = {
     "failed block repeating the one before": "@a{k, t={1}} @a{",
     "failed block found inside a value": "@a{k, t={@b{j}}} @b{j",
     "comment repeated unclosed": "@comment{x} @comment{x\n@a{k, t={1}}\n",
-    "odd type repeated": "@commentary {é} @commentary {é\n@article{é,\n  title={x}  , Title = 2020}",
-    "entry repeated inside a value": '@article{p, note={@misc{q, t="{a"b}"}}} @misc{q, t="{a"b}"}\n',
+    "odd type repeated":
+        "@commentary {é} @commentary {é\n@article{é,\n  title={x}  , Title = 2020}",
+    "entry repeated inside a value":
+        '@article{p, note={@misc{q, t="{a"b}"}}} @misc{q, t="{a"b}"}\n',
     "commented-out twin": "%@misc{k,\n%  a = {b}\n%}\n\n@misc{k,\n  a = {b}\n}\n",
 }
 
@@ -170,7 +172,7 @@ def test_a_commented_out_twin_does_not_make_the_real_entry_a_duplicate(monkeypat
 
 # -- generated and mutated text -------------------------------------------------------------------
 
-BOUNDED = settings(max_examples=int(__import__("os").environ.get("BIBFAST_EXAMPLES", "300")), deadline=None,
+BOUNDED = settings(max_examples=300, deadline=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture,
                                           HealthCheck.too_slow, HealthCheck.data_too_large])
 

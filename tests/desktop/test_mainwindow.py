@@ -7,7 +7,6 @@ user's own settings.
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import pytest

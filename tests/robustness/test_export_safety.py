@@ -115,7 +115,8 @@ SQL_FRAGMENTS = {
     "nulls", "column", "direction", "order",  # SORT_COLUMNS lookups
     "BUSY_TIMEOUT_MS", "IMPORT_CACHE_KIB", "PAGE_SIZE", "int(cache)", "number",  # integers
     "cond", "sql", "statement",
-    "selection",  # Library._unindex: "= ?" or "IN (SELECT value FROM json_each(?))"
+    "selection",  # Library._unindex, _fill_index: "= ?", "BETWEEN ? AND ?", "IN (...json_each(?))"
+    "notes_text",  # Library._fill_index: _NOTES_OF_PAPER or "''"
     # db/importer.py: INSERT statements over our own columns, with {offset} (an int) and the
     # import's timestamp (made by the importer) filled in.
     "self.insert_sql", "self.persons_sql",
