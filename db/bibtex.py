@@ -60,6 +60,10 @@ class ParsedEntry:
     source: str
     file: str
     line: int
+    #: Where ``source`` starts in the text read (-1: not known), and the text between the
+    #: item before it (or the start of the text) and it: see :attr:`ParsedFile.items`.
+    start: int = -1
+    lead: str = ""
 
 
 @dataclass
@@ -70,6 +74,8 @@ class ParsedBlock:
     name: str | None
     value: str
     source: str
+    start: int = -1
+    lead: str = ""
 
 
 @dataclass
@@ -99,6 +105,20 @@ class ParsedFile:
     failures: list[Failure] = field(default_factory=list)
     #: Things read but worth telling (a field given twice, lines not in the file's encoding).
     warnings: list[Failure] = field(default_factory=list)
+    #: Entries and blocks in the order of the text. Each item's ``lead`` is the text before
+    #: it since the item before (comments, blank lines, entries that failed or repeat a
+    #: key), and ``tail`` the text after the last: leads, sources and tail joined are the
+    #: text read, exactly (line ends as ``\n``), which is what a whole-file export writes.
+    items: list[ParsedEntry | ParsedBlock] = field(default_factory=list)
+    tail: str = ""
+
+    def add_entry(self, entry: ParsedEntry) -> None:
+        self.entries.append(entry)
+        self.items.append(entry)
+
+    def add_block(self, block: ParsedBlock) -> None:
+        self.blocks.append(block)
+        self.items.append(block)
 
 
 # bibtexparser logs every block it gives up on to stderr; each one is reported as a Failure
@@ -296,7 +316,7 @@ class _Lines:
 
 
 def _add_entry(result: ParsedFile, seen: dict[str, int], key: str, entry_type: str,
-               fields: list[tuple[str, str]], source: str, line: int) -> None:
+               fields: list[tuple[str, str]], source: str, line: int, start: int = -1) -> None:
     """Add an entry read, unless an entry taken before has its key (as written)."""
     first = seen.get(key)
     if first is not None:
@@ -305,7 +325,8 @@ def _add_entry(result: ParsedFile, seen: dict[str, int], key: str, entry_type: s
             "has it; this one was not imported", key))
         return
     seen[key] = line
-    result.entries.append(ParsedEntry(key, entry_type.lower(), fields, source, result.path, line))
+    result.add_entry(ParsedEntry(key, entry_type.lower(), fields, source, result.path, line,
+                                 start))
     if len({k.lower() for k, _ in fields}) != len(fields):
         names = [k.lower() for k, _ in fields]
         twice = sorted({n for n in names if names.count(n) > 1})
@@ -318,8 +339,10 @@ class _TextReader:
     """parse_text's state: bibtexparser's blocks, with bibsplit for those it gets wrong."""
 
     def __init__(self, text: str, result: ParsedFile, first_line: int,
-                 followed: bool = False, seen: dict[str, int] | None = None) -> None:
+                 followed: bool = False, seen: dict[str, int] | None = None,
+                 base: int = 0) -> None:
         self.text = text
+        self.base = base  # offset of ``text`` in the whole text parse_text reads
         self.seen = {} if seen is None else seen  # key -> line of the entry taken with it
         self.followed = followed  # see bibsplit.read_block
         self.result = result
@@ -385,24 +408,24 @@ class _TextReader:
                     and _field_names_ok(keys)
                     and all(map(bibvalue.is_well_formed, values))):
                 self.entry(block.key, block.entry_type, list(zip(keys, values, strict=True)),
-                           (block.raw or "").strip(), line)
+                           *self.located(block.raw), line)
             else:
                 self.fallback(block, line)
         elif isinstance(block, model.String):
             if _FIELD_NAME.fullmatch(block.key) and bibvalue.is_well_formed(block.value):
-                result.blocks.append(ParsedBlock("string", block.key, block.value,
-                                                 (block.raw or "").strip()))
+                result.add_block(ParsedBlock("string", block.key, block.value,
+                                             *self.located(block.raw)))
             else:
                 self.fallback(block, line)
         elif isinstance(block, model.Preamble):
             if bibvalue.is_well_formed(block.value.strip()):
-                result.blocks.append(ParsedBlock("preamble", None, block.value,
-                                                 (block.raw or "").strip()))
+                result.add_block(ParsedBlock("preamble", None, block.value,
+                                             *self.located(block.raw)))
             else:
                 self.fallback(block, line)
         elif isinstance(block, model.ExplicitComment):
-            result.blocks.append(ParsedBlock("comment", None, block.comment,
-                                             (block.raw or "").strip()))
+            result.add_block(ParsedBlock("comment", None, block.comment,
+                                         *self.located(block.raw)))
         elif isinstance(block, model.ImplicitComment):
             self.binary_check(block.raw or "", line)
         elif isinstance(block, model.DuplicateBlockKeyBlock):
@@ -414,9 +437,17 @@ class _TextReader:
         elif isinstance(block, model.ParsingFailedBlock):
             self.fallback(block, line)
 
+    def located(self, raw: str | None) -> tuple[str, int]:
+        """A block's text stripped, and where it starts in the whole text (-1: unknown)."""
+        raw = raw or ""
+        source = raw.strip()
+        if self.here is None:
+            return source, -1
+        return source, self.base + self.here + len(raw) - len(raw.lstrip())
+
     def entry(self, key: str, entry_type: str, fields: list[tuple[str, str]], source: str,
-              line: int) -> None:
-        _add_entry(self.result, self.seen, key, entry_type, fields, source, line)
+              start: int, line: int) -> None:
+        _add_entry(self.result, self.seen, key, entry_type, fields, source, line, start)
 
     def fallback(self, block: model.Block, line: int) -> None:
         """A block bibtexparser rejected or misread: read it by BibTeX's own rules."""
@@ -457,11 +488,13 @@ class _TextReader:
             key = item.key if item.key is None or len(item.key) <= 80 else item.key[:80] + "…"
             result.failures.append(Failure(name, item.line, message, key))
             return
-        source = self.text[item.start:item.end].strip()
+        raw = self.text[item.start:item.end]
+        source = raw.strip()
+        start = self.base + item.start + len(raw) - len(raw.lstrip())
         if item.kind == "entry":
-            self.entry(item.key or "", item.entry_type, item.fields, source, item.line)
+            self.entry(item.key or "", item.entry_type, item.fields, source, start, item.line)
         else:
-            result.blocks.append(ParsedBlock(item.kind, item.key, item.value, source))
+            result.add_block(ParsedBlock(item.kind, item.key, item.value, source, start))
         if item.had_comments:
             result.warnings.append(Failure(
                 name, item.line, "has '%' comment lines inside; they were left out of the "
@@ -486,8 +519,9 @@ FAST_ENTRIES = True
 
 
 def _read_with_bibtexparser(text: str, result: ParsedFile, first_line: int,
-                            followed: bool = False, seen: dict[str, int] | None = None) -> None:
-    reader = _TextReader(text, result, first_line, followed, seen)
+                            followed: bool = False, seen: dict[str, int] | None = None,
+                            base: int = 0) -> None:
+    reader = _TextReader(text, result, first_line, followed, seen, base)
     try:
         blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
     except Exception as exc:  # a bug in bibtexparser: read the text with our own reader
@@ -518,7 +552,7 @@ def _read_plain_first(text: str, result: ParsedFile, first_line: int) -> None:
     def others(start: int, end: int) -> None:
         if not text[start:end].isspace():
             _read_with_bibtexparser(text[start:end], result, line_at(start), end < len(text),
-                                    seen)
+                                    seen, start)
 
     for plain in bibfast.scan(text):
         if not (_ENTRY_TYPE.fullmatch(plain.entry_type) and _KEY.fullmatch(plain.key)
@@ -528,7 +562,7 @@ def _read_plain_first(text: str, result: ParsedFile, first_line: int) -> None:
         if plain.start > pos:
             others(pos, plain.start)
         _add_entry(result, seen, plain.key, plain.entry_type, plain.fields,
-                   text[plain.start:plain.end], line_at(plain.start))
+                   text[plain.start:plain.end], line_at(plain.start), plain.start)
         pos = plain.end
     if pos < len(text):
         others(pos, len(text))
@@ -572,7 +606,28 @@ def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8", *,
         result.failures.append(Failure(
             name, 0, "holds no BibTeX entries: no '@type{' anywhere (is it a .bib file?)",
             code="no-entries"))
+    _lay_out(result, text)
     return result
+
+
+def _lay_out(result: ParsedFile, text: str) -> None:
+    """Give each item its lead and the file its tail (see :attr:`ParsedFile.items`).
+
+    Items know where they start; one that does not (a reader that lost its place) is looked
+    for after the item before it.
+    """
+    pos = 0
+    for item in result.items:
+        start = item.start
+        if start < pos or text[start:start + len(item.source)] != item.source:
+            start = text.find(item.source, pos)
+            if start < 0:  # never seen; its text stays in the lead of what follows
+                item.start, item.lead = -1, ""
+                continue
+            item.start = start
+        item.lead = text[pos:start]
+        pos = start + len(item.source)
+    result.tail = text[pos:]
 
 
 def parse_file(path: str | os.PathLike[str]) -> ParsedFile:
