@@ -36,14 +36,14 @@ import multiprocessing
 import os
 import re
 import threading
-from collections import deque
+from collections import ChainMap, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import bibtex, bibvalue
+from . import bibtex, bibvalue, jabref
 from .bibtex import Failure, ParsedBlock, ParsedEntry, ParsedFile
 from .search import SEARCH_TABLES
 
@@ -81,6 +81,30 @@ _BLOCK_AT = re.compile(rb"@[A-Za-z0-9_]*[ \t]*[{(]")
 _STRING_AT = re.compile(rb"@[Ss][Tt][Rr][Ii][Nn][Gg][ \t]*[{(]")
 
 
+#: A DOI worth matching on: ``10.`` then a registrant code, a slash and a suffix with a
+#: letter or digit in it (placeholders such as ``????`` or ``10.1000/-`` are not).
+_DOI = re.compile(r"10\.\d{4,9}/\S*[A-Za-z0-9]\S*")
+
+
+def is_doi(text: str) -> bool:
+    return _DOI.fullmatch(text.strip()) is not None
+
+
+_KEY_SLOT = re.compile(r"@[^{(]*[{(][ \t]*")
+
+
+def with_key(source: str | None, key: str) -> str | None:
+    """An entry's text with ``key`` put where its empty key was (``@misc{,`` becomes
+    ``@misc{key,``); None when the text does not start that way."""
+    if source is None:
+        return None
+    m = _KEY_SLOT.match(source)
+    if m is None or not source.startswith(",", m.end()) and \
+            not source[m.end():].lstrip().startswith(","):
+        return None
+    return source[:m.end()] + key + source[m.end():]
+
+
 def fold(text: str) -> str:
     """Case-fold as SQLite's NOCASE does (ASCII letters only), for duplicate checks."""
     if text.isascii():
@@ -89,11 +113,8 @@ def fold(text: str) -> str:
 
 
 def _depth(data: bytes, start: int, end: int) -> int:
-    """Net unescaped ``{`` minus ``}`` in ``data[start:end]``, escaped as bibtexparser does."""
-    depth = data.count(b"{", start, end) - data.count(b"}", start, end)
-    if data.find(b"\\", start, end) >= 0:
-        depth += data.count(b"\\}", start, end) - data.count(b"\\{", start, end)
-    return depth
+    """Net ``{`` minus ``}`` in ``data[start:end]``; BibTeX counts ``\\{`` as a brace too."""
+    return data.count(b"{", start, end) - data.count(b"}", start, end)
 
 
 def _lines(data: bytes) -> int:
@@ -201,7 +222,12 @@ class ChunkTask:
 
 @dataclass
 class ChunkResult:
-    """A parsed chunk: rows ready to insert (see :class:`Rows`), blocks, failures."""
+    """A parsed chunk: rows ready to insert (see :class:`Rows`), blocks, failures.
+
+    Its layout: ``block_places[i]`` is the place of ``blocks[i]`` among the chunk's
+    ``items`` entries and blocks (an entry's place is the last value of its row), and
+    ``tail`` the text after the last of them (see :attr:`db.bibtex.ParsedFile.items`).
+    """
 
     rows: Rows = field(default_factory=lambda: Rows([], [], []))
     blocks: list[ParsedBlock] = field(default_factory=list)
@@ -210,6 +236,16 @@ class ChunkResult:
     size: int = 0  # bytes of the file this chunk covers (for progress)
     bad_lines: list[int] = field(default_factory=list)  # read as Windows-1252
     utf8_seen: bool = False
+    block_places: list[int] = field(default_factory=list)
+    items: int = 0
+    tail: str = ""
+
+
+def chunk_result(pf: ParsedFile, macros: dict[str, str], size: int) -> ChunkResult:
+    """What the library stores of a parsed chunk or file, entries derived in file order."""
+    places = [n for n, item in enumerate(pf.items) if type(item) is ParsedBlock]
+    return ChunkResult(entry_rows(pf.items, macros), pf.blocks, pf.failures, pf.warnings,
+                       size, block_places=places, items=len(pf.items), tail=pf.tail)
 
 
 class _MacroLookup(dict[str, str]):
@@ -242,7 +278,9 @@ class Rows:
 
     ``meta[i]`` is ``(key, line, doi_as_written, has_crossref, macros_looked_up, doi)``
     for deciding duplicates; ``papers[i]`` is ``(i, key, entry_type, fields_json, source,
-    *display values)`` in the order of :func:`display_column_names`; ``persons`` are
+    *display values, lead, place)``, display values in the order of
+    :func:`display_column_names`, ``lead`` the text before the entry in its file and
+    ``place`` its place among the chunk's items (see :class:`ChunkResult`); ``persons`` are
     ``(i, role, position, family, given, prefix, suffix)``. The main process inserts them
     as they are when it takes every entry of the chunk, the usual case.
     """
@@ -252,13 +290,25 @@ class Rows:
     persons: list[tuple[Any, ...]]
 
 
-def entry_rows(entries: Iterable[ParsedEntry], macros: dict[str, str]) -> Rows:
-    """Derive what the library stores for each entry (see :class:`Rows`)."""
+def entry_rows(items: Iterable[ParsedEntry | ParsedBlock], macros: dict[str, str]) -> Rows:
+    """Derive what the library stores for each entry (see :class:`Rows`).
+
+    ``items`` are a text's entries and blocks in order: an @string among them holds for the
+    entries after it (a macro defined again changes from there on, as in BibTeX).
+    """
     from .library import display_columns
 
     lookup = _MacroLookup(macros)
     rows = Rows([], [], [])
-    for i, e in enumerate(entries):
+    i = -1
+    for place, e in enumerate(items):
+        if type(e) is ParsedBlock:
+            if e.kind == "string" and e.name:
+                lookup.used = set()
+                dict.__setitem__(lookup, e.name.lower(), bibvalue.evaluate(e.value, lookup))
+            continue
+        assert isinstance(e, ParsedEntry)
+        i += 1
         lookup.used = set()
         d = bibtex.derive(e.fields, lookup)
         fmap = bibtex.field_map(e.fields)
@@ -270,7 +320,7 @@ def entry_rows(entries: Iterable[ParsedEntry], macros: dict[str, str]) -> Rows:
         rows.meta.append((e.key, e.line, doi, "crossref" in fmap,
                           frozenset(lookup.used) or None, d.doi))
         rows.papers.append((i, e.key, e.entry_type, json.dumps(e.fields), e.source,
-                            *display_columns(d).values()))
+                            *display_columns(d).values(), e.lead, place))
     return rows
 
 
@@ -281,9 +331,10 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
     try:
         text, bad, utf8_seen = bibtex.decode_lines(task.data)
         pf = bibtex.parse_text(text, task.name, first_line=task.line_offset + 1)
-        return ChunkResult(entry_rows(pf.entries, task.macros), pf.blocks, pf.failures,
-                           pf.warnings, len(task.data), [task.line_offset + n for n in bad],
-                           utf8_seen)
+        result = chunk_result(pf, task.macros, len(task.data))
+        result.bad_lines = [task.line_offset + n for n in bad]
+        result.utf8_seen = utf8_seen
+        return result
     finally:
         if was_enabled:
             gc.enable()
@@ -330,6 +381,8 @@ class _Source:
     size: int
     bom: bool = False  # starts with a UTF-8 byte order mark (skipped)
     data: bytes | None = None  # the whole text re-encoded as UTF-8 (UTF-16 files)
+    encoding: str = ""  # set for UTF-16 files; UTF-8 and Windows-1252 are told by reading
+    newline: str = ""  # set for UTF-16 files; the others count line ends as they are read
 
     def chunks(self, target: int = CHUNK_BYTES) -> Iterator[tuple[bytes, int]]:
         """(chunk, lines before it) for the whole file, read a piece at a time."""
@@ -385,11 +438,35 @@ def _open_source(path: str | os.PathLike[str]) -> _Source:
     if utf16:
         # Rare, and not ASCII-compatible: decode it whole, then go on as with UTF-8.
         try:
-            text, _ = bibtex.read_bib_file(p)
-        except bibtex.BibFileError as exc:
-            raise _Unreadable(str(exc).split(": ", 1)[-1]) from None
+            data = p.read_bytes()
+        except OSError as exc:
+            raise _Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+        text, encoding = bibtex.decode_bytes(data)
+        if data.startswith(codecs.BOM_UTF16_LE):
+            encoding = "utf-16-le+bom"
+        elif data.startswith(codecs.BOM_UTF16_BE):
+            encoding = "utf-16-be+bom"
+        src.encoding = encoding
+        src.newline = newline_of(*_line_end_counts(text.encode("utf-8")))
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         src.data = text.encode("utf-8")
     return src
+
+
+def _line_end_counts(data: bytes) -> tuple[int, int, int]:
+    """How many CRLF, CR-only and LF-only line ends ``data`` holds."""
+    crlf = data.count(b"\r\n")
+    return crlf, data.count(b"\r") - crlf, data.count(b"\n") - crlf
+
+
+def newline_of(crlf: int, cr: int, lf: int) -> str:
+    """A file's line end: the one it uses throughout; LF when it mixes them or has none."""
+    if crlf and not cr and not lf:
+        return "\r\n"
+    if cr and not crlf and not lf:
+        return "\r"
+    return "\n"
 
 
 def _string_macros(data: bytes, name: str) -> list[ParsedBlock]:
@@ -442,17 +519,29 @@ class _Import:
         self.chunk_bytes = chunk_bytes
         self.pool: ProcessPoolExecutor | None = None
         self.columns = display_column_names()
-        # The first parameter of a row is its paper id, less {offset}.
-        names = ("key", "entry_type", "fields", "source", *self.columns)
-        self.insert_sql = (f"INSERT INTO papers(id, added, modified, {', '.join(names)}) "
+        # The first parameter of a row is its paper id, less {offset}; the last its place,
+        # less {places} (see Rows).
+        names = ("key", "entry_type", "fields", "source", *self.columns, "lead")
+        self.insert_sql = (f"INSERT INTO papers(id, added, modified, {', '.join(names)}, pos) "
                            f"VALUES ({{offset}} + ?, '{self.stamp}', '{self.stamp}', "
-                           f"{', '.join('?' for _ in names)})")
+                           f"{', '.join('?' for _ in names)}, {{places}} + ?)")
         self.persons_sql = ("INSERT INTO persons(paper_id, role, position, family, given, "
                             "prefix, suffix) VALUES ({offset} + ?, ?, ?, ?, ?, ?, ?)")
         self.first_id = int(self.conn.execute(
             "SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0])
         self.next_id = self.first_id
         self.indexed_to = self.first_id  # papers below this id are in the search index
+        # Places in the library's layout (papers and blocks share them), handed out in
+        # file order: a chunk's items take the places from ``places`` on.
+        self.next_pos = lib.next_pos()
+        self.places = self.next_pos
+        # Blocks that were in the library before this import: a block that repeats one of
+        # them exactly (the same file imported again) is not added twice. Within one
+        # import nothing is merged, so that a file comes back as it was.
+        self.old_blocks = int(self.conn.execute(
+            "SELECT coalesce(max(id), 0) FROM blocks").fetchone()[0])
+        self.file_id: int | None = None
+        self.jabref_groups: list[tuple[int, str]] = []  # (file id, jabref-meta comment)
         # Papers to derive again at the end: crossref children and those derived with a
         # macro value the library ended up not having; and, with the macros they missed,
         # those that may yet be defined further on.
@@ -481,18 +570,29 @@ class _Import:
                                             initializer=_worker_init)
         return self.pool
 
+    def _start_file(self, path: str, encoding: str = "utf-8", newline: str = "\n") -> None:
+        self.seen_in_file, self.seen_lines = {}, {}
+        self.file_id = int(self.conn.execute(
+            "INSERT INTO files(path, encoding, newline, imported) VALUES (?, ?, ?, ?)",
+            [path, encoding, newline, self.stamp]).lastrowid or 0)
+        self.report.file_ids.append(self.file_id)
+
     def run_source(self, src: _Source) -> None:
         """Import one file, a chunk at a time, in parallel when it is large enough."""
-        self.seen_in_file, self.seen_lines = {}, {}
+        self._start_file(src.path)
         first_warning = len(self.report.warnings)
         bad_lines: list[int] = []
         utf8_seen = False
+        line_ends = [0, 0, 0]
         parallel = self.workers > 1 and src.size >= self.parallel_min
         inflight: deque[tuple[Future[ChunkResult], dict[str, str]]] = deque()
         try:
             target = self.chunk_bytes or max(
                 MIN_CHUNK_BYTES, min(CHUNK_BYTES, src.size // (4 * self.workers)))
             for data, lines in src.chunks(target):
+                if src.data is None:
+                    for n, count in enumerate(_line_end_counts(data)):
+                        line_ends[n] += count
                 task = self._task(src.path, data, lines)
                 if parallel:
                     inflight.append((self._pool().submit(parse_chunk, task), task.macros))
@@ -515,6 +615,11 @@ class _Import:
             for future, _ in inflight:
                 future.cancel()
         binary = any(f.code == "binary" for f in self.report.failures if f.file == src.path)
+        encoding = src.encoding or ("utf-8-sig" if src.bom else "utf-8")
+        if bad_lines:
+            encoding = "utf-8+cp1252" if utf8_seen or src.bom else "cp1252"
+        self.conn.execute("UPDATE files SET encoding = ?, newline = ? WHERE id = ?",
+                          [encoding, src.newline or newline_of(*line_ends), self.file_id])
         if bad_lines and (utf8_seen or src.bom) and not binary:
             # As bibtex.parse_file words it: a UTF-8 file with a few Latin-1 lines.
             shown = ", ".join(str(n) for n in bad_lines[:10])
@@ -529,60 +634,79 @@ class _Import:
             from .library import ImportCancelled
 
             raise ImportCancelled()
+        task = ChunkTask(data, name, lines, dict(self.known))
+        # The macros after this chunk, for the next: a macro defined again holds from there.
         for b in _string_macros(data, name):
-            macro = (b.name or "").lower()
-            if macro not in self.known:
-                self.known[macro] = bibvalue.evaluate(b.value, self.known)
-        return ChunkTask(data, name, lines, dict(self.known))
+            self.known[(b.name or "").lower()] = bibvalue.evaluate(b.value, self.known)
+        return task
 
     def run_parsed(self, f: ParsedFile) -> None:
         """Import an already parsed file (pasted text, the seed library)."""
-        self.seen_in_file, self.seen_lines = {}, {}
-        for b in f.blocks:
-            macro = (b.name or "").lower()
-            if b.kind == "string" and macro not in self.known:
-                self.known[macro] = bibvalue.evaluate(b.value, self.known)
-        # Its failures are in the report already (a strict import stops before this).
+        self._start_file(f.path)
         macros = dict(self.known)
-        result = ChunkResult(entry_rows(f.entries, macros), f.blocks, [],
-                             list(getattr(f, "warnings", [])),
-                             sum(len(e.source) for e in f.entries))
+        for b in f.blocks:
+            if b.kind == "string":
+                self.known[(b.name or "").lower()] = bibvalue.evaluate(b.value, self.known)
+        # Its failures are in the report already (a strict import stops before this).
+        result = chunk_result(f, macros, sum(len(e.source) for e in f.entries))
+        result.failures = []
         self._consume(f.path, result, macros)
 
     # -- one chunk's results -------------------------------------------------------------------
 
     def _consume(self, name: str, result: ChunkResult, sent: dict[str, str]) -> None:
         """Add a parsed chunk; ``sent`` are the macros its entries were derived with."""
-        self._blocks(name, result.blocks)
+        self.places = self.next_pos
+        self.next_pos += result.items + 1
+        self._blocks(name, result.blocks, result.block_places)
         self.report.failures.extend(result.failures)
         self.report.warnings.extend(str(w) for w in result.warnings)
         self._entries(name, result.rows, sent)
+        self._text(result.tail, result.items)
         if self.next_id - self.indexed_to >= FTS_BATCH:
             self._index_new()
         self.done += result.size
         if self.progress is not None and self.total:
             self.progress(min(self.done, self.total - 1), self.total)
 
-    def _blocks(self, name: str, blocks: Sequence[ParsedBlock]) -> None:
-        for b in blocks:
+    def _text(self, text: str, place: int) -> None:
+        """Text of the file that belongs to no block: a chunk's tail, a dropped entry's lead.
+
+        A chunk's tail is kept even when empty: the last one tells a whole-file export that
+        the file ends there (with no line end added).
+        """
+        self.conn.execute(
+            "INSERT INTO blocks(kind, value, source, pos, lead, file_id) "
+            "VALUES ('text', '', ?, ?, '', ?)",
+            [text, self.places + place, self.file_id])
+
+    def _blocks(self, name: str, blocks: Sequence[ParsedBlock], places: Sequence[int]) -> None:
+        for b, place in zip(blocks, places, strict=True):
             if b.kind == "string":
+                # The definition in force: the last one before here, as BibTeX reads it.
                 row = self.conn.execute(
-                    "SELECT value FROM blocks WHERE kind = 'string' AND name = ? COLLATE NOCASE",
-                    [b.name]).fetchone()
-                if row is None:
-                    self.conn.execute(
-                        "INSERT INTO blocks(kind, name, value, source) VALUES ('string', ?, ?, ?)",
-                        [b.name, b.value, b.source])
-                    self.lib._macros_cache = None
-                elif row[0] != b.value:
+                    "SELECT value, id FROM blocks WHERE kind = 'string' AND name = ? "
+                    "COLLATE NOCASE ORDER BY pos DESC LIMIT 1", [b.name]).fetchone()
+                if row is not None and row[1] <= self.old_blocks:
+                    if row[0] == b.value:
+                        self._text(b.lead, place)  # the same file again: defined already
+                        continue
                     self.report.warnings.append(
-                        f"{name}: @string {b.name} = {b.value[:40]} differs from the "
-                        f"library's {row[0][:40]}; the library's is kept")
-            elif not self.conn.execute(
-                "SELECT 1 FROM blocks WHERE kind = ? AND source = ?", [b.kind, b.source]
+                        f"{name}: @string {b.name} = {b.value[:40]} replaces the library's "
+                        f"{row[0][:40]} for the entries after it (as in BibTeX)")
+                self.lib._macros_cache = None
+            elif self.old_blocks and self.conn.execute(
+                "SELECT 1 FROM blocks WHERE kind = ? AND source = ? AND id <= ?",
+                [b.kind, b.source, self.old_blocks]
             ).fetchone():
-                self.conn.execute("INSERT INTO blocks(kind, name, value, source) "
-                                  "VALUES (?, ?, ?, ?)", [b.kind, b.name, b.value, b.source])
+                self._text(b.lead, place)  # the same file again: kept once
+                continue
+            elif b.kind == "comment" and b.value.lstrip().startswith("jabref-meta:"):
+                self.jabref_groups.append((self.file_id or 0, b.value))
+            self.conn.execute(
+                "INSERT INTO blocks(kind, name, value, source, pos, lead, file_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [b.kind, b.name, b.value, b.source, self.places + place, b.lead, self.file_id])
 
     def _entries(self, name: str, rows: Rows, sent: dict[str, str]) -> None:
         from .library import ImportCancelled
@@ -592,7 +716,8 @@ class _Import:
         inserting = not (self.strict and report.failures)
         keys = [m[0].strip() for m in rows.meta]
         taken = self._taken(keys) if inserting else set()
-        owners = self._doi_owners([m[2] for m in rows.meta if m[2]]) if inserting else {}
+        owners = self._doi_owners([m[5] for m in rows.meta if m[5] and is_doi(m[5])]) \
+            if inserting else {}
         added_dois: dict[str, str] = {}
         # The library's macros now. A defined macro keeps its value (the first definition
         # wins), so an entry derived with the same values as these is settled for good.
@@ -605,6 +730,9 @@ class _Import:
             line = meta[1]
             low = key.lower()
             if low in seen:
+                # A key given twice in the file: BibTeX uses the first, and the second
+                # stays in the file's text, as it was.
+                self._text(rows.papers[i][-2] + (rows.papers[i][4] or ""), rows.papers[i][-1])
                 first, first_line = seen[low], self.seen_lines[low]
                 if first == key:  # as parse_text words it when both are in one chunk
                     message = (f"duplicate key {key!r}: the entry on line {first_line} "
@@ -620,16 +748,19 @@ class _Import:
                 continue
             if key in taken or (self.generated and fold(key) in self.generated):
                 report.duplicates.append(f"{key} ({name}:{line}): key already in the library")
+                self._text(rows.papers[i][-2], rows.papers[i][-1])
                 continue
-            doi = meta[2]
-            if doi:
+            doi = meta[5]
+            if doi and is_doi(doi):
+                # Another paper may well share it (a preprint and its article, a DOI given
+                # by mistake): both are kept, and the duplicates finder shows them.
                 owner = added_dois.get(fold(doi)) or owners.get(fold(doi))
                 if owner is not None:
-                    report.duplicates.append(
-                        f"{key} ({name}:{line}): DOI {doi} is already {owner}")
-                    continue
+                    report.warnings.append(
+                        f"{name}:{line}: {key} has DOI {doi}, as {owner} has; both were "
+                        "kept (citedesk duplicates lists them)")
             if not key:
-                # A keyless entry gets a key; its text is then written afresh with that key.
+                # A keyless entry gets a key, written into its text: the rest stays as it was.
                 # What came before goes in first, so that the key is unique among those too.
                 self._insert(rows, added)
                 added = []
@@ -641,8 +772,8 @@ class _Import:
             else:
                 added.append((i, key))
                 pid = self.next_id + len(added) - 1
-            if meta[5]:
-                added_dois[fold(meta[5])] = key
+            if meta[5] and is_doi(meta[5]):
+                added_dois.setdefault(fold(meta[5]), key)
             used = meta[4]
             if meta[3] or (used and stale and not used.isdisjoint(stale)):
                 self.rederive.append(pid)
@@ -665,12 +796,14 @@ class _Import:
         papers, persons = rows.papers, rows.persons
         if len(added) == len(papers) and all(papers[i][1] == key for i, key in added):
             # Every entry of the chunk, keys as written: the rows go in as they came.
-            self.conn.executemany(self.insert_sql.format(offset=base), papers)
+            self.conn.executemany(self.insert_sql.format(offset=base, places=self.places),
+                                  papers)
             self.conn.executemany(self.persons_sql.format(offset=base), persons)
             return
         pid_of = {i: pid for (i, _), pid in zip(added, ids, strict=True)}
-        self.conn.executemany(self.insert_sql.format(offset=0), [
-            (pid, key, papers[i][2], papers[i][3], None if keyless else papers[i][4],
+        self.conn.executemany(self.insert_sql.format(offset=0, places=self.places), [
+            (pid, key, papers[i][2], papers[i][3],
+             with_key(papers[i][4], key) if keyless else papers[i][4],
              *papers[i][5:]) for (i, key), pid in zip(added, ids, strict=True)])
         self.conn.executemany(self.persons_sql.format(offset=0), [
             (pid_of[p[0]], *p[1:]) for p in persons if p[0] in pid_of])
@@ -701,19 +834,52 @@ class _Import:
         late = self.rederive + [pid for pid, names in zip(self.missed_ids, self.missed_names,
                                                           strict=True)
                                 if not defined.isdisjoint(names.split("\0"))]
-        for pid in sorted(late):
-            (fields_json,) = self.conn.execute("SELECT fields FROM papers WHERE id = ?",
-                                               [pid]).fetchone()
-            fields = [tuple(x) for x in json.loads(fields_json)]
-            cols, d = self.lib._columns(fields)  # type: ignore[arg-type]
-            sets = ", ".join(f"{c} = ?" for c in cols)
-            self.conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*cols.values(), pid])
-            self.lib._write_persons(pid, d)
+        if late:
+            self._rederive(late)
+        self._jabref_groups()
         # Papers indexed already whose values changed here are indexed again.
         again = [pid for pid in late if pid < self.indexed_to]
         if again:
             self.lib._index(again)
         self._index_new()
+
+    def _rederive(self, ids: list[int]) -> None:
+        """Derive these papers again, each with the macros in force at its place (a macro
+        defined only further on still fills in what it can, for display)."""
+        strings = self.conn.execute(
+            "SELECT pos, name, value FROM blocks WHERE kind = 'string' ORDER BY pos").fetchall()
+        everything = self.lib.macros()
+        here: dict[str, str] = {}
+        macros = ChainMap(here, everything)
+        n = 0
+        for pid, pos, fields_json in self.conn.execute(
+            "SELECT id, pos, fields FROM papers WHERE id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY pos", [json.dumps(sorted(set(ids)))]
+        ).fetchall():
+            while n < len(strings) and strings[n][0] < pos:
+                here[strings[n][1].lower()] = bibvalue.evaluate(strings[n][2], here)
+                n += 1
+            fields = [tuple(x) for x in json.loads(fields_json)]
+            cols, d = self.lib._columns(fields, macros)  # type: ignore[arg-type]
+            sets = ", ".join(f"{c} = ?" for c in cols)
+            self.conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*cols.values(), pid])
+            self.lib._write_persons(pid, d)
+
+    def _jabref_groups(self) -> None:
+        """JabRef's groups of the files imported become tags of their papers."""
+        for _file_id, comment in self.jabref_groups:
+            groups = jabref.parse_groups(comment)
+            if not groups or self.next_id <= self.first_id:
+                continue
+            tagged = jabref.members(groups, self.conn.execute(
+                "SELECT id, key, fields FROM papers WHERE id >= ?", [self.first_id]))
+            for name, (color, ids) in tagged.items():
+                if ids:
+                    self.lib._tag_papers(sorted(ids), name, color)
+                    self.report.changes.tags = True
+                    again = [pid for pid in ids if pid < self.indexed_to]
+                    if again:  # indexed for search already, without the tag
+                        self.lib._index(again)
 
     def _index_new(self) -> None:
         """Index the papers added since the last call (one statement per index: see
@@ -807,12 +973,14 @@ def _transaction(lib: Library, run: _Import, body: Callable[[], None]) -> Import
     except ImportCancelled:
         report.added.clear()
         report.changes = Changes()
+        report.file_ids.clear()
         report.warnings.append("import cancelled: nothing was added")
     except _StrictFailure:
         report.added.clear()
         report.duplicates.clear()
         report.warnings.clear()
         report.changes = Changes()
+        report.file_ids.clear()
     finally:
         run.close()
         lib.conn.execute(f"PRAGMA cache_size = {int(cache)}")

@@ -10,7 +10,8 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -205,6 +206,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
+    #: The library's records of the files imported (their layout; see delete_import).
+    file_ids: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -226,6 +229,9 @@ class DeletedPapers:
     paper_tags: list[dict[str, Any]]
     notes: list[dict[str, Any]]
     aliases: list[dict[str, Any]]
+    #: An import's files and their blocks (@string, @comment, the text between entries).
+    files: list[dict[str, Any]] = field(default_factory=list)
+    blocks: list[dict[str, Any]] = field(default_factory=list)
 
 
 # -- the facade -----------------------------------------------------------------------------
@@ -594,8 +600,10 @@ class Library:
         version = self.data_version()
         if self._macros_cache is None or self._macros_version != version:
             out: dict[str, str] = {}
+            # In file order: a macro defined again holds from its new definition on (as in
+            # BibTeX), so the last definition is the one in force after everything.
             for name, value in self.conn.execute(
-                "SELECT name, value FROM blocks WHERE kind = 'string' ORDER BY id"
+                "SELECT name, value FROM blocks WHERE kind = 'string' ORDER BY pos"
             ):
                 out[name.lower()] = bibvalue.evaluate(value, out)
             self._macros_cache = out
@@ -616,6 +624,15 @@ class Library:
         if not name:
             raise LibraryError("a tag needs a name")
         return int(self.conn.execute("INSERT INTO tags(name) VALUES (?)", [name]).lastrowid or 0)
+
+    def _tag_papers(self, ids: Sequence[int], name: str, color: str | None = None) -> None:
+        """Tag papers inside a write (an import's groups); a new tag takes ``color``."""
+        tag_id = self._tag_id(name, create=True)
+        if color and not self.tag_color(name):
+            self.conn.execute("UPDATE tags SET color = ? WHERE id = ?", [color, tag_id])
+        self.conn.execute("INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
+                          "SELECT value, ? FROM json_each(?)", [tag_id, json.dumps(list(ids))])
+        self._refresh_tags_text(ids)
 
     def _refresh_tags_text(self, ids: Iterable[int]) -> None:
         self.conn.execute(
@@ -854,7 +871,32 @@ class Library:
 
     # -- bibliographic data -----------------------------------------------------------------------
 
-    def _columns(self, fields: list[tuple[str, str]]) -> tuple[dict[str, Any], bibtex.Derived]:
+    def _macros_at(self, paper_id: int) -> Mapping[str, str]:
+        """The macros in force at a paper's place: a macro defined more than once has, for
+        a paper of a file, the value its file gave it before the paper (as in BibTeX)."""
+        macros = self.macros()
+        if self.conn.execute(
+            "SELECT 1 FROM blocks WHERE kind = 'string' GROUP BY name COLLATE NOCASE "
+            "HAVING count(*) > 1 LIMIT 1"
+        ).fetchone() is None:
+            return macros  # no macro is defined twice: the usual library
+        here: dict[str, str] = {}
+        for name, value in self.conn.execute(
+            "SELECT name, value FROM blocks WHERE kind = 'string' AND pos < "
+            "(SELECT pos FROM papers WHERE id = ?) ORDER BY pos", [paper_id]
+        ):
+            here[name.lower()] = bibvalue.evaluate(value, here)
+        return ChainMap(here, macros)
+
+    def next_pos(self) -> int:
+        """The place after the last paper or block in the library's layout."""
+        return int(self.conn.execute(
+            "SELECT max(coalesce((SELECT max(pos) FROM papers), 0), "
+            "coalesce((SELECT max(pos) FROM blocks), 0)) + 1").fetchone()[0])
+
+    def _columns(self, fields: list[tuple[str, str]],
+                 macros: Mapping[str, str] | None = None
+                 ) -> tuple[dict[str, Any], bibtex.Derived]:
         f = bibtex.field_map(fields)
         parent = None
         if "crossref" in f:
@@ -863,7 +905,7 @@ class Library:
                                     [parent_key]).fetchone()
             if row:
                 parent = bibtex.field_map(tuple(x) for x in json.loads(row[0]))
-        d = bibtex.derive(fields, self.macros(), parent)
+        d = bibtex.derive(fields, self.macros() if macros is None else macros, parent)
         return display_columns(d), d
 
     def _write_persons(self, paper_id: int, d: bibtex.Derived) -> None:
@@ -889,7 +931,8 @@ class Library:
                       source: str | None, stamp: str, **extra: Any) -> int:
         cols, d = self._columns(fields)
         row = {"key": key, "entry_type": entry_type, "fields": json.dumps(fields),
-               "source": source, "added": stamp, "modified": stamp, **cols, **extra}
+               "source": source, "added": stamp, "modified": stamp, "pos": self.next_pos(),
+               **cols, **extra}
         names = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         pid = int(self.conn.execute(f"INSERT INTO papers({names}) VALUES ({marks})",
@@ -960,7 +1003,7 @@ class Library:
         for name, raw in fields:
             if not bibvalue.is_well_formed(raw):
                 raise LibraryError(f"field {name} has an unbalanced value: {raw[:60]}")
-        cols, d = self._columns(fields)
+        cols, d = self._columns(fields, self._macros_at(paper_id))
         cols.update(fields=json.dumps(fields), source=source, modified=now())
         sets = ", ".join(f"{c} = ?" for c in cols)
         self.conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*cols.values(), paper_id])
@@ -1012,10 +1055,28 @@ class Library:
             self.conn.execute(f"DELETE FROM papers WHERE id {sel}", [arg])
         return snap
 
+    def delete_import(self, report: ImportReport) -> DeletedPapers:
+        """Take back an import whole: its papers, and its files' @strings, @comments and
+        text; the return value restores them (:meth:`restore_papers`)."""
+        arg = json.dumps(sorted(report.file_ids))
+        sel = "IN (SELECT value FROM json_each(?))"
+        with self._write():
+            snap = self.delete_papers(report.changes.added)
+            snap.files = list(self.db.query(f"SELECT * FROM files WHERE id {sel}", [arg]))
+            snap.blocks = list(self.db.query(f"SELECT * FROM blocks WHERE file_id {sel}",
+                                             [arg]))
+            self.conn.execute(f"DELETE FROM blocks WHERE file_id {sel}", [arg])
+            self.conn.execute(f"DELETE FROM files WHERE id {sel}", [arg])
+            self._macros_cache = None
+        return snap
+
     def restore_papers(self, snap: DeletedPapers) -> Changes:
         """Bring deleted papers back exactly as they were (ids, keys, tags, notes)."""
         with self._write():
-            for table, rows in (("papers", snap.papers), ("persons", snap.persons),
+            if snap.blocks:
+                self._macros_cache = None
+            for table, rows in (("files", snap.files), ("blocks", snap.blocks),
+                                ("papers", snap.papers), ("persons", snap.persons),
                                 ("notes", snap.notes), ("key_aliases", snap.aliases)):
                 for row in rows:
                     names = ", ".join(row)
@@ -1199,56 +1260,80 @@ class Library:
 
         With no profile every untouched entry is its original text. ``extra_keys`` writes
         further copies of a paper under old keys (for BibTeX, which knows no ``ids``).
+        Line ends are ``\\n``; :meth:`encode_export` gives the bytes a file gets.
         """
         count = [0]
-        parts = list(self._export_parts(query, profile, ids, extra_keys, count))
-        return ("\n\n".join(parts) + "\n") if parts else "", count[0]
+        return "".join(self._export_parts(query, profile, ids, extra_keys, count)), count[0]
+
+    @staticmethod
+    def _is_whole(query: Query | None, ids: Sequence[int] | None) -> bool:
+        return ids is None and (query is None or query == Query())
 
     def _export_parts(self, query: Query | None, profile: ExportProfile | None,
                       ids: Sequence[int] | None, extra_keys: dict[int, list[str]] | None,
                       count: list[int]) -> Iterator[str]:
-        """The blocks of an export in order, streamed from SQL; ``count[0]`` gets the number
-        of entries. Joined by blank lines they are :meth:`export_text`."""
-        if ids is None and query is not None:
+        """The pieces of an export in order, streamed from SQL; joined they are
+        :meth:`export_text`, and ``count[0]`` gets the number of entries.
+
+        The library's layout decides the order: papers and blocks in the order of the files
+        they came from (see ``pos`` in :mod:`db.schema`), so an @string redefined holds
+        for the entries after it, as in the file. A whole-library export writes the files
+        as they were: the text between entries, @comments and the end of each file in
+        place. A selection writes its entries with the @string and @preamble blocks, one
+        blank line apart. Autoexport builds the same bytes in SQL (:meth:`autoexport_data`).
+        """
+        whole = self._is_whole(query, ids)
+        if ids is None and not whole:
             ids = self.paper_ids(query, sort="added")
-        for kind in ("preamble", "string"):
-            for name, value, source in self.conn.execute(
-                "SELECT name, value, source FROM blocks WHERE kind = ? ORDER BY id", [kind]
-            ):
-                if profile is not None and kind == "string":
-                    new_value = export_mod.transform_string(value, profile)
-                    yield (source if new_value == value
-                           else bibtex.format_string(name, new_value))
-                else:
-                    yield source
-        select = "SELECT id, key, entry_type, fields, source FROM papers"
-        if ids is None:
-            cur = self.conn.execute(f"{select} ORDER BY added, id")
-        else:
-            cur = self.conn.execute(
-                f"{select} WHERE id IN (SELECT value FROM json_each(?)) ORDER BY added, id",
-                [json.dumps(list(ids))])
+        kinds = "" if whole else "AND kind IN ('string', 'preamble')"
+        selected = "" if ids is None else "WHERE id IN (SELECT value FROM json_each(?))"
+        cur = self.conn.execute(
+            f"SELECT pos, 0, id, key, entry_type, fields, source, lead FROM papers {selected} "
+            f"UNION ALL SELECT pos, 1, kind, name, value, NULL, source, lead FROM blocks "
+            f"WHERE 1 {kinds} ORDER BY pos", [] if ids is None else [json.dumps(list(ids))])
         aliases = self._aliases(ids) if profile is not None and profile.dialect == "biblatex" \
             else {}
-        parents: list[str] = []
         parent_keys = self._crossref_targets() if profile is not None else set()
-        for pid, key, entry_type, fields_json, source in cur:
-            text = self._entry_text(key, entry_type, fields_json, source, profile,
-                                    aliases.get(pid, ()))
-            count[0] += 1
-            copies = [text]
-            for old in (extra_keys or {}).get(pid, []):
-                copies.append(self._entry_text(old, entry_type, fields_json, None, profile))
-            # BibTeX wants an entry's crossref parent after it: parents go last.
-            if key.lower() in parent_keys:
-                parents.extend(copies)
+        parents: list[str] = []
+        previous: str | None = None  # the text of the last piece (None: nothing yet)
+        last_kind = ""
+
+        def separator(lead: str | None) -> str:
+            if whole and lead is not None:
+                return lead
+            if previous is None:
+                return ""
+            if whole and previous.endswith("\n"):
+                return "\n"
+            return "\n\n"
+
+        for _pos, is_block, a, b, c, fields_json, source, lead in cur:
+            if is_block:
+                kind, name, value = a, b, c
+                text = source
+                if profile is not None and kind == "string":
+                    new_value = export_mod.transform_string(value, profile)
+                    if new_value != value:
+                        text = bibtex.format_string(name, new_value)
             else:
-                yield from copies
-        yield from parents
-        for (source,) in self.conn.execute(
-            "SELECT source FROM blocks WHERE kind = 'comment' ORDER BY id"
-        ):
-            yield source
+                kind, pid, key, entry_type = "entry", a, b, c
+                texts = [self._entry_text(key, entry_type, fields_json, source, profile,
+                                          aliases.get(pid, ()))]
+                count[0] += 1
+                for old in (extra_keys or {}).get(pid, []):
+                    texts.append(self._entry_text(old, entry_type, fields_json, None, profile))
+                text = "\n\n".join(texts)
+                # BibTeX wants an entry's crossref parent after it: parents go last.
+                if key.lower() in parent_keys:
+                    parents.append(text)
+                    continue
+            yield separator(lead) + text
+            previous, last_kind = text, kind
+        for text in parents:
+            yield separator(None) + text
+            previous, last_kind = text, "entry"
+        if previous is not None and not (whole and last_kind == "text"):
+            yield "\n"  # a file's own end (a 'text' block) is written as it was
 
     def _crossref_targets(self) -> set[str]:
         """The lower-cased keys that papers crossref. The rows are read in one statement:
@@ -1264,28 +1349,60 @@ class Library:
                 out.add(bibvalue.evaluate(f["crossref"]).strip().lower())
         return out
 
+    def _file_formats(self) -> list[tuple[str, str]]:
+        """(encoding, line end) of the imported files that still have text in the library."""
+        return [(e, n) for e, n in self.conn.execute(
+            "SELECT DISTINCT encoding, newline FROM files WHERE id IN "
+            "(SELECT file_id FROM blocks WHERE file_id IS NOT NULL) ORDER BY encoding, newline")]
+
+    def export_format(self, keep_encoding: bool = False) -> tuple[str, str]:
+        """The encoding and line end an export is written in.
+
+        Line ends are those of the imported files when they all use the same (else LF).
+        The encoding is UTF-8, or with ``keep_encoding`` that of the imported files, which
+        must then agree (a file read as UTF-8 with a few Windows-1252 lines stays UTF-8).
+        """
+        formats = self._file_formats()
+        newlines = {n for _, n in formats}
+        newline = newlines.pop() if len(newlines) == 1 else "\n"
+        if not keep_encoding:
+            return "utf-8", newline
+        encodings = {_WRITE_ENCODING.get(e, "utf-8") for e, _ in formats}
+        if len(encodings) > 1:
+            raise LibraryError(
+                "the library's files came in different encodings ("
+                + ", ".join(sorted(encodings)) + "); export without keeping the encoding "
+                "(UTF-8)")
+        return (encodings.pop() if encodings else "utf-8"), newline
+
+    def encode_export(self, text: str, keep_encoding: bool = False) -> bytes:
+        """An export's text as the bytes of the file (see :meth:`export_format`)."""
+        encoding, newline = self.export_format(keep_encoding)
+        return _encode_piece(text, encoding, newline, first=True)
+
     def export(self, dest: str | os.PathLike[str], query: Query | None = None,
-               profile: ExportProfile | None = None) -> int:
+               profile: ExportProfile | None = None, *, keep_encoding: bool = False) -> int:
         """Write a .bib file atomically; returns the number of entries written.
 
         The text is streamed from SQL to the file a megabyte at a time, never held whole.
         """
         count = [0]
+        encoding, newline = self.export_format(keep_encoding)
         try:
-            with bibtex.atomic_writer(dest) as fh:
+            with bibtex.atomic_writer(dest, "latin-1") as fh:
+                out = fh.buffer
                 buffer: list[str] = []
                 size = 0
+                first = True
                 for part in self._export_parts(query, profile, None, None, count):
-                    if buffer or size:
-                        buffer.append("\n\n")
                     buffer.append(part)
-                    size += len(part) + 2
+                    size += len(part)
                     if size >= 1 << 20:
-                        fh.write("".join(buffer))
-                        buffer, size = [], 1  # 1: later parts still need their separator
-                if size:
-                    buffer.append("\n")
-                fh.write("".join(buffer))
+                        fh.flush()
+                        out.write(_encode_piece("".join(buffer), encoding, newline, first))
+                        buffer, size, first = [], 0, False
+                fh.flush()
+                out.write(_encode_piece("".join(buffer), encoding, newline, first))
         except OSError as exc:
             raise LibraryError(f"cannot write {dest}: {exc.strerror or exc}") from None
         return count[0]
@@ -1318,7 +1435,7 @@ class Library:
         """Write exactly the entries a document cites; returns (entries, keys not found)."""
         ids, missing, copies = self.aux_selection(aux_path, profile)
         text, n = self.export_text(None, profile, ids=ids, extra_keys=copies)
-        write_export(dest, text)
+        write_export(dest, self.encode_export(text))
         return n, missing
 
     # -- auto-export ----------------------------------------------------------------------------
@@ -1353,7 +1470,7 @@ class Library:
     def autoexport_data(self, spec: dict[str, Any]) -> bytes:
         """An auto-export's content: the UTF-8 bytes that ``export_text`` gives for it.
 
-        SQLite joins each section of the file (``group_concat`` over the stored entry texts)
+        SQLite joins the pieces of the file (``group_concat`` over the stored entry texts)
         in one statement, and returns it already encoded (``CAST AS BLOB``). Python is
         called back only for the entries it has to write itself: edited ones, a profile's,
         copies under old keys. Read row by row, a background export gave up Python's lock
@@ -1406,35 +1523,50 @@ class Library:
         if profile is None:
             entry_text = (f"CASE WHEN source IS NULL OR id IN (SELECT value FROM json_each("
                           f":copies)) THEN {entry_text} ELSE source END")
-        selected = "1" if ids is None else "id IN (SELECT value FROM json_each(:ids))"
+        block_text = "source"
+        if profile is not None:
+            block_text = (f"CASE WHEN kind = 'string' THEN {string_text} ELSE source END")
+        whole = ids is None
+        selected = "1" if whole else "id IN (SELECT value FROM json_each(:ids))"
+        kinds = "1" if whole else "kind IN ('string', 'preamble')"
         # BibTeX wants an entry's crossref parent after it: with a profile, parents go last.
         parents = self._autoexport_parent_ids() if profile is not None else []
         params = {"copies": json.dumps(list(copies)), "ids": json.dumps(list(ids or ())),
-                  "parents": json.dumps(parents)}
-        in_parents = "id IN (SELECT value FROM json_each(:parents))"
-        section = ("SELECT CAST(group_concat({text}, char(10, 10)) AS BLOB) FROM "
-                   "(SELECT {columns} FROM {table} WHERE {where} ORDER BY {order})")
-        blocks = {"columns": "name, value, source", "table": "blocks", "order": "id"}
-        papers = {"columns": "id, key, entry_type, fields, source", "table": "papers",
-                  "text": entry_text, "order": "added, id"}
-        sections = [
-            section.format(text="source", where="kind = 'preamble'", **blocks),
-            section.format(text=string_text, where="kind = 'string'", **blocks),
-            section.format(where=f"{selected} AND NOT {in_parents}", **papers),
-            section.format(where=f"{selected} AND {in_parents}", **papers),
-            section.format(text="source", where="kind = 'comment'", **blocks),
-        ]
-        out: list[bytes] = []
-        for sql in sections:
-            try:
-                (data,) = self.conn.execute(sql, params).fetchone()
-            except sqlite3.OperationalError:
-                if failures:
-                    raise failures[0] from None
-                raise
-            if data is not None:  # None: nothing in this section
-                out.append(data)
-        return b"\n\n".join(out) + b"\n" if out else b""
+                  "parents": json.dumps(parents), "whole": whole}
+        # The rules of _export_parts: the order of the layout, each piece after its lead
+        # (whole exports) or a blank line, parents last, a line end at the end unless the
+        # last piece is the end of a file.
+        sql = f"""
+            WITH items AS (
+                SELECT pos, id IN (SELECT value FROM json_each(:parents)) AS late,
+                       'entry' AS kind, lead, {entry_text} AS text
+                FROM papers WHERE {selected}
+                UNION ALL
+                SELECT pos, 0, kind, lead, {block_text} FROM blocks WHERE {kinds}
+            ), ordered AS (
+                SELECT row_number() OVER w AS n, kind, lead, late, text,
+                       lag(text) OVER w AS prev
+                FROM items WINDOW w AS (ORDER BY late, pos)
+            )
+            SELECT CAST(group_concat(
+                       CASE WHEN :whole AND lead IS NOT NULL AND NOT late THEN lead
+                            WHEN prev IS NULL THEN ''
+                            WHEN :whole AND substr(prev, -1) = char(10) THEN char(10)
+                            ELSE char(10, 10) END || text, '') AS BLOB),
+                   (SELECT kind FROM ordered ORDER BY n DESC LIMIT 1)
+            FROM (SELECT * FROM ordered ORDER BY n)"""
+        try:
+            data, last_kind = self.conn.execute(sql, params).fetchone()
+        except sqlite3.OperationalError:
+            if failures:
+                raise failures[0] from None
+            raise
+        if data is None:
+            return b""
+        if not (whole and last_kind == "text"):
+            data += b"\n"
+        _, newline = self.export_format()
+        return data if newline == "\n" else data.replace(b"\n", newline.encode())
 
     def _autoexport_parent_ids(self) -> list[int]:
         """The ids of the papers that others crossref (see :meth:`_crossref_targets`)."""
@@ -1615,6 +1747,35 @@ class Library:
 
 class ImportCancelled(Exception):
     """Raised inside an import's transaction to roll it back."""
+
+
+#: How a file's encoding, as the importer records it, is written back.
+_WRITE_ENCODING = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "cp1252": "cp1252",
+                   "utf-8+cp1252": "utf-8", "utf-8-sig+cp1252": "utf-8-sig",
+                   "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be",
+                   "utf-16-le+bom": "utf-16-le+bom", "utf-16-be+bom": "utf-16-be+bom",
+                   "utf-16": "utf-16-le+bom"}
+
+
+def _encode_piece(text: str, encoding: str, newline: str, first: bool) -> bytes:
+    """A piece of an export as bytes: line ends and encoding applied, a BOM before the first."""
+    if newline != "\n":
+        text = text.replace("\n", newline)
+    bom = ""
+    if encoding.endswith("+bom"):
+        encoding = encoding[:-4]
+        bom = "\ufeff" if first else ""
+    elif encoding == "utf-8-sig":
+        encoding = "utf-8"
+        bom = "\ufeff" if first else ""
+    try:
+        return (bom + text).encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start:exc.end]
+        around = exc.object[max(0, exc.start - 30):exc.end + 10].replace("\n", " ")
+        raise LibraryError(
+            f"{bad!r} cannot be written in {encoding} (near “{around}”); export in UTF-8, "
+            "without keeping the file's encoding") from None
 
 
 def write_export(dest: str | os.PathLike[str], text: str | bytes) -> None:

@@ -140,6 +140,48 @@ MIGRATIONS: list[str] = [
     INSERT INTO papers_abstract(rowid, abstract)
         SELECT id, abstract FROM papers WHERE abstract != '';
     """,
+    # 4: a library keeps the layout of the files it imported, so that a file exported whole
+    # comes back byte for byte. Papers and blocks get a place (``pos``, one sequence for
+    # both, in file order) and the text before them in their file (``lead``; NULL: a blank
+    # line, for papers made in Citedesk). The text after a file's last block is a block of
+    # kind 'text'. Blocks are no longer merged: a @string defined again is a second row (it
+    # holds from its place on, as in BibTeX), and identical @comments and @preambles stay
+    # where each was. ``files`` records each imported file's encoding and line ends.
+    # Existing rows get places that keep the order export wrote them in until now.
+    """
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        encoding TEXT NOT NULL,
+        newline TEXT NOT NULL DEFAULT '\n',
+        imported TEXT NOT NULL
+    );
+    CREATE TABLE blocks_new (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('string', 'preamble', 'comment', 'text')),
+        name TEXT,
+        value TEXT NOT NULL,
+        source TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        lead TEXT,
+        file_id INTEGER REFERENCES files(id) ON DELETE CASCADE
+    );
+    INSERT INTO blocks_new(id, kind, name, value, source, pos)
+        SELECT id, kind, name, value, source,
+               CASE kind WHEN 'preamble' THEN 0 WHEN 'string' THEN 1 ELSE 3 END * 1000000000 + id
+        FROM blocks;
+    DROP TABLE blocks;
+    ALTER TABLE blocks_new RENAME TO blocks;
+    CREATE INDEX blocks_pos ON blocks(pos);
+    CREATE INDEX blocks_string ON blocks(name COLLATE NOCASE, pos) WHERE kind = 'string';
+    CREATE INDEX blocks_file ON blocks(file_id) WHERE file_id IS NOT NULL;
+    ALTER TABLE papers ADD COLUMN pos INTEGER;
+    ALTER TABLE papers ADD COLUMN lead TEXT;
+    UPDATE papers SET pos = 2000000000 + r.n
+        FROM (SELECT id, row_number() OVER (ORDER BY added, id) AS n FROM papers) AS r
+        WHERE r.id = papers.id;
+    CREATE INDEX papers_pos ON papers(pos);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

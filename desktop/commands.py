@@ -604,7 +604,7 @@ class ImportCommand(LibraryCommand):
         return changes.merge(db.Changes(status=True))
 
     def _undo(self) -> db.Changes:
-        self._snapshot = self.library.delete_papers(self.report.changes.added)
+        self._snapshot = self.library.delete_import(self.report)
         gone = {int(row["id"]) for row in self._snapshot.papers}
         return db.Changes(removed=gone, tags=True, notes=True, status=True)
 

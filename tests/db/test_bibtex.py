@@ -66,15 +66,16 @@ def test_crossref_child_inherits_parent_values(empty_lib: Library) -> None:
     assert child.raw("crossref") == "{parent}"
 
 
-def test_duplicate_keys_and_dois_are_reported_not_added(empty_lib: Library, tmp_path: Path) -> None:
+def test_taken_keys_are_duplicates_and_shared_dois_warnings(empty_lib: Library,
+                                                            tmp_path: Path) -> None:
     empty_lib.import_files([DATA / "tricky.bib"])
     again = tmp_path / "again.bib"
     again.write_text("@article{other, title={Same DOI}, doi={10.1000/XYZ123}}\n"
                      "@misc{child, title={same key}}\n@misc{fresh, title={New}}\n")
     report = empty_lib.import_files([again])
-    assert report.added == ["fresh"]
-    assert len(report.duplicates) == 2
-    assert "DOI 10.1000/XYZ123" in report.duplicates[0] and "again.bib:1" in report.duplicates[0]
+    assert report.added == ["other", "fresh"]
+    assert len(report.duplicates) == 1 and report.duplicates[0].startswith("child (")
+    assert any("again.bib:1" in w and "DOI 10.1000/XYZ123" in w for w in report.warnings)
 
 
 def test_failed_blocks_are_reported_with_file_and_line(empty_lib: Library, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from db import Library, Query
+from db.schema import SCHEMA_VERSION
 from db.search import parse_query
 
 HOSTILE = ['"', '""', "(", ")", "AND", "OR", "NOT", "NEAR(a b)", "*", "-", ":", "title:",
@@ -96,6 +97,24 @@ def test_an_edited_abstract_is_found_by_its_new_words_only(zoo: Library) -> None
     assert _keys(zoo, "platyp") == {"zoo2"}
 
 
+#: What migration 4 added, taken away again: a file as Citedesk 1-3 left it.
+SCHEMA_3_BLOCKS = """
+    CREATE TABLE blocks_old (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('string', 'preamble', 'comment')),
+        name TEXT, value TEXT NOT NULL, source TEXT NOT NULL);
+    INSERT INTO blocks_old SELECT id, kind, name, value, source FROM blocks
+        WHERE kind != 'text';
+    DROP TABLE blocks;
+    ALTER TABLE blocks_old RENAME TO blocks;
+    CREATE UNIQUE INDEX blocks_string ON blocks(name COLLATE NOCASE) WHERE kind = 'string';
+    DROP TABLE files;
+    DROP INDEX papers_pos;
+    ALTER TABLE papers DROP COLUMN pos;
+    ALTER TABLE papers DROP COLUMN lead;
+"""
+
+
 def test_a_schema_2_library_moves_its_abstracts_to_their_index(tmp_path: Path) -> None:
     """Migration 3 rebuilds the word index without abstracts and fills the abstract one."""
     import sqlite3
@@ -106,7 +125,7 @@ def test_a_schema_2_library_moves_its_abstracts_to_their_index(tmp_path: Path) -
         lib.add_note(pid, "axolotl")
     # The file as Citedesk 2 left it: one index with the abstracts in it.
     conn = sqlite3.connect(path)
-    conn.executescript("""
+    conn.executescript(SCHEMA_3_BLOCKS + """
         DROP TABLE papers_abstract;
         DROP TABLE papers_fts;
         CREATE VIRTUAL TABLE papers_fts USING fts5(
@@ -120,7 +139,7 @@ def test_a_schema_2_library_moves_its_abstracts_to_their_index(tmp_path: Path) -
     """)
     conn.close()
     with Library.open(path) as lib:
-        assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert "abstract" not in [r[1] for r in lib.conn.execute(
             "PRAGMA table_info(papers_fts)")]
         with_abstract = lib.conn.execute(
