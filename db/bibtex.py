@@ -231,6 +231,8 @@ _FIELD_NAME = re.compile(r"[^\s\"#%'(),={}]+")
 _ENTRY_TYPE = re.compile(r"\w+")
 _KEY = re.compile(r"[^\s,{}\"=]*")
 _LINE_START_BLOCK = re.compile(r"(?:^|\n)[ \t]*@[A-Za-z]{2,}[ \t]*[{(]")
+#: The ``@type`` of a block start (bibtexparser's), as a failed block's text may end in it.
+_HEAD = re.compile(r"@\w*[ \t]*")
 
 
 def _explain(error: object, followed: bool = False) -> str:
@@ -373,7 +375,14 @@ class _TextReader:
         if at < 0:
             at = self.text.find(raw, line_start)
         if at >= 0:
-            self.last_offset, self.last_end = at, at + len(raw)
+            end = at + len(raw)
+            if type(block) is model.ParsingFailedBlock:
+                # Its text may end in the head of the block start that ended it: that block
+                # starts there, not after it.
+                k = raw.rfind("@")
+                if k > 0 and _HEAD.fullmatch(raw, k):
+                    end = at + k
+            self.last_offset, self.last_end = at, end
         return at if at >= 0 else None
 
     def read(self, blocks: list[model.Block]) -> None:

@@ -128,6 +128,10 @@ CASES = {
     "entry repeated inside a value":
         '@article{p, note={@misc{q, t="{a"b}"}}} @misc{q, t="{a"b}"}\n',
     "commented-out twin": "%@misc{k,\n%  a = {b}\n%}\n\n@misc{k,\n  a = {b}\n}\n",
+    # A failed block's text ends in the head of the block after it; an entry with the same
+    # text comes later. Found by hypothesis: that copy was taken for the block after it.
+    "failed block ending in the next block's head":
+        "@{@InProceedings{dup,\n@InProceedings{dup,\nh=l}",
 }
 
 
