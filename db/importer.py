@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import bibtex, bibvalue, jabref
 from .bibtex import Failure, ParsedBlock, ParsedEntry, ParsedFile
+from .identifiers import is_doi
 from .search import SEARCH_TABLES
 
 if TYPE_CHECKING:
@@ -81,15 +82,6 @@ _BLOCK_AT = re.compile(rb"@[A-Za-z0-9_]*[ \t]*[{(]")
 _STRING_AT = re.compile(rb"@[Ss][Tt][Rr][Ii][Nn][Gg][ \t]*[{(]")
 
 
-#: A DOI worth matching on: ``10.`` then a registrant code, a slash and a suffix with a
-#: letter or digit in it (placeholders such as ``????`` or ``10.1000/-`` are not).
-_DOI = re.compile(r"10\.\d{4,9}/\S*[A-Za-z0-9]\S*")
-
-
-def is_doi(text: str) -> bool:
-    return _DOI.fullmatch(text.strip()) is not None
-
-
 _KEY_SLOT = re.compile(r"@[^{(]*[{(][ \t]*")
 
 
@@ -99,8 +91,7 @@ def with_key(source: str | None, key: str) -> str | None:
     if source is None:
         return None
     m = _KEY_SLOT.match(source)
-    if m is None or not source.startswith(",", m.end()) and \
-            not source[m.end():].lstrip().startswith(","):
+    if m is None or not source[m.end():].lstrip().startswith((",", "}", ")")):
         return None
     return source[:m.end()] + key + source[m.end():]
 
@@ -869,17 +860,17 @@ class _Import:
         """JabRef's groups of the files imported become tags of their papers."""
         for _file_id, comment in self.jabref_groups:
             groups = jabref.parse_groups(comment)
-            if not groups or self.next_id <= self.first_id:
+            if not groups:
                 continue
             tagged = jabref.members(groups, self.conn.execute(
                 "SELECT id, key, fields FROM papers WHERE id >= ?", [self.first_id]))
             for name, (color, ids) in tagged.items():
-                if ids:
-                    self.lib._tag_papers(sorted(ids), name, color)
-                    self.report.changes.tags = True
-                    again = [pid for pid in ids if pid < self.indexed_to]
-                    if again:  # indexed for search already, without the tag
-                        self.lib._index(again)
+                # Every group is a tag, an empty one too: the JabRef user's groups are there.
+                self.lib._tag_papers(sorted(ids), name, color)
+                self.report.changes.tags = True
+                again = [pid for pid in ids if pid < self.indexed_to]
+                if again:  # indexed for search already, without the tag
+                    self.lib._index(again)
 
     def _index_new(self) -> None:
         """Index the papers added since the last call (one statement per index: see

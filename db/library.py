@@ -31,6 +31,7 @@ from .errors import (
     UnknownPaperError,
 )
 from .export import ExportProfile
+from .identifiers import is_doi
 from .latex import ascii_fold, escape_user_text
 from .names import Person, short_authors
 from .search import SEARCH_TABLES, WORD_CONDITION, parse_query
@@ -1661,7 +1662,7 @@ class Library:
         for pid, doi, arxiv, title, year, first in self.conn.execute(
             "SELECT id, doi, arxiv, title, year, first_author FROM papers ORDER BY added, id"
         ):
-            if doi:
+            if doi and is_doi(doi):
                 buckets.setdefault(("doi", doi.lower().strip()), []).append(pid)
             if arxiv:
                 buckets.setdefault(("arxiv", re.sub(r"v\d+$", "", arxiv.lower())),

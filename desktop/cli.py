@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--dialect", choices=["bibtex", "biblatex"],
                      help="adapt entries: bibtex (ASCII) or biblatex (UTF-8, for biber)")
     exp.add_argument("--profile", metavar="NAME", help="a saved export profile")
+    exp.add_argument("--keep-encoding", action="store_true",
+                     help="write in the encoding the imported files had (default: UTF-8)")
 
     keys_ = add("keys", "show or set the citation key pattern, or regenerate keys")
     keys_sub = keys_.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
@@ -234,11 +236,14 @@ def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
         query = Query(search=args.search or "", tag=args.tag, status=args.status,
                       keys=tuple(args.key))
         text, n = lib.export_text(query, profile)
+    data = lib.encode_export(text, args.keep_encoding)
     if args.output:
-        write_export(args.output, text)
+        write_export(args.output, data)
         print(f"exported {n} entries to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
     return 1 if missing else 0
 
 

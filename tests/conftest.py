@@ -78,3 +78,30 @@ def open_window(qtbot, library_path: Path):
 @pytest.fixture
 def window(open_window):
     return open_window()
+
+
+@pytest.fixture
+def bbl(tmp_path: Path):
+    """Runs BibTeX 0.99d (style plain, every entry) on a .bib file; returns the .bbl text.
+
+    Skips the test, saying why, where ``bibtex`` is not installed (.ci/run installs it).
+    """
+    import shutil
+    import subprocess
+
+    if shutil.which("bibtex") is None:
+        pytest.skip("bibtex is not installed (Debian: texlive-bibtex-extra; .ci/run "
+                    "installs it)")
+    runs = iter(range(1_000_000))
+
+    def run(bib: Path) -> str:
+        work = tmp_path / f"bbl-{next(runs)}"
+        work.mkdir()
+        (work / "refs.bib").write_bytes(Path(bib).read_bytes())
+        (work / "doc.aux").write_text(
+            "\\relax\n\\citation{*}\n\\bibstyle{plain}\n\\bibdata{refs}\n")
+        subprocess.run(["bibtex", "-terse", "doc"], cwd=work, capture_output=True,
+                       timeout=60, env={**os.environ, "openout_any": "a"})
+        return (work / "doc.bbl").read_text(encoding="latin-1")
+
+    return run

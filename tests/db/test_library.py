@@ -239,3 +239,50 @@ def test_failed_write_leaves_nothing_behind(seeded: Library) -> None:
     assert seeded.paper(pid).raw("title") is not None
     assert seeded.paper(pid).raw("title") != "{unbalanced"
     assert seeded.conn.in_transaction is False
+
+
+def test_shared_dois_are_kept_and_found_placeholders_never_match(tmp_path) -> None:
+    """Issue 11: only a taken key makes a duplicate; the duplicates finder shows shared DOIs."""
+    src = tmp_path / "dois.bib"
+    src.write_text("@article{pre, title = {A preprint}, doi = {10.5555/shared.1}}\n"
+                   "@article{pub, title = {The article}, doi = {10.5555/SHARED.1}}\n"
+                   "@misc{p1, title = {Unknown one}, doi = {????}}\n"
+                   "@misc{p2, title = {Unknown two}, doi = {????}}\n"
+                   "@misc{p3, title = {Unknown three}, doi = {10.1000/-}}\n"
+                   "@misc{p4, title = {Unknown four}, doi = {10.1000/-}}\n")
+    with Library.open(tmp_path / "lib.sqlite", seed=False) as lib:
+        report = lib.import_files([src])
+        assert report.added == ["pre", "pub", "p1", "p2", "p3", "p4"]
+        assert report.duplicates == []
+        assert len(report.warnings) == 1 and "pub has DOI 10.5555/SHARED.1, as pre" \
+            in report.warnings[0]
+        groups = [[lib.paper(pid).key for pid in g] for g in lib.find_duplicates()]
+        assert groups == [["pre", "pub"]]
+
+
+def test_a_schema_3_library_keeps_its_export_through_migration_4(tmp_path) -> None:
+    """Migration 4 gives existing papers and blocks places in the order exports used."""
+    import sqlite3
+
+    from db.schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:3]:
+        conn.executescript(script)
+    conn.executescript("""
+        PRAGMA user_version = 3;
+        INSERT INTO blocks(kind, name, value, source) VALUES
+            ('comment', NULL, 'c', '@comment{c}'),
+            ('string', 'j', '{J}', '@string{j = {J}}'),
+            ('preamble', NULL, '"p"', '@preamble{"p"}');
+        INSERT INTO papers(id, key, entry_type, fields, source, added, modified) VALUES
+            (2, 'b', 'misc', '[["journal", "j"]]', '@misc{b, journal = j}', '2020', '2020'),
+            (1, 'a', 'misc', '[]', '@misc{a,}', '2021', '2021');
+    """)
+    conn.close()
+    with Library.open(path) as lib:
+        assert lib.export_text()[0] == ('@preamble{"p"}\n\n@string{j = {J}}\n\n'
+                                        "@misc{b, journal = j}\n\n@misc{a,}\n\n@comment{c}\n")
+        pid = lib.add_paper({"title": "New"}, "misc", key="c")
+        assert lib.export_text()[0].endswith("@comment{c}\n\n" + lib.entry_text(pid) + "\n")
