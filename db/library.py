@@ -889,6 +889,16 @@ class Library:
             here[name.lower()] = bibvalue.evaluate(value, here)
         return ChainMap(here, macros)
 
+    def _lead_at_end(self) -> str:
+        """What a paper made in Citedesk is written after in a whole export: a blank line
+        after what the layout ends with (nothing in an empty library)."""
+        row = self.conn.execute(
+            "SELECT source FROM (SELECT pos, coalesce(source, '') AS source FROM papers "
+            "UNION ALL SELECT pos, source FROM blocks) ORDER BY pos DESC LIMIT 1").fetchone()
+        if row is None:
+            return ""
+        return "\n" if row[0].endswith("\n") else "\n\n"
+
     def next_pos(self) -> int:
         """The place after the last paper or block in the library's layout."""
         return int(self.conn.execute(
@@ -933,7 +943,7 @@ class Library:
         cols, d = self._columns(fields)
         row = {"key": key, "entry_type": entry_type, "fields": json.dumps(fields),
                "source": source, "added": stamp, "modified": stamp, "pos": self.next_pos(),
-               **cols, **extra}
+               "lead": self._lead_at_end(), **cols, **extra}
         names = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         pid = int(self.conn.execute(f"INSERT INTO papers({names}) VALUES ({marks})",
@@ -1302,11 +1312,7 @@ class Library:
         def separator(lead: str | None) -> str:
             if whole and lead is not None:
                 return lead
-            if previous is None:
-                return ""
-            if whole and previous.endswith("\n"):
-                return "\n"
-            return "\n\n"
+            return "" if previous is None else "\n\n"
 
         for _pos, is_block, a, b, c, fields_json, source, lead in cur:
             if is_block:
@@ -1534,40 +1540,51 @@ class Library:
         parents = self._autoexport_parent_ids() if profile is not None else []
         params = {"copies": json.dumps(list(copies)), "ids": json.dumps(list(ids or ())),
                   "parents": json.dumps(parents), "whole": whole}
+        in_parents = "id IN (SELECT value FROM json_each(:parents))"
         # The rules of _export_parts: the order of the layout, each piece after its lead
-        # (whole exports) or a blank line, parents last, a line end at the end unless the
-        # last piece is the end of a file.
-        sql = f"""
-            WITH items AS (
-                SELECT pos, id IN (SELECT value FROM json_each(:parents)) AS late,
-                       'entry' AS kind, lead, {entry_text} AS text
-                FROM papers WHERE {selected}
-                UNION ALL
-                SELECT pos, 0, kind, lead, {block_text} FROM blocks WHERE {kinds}
-            ), ordered AS (
-                SELECT row_number() OVER w AS n, kind, lead, late, text,
-                       lag(text) OVER w AS prev
-                FROM items WINDOW w AS (ORDER BY late, pos)
-            )
-            SELECT CAST(group_concat(
-                       CASE WHEN :whole AND lead IS NOT NULL AND NOT late THEN lead
-                            WHEN prev IS NULL THEN ''
-                            WHEN :whole AND substr(prev, -1) = char(10) THEN char(10)
-                            ELSE char(10, 10) END || text, '') AS BLOB),
-                   (SELECT kind FROM ordered ORDER BY n DESC LIMIT 1)
-            FROM (SELECT * FROM ordered ORDER BY n)"""
+        # (in a whole export) or a blank line; parents last; no blank line before the first
+        # piece, and a line end after the last unless it is the end of a file. Each section
+        # is one statement over the place indexes, with no sort of the text itself.
+        piece = "CASE WHEN :whole AND lead IS NOT NULL THEN lead ELSE char(10, 10) END"
+        layout = (f"SELECT pos, lead, {entry_text} AS text, 'entry' AS kind FROM papers "
+                  f"WHERE {selected} AND NOT {in_parents} UNION ALL "
+                  f"SELECT pos, lead, {block_text}, kind FROM blocks WHERE {kinds}")
+        sections = [
+            f"SELECT CAST(group_concat({piece} || text, '') AS BLOB) FROM ({layout} "
+            f"ORDER BY pos)",
+            f"SELECT CAST(group_concat(char(10, 10) || text, '') AS BLOB) FROM ("
+            f"SELECT pos, {entry_text} AS text FROM papers WHERE {selected} AND {in_parents} "
+            f"ORDER BY pos)",
+        ]
         try:
-            data, last_kind = self.conn.execute(sql, params).fetchone()
+            main, late = (self.conn.execute(sql, params).fetchone()[0] for sql in sections)
         except sqlite3.OperationalError:
             if failures:
                 raise failures[0] from None
             raise
-        if data is None:
+        if main is None and late is None:  # None: nothing in that section
             return b""
-        if not (whole and last_kind == "text"):
+        ends = (f"SELECT pos, lead, 'entry' AS kind FROM papers WHERE {selected} "
+                f"AND NOT {in_parents} UNION ALL SELECT pos, lead, kind FROM blocks "
+                f"WHERE {kinds}")
+        first_lead, _ = self._layout_end(ends, params, "ASC")
+        _, last_kind = self._layout_end(ends, params, "DESC")
+        data = (main or b"") + (late or b"")
+        if main is None or not (whole and first_lead is not None):
+            data = data[2:]  # the first piece has no blank line before it
+        if not (whole and last_kind == "text" and late is None):
             data += b"\n"
         _, newline = self.export_format()
         return data if newline == "\n" else data.replace(b"\n", newline.encode())
+
+    def _layout_end(self, layout: str, params: dict[str, Any], direction: str
+                    ) -> tuple[str | None, str | None]:
+        """The lead and kind of the first (ASC) or last (DESC) item of an export's layout
+        (``layout`` is fixed SQL made by :meth:`autoexport_data`)."""
+        row = self.conn.execute(
+            f"SELECT lead, kind FROM ({layout}) ORDER BY pos {direction} "
+            "LIMIT 1", params).fetchone()
+        return (row[0], row[1]) if row else (None, None)
 
     def _autoexport_parent_ids(self) -> list[int]:
         """The ids of the papers that others crossref (see :meth:`_crossref_targets`)."""

@@ -245,6 +245,18 @@ class ExportDialog(QDialog):
         self.profile.setObjectName("exportProfile")
         profile_row = QFormLayout()
         profile_row.addRow("Write as:", self.profile)
+        self.keep_encoding = QCheckBox()
+        self.keep_encoding.setObjectName("exportKeepEncoding")
+        try:
+            encoding, _ = library.export_format(keep_encoding=True)
+        except db.LibraryError as exc:
+            encoding = ""
+            self.keep_encoding.setToolTip(str(exc))
+        self.keep_encoding.setText(
+            f"Keep the imported files' encoding ({encoding})" if encoding not in ("", "utf-8")
+            else "Keep the imported files' encoding (UTF-8 is written)")
+        self.keep_encoding.setEnabled(encoding not in ("", "utf-8"))
+        profile_row.addRow("", self.keep_encoding)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = buttons.addButton("Choose File…",
                                                QDialogButtonBox.ButtonRole.AcceptRole)

@@ -332,9 +332,11 @@ class Exporter(QObject):
     def running(self) -> bool:
         return self._runner.running
 
-    def export(self, dest: str, query: db.Query, profile: str = "") -> None:
+    def export(self, dest: str, query: db.Query, profile: str = "",
+               keep_encoding: bool = False) -> None:
         def job(library: db.Library) -> int:
-            return library.export(dest, query, library.profile(profile) if profile else None)
+            return library.export(dest, query, library.profile(profile) if profile else None,
+                                  keep_encoding=keep_encoding)
 
         self._runner.run(job, lambda n, error: self.finished.emit(dest, n or 0, error))
 

@@ -875,11 +875,13 @@ class MainWindow(QMainWindow):
                               flt.value if flt.kind == NodeKind.TAG else None, self,
                               default_profile=self.settings.get(opts.EXPORT_PROFILE))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._export(dialog.query(), dialog.suggested_name(),
-                                                     dialog.profile_choice()))
+        dialog.accepted.connect(lambda: self._export(
+            dialog.query(), dialog.suggested_name(), dialog.profile_choice(),
+            dialog.keep_encoding.isChecked()))
         dialog.open()
 
-    def _export(self, query: db.Query, suggested: str, profile: str = "") -> None:
+    def _export(self, query: db.Query, suggested: str, profile: str = "",
+                keep_encoding: bool = False) -> None:
         start = str(Path(self._file_dialog_folder()) / suggested)
         path, _ = QFileDialog.getSaveFileName(self, "Export BibTeX", start,
                                               "BibTeX files (*.bib);;All files (*)")
@@ -889,7 +891,7 @@ class MainWindow(QMainWindow):
             path += ".bib"
         self._remember_folder(path)
         self.statusBar().showMessage(f"Exporting to {path}…")
-        self.exporter.export(path, query, profile)
+        self.exporter.export(path, query, profile, keep_encoding)
 
     def _on_exporter_finished(self, path: str, n: int, error: str) -> None:
         if error:

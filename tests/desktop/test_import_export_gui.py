@@ -14,6 +14,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QDialogButtonBox,
     QFileDialog,
@@ -303,3 +304,46 @@ def test_new_paper_is_added_selected_and_undoable(qtbot, window: MainWindow) -> 
     assert window.library.rows([pid])[pid].title == "Deep Residual Learning"
     window.action(ActionId.UNDO).trigger()
     qtbot.waitUntil(lambda: window.paper_model.rowCount() == 25)
+
+
+def test_a_file_comes_back_whole_in_its_own_encoding(qtbot, open_window, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: import into an empty library, export all keeping the encoding: same bytes."""
+    bib = tmp_path / "ansi.bib"
+    data = ("% Exported by hand\r\n@string{pub = {Presses Universitaires}}\r\n\r\n"
+            "@book{b1, author = {Ødegård, Åse}, title = {Études}, publisher = pub, "
+            "year = 1999}\r\n@comment{kept here}\r\n").encode("cp1252")
+    bib.write_bytes(data)
+    window = open_window(seed=False)
+    choose_files(monkeypatch, bib)
+    with qtbot.waitSignal(window.importer.finished, timeout=20000):
+        window.action(ActionId.IMPORT).trigger()
+    window.importer.report_dialog.close()
+    dialog = open_export_dialog(qtbot, window)
+    click(qtbot, dialog.findChild(QRadioButton, "exportAll"))
+    keep = dialog.findChild(QCheckBox, "exportKeepEncoding")
+    assert keep.isEnabled() and "cp1252" in keep.text() and not keep.isChecked()
+    click(qtbot, keep)
+    out = tmp_path / "out.bib"
+    save_to(monkeypatch, out)
+    with qtbot.waitSignal(window.exporter.finished, timeout=20000):
+        click(qtbot, dialog.export_button)
+    assert out.read_bytes() == data
+
+
+@needs_bibdata
+def test_undoing_an_import_takes_its_strings_and_preambles_too(
+        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = window.library.export_text()[0]
+    choose_files(monkeypatch, XAMPL)
+    with qtbot.waitSignal(window.importer.finished, timeout=20000):
+        window.action(ActionId.IMPORT).trigger()
+    window.importer.report_dialog.close()
+    imported = window.library.export_text()[0]
+    assert "@preamble" in imported and imported.startswith(before)
+    window.action(ActionId.UNDO).trigger()
+    qtbot.waitUntil(lambda: window.paper_model.rowCount() == 25)
+    assert window.library.export_text()[0] == before
+    window.action(ActionId.REDO).trigger()
+    qtbot.waitUntil(lambda: window.paper_model.rowCount() == 61)
+    assert window.library.export_text()[0] == imported
