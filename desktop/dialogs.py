@@ -114,7 +114,7 @@ class ImportReportDialog(QDialog):
 
 #: What the choices that are not saved profiles write, as people read them.
 PROFILE_LABELS = {
-    "": "As stored (lossless, UTF-8)",
+    "": "As stored (lossless)",
     "bibtex": "BibTeX (ASCII)",
     "biblatex": "BibLaTeX (UTF-8)",
 }
@@ -252,9 +252,8 @@ class ExportDialog(QDialog):
         except db.LibraryError as exc:
             encoding = ""
             self.keep_encoding.setToolTip(str(exc))
-        self.keep_encoding.setText(
-            f"Keep the imported files' encoding ({encoding})" if encoding not in ("", "utf-8")
-            else "Keep the imported files' encoding (UTF-8 is written)")
+        shown = {"": "they differ", "utf-8": "they are UTF-8"}.get(encoding, encoding)
+        self.keep_encoding.setText(f"Keep the imported files' encoding ({shown})")
         self.keep_encoding.setEnabled(encoding not in ("", "utf-8"))
         profile_row.addRow("", self.keep_encoding)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)

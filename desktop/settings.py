@@ -38,7 +38,7 @@ class Option(Generic[T]):
 
 # -- preferences (the Preferences dialog) ------------------------------------------------------
 
-#: The export profile exports start with: "" writes entries as stored (lossless, UTF-8);
+#: The export profile exports start with: "" writes entries as stored (lossless);
 #: else a profile name, built in ("bibtex": ASCII, "biblatex": UTF-8) or saved in the library.
 #: A saved profile the open library lacks falls back to "".
 EXPORT_PROFILE: Option[str] = Option("preferences/export_profile", "", str)
