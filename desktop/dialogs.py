@@ -252,7 +252,10 @@ class ExportDialog(QDialog):
         except db.LibraryError as exc:
             encoding = ""
             self.keep_encoding.setToolTip(str(exc))
-        shown = {"": "they differ", "utf-8": "they are UTF-8"}.get(encoding, encoding)
+        shown = {"": "they differ", "utf-8": "they are UTF-8", "cp1252": "Windows-1252",
+                 "utf-8-sig": "UTF-8 with BOM", "utf-16-le": "UTF-16 LE",
+                 "utf-16-be": "UTF-16 BE", "utf-16-le+bom": "UTF-16 LE with BOM",
+                 "utf-16-be+bom": "UTF-16 BE with BOM"}.get(encoding, encoding)
         self.keep_encoding.setText(f"Keep the imported files' encoding ({shown})")
         self.keep_encoding.setEnabled(encoding not in ("", "utf-8"))
         profile_row.addRow("", self.keep_encoding)

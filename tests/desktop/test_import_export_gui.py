@@ -322,7 +322,7 @@ def test_a_file_comes_back_whole_in_its_own_encoding(qtbot, open_window, tmp_pat
     dialog = open_export_dialog(qtbot, window)
     click(qtbot, dialog.findChild(QRadioButton, "exportAll"))
     keep = dialog.findChild(QCheckBox, "exportKeepEncoding")
-    assert keep.isEnabled() and "cp1252" in keep.text() and not keep.isChecked()
+    assert keep.isEnabled() and "Windows-1252" in keep.text() and not keep.isChecked()
     click(qtbot, keep)
     out = tmp_path / "out.bib"
     save_to(monkeypatch, out)
