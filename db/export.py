@@ -330,12 +330,16 @@ def read_aux(path: str | os.PathLike[str], _seen: set[Path] | None = None) -> Au
     if p.resolve() in seen:
         return result
     seen.add(p.resolve())
+    from .errors import LibraryError
+
     try:
         text = p.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        from .errors import LibraryError
-
         raise LibraryError(f"{p}: no such .aux file (run LaTeX on the document first)") from None
+    except IsADirectoryError:
+        raise LibraryError(f"{p}: is a folder, not a .aux file") from None
+    except OSError as exc:
+        raise LibraryError(f"{p}: cannot be read ({exc.strerror or exc})") from None
     result.files.append(str(p))
     ordered: dict[str, None] = {}
 

@@ -80,6 +80,14 @@ def test_cli_aux_export_names_missing_keys_and_exits_1(lib_path: Path, tmp_path:
     assert _keys(out.read_text()) == ["wang2023qyolo"]
 
 
+def test_cli_aux_export_of_a_folder_says_so_in_one_line(lib_path: Path, tmp_path: Path) -> None:
+    r = citedesk("--library", str(lib_path), "export", "--aux", str(tmp_path), "-o",
+                 str(tmp_path / "x.bib"))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == f"citedesk: {tmp_path}: is a folder, not a .aux file"
+    assert not (tmp_path / "x.bib").exists()
+
+
 def test_old_key_after_change_still_resolves(seeded: Library, tmp_path: Path) -> None:
     pid = seeded.id_for_key("wang2023qyolo")
     seeded.set_key(pid, "QYOLO2023")
