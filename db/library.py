@@ -6,6 +6,7 @@ changed, so a window can refresh only what it shows and build undo commands from
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -1775,6 +1776,20 @@ _WRITE_ENCODING = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "cp1252": "cp1252
                    "utf-16": "utf-16-le+bom"}
 
 
+def _c1_bytes(exc: UnicodeError) -> tuple[bytes, int]:
+    """Write U+0080-U+009F as the byte of the same number: the five bytes Windows-1252
+    leaves undefined are read as those characters (see db.bibtex), and go back as they came."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    chunk = exc.object[exc.start:exc.end]
+    if all(0x80 <= ord(c) <= 0x9F for c in chunk):
+        return chunk.encode("latin-1"), exc.end
+    raise exc
+
+
+codecs.register_error("citedesk-c1", _c1_bytes)
+
+
 def _encode_piece(text: str, encoding: str, newline: str, first: bool) -> bytes:
     """A piece of an export as bytes: line ends and encoding applied, a BOM before the first."""
     if newline != "\n":
@@ -1787,7 +1802,7 @@ def _encode_piece(text: str, encoding: str, newline: str, first: bool) -> bytes:
         encoding = "utf-8"
         bom = "\ufeff" if first else ""
     try:
-        return (bom + text).encode(encoding)
+        return (bom + text).encode(encoding, "citedesk-c1" if encoding == "cp1252" else "strict")
     except UnicodeEncodeError as exc:
         bad = exc.object[exc.start:exc.end]
         around = exc.object[max(0, exc.start - 30):exc.end + 10].replace("\n", " ")
