@@ -1,0 +1,260 @@
+"""The paper table: one row a paper, tags drawn as chips, the selection kept by paper id.
+
+The model (``desktop/models.py``) holds ids and queries the library; this view keeps what
+the person selected across every re-query (a search, a sort, a change elsewhere) and says
+which paper is current, so the window can show it in the detail pane.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from desktop.models import COLUMNS, SORT_KEY_COLUMN, TAG_LIST_ROLE, Column, PaperTableModel
+
+
+class TagChipsDelegate(QStyledItemDelegate):
+    """Draws a paper's tags as small rounded chips tinted with each tag's colour."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        # The owning view rather than opt.widget (see SidebarDelegate.paint).
+        widget = self.parent() if isinstance(self.parent(), QWidget) else None
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        tags = index.data(TAG_LIST_ROLE) or []
+        if not tags:
+            return
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        text_color = opt.palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        font = opt.font
+        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.92))
+        painter.save()
+        painter.setFont(font)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = painter.fontMetrics()
+        height = fm.height() + 2
+        x = opt.rect.left() + 4
+        y = opt.rect.top() + (opt.rect.height() - height) // 2
+        right = opt.rect.right() - 4
+        for i, (name, color) in enumerate(tags):
+            width = fm.horizontalAdvance(name) + 12
+            rest = len(tags) - i - 1
+            more = f"+{rest}" if rest else ""
+            room = right - x - (fm.horizontalAdvance(more) + 6 if more else 0)
+            if width > room and i > 0:
+                # No room for this chip: say how many are left instead.
+                painter.setPen(text_color)
+                painter.drawText(QRect(x, opt.rect.top(), right - x + 1, opt.rect.height()),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                                 f"+{rest + 1}")
+                break
+            width = min(width, max(room, 24))
+            fill = QColor(color) if color and QColor(color).isValid() else QColor(text_color)
+            fill.setAlpha(70 if color else 30)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(fill)
+            painter.drawRoundedRect(x, y, width, height, height / 2, height / 2)
+            painter.setPen(text_color)
+            label = name
+            if fm.horizontalAdvance(name) + 12 > width:
+                label = fm.elidedText(name, Qt.TextElideMode.ElideRight, width - 10)
+            painter.drawText(QRect(x, y, width, height), Qt.AlignmentFlag.AlignCenter, label)
+            x += width + 4
+        painter.restore()
+
+
+class PaperTable(QTableView):
+    """The paper table; keeps the selection by paper id whenever the model is re-queried.
+
+    Signals:
+        current_paper_changed(object): the paper id under the cursor, or None.
+    """
+
+    current_paper_changed = Signal(object)
+    edit_requested = Signal()
+
+    def __init__(self, model: PaperTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("paperTable")
+        self.setAccessibleName("Papers")
+        self.paper_model = model
+        self._current: int | None = None
+        self._saved_ids: list[int] = []
+        self._saved_current: int | None = None
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setAlternatingRowColors(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setCornerButtonEnabled(False)
+        self.setFrameShape(QTableView.Shape.NoFrame)
+        self.setTabKeyNavigation(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.setItemDelegateForColumn(Column.TAGS, TagChipsDelegate(self))
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        # A selection of its own, always empty: painting a section asks the selection
+        # whether the columns beside it are selected, which walks every selected row
+        # (7 s per paint with the 100,000 papers an import selects). The header never
+        # shows or makes a selection here (no highlight; a click sorts).
+        header.setSelectionModel(QItemSelectionModel(model, header))
+        header.setSectionsMovable(True)
+        header.setStretchLastSection(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._on_header_custom_context_menu_requested)
+        self.apply_default_columns()
+        # The indicator first: enabling sorting sorts by whatever the indicator says.
+        header.setSortIndicator(SORT_KEY_COLUMN[model.sort_key],
+                                Qt.SortOrder.DescendingOrder if model.descending
+                                else Qt.SortOrder.AscendingOrder)
+        self.setSortingEnabled(True)
+        model.modelAboutToBeReset.connect(self._on_model_about_to_be_reset)
+        model.modelReset.connect(self._on_model_reset)
+        # Not ``activated``: on desktops set to open on single click it fires on every click.
+        self.doubleClicked.connect(self._on_self_double_clicked)
+        self.selectionModel().currentRowChanged.connect(self._on_selection_current_row_changed)
+
+    def apply_default_columns(self) -> None:
+        header = self.horizontalHeader()
+        for column, spec in COLUMNS.items():
+            header.setSectionHidden(column, spec.hidden)
+            self.setColumnWidth(column, spec.width)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+
+    def fill_column_menu(self, menu: QMenu) -> None:
+        """Show or hide columns (the title always shows)."""
+        menu.clear()
+        header = self.horizontalHeader()
+        for column, spec in COLUMNS.items():
+            if column == Column.TITLE:
+                continue
+            action = menu.addAction(spec.header)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.toggled.connect(
+                lambda on, c=column: self.horizontalHeader().setSectionHidden(c, not on))
+        menu.addSeparator()
+        menu.addAction("Reset Columns", self.apply_default_columns)
+
+    @property
+    def current_paper(self) -> int | None:
+        return self._current
+
+    def selected_rows(self) -> list[int]:
+        """Selected rows, in order.
+
+        Read from the selection's ranges: ``selectedRows()`` asks the model for the flags
+        of every cell, seconds for the 100,000 papers an import has just selected.
+        """
+        ranges = self.selectionModel().selection()
+        if len(ranges) == 1:
+            return list(range(ranges[0].top(), ranges[0].bottom() + 1))
+        rows: set[int] = set()
+        for r in ranges:
+            rows.update(range(r.top(), r.bottom() + 1))
+        return sorted(rows)
+
+    def selected_ids(self) -> list[int]:
+        """Selected papers in table order (what copy and export use)."""
+        ids = [self.paper_model.paper_id(r) for r in self.selected_rows()]
+        return [pid for pid in ids if pid is not None]
+
+    def select_papers(self, ids: list[int], current: int | None = None) -> bool:
+        """Select these papers (those still shown); True if any of them is shown."""
+        model = self.paper_model
+        selection = QItemSelection()
+        last = model.columnCount() - 1
+        shown = model.rows_of(ids)
+        rows = sorted(shown)  # ids come in table order, usually: cheap to sort
+        # One range per run of adjacent rows: an import's papers are usually one run.
+        if rows and rows[-1] - rows[0] + 1 == len(rows):
+            selection.select(model.index(rows[0], 0), model.index(rows[-1], last))
+        else:
+            start = 0
+            for i in range(1, len(rows) + 1):
+                if i == len(rows) or rows[i] != rows[i - 1] + 1:
+                    selection.select(model.index(rows[start], 0),
+                                     model.index(rows[i - 1], last))
+                    start = i
+        sm = self.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag
+        current_row = model.row_of(current) if current is not None else None
+        if current_row is None and shown:
+            current_row = shown[0]
+        if current_row is not None:
+            sm.setCurrentIndex(model.index(current_row, 0), flags.NoUpdate)
+        sm.select(selection, flags.ClearAndSelect | flags.Rows)
+        if current_row is not None:
+            self.scrollTo(model.index(current_row, 0),
+                          QAbstractItemView.ScrollHint.PositionAtCenter)
+        return bool(rows)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._current is not None:
+            self.edit_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+    # -- keeping the selection by id ---------------------------------------------------------------
+
+    def _on_model_about_to_be_reset(self) -> None:
+        self._saved_ids = self.selected_ids()
+        self._saved_current = self._current
+
+    def _on_model_reset(self) -> None:
+        if self._saved_ids or self._saved_current is not None:
+            self.select_papers(self._saved_ids, self._saved_current)
+        self._announce_current()
+
+    def _on_selection_current_row_changed(self, current: QModelIndex,
+                                          previous: QModelIndex) -> None:
+        self._announce_current()
+
+    def _announce_current(self) -> None:
+        index = self.currentIndex()
+        pid = self.paper_model.paper_id(index.row()) if index.isValid() else None
+        if pid != self._current:
+            self._current = pid
+            self.current_paper_changed.emit(pid)
+
+    def _on_self_double_clicked(self, index: QModelIndex) -> None:
+        self.edit_requested.emit()
+
+    def _on_header_custom_context_menu_requested(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        self.fill_column_menu(menu)
+        menu.exec(self.horizontalHeader().mapToGlobal(pos))
+        menu.deleteLater()
