@@ -15,11 +15,6 @@ from datetime import datetime
 from functools import partial
 
 from PySide6.QtCore import (
-    QMargins,
-    QModelIndex,
-    QPoint,
-    QRect,
-    QSize,
     QStringListModel,
     Qt,
     QTimer,
@@ -27,13 +22,9 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QColor,
-    QDesktopServices,
     QFocusEvent,
     QFontDatabase,
     QHideEvent,
-    QKeyEvent,
-    QPalette,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
@@ -43,8 +34,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLayout,
-    QLayoutItem,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -79,6 +68,17 @@ from .commands import (
     push,
 )
 from .hub import LibraryEvents
+from .widgets import (
+    OPENABLE_SCHEMES,
+    FlowLayout,
+    RatingSelector,
+    TagChip,
+    TagCompleter,
+    TagLineEdit,
+    heading,
+    muted,
+    open_link,
+)
 
 #: Milliseconds after the last keystroke before a note is saved.
 SAVE_DELAY_MS = 500
@@ -98,33 +98,7 @@ ENTRY_TYPES = ["article", "book", "booklet", "inbook", "incollection", "inprocee
 
 STATUS_LABELS = {"unread": "Unread", "reading": "Reading", "read": "Read"}
 
-#: Links from BibTeX data are opened only with these schemes: a ``file:`` or custom-scheme
-#: URL in an imported entry must not launch a local program.
-OPENABLE_SCHEMES = frozenset({"http", "https"})
-
 PLACEHOLDER_TEXT = "Select a paper to see its details"
-
-
-def open_link(url: str) -> bool:
-    """Open a web link in the browser (never through a shell); refuse other schemes."""
-    qurl = QUrl(url.strip())
-    if not qurl.isValid() or qurl.scheme().lower() not in OPENABLE_SCHEMES:
-        return False
-    return QDesktopServices.openUrl(qurl)
-
-
-def _muted(label: QLabel) -> QLabel:
-    """Secondary text in the palette's own quieter colour (follows dark themes)."""
-    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-    return label
-
-
-def _heading(text: str) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setBold(True)
-    label.setFont(font)
-    return label
 
 
 def _authors_text(paper: db.Paper) -> str:
@@ -151,213 +125,7 @@ def _local_time(stamp: str) -> str:
         return stamp
 
 
-# -- small widgets ------------------------------------------------------------------------------
-
-class FlowLayout(QLayout):
-    """Lays widgets out in rows that wrap, like words (Qt's flow layout example)."""
-
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
-        super().__init__(parent)
-        self._items: list[QLayoutItem] = []
-        self._spacing = spacing
-        self.setContentsMargins(QMargins(0, 0, 0, 0))
-
-    def addItem(self, item: QLayoutItem) -> None:
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
-
-    def expandingDirections(self) -> Qt.Orientation:
-        return Qt.Orientation(0)
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return self._arrange(QRect(0, 0, width, 0), move=False)
-
-    def setGeometry(self, rect: QRect) -> None:
-        super().setGeometry(rect)
-        self._arrange(rect, move=True)
-
-    def sizeHint(self) -> QSize:
-        return self.minimumSize()
-
-    def minimumSize(self) -> QSize:
-        size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
-        m = self.contentsMargins()
-        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
-
-    def _arrange(self, rect: QRect, move: bool) -> int:
-        m = self.contentsMargins()
-        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
-        x, y, row_height = area.x(), area.y(), 0
-        for item in self._items:
-            if item.widget() is not None and item.widget().isHidden():
-                continue
-            hint = item.sizeHint()
-            if x + hint.width() > area.right() + 1 and row_height > 0:
-                x, y = area.x(), y + row_height + self._spacing
-                row_height = 0
-            if move:
-                item.setGeometry(QRect(QPoint(x, y), hint))
-            x += hint.width() + self._spacing
-            row_height = max(row_height, hint.height())
-        return y + row_height - rect.y() + m.bottom()
-
-
-class TagChip(QFrame):
-    """One tag of the paper, in the tag's colour, with a × that removes it.
-
-    Signals:
-        remove_clicked(str): the × was clicked; carries the tag name.
-    """
-
-    remove_clicked = Signal(str)
-
-    def __init__(self, name: str, color: str | None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("tagChip")
-        self.setProperty("tag", name)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(9, 2, 3, 2)
-        layout.setSpacing(2)
-        label = QLabel(name)
-        label.setObjectName("tagChipLabel")
-        remove = QToolButton()
-        remove.setObjectName("removeTagButton")
-        remove.setText("×")
-        remove.setAutoRaise(True)
-        remove.setCursor(Qt.CursorShape.PointingHandCursor)
-        remove.setToolTip(f"Remove tag “{name}”")
-        remove.setAccessibleName(f"Remove tag {name}")
-        remove.clicked.connect(lambda: self.remove_clicked.emit(name))
-        layout.addWidget(label)
-        layout.addWidget(remove)
-        self.setStyleSheet(self._style(color))
-
-    @staticmethod
-    def _style(color: str | None) -> str:
-        qcolor = _valid_color(color)
-        if qcolor is None:
-            # No colour of its own: the palette's button colours, so dark themes work.
-            background, text, border = "palette(button)", "palette(button-text)", "palette(mid)"
-        else:
-            background = border = qcolor
-            text = "#000000" if _is_light(qcolor) else "#ffffff"
-        return (f"QFrame#tagChip {{ background-color: {background}; border: 1px solid {border};"
-                f" border-radius: 10px; }}"
-                f" QFrame#tagChip QLabel, QFrame#tagChip QToolButton {{ color: {text};"
-                f" background: transparent; border: none; }}"
-                f" QFrame#tagChip QToolButton {{ padding: 0 3px; font-weight: bold; }}")
-
-
-def _valid_color(color: str | None) -> str | None:
-    """The tag's colour as ``#rrggbb``, or None when unset or not a colour at all."""
-    if not color:
-        return None
-    qcolor = QColor(color)
-    return qcolor.name() if qcolor.isValid() else None
-
-
-def _is_light(hex_color: str) -> bool:
-    """Whether black text reads better than white on this background."""
-    c = QColor(hex_color)
-    return 0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue() > 150
-
-
-class TagCompleter(QCompleter):
-    """Completes the last of several comma-separated tags in a line edit."""
-
-    def splitPath(self, path: str) -> list[str]:
-        return [path.split(",")[-1].strip()]
-
-    def pathFromIndex(self, index: QModelIndex) -> str:
-        completion = super().pathFromIndex(index)
-        widget = self.widget()
-        text = widget.text() if isinstance(widget, QLineEdit) else ""
-        head = text.rsplit(",", 1)[0] + ", " if "," in text else ""
-        return head + completion
-
-
-class TagLineEdit(QLineEdit):
-    """A line edit where Enter always submits, taking the highlighted completion if any.
-
-    Signals:
-        tags_entered(str): Enter was pressed; carries the text (comma-separated tags).
-    """
-
-    tags_entered = Signal(str)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            super().keyPressEvent(event)
-            return
-        completer = self.completer()
-        popup = completer.popup() if completer is not None else None
-        if completer is not None and popup is not None and popup.isVisible():
-            index = popup.currentIndex()
-            if index.isValid():
-                self.setText(completer.pathFromIndex(index))
-            popup.hide()
-        event.accept()
-        self.tags_entered.emit(self.text())
-
-
-class RatingSelector(QWidget):
-    """Five stars: clicking star n rates n; clicking the current rating clears it.
-
-    Signals:
-        rating_chosen(int): the person picked a rating, 0 to 5.
-    """
-
-    rating_chosen = Signal(int)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("ratingSelector")
-        self.setAccessibleName("Rating")
-        self._rating = 0
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        self._stars: list[QToolButton] = []
-        for n in range(1, 6):
-            star = QToolButton()
-            star.setObjectName(f"ratingStar{n}")
-            star.setAutoRaise(True)
-            star.setCursor(Qt.CursorShape.PointingHandCursor)
-            star.setToolTip(f"{n} star{'s' if n > 1 else ''} (click again to clear)")
-            star.setAccessibleName(f"{n} star{'s' if n > 1 else ''}")
-            font = star.font()
-            font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.3)
-            star.setFont(font)
-            star.clicked.connect(partial(self._on_star_clicked, n))
-            layout.addWidget(star)
-            self._stars.append(star)
-        self.set_rating(0)
-
-    def rating(self) -> int:
-        return self._rating
-
-    def set_rating(self, rating: int) -> None:
-        """Show a rating (does not emit ``rating_chosen``)."""
-        self._rating = rating
-        for n, star in enumerate(self._stars, start=1):
-            star.setText("★" if n <= rating else "☆")
-
-    def _on_star_clicked(self, n: int) -> None:
-        self.rating_chosen.emit(0 if n == self._rating else n)
-
+# -- the notes editor -----------------------------------------------------------------------------
 
 class NotesEditor(QPlainTextEdit):
     """The Markdown editor of a note; says when it loses focus so the pane saves then.
@@ -475,7 +243,7 @@ class DetailPane(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self._pages)
 
-        self._placeholder = _muted(QLabel(PLACEHOLDER_TEXT))
+        self._placeholder = muted(QLabel(PLACEHOLDER_TEXT))
         self._placeholder.setObjectName("detailPlaceholder")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._placeholder.setWordWrap(True)
@@ -511,7 +279,7 @@ class DetailPane(QWidget):
         self.title_label.setFont(font)
         self.authors_label = self._selectable(QLabel(), "authorsLabel")
         self.meta_label = self._selectable(QLabel(), "metaLabel")
-        self.ids_label = _muted(self._selectable(QLabel(), "idsLabel"))
+        self.ids_label = muted(self._selectable(QLabel(), "idsLabel"))
         for label in (self.title_label, self.authors_label, self.meta_label, self.ids_label):
             layout.addWidget(label)
         return header
@@ -574,18 +342,18 @@ class DetailPane(QWidget):
         self.links_label.linkHovered.connect(self._on_links_label_link_hovered)
         layout.addWidget(self.links_label)
 
-        self._abstract_heading = _heading("Abstract")
+        self._abstract_heading = heading("Abstract")
         self.abstract_label = self._selectable(QLabel(), "abstractLabel")
         layout.addSpacing(4)
         layout.addWidget(self._abstract_heading)
         layout.addWidget(self.abstract_label)
 
         layout.addSpacing(8)
-        layout.addWidget(_heading("Tags"))
+        layout.addWidget(heading("Tags"))
         self._chips = QWidget()
         self._chips.setObjectName("tagChips")
         self._chips_layout = FlowLayout(self._chips)
-        self._no_tags = _muted(QLabel("No tags yet"))
+        self._no_tags = muted(QLabel("No tags yet"))
         layout.addWidget(self._chips)
         layout.addWidget(self._no_tags)
         self.tag_editor = TagLineEdit()
@@ -601,7 +369,7 @@ class DetailPane(QWidget):
         layout.addWidget(self.tag_editor)
 
         layout.addSpacing(8)
-        layout.addWidget(_heading("Reading"))
+        layout.addWidget(heading("Reading"))
         reading = QHBoxLayout()
         reading.setSpacing(8)
         self.status_selector = QComboBox()
@@ -623,7 +391,7 @@ class DetailPane(QWidget):
         layout.addLayout(reading)
 
         layout.addSpacing(8)
-        layout.addWidget(_heading("Details"))
+        layout.addWidget(heading("Details"))
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
@@ -661,7 +429,7 @@ class DetailPane(QWidget):
         self.delete_note_button = QPushButton("Delete note")
         self.delete_note_button.setObjectName("deleteNoteButton")
         self.delete_note_button.clicked.connect(self._on_delete_note_button_clicked)
-        self._notes_hint = _muted(QLabel("Markdown · saved as you type"))
+        self._notes_hint = muted(QLabel("Markdown · saved as you type"))
         buttons.addWidget(self.new_note_button)
         buttons.addWidget(self.delete_note_button)
         buttons.addStretch(1)
@@ -710,7 +478,7 @@ class DetailPane(QWidget):
         self.bibtex_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.bibtex_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         layout.addWidget(self.bibtex_view)
-        layout.addWidget(_muted(QLabel("Exactly what an export writes for this paper.")))
+        layout.addWidget(muted(QLabel("Exactly what an export writes for this paper.")))
         return page
 
     # -- filling ------------------------------------------------------------------------------

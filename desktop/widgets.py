@@ -1,0 +1,256 @@
+"""Small widgets of the detail pane: a wrapping flow layout, tag chips and the tag editor,
+the rating stars, and the few label helpers its parts share.
+
+Each knows nothing of the library: it shows what it is given and says what the person did
+through a signal, so the pane decides what to write.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import QMargins, QModelIndex, QPoint, QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QKeyEvent, QPalette
+from PySide6.QtWidgets import (
+    QCompleter,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QLineEdit,
+    QToolButton,
+    QWidget,
+)
+
+#: Links from BibTeX data are opened only with these schemes: a ``file:`` or custom-scheme
+#: URL in an imported entry must not launch a local program.
+OPENABLE_SCHEMES = frozenset({"http", "https"})
+
+
+def open_link(url: str) -> bool:
+    """Open a web link in the browser (never through a shell); refuse other schemes."""
+    qurl = QUrl(url.strip())
+    if not qurl.isValid() or qurl.scheme().lower() not in OPENABLE_SCHEMES:
+        return False
+    return QDesktopServices.openUrl(qurl)
+
+
+def muted(label: QLabel) -> QLabel:
+    """Secondary text in the palette's own quieter colour (follows dark themes)."""
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return label
+
+
+def heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+class FlowLayout(QLayout):
+    """Lays widgets out in rows that wrap, like words (Qt's flow layout example)."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(QMargins(0, 0, 0, 0))
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _arrange(self, rect: QRect, move: bool) -> int:
+        m = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        x, y, row_height = area.x(), area.y(), 0
+        for item in self._items:
+            if item.widget() is not None and item.widget().isHidden():
+                continue
+            hint = item.sizeHint()
+            if x + hint.width() > area.right() + 1 and row_height > 0:
+                x, y = area.x(), y + row_height + self._spacing
+                row_height = 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._spacing
+            row_height = max(row_height, hint.height())
+        return y + row_height - rect.y() + m.bottom()
+
+
+class TagChip(QFrame):
+    """One tag of the paper, in the tag's colour, with a × that removes it.
+
+    Signals:
+        remove_clicked(str): the × was clicked; carries the tag name.
+    """
+
+    remove_clicked = Signal(str)
+
+    def __init__(self, name: str, color: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tagChip")
+        self.setProperty("tag", name)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(9, 2, 3, 2)
+        layout.setSpacing(2)
+        label = QLabel(name)
+        label.setObjectName("tagChipLabel")
+        remove = QToolButton()
+        remove.setObjectName("removeTagButton")
+        remove.setText("×")
+        remove.setAutoRaise(True)
+        remove.setCursor(Qt.CursorShape.PointingHandCursor)
+        remove.setToolTip(f"Remove tag “{name}”")
+        remove.setAccessibleName(f"Remove tag {name}")
+        remove.clicked.connect(lambda: self.remove_clicked.emit(name))
+        layout.addWidget(label)
+        layout.addWidget(remove)
+        self.setStyleSheet(self._style(color))
+
+    @staticmethod
+    def _style(color: str | None) -> str:
+        qcolor = _valid_color(color)
+        if qcolor is None:
+            # No colour of its own: the palette's button colours, so dark themes work.
+            background, text, border = "palette(button)", "palette(button-text)", "palette(mid)"
+        else:
+            background = border = qcolor
+            text = "#000000" if _is_light(qcolor) else "#ffffff"
+        return (f"QFrame#tagChip {{ background-color: {background}; border: 1px solid {border};"
+                f" border-radius: 10px; }}"
+                f" QFrame#tagChip QLabel, QFrame#tagChip QToolButton {{ color: {text};"
+                f" background: transparent; border: none; }}"
+                f" QFrame#tagChip QToolButton {{ padding: 0 3px; font-weight: bold; }}")
+
+
+def _valid_color(color: str | None) -> str | None:
+    """The tag's colour as ``#rrggbb``, or None when unset or not a colour at all."""
+    if not color:
+        return None
+    qcolor = QColor(color)
+    return qcolor.name() if qcolor.isValid() else None
+
+
+def _is_light(hex_color: str) -> bool:
+    """Whether black text reads better than white on this background."""
+    c = QColor(hex_color)
+    return 0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue() > 150
+
+
+class TagCompleter(QCompleter):
+    """Completes the last of several comma-separated tags in a line edit."""
+
+    def splitPath(self, path: str) -> list[str]:
+        return [path.split(",")[-1].strip()]
+
+    def pathFromIndex(self, index: QModelIndex) -> str:
+        completion = super().pathFromIndex(index)
+        widget = self.widget()
+        text = widget.text() if isinstance(widget, QLineEdit) else ""
+        head = text.rsplit(",", 1)[0] + ", " if "," in text else ""
+        return head + completion
+
+
+class TagLineEdit(QLineEdit):
+    """A line edit where Enter always submits, taking the highlighted completion if any.
+
+    Signals:
+        tags_entered(str): Enter was pressed; carries the text (comma-separated tags).
+    """
+
+    tags_entered = Signal(str)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            super().keyPressEvent(event)
+            return
+        completer = self.completer()
+        popup = completer.popup() if completer is not None else None
+        if completer is not None and popup is not None and popup.isVisible():
+            index = popup.currentIndex()
+            if index.isValid():
+                self.setText(completer.pathFromIndex(index))
+            popup.hide()
+        event.accept()
+        self.tags_entered.emit(self.text())
+
+
+class RatingSelector(QWidget):
+    """Five stars: clicking star n rates n; clicking the current rating clears it.
+
+    Signals:
+        rating_chosen(int): the person picked a rating, 0 to 5.
+    """
+
+    rating_chosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ratingSelector")
+        self.setAccessibleName("Rating")
+        self._rating = 0
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self._stars: list[QToolButton] = []
+        for n in range(1, 6):
+            star = QToolButton()
+            star.setObjectName(f"ratingStar{n}")
+            star.setAutoRaise(True)
+            star.setCursor(Qt.CursorShape.PointingHandCursor)
+            star.setToolTip(f"{n} star{'s' if n > 1 else ''} (click again to clear)")
+            star.setAccessibleName(f"{n} star{'s' if n > 1 else ''}")
+            font = star.font()
+            font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.3)
+            star.setFont(font)
+            star.clicked.connect(partial(self._on_star_clicked, n))
+            layout.addWidget(star)
+            self._stars.append(star)
+        self.set_rating(0)
+
+    def rating(self) -> int:
+        return self._rating
+
+    def set_rating(self, rating: int) -> None:
+        """Show a rating (does not emit ``rating_chosen``)."""
+        self._rating = rating
+        for n, star in enumerate(self._stars, start=1):
+            star.setText("★" if n <= rating else "☆")
+
+    def _on_star_clicked(self, n: int) -> None:
+        self.rating_chosen.emit(0 if n == self._rating else n)
