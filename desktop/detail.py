@@ -2,27 +2,22 @@
 
 The pane reads through ``db.Library``, writes only by pushing ``desktop.commands`` on the
 window's undo stack, and redraws itself when ``LibraryEvents.changed`` says its paper
-changed (whoever changed it: this pane, the table, an undo). Note text is saved as it is
-typed, half a second after the last keystroke, and at once on :meth:`DetailPane.flush`,
-when another note or paper is shown, when the editor loses focus and when the pane is
-hidden, so nothing typed is lost.
+changed (whoever changed it: this pane, the table, an undo). The Notes tab and its
+autosave are ``desktop/notes.py``; :meth:`DetailPane.flush` (also run when the pane is
+hidden) writes whatever is still being typed, so nothing typed is lost.
 """
 
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from functools import partial
 
 from PySide6.QtCore import (
     QStringListModel,
     Qt,
-    QTimer,
     QUrl,
-    Signal,
 )
 from PySide6.QtGui import (
-    QFocusEvent,
     QFontDatabase,
     QHideEvent,
     QUndoStack,
@@ -35,17 +30,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
-    QSplitter,
     QStackedWidget,
     QStyle,
     QTabWidget,
-    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -54,10 +44,7 @@ from PySide6.QtWidgets import (
 import db
 
 from .commands import (
-    AddNoteCommand,
     AddTagsCommand,
-    DeleteNoteCommand,
-    EditNoteCommand,
     LibraryCommand,
     RemoveTagsCommand,
     SetEntryTypeCommand,
@@ -68,6 +55,7 @@ from .commands import (
     push,
 )
 from .hub import LibraryEvents
+from .notes import NotesPanel
 from .widgets import (
     OPENABLE_SCHEMES,
     FlowLayout,
@@ -79,9 +67,6 @@ from .widgets import (
     muted,
     open_link,
 )
-
-#: Milliseconds after the last keystroke before a note is saved.
-SAVE_DELAY_MS = 500
 
 #: The metadata form: (field, label). ``entrytype`` and ``key`` are not BibTeX fields.
 FORM_FIELDS: list[tuple[str, str]] = [
@@ -110,37 +95,6 @@ def _authors_text(paper: db.Paper) -> str:
     return prefix + text if text else ""
 
 
-def _note_title(note: db.Note) -> str:
-    for line in note.body.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if line:
-            return line if len(line) <= 60 else line[:59] + "…"
-    return "(empty note)"
-
-
-def _local_time(stamp: str) -> str:
-    try:
-        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return stamp
-
-
-# -- the notes editor -----------------------------------------------------------------------------
-
-class NotesEditor(QPlainTextEdit):
-    """The Markdown editor of a note; says when it loses focus so the pane saves then.
-
-    Signals:
-        focus_lost(): keyboard focus left the editor.
-    """
-
-    focus_lost = Signal()
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        super().focusOutEvent(event)
-        self.focus_lost.emit()
-
-
 # -- the pane -----------------------------------------------------------------------------------
 
 class DetailPane(QWidget):
@@ -158,15 +112,9 @@ class DetailPane(QWidget):
         self.undo_stack = undo_stack
         self.events = events
         self._paper: db.Paper | None = None
-        self._note_id: int | None = None
-        self._saved_body = ""  # the current note's text as last read from or written to disk
         self._loading = False  # filling widgets: their change signals are not edits
         self._writing = False  # our own command runs: we refresh once it is done
         self._chips_shown: list[tuple[str, str | None]] | None = None
-        self._save_timer = QTimer(self)
-        self._save_timer.setSingleShot(True)
-        self._save_timer.setInterval(SAVE_DELAY_MS)
-        self._save_timer.timeout.connect(self._on_save_timer_timeout)
         self._build()
         events.changed.connect(self._on_events_changed)
         events.reloaded.connect(self._on_events_reloaded)
@@ -185,8 +133,7 @@ class DetailPane(QWidget):
             return
         self.flush()
         self._paper = None
-        self._note_id = None
-        self._saved_body = ""
+        self.notes.forget()
         self._hide_error()
         if paper_id is None:
             self._show_placeholder()
@@ -233,7 +180,7 @@ class DetailPane(QWidget):
         for name, edit in self._field_edits.items():
             if edit.isModified():
                 self._apply_field(name)
-        self._save_note()
+        self.notes.save()
 
     # -- building -----------------------------------------------------------------------------
 
@@ -260,7 +207,9 @@ class DetailPane(QWidget):
         self.tabs.setObjectName("detailTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self._build_info_tab(), "Info")
-        self.tabs.addTab(self._build_notes_tab(), "Notes")
+        self.notes = NotesPanel(self.library, self.events, self._push)
+        self.notes.wrote.connect(self._on_notes_wrote)
+        self.tabs.addTab(self.notes, "Notes")
         self.tabs.addTab(self._build_bibtex_tab(), "BibTeX")
         layout.addWidget(self.tabs, 1)
         self._pages.addWidget(self._content)
@@ -416,58 +365,6 @@ class DetailPane(QWidget):
         self._info_scroll.setWidget(inner)
         return self._info_scroll
 
-    def _build_notes_tab(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.setSpacing(6)
-
-        buttons = QHBoxLayout()
-        self.new_note_button = QPushButton("New note")
-        self.new_note_button.setObjectName("newNoteButton")
-        self.new_note_button.clicked.connect(self._on_new_note_button_clicked)
-        self.delete_note_button = QPushButton("Delete note")
-        self.delete_note_button.setObjectName("deleteNoteButton")
-        self.delete_note_button.clicked.connect(self._on_delete_note_button_clicked)
-        self._notes_hint = muted(QLabel("Markdown · saved as you type"))
-        buttons.addWidget(self.new_note_button)
-        buttons.addWidget(self.delete_note_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self._notes_hint)
-        layout.addLayout(buttons)
-
-        self.notes_list = QListWidget()
-        self.notes_list.setObjectName("notesList")
-        self.notes_list.setAlternatingRowColors(True)
-        self.notes_list.setWordWrap(True)
-        self.notes_list.setSpacing(2)
-        self.notes_list.currentItemChanged.connect(self._on_notes_list_current_item_changed)
-
-        self.notes_editor = NotesEditor()
-        self.notes_editor.setObjectName("notesEditor")
-        self.notes_editor.setTabChangesFocus(True)
-        self.notes_editor.textChanged.connect(self._on_notes_editor_text_changed)
-        self.notes_editor.focus_lost.connect(self._on_notes_editor_focus_lost)
-
-        self.notes_preview = QTextBrowser()
-        self.notes_preview.setObjectName("notesPreview")
-        self.notes_preview.setOpenLinks(False)
-        self.notes_preview.setPlaceholderText("The rendered note appears here.")
-        self.notes_preview.anchorClicked.connect(self._on_notes_preview_anchor_clicked)
-
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.setObjectName("notesSplitter")
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.notes_list)
-        splitter.addWidget(self.notes_editor)
-        splitter.addWidget(self.notes_preview)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 3)
-        splitter.setStretchFactor(2, 3)
-        splitter.setSizes([90, 260, 260])
-        layout.addWidget(splitter, 1)
-        return page
-
     def _build_bibtex_tab(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -488,10 +385,8 @@ class DetailPane(QWidget):
 
     def _forget_paper(self) -> None:
         """The paper is gone (deleted elsewhere): nothing left to save into."""
-        self._save_timer.stop()
         self._paper = None
-        self._note_id = None
-        self._saved_body = ""
+        self.notes.forget()
         self._show_placeholder()
 
     def _fill(self, paper: db.Paper, new_paper: bool) -> None:
@@ -508,7 +403,8 @@ class DetailPane(QWidget):
             self.rating_selector.set_rating(paper.rating)
             self._fill_fields(paper, new_paper)
             self._fill_bibtex(paper, new_paper)
-            self._fill_notes(paper, new_paper)
+            self.tabs.setTabText(1, f"Notes ({len(paper.notes)})" if paper.notes else "Notes")
+            self.notes.show_notes(paper, new_paper)
             if new_paper:
                 self._info_scroll.verticalScrollBar().setValue(0)
         finally:
@@ -590,70 +486,6 @@ class DetailPane(QWidget):
         self.bibtex_view.setPlainText(text)
         bar.setValue(position)
 
-    def _fill_notes(self, paper: db.Paper, new_paper: bool) -> None:
-        notes = {n.id: n for n in paper.notes}
-        pending = not new_paper and self.notes_editor.toPlainText() != self._saved_body
-        if self._note_id not in notes and not pending:
-            # First showing, or the note was deleted/undone: take the latest edited one.
-            latest = max(paper.notes, key=lambda n: (n.updated, n.id), default=None)
-            self._note_id = latest.id if latest is not None else None
-        self._fill_notes_list(paper.notes)
-        self.tabs.setTabText(1, f"Notes ({len(notes)})" if notes else "Notes")
-        self.delete_note_button.setEnabled(self._note_id in notes)
-        self.notes_editor.setPlaceholderText(
-            "Start typing to add a note (Markdown)…" if not notes else "")
-
-        body = notes[self._note_id].body if self._note_id in notes else ""
-        if new_paper:
-            self.notes_editor.setPlainText(body)
-        elif pending:
-            # Unsaved typing wins over a change made elsewhere (an undo): keep it and save
-            # it soon, on top of what is now on disk.
-            self._save_timer.start()
-        elif self.notes_editor.toPlainText() != body:
-            self._replace_editor_text(body)
-        self._saved_body = body
-        self._render_preview()
-
-    def _fill_notes_list(self, notes: list[db.Note]) -> None:
-        self.notes_list.blockSignals(True)
-        try:
-            ids = [self.notes_list.item(i).data(Qt.ItemDataRole.UserRole)
-                   for i in range(self.notes_list.count())]
-            if ids != [n.id for n in notes]:
-                self.notes_list.clear()
-                for note in notes:
-                    item = QListWidgetItem()
-                    item.setData(Qt.ItemDataRole.UserRole, note.id)
-                    self.notes_list.addItem(item)
-            for row, note in enumerate(notes):
-                item = self.notes_list.item(row)
-                item.setText(f"{_note_title(note)}\n{_local_time(note.updated)}")
-                if note.id == self._note_id:
-                    self.notes_list.setCurrentItem(item)
-            if self._note_id not in {n.id for n in notes}:
-                self.notes_list.setCurrentItem(None)
-            self.notes_list.setVisible(bool(notes))
-        finally:
-            self.notes_list.blockSignals(False)
-
-    def _replace_editor_text(self, body: str) -> None:
-        """Put new text in the editor keeping the cursor and scroll where they were."""
-        cursor = self.notes_editor.textCursor()
-        position = cursor.position()
-        scroll = self.notes_editor.verticalScrollBar().value()
-        self.notes_editor.setPlainText(body)
-        cursor = self.notes_editor.textCursor()
-        cursor.setPosition(min(position, len(body)))
-        self.notes_editor.setTextCursor(cursor)
-        self.notes_editor.verticalScrollBar().setValue(scroll)
-
-    def _render_preview(self) -> None:
-        bar = self.notes_preview.verticalScrollBar()
-        scroll = bar.value()
-        self.notes_preview.setMarkdown(self.notes_editor.toPlainText())
-        bar.setValue(scroll)
-
     # -- writing ------------------------------------------------------------------------------
 
     def _push(self, command: LibraryCommand) -> bool:
@@ -695,30 +527,6 @@ class DetailPane(QWidget):
             edit.setText(self._field_value(paper, name))  # show what is really stored
             edit.setModified(False)
 
-    def _save_note(self) -> None:
-        """Write the editor's text to its note now (creating the note if it has none)."""
-        self._save_timer.stop()
-        if self._paper is None:
-            return
-        text = self.notes_editor.toPlainText()
-        if text == self._saved_body:
-            return
-        if self._note_id is not None and self.library.note(self._note_id) is not None:
-            self._apply(EditNoteCommand(self.library, self.events, self._note_id,
-                                        self._saved_body, text))
-        else:
-            self._add_note(text)
-
-    def _add_note(self, body: str) -> bool:
-        assert self._paper is not None
-        command = AddNoteCommand(self.library, self.events, self._paper.id, body)
-        ok = self._push(command)
-        if ok and command.note is not None:
-            self._note_id = command.note.id
-            self._saved_body = body
-        self.refresh()
-        return ok
-
     def _show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self._error_bar.show()
@@ -744,14 +552,14 @@ class DetailPane(QWidget):
     def _on_events_reloaded(self) -> None:
         self.refresh()
 
+    def _on_notes_wrote(self) -> None:
+        self.refresh()
+
     def _on_links_label_link_activated(self, url: str) -> None:
         open_link(url)
 
     def _on_links_label_link_hovered(self, url: str) -> None:
         self.links_label.setToolTip(url)
-
-    def _on_notes_preview_anchor_clicked(self, url: QUrl) -> None:
-        open_link(url.toString())
 
     def _on_tag_editor_tags_entered(self, text: str) -> None:
         names = [n.strip() for n in text.split(",") if n.strip()]
@@ -776,69 +584,6 @@ class DetailPane(QWidget):
     def _on_field_editing_finished(self, name: str) -> None:
         if not self._loading:
             self._apply_field(name)
-
-    def _on_notes_editor_text_changed(self) -> None:
-        self._render_preview()
-        if self._loading or self._paper is None:
-            return
-        if self._note_id is None:
-            # The first keystroke on a paper without notes starts its first note.
-            text = self.notes_editor.toPlainText()
-            if text:
-                self._add_note(text)
-            return
-        self._save_timer.start()
-
-    def _on_notes_editor_focus_lost(self) -> None:
-        self._save_note()
-
-    def _on_save_timer_timeout(self) -> None:
-        self._save_note()
-
-    def _on_notes_list_current_item_changed(self, current: QListWidgetItem | None,
-                                            previous: QListWidgetItem | None) -> None:
-        if self._loading or current is None or self._paper is None:
-            return
-        note_id = int(current.data(Qt.ItemDataRole.UserRole))
-        self._save_note()  # into the note being left, before the editor shows another
-        note = self.library.note(note_id)
-        if note is None:
-            return
-        self._note_id = note_id
-        self._loading = True
-        try:
-            self.notes_editor.setPlainText(note.body)
-            # Saving the old note refreshed the list with the old note current; fix that.
-            self._fill_notes_list(self.library.notes(self._paper.id))
-        finally:
-            self._loading = False
-        self._saved_body = note.body
-        self.delete_note_button.setEnabled(True)
-        self._render_preview()
-
-    def _on_new_note_button_clicked(self) -> None:
-        if self._paper is None:
-            return
-        self._save_note()
-        self._loading = True
-        try:
-            self.notes_editor.clear()
-        finally:
-            self._loading = False
-        self._note_id = None
-        self._saved_body = ""
-        if self._add_note(""):
-            self.notes_editor.setFocus()
-
-    def _on_delete_note_button_clicked(self) -> None:
-        if self._paper is None or self._note_id is None:
-            return
-        self._save_note()  # so undo brings back the text as last typed
-        note_id = self._note_id
-        self._note_id = None
-        self._saved_body = self.notes_editor.toPlainText()
-        if not self._apply(DeleteNoteCommand(self.library, self.events, note_id)):
-            self._note_id = note_id
 
     # -- Qt events ----------------------------------------------------------------------------
 

@@ -22,8 +22,9 @@ from pytestqt.qtbot import QtBot
 
 import db
 from desktop import commands
-from desktop.detail import PLACEHOLDER_TEXT, SAVE_DELAY_MS, DetailPane
+from desktop.detail import PLACEHOLDER_TEXT, DetailPane
 from desktop.hub import LibraryEvents
+from desktop.notes import SAVE_DELAY_MS
 from desktop.widgets import TagChip
 
 W = TypeVar("W", bound=QWidget)
