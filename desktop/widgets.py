@@ -1,5 +1,5 @@
 """Small widgets of the detail pane: a wrapping flow layout, tag chips and the tag editor,
-the rating stars, and the few label helpers its parts share.
+the rating stars, the error bar, and the few label helpers its parts share.
 
 Each knows nothing of the library: it shows what it is given and says what the person did
 through a signal, so the pane decides what to write.
@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QLayout,
     QLayoutItem,
     QLineEdit,
+    QSizePolicy,
+    QStyle,
     QToolButton,
     QWidget,
 )
@@ -48,6 +50,50 @@ def heading(text: str) -> QLabel:
     font.setBold(True)
     label.setFont(font)
     return label
+
+
+def selectable(label: QLabel, name: str) -> QLabel:
+    """Plain text a person can select and copy (a title, an abstract), wrapping."""
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    return label
+
+
+class ErrorBar(QFrame):
+    """Why the last edit failed, in place of a dialog; stays until dismissed or the next
+    edit works."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBar")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        icon = QLabel()
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        icon.setPixmap(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
+        self.error_label = QLabel()
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("×")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.error_label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.show()
 
 
 class FlowLayout(QLayout):

@@ -1,0 +1,351 @@
+"""The Info tab of the detail pane: a paper's links, abstract, tags, reading status, rating
+and BibTeX fields, each editable in place.
+
+Every edit is a command put on the undo stack through the ``push`` the pane gives (which
+shows a failure in the pane); ``wrote`` then tells the pane to re-read its paper.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtCore import QStringListModel, Qt, QUrl, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+import db
+
+from .commands import (
+    AddTagsCommand,
+    LibraryCommand,
+    RemoveTagsCommand,
+    SetEntryTypeCommand,
+    SetFieldsCommand,
+    SetKeyCommand,
+    SetRatingCommand,
+    SetStatusCommand,
+)
+from .hub import LibraryEvents
+from .widgets import (
+    OPENABLE_SCHEMES,
+    FlowLayout,
+    RatingSelector,
+    TagChip,
+    TagCompleter,
+    TagLineEdit,
+    heading,
+    muted,
+    open_link,
+    selectable,
+)
+
+#: The metadata form: (field, label). ``entrytype`` and ``key`` are not BibTeX fields.
+FORM_FIELDS: list[tuple[str, str]] = [
+    ("entrytype", "Type"), ("key", "Key"), ("title", "Title"), ("author", "Authors"),
+    ("editor", "Editors"), ("year", "Year"), ("month", "Month"), ("journal", "Journal"),
+    ("booktitle", "Book title"), ("volume", "Volume"), ("number", "Number"),
+    ("pages", "Pages"), ("publisher", "Publisher"), ("doi", "DOI"), ("url", "URL"),
+    ("eprint", "eprint"), ("keywords", "Keywords"), ("note", "Note"),
+]
+
+ENTRY_TYPES = ["article", "book", "booklet", "inbook", "incollection", "inproceedings",
+               "manual", "mastersthesis", "misc", "online", "phdthesis", "proceedings",
+               "techreport", "unpublished"]
+
+STATUS_LABELS = {"unread": "Unread", "reading": "Reading", "read": "Read"}
+
+
+def _field_value(paper: db.Paper, name: str) -> str:
+    if name == "key":
+        return paper.key
+    if name == "entrytype":
+        return paper.entry_type
+    return paper.text(name)
+
+
+class PaperInfo(QScrollArea):
+    """Links, abstract, tags, status and rating, and the metadata form of one paper.
+
+    Signals:
+        wrote(): an edit was written, or a write was tried; the pane re-reads its paper.
+    """
+
+    wrote = Signal()
+
+    def __init__(self, library: db.Library, events: LibraryEvents,
+                 push: Callable[[LibraryCommand], bool], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("infoScroll")
+        self.library = library
+        self.events = events
+        self._push = push
+        self._paper: db.Paper | None = None
+        self._loading = False  # filling widgets: their change signals are not edits
+        self._chips_shown: list[tuple[str, str | None]] | None = None
+        self._build()
+
+    def show_paper(self, paper: db.Paper, new_paper: bool) -> None:
+        """Show the paper as now on disk; a field being typed in keeps its text."""
+        self._paper = paper
+        self._loading = True
+        try:
+            self._fill_links(paper)
+            self.abstract_label.setText(paper.abstract)
+            self._abstract_heading.setVisible(bool(paper.abstract))
+            self.abstract_label.setVisible(bool(paper.abstract))
+            self._fill_tags(paper)
+            self.status_selector.setCurrentIndex(max(0, self.status_selector.findData(
+                paper.status)))
+            self.rating_selector.set_rating(paper.rating)
+            self._fill_fields(paper, new_paper)
+            if new_paper:
+                self.verticalScrollBar().setValue(0)
+        finally:
+            self._loading = False
+
+    def forget(self) -> None:
+        """No paper any more: nothing to write into."""
+        self._paper = None
+
+    def update_tag_names(self) -> None:
+        """Complete from the library's tags as they are now."""
+        self._tag_names.setStringList([t.name for t in self.library.tags()])
+
+    def has_field(self, name: str) -> bool:
+        return name in self._field_edits
+
+    def focus_field(self, name: str) -> None:
+        """Put the cursor in a metadata field, its text selected, scrolled into view."""
+        edit = self._field_edits[name]
+        self.ensureWidgetVisible(edit)
+        edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        edit.selectAll()
+
+    def apply_edits(self) -> None:
+        """Write every field typed in but not yet applied (Enter or leaving applies it)."""
+        for name, edit in self._field_edits.items():
+            if edit.isModified():
+                self._apply_field(name)
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.setContentsMargins(2, 10, 10, 10)
+        layout.setSpacing(6)
+
+        self.links_label = QLabel()
+        self.links_label.setObjectName("linksLabel")
+        self.links_label.setTextFormat(Qt.TextFormat.RichText)
+        self.links_label.setOpenExternalLinks(False)
+        self.links_label.setWordWrap(True)
+        self.links_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.links_label.linkActivated.connect(self._on_links_label_link_activated)
+        self.links_label.linkHovered.connect(self._on_links_label_link_hovered)
+        layout.addWidget(self.links_label)
+
+        self._abstract_heading = heading("Abstract")
+        self.abstract_label = selectable(QLabel(), "abstractLabel")
+        layout.addSpacing(4)
+        layout.addWidget(self._abstract_heading)
+        layout.addWidget(self.abstract_label)
+
+        layout.addSpacing(8)
+        layout.addWidget(heading("Tags"))
+        self._build_tags(layout)
+
+        layout.addSpacing(8)
+        layout.addWidget(heading("Reading"))
+        layout.addLayout(self._build_reading())
+
+        layout.addSpacing(8)
+        layout.addWidget(heading("Details"))
+        layout.addLayout(self._build_form())
+        layout.addStretch(1)
+        self.setWidget(inner)
+
+    def _build_tags(self, layout: QVBoxLayout) -> None:
+        self._chips = QWidget()
+        self._chips.setObjectName("tagChips")
+        self._chips_layout = FlowLayout(self._chips)
+        self._no_tags = muted(QLabel("No tags yet"))
+        layout.addWidget(self._chips)
+        layout.addWidget(self._no_tags)
+        self.tag_editor = TagLineEdit()
+        self.tag_editor.setObjectName("tagEditor")
+        self.tag_editor.setPlaceholderText("Add tags, separated by commas, then press Enter")
+        self.tag_editor.setClearButtonEnabled(True)
+        self._tag_names = QStringListModel(self)
+        completer = TagCompleter(self._tag_names, self.tag_editor)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.tag_editor.setCompleter(completer)
+        self.tag_editor.tags_entered.connect(self._on_tag_editor_tags_entered)
+        layout.addWidget(self.tag_editor)
+
+    def _build_reading(self) -> QHBoxLayout:
+        reading = QHBoxLayout()
+        reading.setSpacing(8)
+        self.status_selector = QComboBox()
+        self.status_selector.setObjectName("statusSelector")
+        self.status_selector.setAccessibleName("Reading status")
+        for status in db.STATUSES:
+            self.status_selector.addItem(STATUS_LABELS.get(status, status.title()), status)
+        self.status_selector.activated.connect(self._on_status_selector_activated)
+        self.rating_selector = RatingSelector()
+        self.rating_selector.rating_chosen.connect(self._on_rating_selector_rating_chosen)
+        status_label = QLabel("Status")
+        status_label.setBuddy(self.status_selector)
+        reading.addWidget(status_label)
+        reading.addWidget(self.status_selector)
+        reading.addSpacing(16)
+        reading.addWidget(QLabel("Rating"))
+        reading.addWidget(self.rating_selector)
+        reading.addStretch(1)
+        return reading
+
+    def _build_form(self) -> QFormLayout:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(5)
+        self._field_edits: dict[str, QLineEdit] = {}
+        for name, label in FORM_FIELDS:
+            edit = QLineEdit()
+            edit.setObjectName(f"field_{name}")
+            edit.setAccessibleName(label)
+            edit.editingFinished.connect(partial(self._on_field_editing_finished, name))
+            self._field_edits[name] = edit
+            form.addRow(label, edit)
+        types = QCompleter(ENTRY_TYPES, self._field_edits["entrytype"])
+        types.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self._field_edits["entrytype"].setCompleter(types)
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self._field_edits["key"].setFont(fixed)
+        return form
+
+    # -- filling ------------------------------------------------------------------------------
+
+    def _fill_links(self, paper: db.Paper) -> None:
+        parts = []
+        for label, url in paper.links:
+            qurl = QUrl.fromUserInput(url.strip())  # "github.com/x" means https://github.com/x
+            if qurl.isValid() and qurl.scheme().lower() in OPENABLE_SCHEMES:
+                href = html.escape(qurl.toString(), quote=True)
+                parts.append(f'<a href="{href}">{html.escape(label)}</a> ↗')
+            else:
+                parts.append(f"{html.escape(label)}: {html.escape(url)}")
+        self.links_label.setText("&nbsp;&nbsp;·&nbsp;&nbsp;".join(parts))
+        self.links_label.setVisible(bool(parts))
+
+    def _fill_tags(self, paper: db.Paper) -> None:
+        infos = self.library.tags()
+        self._tag_names.setStringList([t.name for t in infos])
+        colors = {t.name.lower(): t.color for t in infos}
+        wanted = [(name, colors.get(name.lower())) for name in paper.tags]
+        if wanted == self._chips_shown:
+            return
+        self._chips_shown = wanted
+        while (item := self._chips_layout.takeAt(0)) is not None:
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        for name, color in wanted:
+            chip = TagChip(name, color)
+            chip.remove_clicked.connect(self._on_tag_chip_remove_clicked)
+            self._chips_layout.addWidget(chip)
+            chip.show()  # a layout shows new children only on the next event loop turn
+        self._chips.setVisible(bool(wanted))
+        self._no_tags.setVisible(not wanted)
+        self._chips_layout.invalidate()
+
+    def _fill_fields(self, paper: db.Paper, new_paper: bool) -> None:
+        for name, edit in self._field_edits.items():
+            if edit.isModified() and not new_paper:
+                continue  # the person is typing here; their text wins until applied
+            value = _field_value(paper, name)
+            if edit.text() != value:
+                edit.setText(value)
+                edit.setCursorPosition(0)
+            edit.setModified(False)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _apply(self, command: LibraryCommand) -> bool:
+        ok = self._push(command)
+        self.wrote.emit()
+        return ok
+
+    def _apply_field(self, name: str) -> None:
+        edit = self._field_edits[name]
+        edit.setModified(False)
+        if self._paper is None:
+            return
+        paper = self._paper
+        value = edit.text().strip()
+        if value == _field_value(paper, name).strip():
+            return
+        command: LibraryCommand
+        if name == "key":
+            command = SetKeyCommand(self.library, self.events, paper.id, value)
+        elif name == "entrytype":
+            command = SetEntryTypeCommand(self.library, self.events, paper.id, value)
+        else:
+            command = SetFieldsCommand(self.library, self.events, paper.id,
+                                       {name: value or None})
+        if not self._apply(command):
+            edit.setText(_field_value(paper, name))  # show what is really stored
+            edit.setModified(False)
+
+    # -- slots --------------------------------------------------------------------------------
+
+    def _on_links_label_link_activated(self, url: str) -> None:
+        open_link(url)
+
+    def _on_links_label_link_hovered(self, url: str) -> None:
+        self.links_label.setToolTip(url)
+
+    def _on_tag_editor_tags_entered(self, text: str) -> None:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        if self._paper is None or not names:
+            return
+        if self._apply(AddTagsCommand(self.library, self.events, [self._paper.id], names)):
+            self.tag_editor.clear()
+
+    def _on_tag_chip_remove_clicked(self, name: str) -> None:
+        if self._paper is not None:
+            self._apply(RemoveTagsCommand(self.library, self.events, [self._paper.id], [name]))
+
+    def _on_status_selector_activated(self, index: int) -> None:
+        status = self.status_selector.itemData(index)
+        if self._paper is not None and status != self._paper.status:
+            self._apply(SetStatusCommand(self.library, self.events, [self._paper.id], status))
+
+    def _on_rating_selector_rating_chosen(self, rating: int) -> None:
+        if self._paper is not None and rating != self._paper.rating:
+            self._apply(SetRatingCommand(self.library, self.events, [self._paper.id], rating))
+
+    def _on_field_editing_finished(self, name: str) -> None:
+        if not self._loading:
+            self._apply_field(name)
