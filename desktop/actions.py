@@ -1,7 +1,8 @@
 """Every user action in one registry: id, text, shortcut, tooltip, icon (as Picard's).
 
-The main window makes one ``QAction`` per entry and connects it; menus, the toolbar and
-tests find actions by :class:`ActionId`, never by their text.
+The main window makes one ``QAction`` per entry (:func:`create_actions`) and connects it;
+menus and the toolbar are built from :data:`MENUS` and :data:`TOOLBAR`; tests find actions
+by :class:`ActionId`, never by their text.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum, auto
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -22,7 +23,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
 )
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar, QWidget
 
 
 class ActionId(Enum):
@@ -243,3 +244,34 @@ def create_actions(parent: QWidget) -> dict[ActionId, QAction]:
         parent.addAction(action)
         actions[action_id] = action
     return actions
+
+
+def build_menus(bar: QMenuBar, actions: dict[ActionId, QAction]) -> dict[str, QMenu]:
+    """The menu bar of :data:`MENUS`; returns the menus by title, to add to them."""
+    menus: dict[str, QMenu] = {}
+    for title, items in MENUS.items():
+        menu = bar.addMenu(title)
+        menu.setObjectName(f"menu{title.strip('&')}")
+        for item in items:
+            if item is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(actions[item])
+        menus[title] = menu
+    return menus
+
+
+def build_toolbar(actions: dict[ActionId, QAction]) -> QToolBar:
+    """The main toolbar of :data:`TOOLBAR`: small icons with short text beside them."""
+    toolbar = QToolBar("Main toolbar")
+    toolbar.setObjectName("mainToolbar")
+    toolbar.setMovable(False)
+    toolbar.setFloatable(False)
+    toolbar.setIconSize(QSize(16, 16))
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    for item in TOOLBAR:
+        if item is None:
+            toolbar.addSeparator()
+        else:
+            toolbar.addAction(actions[item])
+    return toolbar

@@ -625,11 +625,10 @@ class PreferencesDialog(QDialog):
     # -- auto-exports -----------------------------------------------------------------------
 
     def _on_add_autoexport_clicked(self) -> None:
-        folder = self._settings.get(opts.LAST_FOLDER)
-        folder = folder if folder and Path(folder).is_dir() else str(Path.home())
         dialog = AutoExportDialog([t.name for t in self._library.tags()],
                                   sorted(self._profiles.values(), key=lambda p: p.name.lower()),
-                                  self.default_profile.choice(), folder, self)
+                                  self.default_profile.choice(),
+                                  opts.start_folder(self._settings), self)
         dialog.accepted.connect(lambda: self._store_autoexport(dialog.spec()))
         self._open_sub(dialog)
 

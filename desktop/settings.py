@@ -56,6 +56,17 @@ HEADER: Option[QByteArray] = Option("window/header", QByteArray(), QByteArray)
 LAST_PAPER: Option[str] = Option("last_paper", "", str)
 
 
+def start_folder(settings: Settings) -> str:
+    """Where a file dialog starts: the folder last used while it is still there, else home."""
+    folder = settings.get(LAST_FOLDER)
+    return folder if folder and Path(folder).is_dir() else str(Path.home())
+
+
+def remember_folder(settings: Settings, path: str) -> None:
+    """The next file dialog starts in this file's folder."""
+    settings.set(LAST_FOLDER, str(Path(path).parent))
+
+
 def library_group(path: str | os.PathLike[str]) -> str:
     """A settings group for one library file, so each library remembers its own paper."""
     digest = hashlib.sha1(str(Path(path).resolve()).encode("utf-8")).hexdigest()[:16]

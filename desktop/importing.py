@@ -1,0 +1,96 @@
+"""BibTeX into the window: the Import dialog, pasted text, dropped files and dropped text,
+and what the status bar says when an import ends.
+
+The import itself (a worker, its progress, the report, undo) is ``desktop/importer.py``'s
+``Importer``; this module is what leads a person's files and text to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QMimeData, QObject
+from PySide6.QtGui import QGuiApplication, QUndoStack
+from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
+
+import db
+from desktop import settings as opts
+from desktop.hub import LibraryEvents
+from desktop.importer import Importer
+from desktop.settings import Settings
+
+BIB_SUFFIXES = (".bib", ".bibtex")
+
+
+def dropped_bib_files(mime: QMimeData) -> list[str]:
+    """The local .bib files among dropped URLs."""
+    if not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls()
+            if u.isLocalFile() and u.toLocalFile().lower().endswith(BIB_SUFFIXES)]
+
+
+def dropped_bibtex_text(mime: QMimeData) -> str:
+    """Dropped text that may hold BibTeX ('' if not)."""
+    text = mime.text() if mime.hasText() and not mime.hasUrls() else ""
+    return text if "@" in text else ""
+
+
+class ImportFlow(QObject):
+    """Files, pastes and drops into ``importer``, one import at a time.
+
+    ``before_write`` runs just before the import's worker takes the write lock (the window
+    saves what is being typed then).
+    """
+
+    def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
+                 settings: Settings, window: QWidget, status: QStatusBar,
+                 before_write: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._settings = settings
+        self._window = window
+        self._status = status
+        self.importer = Importer(library, events, undo_stack, window, before_write=before_write)
+        self.importer.finished.connect(self._on_importer_finished)
+
+    def import_chosen_files(self) -> None:
+        """Ask for .bib files and import them."""
+        paths, _ = QFileDialog.getOpenFileNames(
+            self._window, "Import BibTeX", opts.start_folder(self._settings),
+            "BibTeX files (*.bib *.bibtex);;All files (*)")
+        if paths:
+            opts.remember_folder(self._settings, paths[0])
+            self.importer.import_files(paths)
+
+    def import_clipboard(self) -> None:
+        text = QGuiApplication.clipboard().text()
+        if "@" not in text:
+            self._status.showMessage("The clipboard holds no BibTeX entry.", 5000)
+            return
+        self.importer.import_text(text, "clipboard")
+
+    @staticmethod
+    def can_import(mime: QMimeData) -> bool:
+        """Whether a drop of this would import anything (.bib files or BibTeX text)."""
+        return bool(dropped_bib_files(mime) or dropped_bibtex_text(mime))
+
+    def import_dropped(self, mime: QMimeData) -> bool:
+        """Import dropped .bib files, else dropped BibTeX text; False if it was neither."""
+        files = dropped_bib_files(mime)
+        if files:
+            self.importer.import_files(files)
+            return True
+        text = dropped_bibtex_text(mime)
+        if text:
+            self.importer.import_text(text, "dropped text")
+            return True
+        return False
+
+    def _on_importer_finished(self, report: db.ImportReport | None) -> None:
+        if report is None:
+            # Rolled back: nothing of it was ever visible here.
+            self._status.showMessage(
+                "Import failed; the library is unchanged." if self.importer.last_error
+                else "Import cancelled; the library is unchanged.", 8000)
+        else:
+            self._status.showMessage(f"Import: {report.summary()}.", 8000)

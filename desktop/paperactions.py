@@ -1,0 +1,177 @@
+"""What the Edit menu does to the papers selected in the table: copy their citation keys,
+``\\cite{}`` or BibTeX, delete them, give them new citation keys.
+
+Each write is one undoable command; a write that asks first (delete, new keys) says what
+it will do, and the status bar says what was done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QGuiApplication, QUndoStack
+from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
+
+import db
+from desktop import commands
+from desktop.commands import DeletePapersCommand, LibraryCommand, RegenerateKeysCommand
+from desktop.hub import LibraryEvents
+from desktop.papertable import PaperTable
+
+#: Key changes named when asking; the rest are counted.
+EXAMPLES_SHOWN = 5
+
+
+class _DryRun(Exception):
+    """Rolls back a write made only to see what it would change."""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{word}{'s' if n != 1 else ''}"
+
+
+class PaperActions(QObject):
+    """Copy, delete and regenerate keys for the table's selection.
+
+    ``flush`` saves what is being typed in the detail pane before a write that needs it.
+    """
+
+    def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
+                 table: PaperTable, status: QStatusBar, window: QWidget,
+                 flush: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._library = library
+        self._events = events
+        self._undo_stack = undo_stack
+        self._table = table
+        self._status = status
+        self._window = window
+        self._flush = flush
+
+    # -- copying ------------------------------------------------------------------------------
+
+    def copy_keys(self) -> None:
+        keys = self._selected_keys()
+        self._copy(",".join(keys), _plural(len(keys), "citation key"))
+
+    def copy_cite(self) -> None:
+        keys = self._selected_keys()
+        if keys:
+            self._copy("\\cite{" + ",".join(keys) + "}", "\\cite{…}")
+
+    def copy_bibtex(self) -> None:
+        entries = []
+        for pid in self._table.selected_ids():
+            try:
+                entries.append(self._library.entry_text(pid))
+            except db.UnknownPaperError:
+                continue
+        n = len(entries)
+        self._copy("\n\n".join(entries) + ("\n" if entries else ""),
+                   f"{n} BibTeX entr{'y' if n == 1 else 'ies'}")
+
+    def _selected_keys(self) -> list[str]:
+        ids = self._table.selected_ids()
+        rows = self._library.rows(ids)
+        return [rows[i].key for i in ids if i in rows]
+
+    def _copy(self, text: str, what: str) -> None:
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self._status.showMessage(f"Copied {what}.", 4000)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def delete(self) -> None:
+        """Ask, then delete the selection; the cursor moves to the paper after it."""
+        ids = self._table.selected_ids()
+        if not ids:
+            return
+        rows = self._library.rows(ids)
+        if len(ids) == 1:
+            what = f"“{rows[ids[0]].title}”" if ids[0] in rows else "this paper"
+        else:
+            what = f"these {len(ids)} papers"
+        answer = QMessageBox.question(
+            self._window, "Delete papers",
+            f"Delete {what} with their tags and notes?\nUndo (Ctrl+Z) brings them back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._flush()
+        after = self._paper_after(ids)
+        if self._push(DeletePapersCommand(self._library, self._events, ids)) \
+                and after is not None:
+            self._table.select_papers([after], after)
+
+    def _paper_after(self, ids: list[int]) -> int | None:
+        """Where the cursor goes once these are gone: the paper after the last of them,
+        else the one before the first; near where it was."""
+        model = self._table.paper_model
+        rows_now = sorted(r for r in (model.row_of(i) for i in ids) if r is not None)
+        if not rows_now:
+            return None
+        after = None
+        for r in range(rows_now[-1] + 1, model.rowCount()):
+            pid = model.paper_id(r)
+            if pid not in ids:
+                after = pid
+                break
+        if after is None and rows_now[0] > 0:
+            after = model.paper_id(rows_now[0] - 1)
+        return after
+
+    def regenerate_keys(self) -> None:
+        """Show which keys the pattern would change, ask, then change them (undoable)."""
+        ids = self._table.selected_ids()
+        if not ids:
+            return
+        self._flush()
+        pattern = self._library.key_pattern
+        try:
+            changes = self._preview_key_changes(ids, pattern)
+        except db.LibraryError as exc:
+            QMessageBox.warning(self._window, "Regenerate citation keys", str(exc))
+            return
+        if not changes:
+            self._status.showMessage(
+                f"The selected papers' keys already follow the pattern {pattern}.", 6000)
+            return
+        n = len(changes)
+        examples = [f"{old}  →  {new}"
+                    for old, new in list(changes.values())[:EXAMPLES_SHOWN]]
+        if n > EXAMPLES_SHOWN:
+            examples.append(f"… and {n - EXAMPLES_SHOWN} more")
+        of = f" of the {len(ids)} selected papers" if n != len(ids) else ""
+        answer = QMessageBox.question(
+            self._window, "Regenerate citation keys",
+            f"{n} {_plural(n, 'citation key')}{of} will change, by the pattern "
+            f"{pattern}:\n\n" + "\n".join(examples) +
+            "\n\nThe old keys are kept as aliases, so documents that cite them still "
+            "compile. Undo (Ctrl+Z) puts them back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        command = RegenerateKeysCommand(self._library, self._events, ids, pattern)
+        if self._push(command):
+            n = len(command.changed)
+            self._status.showMessage(
+                f"Regenerated {n} {_plural(n, 'citation key')}; "
+                "the old ones are aliases now.", 8000)
+
+    def _preview_key_changes(self, ids: list[int], pattern: str) -> dict[int, tuple[str, str]]:
+        """Which keys regenerating would change: done in a transaction, then rolled back."""
+        found: dict[int, tuple[str, str]] = {}
+        try:
+            with self._library.transaction():
+                found.update(self._library.regenerate_keys(ids, pattern))
+                raise _DryRun
+        except _DryRun:
+            pass
+        return found
+
+    def _push(self, command: LibraryCommand) -> bool:
+        return commands.push(self._undo_stack, command, self._window) is None
