@@ -3,7 +3,8 @@
 Preferences live in ``desktop/preferences.py``, duplicates in ``desktop/duplicates.py``.
 
 Dialogs that tests drive are opened with ``open()`` (window-modal, not blocking), so a test
-can find them by object name and press their buttons like a person would.
+can find them by object name and press their buttons like a person would. Each opens at the
+size it was last left at (``desktop/geometry.py``), so each takes the window ``settings``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from PySide6.QtWidgets import (
 
 import db
 from db.export import ExportProfile, read_aux
+from desktop.geometry import PreserveGeometry
+from desktop.settings import Settings
 
 APP_VERSION = "0.1.0"
 
@@ -54,10 +57,11 @@ def muted(label: QLabel) -> QLabel:
     return label
 
 
-class ImportReportDialog(QDialog):
+class ImportReportDialog(PreserveGeometry, QDialog):
     """What an import did: added, duplicates, failures with file and line, warnings."""
 
-    def __init__(self, report: db.ImportReport, parent: QWidget | None = None) -> None:
+    def __init__(self, report: db.ImportReport, parent: QWidget | None = None, *,
+                 settings: Settings) -> None:
         super().__init__(parent)
         self.setObjectName("importReport")
         self.setWindowTitle("Import report")
@@ -108,6 +112,7 @@ class ImportReportDialog(QDialog):
         layout.addWidget(tabs, 1)
         layout.addWidget(buttons)
         self.resize(640, 380)
+        self.restore_geometry(settings)
 
 
 # -- export profiles --------------------------------------------------------------------------
@@ -194,14 +199,15 @@ class ProfileCombo(QComboBox):
         return True
 
 
-class ExportDialog(QDialog):
+class ExportDialog(PreserveGeometry, QDialog):
     """Which papers to export (the selection, this view, one tag, or all) and how."""
 
     SELECTION, VIEW, TAG, ALL = range(4)
 
     def __init__(self, library: db.Library, selected: Sequence[int], view: db.Query,
                  view_label: str, current_tag: str | None = None,
-                 parent: QWidget | None = None, *, default_profile: str = "") -> None:
+                 parent: QWidget | None = None, *, settings: Settings,
+                 default_profile: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export BibTeX")
@@ -273,6 +279,7 @@ class ExportDialog(QDialog):
         layout.addSpacing(6)
         layout.addLayout(profile_row)
         layout.addWidget(buttons)
+        self.restore_geometry(settings)
 
     def scope(self) -> int:
         return self.group.checkedId()
@@ -300,7 +307,7 @@ class ExportDialog(QDialog):
         self.tag_button.setChecked(True)
 
 
-class AuxExportDialog(QDialog):
+class AuxExportDialog(PreserveGeometry, QDialog):
     """Export what a LaTeX document cites: its .aux file, the .bib to write, the profile.
 
     The output defaults to ``refs.bib`` beside the .aux; the dialog says so when that file
@@ -308,7 +315,7 @@ class AuxExportDialog(QDialog):
     """
 
     def __init__(self, library: db.Library, aux_path: str | Path, default_profile: str = "",
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, settings: Settings) -> None:
         super().__init__(parent)
         self.setObjectName("auxExportDialog")
         self.setWindowTitle("Export entries cited in .aux")
@@ -355,6 +362,7 @@ class AuxExportDialog(QDialog):
         self.output.textChanged.connect(self._on_output_text_changed)
         self._readable = self._summarise(library, aux)
         self._on_output_text_changed(self.output.text())
+        self.restore_geometry(settings)
 
     def output_path(self) -> str:
         """The .bib file to write (``.bib`` added when no suffix was typed)."""
@@ -407,10 +415,10 @@ ENTRY_TYPES = ["article", "inproceedings", "book", "incollection", "phdthesis",
                "mastersthesis", "techreport", "misc", "online", "unpublished"]
 
 
-class NewPaperDialog(QDialog):
+class NewPaperDialog(PreserveGeometry, QDialog):
     """The few fields a new paper needs; the rest are edited in the detail pane."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, settings: Settings) -> None:
         super().__init__(parent)
         self.setObjectName("newPaperDialog")
         self.setWindowTitle("New paper")
@@ -446,6 +454,7 @@ class NewPaperDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.resize(520, self.sizeHint().height())
+        self.restore_geometry(settings)
 
     def fields(self) -> dict[str, str]:
         venue_field = {"article": "journal", "inproceedings": "booktitle",

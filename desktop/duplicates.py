@@ -33,7 +33,9 @@ import db
 from desktop import commands
 from desktop.commands import MergePapersCommand
 from desktop.dialogs import muted
+from desktop.geometry import PreserveGeometry
 from desktop.hub import LibraryEvents
+from desktop.settings import Settings
 
 YEAR_WIDTH = 40
 VENUE_WIDTH = 190
@@ -123,7 +125,7 @@ class DuplicateGroup(QGroupBox):
         self.merge_requested.emit(self.keep(), self.others())
 
 
-class DuplicatesDialog(QDialog):
+class DuplicatesDialog(PreserveGeometry, QDialog):
     """Every group of probable duplicates, each mergeable on its own or all at once.
 
     The list follows the library: after a merge (or an undo in the window) it is found
@@ -131,7 +133,7 @@ class DuplicatesDialog(QDialog):
     """
 
     def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, settings: Settings) -> None:
         super().__init__(parent)
         self.setObjectName("duplicatesDialog")
         self.setWindowTitle("Duplicates")
@@ -176,6 +178,7 @@ class DuplicatesDialog(QDialog):
         events.reloaded.connect(self._on_events_changed)
         self.refresh()
         self.resize(960, 580)
+        self.restore_geometry(settings)
 
     def groups(self) -> list[DuplicateGroup]:
         return list(self._groups)

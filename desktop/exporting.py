@@ -53,7 +53,8 @@ class ExportFlow(QObject):
                current_tag: str | None) -> None:
         """Ask which papers and how, then where; the view is what the window shows."""
         dialog = ExportDialog(self._library, selected, view, view_label, current_tag,
-                              self._window, default_profile=self._settings.get(opts.EXPORT_PROFILE))
+                              self._window, settings=self._settings,
+                              default_profile=self._settings.get(opts.EXPORT_PROFILE))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._export(
             dialog.query(), dialog.suggested_name(), dialog.profile_choice(),
@@ -69,7 +70,7 @@ class ExportFlow(QObject):
             return
         opts.remember_folder(self._settings, aux)
         dialog = AuxExportDialog(self._library, aux, self._settings.get(opts.EXPORT_PROFILE),
-                                 self._window)
+                                 self._window, settings=self._settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._export_aux(dialog))
         dialog.open()

@@ -57,7 +57,9 @@ from desktop import commands
 from desktop.background import Job, TaskRunner
 from desktop.commands import ImportCommand
 from desktop.dialogs import ImportReportDialog
+from desktop.geometry import PreserveGeometry
 from desktop.hub import LibraryEvents
+from desktop.settings import Settings
 
 #: Inputs smaller than this (a pasted entry, a short file) are imported in a few
 #: milliseconds: the progress dialog waits ``SHOW_AFTER_MS`` before showing, so it does not
@@ -69,7 +71,7 @@ SHOW_AFTER_MS = 400
 PROGRESS_STEPS = 1000
 
 
-class ImportProgressDialog(QProgressDialog):
+class ImportProgressDialog(PreserveGeometry, QProgressDialog):
     """The import's progress. Cancel (the button, Esc, closing the dialog) only asks the
     worker to stop: the dialog stays up, window-modal, until it has.
 
@@ -77,11 +79,13 @@ class ImportProgressDialog(QProgressDialog):
         canceled(): as QProgressDialog's, for every way of asking to cancel.
     """
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, *, settings: Settings) -> None:
         super().__init__(parent)
+        self.setObjectName("importProgress")
         # QProgressDialog hides itself on cancel; the window must stay blocked until the
         # worker has rolled back, so the dialog is hidden by the Importer instead.
         QObject.disconnect(self, SIGNAL("canceled()"), self, SLOT("cancel()"))
+        self.restore_geometry(settings)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.canceled.emit()
@@ -109,9 +113,11 @@ class Importer(QObject):
     _worker_progressed = Signal(object, object)
 
     def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-                 window: QWidget, before_write: Callable[[], None] | None = None) -> None:
+                 window: QWidget, before_write: Callable[[], None] | None = None, *,
+                 settings: Settings) -> None:
         super().__init__(window)
         self._library = library
+        self._settings = settings
         self._events = events
         self._undo_stack = undo_stack
         self._window = window
@@ -203,8 +209,7 @@ class Importer(QObject):
         if self._before_write is not None:
             # Now, on this connection: from here on the worker holds the write lock.
             self._before_write()
-        progress = ImportProgressDialog(self._window)
-        progress.setObjectName("importProgress")
+        progress = ImportProgressDialog(self._window, settings=self._settings)
         progress.setWindowTitle("Import BibTeX")
         progress.setLabelText(f"Importing {', '.join(self._names[:3])}"
                               f"{'…' if len(self._names) > 3 else ''}")
@@ -275,7 +280,8 @@ class Importer(QObject):
         if self._show_report_always or report.failures or report.duplicates:
             if self.report_dialog is not None:
                 self.report_dialog.deleteLater()
-            self.report_dialog = ImportReportDialog(report, self._window)
+            self.report_dialog = ImportReportDialog(report, self._window,
+                                                    settings=self._settings)
             self.report_dialog.open()
         self._later(self._finish, report)
 

@@ -50,7 +50,8 @@ class ImportFlow(QObject):
         self._settings = settings
         self._window = window
         self._status = status
-        self.importer = Importer(library, events, undo_stack, window, before_write=before_write)
+        self.importer = Importer(library, events, undo_stack, window, before_write=before_write,
+                                 settings=settings)
         self.importer.finished.connect(self._on_importer_finished)
 
     def import_chosen_files(self) -> None:

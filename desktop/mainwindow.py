@@ -7,8 +7,8 @@ is an undo command whose ``db.Changes`` each view hears on ``events.changed``.
 Each job has its module, and the window only connects them: the table
 (``papertable.py``), the detail pane (``detail.py``), the search box (``searchbar.py``),
 the status bar (``statusbar.py``), imports with drops and pastes (``importing.py``),
-exports (``exporting.py``) and what the Edit menu does to the selection
-(``paperactions.py``).
+exports (``exporting.py``), what the Edit menu does to the selection
+(``paperactions.py``), and remembering sizes (``geometry.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from desktop.detail import DetailPane
 from desktop.dialogs import NewPaperDialog, show_about
 from desktop.duplicates import DuplicatesDialog
 from desktop.exporting import ExportFlow
+from desktop.geometry import PreserveGeometry
 from desktop.hub import ChangeWatcher, LibraryEvents
 from desktop.importing import ImportFlow
 from desktop.models import Column, NodeKind, PaperTableModel, SidebarFilter
@@ -53,10 +54,11 @@ SIDEBAR_WIDTH = 200
 DETAIL_WIDTH = 420
 
 
-class MainWindow(QMainWindow):
+class MainWindow(PreserveGeometry, QMainWindow):
     """Citedesk's one window over one library.
 
-    The window closes the library when it closes.
+    The window closes the library when it closes. Its size and every splitter in it (the
+    main one, the notes one) are remembered (:class:`PreserveGeometry`).
     """
 
     def __init__(self, library: db.Library, settings: Settings,
@@ -205,15 +207,13 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         s = self.settings
-        geometry = s.get(opts.GEOMETRY)
-        if geometry.isEmpty() or not self.restoreGeometry(geometry):
-            self.resize(DEFAULT_SIZE)
+        # The defaults first; the saved size and splitters, where there are, replace them.
+        self.resize(DEFAULT_SIZE)
+        self._default_splitter_sizes()
+        self.restore_geometry(s)
         state = s.get(opts.WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)
-        splitter = s.get(opts.SPLITTER)
-        if splitter.isEmpty() or not self.splitter.restoreState(splitter):
-            self._default_splitter_sizes()
         header = s.get(opts.HEADER)
         if not header.isEmpty() and self.table.horizontalHeader().restoreState(header):
             # The title column always stretches, whatever an old state says.
@@ -235,9 +235,8 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         s = self.settings
-        s.set(opts.GEOMETRY, self.saveGeometry())
+        self.save_geometry()
         s.set(opts.WINDOW_STATE, self.saveState())
-        s.set(opts.SPLITTER, self.splitter.saveState())
         s.set(opts.HEADER, self.table.horizontalHeader().saveState())
         pid = self.table.current_paper
         key = ""
@@ -356,7 +355,7 @@ class MainWindow(QMainWindow):
     # -- actions --------------------------------------------------------------------------------
 
     def _on_new_paper_triggered(self) -> None:
-        dialog = NewPaperDialog(self)
+        dialog = NewPaperDialog(self, settings=self.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._add_new_paper(dialog))
         dialog.open()
@@ -386,7 +385,8 @@ class MainWindow(QMainWindow):
 
     def _on_find_duplicates_triggered(self) -> None:
         self.detail.flush()
-        dialog = DuplicatesDialog(self.library, self.events, self.undo_stack, self)
+        dialog = DuplicatesDialog(self.library, self.events, self.undo_stack, self,
+                                  settings=self.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 

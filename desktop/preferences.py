@@ -55,6 +55,7 @@ from desktop.dialogs import (
     muted,
     saved_profiles,
 )
+from desktop.geometry import PreserveGeometry
 from desktop.settings import Settings
 
 TOKEN_HELP = ("<tt>[auth]</tt> first author · <tt>[authors2]</tt> two, then EtAl · "
@@ -101,11 +102,11 @@ def autoexport_what(spec: dict[str, Any]) -> str:
     return "All papers"
 
 
-class ProfileDialog(QDialog):
+class ProfileDialog(PreserveGeometry, QDialog):
     """Add or edit one export profile (its name is fixed once saved)."""
 
     def __init__(self, profile: ExportProfile | None, taken: Iterable[str],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, settings: Settings) -> None:
         super().__init__(parent)
         self.setObjectName("profileDialog")
         self.setWindowTitle("Edit export profile" if profile else "New export profile")
@@ -153,6 +154,7 @@ class ProfileDialog(QDialog):
         self.name.textChanged.connect(self._on_name_text_changed)
         self._on_name_text_changed(self.name.text())
         self.resize(max(480, self.sizeHint().width()), self.sizeHint().height())
+        self.restore_geometry(settings)
 
     def profile(self) -> ExportProfile:
         return ExportProfile(self.name.text().strip(), self.dialect.currentData(),
@@ -174,13 +176,13 @@ class ProfileDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
 
 
-class AutoExportDialog(QDialog):
+class AutoExportDialog(PreserveGeometry, QDialog):
     """Add a file kept current: where, which papers (all, a tag, an .aux), which profile."""
 
     ALL, TAG, AUX = range(3)
 
     def __init__(self, tags: list[str], profiles: list[ExportProfile], default_profile: str,
-                 folder: str, parent: QWidget | None = None) -> None:
+                 folder: str, parent: QWidget | None = None, *, settings: Settings) -> None:
         super().__init__(parent)
         self.setObjectName("autoExportDialog")
         self.setWindowTitle("New auto-export")
@@ -246,6 +248,7 @@ class AutoExportDialog(QDialog):
         self.group.idToggled.connect(self._update_ok)
         self._update_ok()
         self.resize(max(560, self.sizeHint().width()), self.sizeHint().height())
+        self.restore_geometry(settings)
 
     def spec(self) -> dict[str, Any]:
         """The auto-export as ``Library.add_autoexport`` takes it (paths absolute)."""
@@ -292,7 +295,7 @@ class AutoExportDialog(QDialog):
                 self.path.setText(str(Path(path).with_name("refs.bib")))
 
 
-class PreferencesDialog(QDialog):
+class PreferencesDialog(PreserveGeometry, QDialog):
     """Citation keys, export profiles and auto-exports, in three tabs.
 
     Signals (besides QDialog's): ``accepted`` once everything is written.
@@ -334,6 +337,7 @@ class PreferencesDialog(QDialog):
         self.pattern.textChanged.connect(self._on_pattern_text_changed)
         self._on_pattern_text_changed(self.pattern.text())
         self.resize(680, 460)
+        self.restore_geometry(settings)
 
     # -- building -----------------------------------------------------------------------------
 
@@ -584,7 +588,7 @@ class PreferencesDialog(QDialog):
         self._sub = None
 
     def _on_add_profile_clicked(self) -> None:
-        dialog = ProfileDialog(None, self._profiles, self)
+        dialog = ProfileDialog(None, self._profiles, self, settings=self._settings)
         dialog.accepted.connect(lambda: self._store_profile(dialog.profile()))
         self._open_sub(dialog)
 
@@ -592,7 +596,8 @@ class PreferencesDialog(QDialog):
         name = self._selected_profile()
         if name is None:
             return
-        dialog = ProfileDialog(self._profiles[name], self._profiles, self)
+        dialog = ProfileDialog(self._profiles[name], self._profiles, self,
+                               settings=self._settings)
         dialog.accepted.connect(lambda: self._store_profile(dialog.profile()))
         self._open_sub(dialog)
 
@@ -628,7 +633,8 @@ class PreferencesDialog(QDialog):
         dialog = AutoExportDialog([t.name for t in self._library.tags()],
                                   sorted(self._profiles.values(), key=lambda p: p.name.lower()),
                                   self.default_profile.choice(),
-                                  opts.start_folder(self._settings), self)
+                                  opts.start_folder(self._settings), self,
+                                  settings=self._settings)
         dialog.accepted.connect(lambda: self._store_autoexport(dialog.spec()))
         self._open_sub(dialog)
 

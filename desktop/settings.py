@@ -1,9 +1,10 @@
 """Every desktop setting, declared in one place (as Picard's ``options.py``).
 
 Two kinds live here, kept apart: *preferences* a person chooses in the Preferences dialog,
-and *window state* the program remembers by itself (geometry, splitters, columns, the last
-paper). Library-wide choices such as the citation key pattern are stored in the library file
-itself (``Library.key_pattern``), not here, so they travel with the library.
+and *window state* the program remembers by itself (the size of the window and of every
+dialog, every splitter, the columns, the last paper). Library-wide choices such as the
+citation key pattern are stored in the library file itself (``Library.key_pattern``), not
+here, so they travel with the library.
 
 Where the file lives: Qt's usual place for organisation "Citedesk", unless the environment
 variable ``CITEDESK_SETTINGS_DIR`` names a folder; then an INI file ``citedesk.ini`` in that
@@ -47,13 +48,33 @@ EXPORT_PROFILE: Option[str] = Option("preferences/export_profile", "", str)
 
 #: Folder last used in a file dialog, so the next dialog starts there.
 LAST_FOLDER: Option[str] = Option("window/last_folder", "", str)
+#: The main window's size and place (see :func:`geometry_option`).
 GEOMETRY: Option[QByteArray] = Option("window/geometry", QByteArray(), QByteArray)
+#: The main window's toolbar.
 WINDOW_STATE: Option[QByteArray] = Option("window/state", QByteArray(), QByteArray)
+#: The main splitter: sidebar | table | detail pane (see :func:`splitter_option`).
 SPLITTER: Option[QByteArray] = Option("window/splitter", QByteArray(), QByteArray)
 #: The table header: column order, widths, hidden columns and the sort column and order.
 HEADER: Option[QByteArray] = Option("window/header", QByteArray(), QByteArray)
 #: Per library (see :func:`library_group`): the citation key of the paper last selected.
 LAST_PAPER: Option[str] = Option("last_paper", "", str)
+
+
+def geometry_option(name: str) -> Option[QByteArray]:
+    """The size and place of the window or dialog with this object name
+    (``desktop/geometry.py``). The main window keeps the key it had before dialogs were
+    remembered too, so a saved layout survives."""
+    if name == "mainWindow":
+        return GEOMETRY
+    return Option(f"window/dialogs/{name}", QByteArray(), QByteArray)
+
+
+def splitter_option(name: str) -> Option[QByteArray]:
+    """The sizes of the splitter with this object name (``desktop/geometry.py``); the main
+    splitter keeps its earlier key, as the main window does."""
+    if name == "mainSplitter":
+        return SPLITTER
+    return Option(f"window/splitters/{name}", QByteArray(), QByteArray)
 
 
 def start_folder(settings: Settings) -> str:
