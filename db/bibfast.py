@@ -1,14 +1,17 @@
-"""The plain entries of a BibTeX text, read as bibtexparser reads them, at regex speed.
+"""The plain entries of a BibTeX text, read as :func:`db.bibtex.parse_text` reads them, fast.
 
 bibtexparser 2's splitter steps in Python through every mark of the text: each brace, quote,
 comma, equals sign and newline. A typical entry with an abstract has some 65 of them, and
 that stepping was half of an import's CPU time. Most entries have a plain shape, though:
 ``@type{key,`` at the start of a line, ``name = value`` pairs, a closing brace. For those,
-:func:`scan` finds the same key, fields and raw text as bibtexparser's splitter, by the
-splitter's own rules:
+:func:`scan` finds the same key, fields and raw text as parse_text, which reads with
+bibtexparser's splitter and checks what it gives against BibTeX's rules (see
+:mod:`db.bibsplit`), by these rules:
 
-- a brace, quote or comma right after a backslash is not a mark (``\\{`` does not open);
-- inside braces only braces count; inside quotes only quotes, except in ``{"}``;
+- every brace counts, one right after a backslash too (BibTeX's rule: ``\\{`` opens);
+- a quote or comma right after a backslash is not a mark (bibtexparser's leniency);
+- inside braces only braces count; inside quotes braces and quotes, and a quote ends the
+  value only outside braces;
 - a value ends at the first comma or closing brace outside braces and quotes, and is the
   text from the ``=`` to there, stripped; a name is the text before its ``=``, stripped;
 - a block start (``@type{`` or ``@type(``) at the start of a line ends whatever block is
@@ -32,30 +35,33 @@ from typing import NamedTuple
 # A block start as bibtexparser's splitter sees one too: ``@type`` then ``{`` or ``(``.
 from .bibsplit import BLOCK_START
 
-# The splitter's marks (less newlines, which only count lines, and ``=`` inside values,
-# which it passes over). The block-start alternative is kept where the splitter would
+# The marks (less newlines, which only count lines, and ``=`` inside values, which the
+# splitter passes over). The block-start alternative is kept where the splitter would
 # stop at one: in a key or a field name.
-_NAME_END = re.compile(r'(?<!\\)[{}",=]|@\w*[ \t]*(?=[{(])')
-_VALUE_MARK = re.compile(r'(?<!\\)[{}",]')
-_BRACE = re.compile(r"(?<!\\)[{}]")
-_QUOTE = re.compile(r'(?<!\\)"')
-# Text inside braces with no brace in it, nor a backslash before a brace (which would
-# hide it from the splitter); possessive, so a failed match gives up at once.
-_FLAT = r"[^{}\\]*+(?:\\(?![{}])[^{}\\]*+)*+"
+_NAME_END = re.compile(r'[{}]|(?<!\\)[",=]|@\w*[ \t]*(?=[{(])')
+_VALUE_MARK = re.compile(r'[{}]|(?<!\\)[",]')
+_BRACE = re.compile(r"[{}]")
+_QUOTED_MARK = re.compile(r'[{}]|(?<!\\)"')
 #: A braced group with no braces inside: the usual abstract, title or author list.
-_FLAT_GROUP = re.compile(r"\{" + _FLAT + r"\}")
-# A braced group, with groups nested in it up to three deep.
+_FLAT_GROUP = re.compile(r"\{[^{}]*+\}")
+# A braced group, with groups nested in it up to three deep (possessive, so a failed match
+# gives up at once).
 _GROUP = _FLAT_GROUP.pattern
 for _ in range(3):
-    _GROUP = r"\{[^{}\\]*+(?:(?:\\(?![{}])|" + _GROUP + r")[^{}\\]*+)*+\}"
+    _GROUP = r"\{[^{}]*+(?:" + _GROUP + r"[^{}]*+)*+\}"
+# The same with no quote inside, for a quoted value: bibtexparser ends it at any quote.
+_GROUP_NO_QUOTE = r'\{[^{}"]*+\}'
+for _ in range(3):
+    _GROUP_NO_QUOTE = r'\{[^{}"]*+(?:' + _GROUP_NO_QUOTE + r'[^{}"]*+)*+\}'
 #: A whole field in its usual shape: a name, ``=``, then a braced group (see _GROUP), a
-#: quoted string (no backslash before a quote, no ``{"}``), or a bare number or macro name,
-#: then the comma or brace after it. No mark in it is escaped, and the value has no white
-#: space at either end, so it is the splitter's value as it is.
+#: quoted string (its braces balanced with no quote inside them, no backslash before its
+#: closing quote), or a bare number or macro name, then the comma or brace after it. No
+#: quote or comma in it is escaped, and the value has no white space at either end, so it
+#: is the splitter's value as it is.
 _PLAIN_FIELD = re.compile(
     r'([^{}",=@\\]*+)=\s*+('
     + _GROUP
-    + r'|"[^"\\]*+(?:\\(?!")[^"\\]*+)*+(?<!\{)"'
+    + r'|"[^"{}\\]*+(?:(?:\\"?+|' + _GROUP_NO_QUOTE + r')[^"{}\\]*+)*+"'
     + r'|[^\s{}",=@\\#]++'
     + r")\s*+([,}])")
 #: Entry types the splitter reads as other blocks (it compares the start of the type).
@@ -88,11 +94,7 @@ def scan(text: str) -> list[Plain]:
             # bibsplit, which reads what bibtexparser rejects, would not take it for a
             # block start. Leave the whole text to bibtexparser.
             return []
-        # After a backslash and newline, bibtexparser still sees a block start, but bibsplit
-        # (which reads the blocks bibtexparser rejects) takes the newline as escaped and
-        # reads on. Such a start ends the entry before it, but is not read here.
-        escaped = i > 1 and text[i - 2] == "\\"
-        starts.append((at, "" if escaped else m.group(1), m.group(2), m.end()))
+        starts.append((at, m.group(1), m.group(2), m.end()))
     out: list[Plain] = []
     size = len(text)
     for n, (at, entry_type, delimiter, body) in enumerate(starts):
@@ -180,14 +182,19 @@ def _value_end(text: str, pos: int, limit: int) -> int:
 
 
 def _quote_end(text: str, pos: int, limit: int) -> int:
-    """Offset just past the quote that closes a quoted part opened before ``pos``, or -1."""
-    while True:
-        m = _QUOTE.search(text, pos, limit)
-        if m is None:
-            return -1
-        at = m.start()
-        # The splitter's escape: {"} inside quotes is a quote character, not the end.
-        if at > 0 and at + 2 < len(text) and text[at - 1] == "{" and text[at + 1] == "}":
-            pos = at + 1
-            continue
-        return at + 1
+    """Offset just past the quote that closes a quoted part opened before ``pos``, or -1.
+
+    Braces count inside quotes: a quote inside them (``"a {"} b"``) does not close.
+    """
+    depth = 0
+    for m in _QUOTED_MARK.finditer(text, pos, limit):
+        mark = m.group()
+        if mark == "{":
+            depth += 1
+        elif mark == "}":
+            depth -= 1
+            if depth < 0:
+                return -1  # BibTeX: unbalanced braces
+        elif depth == 0:
+            return m.end()
+    return -1

@@ -1,11 +1,17 @@
-"""A small BibTeX reader that follows BibTeX's own rules, for what bibtexparser rejects.
+"""A small BibTeX reader that follows BibTeX's own rules, for what bibtexparser gets wrong.
 
-bibtexparser 2.1 refuses some valid BibTeX: a ``"`` inside braces inside a quoted value
-(``"{\\verb="x"}"``), and ``%`` comment lines between the fields of an entry, which biber
+bibtexparser 2.1 refuses or misreads some valid BibTeX: a ``"`` inside braces inside a
+quoted value (``"{\\verb="x"}"``); a brace after a backslash, which it takes as escaped
+where BibTeX counts it (``{T. {Te\\{v}zak}}`` is one value, ``{a \\{\\&} b}`` too);
+entries whose start it does not see (``@ inproceedings{``, ``@www-inproceedings{``, a line
+break before the ``{``); and ``%`` comment lines between the fields of an entry, which biber
 and JabRef accept and which bibtexparser sometimes misreads silently as part of a field
 name. :func:`db.bibtex.parse_text` hands such blocks to :func:`read_block`, which reads one
 block by BibTeX's grammar and either returns it (raw values with their delimiters, as the
 empty parse stack gives them) or says in words what is wrong and on which line.
+
+Its one leniency: a ``"`` right after a backslash does not end a quoted value (as with
+bibtexparser; BibTeX would end it there).
 
 Everything here is a loop with counters: no recursion, so 100,000-deep braces are fine, and
 time and memory stay linear in the size of the text. Like bibtexparser, a line that starts
@@ -20,18 +26,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 #: Where a block starts: what bibtexparser takes for one too (``@type{`` or ``@type(``).
+#: At the start of a line it also ends any block still open (see the module docstring).
 BLOCK_START = re.compile(r"@(\w*)[ \t]*([{(])")
+#: Where BibTeX starts a block: ``@``, white space, an identifier (not starting with a
+#: digit), white space, then ``{`` or ``(``; white space includes line breaks
+#: (``@InProceedings`` then ``{`` on the next line). It is found anywhere outside a block.
+#: (BibTeX would take an ``@`` into the type, too: ``@@misc{`` is read as ``@misc{``.)
+BIBTEX_START = re.compile(
+    r"@[ \t\n]*+([^\x00-\x20\x7f\"#%'(),={}@0-9][^\x00-\x20\x7f\"#%'(),={}@]*+)[ \t\n]*+([{(])")
+#: Either: what read_block reads (BibTeX's rule first, then bibtexparser's, say ``@{``).
+_ANY_START = re.compile(BIBTEX_START.pattern + "|" + BLOCK_START.pattern)
 #: A field name, @string name or macro: BibTeX's identifier characters.
 IDENTIFIER = re.compile(r"[^\s\"#%'(),={}]+")
 _GAP = re.compile(r"(?:\s+|%[^\n]*)*")
 _KEY_BRACE = re.compile(r"[^\s,{}\"=]*")
 _KEY_PAREN = re.compile(r"[^\s,{}\"=)]*")
-# Marks inside a value: an escaped character, a brace, a quote, or a line that starts a block.
+# Marks inside a value: a brace (escaped or not: BibTeX counts every one), a quote that no
+# backslash precedes, or a line that starts a block.
 _NEW_BLOCK = r"\n(?=[ \t]*@\w*[ \t]*[{(])"
-_BRACED_MARK = re.compile(r"\\.|[{}]|" + _NEW_BLOCK, re.S)
-_QUOTED_MARK = re.compile(r'\\.|[{}"]|' + _NEW_BLOCK, re.S)
-_COMMENT_MARK = re.compile(r"\\.|[{}]|" + _NEW_BLOCK, re.S)
-_PAREN_COMMENT_MARK = re.compile(r"\\.|[{})]|" + _NEW_BLOCK, re.S)
+_BRACED_MARK = re.compile(r"[{}]|" + _NEW_BLOCK)
+_QUOTED_MARK = re.compile(r'[{}]|(?<!\\)"|' + _NEW_BLOCK)
+_COMMENT_MARK = _BRACED_MARK
+_PAREN_COMMENT_MARK = re.compile(r"[{})]|" + _NEW_BLOCK)
 
 
 @dataclass
@@ -193,15 +209,16 @@ class _Reader:
 
     def read(self) -> Block:
         text = self.text
-        m = BLOCK_START.match(text, self.pos)
+        m = _ANY_START.match(text, self.pos)
         if m is None:
             raise _Abort("'@' is not followed by an entry type and '{'", self.pos)
-        entry_type = m.group(1).lower()
+        written = m.group(1) or m.group(3) or ""
+        entry_type = written.lower()
         if not entry_type:
             raise _Abort("'@' is not followed by an entry type (like @article)", self.pos + 1)
-        close = "}" if m.group(2) == "{" else ")"
+        close = "}" if (m.group(2) or m.group(4)) == "{" else ")"
         self.pos = m.end()
-        head = f"@{m.group(1)}"
+        head = f"@{written}"
         if entry_type == "comment":
             return self._comment(close)
         if entry_type == "preamble":
@@ -348,7 +365,7 @@ def split(text: str, start: int = 0, end: int | None = None,
     stop = len(text) if end is None else end
     pos = start
     while pos < stop:
-        m = BLOCK_START.search(text, pos, stop)
+        m = find_start(text, pos, stop)
         if m is None:
             return
         line += text.count("\n", pos, m.start())
@@ -358,3 +375,18 @@ def split(text: str, start: int = 0, end: int | None = None,
         yield item
         line += text.count("\n", m.start(), item.end)
         pos = item.end
+
+
+def find_start(text: str, pos: int, stop: int) -> re.Match[str] | None:
+    """The first block start (see read_block) whose ``@`` is in ``text[pos:stop]``.
+
+    Its type and ``{`` may lie past ``stop``. Each ``@`` is tried on its own: a search of
+    the whole pattern would run on to the end of the text when there is none.
+    """
+    at = text.find("@", pos, stop)
+    while at >= 0:
+        m = _ANY_START.match(text, at)
+        if m is not None:
+            return m
+        at = text.find("@", at + 1, stop)
+    return None

@@ -22,7 +22,7 @@ import bibtexparser
 from bibtexparser import model
 
 from . import bibfast, bibsplit, bibvalue
-from .bibsplit import BLOCK_START
+from .bibsplit import BIBTEX_START, BLOCK_START
 from .errors import BibFileError
 from .latex import collapse_space, latex_to_unicode
 from .names import Person, parse_names
@@ -360,6 +360,24 @@ class _TextReader:
         #: How far our reader went in blocks it found invalid: blocks that start inside that
         #: span get bibtexparser's word only, so hostile input cannot make the work quadratic.
         self.failed_to = 0
+        #: Where the text between blocks (a comment to BibTeX) now runs from: the end of the
+        #: last block, entry or failed block read. Binary junk in it gets a warning.
+        self.comment_from = 0
+        self.counted = 0  # self.text up to here has self.counted_lines line ends
+        self.counted_lines = 0
+
+    def took(self, start: int, end: int) -> None:
+        """A block, entry or failed block is at ``text[start:end]`` (offsets in the whole
+        text); the text since the one before it is a comment."""
+        start -= self.base
+        if start < 0:
+            return  # not located
+        if start > self.comment_from:
+            self.binary_check(self.comment_from, start)
+        self.comment_from = max(self.comment_from, end - self.base)
+
+    def finish(self) -> None:
+        self.took(self.base + len(self.text), self.base + len(self.text))
 
     def locate(self, block: model.Block) -> int | None:
         """Offset of a bibtexparser block in the text (it gives only a line)."""
@@ -403,9 +421,15 @@ class _TextReader:
             self.block(block, line)
         if self.resume is not None:
             self.region(self.resume, len(self.text), self.resume_line)
+        self.finish()
 
     def block(self, block: model.Block, line: int) -> None:
-        result = self.result
+        raw = block.raw or ""
+        if "\\" in raw and ("\\{" in raw or "\\}" in raw) and \
+                not isinstance(block, model.ImplicitComment):
+            # bibtexparser takes a brace after a backslash as escaped; BibTeX counts it.
+            self.fallback(block, line)
+            return
         # (Most blocks are entries: the type test spares them an ABC isinstance check.)
         if (type(block) is not model.Entry and isinstance(block, model.DuplicateFieldKeyBlock)
                 and block.ignore_error_block):
@@ -422,21 +446,21 @@ class _TextReader:
                 self.fallback(block, line)
         elif isinstance(block, model.String):
             if _FIELD_NAME.fullmatch(block.key) and bibvalue.is_well_formed(block.value):
-                result.add_block(ParsedBlock("string", block.key, block.value,
-                                             *self.located(block.raw)))
+                self.add_block(ParsedBlock("string", block.key, block.value,
+                                           *self.located(block.raw)))
             else:
                 self.fallback(block, line)
         elif isinstance(block, model.Preamble):
             if bibvalue.is_well_formed(block.value.strip()):
-                result.add_block(ParsedBlock("preamble", None, block.value,
-                                             *self.located(block.raw)))
+                self.add_block(ParsedBlock("preamble", None, block.value,
+                                           *self.located(block.raw)))
             else:
                 self.fallback(block, line)
         elif isinstance(block, model.ExplicitComment):
-            result.add_block(ParsedBlock("comment", None, block.comment,
-                                         *self.located(block.raw)))
+            self.add_block(ParsedBlock("comment", None, block.comment,
+                                       *self.located(block.raw)))
         elif isinstance(block, model.ImplicitComment):
-            self.binary_check(block.raw or "", line)
+            self.comment(raw, line)
         elif isinstance(block, model.DuplicateBlockKeyBlock):
             # A macro defined again: the importer compares the two. An entry: entry() says
             # whether an entry it took has the key (bibtexparser also counts entries that
@@ -457,6 +481,11 @@ class _TextReader:
     def entry(self, key: str, entry_type: str, fields: list[tuple[str, str]], source: str,
               start: int, line: int) -> None:
         _add_entry(self.result, self.seen, key, entry_type, fields, source, line, start)
+        self.took(start, start + len(source))
+
+    def add_block(self, block: ParsedBlock) -> None:
+        self.result.add_block(block)
+        self.took(block.start, block.start + len(block.source))
 
     def fallback(self, block: model.Block, line: int) -> None:
         """A block bibtexparser rejected or misread: read it by BibTeX's own rules."""
@@ -480,7 +509,6 @@ class _TextReader:
         """Blocks bibtexparser lost inside pieces of a block bibsplit read whole."""
         self.resume = None
         gap_end = max(start, end)
-        self.binary_check(self.text[start:gap_end], line)
         for item in bibsplit.split(self.text, start, gap_end, line, followed=self.followed):
             self.add(item)
             if item.end > gap_end and isinstance(item, bibsplit.Block):
@@ -491,6 +519,7 @@ class _TextReader:
         result, name = self.result, self.name
         if isinstance(item, bibsplit.Problem):
             self.failed_to = max(self.failed_to, item.end)
+            self.took(self.base + item.start, self.base + item.end)
             message = item.message
             if _CONTROL.search(self.text, item.start, min(item.end + 1, len(self.text))):
                 message = "binary data (not text) inside this block: " + message
@@ -503,19 +532,36 @@ class _TextReader:
         if item.kind == "entry":
             self.entry(item.key or "", item.entry_type, item.fields, source, start, item.line)
         else:
-            result.add_block(ParsedBlock(item.kind, item.key, item.value, source, start))
+            self.add_block(ParsedBlock(item.kind, item.key, item.value, source, start))
         if item.had_comments:
             result.warnings.append(Failure(
                 name, item.line, "has '%' comment lines inside; they were left out of the "
                 "fields (BibTeX itself would reject them; biber skips them)",
                 item.key if item.kind == "entry" else None))
 
-    def binary_check(self, comment: str, line: int) -> None:
+    def comment(self, raw: str, line: int) -> None:
+        """Text bibtexparser found no block in: blocks BibTeX starts there are read.
+
+        bibtexparser sees a block start only in ``@type{`` with blanks at most between;
+        BibTeX also in ``@ type{``, ``@type`` and ``{`` on the next line, and in types with
+        characters other than letters and digits (``@www-inproceedings{``).
+        """
+        at = self.here
+        if at is not None and "@" in raw:
+            start = max(at, self.failed_to)
+            m = bibsplit.find_start(self.text, start, at + len(raw))
+            if m is not None:
+                self.region(m.start(), at + len(raw),
+                            line + self.text.count("\n", at, m.start()))
+
+    def binary_check(self, start: int, end: int) -> None:
         """Text between blocks is a comment; binary junk there is worth a word."""
-        marks = [m.start() for m in _CONTROL.finditer(comment)]
+        marks = [m.start() for m in _CONTROL.finditer(self.text, start, end)]
         if len(marks) >= 4:
-            first = line + comment.count("\n", 0, marks[0])
-            last = first + comment.count("\n", marks[0], marks[-1])
+            self.counted_lines += self.text.count("\n", self.counted, marks[0])
+            self.counted = marks[0]
+            first = self.first_line + self.counted_lines
+            last = first + self.text.count("\n", marks[0], marks[-1])
             where = f"lines {first}-{last} hold" if last > first else f"line {first} holds"
             self.result.warnings.append(Failure(
                 self.name, first, f"{where} binary data (not text) between entries; it was "
@@ -538,6 +584,7 @@ def _read_with_bibtexparser(text: str, result: ParsedFile, first_line: int,
             result.path, 0, f"bibtexparser could not read this file ({type(exc).__name__}); "
             "Citedesk's own BibTeX reader was used"))
         reader.region(0, len(text), first_line)
+        reader.finish()
         return
     reader.read(blocks)
 
@@ -559,7 +606,8 @@ def _read_plain_first(text: str, result: ParsedFile, first_line: int) -> None:
         return line
 
     def others(start: int, end: int) -> None:
-        if not text[start:end].isspace():
+        gap = text[start:end]
+        if not gap.isspace() or _CONTROL.search(gap):  # (\x1c-\x1f are white space)
             _read_with_bibtexparser(text[start:end], result, line_at(start), end < len(text),
                                     seen, start)
 
@@ -611,7 +659,7 @@ def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8", *,
     else:
         _read_with_bibtexparser(text, result, first_line)
     if whole and not (result.entries or result.blocks or result.failures) and \
-            not BLOCK_START.search(text):
+            not BLOCK_START.search(text) and not BIBTEX_START.search(text):
         result.failures.append(Failure(
             name, 0, "holds no BibTeX entries: no '@type{' anywhere (is it a .bib file?)",
             code="no-entries"))

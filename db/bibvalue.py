@@ -18,78 +18,60 @@ MONTH_MACROS = {
 
 
 # The characters that matter inside a delimited value; everything else is skipped at C speed.
-# A backslash escapes the next character: a mark right after one is skipped.
-_BRACED_MARK = re.compile(r"[\\{}]")
-_QUOTED_MARK = re.compile(r'[\\{}"]')
+# As in BibTeX, every brace counts, with a backslash before it too (``\\{`` opens a group).
+# A quote right after a backslash does not end a quoted value: there Citedesk stays as
+# lenient as bibtexparser (BibTeX would end the value and reject the rest).
+_QUOTED_MARK = re.compile(r'[{}]|(?<!\\)"')
 _SPACE = re.compile(r"\s*")
-_BARE = re.compile(r"[^#\s]*")
+#: A number or macro name: BibTeX's identifier characters (bibtexparser takes any text).
+_BARE = re.compile(r"[^\s\"#%'(),={}]*")
 
 
 def _group_end(raw: str, i: int) -> int:
     """Where the group opening at ``raw[i]`` (``{`` or ``"``) closes, or -1 if it never does.
 
     A braced group closes at the brace that balances it; a quoted one at the next ``"``
-    outside braces. A backslash escapes the character after it.
+    outside braces that no backslash precedes.
     """
-    quoted = raw[i] == '"'
+    if raw[i] == "{":
+        return braced_end(raw, i)
     depth = 0
-    skip = -1
-    for m in (_QUOTED_MARK if quoted else _BRACED_MARK).finditer(raw, i + 1 if quoted else i):
-        k = m.start()
-        if k < skip:
-            continue
-        ch = raw[k]
-        if ch == "\\":
-            skip = k + 2
-        elif ch == "{":
+    for m in _QUOTED_MARK.finditer(raw, i + 1):
+        ch = m.group()
+        if ch == "{":
             depth += 1
         elif ch == "}":
             depth -= 1
-            if depth == 0 and not quoted:
-                return k
+            if depth < 0:
+                return -1  # BibTeX: unbalanced braces in a quoted value
         elif depth == 0:
-            return k  # the closing quote
+            return m.start()  # the closing quote
     return -1
 
 
 def braced_end(raw: str, i: int = 0) -> int:
     """Where the braced group opening at ``raw[i]`` closes, or -1 if it never does.
 
-    :func:`_group_end` for braces, found with ``str.find``: three memchr scans and a step
-    per mark, where the regular expression steps through every character (several times
-    slower over an abstract with a few marks in it).
+    BibTeX counts every brace, escaped or not (``{a \\{ b}`` is not closed). Found with
+    ``str.find``: two memchr scans and a step per brace, where a regular expression steps
+    through every character (several times slower over an abstract with a few marks in it).
     """
     n = len(raw)
     depth = 1
     o = raw.find("{", i + 1)
     c = raw.find("}", i + 1)
-    b = raw.find("\\", i + 1)
     o = n if o < 0 else o
-    c = n if c < 0 else c
-    b = n if b < 0 else b
-    while True:
-        if b < o and b < c:
-            k = b + 2  # the character after a backslash is escaped
-            b = raw.find("\\", k)
-            b = n if b < 0 else b
-            if o < k:
-                o = raw.find("{", k)
-                o = n if o < 0 else o
-            if c < k:
-                c = raw.find("}", k)
-                c = n if c < 0 else c
-        elif o < c:
+    while c >= 0:
+        if o < c:
             depth += 1
             o = raw.find("{", o + 1)
             o = n if o < 0 else o
-        elif c < n:
+        else:
             depth -= 1
             if depth == 0:
                 return c
             c = raw.find("}", c + 1)
-            c = n if c < 0 else c
-        else:
-            return -1
+    return -1
 
 
 def _is_one_group(raw: str) -> bool:
@@ -107,8 +89,8 @@ def _is_one_group(raw: str) -> bool:
         if raw[-1] != "}":
             return False
         body = raw[1:-1]
-        if not ("\\" in body or "{" in body or "}" in body):
-            return True  # nothing inside to look at
+        if not ("{" in body or "}" in body):
+            return True  # no group inside to look at
         return braced_end(raw) == n - 1
     if first == '"':
         if raw[-1] != '"':
@@ -121,9 +103,8 @@ def _is_one_group(raw: str) -> bool:
 def _split_parts(raw: str) -> list[str] | None:
     """Split a raw value at top-level ``#``; None when the value is not well formed.
 
-    A backslash escapes the character after it. Marks are found with str.find and regular
-    expressions, not a character loop: abstracts are long and this runs for every field of
-    every import.
+    Marks are found with str.find and regular expressions, not a character loop: abstracts
+    are long and this runs for every field of every import.
     """
     if _is_one_group(raw) or raw.isalnum():
         return [raw]  # the usual value: one group, a number or a macro name
@@ -147,6 +128,8 @@ def _split_general(raw: str) -> list[str] | None:
             i = end + 1
         else:
             j = _BARE.match(raw, i).end()  # type: ignore[union-attr]
+            if j == i:
+                return None  # nothing BibTeX reads as a value
             parts.append(raw[i:j])
             i = j
         i = _SPACE.match(raw, i).end()  # type: ignore[union-attr]
@@ -163,7 +146,7 @@ def is_well_formed(raw: str) -> bool:
     n = len(raw)
     if n > 1 and raw[0] == "{" and raw[-1] == "}":
         body = raw[1:-1]
-        if not ("\\" in body or "{" in body or "}" in body) or braced_end(raw) == n - 1:
+        if not ("{" in body or "}" in body) or braced_end(raw) == n - 1:
             return True
     elif _is_one_group(raw) or raw.isalnum():
         return True
@@ -186,7 +169,7 @@ def evaluate(raw: str, macros: Mapping[str, str] | None = None) -> str:
     parts: list[str] | None
     if n > 1 and raw[0] == "{" and raw[-1] == "}":
         body = raw[1:-1]
-        if not ("\\" in body or "{" in body or "}" in body) or braced_end(raw) == n - 1:
+        if not ("{" in body or "}" in body) or braced_end(raw) == n - 1:
             return body  # the usual value, as in is_well_formed
         parts = _split_general(raw)
     elif raw.isalnum():
@@ -224,24 +207,21 @@ _LINE_START_AT = re.compile(r"(\n[^\S\n]*)@")
 
 
 def _balanced_for_every_reader(text: str) -> bool:
-    """True when BibTeX, bibtexparser and :func:`_split_parts` all see balanced braces.
+    """True when BibTeX (and so Citedesk) and bibtexparser both see balanced braces.
 
-    BibTeX counts every brace; bibtexparser skips a brace right after a backslash; this
-    module skips the character after an unescaped backslash. A value is safe to write only
-    when all three find its braces balanced (``\\{x\\}`` is: none of them sees it open).
+    BibTeX counts every brace; bibtexparser skips a brace right after a backslash (even
+    after two). A value is safe to write only when both find its braces balanced
+    (``\\{x\\}`` is: neither sees it open).
     """
-    raw = esc = look = 0
+    raw = look = 0
     for m in _BRACE_MARK.finditer(text):
         step = 1 if m.group(0)[-1] == "{" else -1
-        run = len(m.group(0)) - 1
         raw += step
-        if run % 2 == 0:
-            esc += step
-        if run == 0:
+        if len(m.group(0)) == 1:
             look += step
-        if raw < 0 or esc < 0 or look < 0:
+        if raw < 0 or look < 0:
             return False
-    return raw == esc == look == 0
+    return raw == look == 0
 
 
 def _brace_word(m: re.Match[str]) -> str:

@@ -114,9 +114,44 @@ def _parse_name_list(text: str) -> tuple[Person, ...]:
 #: " and " between names, as bibtexparser finds it outside braces (its white space only).
 _AND = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")
 
+#: bibtexparser's name loops take the character after a backslash as escaped, a brace too;
+#: BibTeX counts every brace (``{Te\\{v}zak}`` is one group). While they read a name, such a
+#: backslash is this noncharacter (which no text holds), a plain character to them.
+_BACKSLASH = "\ufdd0"
+#: The backslash that escapes a brace to bibtexparser: the last of an odd run before it.
+_BRACE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\(?=[{}])")
+
+
+def _brace_escapes(text: str) -> str | None:
+    """``text`` with each backslash before a brace as _BACKSLASH; None when there is none."""
+    if not ("\\{" in text or "\\}" in text) or _BACKSLASH in text:
+        return None
+    return _BRACE_ESCAPE.sub(r"\1" + _BACKSLASH, text)
+
+
+def _bibtexparser_split(text: str) -> list[str]:
+    """split_multiple_persons_names, counting braces as BibTeX does."""
+    marked = _brace_escapes(text)
+    if marked is None:
+        return split_multiple_persons_names(text)
+    return [name.replace(_BACKSLASH, "\\") for name in split_multiple_persons_names(marked)]
+
+
+def _bibtexparser_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """parse_single_name_into_parts (not strict) as first, von, last and jr words, counting
+    braces as BibTeX does."""
+    marked = _brace_escapes(name)
+    parts = parse_single_name_into_parts(name if marked is None else marked, strict=False)
+    found = parts.first, parts.von, parts.last, parts.jr
+    if marked is None:
+        return found
+    first, von, last, jr = ([w.replace(_BACKSLASH, "\\") for w in words] for words in found)
+    return first, von, last, jr
+
 
 def _split_names(text: str) -> list[str]:
-    """bibtexparser's split_multiple_persons_names, with a fast path for the usual lists.
+    """bibtexparser's split_multiple_persons_names (braces counted as BibTeX counts them, see
+    :func:`_bibtexparser_split`), with a fast path for the usual lists.
 
     Without braces or backslashes its character loop splits exactly where this regular
     expression does (tests/db/test_import_engine.py compares them); that loop is a tenth
@@ -129,7 +164,7 @@ def _split_names(text: str) -> list[str]:
             return []
         groups = _groups(text)
         if groups is None:
-            return split_multiple_persons_names(text)
+            return _bibtexparser_split(text)
         names = []
         start = 0
         g = 0
@@ -189,7 +224,8 @@ def _groups(text: str) -> list[tuple[int, int]] | None:
     characters do only when it looks for nothing: after a character that cannot start
     " and ", and before one that is no space. A stray ``}`` after a space may differ too
     (it does not start a name after " and "). In those cases None: the caller asks the
-    loop itself. Marks are found with str.find (memchr), not a regular expression.
+    loop itself. A backslash before a brace escapes nothing (BibTeX counts the brace): it
+    is a plain character. Marks are found with str.find (memchr), not a regular expression.
     """
     n = len(text)
     groups: list[tuple[int, int]] = []
@@ -204,6 +240,10 @@ def _groups(text: str) -> list[tuple[int, int]] | None:
     while True:
         if b < o and b < c:
             k = b
+            if text[k + 1 : k + 2] in ("{", "}"):
+                b = text.find("\\", k + 1)  # a plain character before a brace that counts
+                b = n if b < 0 else b
+                continue
             if depth == 0:
                 if k > 0 and (text[k - 1] in " \r\n\t"
                               or _AND_BEGUN.search(text, max(0, k - 4), k)):
@@ -271,15 +311,11 @@ def _parse_name(raw: str) -> Person | None:
             return Person(family=" ".join(last), given=" ".join(first),
                           prefix=" ".join(von), suffix=" ".join(jr))
     try:
-        parts = parse_single_name_into_parts(raw, strict=False)
+        first, von, last, jr = _bibtexparser_parts(raw)
     except (InvalidNameError, IndexError, ValueError):
         return Person(family=raw)
-    return Person(
-        family=" ".join(parts.last),
-        given=" ".join(parts.first),
-        prefix=" ".join(parts.von),
-        suffix=" ".join(parts.jr),
-    )
+    return Person(family=" ".join(last), given=" ".join(first), prefix=" ".join(von),
+                  suffix=" ".join(jr))
 
 
 #: What separates the words of a name: white space and "~"; in its third comma-separated

@@ -79,6 +79,27 @@ CASES = {
     "escaped quote": '@book{k, title = "a \\" b"}\n',
     "escaped braces": "@misc{k, title = {a \\{ b}, note = {c}}\n",
     "escaped brace closes late": "@misc{k, title = {a \\} b}}, x = {y}}\n@misc{j, a = {b}}\n",
+    # BibTeX counts a brace after a backslash: bibtexparser does not, so such blocks are
+    # read by BibTeX's rules (db.bibsplit) or the fast reader, never taken from it.
+    "backslash brace balanced": "@article{gre01,\n\tAuthor = {T. {Te\\{v}zak-Gregl}},\n"
+                                "\tJournal = {Opuscula},\n\tTitle = {Veze},\n\tYear = {2001}}\n",
+    "backslash braces in a group": "@misc{h, title = {Horse, wagon \\{\\&} chariot}}\n",
+    "backslash brace group alone": "@misc{k, title = {\\{}}, note = {x}}\n@misc{j, a = {\\}}}\n",
+    "backslash brace unbalanced": "@misc{k, title = {a \\{ b}, note = {c}}\n@misc{j, a = {b}}\n",
+    "backslash brace in quotes": '@misc{k, title = "a \\{b\\} c", note = "d {\\{} e"}\n',
+    "backslash brace unbalanced in quotes": '@misc{k, title = "a \\{ b", x = {y}}\n@misc{j}\n',
+    "backslash brace in key": "@misc{k\\}, title = {t}}\n@misc{j, a = {b}}\n",
+    "backslash brace in string": '@string{s = "x \\{y}"}\n@misc{k, t = s}\n',
+    "backslash brace in comment": "@comment{a \\} b}\n@misc{k, t = {x}}\n",
+    "quote inside braces inside quotes": '@misc{k, title = "a {x"y} b", year = 1}\n',
+    "quote after backslash backslash": '@misc{k, title = "a\\\\", year = 1}\n@misc{j}\n',
+    "blocks only BibTeX sees":
+        "@ inproceedings{s1, title={A}, year=2008}\n@InProceedings\n{s2, title={B}}\n"
+        "@www-inproceedings{s4, title={C}, year=2001}\n@misc{s3, title={D}}\n",
+    "block BibTeX sees inside what bibtexparser reads":
+        "@ misc{k, note = {mail a@b{c}.org}}\n@misc{j, a = {b}}\n",
+    "block BibTeX sees after an entry on its line": "@misc{a, t={1}} @ misc{b, t={2}}\n",
+    "at and identifier without a brace": "see a@b.org and\n@ nothing here\n@misc{k, t={1}}\n",
     "backslash before comma": "@misc{k, year = 20\\,20, title = {t}}\n",
     "double backslash": "@misc{k, title = {a\\\\}, note = {b}}\n",
     "deep braces": "@misc{k, title = {a{b{c{d{e{f}}}}} g}, year = 1}\n",

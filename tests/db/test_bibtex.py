@@ -183,20 +183,39 @@ def test_seed_export_parses_to_25_profile_entries(seeded: Library) -> None:
     assert values["wang2023qyolo"]["title"] == title
 
 
+def _own_values(text: str) -> dict[str, dict[str, str]]:
+    """key -> field values as Citedesk's reader reads them."""
+    parsed = parse_text(text)
+    assert not parsed.failures, [str(f) for f in parsed.failures]
+    return {e.key: {k.lower(): v for k, v in e.fields} for e in parsed.entries}
+
+
+#: The entries BibTeX 0.99d reads in btxdoc.bib (bibtex with \nocite{*}), two of which
+#: bibtexparser does not see: "@FAKE-ENTRY", a line break, "{"; and "@", a blank line,
+#: "MaNuAl (".
+BTXDOC_KEYS = ["fake-database-key", "scribe", "prime-number-theorem", "chicago", "texbook",
+               "latex", "btxdoc", "btxhak", "strunk-and-white", "van-leunen"]
+
+
 @pytest.mark.parametrize("name", ["texlive/xampl.bib", "texlive/biblatex-examples.bib",
                                   "texlive/btxdoc.bib"])
 def test_corpus_round_trip(bibdata: Path, tmp_path: Path, name: str) -> None:
     src = bibdata / name
     with Library.open(tmp_path / "lib.sqlite", seed=False) as lib:
         report = lib.import_files([src])
-        expected = _values(parse_and_strip(src))
+        source = parse_and_strip(src)
+        expected = _own_values(source)
+        # bibtexparser, a reader of its own, reads the same in every entry it sees.
+        theirs = _values(source)
+        assert {key: expected[key] for key in theirs} == theirs
+        assert list(expected) == (BTXDOC_KEYS if name.endswith("btxdoc.bib") else list(theirs))
         assert report.ok and len(report.added) == len(expected)
         out = tmp_path / "out.bib"
         lib.export(out)
     with Library.open(tmp_path / "again.sqlite", seed=False) as again:
         again.import_files([out])
         text, _ = again.export_text()
-    assert _values(text) == expected
+    assert _own_values(text) == expected
 
 
 def parse_and_strip(path: Path) -> str:

@@ -59,11 +59,36 @@ def test_evaluate_and_is_well_formed_agree_with_the_general_reader_on_random_val
             assert evaluate(raw, macros) == _split_general_evaluate(raw, macros), repr(raw)
 
 
-def test_braced_end_finds_what_the_regular_expression_finds() -> None:
+def _bibtex_group_end(raw: str, i: int) -> int:
+    """BibTeX's rule, a character at a time: every brace counts, after a backslash too."""
+    depth = 0
+    for k in range(i, len(raw)):
+        depth += (raw[k] == "{") - (raw[k] == "}")
+        if depth == 0:
+            return k
+    return -1
+
+
+def test_braced_end_counts_braces_as_bibtex_does() -> None:
     for raw in TRICKY + _random_values(6, 20_000):
         for i, ch in enumerate(raw):
             if ch == "{":
-                assert braced_end(raw, i) == bibvalue._group_end(raw, i), (raw, i)
+                assert braced_end(raw, i) == _bibtex_group_end(raw, i), (raw, i)
+                assert bibvalue._group_end(raw, i) == braced_end(raw, i), (raw, i)
+
+
+@pytest.mark.parametrize(("raw", "well_formed"), [
+    ("{T. {Te\\{v}zak-Gregl}}", True), ("{Horse, wagon \\{\\&} chariot}", True),
+    ("{\\{}}", True), ("{a \\{ b}", False), ("{a \\} b}", False), ("{\\}", True),
+    ('"a \\{b\\} c"', True), ('"a {x"y} b"', True), ('"a \\{ b"', False),
+    ('"a } b"', False), ('"a \\" b"', True), ("{a} # \\b", True), ("# {a}", False),
+    ("%x", False), ("O'Reilly", False), ("a(b)", False),
+])
+def test_every_brace_counts_a_backslash_before_it_too(raw: str, well_formed: bool) -> None:
+    """BibTeX has no escaped brace: ``\\{`` opens a group. (A quote after a backslash
+    does not end a quoted value, as bibtexparser reads it; and a bare part is BibTeX's
+    identifier, which has no quote, ``%``, ``'``, parenthesis, comma or equals sign.)"""
+    assert is_well_formed(raw) is well_formed
 
 
 def test_macro_lookups_are_made_for_bare_names_only() -> None:

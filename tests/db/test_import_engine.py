@@ -290,15 +290,19 @@ def test_library_import_files_takes_progress_and_cancel(tmp_path: Path) -> None:
 
 
 def test_the_fast_name_split_splits_as_bibtexparser_does() -> None:
+    """Where a brace follows a backslash, BibTeX counts it and bibtexparser does not: the
+    reference there is bibtexparser's loop with that backslash a plain character."""
     import random
 
     from bibtexparser.middlewares.names import split_multiple_persons_names
 
-    from db.names import _split_names
+    from db.names import _bibtexparser_split, _split_names
 
     rng = random.Random(3)
     pieces = ["a", "A", "n", "N", "d", "D", " ", "  ", "\t", "\n", "x", " and ", " AND ", "~",
               "é", "\xa0", ",", "{", "}", "\\"]
     for _ in range(20_000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
-        assert _split_names(text) == split_multiple_persons_names(text), repr(text)
+        assert _split_names(text) == _bibtexparser_split(text), repr(text)
+        if not ("\\{" in text or "\\}" in text):
+            assert _split_names(text) == split_multiple_persons_names(text), repr(text)

@@ -57,9 +57,14 @@ SAMPLE_FILES = [
 
 PIECES = ["{", "}", '"', "@", "%", "#", ",", "=", "(", ")", "\\", "\n", "\r", "\t", " ",
           "\x00", "\ufeff", "~", "$", "é", "🙂", "\\'e", "{\\\"o}", "and", "others", "jan",
-          "\n@misc{inner,", "\n% comment\n", "@comment{", "}}", "{{", '{"}', "\\{", "\\}"]
+          "\n@misc{inner,", "\n% comment\n", "@comment{", "}}", "{{", '{"}', "\\{", "\\}",
+          # A backslash escapes no brace in BibTeX: these open, close or balance groups.
+          "{\\{}", "{\\}", "\\{\\&}", "{T. {Te\\{v}zak}}", "\\\\{",
+          # Block starts only BibTeX sees.
+          "@ misc{", "\n@misc\n{j,", "@www-misc{", "@\n"]
 ENTRY_TYPES = ["article", "book", "misc", "inproceedings", "ARTICLE", "comment", "string",
-               "preamble", "set", "", "x-y"]
+               "preamble", "set", "", "x-y", " inproceedings", "InProceedings\n", "\nmisc ",
+               "www-inproceedings", "String\n", " preamble"]
 FIELD_NAMES = ["title", "author", "editor", "year", "month", "journal", "doi", "url",
                "crossref", "abstract", "TITLE", "note", "% c\n  title", "ti tle", ""]
 

@@ -136,8 +136,12 @@ HOSTILE = {
                   r"{f}:4 \(entry cut\): the '\{' opened on line 4 in field title is not closed "
                   r"before the file ends"),
     "binary": (1, [], r"{f}: holds binary data, not BibTeX text"),
-    "junk_between_entries": (0, ["good1", "good2", "good3"],
-                             r"warning: {f}:5: lines 5-\d+ hold binary data"),
+    # BibTeX 0.99d reads an entry in the junk: "@", letters and "[\]^_`" (its identifier
+    # characters), then "{|}": key "|", which the 15 copies after it repeat. The junk
+    # between them is skipped.
+    "junk_between_entries": (1, ["good1", "good2", "|", "good3"],
+                             r"(warning: {f}:\d+: lines? \d+(-\d+)? holds? binary data|"
+                             r"{f}:\d+ \(entry \|\): duplicate key '\|': the entry on line 7)"),
     "unbalanced": (1, ["good1", "good2"], r"{f}:1 \(entry open\): .*not closed"),
     "duplicate_keys": (1, ["good1", "good2"],
                        r"{f}:(4 \(entry good1\): duplicate key 'good1'|5 \(entry GOOD2\): key "

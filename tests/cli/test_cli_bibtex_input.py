@@ -1,0 +1,63 @@
+"""``citedesk import`` reads what BibTeX reads. Through the real command, in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from desktop.cli import main
+
+
+def citedesk(capsys: pytest.CaptureFixture[str], lib: Path, *args: str
+             ) -> tuple[int, str, str]:
+    code = main(["--library", str(lib), "--empty", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def imported(capsys: pytest.CaptureFixture[str], lib: Path) -> dict[str, dict]:
+    code, out, _ = citedesk(capsys, lib, "list", "--json", "--sort", "key")
+    assert code == 0
+    return {r["key"]: r for r in json.loads(out)}
+
+
+def test_import_reads_entries_whose_start_bibtexparser_does_not_see(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bib = tmp_path / "starts.bib"
+    bib.write_text("@ inproceedings{s1, title={A}, year=2008}\n@InProceedings\n"
+                   "{s2, title={B}, year=2003}\n@www-inproceedings{s4, title={C}, year=2001}\n"
+                   "@misc{s3, title={D}}\n")
+    lib = tmp_path / "x.sqlite"
+    code, out, err = citedesk(capsys, lib, "import", str(bib))
+    assert (code, err) == (0, "")
+    assert "4 added" in out
+    assert {k: (r["title"], r["year"], r["type"]) for k, r in imported(capsys, lib).items()} == {
+        "s1": ("A", 2008, "inproceedings"), "s2": ("B", 2003, "inproceedings"),
+        "s3": ("D", None, "misc"), "s4": ("C", 2001, "www-inproceedings")}
+
+
+def test_a_file_of_only_such_entries_is_imported_not_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bib = tmp_path / "only.bib"
+    bib.write_text("@ misc{a, title={A}}\n\n@Book\n  {b, title={B}}\n")
+    code, out, err = citedesk(capsys, tmp_path / "x.sqlite", "import", str(bib))
+    assert (code, err) == (0, "") and "2 added" in out
+
+
+def test_a_brace_after_a_backslash_counts_as_bibtex_counts_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bib = tmp_path / "braces.bib"
+    bib.write_text("@article{gre01,\n\tAuthor = {T. {Te\\{v}zak-Gregl}},\n"
+                   "\tJournal = {Opuscula},\n\tTitle = {Veze},\n\tYear = {2001}}\n\n"
+                   "@misc{h1, title = {Horse, wagon \\{\\&} chariot}, year = 1999}\n")
+    lib = tmp_path / "x.sqlite"
+    code, out, err = citedesk(capsys, lib, "import", str(bib))
+    assert (code, err) == (0, "") and "2 added" in out
+    papers = imported(capsys, lib)
+    assert (papers["gre01"]["title"], papers["gre01"]["venue"], papers["gre01"]["year"]) == (
+        "Veze", "Opuscula", 2001)
+    assert papers["h1"]["year"] == 1999
+    code, out, _ = citedesk(capsys, lib, "export", "--key", "gre01")
+    assert code == 0 and "Journal = {Opuscula}" in out and "Year = {2001}" in out
