@@ -7,12 +7,14 @@ entry's own text is kept for a byte-for-byte export while it is not edited.
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import itertools
 import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +113,9 @@ class ParsedFile:
     #: text read, exactly (line ends as ``\n``), which is what a whole-file export writes.
     items: list[ParsedEntry | ParsedBlock] = field(default_factory=list)
     tail: str = ""
+    #: The lines (first, last) of binary junk between entries, warned about as such.
+    binary_lines: list[tuple[int, int]] = field(default_factory=list, repr=False,
+                                                compare=False)
 
     def add_entry(self, entry: ParsedEntry) -> None:
         self.entries.append(entry)
@@ -199,12 +204,51 @@ def decode_bytes_report(data: bytes) -> tuple[str, str, list[int]]:
     return text, "utf-8-sig+cp1252" if bom else "utf-8+cp1252", bad
 
 
+#: The bytes Windows-1252 leaves undefined: decoding reads each as U+FFFD.
+_UNDEFINED_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+def undefined_bytes(data: bytes, lines: Collection[int] | None = None
+                    ) -> list[tuple[int, int, int]]:
+    """(line, column, byte) of each byte Windows-1252 does not define in ``data``.
+
+    Only in ``lines`` (1-based), those :func:`decode_lines` read as Windows-1252, or in
+    every line when None (a file read as Windows-1252 whole). Such a byte becomes U+FFFD:
+    :func:`parse_text` (its ``undefined``) says where, with the byte, so nothing is lost
+    without a word. The importer decodes a chunk with decode_lines, then passes
+    ``undefined_bytes(chunk, bad_lines)`` on to parse_text.
+    """
+    if (lines is not None and not lines) or _UNDEFINED_CP1252.search(data) is None:
+        return []
+    wanted = None if lines is None else set(lines)
+    out: list[tuple[int, int, int]] = []
+    number, pos = 1, 0
+    for m in itertools.chain(_LINE_BREAK.finditer(data), (None,)):
+        end = len(data) if m is None else m.start()
+        if wanted is None or number in wanted:
+            out.extend((number, u.start() - pos, data[u.start()])
+                       for u in _UNDEFINED_CP1252.finditer(data, pos, end))
+        if m is None:
+            break
+        pos = m.end()
+        number += 1
+    return out
+
+
 def read_bib_file(path: str | os.PathLike[str]) -> tuple[str, str]:
     text, encoding, _ = _read(path)
     return text, encoding
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[str, str, list[int]]:
+    text, encoding, bad_lines, _ = _read_report(path)
+    return text, encoding, bad_lines
+
+
+def _read_report(path: str | os.PathLike[str]
+                 ) -> tuple[str, str, list[int], list[tuple[int, int, int]]]:
+    """A file's text, its encoding, the lines read as Windows-1252 in a UTF-8 file and the
+    bytes Windows-1252 does not define (see :func:`undefined_bytes`)."""
     p = Path(path)
     if not p.exists():
         raise BibFileError(f"{p}: no such file")
@@ -217,10 +261,16 @@ def _read(path: str | os.PathLike[str]) -> tuple[str, str, list[int]]:
     except MemoryError:
         raise BibFileError(f"{p}: is too large to read ({p.stat().st_size} bytes)") from None
     text, encoding, bad_lines = decode_bytes_report(data)
+    undefined: list[tuple[int, int, int]] = []
+    if encoding == "cp1252":
+        undefined = undefined_bytes(data)
+    elif encoding.endswith("+cp1252"):
+        bom = encoding.startswith("utf-8-sig")
+        undefined = undefined_bytes(data[len(codecs.BOM_UTF8):] if bom else data, bad_lines)
     # Line ends: CR-only files (old Mac) would otherwise count as one line.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, encoding, bad_lines
+    return text, encoding, bad_lines, undefined
 
 
 #: Characters that never occur in a text file; a share of them marks binary data.
@@ -563,6 +613,7 @@ class _TextReader:
             first = self.first_line + self.counted_lines
             last = first + self.text.count("\n", marks[0], marks[-1])
             where = f"lines {first}-{last} hold" if last > first else f"line {first} holds"
+            self.result.binary_lines.append((first, last))
             self.result.warnings.append(Failure(
                 self.name, first, f"{where} binary data (not text) between entries; it was "
                 "skipped"))
@@ -626,7 +677,8 @@ def _read_plain_first(text: str, result: ParsedFile, first_line: int) -> None:
 
 
 def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8", *,
-               first_line: int = 1) -> ParsedFile:
+               first_line: int = 1,
+               undefined: Iterable[tuple[int, int, int]] = ()) -> ParsedFile:
     """Split BibTeX text into entries, blocks and failures (with 1-based line numbers).
 
     Never raises on bad input: whatever cannot be read is a :class:`Failure` saying what and
@@ -634,10 +686,15 @@ def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8", *,
     BibTeX it does not know, see :mod:`db.bibsplit`) are read again by BibTeX's own rules.
     ``first_line`` is the line number of the text's first line (for chunks of a file).
     The checks of a whole file (empty, binary, no entries) are made only on its first chunk.
+    NUL characters are left out (a library cannot hold them), with a warning for each line
+    that had them; so are the bytes decoding found undefined, ``undefined`` as
+    :func:`undefined_bytes` gives them (lines counted from the text's first).
     """
     result = ParsedFile(path=name, encoding=encoding)
-    text = text.replace("\x00", "")
-    if "\r" in text:
+    nuls: list[int] = []
+    if "\x00" in text:
+        text, nuls = _without_nuls(text)
+    elif "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     whole = first_line == 1
     if not text or text.isspace():
@@ -664,7 +721,79 @@ def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8", *,
             name, 0, "holds no BibTeX entries: no '@type{' anywhere (is it a .bib file?)",
             code="no-entries"))
     _lay_out(result, text)
+    if (nuls or undefined) and not any(f.code == "binary" for f in result.failures):
+        result.warnings[:0] = _decoding_warnings(result, text, first_line, nuls, undefined)
     return result
+
+
+def _without_nuls(text: str) -> tuple[str, list[int]]:
+    """The text without its NUL characters, line ends made ``\n``, and where each NUL was."""
+    pieces = text.split("\x00")
+    text = "".join(pieces)
+    at = list(itertools.accumulate(len(piece) for piece in pieces[:-1]))
+    if "\r" in text:
+        crlf = [m.start() for m in re.finditer("\r\n", text)]
+        at = [k - bisect.bisect_left(crlf, k - 1) for k in at]
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, at
+
+
+#: Lines a decoding warning is given for, of each kind; one more tells how many others.
+_DECODING_WARNINGS = 10
+
+
+def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: list[int],
+                       undefined: Iterable[tuple[int, int, int]]) -> list[Failure]:
+    """Warnings for the NULs left out and the undefined bytes read as U+FFFD, per line."""
+    starts = [i.start for i in result.items]
+    lines = _Lines(text)
+
+    def key_at(offset: int) -> str | None:
+        n = bisect.bisect_right(starts, offset) - 1
+        item = result.items[n] if n >= 0 else None
+        if isinstance(item, ParsedEntry) and offset < item.start + len(item.source):
+            return item.key
+        return None
+
+    def warn(found: dict[int, list], what: str, message: Callable[[list], str]) -> None:
+        for n, (line, marks) in enumerate(sorted(found.items())):
+            if n == _DECODING_WARNINGS:
+                rest = len(found) - n
+                out.append(Failure(result.path, line, f"and {rest} more line"
+                                   f"{'s' if rest > 1 else ''} with {what}"))
+                break
+            out.append(Failure(result.path, line, message(marks), key_at(marks[0][0])))
+
+    out: list[Failure] = []
+    by_line: dict[int, list] = {}
+    if nuls:
+        counted, line = 0, first_line
+        junk, j = sorted(result.binary_lines), 0
+        for k in nuls:
+            line += text.count("\n", counted, k)
+            counted = k
+            while j < len(junk) and junk[j][1] < line:
+                j += 1
+            if j < len(junk) and junk[j][0] <= line:
+                continue  # in binary junk, which a warning says was skipped
+            by_line.setdefault(line, []).append((k, 0))
+        warn(by_line, "NUL bytes left out", lambda marks: (
+            "holds a NUL byte (0x00), which was left out" if len(marks) == 1 else
+            f"holds {len(marks)} NUL bytes (0x00), which were left out"))
+    by_line = {}
+    for line, column, byte in undefined:
+        offset = lines.offset(line - 1) + column
+        by_line.setdefault(first_line + line - 1, []).append((min(offset, len(text)), byte))
+    if by_line:
+        def undefined_message(marks: list) -> str:
+            shown = ", ".join(dict.fromkeys(f"0x{b:02X}" for _, b in marks))
+            one = len(marks) == 1
+            return (f"byte{'' if one else 's'} {shown} {'is' if one else 'are'} not "
+                    f"defined in Windows-1252, which this line was read as; "
+                    f"{'it was' if one else 'each was'} read as U+FFFD (\ufffd)")
+        warn(by_line, "bytes not defined in Windows-1252", undefined_message)
+    out.sort(key=lambda f: f.line)
+    return out
 
 
 def _lay_out(result: ParsedFile, text: str) -> None:
@@ -688,8 +817,8 @@ def _lay_out(result: ParsedFile, text: str) -> None:
 
 
 def parse_file(path: str | os.PathLike[str]) -> ParsedFile:
-    text, encoding, bad_lines = _read(path)
-    parsed = parse_text(text, str(path), encoding)
+    text, encoding, bad_lines, undefined = _read_report(path)
+    parsed = parse_text(text, str(path), encoding, undefined=undefined)
     if bad_lines and not any(f.code == "binary" for f in parsed.failures):
         shown = ", ".join(str(n) for n in bad_lines[:10])
         more = f" and {len(bad_lines) - 10} more" if len(bad_lines) > 10 else ""

@@ -1,4 +1,5 @@
-"""``citedesk import`` reads what BibTeX reads. Through the real command, in-process."""
+"""``citedesk import`` reads what BibTeX reads, and says what decoding changed. Through the
+real command, in-process."""
 
 from __future__ import annotations
 
@@ -61,3 +62,28 @@ def test_a_brace_after_a_backslash_counts_as_bibtex_counts_it(
     assert papers["h1"]["year"] == 1999
     code, out, _ = citedesk(capsys, lib, "export", "--key", "gre01")
     assert code == 0 and "Journal = {Opuscula}" in out and "Year = {2001}" in out
+
+
+def test_nul_bytes_left_out_are_reported_with_file_line_and_entry(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bib = tmp_path / "nul.bib"
+    bib.write_bytes(b"@misc{ok, title={Fine}}\n\n@misc{n\x00ul, title={A\x00B}}\n")
+    lib = tmp_path / "x.sqlite"
+    code, _, err = citedesk(capsys, lib, "import", str(bib))
+    assert code == 0
+    assert err == (f"citedesk: warning: {bib}:3 (entry nul): holds 2 NUL bytes (0x00), which "
+                   "were left out\n")
+    assert imported(capsys, lib)["nul"]["title"] == "AB"
+
+
+@pytest.mark.xfail(strict=True, reason="db/importer.py's parse_chunk must pass "
+                   "undefined=bibtex.undefined_bytes(task.data, bad) to parse_text")
+def test_bytes_windows_1252_does_not_define_are_reported_with_line_and_byte(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bib = tmp_path / "cp1252.bib"
+    bib.write_bytes(b"@misc{k1, title = {Caf\xe9}}\n@misc{k2, title = {a\x90b}}\n")
+    code, _, err = citedesk(capsys, tmp_path / "x.sqlite", "import", str(bib))
+    assert code == 0
+    assert err == (f"citedesk: warning: {bib}:2 (entry k2): byte 0x90 is not defined in "
+                   "Windows-1252, which this line was read as; it was read as U+FFFD "
+                   "(\ufffd)\n")
