@@ -64,12 +64,11 @@ class Person:
     @_computed_once
     def display_family(self) -> str:
         prefix, family = self.prefix, self.family
-        return collapse_space(latex_to_unicode(f"{prefix} {family}" if prefix and family
-                                               else prefix or family))
+        return _shown(f"{prefix} {family}" if prefix and family else prefix or family)
 
     @_computed_once
     def display_given(self) -> str:
-        return collapse_space(latex_to_unicode(self.given))
+        return _shown(self.given)
 
     @_computed_once
     def display(self) -> str:
@@ -92,6 +91,16 @@ class Person:
         if self.given:
             return f"{last}, {self.given}"
         return last
+
+
+def _shown(text: str) -> str:
+    """A name part in Unicode; as written when it decodes to nothing.
+
+    A part that is a command alone (``\\Thanh``, a macro defined in the document) decodes to
+    nothing, and a person with no name shows nowhere: its text is more use to a reader.
+    """
+    shown = collapse_space(latex_to_unicode(text))
+    return shown if shown or not text else collapse_space(text)
 
 
 def parse_names(text: str) -> list[Person]:

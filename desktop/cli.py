@@ -180,7 +180,8 @@ def _cmd_list(lib: Library, args: argparse.Namespace) -> int:
         return 0
     for rec in records:
         authors = rec["authors"]
-        who = authors[0].split()[-1] if authors else ""
+        words = authors[0].split() if authors else []
+        who = words[-1] if words else ""  # (a name can show as nothing: no crash for it)
         if len(authors) > 1:
             who += " et al."
         tags = f"  [{', '.join(rec['tags'])}]" if rec["tags"] else ""

@@ -1,5 +1,5 @@
-"""``citedesk import`` reads what BibTeX reads, and says what decoding changed. Through the
-real command, in-process."""
+"""``citedesk import`` reads what BibTeX reads, and says what decoding changed; ``list``
+shows every author, whatever the name is made of. Through the real command, in-process."""
 
 from __future__ import annotations
 
@@ -87,3 +87,18 @@ def test_bytes_windows_1252_does_not_define_are_reported_with_line_and_byte(
     assert err == (f"citedesk: warning: {bib}:2 (entry k2): byte 0x90 is not defined in "
                    "Windows-1252, which this line was read as; it was read as U+FFFD "
                    "(\ufffd)\n")
+
+
+def test_an_author_that_is_a_bare_command_is_listed_as_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bib = tmp_path / "thanh.bib"
+    bib.write_text('@misc{th, author = "\\Thanh", title = {Pdf}}\n'
+                   '@misc{two, author = "\\Thanh and Knuth, Donald", title = {Two}}\n')
+    lib = tmp_path / "x.sqlite"
+    assert citedesk(capsys, lib, "import", str(bib))[0] == 0
+    assert {k: r["authors"] for k, r in imported(capsys, lib).items()} == {
+        "th": ["\\Thanh"], "two": ["\\Thanh", "Donald Knuth"]}
+    code, out, err = citedesk(capsys, lib, "list", "--sort", "key")
+    assert (code, err) == (0, "")
+    assert [line.split()[:4] for line in out.splitlines()] == [
+        ["th", "unread", "\\Thanh", "Pdf"], ["two", "unread", "\\Thanh", "et"]]

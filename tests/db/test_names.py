@@ -92,6 +92,16 @@ def test_parsed_people_show_what_a_fresh_person_computes(text: str) -> None:
                                       fresh.display_given, fresh.is_others)
 
 
+def test_a_name_that_is_a_bare_command_shows_as_written() -> None:
+    """``\\Thanh`` (a macro of the document's) decodes to nothing; a person shown as nothing
+    is lost in every list, so its text shows."""
+    [person] = parse_names("\\Thanh")
+    assert (person.family, person.display, person.display_family) == (
+        "\\Thanh", "\\Thanh", "\\Thanh")
+    assert [p.display for p in parse_names("{\\relax} and Ann \\Thanh")] == [
+        "{\\relax}", "Ann \\Thanh"]
+
+
 @pytest.mark.parametrize(("text", "people"), [
     ("T. {Te\\{v}zak-Gregl}", [("T.", "", "{Te\\{v}zak-Gregl}")]),
     ("\\{Smith\\} and {\\{Jones}}", [("", "", "\\{Smith\\}"), ("", "", "{\\{Jones}}")]),
