@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
+    QUndoStack,
 )
 from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar, QWidget
 
@@ -244,6 +245,33 @@ def create_actions(parent: QWidget) -> dict[ActionId, QAction]:
         parent.addAction(action)
         actions[action_id] = action
     return actions
+
+
+def enable_selection_actions(actions: dict[ActionId, QAction], has_selection: bool) -> None:
+    """Actions on the selected papers work only while some are selected."""
+    for action_id, action in actions.items():
+        if ACTIONS[action_id].needs_selection:
+            action.setEnabled(has_selection)
+
+
+def follow_undo_stack(actions: dict[ActionId, QAction], stack: QUndoStack) -> None:
+    """Undo and Redo work the stack, are enabled when it has a step, and name the step."""
+    undo, redo = actions[ActionId.UNDO], actions[ActionId.REDO]
+    undo.triggered.connect(stack.undo)
+    redo.triggered.connect(stack.redo)
+    stack.canUndoChanged.connect(undo.setEnabled)
+    stack.canRedoChanged.connect(redo.setEnabled)
+
+    def name_undo(text: str) -> None:
+        undo.setText(f"&Undo {text}" if text else "&Undo")
+
+    def name_redo(text: str) -> None:
+        redo.setText(f"&Redo {text}" if text else "&Redo")
+
+    stack.undoTextChanged.connect(name_undo)
+    stack.redoTextChanged.connect(name_redo)
+    undo.setEnabled(stack.canUndo())
+    redo.setEnabled(stack.canRedo())
 
 
 def build_menus(bar: QMenuBar, actions: dict[ActionId, QAction]) -> dict[str, QMenu]:

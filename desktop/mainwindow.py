@@ -7,8 +7,9 @@ is an undo command whose ``db.Changes`` each view hears on ``events.changed``.
 Each job has its module, and the window only connects them: the table
 (``papertable.py``), the detail pane (``detail.py``), the search box (``searchbar.py``),
 the status bar (``statusbar.py``), imports with drops and pastes (``importing.py``),
-exports (``exporting.py``), what the Edit menu does to the selection
-(``paperactions.py``), and remembering sizes (``geometry.py``).
+exports (``exporting.py``), new papers and what the Edit menu does to the selection
+(``paperactions.py``), the menus and toolbar (``actions.py``), and remembering sizes
+(``geometry.py``).
 """
 
 from __future__ import annotations
@@ -17,30 +18,29 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QUndoStack
-from PySide6.QtWidgets import QHeaderView, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 import db
-from desktop import commands
 from desktop import settings as opts
 from desktop.actions import (
-    ACTIONS,
     ActionId,
     build_menus,
     build_toolbar,
     create_actions,
+    enable_selection_actions,
+    follow_undo_stack,
     refresh_icons,
 )
 from desktop.autoexport import AutoExporter
 from desktop.backups import DailyBackup
-from desktop.commands import AddPaperCommand
 from desktop.detail import DetailPane
-from desktop.dialogs import NewPaperDialog, show_about
+from desktop.dialogs import show_about
 from desktop.duplicates import DuplicatesDialog
 from desktop.exporting import ExportFlow
 from desktop.geometry import PreserveGeometry
 from desktop.hub import ChangeWatcher, LibraryEvents
 from desktop.importing import ImportFlow
-from desktop.models import Column, NodeKind, PaperTableModel, SidebarFilter
+from desktop.models import NodeKind, PaperTableModel, SidebarFilter
 from desktop.paperactions import PaperActions
 from desktop.papertable import PaperTable
 from desktop.preferences import PreferencesDialog
@@ -106,9 +106,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.actions_by_id = create_actions(self)
         menus = build_menus(self.menuBar(), self.actions_by_id)
         menus["&View"].addSeparator()
-        self._columns_menu = menus["&View"].addMenu("&Columns")
-        self._columns_menu.setObjectName("menuColumns")
-        self._columns_menu.aboutToShow.connect(self._on_columns_menu_about_to_show)
+        self.table.add_column_menu(menus["&View"])
         self.toolbar = build_toolbar(self.actions_by_id)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
 
@@ -117,14 +115,16 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.importer = self.imports.importer
         self.exports = ExportFlow(library, settings, self, self.status_bar)
         self.exporter = self.exports.exporter
-        self.paper_actions = PaperActions(library, self.events, self.undo_stack, self.table,
-                                          self.status_bar, self, flush=self.detail.flush)
+        self.paper_actions = PaperActions(library, self.events, self.undo_stack, settings,
+                                          self.table, self.status_bar, self,
+                                          flush=self.detail.flush)
         self.autoexporter = AutoExporter(library, self)
         self.watcher = ChangeWatcher(library, self.events, self)
         # One automatic backup a day, the newest N kept (Preferences), off the GUI thread.
         self.daily_backup = DailyBackup(library, self)
         self._connect_actions()
 
+        self.paper_actions.paper_added.connect(self._on_paper_actions_paper_added)
         self.importer.started.connect(self._on_importer_started)
         self.importer.finished.connect(self._on_importer_finished)
         self.autoexporter.finished.connect(self.status_bar.show_autoexport_results)
@@ -173,7 +173,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
 
     def _connect_actions(self) -> None:
         a = self.actions_by_id
-        a[ActionId.NEW_PAPER].triggered.connect(self._on_new_paper_triggered)
+        a[ActionId.NEW_PAPER].triggered.connect(self.paper_actions.new_paper)
         a[ActionId.EDIT].triggered.connect(self._on_edit_triggered)
         a[ActionId.DELETE].triggered.connect(self.paper_actions.delete)
         a[ActionId.IMPORT].triggered.connect(self.imports.import_chosen_files)
@@ -185,8 +185,6 @@ class MainWindow(PreserveGeometry, QMainWindow):
         a[ActionId.COPY_KEYS].triggered.connect(self.paper_actions.copy_keys)
         a[ActionId.COPY_CITE].triggered.connect(self.paper_actions.copy_cite)
         a[ActionId.COPY_BIBTEX].triggered.connect(self.paper_actions.copy_bibtex)
-        a[ActionId.UNDO].triggered.connect(self.undo_stack.undo)
-        a[ActionId.REDO].triggered.connect(self.undo_stack.redo)
         a[ActionId.FIND].triggered.connect(self._on_find_triggered)
         a[ActionId.SELECT_ALL].triggered.connect(self._on_select_all_triggered)
         a[ActionId.SHOW_SIDEBAR].toggled.connect(self.sidebar.setVisible)
@@ -196,12 +194,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         a[ActionId.QUIT].triggered.connect(self.close)
         a[ActionId.SHOW_SIDEBAR].setChecked(True)
         a[ActionId.SHOW_DETAIL].setChecked(True)
-        self.undo_stack.canUndoChanged.connect(a[ActionId.UNDO].setEnabled)
-        self.undo_stack.canRedoChanged.connect(a[ActionId.REDO].setEnabled)
-        self.undo_stack.undoTextChanged.connect(self._on_undo_stack_undo_text_changed)
-        self.undo_stack.redoTextChanged.connect(self._on_undo_stack_redo_text_changed)
-        a[ActionId.UNDO].setEnabled(False)
-        a[ActionId.REDO].setEnabled(False)
+        follow_undo_stack(a, self.undo_stack)
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -209,25 +202,18 @@ class MainWindow(PreserveGeometry, QMainWindow):
         s = self.settings
         # The defaults first; the saved size and splitters, where there are, replace them.
         self.resize(DEFAULT_SIZE)
-        self._default_splitter_sizes()
+        self.reset_layout()
         self.restore_geometry(s)
         state = s.get(opts.WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)
-        header = s.get(opts.HEADER)
-        if not header.isEmpty() and self.table.horizontalHeader().restoreState(header):
-            # The title column always stretches, whatever an old state says.
-            self.table.horizontalHeader().setSectionResizeMode(
-                Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        self.table.restore_columns(s.get(opts.HEADER))
         key = s.get(opts.LAST_PAPER, opts.library_group(self.library.path))
         if not (key and self.select_key(key)) and self.paper_model.rowCount():
             self.table.select_papers([self.paper_model.paper_id(0) or 0])
 
     def reset_layout(self) -> None:
         """The default pane widths for the window's present width."""
-        self._default_splitter_sizes()
-
-    def _default_splitter_sizes(self) -> None:
         width = self.splitter.width() if self.isVisible() else self.width()
         width = max(width, SIDEBAR_WIDTH + DETAIL_WIDTH + 300)
         self.splitter.setSizes([SIDEBAR_WIDTH, width - SIDEBAR_WIDTH - DETAIL_WIDTH,
@@ -237,7 +223,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         s = self.settings
         self.save_geometry()
         s.set(opts.WINDOW_STATE, self.saveState())
-        s.set(opts.HEADER, self.table.horizontalHeader().saveState())
+        s.set(opts.HEADER, self.table.columns_state())
         pid = self.table.current_paper
         key = ""
         if pid is not None:
@@ -296,9 +282,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
 
     def _update_selection_actions(self) -> None:
         has = self.table.selectionModel().hasSelection()
-        for action_id, action in self.actions_by_id.items():
-            if ACTIONS[action_id].needs_selection:
-                action.setEnabled(has)
+        enable_selection_actions(self.actions_by_id, has)
 
     def _on_search_search_requested(self) -> None:
         self._apply_query()
@@ -354,20 +338,10 @@ class MainWindow(PreserveGeometry, QMainWindow):
 
     # -- actions --------------------------------------------------------------------------------
 
-    def _on_new_paper_triggered(self) -> None:
-        dialog = NewPaperDialog(self, settings=self.settings)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._add_new_paper(dialog))
-        dialog.open()
-
-    def _add_new_paper(self, dialog: NewPaperDialog) -> None:
-        command = AddPaperCommand(self.library, self.events, dialog.fields(),
-                                  dialog.entry_type.currentText())
-        if commands.push(self.undo_stack, command, self) is None \
-                and command.paper_id is not None:
-            if not self.table.select_papers([command.paper_id], command.paper_id):
-                self.select_key(self.library.rows([command.paper_id])[command.paper_id].key)
-            self._on_edit_triggered()
+    def _on_paper_actions_paper_added(self, paper_id: int) -> None:
+        if not self.table.select_papers([paper_id], paper_id):
+            self.select_key(self.library.rows([paper_id])[paper_id].key)
+        self._on_edit_triggered()
 
     def _on_edit_triggered(self) -> None:
         self.detail.setVisible(True)
@@ -419,13 +393,3 @@ class MainWindow(PreserveGeometry, QMainWindow):
     def _on_about_triggered(self) -> None:
         show_about(self, self.library)
 
-    def _on_columns_menu_about_to_show(self) -> None:
-        self.table.fill_column_menu(self._columns_menu)
-
-    def _on_undo_stack_undo_text_changed(self, text: str) -> None:
-        action = self.actions_by_id[ActionId.UNDO]
-        action.setText(f"&Undo {text}" if text else "&Undo")
-
-    def _on_undo_stack_redo_text_changed(self, text: str) -> None:
-        action = self.actions_by_id[ActionId.REDO]
-        action.setText(f"&Redo {text}" if text else "&Redo")

@@ -1,5 +1,5 @@
-"""What the Edit menu does to the papers selected in the table: copy their citation keys,
-``\\cite{}`` or BibTeX, delete them, give them new citation keys.
+"""What the window does to papers: add a new one, and copy the selected ones' citation
+keys, ``\\cite{}`` or BibTeX, delete them, or give them new citation keys.
 
 Each write is one undoable command; a write that asks first (delete, new keys) says what
 it will do, and the status bar says what was done.
@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 import db
 from desktop import commands
-from desktop.commands import DeletePapersCommand, LibraryCommand, RegenerateKeysCommand
+from desktop.commands import (
+    AddPaperCommand,
+    DeletePapersCommand,
+    LibraryCommand,
+    RegenerateKeysCommand,
+)
+from desktop.dialogs import NewPaperDialog
 from desktop.hub import LibraryEvents
 from desktop.papertable import PaperTable
+from desktop.settings import Settings
 
 #: Key changes named when asking; the rest are counted.
 EXAMPLES_SHOWN = 5
@@ -32,22 +39,41 @@ def _plural(n: int, word: str) -> str:
 
 
 class PaperActions(QObject):
-    """Copy, delete and regenerate keys for the table's selection.
+    """New papers, and copy, delete and regenerate keys for the table's selection.
 
     ``flush`` saves what is being typed in the detail pane before a write that needs it.
+
+    Signals:
+        paper_added(int): a new paper was added (the window shows it, ready to edit).
     """
 
+    paper_added = Signal(int)
+
     def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-                 table: PaperTable, status: QStatusBar, window: QWidget,
+                 settings: Settings, table: PaperTable, status: QStatusBar, window: QWidget,
                  flush: Callable[[], None]) -> None:
         super().__init__(window)
         self._library = library
         self._events = events
         self._undo_stack = undo_stack
+        self._settings = settings
         self._table = table
         self._status = status
         self._window = window
         self._flush = flush
+
+    def new_paper(self) -> None:
+        """Ask for the few fields a paper needs, then add it (undoable)."""
+        dialog = NewPaperDialog(self._window, settings=self._settings)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._add_new_paper(dialog))
+        dialog.open()
+
+    def _add_new_paper(self, dialog: NewPaperDialog) -> None:
+        command = AddPaperCommand(self._library, self._events, dialog.fields(),
+                                  dialog.entry_type.currentText())
+        if self._push(command) and command.paper_id is not None:
+            self.paper_added.emit(command.paper_id)
 
     # -- copying ------------------------------------------------------------------------------
 

@@ -7,7 +7,10 @@ which paper is current, so the window can show it in the detail pane.
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import (
+    QByteArray,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
@@ -153,6 +156,23 @@ class PaperTable(QTableView):
             self.setColumnWidth(column, spec.width)
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+
+    def add_column_menu(self, menu: QMenu) -> QMenu:
+        """A Columns submenu of ``menu``, filled each time it opens."""
+        columns = menu.addMenu("&Columns")
+        columns.setObjectName("menuColumns")
+        columns.aboutToShow.connect(partial(self.fill_column_menu, columns))
+        return columns
+
+    def restore_columns(self, state: QByteArray) -> None:
+        """Column order, widths, hidden columns and sort as saved (``header_state``)."""
+        header = self.horizontalHeader()
+        if not state.isEmpty() and header.restoreState(state):
+            # The title column always stretches, whatever an old state says.
+            header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+
+    def columns_state(self) -> QByteArray:
+        return self.horizontalHeader().saveState()
 
     def fill_column_menu(self, menu: QMenu) -> None:
         """Show or hide columns (the title always shows)."""
