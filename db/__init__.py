@@ -10,19 +10,19 @@ from .errors import (
     UnknownPaperError,
 )
 from .keys import DEFAULT_PATTERN, KeyPatternError
-from .library import (
+from .library import Library
+from .names import Person
+from .values import (
     STATUSES,
     Changes,
     DeletedPapers,
     ImportReport,
-    Library,
     Note,
     Paper,
     Query,
     Row,
     TagInfo,
 )
-from .names import Person
 
 __all__ = [
     "BibFileError", "Changes", "DEFAULT_PATTERN", "DeletedPapers", "Failure", "ImportReport",

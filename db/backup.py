@@ -12,35 +12,40 @@ Where they go, beside the library ``~/.../library.sqlite``:
 - ``library.sqlite.vN-YYYYmmdd-HHMMSS.bak``: written before a migration changes the schema;
 - ``library.sqlite.replaced-YYYYmmdd-HHMMSS``: what a restore replaced.
 
-No Qt here: the window and the command line both call these functions.
+No Qt here: the window and the command line both call these functions. What SQLite does
+(the copy, the checks) is in :mod:`db.store`; here is where backups go and how many stay.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from . import schema
-from .errors import LibraryDamagedError, LibraryError, LibraryTooNewError
-
-if TYPE_CHECKING:
-    from .library import Library
+from . import store as store_mod
+from .errors import LibraryDamagedError, LibraryError, LibraryLockedError, LibraryTooNewError
+from .store import Store, file_problem
 
 BACKUP_DIR = "backups"
 KEEP_SETTING = "backup_keep"
 DEFAULT_KEEP = 7
-#: Files up to this size get ``PRAGMA quick_check`` when opened: about 20 ms at this size,
-#: and 1 s for a 900 MB library of 100,000 papers (measured on 2 cores), too slow for every
-#: start. Larger files get the header checks of :func:`file_problem` only.
-QUICK_CHECK_MAX_BYTES = 16 << 20
-BUSY_TIMEOUT_S = 10.0
 
 _STAMP = "%Y%m%d-%H%M%S"
-_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class OpenLibrary(Protocol):
+    """An open library (a :class:`db.Library`): a backup reads it over its connection."""
+
+    @property
+    def store(self) -> Store: ...
+
+
+def _library_path(library: OpenLibrary | str | os.PathLike[str]) -> Path:
+    if isinstance(library, str | os.PathLike):
+        return Path(library).expanduser()
+    return library.store.path.expanduser()
 
 
 def stamp(now: datetime | None = None) -> str:
@@ -111,38 +116,16 @@ def newest_backup(library_path: str | os.PathLike[str]) -> Path | None:
     return None
 
 
-# -- checking files -------------------------------------------------------------------------------
-
-def file_problem(path: str | os.PathLike[str]) -> str | None:
-    """What is wrong with a file as an SQLite database, judged from its header; None if fine.
-
-    Cheap (reads 100 bytes), so it runs on every open: it finds garbage, a file of another
-    kind and a database cut short (the header says how many pages there should be).
-    """
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        with p.open("rb") as fh:
-            header = fh.read(100)
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror or exc})"
-    if size == 0:
-        return "is empty (0 bytes)"
-    if not header.startswith(_SQLITE_MAGIC):
-        return "is not a Citedesk library (not an SQLite database)"
-    if len(header) < 100:
-        return f"is truncated ({size} bytes, less than an SQLite header)"
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    if page_size < 512 or page_size & (page_size - 1):
-        return "has a damaged header (impossible page size)"
-    pages = int.from_bytes(header[28:32], "big")
-    if header[24:28] == header[92:96] and pages and size < pages * page_size:
-        return (f"is truncated: {size:,} bytes where its header counts {pages * page_size:,} "
-                "(the end of the file is missing)")
-    if size % page_size:
-        return f"is truncated ({size:,} bytes is not a whole number of {page_size}-byte pages)"
-    return None
+def damaged(path: Path, problem: str) -> LibraryDamagedError:
+    """The error for a damaged library file, naming the newest backup when there is one."""
+    newest = newest_backup(path)
+    if newest is not None:
+        advice = (f" The newest backup is {newest}; restore it with: "
+                  f"citedesk --library {path} restore {newest}")
+    else:
+        advice = " No backup of it was found."
+    return LibraryDamagedError(f"{path} {problem}; it was left untouched.{advice}",
+                               path=path, backup=newest)
 
 
 def check_library(path: str | os.PathLike[str], *, quick_check: bool = True) -> tuple[int, int]:
@@ -150,98 +133,26 @@ def check_library(path: str | os.PathLike[str], *, quick_check: bool = True) -> 
 
     Raises LibraryDamagedError or LibraryTooNewError, with a message for people.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise LibraryError(f"{p}: no such file")
-    problem = file_problem(p)
-    if problem:
-        raise LibraryDamagedError(f"{p} {problem}", path=p)
-    conn = sqlite3.connect(str(p), timeout=BUSY_TIMEOUT_S)
-    try:
-        if quick_check:
-            result = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if result != "ok":
-                raise LibraryDamagedError(f"{p} is damaged: {result}", path=p)
-        version = schema.schema_version(conn)
-        if version > schema.SCHEMA_VERSION:
-            raise LibraryTooNewError(
-                f"{p} was written by a newer Citedesk (library version {version}; this "
-                f"Citedesk knows up to {schema.SCHEMA_VERSION})")
-        has_papers = conn.execute(
-            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'papers'").fetchone()
-        if version < 1 or not has_papers:
-            raise LibraryDamagedError(
-                f"{p} is an SQLite database but not a Citedesk library", path=p)
-        papers = int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
-    except sqlite3.DatabaseError as exc:
-        raise LibraryDamagedError(f"{p} is damaged: {exc}", path=p) from None
-    finally:
-        conn.close()
-    return version, papers
+    return store_mod.check_file(Path(path), quick_check=quick_check)
 
 
 # -- making backups -------------------------------------------------------------------------------
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def before_migration(store: Store, version: int) -> Path:
+    """Copy the library aside (SQLite online backup) before changing its schema."""
+    dest = unique_path(store.path.with_name(f"{store.path.name}.v{version}-{stamp()}.bak"))
+    store.copy_to(dest)  # whole or absent, and checked
+    return dest
 
 
-def write_copy(src: sqlite3.Connection, dest: Path) -> None:
-    """Write ``src`` to ``dest`` through a temporary file: ``dest`` is whole or untouched."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    try:
-        target = sqlite3.connect(str(tmp))
-        try:
-            src.backup(target)  # one step: a consistent snapshot, writers in WAL go on
-            # A backup is a single self-contained file, not a WAL database.
-            target.execute("PRAGMA journal_mode = DELETE")
-            result = target.execute("PRAGMA quick_check").fetchone()[0]
-            if result != "ok":
-                raise LibraryDamagedError(f"the library is damaged ({result}); no backup "
-                                          "was written")
-        finally:
-            target.close()
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        for leftover in (tmp, Path(f"{tmp}-journal")):
-            try:
-                leftover.unlink()
-            except OSError:
-                pass
-        raise
-    _fsync_dir(dest.parent)
-
-
-def _connect_existing(path: Path) -> sqlite3.Connection:
-    if not path.is_file():
-        raise LibraryError(f"no library at {path}")
-    problem = file_problem(path)
-    if problem:
-        raise LibraryDamagedError(f"{path} {problem}", path=path)
-    return sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
-
-
-def backup(source: Library | str | os.PathLike[str],
+def backup(source: OpenLibrary | str | os.PathLike[str],
            dest: str | os.PathLike[str] | None = None) -> Path:
     """Copy a library (an open :class:`Library` or a path) to ``dest`` with SQLite's online
     backup; ``dest`` may be a folder. Default: a timestamped file in ``backups/``.
 
     Returns the backup's path. The library is only read, and may be in use meanwhile.
     """
-    lib_path = Path(source.path) if hasattr(source, "conn") else Path(source)  # type: ignore[arg-type,union-attr]
-    lib_path = lib_path.expanduser()
+    lib_path = _library_path(source)
     if dest is None:
         target = default_dest(lib_path)
     else:
@@ -251,25 +162,21 @@ def backup(source: Library | str | os.PathLike[str],
     if target.resolve() == lib_path.resolve():
         raise LibraryError(f"{target} is the library itself; choose another file")
     try:
-        if hasattr(source, "conn"):
-            write_copy(source.conn, target)  # type: ignore[union-attr]
-        else:
-            conn = _connect_existing(lib_path)
-            try:
-                write_copy(conn, target)
-            finally:
-                conn.close()
-    except sqlite3.DatabaseError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise LibraryError(f"{lib_path} stayed busy in another program: {exc}") from None
-        raise LibraryDamagedError(f"{lib_path} cannot be backed up, it is damaged: {exc}",
-                                  path=lib_path) from None
+        with store_mod.sqlite_errors(
+                lambda exc: LibraryLockedError(
+                    f"{lib_path} stayed busy in another program: {exc}"),
+                lambda exc: LibraryDamagedError(
+                    f"{lib_path} cannot be backed up, it is damaged: {exc}", path=lib_path)):
+            if isinstance(source, str | os.PathLike):
+                store_mod.copy_file(lib_path, target)
+            else:
+                source.store.copy_to(target)
     except OSError as exc:
         raise LibraryError(f"cannot write {target}: {exc.strerror or exc}") from None
     return target
 
 
-def rotate(library: Library | str | os.PathLike[str], keep: int | None = None, *,
+def rotate(library: OpenLibrary | str | os.PathLike[str], keep: int | None = None, *,
            now: datetime | None = None) -> Path | None:
     """The daily automatic backup: make one if none was made today, keep the newest ``keep``.
 
@@ -277,7 +184,7 @@ def rotate(library: Library | str | os.PathLike[str], keep: int | None = None, *
     backups off (those made keep). Returns the new backup, or None when today's exists.
     Backups asked for by hand are never deleted here.
     """
-    lib_path = Path(library.path if hasattr(library, "conn") else library).expanduser()  # type: ignore[union-attr,arg-type]
+    lib_path = _library_path(library)
     if keep is None:
         keep = _keep_setting(library)
     keep = int(keep)
@@ -303,19 +210,10 @@ def rotate(library: Library | str | os.PathLike[str], keep: int | None = None, *
     return made
 
 
-def _keep_setting(library: Library | str | os.PathLike[str]) -> int:
-    if hasattr(library, "get_setting"):
-        return int(library.get_setting(KEEP_SETTING, DEFAULT_KEEP))  # type: ignore[union-attr]
-    conn = _connect_existing(Path(library))  # type: ignore[arg-type]
-    try:
-        row = conn.execute("SELECT value FROM settings WHERE name = ?", [KEEP_SETTING]).fetchone()
-    except sqlite3.DatabaseError:
-        row = None
-    finally:
-        conn.close()
-    import json
-
-    return int(json.loads(row[0])) if row else DEFAULT_KEEP
+def _keep_setting(library: OpenLibrary | str | os.PathLike[str]) -> int:
+    if isinstance(library, str | os.PathLike):
+        return int(store_mod.read_setting(Path(library), KEEP_SETTING, DEFAULT_KEEP))
+    return int(library.store.get_setting(KEEP_SETTING, DEFAULT_KEEP))
 
 
 # -- restoring ------------------------------------------------------------------------------------
@@ -343,20 +241,19 @@ def restore(backup_path: str | os.PathLike[str],
     healthy = False
     if lib_path.exists() and lib_path.stat().st_size > 0:
         try:
-            check_library(lib_path, quick_check=lib_path.stat().st_size <= QUICK_CHECK_MAX_BYTES)
+            check_library(lib_path, quick_check=lib_path.stat().st_size
+                          <= store_mod.QUICK_CHECK_MAX_BYTES)
             healthy = True
         except (LibraryDamagedError, LibraryTooNewError):
             healthy = False
-    src = sqlite3.connect(str(src_path), timeout=BUSY_TIMEOUT_S)
-    try:
+    with store_mod.sqlite_errors(
+            lambda exc: LibraryLockedError(f"{lib_path} stayed busy in another program; close "
+                                           f"it and try again ({exc})"),
+            lambda exc: LibraryDamagedError(f"restoring {src_path} failed: {exc}",
+                                            path=lib_path)):
         if healthy:
             kept = backup(lib_path, replaced_name(lib_path))
-            dst = sqlite3.connect(str(lib_path), timeout=BUSY_TIMEOUT_S)
-            try:
-                src.backup(dst)
-                dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                dst.close()
+            store_mod.overwrite(src_path, lib_path)
         else:
             if lib_path.exists():
                 kept = replaced_name(lib_path)
@@ -366,12 +263,5 @@ def restore(backup_path: str | os.PathLike[str],
                     if side.exists():
                         os.replace(side, Path(f"{kept}{suffix}"))
                 Path(f"{lib_path}-shm").unlink(missing_ok=True)
-            write_copy(src, lib_path)
-    except sqlite3.DatabaseError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise LibraryError(f"{lib_path} stayed busy in another program; close it and try "
-                               f"again ({exc})") from None
-        raise LibraryDamagedError(f"restoring {src_path} failed: {exc}", path=lib_path) from None
-    finally:
-        src.close()
+            store_mod.copy_file(src_path, lib_path)
     return kept

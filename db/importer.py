@@ -2,16 +2,12 @@
 
 How, and why:
 
-1. A file is read as bytes and cut into chunks of about 1 MB, only before a line that starts
-   a block (``@type{`` or ``@type(``) and only where the braces counted since the chunk
-   began are balanced. bibtexparser itself starts a new block at every such line, so a cut
-   never splits an entry, a braced value or a comment, and memory stays bounded whatever
-   the size of the file. Cuts are found on bytes (block starts are ASCII, and so is every
-   byte of them in UTF-8 and cp1252), so decoding happens in the workers too.
-2. Chunks are parsed by :func:`db.bibtex.parse_text` and their display values derived by
-   :func:`db.bibtex.derive` in worker processes, a bounded number of chunks in flight, the
-   results taken in file order. Inputs under :data:`PARALLEL_MIN_BYTES` run the same code
-   in-process.
+1. A file is read as bytes and cut into chunks of about 1 MB, each starting at a block
+   and with its braces balanced (:mod:`db.chunks`), so memory stays bounded whatever the
+   size of the file.
+2. Chunks are parsed and their display values derived in worker processes
+   (:mod:`db.workers`), a bounded number of chunks in flight, the results taken in file
+   order. Inputs under :data:`PARALLEL_MIN_BYTES` run the same code in-process.
 3. The main process decides duplicates (key, key alias, DOI) a chunk at a time with one
    query each, inserts papers and persons with ``executemany`` and fills the full-text
    index with one ``INSERT ... SELECT`` per :data:`FTS_BATCH` papers while the workers
@@ -20,49 +16,57 @@ How, and why:
    their parent's values, and entries that used an @string defined only after their chunk
    was sent are derived again.
 
-Workers are forked while the process has a single thread (the command line); a process
-with other threads (the window) starts them from a forkserver, as forking it could
-deadlock. Then, as with every start method but fork, a script that imports must keep its
-top level under ``if __name__ == "__main__":``, or each worker runs it again.
+The engine writes through the library's parts (:class:`Target`), by their public methods.
 """
+
 
 from __future__ import annotations
 
-import codecs
-import gc
 import json
-import logging
-import multiprocessing
 import os
 import re
-import threading
 from collections import ChainMap, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
-from . import bibtex, bibvalue, jabref
-from .bibtex import Failure, ParsedBlock, ParsedEntry, ParsedFile
+from . import bibvalue, jabref
+from .bibtex import Failure, ParsedBlock, ParsedFile
+from .chunks import (
+    CHUNK_BYTES,
+    MIN_CHUNK_BYTES,
+    Source,
+    Unreadable,
+    line_end_counts,
+    newline_of,
+    open_source,
+    split_bytes,  # noqa: F401 - tests/db/test_import_engine.py cuts bytes with it
+    string_macros,
+)
+from .chunks import brace_depth as _depth  # noqa: F401 - and counts braces with it
+from .citekeys import CiteKeys
 from .identifiers import is_doi
-from .search import SEARCH_TABLES
+from .macros import StringMacros
+from .papers import Papers
+from .personal import Personal
+from .queries import SearchIndex
+from .store import Store
+from .values import Changes, ImportReport, now
+from .workers import (
+    ChunkResult,
+    ChunkTask,
+    Rows,
+    chunk_result,
+    default_workers,
+    display_column_names,
+    mp_context,
+    parse_chunk,
+    worker_init,
+)
 
-if TYPE_CHECKING:
-    from .library import ImportReport, Library
-
-#: Text per parse task, at most; smaller files are cut into about four chunks per worker,
-#: so that the workers start early and finish together.
-CHUNK_BYTES = 1 << 20
-MIN_CHUNK_BYTES = 64 << 10
-#: A chunk whose braces never balance (a broken entry) is cut anyway at this size, at a
-#: block start: bibtexparser would end the broken block there too.
-MAX_CHUNK_BYTES = 16 << 20
 #: Inputs smaller than this are parsed in-process (workers cost ~20 ms to fork, more to
 #: start from a forkserver the first time).
 PARALLEL_MIN_BYTES = 256 << 10
-#: Bytes read from a file at a time.
-READ_BYTES = 1 << 20
 #: SQLite page cache during an import (KiB): index pages stay in memory while inserting.
 IMPORT_CACHE_KIB = 64 * 1024
 #: FTS5 keeps this much new index data in memory before writing a segment (its default is
@@ -76,11 +80,6 @@ FTS_BATCH = 5000
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
-
-# A block start: @word then { or (; a cut also needs it first on its line (see _line_start).
-_BLOCK_AT = re.compile(rb"@[A-Za-z0-9_]*[ \t]*[{(]")
-_STRING_AT = re.compile(rb"@[Ss][Tt][Rr][Ii][Nn][Gg][ \t]*[{(]")
-
 
 _KEY_SLOT = re.compile(r"@[^{(]*[{(][ \t]*")
 
@@ -103,401 +102,37 @@ def fold(text: str) -> str:
     return "".join(c.lower() if c.isascii() else c for c in text)
 
 
-def _depth(data: bytes, start: int, end: int) -> int:
-    """Net ``{`` minus ``}`` in ``data[start:end]``; BibTeX counts ``\\{`` as a brace too."""
-    return data.count(b"{", start, end) - data.count(b"}", start, end)
+class ImportCancelled(Exception):
+    """Raised inside an import's transaction to roll it back."""
 
-
-def _lines(data: bytes) -> int:
-    """Lines ended in ``data``, counting CR-only and CRLF line ends as the reader does."""
-    crs = data.count(b"\r")
-    if not crs:
-        return data.count(b"\n")
-    return data.count(b"\n") + crs - data.count(b"\r\n")
-
-
-def _line_start(data: bytes, at: int) -> int:
-    """Where the line holding ``data[at]`` starts, if only blanks precede ``at`` on it; else -1.
-
-    bibtexparser starts a new block at an ``@type{`` with only blanks before it on its line,
-    even inside an unclosed entry.
-    """
-    j = at - 1
-    while j >= 0 and data[j] in b" \t\f\v":
-        j -= 1
-    if j >= 0 and data[j] in b"\r\n":
-        return j + 1
-    return -1 if j >= 0 else 0
-
-
-class ChunkSplitter:
-    """Cuts a stream of .bib bytes into chunks that each begin at a top-level block start."""
-
-    def __init__(self, target: int = CHUNK_BYTES, limit: int = MAX_CHUNK_BYTES) -> None:
-        self.target = target
-        self.limit = max(limit, target)
-        self._buf = b""
-        self._reset()
-
-    def _reset(self) -> None:
-        self._scan = 0  # where to look for the next block start
-        self._depth = 0  # brace depth of the buffer up to _depth_pos
-        self._depth_pos = 0
-        self._first = -1  # the chunk's first block start (a chunk holds at least one)
-        self._first_scan = 0
-
-    def feed(self, data: bytes) -> list[bytes]:
-        """Add bytes; return the chunks now complete."""
-        self._buf += data
-        out: list[bytes] = []
-        while True:
-            cut = self._find_cut()
-            if cut is None:
-                return out
-            out.append(self._buf[:cut])
-            self._buf = self._buf[cut:]
-            self._reset()
-
-    def finish(self) -> list[bytes]:
-        """The rest of the stream, as a last chunk."""
-        rest, self._buf = self._buf, b""
-        self._reset()
-        return [rest] if rest else []
-
-    def _find_cut(self) -> int | None:
-        buf = self._buf
-        if len(buf) < self.target:
-            return None
-        if self._first < 0:
-            for m in _BLOCK_AT.finditer(buf, self._first_scan):
-                if _line_start(buf, m.start()) >= 0:
-                    self._first = m.start()
-                    break
-            else:
-                self._first_scan = max(self._first_scan, len(buf) - 4096)
-                return None  # no block yet: a long comment; never a chunk of its own
-        for m in _BLOCK_AT.finditer(buf, max(self._scan, self.target, self._first + 1)):
-            self._scan = m.end()
-            cut = _line_start(buf, m.start())
-            if cut <= self._first:
-                continue  # an @ inside a line: a value or a comment, never a cut
-            self._depth += _depth(buf, self._depth_pos, cut)
-            self._depth_pos = cut
-            if self._depth <= 0 or cut >= self.limit:
-                return cut
-        # A block start can be incomplete at the end of the buffer; look there again later.
-        self._scan = max(self._scan, len(buf) - 4096)
-        return None
-
-
-def split_bytes(data: bytes, target: int = CHUNK_BYTES,
-                limit: int = MAX_CHUNK_BYTES) -> list[bytes]:
-    """All chunks of ``data`` (for tests and small inputs)."""
-    s = ChunkSplitter(target, limit)
-    return s.feed(data) + s.finish()
-
-
-
-
-# -- what workers do ------------------------------------------------------------------------
-
-@dataclass
-class ChunkTask:
-    """One chunk of one file, with what a worker needs to parse it on its own."""
-
-    data: bytes
-    name: str
-    line_offset: int  # lines before the chunk in the file
-    macros: dict[str, str]  # evaluated @string macros known when the chunk was sent
-
-
-@dataclass
-class ChunkResult:
-    """A parsed chunk: rows ready to insert (see :class:`Rows`), blocks, failures.
-
-    Its layout: ``block_places[i]`` is the place of ``blocks[i]`` among the chunk's
-    ``items`` entries and blocks (an entry's place is the last value of its row), and
-    ``tail`` the text after the last of them (see :attr:`db.bibtex.ParsedFile.items`).
-    """
-
-    rows: Rows = field(default_factory=lambda: Rows([], [], []))
-    blocks: list[ParsedBlock] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-    warnings: list[Failure] = field(default_factory=list)
-    size: int = 0  # bytes of the file this chunk covers (for progress)
-    bad_lines: list[int] = field(default_factory=list)  # read as Windows-1252
-    utf8_seen: bool = False
-    block_places: list[int] = field(default_factory=list)
-    items: int = 0
-    tail: str = ""
-
-
-def chunk_result(pf: ParsedFile, macros: dict[str, str], size: int) -> ChunkResult:
-    """What the library stores of a parsed chunk or file, entries derived in file order."""
-    places = [n for n, item in enumerate(pf.items) if type(item) is ParsedBlock]
-    return ChunkResult(entry_rows(pf.items, macros), pf.blocks, pf.failures, pf.warnings,
-                       size, block_places=places, items=len(pf.items), tail=pf.tail)
-
-
-class _MacroLookup(dict[str, str]):
-    """The macros for derive(), noting every name it looks up (found or not)."""
-
-    used: set[str]
-
-    def __contains__(self, name: object) -> bool:
-        self.used.add(str(name))
-        return dict.__contains__(self, name)
-
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
-        self.used.add(name)
-        return dict.get(self, name, default)
-
-    def __missing__(self, name: str) -> str:
-        self.used.add(name)
-        raise KeyError(name)
-
-
-def display_column_names() -> tuple[str, ...]:
-    from .library import display_columns
-
-    return tuple(display_columns(bibtex.Derived()))
-
-
-@dataclass
-class Rows:
-    """Everything the library stores for a chunk's entries, ready for ``executemany``.
-
-    ``meta[i]`` is ``(key, line, doi_as_written, has_crossref, macros_looked_up, doi)``
-    for deciding duplicates; ``papers[i]`` is ``(i, key, entry_type, fields_json, source,
-    *display values, lead, place)``, display values in the order of
-    :func:`display_column_names`, ``lead`` the text before the entry in its file and
-    ``place`` its place among the chunk's items (see :class:`ChunkResult`); ``persons`` are
-    ``(i, role, position, family, given, prefix, suffix)``. The main process inserts them
-    as they are when it takes every entry of the chunk, the usual case.
-    """
-
-    meta: list[tuple[Any, ...]]
-    papers: list[tuple[Any, ...]]
-    persons: list[tuple[Any, ...]]
-
-
-def entry_rows(items: Iterable[ParsedEntry | ParsedBlock], macros: dict[str, str]) -> Rows:
-    """Derive what the library stores for each entry (see :class:`Rows`).
-
-    ``items`` are a text's entries and blocks in order: an @string among them holds for the
-    entries after it (a macro defined again changes from there on, as in BibTeX).
-    """
-    from .library import display_columns
-
-    lookup = _MacroLookup(macros)
-    rows = Rows([], [], [])
-    i = -1
-    for place, e in enumerate(items):
-        if type(e) is ParsedBlock:
-            if e.kind == "string" and e.name:
-                lookup.used = set()
-                dict.__setitem__(lookup, e.name.lower(), bibvalue.evaluate(e.value, lookup))
-            continue
-        assert isinstance(e, ParsedEntry)
-        i += 1
-        lookup.used = set()
-        d = bibtex.derive(e.fields, lookup)
-        fmap = bibtex.field_map(e.fields)
-        doi = bibvalue.evaluate(fmap["doi"]).strip() if "doi" in fmap else ""
-        rows.persons.extend((i, "author", n, p.family, p.given, p.prefix, p.suffix)
-                            for n, p in enumerate(d.authors))
-        rows.persons.extend((i, "editor", n, p.family, p.given, p.prefix, p.suffix)
-                            for n, p in enumerate(d.editors))
-        rows.meta.append((e.key, e.line, doi, "crossref" in fmap,
-                          frozenset(lookup.used) or None, d.doi))
-        rows.papers.append((i, e.key, e.entry_type, json.dumps(e.fields), e.source,
-                            *display_columns(d).values(), e.lead, place))
-    return rows
-
-
-def parse_chunk(task: ChunkTask) -> ChunkResult:
-    """Parse one chunk and derive its entries' values (runs in a worker process)."""
-    was_enabled = gc.isenabled()
-    gc.disable()  # many short-lived objects and no cycles worth collecting meanwhile
-    try:
-        text, bad, utf8_seen = bibtex.decode_lines(task.data)
-        pf = bibtex.parse_text(text, task.name, first_line=task.line_offset + 1)
-        result = chunk_result(pf, task.macros, len(task.data))
-        result.bad_lines = [task.line_offset + n for n in bad]
-        result.utf8_seen = utf8_seen
-        return result
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _worker_init() -> None:
-    # Failures are reported with file and line in the ImportReport; the parser's own log
-    # lines would only repeat them on the terminal.
-    logging.getLogger("bibtexparser").setLevel(logging.ERROR)
-
-
-def _mp_context() -> multiprocessing.context.BaseContext:
-    """fork while this process has one thread (instant, and no re-run of ``__main__``);
-    otherwise (a GUI) forkserver, since forking a process with other threads can deadlock."""
-    try:
-        threads = len(os.listdir("/proc/self/task"))
-    except OSError:
-        threads = 0  # not Linux: count Python's threads only
-    if "fork" in multiprocessing.get_all_start_methods() and (
-            threads == 1 or (threads == 0 and threading.active_count() == 1)):
-        return multiprocessing.get_context("fork")
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["db.importer"])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-# -- reading files --------------------------------------------------------------------------
-
-class _Unreadable(Exception):
-    pass
-
-
-@dataclass
-class _Source:
-    """A file to import: where its text starts and how it is encoded."""
-
-    path: str
-    size: int
-    bom: bool = False  # starts with a UTF-8 byte order mark (skipped)
-    data: bytes | None = None  # the whole text re-encoded as UTF-8 (UTF-16 files)
-    encoding: str = ""  # set for UTF-16 files; UTF-8 and Windows-1252 are told by reading
-    newline: str = ""  # set for UTF-16 files; the others count line ends as they are read
-
-    def chunks(self, target: int = CHUNK_BYTES) -> Iterator[tuple[bytes, int]]:
-        """(chunk, lines before it) for the whole file, read a piece at a time."""
-        splitter = ChunkSplitter(target)
-        lines = 0
-        if self.data is not None:
-            pieces: Iterable[bytes] = (self.data,)
-            fh = None
-        else:
-            fh = open(self.path, "rb")  # noqa: SIM115 - closed below
-            if self.bom:
-                fh.seek(len(codecs.BOM_UTF8))
-            pieces = iter(lambda: fh.read(READ_BYTES), b"")
-        any_chunk = False
-        try:
-            for piece in pieces:
-                for chunk in splitter.feed(piece):
-                    yield chunk, lines
-                    any_chunk = True
-                    lines += _lines(chunk)
-            for chunk in splitter.finish():
-                yield chunk, lines
-                any_chunk = True
-            if not any_chunk:
-                yield b"", 0  # an empty file: the parser says so
-        finally:
-            if fh is not None:
-                fh.close()
-
-
-def _open_source(path: str | os.PathLike[str]) -> _Source:
-    """Check a file can be read and note its byte order mark; UTF-16 is decoded at once."""
-    p = Path(path)
-    if not p.exists():
-        raise _Unreadable("no such file")
-    if p.is_dir():
-        raise _Unreadable("is a directory, not a .bib file")
-    try:
-        with p.open("rb") as fh:
-            head = fh.read(4096)
-        size = p.stat().st_size
-    except OSError as exc:
-        raise _Unreadable(f"cannot be read ({exc.strerror or exc})") from None
-    src = _Source(str(path), size, bom=head.startswith(codecs.BOM_UTF8))
-    if src.bom:
-        return src
-    utf16 = head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE)
-    if not utf16 and len(head) >= 4:
-        half = len(head) / 2
-        even, odd = head[0::2].count(0), head[1::2].count(0)
-        utf16 = (odd > 0.4 * half and even < 0.1 * half) or (
-            even > 0.4 * half and odd < 0.1 * half)
-    if utf16:
-        # Rare, and not ASCII-compatible: decode it whole, then go on as with UTF-8.
-        try:
-            data = p.read_bytes()
-        except OSError as exc:
-            raise _Unreadable(f"cannot be read ({exc.strerror or exc})") from None
-        text, encoding = bibtex.decode_bytes(data)
-        if data.startswith(codecs.BOM_UTF16_LE):
-            encoding = "utf-16-le+bom"
-        elif data.startswith(codecs.BOM_UTF16_BE):
-            encoding = "utf-16-be+bom"
-        src.encoding = encoding
-        src.newline = newline_of(*_line_end_counts(text.encode("utf-8")))
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        src.data = text.encode("utf-8")
-    return src
-
-
-def _line_end_counts(data: bytes) -> tuple[int, int, int]:
-    """How many CRLF, CR-only and LF-only line ends ``data`` holds."""
-    crlf = data.count(b"\r\n")
-    return crlf, data.count(b"\r") - crlf, data.count(b"\n") - crlf
-
-
-def newline_of(crlf: int, cr: int, lf: int) -> str:
-    """A file's line end: the one it uses throughout; LF when it mixes them or has none."""
-    if crlf and not cr and not lf:
-        return "\r\n"
-    if cr and not crlf and not lf:
-        return "\r"
-    return "\n"
-
-
-def _string_macros(data: bytes, name: str) -> list[ParsedBlock]:
-    """The @string blocks of a chunk, read before it is sent so workers can expand them.
-
-    A guess, however good: what the workers derived with is checked against the macros the
-    library ends up with, and entries are derived again where they differ.
-    """
-    out: list[ParsedBlock] = []
-    covered = 0
-    for m in _STRING_AT.finditer(data):
-        if m.start() < covered:
-            continue
-        end = len(data)
-        for nxt in _BLOCK_AT.finditer(data, m.end()):
-            if _line_start(data, nxt.start()) > 0:
-                end = nxt.start()
-                break
-        text, _, _ = bibtex.decode_lines(data[m.start():end])
-        out.extend(b for b in bibtex.parse_text(text, name).blocks if b.kind == "string")
-        covered = end
-    return out
-
-
-# -- the import -------------------------------------------------------------------------------
 
 class _StrictFailure(Exception):
     """Raised inside the transaction: a strict import saw a failure."""
 
 
+class Target(Protocol):
+    """What an import writes to: a :class:`db.Library`, or its BibTeX-in part."""
+
+    store: Store
+    index: SearchIndex
+    string_macros: StringMacros
+    keys: CiteKeys
+    personal: Personal
+    papers: Papers
+
+
 class _Import:
     """One import run: its report, the ids it hands out, what is settled at the end."""
 
-    def __init__(self, lib: Library, report: ImportReport, *, strict: bool,
+    def __init__(self, lib: Target, report: ImportReport, *, strict: bool,
                  cancelled: Cancelled | None, progress: Progress | None, total: int,
                  workers: int, parallel_min: int, chunk_bytes: int | None = None) -> None:
-        from .library import now
-
-        self.lib = lib
-        self.conn = lib.conn
+        self.conn = lib.store.conn
+        self.index = lib.index
+        self.macros = lib.string_macros
+        self.keys = lib.keys
+        self.papers = lib.papers
+        self.personal = lib.personal
         self.report = report
         self.strict = strict
         self.cancelled = cancelled
@@ -524,7 +159,7 @@ class _Import:
         self.indexed_to = self.first_id  # papers below this id are in the search index
         # Places in the library's layout (papers and blocks share them), handed out in
         # file order: a chunk's items take the places from ``places`` on.
-        self.next_pos = lib.next_pos()
+        self.next_pos = self.papers.next_pos()
         self.places = self.next_pos
         # Blocks that were in the library before this import: a block that repeats one of
         # them exactly (the same file imported again) is not added twice. Within one
@@ -543,7 +178,8 @@ class _Import:
         self.missed_ids: list[int] = []
         self.missed_names: list[str] = []
         self.generated: set[str] = set()  # folded keys made up for keyless entries
-        self.known = dict(lib.macros())  # macros as the library will have them, so far
+        # The macros as the library will have them, so far.
+        self.known = dict(self.macros.current())
         # Lower-cased key -> the key as written, and the line of its entry (as above).
         self.seen_in_file: dict[str, str] = {}
         self.seen_lines: dict[str, int] = {}
@@ -557,8 +193,8 @@ class _Import:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=_mp_context(),
-                                            initializer=_worker_init)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=mp_context(),
+                                            initializer=worker_init)
         return self.pool
 
     def _start_file(self, path: str, encoding: str = "utf-8", newline: str = "\n") -> None:
@@ -568,7 +204,7 @@ class _Import:
             [path, encoding, newline, self.stamp]).lastrowid or 0)
         self.report.file_ids.append(self.file_id)
 
-    def run_source(self, src: _Source) -> None:
+    def run_source(self, src: Source) -> None:
         """Import one file, a chunk at a time, in parallel when it is large enough."""
         self._start_file(src.path)
         first_warning = len(self.report.warnings)
@@ -582,7 +218,7 @@ class _Import:
                 MIN_CHUNK_BYTES, min(CHUNK_BYTES, src.size // (4 * self.workers)))
             for data, lines in src.chunks(target):
                 if src.data is None:
-                    for n, count in enumerate(_line_end_counts(data)):
+                    for n, count in enumerate(line_end_counts(data)):
                         line_ends[n] += count
                 task = self._task(src.path, data, lines)
                 if parallel:
@@ -622,12 +258,10 @@ class _Import:
 
     def _task(self, name: str, data: bytes, lines: int) -> ChunkTask:
         if self.cancelled is not None and self.cancelled():
-            from .library import ImportCancelled
-
             raise ImportCancelled()
         task = ChunkTask(data, name, lines, dict(self.known))
         # The macros after this chunk, for the next: a macro defined again holds from there.
-        for b in _string_macros(data, name):
+        for b in string_macros(data, name):
             self.known[(b.name or "").lower()] = bibvalue.evaluate(b.value, self.known)
         return task
 
@@ -685,7 +319,7 @@ class _Import:
                     self.report.warnings.append(
                         f"{name}: @string {b.name} = {b.value[:40]} replaces the library's "
                         f"{row[0][:40]} for the entries after it (as in BibTeX)")
-                self.lib._macros_cache = None
+                self.macros.forget()
             elif self.old_blocks and self.conn.execute(
                 "SELECT 1 FROM blocks WHERE kind = ? AND source = ? AND id <= ?",
                 [b.kind, b.source, self.old_blocks]
@@ -700,8 +334,6 @@ class _Import:
                 [b.kind, b.name, b.value, b.source, self.places + place, b.lead, self.file_id])
 
     def _entries(self, name: str, rows: Rows, sent: dict[str, str]) -> None:
-        from .library import ImportCancelled
-
         report, seen, cancelled = self.report, self.seen_in_file, self.cancelled
         # A strict import that already failed adds nothing; it still lists what else fails.
         inserting = not (self.strict and report.failures)
@@ -712,7 +344,7 @@ class _Import:
         added_dois: dict[str, str] = {}
         # The library's macros now. A defined macro keeps its value (the first definition
         # wins), so an entry derived with the same values as these is settled for good.
-        current = self.lib.macros()
+        current = self.macros.current()
         stale = {n for n in sent.keys() | current.keys() if sent.get(n) != current.get(n)}
         added: list[tuple[int, str]] = []  # (row, key) of the entries to add, in order
         for i, (meta, key) in enumerate(zip(rows.meta, keys, strict=True)):
@@ -756,7 +388,7 @@ class _Import:
                 self._insert(rows, added)
                 added = []
                 fields = [tuple(x) for x in json.loads(rows.papers[i][3])]
-                key = self.lib.generate_key(fields)  # type: ignore[arg-type]
+                key = self.keys.generate_key(fields)
                 self.generated.add(fold(key))
                 self._insert(rows, [(i, key)], keyless=True)
                 pid = self.next_id - 1
@@ -820,8 +452,8 @@ class _Import:
         """Settle crossrefs and late macros, then index the new papers for search."""
         if self.strict and self.report.failures:
             raise _StrictFailure()
-        self.lib._macros_cache = None
-        defined = set(self.lib.macros())
+        self.macros.forget()
+        defined = set(self.macros.current())
         late = self.rederive + [pid for pid, names in zip(self.missed_ids, self.missed_names,
                                                           strict=True)
                                 if not defined.isdisjoint(names.split("\0"))]
@@ -831,7 +463,7 @@ class _Import:
         # Papers indexed already whose values changed here are indexed again.
         again = [pid for pid in late if pid < self.indexed_to]
         if again:
-            self.lib._index(again)
+            self.index.update(again)
         self._index_new()
 
     def _rederive(self, ids: list[int]) -> None:
@@ -839,7 +471,7 @@ class _Import:
         defined only further on still fills in what it can, for display)."""
         strings = self.conn.execute(
             "SELECT pos, name, value FROM blocks WHERE kind = 'string' ORDER BY pos").fetchall()
-        everything = self.lib.macros()
+        everything = self.macros.current()
         here: dict[str, str] = {}
         macros = ChainMap(here, everything)
         n = 0
@@ -851,10 +483,7 @@ class _Import:
                 here[strings[n][1].lower()] = bibvalue.evaluate(strings[n][2], here)
                 n += 1
             fields = [tuple(x) for x in json.loads(fields_json)]
-            cols, d = self.lib._columns(fields, macros)  # type: ignore[arg-type]
-            sets = ", ".join(f"{c} = ?" for c in cols)
-            self.conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*cols.values(), pid])
-            self.lib._write_persons(pid, d)
+            self.papers.rederive(pid, fields, macros)
 
     def _jabref_groups(self) -> None:
         """JabRef's groups of the files imported become tags of their papers."""
@@ -866,24 +495,23 @@ class _Import:
                 "SELECT id, key, fields FROM papers WHERE id >= ?", [self.first_id]))
             for name, (color, ids) in tagged.items():
                 # Every group is a tag, an empty one too: the JabRef user's groups are there.
-                self.lib._tag_papers(sorted(ids), name, color)
+                self.personal.tag_papers(sorted(ids), name, color)
                 self.report.changes.tags = True
                 again = [pid for pid in ids if pid < self.indexed_to]
                 if again:  # indexed for search already, without the tag
-                    self.lib._index(again)
+                    self.index.update(again)
 
     def _index_new(self) -> None:
         """Index the papers added since the last call (one statement per index: see
         :data:`FTS_BATCH`)."""
         if self.next_id > self.indexed_to:
-            self.lib._fill_index("BETWEEN ? AND ?", [self.indexed_to, self.next_id - 1],
-                                 notes=False)
+            self.index.add_new(self.indexed_to, self.next_id - 1)
             self.indexed_to = self.next_id
 
 
-# -- entry points (Library.import_files and Library.import_parsed call these) ---------------
+# -- entry points (db.bibin.Imports calls these) ---------------------------------------------
 
-def import_files(lib: Library, paths: Sequence[str | os.PathLike[str]], *,
+def import_files(lib: Target, paths: Sequence[str | os.PathLike[str]], *,
                  strict: bool = False, progress: Progress | None = None,
                  cancelled: Cancelled | None = None, workers: int | None = None,
                  parallel_min: int = PARALLEL_MIN_BYTES,
@@ -895,14 +523,12 @@ def import_files(lib: Library, paths: Sequence[str | os.PathLike[str]], *,
     ``workers`` (default: one per core), ``parallel_min`` and ``chunk_bytes`` tune the
     engine; tests use them to force many chunks and the parallel path on small files.
     """
-    from .library import ImportReport
-
     report = ImportReport()
     sources = []
     for path in paths:
         try:
-            sources.append(_open_source(path))
-        except _Unreadable as exc:
+            sources.append(open_source(path))
+        except Unreadable as exc:
             report.failures.append(Failure(str(path), 0, str(exc)))
     report.files = [s.path for s in sources]
     total = sum(s.size for s in sources)
@@ -917,12 +543,10 @@ def import_files(lib: Library, paths: Sequence[str | os.PathLike[str]], *,
     return _transaction(lib, run, body)
 
 
-def import_parsed(lib: Library, files: Sequence[ParsedFile], *, strict: bool = False,
+def import_parsed(lib: Target, files: Sequence[ParsedFile], *, strict: bool = False,
                   extra_failures: Sequence[Failure] = (), cancelled: Cancelled | None = None,
                   progress: Progress | None = None) -> ImportReport:
     """Add files parsed already (pasted text, the seed) in one transaction, in-process."""
-    from .library import ImportReport
-
     report = ImportReport(files=[f.path for f in files], failures=list(extra_failures))
     for f in files:
         report.failures.extend(f.failures)
@@ -939,28 +563,15 @@ def import_parsed(lib: Library, files: Sequence[ParsedFile], *, strict: bool = F
     return _transaction(lib, run, body)
 
 
-def _fts_config(lib: Library, table: str, name: str, value: object) -> None:
-    lib.conn.execute(f"INSERT INTO {table}({table}, rank) VALUES (?, ?)", [name, value])
-
-
-def _transaction(lib: Library, run: _Import, body: Callable[[], None]) -> ImportReport:
-    from .library import Changes, ImportCancelled
-
+def _transaction(lib: Target, run: _Import, body: Callable[[], None]) -> ImportReport:
     report = run.report
-    cache = lib.conn.execute("PRAGMA cache_size").fetchone()[0]
-    lib.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    conn = lib.store.conn
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     try:
-        with lib._write():
-            before = {}
-            for table in SEARCH_TABLES:
-                row = lib.conn.execute(
-                    f"SELECT v FROM {table}_config WHERE k = 'hashsize'").fetchone()
-                before[table] = row[0] if row else 1 << 20  # FTS5's default: 1 MB
-                _fts_config(lib, table, "hashsize", IMPORT_FTS_HASHSIZE)
+        with lib.store.write(), lib.index.bulk(IMPORT_FTS_HASHSIZE):
             body()
             run.finish()
-            for table, hashsize in before.items():  # for the small writes of editing
-                _fts_config(lib, table, "hashsize", hashsize)
     except ImportCancelled:
         report.added.clear()
         report.changes = Changes()
@@ -974,8 +585,8 @@ def _transaction(lib: Library, run: _Import, body: Callable[[], None]) -> Import
         report.file_ids.clear()
     finally:
         run.close()
-        lib.conn.execute(f"PRAGMA cache_size = {int(cache)}")
-        lib._macros_cache = None
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        lib.string_macros.forget()
     if run.progress is not None and run.total:
         run.progress(run.total, run.total)
     return report

@@ -2,11 +2,10 @@
 
 ``PRAGMA user_version`` holds the number of the last migration applied. A file with a
 higher number was written by a newer Citedesk and is refused rather than damaged.
+:func:`db.store.migrate` applies them.
 """
 
 from __future__ import annotations
-
-import sqlite3
 
 MIGRATIONS: list[str] = [
     # 1: the first schema.
@@ -185,41 +184,3 @@ MIGRATIONS: list[str] = [
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def schema_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
-
-
-def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the migrations this file lacks, each in its own transaction; return how many."""
-    version = schema_version(conn)
-    applied = 0
-    for number in range(version + 1, SCHEMA_VERSION + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _statements(MIGRATIONS[number - 1]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        applied += 1
-    return applied
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (executescript would commit on its own)."""
-    out, current = [], []
-    for line in script.splitlines():
-        if line.strip().startswith("--"):
-            continue
-        current.append(line)
-        joined = "\n".join(current)
-        if joined.rstrip().endswith(";") and sqlite3.complete_statement(joined):
-            out.append(joined.strip())
-            current = []
-    if "\n".join(current).strip():
-        out.append("\n".join(current).strip())
-    return out

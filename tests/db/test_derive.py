@@ -1,4 +1,4 @@
-"""db.bibtex's derived values and db.library.display_columns: fast paths against the plain
+"""db.bibtex's derived values and db.papers.display_columns: fast paths against the plain
 definitions they stand in for."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from db import bibtex, bibvalue
 from db.bibtex import derive, field_map, parse_text, text_of
 from db.latex import collapse_space, latex_to_unicode
-from db.library import display_columns
 from db.names import Person
+from db.papers import display_columns
 
 RAWS = [
     "{Plain title}", "{A  title\n over lines}", "{1--2}", "{1---2}", "{a~b}", "{$O(n--1)$}",

@@ -41,7 +41,7 @@ def test_library_uses_wal_and_foreign_keys(seeded: Library) -> None:
 
 def test_new_libraries_use_large_pages_and_old_ones_keep_theirs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import db.library as library_module
+    import db.store as library_module
 
     with Library.open(tmp_path / "new.sqlite", seed=False) as lib:
         assert lib.conn.execute("PRAGMA page_size").fetchone()[0] == 16384

@@ -145,7 +145,7 @@ def test_damage_found_only_while_reading_is_reported_without_traceback(tmp_path:
     lib_path = make_library(tmp_path / "lib.sqlite")
     saved = backup_mod.backup(lib_path)
     damage(lib_path, "one_bad_page")
-    code = ("import sys; import db.backup as b; b.QUICK_CHECK_MAX_BYTES = 0; "
+    code = ("import sys; import db.store as b; b.QUICK_CHECK_MAX_BYTES = 0; "
             "from desktop.cli import main; sys.exit(main(sys.argv[1:]))")
     r = subprocess.run([sys.executable, "-c", code, "--library", str(lib_path), "list"],
                        capture_output=True, text=True, timeout=60)

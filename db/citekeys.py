@@ -1,0 +1,120 @@
+"""Citation keys: finding a paper by its key (or an old one), and giving keys.
+
+Keys never change by themselves: a new key is asked for (:meth:`CiteKeys.set_key`,
+:meth:`CiteKeys.regenerate_keys`) and the old one stays as an alias for old documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from . import bibtex, keys
+from .errors import LibraryError, UnknownPaperError
+from .macros import StringMacros
+from .store import Store
+from .values import Changes, now
+
+
+class CiteKeys:
+    """Keys and their aliases, and the library's key pattern."""
+
+    def __init__(self, store: Store, macros: StringMacros) -> None:
+        self.store = store
+        self.conn = store.conn
+        self.macros = macros
+
+    @property
+    def key_pattern(self) -> str:
+        return str(self.store.get_setting("key_pattern", keys.DEFAULT_PATTERN))
+
+    def set_key_pattern(self, pattern: str) -> None:
+        keys.check_pattern(pattern)
+        self.store.set_setting("key_pattern", pattern)
+
+    def id_for_key(self, key: str) -> int | None:
+        row = self.conn.execute("SELECT id FROM papers WHERE key = ? COLLATE NOCASE",
+                                [key]).fetchone()
+        if row:
+            return int(row[0])
+        row = self.conn.execute("SELECT paper_id FROM key_aliases WHERE alias = ?",
+                                [key]).fetchone()
+        return int(row[0]) if row else None
+
+    def require_key(self, key: str) -> int:
+        pid = self.id_for_key(key)
+        if pid is None:
+            raise UnknownPaperError(f"no paper with citation key {key!r}")
+        return pid
+
+    def key_taken(self, key: str) -> bool:
+        """A paper has the key, or had it (an alias)."""
+        return self.conn.execute(
+            "SELECT 1 FROM papers WHERE key = ? COLLATE NOCASE UNION ALL "
+            "SELECT 1 FROM key_aliases WHERE alias = ?", [key, key]).fetchone() is not None
+
+    def generate_key(self, fields: list[tuple[str, str]], pattern: str | None = None) -> str:
+        """A new unique key for these fields by the library's key pattern."""
+        d = bibtex.derive(fields, self.macros.current())
+        base = keys.format_key(pattern or self.key_pattern, d.authors or d.editors,
+                               str(d.year or ""), d.title)
+        return keys.unique_key(base, self.key_taken)
+
+    def set_key(self, paper_id: int, new_key: str, keep_alias: bool = True) -> Changes:
+        """Change a citation key on request; the old key stays as an alias for old documents."""
+        new_key = new_key.strip()
+        if not new_key or any(c in new_key for c in ' ,{}"#%\'()=\\'):
+            raise LibraryError(f"{new_key!r} cannot be a citation key")
+        with self.store.write():
+            row = self.conn.execute("SELECT key FROM papers WHERE id = ?",
+                                    [paper_id]).fetchone()
+            if row is None:
+                raise UnknownPaperError(f"no paper with id {paper_id}")
+            old = row[0]
+            if old == new_key:
+                return Changes()
+            clash = self.id_for_key(new_key)
+            if clash is not None and clash != paper_id:
+                raise LibraryError(f"citation key {new_key!r} is already used")
+            self.conn.execute("DELETE FROM key_aliases WHERE alias = ?", [new_key])
+            if keep_alias and old.lower() != new_key.lower():
+                self.conn.execute("INSERT OR REPLACE INTO key_aliases(alias, paper_id) "
+                                  "VALUES (?, ?)", [old, paper_id])
+            self.conn.execute("UPDATE papers SET key = ?, source = NULL, modified = ? "
+                              "WHERE id = ?", [new_key, now(), paper_id])
+        return Changes(papers={paper_id})
+
+    def regenerate_keys(self, ids: Iterable[int] | None = None,
+                        pattern: str | None = None) -> dict[int, tuple[str, str]]:
+        """Give papers new keys by the pattern, on request only; old keys stay as aliases.
+
+        Papers are taken in date-added order, so the a, b, c suffixes do not depend on the
+        order of the ids given. Returns {id: (old, new)} for the keys that changed.
+        """
+        pattern = pattern or self.key_pattern
+        keys.check_pattern(pattern)
+        wanted = None if ids is None else set(ids)
+        changed: dict[int, tuple[str, str]] = {}
+        with self.store.write():
+            rows = self.conn.execute("SELECT id, key, fields FROM papers ORDER BY added, id")
+            for pid, old, fields_json in rows.fetchall():
+                if wanted is not None and pid not in wanted:
+                    continue
+                fields = [tuple(x) for x in json.loads(fields_json)]
+                d = bibtex.derive(fields, self.macros.current())
+                base = keys.format_key(pattern, d.authors or d.editors, str(d.year or ""),
+                                       d.title)
+                suffix = old[len(base):] if old.startswith(base) else None
+                if suffix == "" or (suffix and suffix.isalpha() and suffix.islower()
+                                    and self.id_for_key(base) not in (None, pid)):
+                    continue  # already this pattern's key, or its suffixed form: stable
+
+                def taken(k: str, pid: int = pid) -> bool:
+                    other = self.id_for_key(k)
+                    return other is not None and other != pid
+
+                new = keys.unique_key(base, taken)
+                if new != old:
+                    self.set_key(pid, new)
+                    changed[pid] = (old, new)
+        return changed

@@ -1,0 +1,132 @@
+"""Papers that are the same work: finding them, merging them, and putting them back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from . import bibvalue
+from .identifiers import is_doi
+from .latex import ascii_fold
+from .papers import Papers
+from .personal import Personal
+from .queries import SearchIndex
+from .store import Store
+from .values import STATUSES, Changes, DeletedPapers
+
+
+class Duplicates:
+    """Duplicates by DOI, arXiv id or title, year and first author; merges and their undo."""
+
+    def __init__(self, store: Store, index: SearchIndex, papers: Papers,
+                 personal: Personal) -> None:
+        self.store = store
+        self.conn = store.conn
+        self.index = index
+        self.papers = papers
+        self.personal = personal
+
+    def find_duplicates(self) -> list[list[int]]:
+        """Groups of papers that are probably the same work: same DOI, arXiv id, or title,
+        year and first author. Each group is in date-added order."""
+        parent: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            while parent.get(x, x) != x:
+                x = parent[x]
+            return x
+
+        def union(a: int, b: int) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+
+        def normal(text: str) -> str:
+            return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+
+        buckets: dict[tuple[str, str], list[int]] = {}
+        for pid, doi, arxiv, title, year, first in self.conn.execute(
+            "SELECT id, doi, arxiv, title, year, first_author FROM papers ORDER BY added, id"
+        ):
+            if doi and is_doi(doi):
+                buckets.setdefault(("doi", doi.lower().strip()), []).append(pid)
+            if arxiv:
+                buckets.setdefault(("arxiv", re.sub(r"v\d+$", "", arxiv.lower())),
+                                   []).append(pid)
+            t = normal(title)
+            if len(t) >= 10:
+                buckets.setdefault(("title", f"{t}|{year or ''}|{normal(first)}"),
+                                   []).append(pid)
+        for members in buckets.values():
+            for other in members[1:]:
+                union(members[0], other)
+        groups: dict[int, list[int]] = {}
+        for members in buckets.values():
+            for pid in members:
+                groups.setdefault(find(pid), [])
+                if pid not in groups[find(pid)]:
+                    groups[find(pid)].append(pid)
+        order = {pid: i for i, pid in enumerate(
+            r[0] for r in self.conn.execute("SELECT id FROM papers ORDER BY added, id"))}
+        return sorted((sorted(g, key=order.__getitem__) for g in groups.values() if len(g) > 1),
+                      key=lambda g: order[g[0]])
+
+    def snapshot(self, ids: Iterable[int]) -> DeletedPapers:
+        """Everything about these papers, to put them back later with :meth:`revert`."""
+        with self.store.write():
+            snap = self.papers.delete_papers(ids)
+            self.papers.restore_papers(snap)
+        return snap
+
+    def revert(self, snap: DeletedPapers, current_ids: Iterable[int]) -> Changes:
+        """Replace the given papers by a snapshot's (undo of a merge or bulk change)."""
+        with self.store.write():
+            self.papers.delete_papers(current_ids)
+            changes = self.papers.restore_papers(snap)
+        return changes
+
+    def merge_papers(self, keep: int, others: Iterable[int]) -> Changes:
+        """Merge duplicates into ``keep``: richer fields, all tags and notes, old keys as aliases.
+
+        For a field both have, the longer value wins; fields only the others have are added.
+        """
+        others = [o for o in dict.fromkeys(others) if o != keep]
+        if not others:
+            return Changes()
+        with self.store.write():
+            target = self.papers.paper(keep)
+            fields = list(target.fields)
+            index = {name.lower(): i for i, (name, _) in enumerate(fields)}
+            reading_rank = {s: i for i, s in enumerate(STATUSES)}
+            status, rating = target.status, target.rating
+            for oid in others:
+                other = self.papers.paper(oid)
+                for name, raw in other.fields:
+                    lname = name.lower()
+                    if lname not in index:
+                        index[lname] = len(fields)
+                        fields.append((name, raw))
+                    elif len(bibvalue.evaluate(raw)) > len(
+                            bibvalue.evaluate(fields[index[lname]][1])):
+                        fields[index[lname]] = (fields[index[lname]][0], raw)
+                self.conn.execute("UPDATE notes SET paper_id = ? WHERE paper_id = ?",
+                                  [keep, oid])
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
+                    "SELECT ?, tag_id FROM paper_tags WHERE paper_id = ?", [keep, oid])
+                aliases = [other.key, *other.aliases]
+                self.index.remove([oid])
+                self.conn.execute("DELETE FROM papers WHERE id = ?", [oid])
+                for alias in aliases:
+                    if alias.lower() != target.key.lower():
+                        self.conn.execute("INSERT OR REPLACE INTO key_aliases(alias, paper_id) "
+                                          "VALUES (?, ?)", [alias, keep])
+                if reading_rank[other.status] > reading_rank[status]:
+                    status = other.status
+                rating = max(rating, other.rating)
+            if fields != target.fields:
+                self.papers.replace_fields(keep, fields)
+            self.conn.execute("UPDATE papers SET status = ?, rating = ? WHERE id = ?",
+                              [status, rating, keep])
+            self.personal.after_change([keep])
+        return Changes(papers={keep}, removed=set(others), tags=True, notes=True)

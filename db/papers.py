@@ -1,0 +1,325 @@
+"""Papers and their BibTeX fields: reading a paper whole, adding, editing, deleting.
+
+A paper's fields are stored as written (raw BibTeX values), with the values the table
+shows, sorts and searches derived from them (:func:`display_columns`) and its people in
+``persons``. Every edit derives them again in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from . import bibtex, bibvalue
+from .citekeys import CiteKeys
+from .errors import LibraryError, UnknownPaperError
+from .latex import ascii_fold, escape_user_text
+from .macros import StringMacros
+from .names import Person, short_authors
+from .personal import Personal
+from .queries import SearchIndex
+from .store import Store
+from .values import Changes, DeletedPapers, ImportReport, Paper, now
+
+
+class Papers:
+    """The papers table, its people and aliases."""
+
+    def __init__(self, store: Store, index: SearchIndex, macros: StringMacros,
+                 keys: CiteKeys, personal: Personal) -> None:
+        self.store = store
+        self.conn = store.conn
+        self.index = index
+        self.macros = macros
+        self.keys = keys
+        self.personal = personal
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def paper(self, paper_id: int) -> Paper:
+        cur = self.conn.execute("SELECT * FROM papers WHERE id = ?", [paper_id])
+        row = cur.fetchone()
+        if row is None:
+            raise UnknownPaperError(f"no paper with id {paper_id}")
+        r = dict(zip((d[0] for d in cur.description), row, strict=True))
+        people: dict[str, list[Person]] = {"author": [], "editor": []}
+        for role, family, given, prefix, suffix in self.conn.execute(
+            "SELECT role, family, given, prefix, suffix FROM persons WHERE paper_id = ? "
+            "ORDER BY role, position", [paper_id]
+        ):
+            people[role].append(Person(family, given, prefix, suffix))
+        return Paper(
+            id=r["id"], key=r["key"], entry_type=r["entry_type"],
+            fields=[tuple(x) for x in json.loads(r["fields"])],
+            title=r["title"], authors=people["author"], editors=people["editor"],
+            year=r["year"], month=r["month"], date=r["date"], venue=r["venue"],
+            volume=r["volume"], number=r["number"], pages=r["pages"], doi=r["doi"],
+            url=r["url"], arxiv=r["arxiv"], abstract=r["abstract"], keywords=r["keywords"],
+            category=r["category"], tags=self.personal.paper_tags(paper_id),
+            notes=self.personal.notes(paper_id),
+            status=r["status"], status_changed=r["status_changed"], rating=r["rating"],
+            added=r["added"], modified=r["modified"], edited=r["source"] is None,
+            aliases=[a for (a,) in self.conn.execute(
+                "SELECT alias FROM key_aliases WHERE paper_id = ? ORDER BY rowid", [paper_id])],
+        )
+
+    def entry_source(self, paper_id: int) -> str | None:
+        row = self.conn.execute("SELECT source FROM papers WHERE id = ?", [paper_id]).fetchone()
+        return row[0] if row else None
+
+    # -- the layout: where a paper goes among the imported files' text ---------------------------
+
+    def next_pos(self) -> int:
+        """The place after the last paper or block in the library's layout."""
+        return int(self.conn.execute(
+            "SELECT max(coalesce((SELECT max(pos) FROM papers), 0), "
+            "coalesce((SELECT max(pos) FROM blocks), 0)) + 1").fetchone()[0])
+
+    def _lead_at_end(self) -> str:
+        """What a paper made in Citedesk is written after in a whole export: a blank line
+        after what the layout ends with (nothing in an empty library)."""
+        row = self.conn.execute(
+            "SELECT source FROM (SELECT pos, coalesce(source, '') AS source FROM papers "
+            "UNION ALL SELECT pos, source FROM blocks) ORDER BY pos DESC LIMIT 1").fetchone()
+        if row is None:
+            return ""
+        return "\n" if row[0].endswith("\n") else "\n\n"
+
+    # -- derived values ---------------------------------------------------------------------------
+
+    def _columns(self, fields: list[tuple[str, str]],
+                 macros: Mapping[str, str] | None = None
+                 ) -> tuple[dict[str, Any], bibtex.Derived]:
+        f = bibtex.field_map(fields)
+        parent = None
+        if "crossref" in f:
+            parent_key = bibvalue.evaluate(f["crossref"]).strip()
+            row = self.conn.execute("SELECT fields FROM papers WHERE key = ? COLLATE NOCASE",
+                                    [parent_key]).fetchone()
+            if row:
+                parent = bibtex.field_map(tuple(x) for x in json.loads(row[0]))
+        d = bibtex.derive(fields, self.macros.current() if macros is None else macros, parent)
+        return display_columns(d), d
+
+    def _write_persons(self, paper_id: int, d: bibtex.Derived) -> None:
+        self.conn.execute("DELETE FROM persons WHERE paper_id = ?", [paper_id])
+        rows = [(paper_id, role, i, p.family, p.given, p.prefix, p.suffix)
+                for role, people in (("author", d.authors), ("editor", d.editors))
+                for i, p in enumerate(people)]
+        self.conn.executemany("INSERT INTO persons VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def rederive(self, paper_id: int, fields: list[tuple[str, str]],
+                 macros: Mapping[str, str]) -> None:
+        """Inside a write: derive a paper's values and people again with these macros (an
+        import does, for entries whose crossref parent or macros came later)."""
+        cols, d = self._columns(fields, macros)
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        self.conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*cols.values(), paper_id])
+        self._write_persons(paper_id, d)
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def _insert_paper(self, key: str, entry_type: str, fields: list[tuple[str, str]],
+                      source: str | None, stamp: str, **extra: Any) -> int:
+        cols, d = self._columns(fields)
+        row = {"key": key, "entry_type": entry_type, "fields": json.dumps(fields),
+               "source": source, "added": stamp, "modified": stamp, "pos": self.next_pos(),
+               "lead": self._lead_at_end(), **cols, **extra}
+        names = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        pid = int(self.conn.execute(f"INSERT INTO papers({names}) VALUES ({marks})",
+                                    list(row.values())).lastrowid or 0)
+        self._write_persons(pid, d)
+        return pid
+
+    def add_paper(self, fields: Sequence[tuple[str, str]] | dict[str, str],
+                  entry_type: str = "article", key: str | None = None) -> int:
+        """Add a paper typed by a person: values are LaTeX text, made safe by :func:`field_raw`."""
+        items = list(fields.items()) if isinstance(fields, dict) else list(fields)
+        raw = [(name.lower(), field_raw(name, value)) for name, value in items if value.strip()]
+        stamp = now()
+        with self.store.write():
+            if key:
+                if self.keys.key_taken(key):
+                    raise LibraryError(f"citation key {key!r} is already used")
+            else:
+                key = self.keys.generate_key(raw)
+            pid = self._insert_paper(key, entry_type.lower(), raw, None, stamp)
+            self.index.update([pid])
+        return pid
+
+    def update_fields(self, paper_id: int, changes: dict[str, str | None]) -> Changes:
+        """Set or remove fields (values are LaTeX text as shown in an editor).
+
+        The entry's original text is dropped, so export writes it in the clean layout.
+        """
+        with self.store.write():
+            p = self.paper(paper_id)
+            fields = list(p.fields)
+            lowered = {k.lower(): v for k, v in changes.items()}
+            out: list[tuple[str, str]] = []
+            seen = set()
+            for name, raw in fields:
+                lname = name.lower()
+                if lname in lowered:
+                    if lname in seen:
+                        continue
+                    seen.add(lname)
+                    value = lowered[lname]
+                    if value is None or not value.strip():
+                        continue
+                    out.append((name, field_raw(lname, value)))
+                else:
+                    out.append((name, raw))
+            for lname, value in lowered.items():
+                if lname not in seen and value is not None and value.strip():
+                    out.append((lname, field_raw(lname, value)))
+            if out == fields:
+                return Changes()
+            self.replace_fields(paper_id, out)
+        return Changes(papers={paper_id})
+
+    def set_fields_raw(self, paper_id: int, fields: list[tuple[str, str]],
+                       source: str | None = None) -> Changes:
+        """Put back exact raw fields (and original text): what undo of an edit needs."""
+        with self.store.write():
+            self.replace_fields(paper_id, fields, source)
+        return Changes(papers={paper_id})
+
+    def replace_fields(self, paper_id: int, fields: list[tuple[str, str]],
+                       source: str | None = None) -> None:
+        """Inside a write: make a paper's raw fields (and original text) these, and derive
+        its values again with the macros in force at its place."""
+        for name, raw in fields:
+            if not bibvalue.is_well_formed(raw):
+                raise LibraryError(f"field {name} has an unbalanced value: {raw[:60]}")
+        cols, d = self._columns(fields, self.macros.at(paper_id))
+        cols.update(fields=json.dumps(fields), source=source, modified=now())
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        self.conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*cols.values(), paper_id])
+        self._write_persons(paper_id, d)
+        self.index.update([paper_id])
+
+    def set_entry_type(self, paper_id: int, entry_type: str) -> Changes:
+        with self.store.write():
+            self.conn.execute("UPDATE papers SET entry_type = ?, source = NULL, modified = ? "
+                              "WHERE id = ?", [entry_type.lower(), now(), paper_id])
+        return Changes(papers={paper_id})
+
+    # -- deleting and bringing back ---------------------------------------------------------------
+
+    def delete_papers(self, ids: Iterable[int]) -> DeletedPapers:
+        """Delete papers with their tags, notes and aliases; the return value restores them."""
+        ids = sorted(set(ids))
+        arg = json.dumps(ids)
+        sel = "IN (SELECT value FROM json_each(?))"
+        db = self.store.db
+        with self.store.write():
+            snap = DeletedPapers(
+                papers=list(db.query(f"SELECT * FROM papers WHERE id {sel}", [arg])),
+                persons=list(db.query(f"SELECT * FROM persons WHERE paper_id {sel}", [arg])),
+                paper_tags=list(db.query(
+                    f"SELECT pt.paper_id, t.name, t.color FROM paper_tags pt JOIN tags t "
+                    f"ON t.id = pt.tag_id WHERE pt.paper_id {sel}", [arg])),
+                notes=list(db.query(f"SELECT * FROM notes WHERE paper_id {sel}", [arg])),
+                aliases=list(db.query(f"SELECT * FROM key_aliases WHERE paper_id {sel}",
+                                      [arg])),
+            )
+            self.index.remove(ids)
+            self.conn.execute(f"DELETE FROM papers WHERE id {sel}", [arg])
+        return snap
+
+    def delete_import(self, report: ImportReport) -> DeletedPapers:
+        """Take back an import whole: its papers, and its files' @strings, @comments and
+        text; the return value restores them (:meth:`restore_papers`)."""
+        arg = json.dumps(sorted(report.file_ids))
+        sel = "IN (SELECT value FROM json_each(?))"
+        db = self.store.db
+        with self.store.write():
+            snap = self.delete_papers(report.changes.added)
+            snap.files = list(db.query(f"SELECT * FROM files WHERE id {sel}", [arg]))
+            snap.blocks = list(db.query(f"SELECT * FROM blocks WHERE file_id {sel}", [arg]))
+            self.conn.execute(f"DELETE FROM blocks WHERE file_id {sel}", [arg])
+            self.conn.execute(f"DELETE FROM files WHERE id {sel}", [arg])
+            self.macros.forget()
+        return snap
+
+    def restore_papers(self, snap: DeletedPapers) -> Changes:
+        """Bring deleted papers back exactly as they were (ids, keys, tags, notes)."""
+        with self.store.write():
+            if snap.blocks:
+                self.macros.forget()
+            for table, rows in (("files", snap.files), ("blocks", snap.blocks),
+                                ("papers", snap.papers), ("persons", snap.persons),
+                                ("notes", snap.notes), ("key_aliases", snap.aliases)):
+                for row in rows:
+                    names = ", ".join(row)
+                    marks = ", ".join("?" for _ in row)
+                    self.conn.execute(f"INSERT INTO {table}({names}) VALUES ({marks})",
+                                      list(row.values()))
+            self.personal.restore_tags(snap.paper_tags)
+            ids = [r["id"] for r in snap.papers]
+            self.personal.refresh_tags_text(ids)
+            self.index.update(ids)
+        return Changes(added=set(ids), tags=True)
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def field_raw(name: str, text: str) -> str:
+    """The raw value for LaTeX text typed into a field editor.
+
+    Verbatim fields (URL, DOI) are kept as typed; elsewhere a bare ``&``, ``%`` or ``#``
+    outside math is escaped, since a person typing it means the character. Braces are
+    balanced so the value can never end the field or the entry early.
+    """
+    # Control characters mean nothing in a .bib file (a NUL would even end it for some
+    # readers); line ends become plain newlines, as the reader makes them on import.
+    text = _CONTROL_CHARS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = " ".join(text.split()) if name.lower() not in ("abstract", "note") else text.strip()
+    if name.lower() in bibtex.VERBATIM_FIELDS:
+        return bibvalue.brace(text.replace("{", "").replace("}", ""))
+    out = []
+    in_math = False
+    prev = ""
+    for c in text:
+        if c == "$" and prev != "\\":
+            in_math = not in_math
+        if not in_math and c in "&%#" and prev != "\\":
+            out.append(escape_user_text(c))
+        else:
+            out.append(c)
+        prev = c
+    return bibvalue.brace("".join(out))
+
+
+def display_columns(d: bibtex.Derived) -> dict[str, Any]:
+    """The papers columns shown, sorted and searched, from an entry's derived values.
+
+    A module function, not a method, so that import workers compute the same values.
+    """
+    # The authors named (not "others"), else the editors; "et al." when the authors (the
+    # editors, if there are no authors) include "others". Counted, not searched twice.
+    authors, editors = d.authors, d.editors
+    named = [p for p in authors if not p.is_others]
+    if authors:
+        others = len(named) < len(authors)
+        if not named:
+            named = [p for p in editors if not p.is_others]
+    else:
+        named = [p for p in editors if not p.is_others]
+        others = len(named) < len(editors)
+    return {
+        "title": d.title,
+        "title_sort": ascii_fold(d.title).lower().lstrip("\"'({[ "),
+        "authors": short_authors([p.display_family for p in named[:3]], others),
+        "authors_full": "; ".join([p.display for p in (authors or editors)]),
+        "first_author": ascii_fold(named[0].display_family).lower() if named else "",
+        "year": d.year, "month": d.month, "date": d.date, "venue": d.venue,
+        "volume": d.volume, "number": d.number, "pages": d.pages, "doi": d.doi,
+        "url": d.url, "arxiv": d.arxiv, "abstract": d.abstract, "keywords": d.keywords,
+        "category": d.category,
+    }
