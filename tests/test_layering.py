@@ -29,3 +29,73 @@ def test_importing_db_loads_no_qt() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a file of db/ imports, anywhere in it (functions and TYPE_CHECKING
+    blocks too), as absolute names; ``from . import x`` counts as importing ``db.x``."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = "db" if node.level == 1 else ""
+                base = ".".join(p for p in (package, base) if p)
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)
+    return found
+
+
+def _db_import_graph() -> dict[str, set[str]]:
+    modules = {f"db.{p.stem}" for p in DB.glob("*.py") if p.stem != "__init__"}
+    return {f"db.{p.stem}": _imported_modules(p) & modules - {f"db.{p.stem}"}
+            for p in DB.glob("*.py") if p.stem != "__init__"}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle in ``graph`` (its modules, the first again at the end), or []."""
+    state: dict[str, str] = {}  # "open" while on the path walked, then "done"
+    path: list[str] = []
+
+    def walk(module: str) -> list[str]:
+        state[module] = "open"
+        path.append(module)
+        for other in sorted(graph[module]):
+            if state.get(other) == "open":
+                return [*path[path.index(other):], other]
+            if other not in state:
+                found = walk(other)
+                if found:
+                    return found
+        path.pop()
+        state[module] = "done"
+        return []
+
+    for module in sorted(graph):
+        if module not in state:
+            found = walk(module)
+            if found:
+                return found
+    return []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycle(graph) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) == []
+
+
+def test_db_modules_import_each_other_without_a_cycle() -> None:
+    """Each module of db/ builds only on those below it: the store, then the parts, then
+    the Library facade over them."""
+    assert _cycle(_db_import_graph()) == []
+
+
+def test_only_the_store_imports_sqlite() -> None:
+    """SQLite's errors are told apart in one place (db/store.py); the other modules run
+    SQL over the connection the store hands them."""
+    importers = sorted(p.name for p in DB.glob("*.py") if p.name != "store.py"
+                       and {"sqlite3", "sqlite_utils"} & _imported_modules(p))
+    assert importers == []
