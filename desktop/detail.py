@@ -28,6 +28,7 @@ from .hub import LibraryEvents
 from .notes import NotesPanel
 from .paperinfo import PaperInfo
 from .widgets import ErrorBar, muted, selectable
+from .widgets import open_link as open_link  # how the pane opens links, checked by tests
 
 PLACEHOLDER_TEXT = "Select a paper to see its details"
 
