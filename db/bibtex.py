@@ -805,7 +805,7 @@ def _lay_out(result: ParsedFile, text: str) -> None:
     pos = 0
     for item in result.items:
         start = item.start
-        if start < pos or text[start:start + len(item.source)] != item.source:
+        if start < pos or not text.startswith(item.source, start):
             start = text.find(item.source, pos)
             if start < 0:  # never seen; its text stays in the lead of what follows
                 item.start, item.lead = -1, ""
