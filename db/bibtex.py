@@ -164,7 +164,7 @@ def decode_lines(data: bytes) -> tuple[str, list[int], bool]:
             piece = line.decode("utf-8")
             utf8_seen |= not line.isascii()
         except UnicodeDecodeError:
-            piece = line.decode("cp1252", errors="replace")
+            piece = line.decode("cp1252", errors=C1)
             bad.append(number)
         pieces.append(piece)
         if m is not None:
@@ -200,12 +200,26 @@ def decode_bytes_report(data: bytes) -> tuple[str, str, list[int]]:
         return text, "utf-8-sig" if bom else "utf-8", []
     if not utf8_seen and not bom:
         # No UTF-8 at all: a plain Windows-1252 / Latin-1 file, nothing to warn about.
-        return data.decode("cp1252", errors="replace"), "cp1252", []
+        return data.decode("cp1252", errors=C1), "cp1252", []
     return text, "utf-8-sig+cp1252" if bom else "utf-8+cp1252", bad
 
 
-#: The bytes Windows-1252 leaves undefined: decoding reads each as U+FFFD.
+#: The bytes Windows-1252 leaves undefined: decoding reads each as the C1 control character
+#: of the same number (see :data:`C1`).
 _UNDEFINED_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+def _c1_character(exc: UnicodeError) -> tuple[str, int]:
+    """Read a byte Windows-1252 leaves undefined as the C1 control character of its number,
+    as Latin-1 does, so nothing is lost (U+FFFD would lose which byte it was)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+
+
+#: The error handler that decodes Windows-1252 without loss (see :func:`_c1_character`).
+C1 = "citedesk-c1-decode"
+codecs.register_error(C1, _c1_character)
 
 
 def undefined_bytes(data: bytes, lines: Collection[int] | None = None
@@ -213,7 +227,9 @@ def undefined_bytes(data: bytes, lines: Collection[int] | None = None
     """(line, column, byte) of each byte Windows-1252 does not define in ``data``.
 
     Only in ``lines`` (1-based), those :func:`decode_lines` read as Windows-1252, or in
-    every line when None (a file read as Windows-1252 whole). Such a byte becomes U+FFFD:
+    every line when None (a file read as Windows-1252 whole). Such a byte becomes the C1
+    control character of its number (U+0081 for 0x81), which an export that keeps the
+    file's encoding writes back as the byte:
     :func:`parse_text` (its ``undefined``) says where, with the byte, so nothing is lost
     without a word. The importer decodes a chunk with decode_lines, then passes
     ``undefined_bytes(chunk, bad_lines)`` on to parse_text.
@@ -278,7 +294,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
 #: Field names, entry types and keys bibtexparser accepted but BibTeX would not read that
 #: way: a name holding spaces or ``%`` comes from a comment line it did not recognise.
 _FIELD_NAME = re.compile(r"[^\s\"#%'(),={}]+")
-_ENTRY_TYPE = re.compile(r"\w+")
+_ENTRY_TYPE = re.compile(r"(?!\d)\w+")  # (BibTeX's types start with no digit)
 _KEY = re.compile(r"[^\s,{}\"=]*")
 _LINE_START_BLOCK = re.compile(r"(?:^|\n)[ \t]*@[A-Za-z]{2,}[ \t]*[{(]")
 #: The ``@type`` of a block start (bibtexparser's), as a failed block's text may end in it.
@@ -744,7 +760,8 @@ _DECODING_WARNINGS = 10
 
 def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: list[int],
                        undefined: Iterable[tuple[int, int, int]]) -> list[Failure]:
-    """Warnings for the NULs left out and the undefined bytes read as U+FFFD, per line."""
+    """Warnings for the NULs left out and the undefined bytes read as C1 characters, per
+    line."""
     starts = [i.start for i in result.items]
     lines = _Lines(text)
 
@@ -754,6 +771,13 @@ def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: lis
         if isinstance(item, ParsedEntry) and offset < item.start + len(item.source):
             return item.key
         return None
+
+    junk = sorted(result.binary_lines)
+
+    def in_junk(line: int, offset: int) -> bool:
+        """Within binary junk between entries, which a warning says was skipped."""
+        n = bisect.bisect_right(junk, line, key=lambda span: span[0]) - 1
+        return n >= 0 and line <= junk[n][1] and key_at(offset) is None
 
     def warn(found: dict[int, list], what: str, message: Callable[[list], str]) -> None:
         for n, (line, marks) in enumerate(sorted(found.items())):
@@ -768,29 +792,29 @@ def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: lis
     by_line: dict[int, list] = {}
     if nuls:
         counted, line = 0, first_line
-        junk, j = sorted(result.binary_lines), 0
         for k in nuls:
             line += text.count("\n", counted, k)
             counted = k
-            while j < len(junk) and junk[j][1] < line:
-                j += 1
-            if j < len(junk) and junk[j][0] <= line:
-                continue  # in binary junk, which a warning says was skipped
-            by_line.setdefault(line, []).append((k, 0))
+            if not in_junk(line, k):
+                by_line.setdefault(line, []).append((k, 0))
         warn(by_line, "NUL bytes left out", lambda marks: (
             "holds a NUL byte (0x00), which was left out" if len(marks) == 1 else
             f"holds {len(marks)} NUL bytes (0x00), which were left out"))
     by_line = {}
     for line, column, byte in undefined:
-        offset = lines.offset(line - 1) + column
-        by_line.setdefault(first_line + line - 1, []).append((min(offset, len(text)), byte))
+        offset = min(lines.offset(line - 1) + column, len(text))
+        if not in_junk(first_line + line - 1, offset):
+            by_line.setdefault(first_line + line - 1, []).append((offset, byte))
     if by_line:
         def undefined_message(marks: list) -> str:
             shown = ", ".join(dict.fromkeys(f"0x{b:02X}" for _, b in marks))
             one = len(marks) == 1
+            chars = ", ".join(dict.fromkeys(f"U+{b:04X}" for _, b in marks))
             return (f"byte{'' if one else 's'} {shown} {'is' if one else 'are'} not "
-                    f"defined in Windows-1252, which this line was read as; "
-                    f"{'it was' if one else 'each was'} read as U+FFFD (\ufffd)")
+                    f"defined in Windows-1252, which this line was read as; kept as "
+                    f"{'the control character' if one else 'control characters'} {chars}, "
+                    f"written back as {'that byte' if one else 'those bytes'} when the "
+                    "file's encoding is kept")
         warn(by_line, "bytes not defined in Windows-1252", undefined_message)
     out.sort(key=lambda f: f.line)
     return out

@@ -144,7 +144,8 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
     gc.disable()  # many short-lived objects and no cycles worth collecting meanwhile
     try:
         text, bad, utf8_seen = bibtex.decode_lines(task.data)
-        pf = bibtex.parse_text(text, task.name, first_line=task.line_offset + 1)
+        pf = bibtex.parse_text(text, task.name, first_line=task.line_offset + 1,
+                               undefined=bibtex.undefined_bytes(task.data, bad))
         result = chunk_result(pf, task.macros, len(task.data))
         result.bad_lines = [task.line_offset + n for n in bad]
         result.utf8_seen = utf8_seen

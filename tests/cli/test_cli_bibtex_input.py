@@ -76,8 +76,6 @@ def test_nul_bytes_left_out_are_reported_with_file_line_and_entry(
     assert imported(capsys, lib)["nul"]["title"] == "AB"
 
 
-@pytest.mark.xfail(strict=True, reason="db/importer.py's parse_chunk must pass "
-                   "undefined=bibtex.undefined_bytes(task.data, bad) to parse_text")
 def test_bytes_windows_1252_does_not_define_are_reported_with_line_and_byte(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bib = tmp_path / "cp1252.bib"
@@ -85,8 +83,13 @@ def test_bytes_windows_1252_does_not_define_are_reported_with_line_and_byte(
     code, _, err = citedesk(capsys, tmp_path / "x.sqlite", "import", str(bib))
     assert code == 0
     assert err == (f"citedesk: warning: {bib}:2 (entry k2): byte 0x90 is not defined in "
-                   "Windows-1252, which this line was read as; it was read as U+FFFD "
-                   "(\ufffd)\n")
+                   "Windows-1252, which this line was read as; kept as the control character "
+                   "U+0090, written back as that byte when the file's encoding is kept\n")
+    # And so it is: the file comes back as it was.
+    out = tmp_path / "out.bib"
+    assert citedesk(capsys, tmp_path / "x.sqlite", "export", "--keep-encoding", "-o",
+                    str(out))[0] == 0
+    assert out.read_bytes() == bib.read_bytes()
 
 
 def test_an_author_that_is_a_bare_command_is_listed_as_written(
