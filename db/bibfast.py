@@ -99,7 +99,8 @@ def scan(text: str) -> list[Plain]:
     size = len(text)
     for n, (at, entry_type, delimiter, body) in enumerate(starts):
         entry_type = entry_type.lower()
-        if delimiter != "{" or not entry_type or entry_type.startswith(_OTHER_BLOCKS):
+        if (delimiter != "{" or not entry_type or entry_type.startswith(_OTHER_BLOCKS)
+                or entry_type[0].isdigit()):
             continue
         limit = starts[n + 1][0] if n + 1 < len(starts) else size
         read = _entry(text, body, limit)

@@ -31,9 +31,11 @@ BLOCK_START = re.compile(r"@(\w*)[ \t]*([{(])")
 #: Where BibTeX starts a block: ``@``, white space, an identifier (not starting with a
 #: digit), white space, then ``{`` or ``(``; white space includes line breaks
 #: (``@InProceedings`` then ``{`` on the next line). It is found anywhere outside a block.
-#: (BibTeX would take an ``@`` into the type, too: ``@@misc{`` is read as ``@misc{``.)
+#: An ``@`` is an identifier character (``@t@{`` is of type ``t@``), though not the first
+#: here: BibTeX reads ``@`` at the end of a comment line and ``@misc{`` on the next as an
+#: entry of type ``@misc``, where a line starting a block starts one for Citedesk.
 BIBTEX_START = re.compile(
-    r"@[ \t\n]*+([^\x00-\x20\x7f\"#%'(),={}@0-9][^\x00-\x20\x7f\"#%'(),={}@]*+)[ \t\n]*+([{(])")
+    r"@[ \t\n]*+([^\x00-\x20\x7f\"#%'(),={}@0-9][^\x00-\x20\x7f\"#%'(),={}]*+)[ \t\n]*+([{(])")
 #: Either: what read_block reads (BibTeX's rule first, then bibtexparser's, say ``@{``).
 _ANY_START = re.compile(BIBTEX_START.pattern + "|" + BLOCK_START.pattern)
 #: A field name, @string name or macro: BibTeX's identifier characters.
@@ -216,6 +218,9 @@ class _Reader:
         entry_type = written.lower()
         if not entry_type:
             raise _Abort("'@' is not followed by an entry type (like @article)", self.pos + 1)
+        if entry_type[0].isdigit():
+            raise _Abort(f"the entry type {written!r} starts with a digit, which BibTeX does not "
+                         "allow", self.pos + 1)
         close = "}" if (m.group(2) or m.group(4)) == "{" else ")"
         self.pos = m.end()
         head = f"@{written}"

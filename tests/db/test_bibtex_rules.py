@@ -126,6 +126,8 @@ VALID = {
     "a group of a backslash and a brace": "@misc{k, title = {\\{}}, note = {x}}\n",
     "backslash braces in quotes": '@misc{k, title = "a \\{b\\} c", note = "d {\\{}} e"}\n',
     "a quote inside braces inside quotes": '@misc{k, title = "a {x"y} b", year = 1}\n',
+    "types of BibTeX's identifier characters":
+        "@t+{aa1, title={x}}\n@t@{aa2, title={y}}\n@_t{aa3, title={z}}\n\n",
     "names with backslash braces":
         "@misc{k, author = {\\{Smith\\} and {\\{Jones}} and Ann \\{van\\} Berg}}\n",
 }
@@ -155,6 +157,7 @@ INVALID = {
     "an escaped brace that leaves a quoted value open":
         ('@misc{k, title = "a \\{ b", year = 1}\n@misc{j, title = {b}}\n', []),
     "no entry type": ("@ {c, title={x}}\n@misc{j, title = {b}}\n", ["j"]),
+    "a type that starts with a digit": ("@2thou{k, title={x}}\n@misc{j, title = {b}}\n", ["j"]),
 }
 
 
