@@ -164,7 +164,7 @@ def decode_lines(data: bytes) -> tuple[str, list[int], bool]:
             piece = line.decode("utf-8")
             utf8_seen |= not line.isascii()
         except UnicodeDecodeError:
-            piece = line.decode("cp1252", errors="replace")
+            piece = line.decode("cp1252", errors=C1)
             bad.append(number)
         pieces.append(piece)
         if m is not None:
@@ -200,12 +200,26 @@ def decode_bytes_report(data: bytes) -> tuple[str, str, list[int]]:
         return text, "utf-8-sig" if bom else "utf-8", []
     if not utf8_seen and not bom:
         # No UTF-8 at all: a plain Windows-1252 / Latin-1 file, nothing to warn about.
-        return data.decode("cp1252", errors="replace"), "cp1252", []
+        return data.decode("cp1252", errors=C1), "cp1252", []
     return text, "utf-8-sig+cp1252" if bom else "utf-8+cp1252", bad
 
 
-#: The bytes Windows-1252 leaves undefined: decoding reads each as U+FFFD.
+#: The bytes Windows-1252 leaves undefined: decoding reads each as the C1 control character
+#: of the same number (see :data:`C1`).
 _UNDEFINED_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+def _c1_character(exc: UnicodeError) -> tuple[str, int]:
+    """Read a byte Windows-1252 leaves undefined as the C1 control character of its number,
+    as Latin-1 does, so nothing is lost (U+FFFD would lose which byte it was)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+
+
+#: The error handler that decodes Windows-1252 without loss (see :func:`_c1_character`).
+C1 = "citedesk-c1-decode"
+codecs.register_error(C1, _c1_character)
 
 
 def undefined_bytes(data: bytes, lines: Collection[int] | None = None
@@ -213,7 +227,9 @@ def undefined_bytes(data: bytes, lines: Collection[int] | None = None
     """(line, column, byte) of each byte Windows-1252 does not define in ``data``.
 
     Only in ``lines`` (1-based), those :func:`decode_lines` read as Windows-1252, or in
-    every line when None (a file read as Windows-1252 whole). Such a byte becomes U+FFFD:
+    every line when None (a file read as Windows-1252 whole). Such a byte becomes the C1
+    control character of its number (U+0081 for 0x81), which an export that keeps the
+    file's encoding writes back as the byte:
     :func:`parse_text` (its ``undefined``) says where, with the byte, so nothing is lost
     without a word. The importer decodes a chunk with decode_lines, then passes
     ``undefined_bytes(chunk, bad_lines)`` on to parse_text.
@@ -744,7 +760,8 @@ _DECODING_WARNINGS = 10
 
 def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: list[int],
                        undefined: Iterable[tuple[int, int, int]]) -> list[Failure]:
-    """Warnings for the NULs left out and the undefined bytes read as U+FFFD, per line."""
+    """Warnings for the NULs left out and the undefined bytes read as C1 characters, per
+    line."""
     starts = [i.start for i in result.items]
     lines = _Lines(text)
 
@@ -792,9 +809,12 @@ def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: lis
         def undefined_message(marks: list) -> str:
             shown = ", ".join(dict.fromkeys(f"0x{b:02X}" for _, b in marks))
             one = len(marks) == 1
+            chars = ", ".join(dict.fromkeys(f"U+{b:04X}" for _, b in marks))
             return (f"byte{'' if one else 's'} {shown} {'is' if one else 'are'} not "
-                    f"defined in Windows-1252, which this line was read as; "
-                    f"{'it was' if one else 'each was'} read as U+FFFD (\ufffd)")
+                    f"defined in Windows-1252, which this line was read as; kept as "
+                    f"{'the control character' if one else 'control characters'} {chars}, "
+                    f"written back as {'that byte' if one else 'those bytes'} when the "
+                    "file's encoding is kept")
         warn(by_line, "bytes not defined in Windows-1252", undefined_message)
     out.sort(key=lambda f: f.line)
     return out

@@ -37,12 +37,13 @@ def test_undefined_cp1252_bytes_are_named_with_their_line(tmp_path: Path) -> Non
     path.write_bytes(UTF8_WITH_A_CP1252_LINE)
     parsed = parse_file(path)
     assert [e.key for e in parsed.entries] == ["k1", "k2", "k3"]
-    assert parsed.entries[1].fields == [("title", "{x\ufffdy \ufffdz}")]
+    assert parsed.entries[1].fields == [("title", "{x\x81y \x9dz}")]
     assert [(w.line, w.key, w.message) for w in parsed.warnings] == [
         (2, None, "lines 2, 3 not in UTF-8 like the rest of the file; read as Windows-1252 "
                   "(Latin-1)"),
         (2, "k2", "bytes 0x81, 0x9D are not defined in Windows-1252, which this line was "
-                  "read as; each was read as U+FFFD (\ufffd)")]
+                  "read as; kept as control characters U+0081, U+009D, written back as "
+                  "those bytes when the file's encoding is kept")]
 
 
 def test_undefined_bytes_of_a_windows_1252_file_are_named(tmp_path: Path) -> None:
@@ -52,7 +53,8 @@ def test_undefined_bytes_of_a_windows_1252_file_are_named(tmp_path: Path) -> Non
     assert parsed.encoding == "cp1252"
     assert [str(w) for w in parsed.warnings] == [
         f"{path}:3 (entry k2): byte 0x90 is not defined in Windows-1252, which this line was "
-        "read as; it was read as U+FFFD (\ufffd)"]
+        "read as; kept as the control character U+0090, written back as that byte when the "
+        "file's encoding is kept"]
 
 
 def test_undefined_bytes_are_looked_for_in_the_lines_read_as_windows_1252() -> None:
@@ -60,13 +62,14 @@ def test_undefined_bytes_are_looked_for_in_the_lines_read_as_windows_1252() -> N
     assert bad == [2, 3]
     found = undefined_bytes(UTF8_WITH_A_CP1252_LINE, bad)
     assert found == [(2, 20, 0x81), (2, 23, 0x9D)]
-    assert text.splitlines()[1][20] == text.splitlines()[1][23] == "\ufffd"
+    assert (text.splitlines()[1][20], text.splitlines()[1][23]) == ("\x81", "\x9d")
     # (A UTF-8 line holds such bytes in its characters: "Gödel" has none, "ŝ" has 0x9D.)
     assert undefined_bytes("ŝ\n".encode(), []) == []
     parsed = parse_text(text, "chunk.bib", first_line=11, undefined=found)
     assert [str(w) for w in parsed.warnings] == [
         "chunk.bib:12 (entry k2): bytes 0x81, 0x9D are not defined in Windows-1252, which "
-        "this line was read as; each was read as U+FFFD (\ufffd)"]
+        "this line was read as; kept as control characters U+0081, U+009D, written back as "
+        "those bytes when the file's encoding is kept"]
 
 
 def test_text_without_such_bytes_has_no_warning(tmp_path: Path) -> None:
