@@ -283,10 +283,13 @@ class _Import:
         """Add a parsed chunk; ``sent`` are the macros its entries were derived with."""
         self.places = self.next_pos
         self.next_pos += result.items + 1
+        # The macros in force where the chunk starts: the workers took the chunk's own
+        # definitions in order from there, so these are what to compare ``sent`` with.
+        before = dict(self.macros.current())
         self._blocks(name, result.blocks, result.block_places)
         self.report.failures.extend(result.failures)
         self.report.warnings.extend(str(w) for w in result.warnings)
-        self._entries(name, result.rows, sent)
+        self._entries(name, result.rows, sent, before)
         self._text(result.tail, result.items)
         if self.next_id - self.indexed_to >= FTS_BATCH:
             self._index_new()
@@ -333,7 +336,8 @@ class _Import:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [b.kind, b.name, b.value, b.source, self.places + place, b.lead, self.file_id])
 
-    def _entries(self, name: str, rows: Rows, sent: dict[str, str]) -> None:
+    def _entries(self, name: str, rows: Rows, sent: dict[str, str],
+                 before: dict[str, str]) -> None:
         report, seen, cancelled = self.report, self.seen_in_file, self.cancelled
         # A strict import that already failed adds nothing; it still lists what else fails.
         inserting = not (self.strict and report.failures)
@@ -342,10 +346,9 @@ class _Import:
         owners = self._doi_owners([m[5] for m in rows.meta if m[5] and is_doi(m[5])]) \
             if inserting else {}
         added_dois: dict[str, str] = {}
-        # The library's macros now. A defined macro keeps its value (the first definition
-        # wins), so an entry derived with the same values as these is settled for good.
-        current = self.macros.current()
-        stale = {n for n in sent.keys() | current.keys() if sent.get(n) != current.get(n)}
+        # A macro whose value the worker guessed wrong at the chunk's start (read ahead of
+        # the chunk, see _task) makes the entries that used it be derived again at the end.
+        stale = {n for n in sent.keys() | before.keys() if sent.get(n) != before.get(n)}
         added: list[tuple[int, str]] = []  # (row, key) of the entries to add, in order
         for i, (meta, key) in enumerate(zip(rows.meta, keys, strict=True)):
             if cancelled is not None and cancelled():
@@ -397,14 +400,14 @@ class _Import:
                 pid = self.next_id + len(added) - 1
             if meta[5] and is_doi(meta[5]):
                 added_dois.setdefault(fold(meta[5]), key)
-            used = meta[4]
+            used, missing = meta[4], meta[6]
             if meta[3] or (used and stale and not used.isdisjoint(stale)):
                 self.rederive.append(pid)
-            elif used:
-                missing = used.difference(current)
-                if missing:
-                    self.missed_ids.append(pid)
-                    self.missed_names.append("\0".join(missing))
+            elif missing:
+                # Not defined before the entry: one defined further on still fills in what
+                # the window shows (BibTeX would leave it empty).
+                self.missed_ids.append(pid)
+                self.missed_names.append("\0".join(missing))
             report.added.append(key)
         self._insert(rows, added)
 

@@ -92,8 +92,8 @@ def display_column_names() -> tuple[str, ...]:
 class Rows:
     """Everything the library stores for a chunk's entries, ready for ``executemany``.
 
-    ``meta[i]`` is ``(key, line, doi_as_written, has_crossref, macros_looked_up, doi)``
-    for deciding duplicates; ``papers[i]`` is ``(i, key, entry_type, fields_json, source,
+    ``meta[i]`` is ``(key, line, doi_as_written, has_crossref, macros_looked_up, doi,
+    macros_not_defined_there)`` for deciding duplicates and what to derive again; ``papers[i]`` is ``(i, key, entry_type, fields_json, source,
     *display values, lead, place)``, display values in the order of
     :func:`display_column_names`, ``lead`` the text before the entry in its file and
     ``place`` its place among the chunk's items (see :class:`ChunkResult`); ``persons`` are
@@ -131,8 +131,11 @@ def entry_rows(items: Iterable[ParsedEntry | ParsedBlock], macros: dict[str, str
                             for n, p in enumerate(d.authors))
         rows.persons.extend((i, "editor", n, p.family, p.given, p.prefix, p.suffix)
                             for n, p in enumerate(d.editors))
-        rows.meta.append((e.key, e.line, doi, "crossref" in fmap,
-                          frozenset(lookup.used) or None, d.doi))
+        used = lookup.used
+        missing = frozenset(n for n in used if not dict.__contains__(lookup, n)) \
+            if used else None
+        rows.meta.append((e.key, e.line, doi, "crossref" in fmap, frozenset(used) or None,
+                          d.doi, missing or None))
         rows.papers.append((i, e.key, e.entry_type, json.dumps(e.fields), e.source,
                             *display_columns(d).values(), e.lead, place))
     return rows
