@@ -93,7 +93,8 @@ class Rows:
     """Everything the library stores for a chunk's entries, ready for ``executemany``.
 
     ``meta[i]`` is ``(key, line, doi_as_written, has_crossref, macros_looked_up, doi,
-    macros_not_defined_there)`` for deciding duplicates and what to derive again; ``papers[i]`` is ``(i, key, entry_type, fields_json, source,
+    macros_not_defined_there)`` for deciding duplicates and what to derive again;
+    ``papers[i]`` is ``(i, key, entry_type, fields_json, source,
     *display values, lead, place)``, display values in the order of
     :func:`display_column_names`, ``lead`` the text before the entry in its file and
     ``place`` its place among the chunk's items (see :class:`ChunkResult`); ``persons`` are
