@@ -170,23 +170,24 @@ def _cmd_list(lib: Library, args: argparse.Namespace) -> int:
         hint = lib.search_hint(args.search)
         if hint:
             print(f"citedesk: search: {hint}", file=sys.stderr)
-    records = lib.records(query, sort=args.sort, descending=args.reverse)
     if args.json:
         out = sys.stdout
         out.write("[")
+        records = lib.records(query, sort=args.sort, descending=args.reverse)
         for i, rec in enumerate(records):
             out.write(("," if i else "") + "\n  " + json.dumps(rec, ensure_ascii=False))
         out.write("\n]\n")
         return 0
-    for rec in records:
-        authors = rec["authors"]
-        words = authors[0].split() if authors else []
-        who = words[-1] if words else ""  # (a name can show as nothing: no crash for it)
-        if len(authors) > 1:
-            who += " et al."
-        tags = f"  [{', '.join(rec['tags'])}]" if rec["tags"] else ""
-        print(f"{rec['key']:<32} {rec['year'] or '':<4}  {rec['status']:<7} "
-              f"{who[:20]:<20}  {rec['title']}{tags}")
+    # The table's own rows, so that a paper's authors read as the window shows them.
+    ids = lib.paper_ids(query, sort=args.sort, descending=args.reverse)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = lib.rows(chunk)
+        for pid in chunk:
+            row = rows[pid]
+            tags = f"  [{row.tags}]" if row.tags else ""
+            print(f"{row.key:<32} {row.year or '':<4}  {row.status:<7} "
+                  f"{row.authors[:20]:<20}  {row.title}{tags}")
     return 0
 
 

@@ -104,4 +104,19 @@ def test_an_author_that_is_a_bare_command_is_listed_as_written(
     code, out, err = citedesk(capsys, lib, "list", "--sort", "key")
     assert (code, err) == (0, "")
     assert [line.split()[:4] for line in out.splitlines()] == [
-        ["th", "unread", "\\Thanh", "Pdf"], ["two", "unread", "\\Thanh", "et"]]
+        ["th", "unread", "\\Thanh", "Pdf"], ["two", "unread", "\\Thanh,", "Knuth"]]
+
+
+@pytest.mark.parametrize(("author", "shown"), [
+    ("King, Jr., Martin Luther and Doe, Jane", "King, Doe"),
+    ("von Neumann, John", "von Neumann"),
+])
+def test_list_names_authors_as_the_window_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], author: str, shown: str) -> None:
+    bib = tmp_path / "names.bib"
+    bib.write_text(f"@misc{{k, author = {{{author}}}, title = {{T}}}}\n")
+    lib = tmp_path / "x.sqlite"
+    assert citedesk(capsys, lib, "import", str(bib))[0] == 0
+    code, out, _ = citedesk(capsys, lib, "list")
+    assert code == 0
+    assert out.split("unread")[1].strip().removesuffix("T").strip() == shown
