@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-import bibtexparser
 from bibtexparser import model
+from bibtexparser.entrypoint import parse_string
 
 from . import bibfast, bibsplit, bibvalue
 from .bibsplit import BIBTEX_START, BLOCK_START
@@ -645,7 +645,7 @@ def _read_with_bibtexparser(text: str, result: ParsedFile, first_line: int,
                             base: int = 0) -> None:
     reader = _TextReader(text, result, first_line, followed, seen, base)
     try:
-        blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
+        blocks = parse_string(text, parse_stack=[]).blocks
     except Exception as exc:  # a bug in bibtexparser: read the text with our own reader
         result.warnings.append(Failure(
             result.path, 0, f"bibtexparser could not read this file ({type(exc).__name__}); "
@@ -758,6 +758,10 @@ def _without_nuls(text: str) -> tuple[str, list[int]]:
 _DECODING_WARNINGS = 10
 
 
+# The marks of one line: (offset in the text, byte value; 0 for a NUL).
+_Marks = list[tuple[int, int]]
+
+
 def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: list[int],
                        undefined: Iterable[tuple[int, int, int]]) -> list[Failure]:
     """Warnings for the NULs left out and the undefined bytes read as C1 characters, per
@@ -779,7 +783,7 @@ def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: lis
         n = bisect.bisect_right(junk, line, key=lambda span: span[0]) - 1
         return n >= 0 and line <= junk[n][1] and key_at(offset) is None
 
-    def warn(found: dict[int, list], what: str, message: Callable[[list], str]) -> None:
+    def warn(found: dict[int, _Marks], what: str, message: Callable[[_Marks], str]) -> None:
         for n, (line, marks) in enumerate(sorted(found.items())):
             if n == _DECODING_WARNINGS:
                 rest = len(found) - n
@@ -789,7 +793,7 @@ def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: lis
             out.append(Failure(result.path, line, message(marks), key_at(marks[0][0])))
 
     out: list[Failure] = []
-    by_line: dict[int, list] = {}
+    by_line: dict[int, _Marks] = {}
     if nuls:
         counted, line = 0, first_line
         for k in nuls:
@@ -806,7 +810,7 @@ def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: lis
         if not in_junk(first_line + line - 1, offset):
             by_line.setdefault(first_line + line - 1, []).append((offset, byte))
     if by_line:
-        def undefined_message(marks: list) -> str:
+        def undefined_message(marks: _Marks) -> str:
             shown = ", ".join(dict.fromkeys(f"0x{b:02X}" for _, b in marks))
             one = len(marks) == 1
             chars = ", ".join(dict.fromkeys(f"U+{b:04X}" for _, b in marks))

@@ -75,7 +75,7 @@ class ExportProfile:
         return cls(
             name=str(data["name"]),
             dialect=str(data.get("dialect", "biblatex")),
-            exclude=tuple(str(x).lower() for x in exclude)  # type: ignore[union-attr]
+            exclude=tuple(str(x).lower() for x in exclude)
             if isinstance(exclude, list | tuple) else (),
             protect_capitals=bool(data.get("protect_capitals", True)),
             page_dashes=bool(data.get("page_dashes", True)),

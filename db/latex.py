@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from typing import Any
 
 _ACCENTS = {
     "'": "\u0301",
@@ -338,7 +339,9 @@ def unicode_to_latex(text: str) -> str:
             unknown_char_policy="keep",
             non_ascii_only=True,
         )
-    return _ENCODER.unicode_to_latex(unicodedata.normalize("NFC", text))
+    # pylatexenc has no type hints: say what its encoder returns.
+    latex: str = _ENCODER.unicode_to_latex(unicodedata.normalize("NFC", text))
+    return latex
 
 
-_ENCODER = None
+_ENCODER: Any = None  # a pylatexenc UnicodeToLatexEncoder, built on first use

@@ -334,7 +334,7 @@ def test_a_bibtexparser_bug_falls_back_to_citedesks_own_reader(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("python-bibtexparser detected an invalid state")
 
-    monkeypatch.setattr(db.bibtex.bibtexparser, "parse_string", broken)
+    monkeypatch.setattr(db.bibtex, "parse_string", broken)
     parsed = parse_text(GOOD + "@string{acm = {ACM}}\n@misc{bad, title = {x\n", "g.bib")
     assert [(e.key, e.line) for e in parsed.entries] == [("good1", 1), ("good2", 3)]
     assert [b.name for b in parsed.blocks] == ["acm"]
