@@ -13,6 +13,8 @@ from .keys import DEFAULT_PATTERN, KeyPatternError
 from .library import Library
 from .names import Person
 from .values import (
+    ENTRY_TYPES,
+    STATUS_LABELS,
     STATUSES,
     Changes,
     DeletedPapers,
@@ -22,11 +24,13 @@ from .values import (
     Query,
     Row,
     TagInfo,
+    normal_tag,
 )
 
 __all__ = [
-    "BibFileError", "Changes", "DEFAULT_PATTERN", "DeletedPapers", "Failure", "ImportReport",
-    "KeyPatternError", "Library", "LibraryDamagedError", "LibraryError", "LibraryLockedError",
-    "LibraryTooNewError", "Note", "Paper", "ParsedFile", "Person", "Query", "Row", "STATUSES",
-    "TagInfo", "UnknownPaperError", "parse_file", "parse_text",
+    "BibFileError", "Changes", "DEFAULT_PATTERN", "DeletedPapers", "ENTRY_TYPES", "Failure",
+    "ImportReport", "KeyPatternError", "Library", "LibraryDamagedError", "LibraryError",
+    "LibraryLockedError", "LibraryTooNewError", "Note", "Paper", "ParsedFile", "Person", "Query",
+    "Row", "STATUS_LABELS", "STATUSES", "TagInfo", "UnknownPaperError", "normal_tag",
+    "parse_file", "parse_text",
 ]

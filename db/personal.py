@@ -13,7 +13,7 @@ from typing import Any
 from .errors import LibraryError, UnknownPaperError
 from .queries import SearchIndex
 from .store import Store, violated
-from .values import STATUSES, Changes, Note, TagInfo, now
+from .values import STATUSES, Changes, Note, TagInfo, normal_tag, now
 
 
 class Personal:
@@ -62,8 +62,7 @@ class Personal:
     # -- tags -----------------------------------------------------------------------------------
 
     def _tag_id(self, name: str, create: bool) -> int | None:
-        # No NUL: SQLite's NOCASE stops comparing there, so "a\0b" would equal "a\0c".
-        name = " ".join(name.replace("\x00", "").split())
+        name = normal_tag(name)
         row = self.conn.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE",
                                 [name]).fetchone()
         if row:
@@ -141,7 +140,7 @@ class Personal:
 
     def set_tags(self, paper_id: int, names: Iterable[str]) -> Changes:
         """Make a paper's tags exactly ``names``."""
-        wanted = {" ".join(n.split()).lower(): " ".join(n.split()) for n in names if n.strip()}
+        wanted = {normal_tag(n).lower(): normal_tag(n) for n in names if normal_tag(n)}
         current = {t.lower(): t for t in self.paper_tags(paper_id)}
         with self.store.write():
             changes = Changes(tags=True)
@@ -159,7 +158,7 @@ class Personal:
 
     def rename_tag(self, old: str, new: str) -> Changes:
         """Rename a tag; renaming onto an existing tag merges the two."""
-        new = " ".join(new.split())
+        new = normal_tag(new)
         if not new:
             raise LibraryError("a tag needs a name")
         with self.store.write():

@@ -14,6 +14,19 @@ from . import bibtex, bibvalue
 from .names import Person
 
 STATUSES = ("unread", "reading", "read")
+#: How people read each reading status.
+STATUS_LABELS = {"unread": "Unread", "reading": "Reading", "read": "Read"}
+
+#: The entry types offered when a paper is made or its type edited (any other may be typed).
+ENTRY_TYPES = ("article", "book", "booklet", "inbook", "incollection", "inproceedings",
+               "manual", "mastersthesis", "misc", "online", "phdthesis", "proceedings",
+               "techreport", "unpublished")
+
+
+def normal_tag(name: str) -> str:
+    """A tag name as the library stores it: runs of white space made one space, no NUL
+    (SQLite's NOCASE stops comparing at a NUL, so "a\\0b" would equal "a\\0c")."""
+    return " ".join(name.replace("\x00", "").split())
 
 
 def now() -> str:

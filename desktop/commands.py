@@ -75,15 +75,10 @@ def _show_error(parent: QWidget, action: str, error: db.LibraryError) -> None:
     box.show()
 
 
-def _normal_tag(name: str) -> str:
-    """A tag name as the library stores it (inner runs of spaces collapsed)."""
-    return " ".join(name.split())
-
-
 def _unique_tags(names: Iterable[str]) -> list[str]:
     out: dict[str, str] = {}
     for name in names:
-        name = _normal_tag(name)
+        name = db.normal_tag(name)
         if name:
             out.setdefault(name.lower(), name)
     return list(out.values())
@@ -250,7 +245,7 @@ def _ids_with_tag(library: db.Library, name: str, among: list[int] | None = None
 
 
 def _tag_info(library: db.Library, name: str) -> db.TagInfo | None:
-    wanted = _normal_tag(name).lower()
+    wanted = db.normal_tag(name).lower()
     return next((t for t in library.tags() if t.name.lower() == wanted), None)
 
 
@@ -616,8 +611,8 @@ class RenameTagCommand(LibraryCommand):
 
     def __init__(self, library: db.Library, events: LibraryEvents, old: str, new: str) -> None:
         super().__init__(library, events, f"Rename tag “{old}”")
-        self.old = _normal_tag(old)
-        self.new = _normal_tag(new)
+        self.old = db.normal_tag(old)
+        self.new = db.normal_tag(new)
         self._old_info: db.TagInfo | None = None
         self._old_ids: list[int] = []
         self._target_ids: list[int] | None = None  # set when the rename merged into a tag
@@ -648,7 +643,7 @@ class MergeTagsCommand(LibraryCommand):
     def __init__(self, library: db.Library, events: LibraryEvents, sources: Iterable[str],
                  target: str) -> None:
         super().__init__(library, events, f"Merge tags into “{target}”")
-        self.target = _normal_tag(target)
+        self.target = db.normal_tag(target)
         self.sources = [s for s in _unique_tags(sources) if s.lower() != self.target.lower()]
         self._sources: list[tuple[db.TagInfo, list[int]]] = []
         self._target_ids: list[int] | None = None  # None: the target did not exist
@@ -698,7 +693,7 @@ class DeleteTagCommand(LibraryCommand):
 
     def __init__(self, library: db.Library, events: LibraryEvents, name: str) -> None:
         super().__init__(library, events, f"Delete tag “{name}”")
-        self.name = _normal_tag(name)
+        self.name = db.normal_tag(name)
         self._info: db.TagInfo | None = None
         self._ids: list[int] = []
 
@@ -721,7 +716,7 @@ class SetTagColorCommand(LibraryCommand):
     def __init__(self, library: db.Library, events: LibraryEvents, name: str,
                  color: str | None) -> None:
         super().__init__(library, events, f"Colour tag “{name}”")
-        self.name = _normal_tag(name)
+        self.name = db.normal_tag(name)
         self.color = color
         self._old: str | None = None
 

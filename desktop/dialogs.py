@@ -411,10 +411,6 @@ class AuxExportDialog(PreserveGeometry, QDialog):
             self.output.setText(path)
 
 
-ENTRY_TYPES = ["article", "inproceedings", "book", "incollection", "phdthesis",
-               "mastersthesis", "techreport", "misc", "online", "unpublished"]
-
-
 class NewPaperDialog(PreserveGeometry, QDialog):
     """The few fields a new paper needs; the rest are edited in the detail pane."""
 
@@ -423,7 +419,7 @@ class NewPaperDialog(PreserveGeometry, QDialog):
         self.setObjectName("newPaperDialog")
         self.setWindowTitle("New paper")
         self.entry_type = QComboBox()
-        self.entry_type.addItems(ENTRY_TYPES)
+        self.entry_type.addItems(db.ENTRY_TYPES)
         self.title = QLineEdit()
         self.title.setObjectName("newPaperTitle")
         self.authors = QLineEdit()

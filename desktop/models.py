@@ -46,7 +46,6 @@ FILTER_ROLE = Qt.ItemDataRole.UserRole + 11
 KIND_ROLE = Qt.ItemDataRole.UserRole + 12
 
 RECENT_DAYS = 30
-STATUS_LABELS = {"unread": "Unread", "reading": "Reading", "read": "Read"}
 
 
 class Column(IntEnum):
@@ -297,7 +296,7 @@ class PaperTableModel(QAbstractTableModel):
         if column == Column.TAGS:
             return row.tags
         if column == Column.STATUS:
-            return STATUS_LABELS.get(row.status, row.status)
+            return db.STATUS_LABELS.get(row.status, row.status)
         if column == Column.RATING:
             return stars(row.rating)
         return local_date(row.added)
@@ -387,7 +386,7 @@ class SidebarFilter:
         if self.kind == NodeKind.TAG:
             return f"tag {self.value}"
         if self.kind == NodeKind.STATUS:
-            return STATUS_LABELS.get(self.value or "", "").lower()
+            return db.STATUS_LABELS.get(self.value or "", "").lower()
         if self.kind == NodeKind.RECENT:
             return "recently added"
         return "all papers"
@@ -440,7 +439,7 @@ class SidebarModel(QAbstractItemModel):
             _Node(NodeKind.STATUS_GROUP, "Reading status"),
             _Node(NodeKind.TAG_GROUP, "Tags"),
         ]
-        self._statuses = [_Node(NodeKind.STATUS, STATUS_LABELS[s], s) for s in db.STATUSES]
+        self._statuses = [_Node(NodeKind.STATUS, db.STATUS_LABELS[s], s) for s in db.STATUSES]
         self._tags: list[_Node] = []
         self._icons: dict[str | None, QIcon] = {}
         self._load_counts()

@@ -61,12 +61,6 @@ FORM_FIELDS: list[tuple[str, str]] = [
     ("eprint", "eprint"), ("keywords", "Keywords"), ("note", "Note"),
 ]
 
-ENTRY_TYPES = ["article", "book", "booklet", "inbook", "incollection", "inproceedings",
-               "manual", "mastersthesis", "misc", "online", "phdthesis", "proceedings",
-               "techreport", "unpublished"]
-
-STATUS_LABELS = {"unread": "Unread", "reading": "Reading", "read": "Read"}
-
 
 def _field_value(paper: db.Paper, name: str) -> str:
     if name == "key":
@@ -209,7 +203,7 @@ class PaperInfo(QScrollArea):
         self.status_selector.setObjectName("statusSelector")
         self.status_selector.setAccessibleName("Reading status")
         for status in db.STATUSES:
-            self.status_selector.addItem(STATUS_LABELS.get(status, status.title()), status)
+            self.status_selector.addItem(db.STATUS_LABELS.get(status, status.title()), status)
         self.status_selector.activated.connect(self._on_status_selector_activated)
         self.rating_selector = RatingSelector()
         self.rating_selector.rating_chosen.connect(self._on_rating_selector_rating_chosen)
@@ -237,7 +231,7 @@ class PaperInfo(QScrollArea):
             edit.editingFinished.connect(partial(self._on_field_editing_finished, name))
             self._field_edits[name] = edit
             form.addRow(label, edit)
-        types = QCompleter(ENTRY_TYPES, self._field_edits["entrytype"])
+        types = QCompleter(list(db.ENTRY_TYPES), self._field_edits["entrytype"])
         types.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self._field_edits["entrytype"].setCompleter(types)
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)

@@ -162,7 +162,7 @@ class Sidebar(QTreeView):
     def rename_tag(self, name: str) -> None:
         new, ok = QInputDialog.getText(self, "Rename tag", f"New name for the tag “{name}”:",
                                        text=name)
-        new = " ".join(new.split())
+        new = db.normal_tag(new)
         if not ok or not new or new == name:
             return
         if self._filter == SidebarFilter(NodeKind.TAG, name):
@@ -183,7 +183,7 @@ class Sidebar(QTreeView):
         target, ok = QInputDialog.getItem(
             self, "Merge tag", f"Give every paper tagged “{name}” this tag instead:",
             others, 0, True)
-        target = " ".join(target.split())
+        target = db.normal_tag(target)
         if not ok or not target or target.lower() == name.lower():
             return
         if self._filter == SidebarFilter(NodeKind.TAG, name):

@@ -14,6 +14,7 @@ from db import (
     LibraryTooNewError,
     Query,
     UnknownPaperError,
+    normal_tag,
 )
 from db.schema import SCHEMA_VERSION
 
@@ -90,6 +91,14 @@ def test_tags_are_added_counted_and_removed(seeded: Library) -> None:
     seeded.remove_tags([a], ["THEORY"])
     assert seeded.paper_tags(a) == ["sgd"]
     assert seeded.count(Query(tag="theory")) == 1
+
+
+def test_a_tag_name_is_stored_in_one_normal_form(seeded: Library) -> None:
+    """db.normal_tag is the one rule; the window and the library both use it."""
+    assert normal_tag("  deep \t learning\x00 ") == "deep learning"
+    a = seeded.paper_ids()[0]
+    seeded.set_tags(a, ["  deep \t learning\x00 "])
+    assert seeded.paper_tags(a) == [normal_tag("deep learning")]
 
 
 def test_tag_colour_rename_merge_and_delete(seeded: Library) -> None:

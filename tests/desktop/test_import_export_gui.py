@@ -290,6 +290,19 @@ def test_preferences_store_the_key_pattern_in_the_library(qtbot, window: MainWin
     assert window.library.key_pattern == "[auth][year]"
 
 
+def test_new_paper_offers_the_entry_types_the_detail_pane_completes(
+        qtbot, window: MainWindow) -> None:
+    editor = window.findChild(QLineEdit, "field_entrytype")
+    completes = editor.completer().model()
+    pane_types = [completes.index(i, 0).data() for i in range(completes.rowCount())]
+    window.action(ActionId.NEW_PAPER).trigger()
+    dialog = window.findChild(NewPaperDialog, "newPaperDialog")
+    qtbot.waitExposed(dialog)
+    offered = [dialog.entry_type.itemText(i) for i in range(dialog.entry_type.count())]
+    dialog.reject()
+    assert offered == pane_types and "article" in offered
+
+
 def test_new_paper_is_added_selected_and_undoable(qtbot, window: MainWindow) -> None:
     window.action(ActionId.NEW_PAPER).trigger()
     dialog = window.findChild(NewPaperDialog, "newPaperDialog")
