@@ -153,12 +153,6 @@ def is_well_formed(raw: str) -> bool:
     return _split_general(raw) is not None
 
 
-def macro_names(raw: str) -> list[str]:
-    """The @string macros a raw value refers to."""
-    parts = _split_parts(raw) or []
-    return [p for p in parts if p and p[0] not in '{"' and not p.isdigit()]
-
-
 def evaluate(raw: str, macros: Mapping[str, str] | None = None) -> str:
     """The text a raw value stands for, LaTeX markup kept, macros expanded.
 

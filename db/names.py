@@ -429,10 +429,6 @@ def _plain_name_parts(name: str) -> tuple[list[str], list[str], list[str], list[
     return first, von, last, jr
 
 
-def format_names(people: list[Person]) -> str:
-    return " and ".join(p.bibtex() for p in people)
-
-
 def short_authors(families: list[str], others: bool = False) -> str:
     """The table's author column: 'Wang', 'Wang, Zhou', 'Wang, Zhou et al.'."""
     if not families:

@@ -46,10 +46,6 @@ def ensure_application() -> QApplication:
     app.setOrganizationName(ORGANISATION)
     app.setDesktopFileName("citedesk")
     app.setWindowIcon(app_icon())
-    qss = resource_path("style.qss")
-    if qss.is_file() and not app.property("citedeskStyled"):
-        app.setStyleSheet(app.styleSheet() + qss.read_text(encoding="utf-8"))
-        app.setProperty("citedeskStyled", True)
     return app
 
 

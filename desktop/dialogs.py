@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from PySide6.QtCore import QStringListModel, Qt
@@ -43,7 +44,13 @@ from db.export import ExportProfile, read_aux
 from desktop.geometry import PreserveGeometry
 from desktop.settings import Settings
 
-APP_VERSION = "0.1.0"
+
+def app_version() -> str:
+    """The installed package's version: pyproject.toml is the one place it is written."""
+    try:
+        return version("citedesk")
+    except PackageNotFoundError:  # run from a folder, never installed
+        return "(not installed)"
 
 
 def _noun(n: int, word: str) -> str:
@@ -470,7 +477,7 @@ class NewPaperDialog(PreserveGeometry, QDialog):
 def show_about(parent: QWidget, library: db.Library) -> None:
     QMessageBox.about(
         parent, "About Citedesk",
-        f"<h3>Citedesk {APP_VERSION}</h3>"
+        f"<h3>Citedesk {app_version()}</h3>"
         "<p>A reading list and BibTeX library for people who write LaTeX.</p>"
         f"<p>Library: <tt>{html.escape(str(library.path))}</tt><br>"
         f"{library.count(db.Query())} papers</p>"

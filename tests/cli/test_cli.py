@@ -125,3 +125,9 @@ def test_subcommands_never_import_qt(lib_path: Path, args: list[str]) -> None:
     r = subprocess.run([sys.executable, "-c", code, "--library", str(lib_path), *args],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_folder_given_as_the_library_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    r = citedesk("list", lib=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == f"citedesk: {tmp_path}: is a directory, not a library file"

@@ -360,3 +360,10 @@ def test_undoing_an_import_takes_its_strings_and_preambles_too(
     window.action(ActionId.REDO).trigger()
     qtbot.waitUntil(lambda: window.paper_model.rowCount() == 61)
     assert window.library.export_text()[0] == imported
+
+
+def test_the_about_box_version_is_the_installed_package_version() -> None:
+    from importlib.metadata import version
+
+    from desktop.dialogs import app_version
+    assert app_version() == version("citedesk")
