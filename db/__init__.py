@@ -1,5 +1,12 @@
 """Citedesk's library: schema, queries, BibTeX and citation keys. No Qt here."""
 
+from .backup import DEFAULT_KEEP as DEFAULT_BACKUP_KEEP
+from .backup import KEEP_SETTING as BACKUP_KEEP_SETTING
+from .backup import backup as backup_library
+from .backup import backup_dir, check_library, newest_backup
+from .backup import restore as restore_library
+from .backup import rotate as rotate_backups
+from .bibout import write_export
 from .bibtex import Failure, ParsedFile, parse_file, parse_text
 from .errors import (
     BibFileError,
@@ -9,9 +16,12 @@ from .errors import (
     LibraryTooNewError,
     UnknownPaperError,
 )
-from .keys import DEFAULT_PATTERN, KeyPatternError
+from .export import DIALECTS, ExportProfile, parse_exclude, read_aux
+from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
 from .library import Library
 from .names import Person
+from .paths import ENV_VAR, default_library_path
+from .store import DatabaseError, SQLiteError
 from .values import (
     ENTRY_TYPES,
     STATUS_LABELS,
@@ -28,9 +38,12 @@ from .values import (
 )
 
 __all__ = [
-    "BibFileError", "Changes", "DEFAULT_PATTERN", "DeletedPapers", "ENTRY_TYPES", "Failure",
-    "ImportReport", "KeyPatternError", "Library", "LibraryDamagedError", "LibraryError",
-    "LibraryLockedError", "LibraryTooNewError", "Note", "Paper", "ParsedFile", "Person", "Query",
-    "Row", "STATUS_LABELS", "STATUSES", "TagInfo", "UnknownPaperError", "normal_tag",
-    "parse_file", "parse_text",
+    "BACKUP_KEEP_SETTING", "DEFAULT_BACKUP_KEEP", "DEFAULT_PATTERN", "DIALECTS", "ENTRY_TYPES",
+    "ENV_VAR", "STATUSES", "STATUS_LABELS", "BibFileError", "Changes", "DatabaseError",
+    "DeletedPapers", "ExportProfile", "Failure", "ImportReport", "KeyPatternError", "Library",
+    "LibraryDamagedError", "LibraryError", "LibraryLockedError", "LibraryTooNewError", "Note",
+    "Paper", "ParsedFile", "Person", "Query", "Row", "SQLiteError", "TagInfo",
+    "UnknownPaperError", "backup_dir", "backup_library", "check_library", "check_pattern",
+    "default_library_path", "format_key", "newest_backup", "normal_tag", "parse_exclude",
+    "parse_file", "parse_text", "read_aux", "restore_library", "rotate_backups", "write_export",
 ]

@@ -23,6 +23,10 @@ from . import schema
 from .errors import LibraryDamagedError, LibraryError, LibraryLockedError, LibraryTooNewError
 
 #: How long a write waits for another Citedesk's before giving up.
+#: SQLite's own errors, named here so that nothing outside db/ imports sqlite3.
+SQLiteError = sqlite3.Error
+DatabaseError = sqlite3.DatabaseError
+
 BUSY_TIMEOUT_MS = 10_000
 #: Page size of new libraries. A paper's row is about 5 KB (its BibTeX twice, as written
 #: and as fields, and its abstract): on 4 KB pages each row spills to an overflow page,

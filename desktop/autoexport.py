@@ -18,7 +18,6 @@ then the write, whose fsync is most of the rest.
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QElapsedTimer, QObject, Qt, QThread, QTimer, Signal, Slot
@@ -51,7 +50,7 @@ class _Worker(QObject):
     @Slot()
     def run(self) -> None:
         results, error = guarded(lambda: self._open().run_autoexports(),
-                                 (*EXPECTED_ERRORS, sqlite3.Error))
+                                 (*EXPECTED_ERRORS, db.SQLiteError))
         if error:
             self.close()  # opened afresh for the next run
         self.done.emit(results, error)

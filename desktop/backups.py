@@ -1,6 +1,6 @@
 """The window's daily automatic backup, and the offer of a backup when a library is damaged.
 
-The backup itself is :func:`db.backup.rotate` (SQLite's online backup, the newest N kept,
+The backup itself is :func:`db.rotate_backups` (SQLite's online backup, the newest N kept,
 N the library setting ``backup_keep``); here it is only scheduled, off the GUI thread, over
 its own connection, so the window never waits for it.
 """
@@ -13,7 +13,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 import db
-from db import backup as backup_mod
 from desktop.background import TaskRunner
 
 #: After the window opens, so the backup never competes with the first paint.
@@ -61,7 +60,7 @@ class DailyBackup(QObject):
     def _on_timer_timeout(self) -> None:
         if self._closed or self._runner.running:
             return
-        self._runner.run(backup_mod.rotate, self._on_rotate_done)
+        self._runner.run(db.rotate_backups, self._on_rotate_done)
 
     def _on_rotate_done(self, made: Path | None, error: str) -> None:
         self.finished.emit(str(made) if made else "", error)
@@ -93,7 +92,7 @@ def offer_backup(error: db.LibraryDamagedError, parent: QWidget | None = None) -
     if restore is None or box.clickedButton() is not restore:
         return False
     try:
-        backup_mod.restore(backup, path)  # type: ignore[arg-type]
+        db.restore_library(backup, path)  # type: ignore[arg-type]
     except db.LibraryError as exc:
         QMessageBox.critical(parent, "Citedesk", f"The backup could not be restored.\n\n{exc}")
         return False

@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from db import STATUSES, Library, LibraryError, Query
-from db import backup as backup_mod
-from db.export import ExportProfile, parse_exclude
-from db.keys import KeyPatternError, check_pattern
-from db.library import write_export
-from db.paths import ENV_VAR, default_library_path
+from db import (
+    ENV_VAR,
+    STATUSES,
+    DatabaseError,
+    ExportProfile,
+    KeyPatternError,
+    Library,
+    LibraryError,
+    Query,
+    backup_library,
+    check_library,
+    check_pattern,
+    default_library_path,
+    newest_backup,
+    parse_exclude,
+    restore_library,
+    write_export,
+)
 
 EPILOG = f"""\
 The library is --library PATH, else ${ENV_VAR}, else library.sqlite in the user data folder.
@@ -363,8 +374,8 @@ def _cmd_note(lib: Library, args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(path: Path, args: argparse.Namespace) -> int:
-    dest = backup_mod.backup(path, args.dest)
-    _, papers = backup_mod.check_library(dest, quick_check=False)
+    dest = backup_library(path, args.dest)
+    _, papers = check_library(dest, quick_check=False)
     print(f"backed up {path} ({papers} papers) to {dest}", file=sys.stderr)
     print(dest)
     return 0
@@ -372,10 +383,10 @@ def _cmd_backup(path: Path, args: argparse.Namespace) -> int:
 
 def _cmd_restore(path: Path, args: argparse.Namespace) -> int:
     """Restore works on the file, so it also rescues a library that no longer opens."""
-    _, papers = backup_mod.check_library(args.backup)
+    _, papers = check_library(args.backup)
     if path.exists():
         try:
-            _, now_papers = backup_mod.check_library(path, quick_check=False)
+            _, now_papers = check_library(path, quick_check=False)
             current = f"{path} ({now_papers} papers)"
         except LibraryError:
             current = f"{path} (damaged)"
@@ -389,7 +400,7 @@ def _cmd_restore(path: Path, args: argparse.Namespace) -> int:
             if answer.strip().lower() not in ("y", "yes"):
                 print("citedesk: nothing restored", file=sys.stderr)
                 return 1
-    kept = backup_mod.restore(args.backup, path)
+    kept = restore_library(args.backup, path)
     print(f"restored {args.backup} ({papers} papers) into {path}", file=sys.stderr)
     if kept is not None:
         print(f"the replaced library is kept as {kept}", file=sys.stderr)
@@ -449,9 +460,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LibraryError as exc:
         print(f"citedesk: {exc}", file=sys.stderr)
         return 1
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         # Damage that the checks on open could not see (a large file is not fully checked).
-        newest = backup_mod.newest_backup(lib.path)
+        newest = newest_backup(lib.path)
         advice = (f"; the newest backup is {newest}: citedesk --library {lib.path} restore "
                   f"{newest}" if newest else "")
         print(f"citedesk: the library {lib.path} is damaged ({exc}){advice}", file=sys.stderr)

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 import db
-from db.export import ExportProfile, read_aux
+from db import ExportProfile, read_aux
 from desktop.geometry import PreserveGeometry
 from desktop.settings import Settings
 

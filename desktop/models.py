@@ -8,7 +8,6 @@ no proxy model ever sees every paper.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,7 +60,7 @@ class Column(IntEnum):
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """How one table column is titled, sorted (a key of ``db.library.SORT_COLUMNS``), sized."""
+    """How one table column is titled, sorted (a key of the library's sort columns), sized."""
 
     header: str
     sort_key: str
@@ -100,7 +99,7 @@ def stars(rating: int) -> str:
 
 
 def _query_failed(exc: Exception) -> bool:
-    return isinstance(exc, sqlite3.Error | db.LibraryError)
+    return isinstance(exc, db.SQLiteError | db.LibraryError)
 
 
 class PaperTableModel(QAbstractTableModel):
@@ -195,7 +194,7 @@ class PaperTableModel(QAbstractTableModel):
         page = [i for i in self._ids[start:start + self.PAGE] if i not in self._cache]
         try:
             fetched = self._library.rows(page)
-        except sqlite3.Error:
+        except db.SQLiteError:
             fetched = {}
         for i in page:
             self._cache[i] = fetched.get(i)  # None: deleted since the query ran

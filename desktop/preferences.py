@@ -44,9 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 import db
-from db import backup as db_backup
-from db import keys as db_keys
-from db.export import DIALECTS, ExportProfile, parse_exclude
+from db import DIALECTS, ExportProfile, parse_exclude
 from desktop import settings as opts
 from desktop.dialogs import (
     DIALECT_NAMES,
@@ -418,10 +416,10 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self.backup_keep.setRange(0, 365)
         self.backup_keep.setSuffix(" days")
         self.backup_keep.setSpecialValueText("no automatic backups")
-        self.backup_keep.setValue(int(self._library.get_setting(db_backup.KEEP_SETTING,
-                                                                db_backup.DEFAULT_KEEP)))
-        newest = db_backup.newest_backup(self._library.path)
-        folder = html.escape(str(db_backup.backup_dir(self._library.path)))
+        self.backup_keep.setValue(int(self._library.get_setting(db.BACKUP_KEEP_SETTING,
+                                                                db.DEFAULT_BACKUP_KEEP)))
+        newest = db.newest_backup(self._library.path)
+        folder = html.escape(str(db.backup_dir(self._library.path)))
         about = muted(QLabel(
             f"Citedesk copies this library once a day to {folder} and keeps the newest "
             "copies; backups made with <tt>citedesk backup</tt> are never deleted. Restore "
@@ -543,8 +541,8 @@ class PreferencesDialog(PreserveGeometry, QDialog):
                 if pattern != lib.key_pattern:
                     lib.set_key_pattern(pattern)
                 keep = self.backup_keep.value()
-                if keep != lib.get_setting(db_backup.KEEP_SETTING, db_backup.DEFAULT_KEEP):
-                    lib.set_setting(db_backup.KEEP_SETTING, keep)
+                if keep != lib.get_setting(db.BACKUP_KEEP_SETTING, db.DEFAULT_BACKUP_KEEP):
+                    lib.set_setting(db.BACKUP_KEEP_SETTING, keep)
         except (db.KeyPatternError, db.LibraryError, ValueError) as exc:
             QMessageBox.warning(self, "Preferences", f"Nothing was changed.\n\n{exc}")
             return
@@ -561,7 +559,7 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         pattern = text.strip() or db.DEFAULT_PATTERN
         ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         try:
-            db_keys.check_pattern(pattern)
+            db.check_pattern(pattern)
         except (db.KeyPatternError, ValueError) as exc:
             self.preview.setText(f"<span style='color:#c0392b'>⚠ "
                                  f"{html.escape(str(exc))}</span>")
@@ -572,7 +570,7 @@ class PreferencesDialog(PreserveGeometry, QDialog):
             self.preview.setText("<i>Select a paper to see the key it would get.</i>")
             return
         p = self._example
-        example = db_keys.format_key(pattern, p.authors or p.editors, str(p.year or ""),
+        example = db.format_key(pattern, p.authors or p.editors, str(p.year or ""),
                                      p.title)
         self.preview.setText(f"For the selected paper: <tt>{html.escape(example)}</tt>")
 

@@ -99,3 +99,25 @@ def test_only_the_store_imports_sqlite() -> None:
     importers = sorted(p.name for p in DB.glob("*.py") if p.name != "store.py"
                        and {"sqlite3", "sqlite_utils"} & _imported_modules(p))
     assert importers == []
+
+
+DESKTOP = DB.parent / "desktop"
+
+
+def test_desktop_reaches_db_only_through_its_door() -> None:
+    """desktop/ imports ``db`` or names from ``db/__init__.py``, never one of its modules
+    and never sqlite3: what the window may use is what db/ chooses to export."""
+    modules = {p.stem for p in DB.glob("*.py")}
+    offenders = []
+    for path in DESKTOP.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+                if node.module == "db":
+                    names += [f"db.{a.name}" for a in node.names if a.name in modules]
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.startswith("db.") or n.split(".")[0] in ("sqlite3", "sqlite_utils")]
+    assert offenders == []
