@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from db import (
+    DIALECTS,
     ENV_VAR,
     STATUSES,
     DatabaseError,
@@ -88,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="export this key (repeatable)")
     exp.add_argument("--aux", metavar="PAPER.aux",
                      help="export exactly the entries this LaTeX document cites")
-    exp.add_argument("--dialect", choices=["bibtex", "biblatex"],
+    exp.add_argument("--dialect", choices=DIALECTS,
                      help="adapt entries: bibtex (ASCII) or biblatex (UTF-8, for biber)")
     exp.add_argument("--profile", metavar="NAME", help="a saved export profile")
     exp.add_argument("--keep-encoding", action="store_true",
@@ -113,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     prof_sub.add_parser("list", help="list profiles")
     pa = prof_sub.add_parser("add", help="add or replace a profile")
     pa.add_argument("name")
-    pa.add_argument("--dialect", choices=["bibtex", "biblatex"], default="biblatex")
+    pa.add_argument("--dialect", choices=DIALECTS, default="biblatex")
     pa.add_argument("--exclude", default="abstract,file,keywords",
                     help="fields to leave out, comma-separated (default: %(default)s)")
     pa.add_argument("--no-protect-capitals", action="store_true",

@@ -61,7 +61,6 @@ TOKEN_HELP = ("<tt>[auth]</tt> first author · <tt>[authors2]</tt> two, then EtA
               "<tt>[veryshorttitle]</tt> · <tt>[title]</tt><br>"
               "Modifiers: <tt>:lower</tt> <tt>:upper</tt> <tt>:capitalize</tt>, as in "
               "<tt>[auth:lower]</tt>. Other text is copied as it is.")
-DEFAULT_EXCLUDE = ("abstract", "file", "keywords")
 #: Short names of the built-in choices, for lists.
 PROFILE_SHORT = {"": "As stored", "bibtex": "BibTeX", "biblatex": "BibLaTeX"}
 
@@ -110,7 +109,7 @@ class ProfileDialog(PreserveGeometry, QDialog):
         self.setWindowTitle("Edit export profile" if profile else "New export profile")
         self._taken = {n.lower() for n in taken}
         self._editing = profile is not None
-        profile = profile or ExportProfile("", "biblatex", DEFAULT_EXCLUDE)
+        profile = profile or ExportProfile("")
         self.name = QLineEdit(profile.name)
         self.name.setObjectName("profileName")
         self.name.setPlaceholderText("thesis")
