@@ -1,7 +1,5 @@
 """Citedesk's library: schema, queries, BibTeX and citation keys. No Qt here."""
 
-from .backup import DEFAULT_KEEP as DEFAULT_BACKUP_KEEP
-from .backup import KEEP_SETTING as BACKUP_KEEP_SETTING
 from .backup import backup as backup_library
 from .backup import backup_dir, check_library, newest_backup
 from .backup import restore as restore_library
@@ -20,6 +18,7 @@ from .export import DIALECTS, ExportProfile, parse_exclude, read_aux
 from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
 from .library import Library
 from .names import Person
+from .options import AUTOEXPORTS, BACKUP_KEEP, EXPORT_PROFILES, KEY_PATTERN, LibrarySetting
 from .paths import ENV_VAR, default_library_path
 from .store import DatabaseError, SQLiteError
 from .values import (
@@ -38,7 +37,8 @@ from .values import (
 )
 
 __all__ = [
-    "BACKUP_KEEP_SETTING", "DEFAULT_BACKUP_KEEP", "DEFAULT_PATTERN", "DIALECTS", "ENTRY_TYPES",
+    "AUTOEXPORTS", "BACKUP_KEEP", "EXPORT_PROFILES", "KEY_PATTERN", "LibrarySetting",
+    "DEFAULT_PATTERN", "DIALECTS", "ENTRY_TYPES",
     "ENV_VAR", "STATUSES", "STATUS_LABELS", "BibFileError", "Changes", "DatabaseError",
     "DeletedPapers", "ExportProfile", "Failure", "ImportReport", "KeyPatternError", "Library",
     "LibraryDamagedError", "LibraryError", "LibraryLockedError", "LibraryTooNewError", "Note",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import bibtex
+from . import bibtex, options
 from . import export as export_mod
 from .bibout import Exports, write_export
 from .errors import LibraryError
@@ -33,7 +33,7 @@ class AutoExports:
 
     def autoexports(self) -> list[dict[str, Any]]:
         """Files kept current after every change: {path, tag, aux, profile}."""
-        return list(self.store.get_setting("autoexports", []))
+        return self.store.setting(options.AUTOEXPORTS)
 
     def add_autoexport(self, path: str | os.PathLike[str], *, tag: str | None = None,
                        aux: str | os.PathLike[str] | None = None,
@@ -47,7 +47,7 @@ class AutoExports:
                  "aux": str(Path(aux).expanduser().resolve()) if aux else None,
                  "profile": profile}
         current = [a for a in self.autoexports() if a["path"] != target]
-        self.store.set_setting("autoexports", [*current, entry])
+        self.store.change_setting(options.AUTOEXPORTS, [*current, entry])
         return entry
 
     def remove_autoexport(self, path: str | os.PathLike[str]) -> None:
@@ -56,7 +56,7 @@ class AutoExports:
         kept = [a for a in current if a["path"] != target and a["path"] != str(path)]
         if len(kept) == len(current):
             raise LibraryError(f"no auto-export writes {path}")
-        self.store.set_setting("autoexports", kept)
+        self.store.change_setting(options.AUTOEXPORTS, kept)
 
     def autoexport_data(self, spec: dict[str, Any]) -> bytes:
         """An auto-export's content: the UTF-8 bytes that ``export_text`` gives for it.

@@ -24,13 +24,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from . import options
 from . import store as store_mod
 from .errors import LibraryDamagedError, LibraryError, LibraryLockedError, LibraryTooNewError
 from .store import Store, file_problem
 
 BACKUP_DIR = "backups"
-KEEP_SETTING = "backup_keep"
-DEFAULT_KEEP = 7
+KEEP_SETTING = options.BACKUP_KEEP.name
+DEFAULT_KEEP = options.BACKUP_KEEP.default
 
 _STAMP = "%Y%m%d-%H%M%S"
 
@@ -213,7 +214,7 @@ def rotate(library: OpenLibrary | str | os.PathLike[str], keep: int | None = Non
 def _keep_setting(library: OpenLibrary | str | os.PathLike[str]) -> int:
     if isinstance(library, str | os.PathLike):
         return int(store_mod.read_setting(Path(library), KEEP_SETTING, DEFAULT_KEEP))
-    return int(library.store.get_setting(KEEP_SETTING, DEFAULT_KEEP))
+    return int(library.store.setting(options.BACKUP_KEEP))
 
 
 # -- restoring ------------------------------------------------------------------------------------

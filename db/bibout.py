@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 
-from . import bibtex, bibvalue
+from . import bibtex, bibvalue, options
 from . import export as export_mod
 from .citekeys import CiteKeys
 from .errors import LibraryError, UnknownPaperError
@@ -55,7 +55,7 @@ class Exports:
     def profile(self, name: str | None = None, dialect: str | None = None) -> ExportProfile:
         """A named export profile (saved in the library, or built in), or a dialect's default."""
         if name:
-            stored = self.store.get_setting("export_profiles", {})
+            stored = self.store.setting(options.EXPORT_PROFILES)
             if name in stored:
                 return ExportProfile.from_json(stored[name])
             if name in export_mod.BUILTIN_PROFILES:
@@ -65,19 +65,19 @@ class Exports:
         return export_mod.BUILTIN_PROFILES[dialect or "biblatex"]
 
     def profile_names(self) -> list[str]:
-        return export_mod.profile_names(self.store.get_setting("export_profiles", {}))
+        return export_mod.profile_names(self.store.setting(options.EXPORT_PROFILES))
 
     def save_profile(self, profile: ExportProfile) -> None:
-        stored = dict(self.store.get_setting("export_profiles", {}))
+        stored = self.store.setting(options.EXPORT_PROFILES)
         stored[profile.name] = profile.to_json()
-        self.store.set_setting("export_profiles", stored)
+        self.store.change_setting(options.EXPORT_PROFILES, stored)
 
     def remove_profile(self, name: str) -> None:
-        stored = dict(self.store.get_setting("export_profiles", {}))
+        stored = self.store.setting(options.EXPORT_PROFILES)
         if name not in stored:
             raise LibraryError(f"no saved export profile named {name!r}")
         del stored[name]
-        self.store.set_setting("export_profiles", stored)
+        self.store.change_setting(options.EXPORT_PROFILES, stored)
 
     def aliases(self, ids: Sequence[int] | None) -> dict[int, list[str]]:
         """Each paper's old keys (of all papers, or of ``ids``), oldest first."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from . import bibtex, keys
+from . import bibtex, keys, options
 from .errors import LibraryError, UnknownPaperError
 from .macros import StringMacros
 from .store import Store
@@ -26,11 +26,11 @@ class CiteKeys:
 
     @property
     def key_pattern(self) -> str:
-        return str(self.store.get_setting("key_pattern", keys.DEFAULT_PATTERN))
+        return self.store.setting(options.KEY_PATTERN)
 
     def set_key_pattern(self, pattern: str) -> None:
         keys.check_pattern(pattern)
-        self.store.set_setting("key_pattern", pattern)
+        self.store.change_setting(options.KEY_PATTERN, pattern)
 
     def id_for_key(self, key: str) -> int | None:
         row = self.conn.execute("SELECT id FROM papers WHERE key = ? COLLATE NOCASE",

@@ -22,10 +22,10 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import backup as backup_mod
-from . import bibtex
+from . import bibtex, options
 from .autoexport import AutoExports
 from .bibin import Imports
 from .bibout import Exports, write_export
@@ -34,6 +34,7 @@ from .duplicates import Duplicates
 from .errors import LibraryError
 from .export import ExportProfile
 from .macros import StringMacros
+from .options import LibrarySetting
 from .papers import Papers
 from .personal import Personal
 from .queries import SORT_COLUMNS, Queries, SearchIndex
@@ -56,6 +57,8 @@ __all__ = [
     "Paper", "Query", "Row", "TagInfo", "write_export",
 ]
 
+
+T = TypeVar("T")
 
 class Library:
     """A Citedesk library: one SQLite file.
@@ -131,7 +134,7 @@ class Library:
     _write = transaction
 
     def _after_write(self) -> None:
-        if self.autoexport_after_write and self.get_setting("autoexports"):
+        if self.autoexport_after_write and self.store.setting(options.AUTOEXPORTS):
             self.last_autoexport = self.run_autoexports()
 
     def data_version(self) -> int:
@@ -142,6 +145,13 @@ class Library:
 
     def set_setting(self, name: str, value: Any) -> None:
         self.store.set_setting(name, value)
+
+    def setting(self, setting: LibrarySetting[T]) -> T:
+        """A declared library-wide setting (db/options.py)."""
+        return self.store.setting(setting)
+
+    def change_setting(self, setting: LibrarySetting[T], value: T) -> None:
+        self.store.change_setting(setting, value)
 
     # -- finding papers (db/queries.py) -------------------------------------------------------
 

@@ -15,18 +15,21 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlite_utils
 
 from . import schema
 from .errors import LibraryDamagedError, LibraryError, LibraryLockedError, LibraryTooNewError
+from .options import LibrarySetting
 
-#: How long a write waits for another Citedesk's before giving up.
+T = TypeVar("T")
+
 #: SQLite's own errors, named here so that nothing outside db/ imports sqlite3.
 SQLiteError = sqlite3.Error
 DatabaseError = sqlite3.DatabaseError
 
+#: How long a write waits for another Citedesk's before giving up.
 BUSY_TIMEOUT_MS = 10_000
 #: Page size of new libraries. A paper's row is about 5 KB (its BibTeX twice, as written
 #: and as fields, and its abstract): on 4 KB pages each row spills to an overflow page,
@@ -391,6 +394,13 @@ class Store:
     def get_setting(self, name: str, default: Any = None) -> Any:
         row = self.conn.execute("SELECT value FROM settings WHERE name = ?", [name]).fetchone()
         return json.loads(row[0]) if row else default
+
+    def setting(self, setting: LibrarySetting[T]) -> T:
+        """A declared library-wide setting (db/options.py), its default when never set."""
+        return cast("T", self.get_setting(setting.name, setting.fresh_default()))
+
+    def change_setting(self, setting: LibrarySetting[T], value: T) -> None:
+        self.set_setting(setting.name, value)
 
     def set_setting(self, name: str, value: Any) -> None:
         with self.write():

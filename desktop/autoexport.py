@@ -121,7 +121,7 @@ class AutoExporter(QObject):
 
     def schedule(self) -> None:
         """Write the files shortly, once changes stop; nothing when there are none."""
-        if self._closed or not self._library.get_setting("autoexports"):
+        if self._closed or not self._library.setting(db.AUTOEXPORTS):
             return
         self._since_change.start()
         self._timer.start(self._delay_ms)
@@ -138,7 +138,7 @@ class AutoExporter(QObject):
             self._thread.wait()
             self._thread = self._worker = None
             self._running = False
-        if pending and self._library.get_setting("autoexports"):
+        if pending and self._library.setting(db.AUTOEXPORTS):
             # The window's connection is about to close; this is the last chance.
             self._library.run_autoexports()
 

@@ -415,8 +415,7 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self.backup_keep.setRange(0, 365)
         self.backup_keep.setSuffix(" days")
         self.backup_keep.setSpecialValueText("no automatic backups")
-        self.backup_keep.setValue(int(self._library.get_setting(db.BACKUP_KEEP_SETTING,
-                                                                db.DEFAULT_BACKUP_KEEP)))
+        self.backup_keep.setValue(self._library.setting(db.BACKUP_KEEP))
         newest = db.newest_backup(self._library.path)
         folder = html.escape(str(db.backup_dir(self._library.path)))
         about = muted(QLabel(
@@ -540,8 +539,8 @@ class PreferencesDialog(PreserveGeometry, QDialog):
                 if pattern != lib.key_pattern:
                     lib.set_key_pattern(pattern)
                 keep = self.backup_keep.value()
-                if keep != lib.get_setting(db.BACKUP_KEEP_SETTING, db.DEFAULT_BACKUP_KEEP):
-                    lib.set_setting(db.BACKUP_KEEP_SETTING, keep)
+                if keep != lib.setting(db.BACKUP_KEEP):
+                    lib.change_setting(db.BACKUP_KEEP, keep)
         except (db.KeyPatternError, db.LibraryError, ValueError) as exc:
             QMessageBox.warning(self, "Preferences", f"Nothing was changed.\n\n{exc}")
             return

@@ -121,3 +121,18 @@ def test_desktop_reaches_db_only_through_its_door() -> None:
             offenders += [f"{path.name}: {n}" for n in names
                           if n.startswith("db.") or n.split(".")[0] in ("sqlite3", "sqlite_utils")]
     assert offenders == []
+
+
+def test_library_settings_are_read_and_written_through_their_declaration() -> None:
+    """Each library-wide setting is declared once (db/options.py, with its default);
+    nothing outside the store names one by a string of its own."""
+    offenders = []
+    for path in [*DB.glob("*.py"), *DESKTOP.glob("*.py")]:
+        if path.name == "store.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("get_setting", "set_setting") and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                offenders.append(f"{path.name}: {node.args[0].value}")
+    assert offenders == []

@@ -1,0 +1,40 @@
+"""The library-wide settings, declared once: each one's stored name, type and default.
+
+They live in the library file (its ``settings`` table), so every window and script that
+opens the file sees the same values; the window's own preferences are desktop/settings.py's.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from .keys import DEFAULT_PATTERN
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LibrarySetting(Generic[T]):
+    """One setting: the name it is stored under and what it is when never set."""
+
+    name: str
+    default: T
+
+    def fresh_default(self) -> T:
+        """The default as a value of its own, which a caller may change."""
+        return copy.deepcopy(self.default)
+
+
+#: The pattern new citation keys follow (see db/keys.py).
+KEY_PATTERN: LibrarySetting[str] = LibrarySetting("key_pattern", DEFAULT_PATTERN)
+#: How many automatic daily backups are kept; 0 makes none.
+BACKUP_KEEP: LibrarySetting[int] = LibrarySetting("backup_keep", 7)
+#: The saved export profiles, by name, as ExportProfile.to_dict() writes them.
+EXPORT_PROFILES: LibrarySetting[dict[str, dict[str, Any]]] = LibrarySetting(
+    "export_profiles", {})
+#: The files kept up to date after every write (see db/autoexport.py).
+AUTOEXPORTS: LibrarySetting[list[dict[str, Any]]] = LibrarySetting("autoexports", [])
+
+LIBRARY_SETTINGS = (KEY_PATTERN, BACKUP_KEEP, EXPORT_PROFILES, AUTOEXPORTS)
