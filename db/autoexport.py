@@ -35,17 +35,25 @@ class AutoExports:
         """Files kept current after every change: {path, tag, aux, profile}."""
         return self.store.setting(options.AUTOEXPORTS)
 
-    def add_autoexport(self, path: str | os.PathLike[str], *, tag: str | None = None,
-                       aux: str | os.PathLike[str] | None = None,
-                       profile: str | None = None) -> dict[str, Any]:
+    def add_autoexport(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        tag: str | None = None,
+        aux: str | os.PathLike[str] | None = None,
+        profile: str | None = None,
+    ) -> dict[str, Any]:
         if tag and aux:
             raise LibraryError("an auto-export follows a tag or an .aux file, not both")
         if profile:
             self.exports.profile(profile)
         target = str(Path(path).expanduser().resolve())
-        entry = {"path": target, "tag": tag,
-                 "aux": str(Path(aux).expanduser().resolve()) if aux else None,
-                 "profile": profile}
+        entry = {
+            "path": target,
+            "tag": tag,
+            "aux": str(Path(aux).expanduser().resolve()) if aux else None,
+            "profile": profile,
+        }
         current = [a for a in self.autoexports() if a["path"] != target]
         self.store.change_setting(options.AUTOEXPORTS, [*current, entry])
         return entry
@@ -77,17 +85,24 @@ class AutoExports:
             ids, _, copies = self.exports.aux_selection(spec["aux"], profile)
         elif spec.get("tag"):
             ids = self.queries.paper_ids(Query(tag=spec["tag"]), sort="added")
-        aliases = self.exports.aliases(ids) \
-            if profile is not None and profile.dialect == "biblatex" else {}
+        aliases = (
+            self.exports.aliases(ids)
+            if profile is not None and profile.dialect == "biblatex"
+            else {}
+        )
         failures: list[BaseException] = []
 
-        def entry(pid: int, key: str, entry_type: str, fields_json: str,
-                  source: str | None) -> str:
+        def entry(pid: int, key: str, entry_type: str, fields_json: str, source: str | None) -> str:
             try:
-                texts = [self.exports.text_of(key, entry_type, fields_json, source, profile,
-                                              aliases.get(pid, ()))]
-                texts += [self.exports.text_of(old, entry_type, fields_json, None, profile)
-                          for old in copies.get(pid, ())]
+                texts = [
+                    self.exports.text_of(
+                        key, entry_type, fields_json, source, profile, aliases.get(pid, ())
+                    )
+                ]
+                texts += [
+                    self.exports.text_of(old, entry_type, fields_json, None, profile)
+                    for old in copies.get(pid, ())
+                ]
                 return "\n\n".join(texts)
             except BaseException as exc:  # sqlite3 would report only "raised exception"
                 failures.append(exc)
@@ -101,8 +116,7 @@ class AutoExports:
             def string(name: str, value: str, source: str) -> str:
                 try:
                     new_value = export_mod.transform_string(value, string_profile)
-                    return source if new_value == value \
-                        else bibtex.format_string(name, new_value)
+                    return source if new_value == value else bibtex.format_string(name, new_value)
                 except BaseException as exc:
                     failures.append(exc)
                     raise
@@ -113,30 +127,37 @@ class AutoExports:
         # profile, every entry does.
         entry_text = "citedesk_autoexport_entry(id, key, entry_type, fields, source)"
         if profile is None:
-            entry_text = (f"CASE WHEN source IS NULL OR id IN (SELECT value FROM json_each("
-                          f":copies)) THEN {entry_text} ELSE source END")
+            entry_text = (
+                f"CASE WHEN source IS NULL OR id IN (SELECT value FROM json_each("
+                f":copies)) THEN {entry_text} ELSE source END"
+            )
         block_text = "source"
         if profile is not None:
-            block_text = (f"CASE WHEN kind = 'string' THEN {string_text} ELSE source END")
+            block_text = f"CASE WHEN kind = 'string' THEN {string_text} ELSE source END"
         whole = ids is None
         selected = "1" if whole else "id IN (SELECT value FROM json_each(:ids))"
         kinds = "1" if whole else "kind IN ('string', 'preamble')"
         # BibTeX wants an entry's crossref parent after it: with a profile, parents go last.
         parents = self._autoexport_parent_ids() if profile is not None else []
-        params = {"copies": json.dumps(list(copies)), "ids": json.dumps(list(ids or ())),
-                  "parents": json.dumps(parents), "whole": whole}
+        params = {
+            "copies": json.dumps(list(copies)),
+            "ids": json.dumps(list(ids or ())),
+            "parents": json.dumps(parents),
+            "whole": whole,
+        }
         in_parents = "id IN (SELECT value FROM json_each(:parents))"
         # The rules of _export_parts: the order of the layout, each piece after its lead
         # (in a whole export) or a blank line; parents last; no blank line before the first
         # piece, and a line end after the last unless it is the end of a file. Each section
         # is one statement over the place indexes, with no sort of the text itself.
         piece = "CASE WHEN :whole AND lead IS NOT NULL THEN lead ELSE char(10, 10) END"
-        layout = (f"SELECT pos, lead, {entry_text} AS text, 'entry' AS kind FROM papers "
-                  f"WHERE {selected} AND NOT {in_parents} UNION ALL "
-                  f"SELECT pos, lead, {block_text}, kind FROM blocks WHERE {kinds}")
+        layout = (
+            f"SELECT pos, lead, {entry_text} AS text, 'entry' AS kind FROM papers "
+            f"WHERE {selected} AND NOT {in_parents} UNION ALL "
+            f"SELECT pos, lead, {block_text}, kind FROM blocks WHERE {kinds}"
+        )
         sections = [
-            f"SELECT CAST(group_concat({piece} || text, '') AS BLOB) FROM ({layout} "
-            f"ORDER BY pos)",
+            f"SELECT CAST(group_concat({piece} || text, '') AS BLOB) FROM ({layout} ORDER BY pos)",
             f"SELECT CAST(group_concat(char(10, 10) || text, '') AS BLOB) FROM ("
             f"SELECT pos, {entry_text} AS text FROM papers WHERE {selected} AND {in_parents} "
             f"ORDER BY pos)",
@@ -149,9 +170,11 @@ class AutoExports:
             raise
         if main is None and late is None:  # None: nothing in that section
             return b""
-        ends = (f"SELECT pos, lead, 'entry' AS kind FROM papers WHERE {selected} "
-                f"AND NOT {in_parents} UNION ALL SELECT pos, lead, kind FROM blocks "
-                f"WHERE {kinds}")
+        ends = (
+            f"SELECT pos, lead, 'entry' AS kind FROM papers WHERE {selected} "
+            f"AND NOT {in_parents} UNION ALL SELECT pos, lead, kind FROM blocks "
+            f"WHERE {kinds}"
+        )
         first_lead, _ = self._layout_end(ends, params, "ASC")
         _, last_kind = self._layout_end(ends, params, "DESC")
         data = (main or b"") + (late or b"")
@@ -162,13 +185,14 @@ class AutoExports:
         _, newline = self.exports.export_format()
         return data if newline == "\n" else data.replace(b"\n", newline.encode())
 
-    def _layout_end(self, layout: str, params: dict[str, Any], direction: str
-                    ) -> tuple[str | None, str | None]:
+    def _layout_end(
+        self, layout: str, params: dict[str, Any], direction: str
+    ) -> tuple[str | None, str | None]:
         """The lead and kind of the first (ASC) or last (DESC) item of an export's layout
         (``layout`` is fixed SQL made by :meth:`autoexport_data`)."""
         row = self.conn.execute(
-            f"SELECT lead, kind FROM ({layout}) ORDER BY pos {direction} "
-            "LIMIT 1", params).fetchone()
+            f"SELECT lead, kind FROM ({layout}) ORDER BY pos {direction} LIMIT 1", params
+        ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
     def _autoexport_parent_ids(self) -> list[int]:
@@ -177,11 +201,13 @@ class AutoExports:
         if not targets:
             return []
         (keyed,) = self.conn.execute(
-            "SELECT json_group_array(json_array(id, key)) FROM papers").fetchone()
+            "SELECT json_group_array(json_array(id, key)) FROM papers"
+        ).fetchone()
         return [pid for pid, key in json.loads(keyed) if key.lower() in targets]
 
-    def run_autoexports(self, write: Callable[[Path, bytes], None] = write_export
-                        ) -> list[tuple[str, str]]:
+    def run_autoexports(
+        self, write: Callable[[Path, bytes], None] = write_export
+    ) -> list[tuple[str, str]]:
         """Rewrite each auto-export whose content changed (with ``write``, atomic by
         default); leave the others untouched.
 

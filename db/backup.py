@@ -61,16 +61,16 @@ def unique_path(path: Path) -> Path:
     if not path.exists():
         return path
     for n in range(2, 10_000):
-        name = (f"{path.stem}-{n}{path.suffix}" if path.suffix == ".sqlite"
-                else f"{path.name}-{n}")
+        name = f"{path.stem}-{n}{path.suffix}" if path.suffix == ".sqlite" else f"{path.name}-{n}"
         candidate = path.with_name(name)
         if not candidate.exists():
             return candidate
     raise LibraryError(f"too many backups named like {path}")
 
 
-def default_dest(library_path: str | os.PathLike[str], *, auto: bool = False,
-                 now: datetime | None = None) -> Path:
+def default_dest(
+    library_path: str | os.PathLike[str], *, auto: bool = False, now: datetime | None = None
+) -> Path:
     """A new file name in the ``backups`` folder beside the library."""
     lib = Path(library_path).expanduser()
     kind = "auto-" if auto else ""
@@ -121,12 +121,15 @@ def damaged(path: Path, problem: str) -> LibraryDamagedError:
     """The error for a damaged library file, naming the newest backup when there is one."""
     newest = newest_backup(path)
     if newest is not None:
-        advice = (f" The newest backup is {newest}; restore it with: "
-                  f"citedesk --library {path} restore {newest}")
+        advice = (
+            f" The newest backup is {newest}; restore it with: "
+            f"citedesk --library {path} restore {newest}"
+        )
     else:
         advice = " No backup of it was found."
-    return LibraryDamagedError(f"{path} {problem}; it was left untouched.{advice}",
-                               path=path, backup=newest)
+    return LibraryDamagedError(
+        f"{path} {problem}; it was left untouched.{advice}", path=path, backup=newest
+    )
 
 
 def check_library(path: str | os.PathLike[str], *, quick_check: bool = True) -> tuple[int, int]:
@@ -139,6 +142,7 @@ def check_library(path: str | os.PathLike[str], *, quick_check: bool = True) -> 
 
 # -- making backups -------------------------------------------------------------------------------
 
+
 def before_migration(store: Store, version: int) -> Path:
     """Copy the library aside (SQLite online backup) before changing its schema."""
     dest = unique_path(store.path.with_name(f"{store.path.name}.v{version}-{stamp()}.bak"))
@@ -146,8 +150,9 @@ def before_migration(store: Store, version: int) -> Path:
     return dest
 
 
-def backup(source: OpenLibrary | str | os.PathLike[str],
-           dest: str | os.PathLike[str] | None = None) -> Path:
+def backup(
+    source: OpenLibrary | str | os.PathLike[str], dest: str | os.PathLike[str] | None = None
+) -> Path:
     """Copy a library (an open :class:`Library` or a path) to ``dest`` with SQLite's online
     backup; ``dest`` may be a folder. Default: a timestamped file in ``backups/``.
 
@@ -164,10 +169,11 @@ def backup(source: OpenLibrary | str | os.PathLike[str],
         raise LibraryError(f"{target} is the library itself; choose another file")
     try:
         with store_mod.sqlite_errors(
-                lambda exc: LibraryLockedError(
-                    f"{lib_path} stayed busy in another program: {exc}"),
-                lambda exc: LibraryDamagedError(
-                    f"{lib_path} cannot be backed up, it is damaged: {exc}", path=lib_path)):
+            lambda exc: LibraryLockedError(f"{lib_path} stayed busy in another program: {exc}"),
+            lambda exc: LibraryDamagedError(
+                f"{lib_path} cannot be backed up, it is damaged: {exc}", path=lib_path
+            ),
+        ):
             if isinstance(source, str | os.PathLike):
                 store_mod.copy_file(lib_path, target)
             else:
@@ -177,8 +183,12 @@ def backup(source: OpenLibrary | str | os.PathLike[str],
     return target
 
 
-def rotate(library: OpenLibrary | str | os.PathLike[str], keep: int | None = None, *,
-           now: datetime | None = None) -> Path | None:
+def rotate(
+    library: OpenLibrary | str | os.PathLike[str],
+    keep: int | None = None,
+    *,
+    now: datetime | None = None,
+) -> Path | None:
     """The daily automatic backup: make one if none was made today, keep the newest ``keep``.
 
     ``keep`` defaults to the library's ``backup_keep`` setting (7); 0 turns automatic
@@ -219,12 +229,14 @@ def _keep_setting(library: OpenLibrary | str | os.PathLike[str]) -> int:
 
 # -- restoring ------------------------------------------------------------------------------------
 
+
 def replaced_name(library_path: Path, now: datetime | None = None) -> Path:
     return unique_path(library_path.with_name(f"{library_path.name}.replaced-{stamp(now)}"))
 
 
-def restore(backup_path: str | os.PathLike[str],
-            library_path: str | os.PathLike[str]) -> Path | None:
+def restore(
+    backup_path: str | os.PathLike[str], library_path: str | os.PathLike[str]
+) -> Path | None:
     """Make the library a copy of ``backup_path``; return where the replaced file was kept.
 
     The backup is checked first (a readable Citedesk library this program can open). A
@@ -242,16 +254,18 @@ def restore(backup_path: str | os.PathLike[str],
     healthy = False
     if lib_path.exists() and lib_path.stat().st_size > 0:
         try:
-            check_library(lib_path, quick_check=lib_path.stat().st_size
-                          <= store_mod.QUICK_CHECK_MAX_BYTES)
+            check_library(
+                lib_path, quick_check=lib_path.stat().st_size <= store_mod.QUICK_CHECK_MAX_BYTES
+            )
             healthy = True
         except (LibraryDamagedError, LibraryTooNewError):
             healthy = False
     with store_mod.sqlite_errors(
-            lambda exc: LibraryLockedError(f"{lib_path} stayed busy in another program; close "
-                                           f"it and try again ({exc})"),
-            lambda exc: LibraryDamagedError(f"restoring {src_path} failed: {exc}",
-                                            path=lib_path)):
+        lambda exc: LibraryLockedError(
+            f"{lib_path} stayed busy in another program; close it and try again ({exc})"
+        ),
+        lambda exc: LibraryDamagedError(f"restoring {src_path} failed: {exc}", path=lib_path),
+    ):
         if healthy:
             kept = backup(lib_path, replaced_name(lib_path))
             store_mod.overwrite(src_path, lib_path)

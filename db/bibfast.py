@@ -61,9 +61,12 @@ for _ in range(3):
 _PLAIN_FIELD = re.compile(
     r'([^{}",=@\\]*+)=\s*+('
     + _GROUP
-    + r'|"[^"{}\\]*+(?:(?:\\"?+|' + _GROUP_NO_QUOTE + r')[^"{}\\]*+)*+"'
+    + r'|"[^"{}\\]*+(?:(?:\\"?+|'
+    + _GROUP_NO_QUOTE
+    + r')[^"{}\\]*+)*+"'
     + r'|[^\s{}",=@\\#]++'
-    + r")\s*+([,}])")
+    + r")\s*+([,}])"
+)
 #: Entry types the splitter reads as other blocks (it compares the start of the type).
 _OTHER_BLOCKS = ("comment", "preamble", "string")
 
@@ -99,8 +102,12 @@ def scan(text: str) -> list[Plain]:
     size = len(text)
     for n, (at, entry_type, delimiter, body) in enumerate(starts):
         entry_type = entry_type.lower()
-        if (delimiter != "{" or not entry_type or entry_type.startswith(_OTHER_BLOCKS)
-                or entry_type[0].isdigit()):
+        if (
+            delimiter != "{"
+            or not entry_type
+            or entry_type.startswith(_OTHER_BLOCKS)
+            or entry_type[0].isdigit()
+        ):
             continue
         limit = starts[n + 1][0] if n + 1 < len(starts) else size
         read = _entry(text, body, limit)
@@ -115,7 +122,7 @@ def _entry(text: str, pos: int, limit: int) -> tuple[str, list[tuple[str, str]],
     m = _NAME_END.search(text, pos, limit)
     if m is None or m.group() != ",":
         return None
-    key = text[pos:m.start()].strip()
+    key = text[pos : m.start()].strip()
     fields: list[tuple[str, str]] = []
     names: set[str] = set()
     name_start = m.end()
@@ -136,19 +143,19 @@ def _entry(text: str, pos: int, limit: int) -> tuple[str, list[tuple[str, str]],
             return None
         mark = m.group()
         if mark == "}":
-            if text[name_start:m.start()].strip():
+            if text[name_start : m.start()].strip():
                 return None  # a name with no value: bibtexparser's error to word
             return key, fields, m.end()
         if mark != "=":
             return None
-        name = text[name_start:m.start()].strip()
+        name = text[name_start : m.start()].strip()
         if name in names:
             return None  # bibtexparser wraps such an entry in another block type
         names.add(name)
         end = _value_end(text, m.end(), limit)
         if end < 0:
             return None
-        fields.append((name, text[m.end():end].strip()))
+        fields.append((name, text[m.end() : end].strip()))
         if text[end] == "}":
             return key, fields, end + 1
         name_start = end + 1

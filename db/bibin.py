@@ -21,8 +21,15 @@ class Imports:
     It holds the parts an import writes to (an :class:`importer.Target`).
     """
 
-    def __init__(self, store: Store, index: SearchIndex, string_macros: StringMacros,
-                 keys: CiteKeys, personal: Personal, papers: Papers) -> None:
+    def __init__(
+        self,
+        store: Store,
+        index: SearchIndex,
+        string_macros: StringMacros,
+        keys: CiteKeys,
+        personal: Personal,
+        papers: Papers,
+    ) -> None:
         self.store = store
         self.index = index
         self.string_macros = string_macros
@@ -40,9 +47,14 @@ class Imports:
     def import_text(self, text: str, name: str = "<pasted text>") -> ImportReport:
         return self.import_parsed([bibtex.parse_text(text, name)])
 
-    def import_files(self, paths: Sequence[str | os.PathLike[str]], *, strict: bool = False,
-                     progress: Callable[[int, int], None] | None = None,
-                     cancelled: Callable[[], bool] | None = None) -> ImportReport:
+    def import_files(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        strict: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ImportReport:
         """Import .bib files in one transaction. Unreadable files are failures, not exceptions.
 
         Files are streamed in chunks and parsed on every core (see :mod:`db.importer`).
@@ -50,18 +62,29 @@ class Imports:
         polled between entries, and when it returns True the import is rolled back. With
         ``strict`` nothing is added when anything failed.
         """
-        return importer.import_files(self, paths, strict=strict, progress=progress,
-                                     cancelled=cancelled)
+        return importer.import_files(
+            self, paths, strict=strict, progress=progress, cancelled=cancelled
+        )
 
-    def import_parsed(self, files: Sequence[bibtex.ParsedFile], *, strict: bool = False,
-                      extra_failures: Sequence[bibtex.Failure] = (),
-                      cancelled: Callable[[], bool] | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    def import_parsed(
+        self,
+        files: Sequence[bibtex.ParsedFile],
+        *,
+        strict: bool = False,
+        extra_failures: Sequence[bibtex.Failure] = (),
+        cancelled: Callable[[], bool] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
         """Add parsed files in one transaction and report what became of every entry.
 
         With ``strict`` nothing is added when anything failed. ``cancelled`` is a callable
         polled between entries; when it returns True the import is rolled back.
         """
-        return importer.import_parsed(self, files, strict=strict,
-                                      extra_failures=extra_failures, cancelled=cancelled,
-                                      progress=progress)
+        return importer.import_parsed(
+            self,
+            files,
+            strict=strict,
+            extra_failures=extra_failures,
+            cancelled=cancelled,
+            progress=progress,
+        )

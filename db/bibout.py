@@ -33,14 +33,22 @@ class Exports:
 
     def entry_text(self, paper_id: int) -> str:
         """Exactly the text export writes for this paper."""
-        row = self.conn.execute("SELECT key, entry_type, fields, source FROM papers "
-                                "WHERE id = ?", [paper_id]).fetchone()
+        row = self.conn.execute(
+            "SELECT key, entry_type, fields, source FROM papers WHERE id = ?", [paper_id]
+        ).fetchone()
         if row is None:
             raise UnknownPaperError(f"no paper with id {paper_id}")
         return self.text_of(*row)
 
-    def text_of(self, key: str, entry_type: str, fields_json: str, source: str | None,
-                profile: ExportProfile | None = None, aliases: Sequence[str] = ()) -> str:
+    def text_of(
+        self,
+        key: str,
+        entry_type: str,
+        fields_json: str,
+        source: str | None,
+        profile: ExportProfile | None = None,
+        aliases: Sequence[str] = (),
+    ) -> str:
         """The text export writes for an entry as it is stored, with a profile or without."""
         if profile is not None:
             text = export_mod.render_entry(entry_type, key, fields_json, profile, aliases)
@@ -60,8 +68,9 @@ class Exports:
                 return ExportProfile.from_json(stored[name])
             if name in export_mod.BUILTIN_PROFILES:
                 return export_mod.BUILTIN_PROFILES[name]
-            raise LibraryError(f"no export profile named {name!r}; profiles: "
-                               f"{', '.join(self.profile_names())}")
+            raise LibraryError(
+                f"no export profile named {name!r}; profiles: {', '.join(self.profile_names())}"
+            )
         return export_mod.BUILTIN_PROFILES[dialect or "biblatex"]
 
     def profile_names(self) -> list[str]:
@@ -97,7 +106,8 @@ class Exports:
         while frontier:
             rows = self.conn.execute(
                 "SELECT fields FROM papers WHERE id IN (SELECT value FROM json_each(?))",
-                [json.dumps(frontier)]).fetchall()
+                [json.dumps(frontier)],
+            ).fetchall()
             frontier = []
             for (fields_json,) in rows:
                 f = bibtex.field_map(tuple(x) for x in json.loads(fields_json))
@@ -112,9 +122,13 @@ class Exports:
                             frontier.append(pid)
         return result
 
-    def export_text(self, query: Query | None = None, profile: ExportProfile | None = None,
-                    ids: Sequence[int] | None = None,
-                    extra_keys: dict[int, list[str]] | None = None) -> tuple[str, int]:
+    def export_text(
+        self,
+        query: Query | None = None,
+        profile: ExportProfile | None = None,
+        ids: Sequence[int] | None = None,
+        extra_keys: dict[int, list[str]] | None = None,
+    ) -> tuple[str, int]:
         """The .bib text for the papers a query (or ``ids``) selects, and how many entries.
 
         With no profile every untouched entry is its original text. ``extra_keys`` writes
@@ -128,9 +142,14 @@ class Exports:
     def _is_whole(query: Query | None, ids: Sequence[int] | None) -> bool:
         return ids is None and (query is None or query == Query())
 
-    def _export_parts(self, query: Query | None, profile: ExportProfile | None,
-                      ids: Sequence[int] | None, extra_keys: dict[int, list[str]] | None,
-                      count: list[int]) -> Iterator[str]:
+    def _export_parts(
+        self,
+        query: Query | None,
+        profile: ExportProfile | None,
+        ids: Sequence[int] | None,
+        extra_keys: dict[int, list[str]] | None,
+        count: list[int],
+    ) -> Iterator[str]:
         """The pieces of an export in order, streamed from SQL; joined they are
         :meth:`export_text`, and ``count[0]`` gets the number of entries.
 
@@ -150,9 +169,10 @@ class Exports:
         cur = self.conn.execute(
             f"SELECT pos, 0, id, key, entry_type, fields, source, lead FROM papers {selected} "
             f"UNION ALL SELECT pos, 1, kind, name, value, NULL, source, lead FROM blocks "
-            f"WHERE 1 {kinds} ORDER BY pos", [] if ids is None else [json.dumps(list(ids))])
-        aliases = self.aliases(ids) if profile is not None and profile.dialect == "biblatex" \
-            else {}
+            f"WHERE 1 {kinds} ORDER BY pos",
+            [] if ids is None else [json.dumps(list(ids))],
+        )
+        aliases = self.aliases(ids) if profile is not None and profile.dialect == "biblatex" else {}
         parent_keys = self.crossref_targets() if profile is not None else set()
         parents: list[str] = []
         previous: str | None = None  # the text of the last piece (None: nothing yet)
@@ -173,8 +193,11 @@ class Exports:
                         text = bibtex.format_string(name, new_value)
             else:
                 kind, pid, key, entry_type = "entry", a, b, c
-                texts = [self.text_of(key, entry_type, fields_json, source, profile,
-                                          aliases.get(pid, ()))]
+                texts = [
+                    self.text_of(
+                        key, entry_type, fields_json, source, profile, aliases.get(pid, ())
+                    )
+                ]
                 count[0] += 1
                 for old in (extra_keys or {}).get(pid, []):
                     texts.append(self.text_of(old, entry_type, fields_json, None, profile))
@@ -207,9 +230,13 @@ class Exports:
 
     def _file_formats(self) -> list[tuple[str, str]]:
         """(encoding, line end) of the imported files that still have text in the library."""
-        return [(e, n) for e, n in self.conn.execute(
-            "SELECT DISTINCT encoding, newline FROM files WHERE id IN "
-            "(SELECT file_id FROM blocks WHERE file_id IS NOT NULL) ORDER BY encoding, newline")]
+        return [
+            (e, n)
+            for e, n in self.conn.execute(
+                "SELECT DISTINCT encoding, newline FROM files WHERE id IN "
+                "(SELECT file_id FROM blocks WHERE file_id IS NOT NULL) ORDER BY encoding, newline"
+            )
+        ]
 
     def export_format(self, keep_encoding: bool = False) -> tuple[str, str]:
         """The encoding and line end an export is written in.
@@ -227,8 +254,10 @@ class Exports:
         if len(encodings) > 1:
             raise LibraryError(
                 "the library's files came in different encodings ("
-                + ", ".join(sorted(encodings)) + "); export without keeping the encoding "
-                "(UTF-8)")
+                + ", ".join(sorted(encodings))
+                + "); export without keeping the encoding "
+                "(UTF-8)"
+            )
         return (encodings.pop() if encodings else "utf-8"), newline
 
     def encode_export(self, text: str, keep_encoding: bool = False) -> bytes:
@@ -236,8 +265,14 @@ class Exports:
         encoding, newline = self.export_format(keep_encoding)
         return _encode_piece(text, encoding, newline, first=True)
 
-    def export(self, dest: str | os.PathLike[str], query: Query | None = None,
-               profile: ExportProfile | None = None, *, keep_encoding: bool = False) -> int:
+    def export(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        profile: ExportProfile | None = None,
+        *,
+        keep_encoding: bool = False,
+    ) -> int:
         """Write a .bib file atomically; returns the number of entries written.
 
         The text is streamed from SQL to the file a megabyte at a time, never held whole.
@@ -263,9 +298,9 @@ class Exports:
             raise LibraryError(f"cannot write {dest}: {exc.strerror or exc}") from None
         return count[0]
 
-    def aux_selection(self, aux_path: str | os.PathLike[str],
-                      profile: ExportProfile | None = None
-                      ) -> tuple[list[int] | None, list[str], dict[int, list[str]]]:
+    def aux_selection(
+        self, aux_path: str | os.PathLike[str], profile: ExportProfile | None = None
+    ) -> tuple[list[int] | None, list[str], dict[int, list[str]]]:
         """What a document's .aux cites: (ids or None for all, missing keys, alias copies)."""
         cited = export_mod.read_aux(aux_path)
         if cited.everything:
@@ -279,15 +314,17 @@ class Exports:
                 missing.append(key)
                 continue
             ids.append(pid)
-            current = self.conn.execute("SELECT key FROM papers WHERE id = ?",
-                                        [pid]).fetchone()[0]
-            if current.lower() != key.lower() and (profile is None or
-                                                   profile.dialect == "bibtex"):
+            current = self.conn.execute("SELECT key FROM papers WHERE id = ?", [pid]).fetchone()[0]
+            if current.lower() != key.lower() and (profile is None or profile.dialect == "bibtex"):
                 copies.setdefault(pid, []).append(key)
         return self._with_crossref_parents(ids), missing, copies
 
-    def export_aux(self, aux_path: str | os.PathLike[str], dest: str | os.PathLike[str],
-                   profile: ExportProfile | None = None) -> tuple[int, list[str]]:
+    def export_aux(
+        self,
+        aux_path: str | os.PathLike[str],
+        dest: str | os.PathLike[str],
+        profile: ExportProfile | None = None,
+    ) -> tuple[int, list[str]]:
         """Write exactly the entries a document cites; returns (entries, keys not found)."""
         ids, missing, copies = self.aux_selection(aux_path, profile)
         text, n = self.export_text(None, profile, ids=ids, extra_keys=copies)
@@ -296,11 +333,18 @@ class Exports:
 
 
 #: How a file's encoding, as the importer records it, is written back.
-_WRITE_ENCODING = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "cp1252": "cp1252",
-                   "utf-8+cp1252": "utf-8", "utf-8-sig+cp1252": "utf-8-sig",
-                   "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be",
-                   "utf-16-le+bom": "utf-16-le+bom", "utf-16-be+bom": "utf-16-be+bom",
-                   "utf-16": "utf-16-le+bom"}
+_WRITE_ENCODING = {
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "cp1252": "cp1252",
+    "utf-8+cp1252": "utf-8",
+    "utf-8-sig+cp1252": "utf-8-sig",
+    "utf-16-le": "utf-16-le",
+    "utf-16-be": "utf-16-be",
+    "utf-16-le+bom": "utf-16-le+bom",
+    "utf-16-be+bom": "utf-16-be+bom",
+    "utf-16": "utf-16-le+bom",
+}
 
 
 def _c1_bytes(exc: UnicodeError) -> tuple[bytes, int]:
@@ -308,7 +352,7 @@ def _c1_bytes(exc: UnicodeError) -> tuple[bytes, int]:
     leaves undefined are read as those characters (see db.bibtex), and go back as they came."""
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
-    chunk = exc.object[exc.start:exc.end]
+    chunk = exc.object[exc.start : exc.end]
     if all(0x80 <= ord(c) <= 0x9F for c in chunk):
         return chunk.encode("latin-1"), exc.end
     raise exc
@@ -331,11 +375,12 @@ def _encode_piece(text: str, encoding: str, newline: str, first: bool) -> bytes:
     try:
         return (bom + text).encode(encoding, "citedesk-c1" if encoding == "cp1252" else "strict")
     except UnicodeEncodeError as exc:
-        bad = exc.object[exc.start:exc.end]
-        around = exc.object[max(0, exc.start - 30):exc.end + 10].replace("\n", " ")
+        bad = exc.object[exc.start : exc.end]
+        around = exc.object[max(0, exc.start - 30) : exc.end + 10].replace("\n", " ")
         raise LibraryError(
             f"{bad!r} cannot be written in {encoding} (near “{around}”); export in UTF-8, "
-            "without keeping the file's encoding") from None
+            "without keeping the file's encoding"
+        ) from None
 
 
 def write_export(dest: str | os.PathLike[str], text: str | bytes) -> None:

@@ -35,7 +35,8 @@ BLOCK_START = re.compile(r"@(\w*)[ \t]*([{(])")
 #: here: BibTeX reads ``@`` at the end of a comment line and ``@misc{`` on the next as an
 #: entry of type ``@misc``, where a line starting a block starts one for Citedesk.
 BIBTEX_START = re.compile(
-    r"@[ \t\n]*+([^\x00-\x20\x7f\"#%'(),={}@0-9][^\x00-\x20\x7f\"#%'(),={}]*+)[ \t\n]*+([{(])")
+    r"@[ \t\n]*+([^\x00-\x20\x7f\"#%'(),={}@0-9][^\x00-\x20\x7f\"#%'(),={}]*+)[ \t\n]*+([{(])"
+)
 #: Either: what read_block reads (BibTeX's rule first, then bibtexparser's, say ``@{``).
 _ANY_START = re.compile(BIBTEX_START.pattern + "|" + BLOCK_START.pattern)
 #: A field name, @string name or macro: BibTeX's identifier characters.
@@ -118,7 +119,7 @@ class _Reader:
         """Skip white space and ``%`` comment lines; True when a comment was skipped."""
         m = _GAP.match(self.text, self.pos)
         end = m.end() if m else self.pos
-        commented = "%" in self.text[self.pos:end]
+        commented = "%" in self.text[self.pos : end]
         self.had_comments |= commented
         self.pos = end
         return commented
@@ -129,7 +130,7 @@ class _Reader:
         if not text.startswith("@", pos):
             return False
         before = text.rfind("\n", self.start, pos)
-        if before < 0 or text[before + 1:pos].strip(" \t"):
+        if before < 0 or text[before + 1 : pos].strip(" \t"):
             return False
         return BLOCK_START.match(text, pos) is not None
 
@@ -178,7 +179,8 @@ class _Reader:
                             raise _Abort(
                                 f"{owner}: the quoted value opened on line {opened_line} has "
                                 f"a '}}' without a matching '{{' on line {self.line_at(m.start())}",
-                                m.start())
+                                m.start(),
+                            )
                     elif ch == '"':
                         if depth == 0:
                             end = m.end()
@@ -195,9 +197,12 @@ class _Reader:
             else:
                 bare = IDENTIFIER.match(text, pos)
                 if bare is None:
-                    raise _Abort(f"{owner} has no value: expected '{{', '\"', a number or a "
-                                 f"macro name on line {self.line_at(pos)} but found "
-                                 f"{_show(text, pos)}", pos)
+                    raise _Abort(
+                        f"{owner} has no value: expected '{{', '\"', a number or a "
+                        f"macro name on line {self.line_at(pos)} but found "
+                        f"{_show(text, pos)}",
+                        pos,
+                    )
                 parts.append(bare.group(0))
                 self.pos = bare.end()
             value_end = self.pos
@@ -219,8 +224,10 @@ class _Reader:
         if not entry_type:
             raise _Abort("'@' is not followed by an entry type (like @article)", self.pos + 1)
         if entry_type[0].isdigit():
-            raise _Abort(f"the entry type {written!r} starts with a digit, which BibTeX does not "
-                         "allow", self.pos + 1)
+            raise _Abort(
+                f"the entry type {written!r} starts with a digit, which BibTeX does not allow",
+                self.pos + 1,
+            )
         close = "}" if (m.group(2) or m.group(4)) == "{" else ")"
         self.pos = m.end()
         head = f"@{written}"
@@ -235,8 +242,11 @@ class _Reader:
             self.expect_more(head)
             name = IDENTIFIER.match(text, self.pos)
             if name is None:
-                raise _Abort(f"{head}: expected a macro name on line {self.line_at(self.pos)}, "
-                             f"found {_show(text, self.pos)}", self.pos)
+                raise _Abort(
+                    f"{head}: expected a macro name on line {self.line_at(self.pos)}, "
+                    f"found {_show(text, self.pos)}",
+                    self.pos,
+                )
             self.key = name.group(0)
             self.pos = name.end()
             self._equals(f"{head} {self.key}")
@@ -261,13 +271,22 @@ class _Reader:
             return self._block("entry", entry_type, key=self.key, fields=fields)
         if not text.startswith(",", self.pos):
             if not self.key:
-                raise _Abort(f"expected a citation key after '@{entry_type}{{' on line "
-                             f"{self.line_at(self.pos)}, found {_show(text, self.pos)}", self.pos)
+                raise _Abort(
+                    f"expected a citation key after '@{entry_type}{{' on line "
+                    f"{self.line_at(self.pos)}, found {_show(text, self.pos)}",
+                    self.pos,
+                )
             if text.startswith("=", self.pos):
-                raise _Abort(f"the entry has no citation key: '@{entry_type}{{' is followed by "
-                             f"field {self.key!r} on line {self.line_at(self.pos)}", self.pos)
-            raise _Abort(f"a comma is missing after the citation key {self.key!r} on line "
-                         f"{self.line_at(self.pos)} (found {_show(text, self.pos)})", self.pos)
+                raise _Abort(
+                    f"the entry has no citation key: '@{entry_type}{{' is followed by "
+                    f"field {self.key!r} on line {self.line_at(self.pos)}",
+                    self.pos,
+                )
+            raise _Abort(
+                f"a comma is missing after the citation key {self.key!r} on line "
+                f"{self.line_at(self.pos)} (found {_show(text, self.pos)})",
+                self.pos,
+            )
         self.pos += 1
         hint = f"; its closing '{close}' is missing"
         while True:
@@ -281,8 +300,10 @@ class _Reader:
                 found = _show(text, self.pos)
                 if text.startswith(",", self.pos):
                     found = "a second ','"
-                raise _Abort(f"expected a field name on line {self.line_at(self.pos)}, "
-                             f"found {found}", self.pos)
+                raise _Abort(
+                    f"expected a field name on line {self.line_at(self.pos)}, found {found}",
+                    self.pos,
+                )
             self.pos = name.end()
             self._equals(f"field {name.group(0)}")
             value_line = self.line_at(self.pos)
@@ -291,30 +312,41 @@ class _Reader:
             hint = f"; its closing '{close}' is missing"
             if "\n" in raw:
                 # A '}' missing earlier makes a braced value run on over the next fields.
-                hint = (f"; is a '}}' missing in field {name.group(0)}? Its value runs from "
-                        f"line {value_line} to line {value_line + raw.count(chr(10))}")
+                hint = (
+                    f"; is a '}}' missing in field {name.group(0)}? Its value runs from "
+                    f"line {value_line} to line {value_line + raw.count(chr(10))}"
+                )
             self.expect_more(entry, hint)
             if text.startswith(",", self.pos):
                 self.pos += 1
             elif not text.startswith(close, self.pos):
-                raise _Abort(f"a comma is missing after the value of field {name.group(0)} "
-                             f"(found {_show(text, self.pos)} on line "
-                             f"{self.line_at(self.pos)})", self.pos)
+                raise _Abort(
+                    f"a comma is missing after the value of field {name.group(0)} "
+                    f"(found {_show(text, self.pos)} on line "
+                    f"{self.line_at(self.pos)})",
+                    self.pos,
+                )
 
     def _equals(self, owner: str) -> None:
         self.gap()
         self.expect_more(owner)
         if not self.text.startswith("=", self.pos):
-            raise _Abort(f"{owner}: expected '=' on line {self.line_at(self.pos)}, found "
-                         f"{_show(self.text, self.pos)}", self.pos)
+            raise _Abort(
+                f"{owner}: expected '=' on line {self.line_at(self.pos)}, found "
+                f"{_show(self.text, self.pos)}",
+                self.pos,
+            )
         self.pos += 1
 
     def _close(self, owner: str, close: str) -> None:
         self.gap()
         self.expect_more(owner)
         if not self.text.startswith(close, self.pos):
-            raise _Abort(f"{owner}: expected '{close}' on line {self.line_at(self.pos)}, found "
-                         f"{_show(self.text, self.pos)}", self.pos)
+            raise _Abort(
+                f"{owner}: expected '{close}' on line {self.line_at(self.pos)}, found "
+                f"{_show(self.text, self.pos)}",
+                self.pos,
+            )
         self.pos += 1
 
     def _comment(self, close: str) -> Block:
@@ -327,7 +359,7 @@ class _Reader:
             if ch == "{":
                 depth += 1
             elif ch == close and depth == 0:
-                value = text[self.pos:m.start()].strip()
+                value = text[self.pos : m.start()].strip()
                 self.pos = m.end()
                 return self._block("comment", "comment", value=value)
             elif ch == "}":
@@ -339,15 +371,29 @@ class _Reader:
         self.pos = len(text)
         raise self.not_closed("@comment")
 
-    def _block(self, kind: str, entry_type: str, *, key: str | None = None,
-               fields: list[tuple[str, str]] | None = None, value: str = "") -> Block:
-        return Block(kind=kind, start=self.start, end=self.pos, line=self.line,
-                     entry_type=entry_type, key=key, fields=fields or [], value=value,
-                     had_comments=self.had_comments)
+    def _block(
+        self,
+        kind: str,
+        entry_type: str,
+        *,
+        key: str | None = None,
+        fields: list[tuple[str, str]] | None = None,
+        value: str = "",
+    ) -> Block:
+        return Block(
+            kind=kind,
+            start=self.start,
+            end=self.pos,
+            line=self.line,
+            entry_type=entry_type,
+            key=key,
+            fields=fields or [],
+            value=value,
+            had_comments=self.had_comments,
+        )
 
 
-def read_block(text: str, start: int, line: int = 1, *,
-               followed: bool = False) -> Block | Problem:
+def read_block(text: str, start: int, line: int = 1, *, followed: bool = False) -> Block | Problem:
     """Read the block whose ``@`` is at ``text[start]`` (on line ``line``) by BibTeX's rules.
 
     ``followed``: the text is a piece of a larger one, which goes on with a block start at
@@ -360,8 +406,9 @@ def read_block(text: str, start: int, line: int = 1, *,
         return Problem(exc.message, start, max(exc.pos, start + 1), line, reader.key)
 
 
-def split(text: str, start: int = 0, end: int | None = None,
-          line: int = 1, *, followed: bool = False) -> Iterator[Block | Problem]:
+def split(
+    text: str, start: int = 0, end: int | None = None, line: int = 1, *, followed: bool = False
+) -> Iterator[Block | Problem]:
     """Every block that starts in ``text[start:end]``; ``line`` is the line at ``start``.
 
     Text between blocks is a comment, as in BibTeX. After a problem, reading goes on at the

@@ -30,22 +30,66 @@ from .latex import collapse_space, latex_to_unicode
 from .names import Person, parse_names
 
 # Fields whose text is taken literally by LaTeX's url package and biber: never escaped.
-VERBATIM_FIELDS = frozenset({"url", "doi", "eprint", "file", "pdf", "verba", "verbb", "verbc",
-                             "code", "urlraw"})
+VERBATIM_FIELDS = frozenset(
+    {"url", "doi", "eprint", "file", "pdf", "verba", "verbb", "verbc", "code", "urlraw"}
+)
 
 # The layout of an edited entry: these first, in this order, then the rest as they came.
 FIELD_ORDER = [
-    "author", "editor", "title", "subtitle", "shorttitle", "booktitle", "journal",
-    "journaltitle", "series", "volume", "number", "pages", "chapter", "edition", "publisher",
-    "school", "institution", "organization", "address", "location", "howpublished", "year",
-    "month", "date", "doi", "eprint", "eprinttype", "archiveprefix", "eprintclass",
-    "primaryclass", "url", "urldate", "isbn", "issn", "crossref", "xdata", "ids", "keywords",
-    "abstract", "note",
+    "author",
+    "editor",
+    "title",
+    "subtitle",
+    "shorttitle",
+    "booktitle",
+    "journal",
+    "journaltitle",
+    "series",
+    "volume",
+    "number",
+    "pages",
+    "chapter",
+    "edition",
+    "publisher",
+    "school",
+    "institution",
+    "organization",
+    "address",
+    "location",
+    "howpublished",
+    "year",
+    "month",
+    "date",
+    "doi",
+    "eprint",
+    "eprinttype",
+    "archiveprefix",
+    "eprintclass",
+    "primaryclass",
+    "url",
+    "urldate",
+    "isbn",
+    "issn",
+    "crossref",
+    "xdata",
+    "ids",
+    "keywords",
+    "abstract",
+    "note",
 ]
 _ORDER_INDEX = {name: i for i, name in enumerate(FIELD_ORDER)}
 
-_VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "maintitle", "howpublished",
-                 "school", "institution", "publisher", "organization")
+_VENUE_FIELDS = (
+    "journal",
+    "journaltitle",
+    "booktitle",
+    "maintitle",
+    "howpublished",
+    "school",
+    "institution",
+    "publisher",
+    "organization",
+)
 _ARXIV_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s/?#]+?)(?:v\d+)?(?:\.pdf)?$", re.I)
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.I)
 _MONTHS = {name: i + 1 for i, name in enumerate(bibvalue.MONTH_MACROS)}
@@ -114,8 +158,7 @@ class ParsedFile:
     items: list[ParsedEntry | ParsedBlock] = field(default_factory=list)
     tail: str = ""
     #: The lines (first, last) of binary junk between entries, warned about as such.
-    binary_lines: list[tuple[int, int]] = field(default_factory=list, repr=False,
-                                                compare=False)
+    binary_lines: list[tuple[int, int]] = field(default_factory=list, repr=False, compare=False)
 
     def add_entry(self, entry: ParsedEntry) -> None:
         self.entries.append(entry)
@@ -182,7 +225,7 @@ def decode_bytes_report(data: bytes) -> tuple[str, str, list[int]]:
     """
     bom = data.startswith(codecs.BOM_UTF8)
     if bom:
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     elif data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         return data.decode("utf-16", errors="replace"), "utf-16", []
     else:
@@ -214,7 +257,7 @@ def _c1_character(exc: UnicodeError) -> tuple[str, int]:
     as Latin-1 does, so nothing is lost (U+FFFD would lose which byte it was)."""
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
-    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
 
 
 #: The error handler that decodes Windows-1252 without loss (see :func:`_c1_character`).
@@ -222,8 +265,9 @@ C1 = "citedesk-c1-decode"
 codecs.register_error(C1, _c1_character)
 
 
-def undefined_bytes(data: bytes, lines: Collection[int] | None = None
-                    ) -> list[tuple[int, int, int]]:
+def undefined_bytes(
+    data: bytes, lines: Collection[int] | None = None
+) -> list[tuple[int, int, int]]:
     """(line, column, byte) of each byte Windows-1252 does not define in ``data``.
 
     Only in ``lines`` (1-based), those :func:`decode_lines` read as Windows-1252, or in
@@ -242,8 +286,10 @@ def undefined_bytes(data: bytes, lines: Collection[int] | None = None
     for m in itertools.chain(_LINE_BREAK.finditer(data), (None,)):
         end = len(data) if m is None else m.start()
         if wanted is None or number in wanted:
-            out.extend((number, u.start() - pos, data[u.start()])
-                       for u in _UNDEFINED_CP1252.finditer(data, pos, end))
+            out.extend(
+                (number, u.start() - pos, data[u.start()])
+                for u in _UNDEFINED_CP1252.finditer(data, pos, end)
+            )
         if m is None:
             break
         pos = m.end()
@@ -261,8 +307,9 @@ def _read(path: str | os.PathLike[str]) -> tuple[str, str, list[int]]:
     return text, encoding, bad_lines
 
 
-def _read_report(path: str | os.PathLike[str]
-                 ) -> tuple[str, str, list[int], list[tuple[int, int, int]]]:
+def _read_report(
+    path: str | os.PathLike[str],
+) -> tuple[str, str, list[int], list[tuple[int, int, int]]]:
     """A file's text, its encoding, the lines read as Windows-1252 in a UTF-8 file and the
     bytes Windows-1252 does not define (see :func:`undefined_bytes`)."""
     p = Path(path)
@@ -282,7 +329,7 @@ def _read_report(path: str | os.PathLike[str]
         undefined = undefined_bytes(data)
     elif encoding.endswith("+cp1252"):
         bom = encoding.startswith("utf-8-sig")
-        undefined = undefined_bytes(data[len(codecs.BOM_UTF8):] if bom else data, bad_lines)
+        undefined = undefined_bytes(data[len(codecs.BOM_UTF8) :] if bom else data, bad_lines)
     # Line ends: CR-only files (old Mac) would otherwise count as one line.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -316,19 +363,31 @@ def _explain(error: object, followed: bool = False) -> str:
             return "the entry is not closed before the next entry starts"
         return "the file ends before this entry is closed (a '}' is missing)"
     rules = [
-        (r"Unexpected block start: '@\w*[ \t]*'\. Was still looking for .*",
-         "the entry is not closed before the next entry starts"),
-        (r"Expected a '=' after entry key '(.*)', but found the end of the entry.*",
-         "field {0} has no '=' and no value"),
-        (r"Expected a '=' after entry key,? but found '(.*)'\.?",
-         "expected '=' after a field name, found '{0}'"),
-        (r"Expected comma after entry key, but found (.*)",
-         "a comma is missing after the citation key (found '{0}')"),
-        (r"Expected equals sign after field key, but found (.*)",
-         "@string: expected '=' after the macro name, found '{0}'"),
-        (r"Expected either a ',' or '(.)' after a closed entry field value, but found a (.*) "
-         r"before\.",
-         "a comma is missing after a field value (found '{1}')"),
+        (
+            r"Unexpected block start: '@\w*[ \t]*'\. Was still looking for .*",
+            "the entry is not closed before the next entry starts",
+        ),
+        (
+            r"Expected a '=' after entry key '(.*)', but found the end of the entry.*",
+            "field {0} has no '=' and no value",
+        ),
+        (
+            r"Expected a '=' after entry key,? but found '(.*)'\.?",
+            "expected '=' after a field name, found '{0}'",
+        ),
+        (
+            r"Expected comma after entry key, but found (.*)",
+            "a comma is missing after the citation key (found '{0}')",
+        ),
+        (
+            r"Expected equals sign after field key, but found (.*)",
+            "@string: expected '=' after the macro name, found '{0}'",
+        ),
+        (
+            r"Expected either a ',' or '(.)' after a closed entry field value, but found a (.*) "
+            r"before\.",
+            "a comma is missing after a field value (found '{1}')",
+        ),
     ]
     for pattern, message in rules:
         m = re.fullmatch(pattern, reason)
@@ -353,8 +412,9 @@ def _field_names_ok(names: list[str]) -> bool:
 
 
 #: The bytes of _CONTROL's characters but U+FFFD in UTF-8 (all below 0x80): the others go.
-_NOT_CONTROL_BYTES = bytes(b for b in range(256)
-                           if not (b <= 8 or b == 0x0B or 0x0E <= b <= 0x1F or b == 0x7F))
+_NOT_CONTROL_BYTES = bytes(
+    b for b in range(256) if not (b <= 8 or b == 0x0B or 0x0E <= b <= 0x1F or b == 0x7F)
+)
 
 
 def _control_count(text: str) -> int:
@@ -383,32 +443,52 @@ class _Lines:
         return self.pos
 
 
-def _add_entry(result: ParsedFile, seen: dict[str, int], key: str, entry_type: str,
-               fields: list[tuple[str, str]], source: str, line: int, start: int = -1) -> None:
+def _add_entry(
+    result: ParsedFile,
+    seen: dict[str, int],
+    key: str,
+    entry_type: str,
+    fields: list[tuple[str, str]],
+    source: str,
+    line: int,
+    start: int = -1,
+) -> None:
     """Add an entry read, unless an entry taken before has its key (as written)."""
     first = seen.get(key)
     if first is not None:
-        result.failures.append(Failure(
-            result.path, line, f"duplicate key {key!r}: the entry on line {first} already "
-            "has it; this one was not imported", key))
+        result.failures.append(
+            Failure(
+                result.path,
+                line,
+                f"duplicate key {key!r}: the entry on line {first} already "
+                "has it; this one was not imported",
+                key,
+            )
+        )
         return
     seen[key] = line
-    result.add_entry(ParsedEntry(key, entry_type.lower(), fields, source, result.path, line,
-                                 start))
+    result.add_entry(ParsedEntry(key, entry_type.lower(), fields, source, result.path, line, start))
     if len({k.lower() for k, _ in fields}) != len(fields):
         names = [k.lower() for k, _ in fields]
         twice = sorted({n for n in names if names.count(n) > 1})
         what = f"fields {', '.join(twice)} are" if len(twice) > 1 else f"field {twice[0]} is"
-        result.warnings.append(Failure(
-            result.path, line, f"{what} given more than once; BibTeX uses the first", key))
+        result.warnings.append(
+            Failure(result.path, line, f"{what} given more than once; BibTeX uses the first", key)
+        )
 
 
 class _TextReader:
     """parse_text's state: bibtexparser's blocks, with bibsplit for those it gets wrong."""
 
-    def __init__(self, text: str, result: ParsedFile, first_line: int,
-                 followed: bool = False, seen: dict[str, int] | None = None,
-                 base: int = 0) -> None:
+    def __init__(
+        self,
+        text: str,
+        result: ParsedFile,
+        first_line: int,
+        followed: bool = False,
+        seen: dict[str, int] | None = None,
+        base: int = 0,
+    ) -> None:
         self.text = text
         self.base = base  # offset of ``text`` in the whole text parse_text reads
         self.seen = {} if seen is None else seen  # key -> line of the entry taken with it
@@ -491,40 +571,53 @@ class _TextReader:
 
     def block(self, block: model.Block, line: int) -> None:
         raw = block.raw or ""
-        if "\\" in raw and ("\\{" in raw or "\\}" in raw) and \
-                not isinstance(block, model.ImplicitComment):
+        if (
+            "\\" in raw
+            and ("\\{" in raw or "\\}" in raw)
+            and not isinstance(block, model.ImplicitComment)
+        ):
             # bibtexparser takes a brace after a backslash as escaped; BibTeX counts it.
             self.fallback(block, line)
             return
         # (Most blocks are entries: the type test spares them an ABC isinstance check.)
-        if (type(block) is not model.Entry and isinstance(block, model.DuplicateFieldKeyBlock)
-                and block.ignore_error_block):
+        if (
+            type(block) is not model.Entry
+            and isinstance(block, model.DuplicateFieldKeyBlock)
+            and block.ignore_error_block
+        ):
             block = block.ignore_error_block  # BibTeX reads it, using the first of each field
         if isinstance(block, model.Entry):
             keys = [f.key for f in block.fields]
             values = [f.value for f in block.fields]
-            if (_ENTRY_TYPE.fullmatch(block.entry_type) and _KEY.fullmatch(block.key)
-                    and _field_names_ok(keys)
-                    and all(map(bibvalue.is_well_formed, values))):
-                self.entry(block.key, block.entry_type, list(zip(keys, values, strict=True)),
-                           *self.located(block.raw), line)
+            if (
+                _ENTRY_TYPE.fullmatch(block.entry_type)
+                and _KEY.fullmatch(block.key)
+                and _field_names_ok(keys)
+                and all(map(bibvalue.is_well_formed, values))
+            ):
+                self.entry(
+                    block.key,
+                    block.entry_type,
+                    list(zip(keys, values, strict=True)),
+                    *self.located(block.raw),
+                    line,
+                )
             else:
                 self.fallback(block, line)
         elif isinstance(block, model.String):
             if _FIELD_NAME.fullmatch(block.key) and bibvalue.is_well_formed(block.value):
-                self.add_block(ParsedBlock("string", block.key, block.value,
-                                           *self.located(block.raw)))
+                self.add_block(
+                    ParsedBlock("string", block.key, block.value, *self.located(block.raw))
+                )
             else:
                 self.fallback(block, line)
         elif isinstance(block, model.Preamble):
             if bibvalue.is_well_formed(block.value.strip()):
-                self.add_block(ParsedBlock("preamble", None, block.value,
-                                           *self.located(block.raw)))
+                self.add_block(ParsedBlock("preamble", None, block.value, *self.located(block.raw)))
             else:
                 self.fallback(block, line)
         elif isinstance(block, model.ExplicitComment):
-            self.add_block(ParsedBlock("comment", None, block.comment,
-                                       *self.located(block.raw)))
+            self.add_block(ParsedBlock("comment", None, block.comment, *self.located(block.raw)))
         elif isinstance(block, model.ImplicitComment):
             self.comment(raw, line)
         elif isinstance(block, model.DuplicateBlockKeyBlock):
@@ -544,8 +637,15 @@ class _TextReader:
             return source, -1
         return source, self.base + self.here + len(raw) - len(raw.lstrip())
 
-    def entry(self, key: str, entry_type: str, fields: list[tuple[str, str]], source: str,
-              start: int, line: int) -> None:
+    def entry(
+        self,
+        key: str,
+        entry_type: str,
+        fields: list[tuple[str, str]],
+        source: str,
+        start: int,
+        line: int,
+    ) -> None:
         _add_entry(self.result, self.seen, key, entry_type, fields, source, line, start)
         self.took(start, start + len(source))
 
@@ -562,8 +662,10 @@ class _TextReader:
                 m = re.match(r"@\w+\s*[{(]\s*([^,\s]{1,80})\s*,", block.raw or "")
                 key = m.group(1) if m else None
             self.result.failures.append(
-                Failure(self.name, line, _explain(getattr(block, "error", None), self.followed),
-                        key))
+                Failure(
+                    self.name, line, _explain(getattr(block, "error", None), self.followed), key
+                )
+            )
             return
         item = bibsplit.read_block(self.text, at, line, followed=self.followed)
         self.add(item)
@@ -592,7 +694,7 @@ class _TextReader:
             key = item.key if item.key is None or len(item.key) <= 80 else item.key[:80] + "…"
             result.failures.append(Failure(name, item.line, message, key))
             return
-        raw = self.text[item.start:item.end]
+        raw = self.text[item.start : item.end]
         source = raw.strip()
         start = self.base + item.start + len(raw) - len(raw.lstrip())
         if item.kind == "entry":
@@ -600,10 +702,15 @@ class _TextReader:
         else:
             self.add_block(ParsedBlock(item.kind, item.key, item.value, source, start))
         if item.had_comments:
-            result.warnings.append(Failure(
-                name, item.line, "has '%' comment lines inside; they were left out of the "
-                "fields (BibTeX itself would reject them; biber skips them)",
-                item.key if item.kind == "entry" else None))
+            result.warnings.append(
+                Failure(
+                    name,
+                    item.line,
+                    "has '%' comment lines inside; they were left out of the "
+                    "fields (BibTeX itself would reject them; biber skips them)",
+                    item.key if item.kind == "entry" else None,
+                )
+            )
 
     def comment(self, raw: str, line: int) -> None:
         """Text bibtexparser found no block in: blocks BibTeX starts there are read.
@@ -617,8 +724,7 @@ class _TextReader:
             start = max(at, self.failed_to)
             m = bibsplit.find_start(self.text, start, at + len(raw))
             if m is not None:
-                self.region(m.start(), at + len(raw),
-                            line + self.text.count("\n", at, m.start()))
+                self.region(m.start(), at + len(raw), line + self.text.count("\n", at, m.start()))
 
     def binary_check(self, start: int, end: int) -> None:
         """Text between blocks is a comment; binary junk there is worth a word."""
@@ -630,9 +736,13 @@ class _TextReader:
             last = first + self.text.count("\n", marks[0], marks[-1])
             where = f"lines {first}-{last} hold" if last > first else f"line {first} holds"
             self.result.binary_lines.append((first, last))
-            self.result.warnings.append(Failure(
-                self.name, first, f"{where} binary data (not text) between entries; it was "
-                "skipped"))
+            self.result.warnings.append(
+                Failure(
+                    self.name,
+                    first,
+                    f"{where} binary data (not text) between entries; it was skipped",
+                )
+            )
 
 
 #: Read plain entries with :mod:`db.bibfast` and only the rest with bibtexparser (tests
@@ -640,16 +750,26 @@ class _TextReader:
 FAST_ENTRIES = True
 
 
-def _read_with_bibtexparser(text: str, result: ParsedFile, first_line: int,
-                            followed: bool = False, seen: dict[str, int] | None = None,
-                            base: int = 0) -> None:
+def _read_with_bibtexparser(
+    text: str,
+    result: ParsedFile,
+    first_line: int,
+    followed: bool = False,
+    seen: dict[str, int] | None = None,
+    base: int = 0,
+) -> None:
     reader = _TextReader(text, result, first_line, followed, seen, base)
     try:
         blocks = parse_string(text, parse_stack=[]).blocks
     except Exception as exc:  # a bug in bibtexparser: read the text with our own reader
-        result.warnings.append(Failure(
-            result.path, 0, f"bibtexparser could not read this file ({type(exc).__name__}); "
-            "Citedesk's own BibTeX reader was used"))
+        result.warnings.append(
+            Failure(
+                result.path,
+                0,
+                f"bibtexparser could not read this file ({type(exc).__name__}); "
+                "Citedesk's own BibTeX reader was used",
+            )
+        )
         reader.region(0, len(text), first_line)
         reader.finish()
         return
@@ -675,26 +795,43 @@ def _read_plain_first(text: str, result: ParsedFile, first_line: int) -> None:
     def others(start: int, end: int) -> None:
         gap = text[start:end]
         if not gap.isspace() or _CONTROL.search(gap):  # (\x1c-\x1f are white space)
-            _read_with_bibtexparser(text[start:end], result, line_at(start), end < len(text),
-                                    seen, start)
+            _read_with_bibtexparser(
+                text[start:end], result, line_at(start), end < len(text), seen, start
+            )
 
     for plain in bibfast.scan(text):
-        if not (_ENTRY_TYPE.fullmatch(plain.entry_type) and _KEY.fullmatch(plain.key)
-                and _field_names_ok([n for n, _ in plain.fields])
-                and all(bibvalue.is_well_formed(v) for _, v in plain.fields)):
+        if not (
+            _ENTRY_TYPE.fullmatch(plain.entry_type)
+            and _KEY.fullmatch(plain.key)
+            and _field_names_ok([n for n, _ in plain.fields])
+            and all(bibvalue.is_well_formed(v) for _, v in plain.fields)
+        ):
             continue  # bibtexparser's, with the text around it
         if plain.start > pos:
             others(pos, plain.start)
-        _add_entry(result, seen, plain.key, plain.entry_type, plain.fields,
-                   text[plain.start:plain.end], line_at(plain.start), plain.start)
+        _add_entry(
+            result,
+            seen,
+            plain.key,
+            plain.entry_type,
+            plain.fields,
+            text[plain.start : plain.end],
+            line_at(plain.start),
+            plain.start,
+        )
         pos = plain.end
     if pos < len(text):
         others(pos, len(text))
 
 
-def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8", *,
-               first_line: int = 1,
-               undefined: Iterable[tuple[int, int, int]] = ()) -> ParsedFile:
+def parse_text(
+    text: str,
+    name: str = "<text>",
+    encoding: str = "utf-8",
+    *,
+    first_line: int = 1,
+    undefined: Iterable[tuple[int, int, int]] = (),
+) -> ParsedFile:
     """Split BibTeX text into entries, blocks and failures (with 1-based line numbers).
 
     Never raises on bad input: whatever cannot be read is a :class:`Failure` saying what and
@@ -715,27 +852,45 @@ def parse_text(text: str, name: str = "<text>", encoding: str = "utf-8", *,
     whole = first_line == 1
     if not text or text.isspace():
         if whole:
-            result.failures.append(Failure(name, 0, "is empty: there is nothing to import",
-                                       code="empty"))
+            result.failures.append(
+                Failure(name, 0, "is empty: there is nothing to import", code="empty")
+            )
         return result
     sample = text[:65536]
-    if (whole and _control_count(sample) > 0.05 * len(sample)
-            and not _LINE_START_BLOCK.search(sample)):
+    if (
+        whole
+        and _control_count(sample) > 0.05 * len(sample)
+        and not _LINE_START_BLOCK.search(sample)
+    ):
         # Many control characters and no line starting an entry: not a .bib file at all.
         # (Binary junk amid entries is skipped between them, with a warning.)
-        result.failures.append(Failure(
-            name, 0, "holds binary data, not BibTeX text (is it the right file?); nothing "
-            "was read", code="binary"))
+        result.failures.append(
+            Failure(
+                name,
+                0,
+                "holds binary data, not BibTeX text (is it the right file?); nothing was read",
+                code="binary",
+            )
+        )
         return result
     if FAST_ENTRIES:
         _read_plain_first(text, result, first_line)
     else:
         _read_with_bibtexparser(text, result, first_line)
-    if whole and not (result.entries or result.blocks or result.failures) and \
-            not BLOCK_START.search(text) and not BIBTEX_START.search(text):
-        result.failures.append(Failure(
-            name, 0, "holds no BibTeX entries: no '@type{' anywhere (is it a .bib file?)",
-            code="no-entries"))
+    if (
+        whole
+        and not (result.entries or result.blocks or result.failures)
+        and not BLOCK_START.search(text)
+        and not BIBTEX_START.search(text)
+    ):
+        result.failures.append(
+            Failure(
+                name,
+                0,
+                "holds no BibTeX entries: no '@type{' anywhere (is it a .bib file?)",
+                code="no-entries",
+            )
+        )
     _lay_out(result, text)
     if (nuls or undefined) and not any(f.code == "binary" for f in result.failures):
         result.warnings[:0] = _decoding_warnings(result, text, first_line, nuls, undefined)
@@ -762,8 +917,13 @@ _DECODING_WARNINGS = 10
 _Marks = list[tuple[int, int]]
 
 
-def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: list[int],
-                       undefined: Iterable[tuple[int, int, int]]) -> list[Failure]:
+def _decoding_warnings(
+    result: ParsedFile,
+    text: str,
+    first_line: int,
+    nuls: list[int],
+    undefined: Iterable[tuple[int, int, int]],
+) -> list[Failure]:
     """Warnings for the NULs left out and the undefined bytes read as C1 characters, per
     line."""
     starts = [i.start for i in result.items]
@@ -787,8 +947,13 @@ def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: lis
         for n, (line, marks) in enumerate(sorted(found.items())):
             if n == _DECODING_WARNINGS:
                 rest = len(found) - n
-                out.append(Failure(result.path, line, f"and {rest} more line"
-                                   f"{'s' if rest > 1 else ''} with {what}"))
+                out.append(
+                    Failure(
+                        result.path,
+                        line,
+                        f"and {rest} more line{'s' if rest > 1 else ''} with {what}",
+                    )
+                )
                 break
             out.append(Failure(result.path, line, message(marks), key_at(marks[0][0])))
 
@@ -801,24 +966,34 @@ def _decoding_warnings(result: ParsedFile, text: str, first_line: int, nuls: lis
             counted = k
             if not in_junk(line, k):
                 by_line.setdefault(line, []).append((k, 0))
-        warn(by_line, "NUL bytes left out", lambda marks: (
-            "holds a NUL byte (0x00), which was left out" if len(marks) == 1 else
-            f"holds {len(marks)} NUL bytes (0x00), which were left out"))
+        warn(
+            by_line,
+            "NUL bytes left out",
+            lambda marks: (
+                "holds a NUL byte (0x00), which was left out"
+                if len(marks) == 1
+                else f"holds {len(marks)} NUL bytes (0x00), which were left out"
+            ),
+        )
     by_line = {}
     for line, column, byte in undefined:
         offset = min(lines.offset(line - 1) + column, len(text))
         if not in_junk(first_line + line - 1, offset):
             by_line.setdefault(first_line + line - 1, []).append((offset, byte))
     if by_line:
+
         def undefined_message(marks: _Marks) -> str:
             shown = ", ".join(dict.fromkeys(f"0x{b:02X}" for _, b in marks))
             one = len(marks) == 1
             chars = ", ".join(dict.fromkeys(f"U+{b:04X}" for _, b in marks))
-            return (f"byte{'' if one else 's'} {shown} {'is' if one else 'are'} not "
-                    f"defined in Windows-1252, which this line was read as; kept as "
-                    f"{'the control character' if one else 'control characters'} {chars}, "
-                    f"written back as {'that byte' if one else 'those bytes'} when the "
-                    "file's encoding is kept")
+            return (
+                f"byte{'' if one else 's'} {shown} {'is' if one else 'are'} not "
+                f"defined in Windows-1252, which this line was read as; kept as "
+                f"{'the control character' if one else 'control characters'} {chars}, "
+                f"written back as {'that byte' if one else 'those bytes'} when the "
+                "file's encoding is kept"
+            )
+
         warn(by_line, "bytes not defined in Windows-1252", undefined_message)
     out.sort(key=lambda f: f.line)
     return out
@@ -850,13 +1025,20 @@ def parse_file(path: str | os.PathLike[str]) -> ParsedFile:
     if bad_lines and not any(f.code == "binary" for f in parsed.failures):
         shown = ", ".join(str(n) for n in bad_lines[:10])
         more = f" and {len(bad_lines) - 10} more" if len(bad_lines) > 10 else ""
-        parsed.warnings.insert(0, Failure(
-            str(path), bad_lines[0], f"line{'s' if len(bad_lines) > 1 else ''} {shown}{more} "
-            "not in UTF-8 like the rest of the file; read as Windows-1252 (Latin-1)"))
+        parsed.warnings.insert(
+            0,
+            Failure(
+                str(path),
+                bad_lines[0],
+                f"line{'s' if len(bad_lines) > 1 else ''} {shown}{more} "
+                "not in UTF-8 like the rest of the file; read as Windows-1252 (Latin-1)",
+            ),
+        )
     return parsed
 
 
 # -- derived values -------------------------------------------------------------------------
+
 
 @dataclass
 class Derived:
@@ -931,8 +1113,11 @@ _YEAR = re.compile(r"\d{4}")
 _ISO_MONTH = re.compile(r"\d{4}-(\d{2})")
 
 
-def derive(fields: Iterable[tuple[str, str]], macros: Mapping[str, str] | None = None,
-           parent: Mapping[str, str] | None = None) -> Derived:
+def derive(
+    fields: Iterable[tuple[str, str]],
+    macros: Mapping[str, str] | None = None,
+    parent: Mapping[str, str] | None = None,
+) -> Derived:
     """Decode an entry's display values. ``parent`` holds a crossref parent's raw fields."""
     f = field_map(fields)
     if parent:
@@ -945,10 +1130,8 @@ def derive(fields: Iterable[tuple[str, str]], macros: Mapping[str, str] | None =
     evaluate = bibvalue.evaluate
     get = f.get
     title = text_of(get("title"), macros)
-    authors = (parse_names(collapse_space(evaluate(f["author"], macros)))
-               if "author" in f else [])
-    editors = (parse_names(collapse_space(evaluate(f["editor"], macros)))
-               if "editor" in f else [])
+    authors = parse_names(collapse_space(evaluate(f["author"], macros))) if "author" in f else []
+    editors = parse_names(collapse_space(evaluate(f["editor"], macros))) if "editor" in f else []
     date = text_of(get("date"), macros) or None
     m = _YEAR.search(text_of(get("year"), macros)) or (_YEAR.search(date) if date else None)
     year = int(m.group(0)) if m else None
@@ -984,13 +1167,27 @@ def derive(fields: Iterable[tuple[str, str]], macros: Mapping[str, str] | None =
     if not venue and (arxiv or eprint_type == "arxiv"):
         venue = "arXiv" + (f" {category}" if category else "")
     return Derived(
-        title=title, authors=authors, editors=editors, year=year, month=month, date=date,
-        venue=venue, volume=volume, number=number, pages=pages, doi=doi, url=url,
-        arxiv=arxiv, abstract=text_of(get("abstract"), macros),
-        keywords=text_of(get("keywords"), macros), category=category)
+        title=title,
+        authors=authors,
+        editors=editors,
+        year=year,
+        month=month,
+        date=date,
+        venue=venue,
+        volume=volume,
+        number=number,
+        pages=pages,
+        doi=doi,
+        url=url,
+        arxiv=arxiv,
+        abstract=text_of(get("abstract"), macros),
+        keywords=text_of(get("keywords"), macros),
+        category=category,
+    )
 
 
 # -- writing --------------------------------------------------------------------------------
+
 
 def format_entry(entry_type: str, key: str, fields: Iterable[tuple[str, str]]) -> str:
     """An entry in the one layout Citedesk writes: fixed field order, one field per line."""
@@ -1016,8 +1213,7 @@ def format_string(name: str, raw: str) -> str:
     return f"@string{{{name} = {raw}}}"
 
 
-def atomic_write(path: str | os.PathLike[str], text: str | bytes,
-                 encoding: str = "utf-8") -> None:
+def atomic_write(path: str | os.PathLike[str], text: str | bytes, encoding: str = "utf-8") -> None:
     """Write a file so that readers see the old content or the new, never a part.
 
     ``text`` may be already encoded, so a caller that compared bytes need not encode twice.

@@ -122,14 +122,16 @@ class ChunkSplitter:
         return None
 
 
-def split_bytes(data: bytes, target: int = CHUNK_BYTES,
-                limit: int = MAX_CHUNK_BYTES) -> list[bytes]:
+def split_bytes(
+    data: bytes, target: int = CHUNK_BYTES, limit: int = MAX_CHUNK_BYTES
+) -> list[bytes]:
     """All chunks of ``data`` (for tests and small inputs)."""
     s = ChunkSplitter(target, limit)
     return s.feed(data) + s.finish()
 
 
 # -- files ----------------------------------------------------------------------------------------
+
 
 class Unreadable(Exception):
     """A file that cannot be imported at all; the message says why."""
@@ -195,8 +197,7 @@ def open_source(path: str | os.PathLike[str]) -> Source:
     if not utf16 and len(head) >= 4:
         half = len(head) / 2
         even, odd = head[0::2].count(0), head[1::2].count(0)
-        utf16 = (odd > 0.4 * half and even < 0.1 * half) or (
-            even > 0.4 * half and odd < 0.1 * half)
+        utf16 = (odd > 0.4 * half and even < 0.1 * half) or (even > 0.4 * half and odd < 0.1 * half)
     if utf16:
         # Rare, and not ASCII-compatible: decode it whole, then go on as with UTF-8.
         try:
@@ -247,7 +248,7 @@ def string_macros(data: bytes, name: str) -> list[ParsedBlock]:
             if _line_start(data, nxt.start()) > 0:
                 end = nxt.start()
                 break
-        text, _, _ = bibtex.decode_lines(data[m.start():end])
+        text, _, _ = bibtex.decode_lines(data[m.start() : end])
         out.extend(b for b in bibtex.parse_text(text, name).blocks if b.kind == "string")
         covered = end
     return out

@@ -33,12 +33,14 @@ class CiteKeys:
         self.store.change_setting(options.KEY_PATTERN, pattern)
 
     def id_for_key(self, key: str) -> int | None:
-        row = self.conn.execute("SELECT id FROM papers WHERE key = ? COLLATE NOCASE",
-                                [key]).fetchone()
+        row = self.conn.execute(
+            "SELECT id FROM papers WHERE key = ? COLLATE NOCASE", [key]
+        ).fetchone()
         if row:
             return int(row[0])
-        row = self.conn.execute("SELECT paper_id FROM key_aliases WHERE alias = ?",
-                                [key]).fetchone()
+        row = self.conn.execute(
+            "SELECT paper_id FROM key_aliases WHERE alias = ?", [key]
+        ).fetchone()
         return int(row[0]) if row else None
 
     def require_key(self, key: str) -> int:
@@ -49,25 +51,30 @@ class CiteKeys:
 
     def key_taken(self, key: str) -> bool:
         """A paper has the key, or had it (an alias)."""
-        return self.conn.execute(
-            "SELECT 1 FROM papers WHERE key = ? COLLATE NOCASE UNION ALL "
-            "SELECT 1 FROM key_aliases WHERE alias = ?", [key, key]).fetchone() is not None
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM papers WHERE key = ? COLLATE NOCASE UNION ALL "
+                "SELECT 1 FROM key_aliases WHERE alias = ?",
+                [key, key],
+            ).fetchone()
+            is not None
+        )
 
     def generate_key(self, fields: list[tuple[str, str]], pattern: str | None = None) -> str:
         """A new unique key for these fields by the library's key pattern."""
         d = bibtex.derive(fields, self.macros.current())
-        base = keys.format_key(pattern or self.key_pattern, d.authors or d.editors,
-                               str(d.year or ""), d.title)
+        base = keys.format_key(
+            pattern or self.key_pattern, d.authors or d.editors, str(d.year or ""), d.title
+        )
         return keys.unique_key(base, self.key_taken)
 
     def set_key(self, paper_id: int, new_key: str, keep_alias: bool = True) -> Changes:
         """Change a citation key on request; the old key stays as an alias for old documents."""
         new_key = new_key.strip()
-        if not new_key or any(c in new_key for c in ' ,{}"#%\'()=\\'):
+        if not new_key or any(c in new_key for c in " ,{}\"#%'()=\\"):
             raise LibraryError(f"{new_key!r} cannot be a citation key")
         with self.store.write():
-            row = self.conn.execute("SELECT key FROM papers WHERE id = ?",
-                                    [paper_id]).fetchone()
+            row = self.conn.execute("SELECT key FROM papers WHERE id = ?", [paper_id]).fetchone()
             if row is None:
                 raise UnknownPaperError(f"no paper with id {paper_id}")
             old = row[0]
@@ -78,14 +85,19 @@ class CiteKeys:
                 raise LibraryError(f"citation key {new_key!r} is already used")
             self.conn.execute("DELETE FROM key_aliases WHERE alias = ?", [new_key])
             if keep_alias and old.lower() != new_key.lower():
-                self.conn.execute("INSERT OR REPLACE INTO key_aliases(alias, paper_id) "
-                                  "VALUES (?, ?)", [old, paper_id])
-            self.conn.execute("UPDATE papers SET key = ?, source = NULL, modified = ? "
-                              "WHERE id = ?", [new_key, now(), paper_id])
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO key_aliases(alias, paper_id) VALUES (?, ?)",
+                    [old, paper_id],
+                )
+            self.conn.execute(
+                "UPDATE papers SET key = ?, source = NULL, modified = ? WHERE id = ?",
+                [new_key, now(), paper_id],
+            )
         return Changes(papers={paper_id})
 
-    def regenerate_keys(self, ids: Iterable[int] | None = None,
-                        pattern: str | None = None) -> dict[int, tuple[str, str]]:
+    def regenerate_keys(
+        self, ids: Iterable[int] | None = None, pattern: str | None = None
+    ) -> dict[int, tuple[str, str]]:
         """Give papers new keys by the pattern, on request only; old keys stay as aliases.
 
         Papers are taken in date-added order, so the a, b, c suffixes do not depend on the
@@ -102,11 +114,14 @@ class CiteKeys:
                     continue
                 fields = [tuple(x) for x in json.loads(fields_json)]
                 d = bibtex.derive(fields, self.macros.current())
-                base = keys.format_key(pattern, d.authors or d.editors, str(d.year or ""),
-                                       d.title)
-                suffix = old[len(base):] if old.startswith(base) else None
-                if suffix == "" or (suffix and suffix.isalpha() and suffix.islower()
-                                    and self.id_for_key(base) not in (None, pid)):
+                base = keys.format_key(pattern, d.authors or d.editors, str(d.year or ""), d.title)
+                suffix = old[len(base) :] if old.startswith(base) else None
+                if suffix == "" or (
+                    suffix
+                    and suffix.isalpha()
+                    and suffix.islower()
+                    and self.id_for_key(base) not in (None, pid)
+                ):
                     continue  # already this pattern's key, or its suffixed form: stable
 
                 def taken(k: str, pid: int = pid) -> bool:

@@ -18,8 +18,9 @@ from .values import STATUSES, Changes, DeletedPapers
 class Duplicates:
     """Duplicates by DOI, arXiv id or title, year and first author; merges and their undo."""
 
-    def __init__(self, store: Store, index: SearchIndex, papers: Papers,
-                 personal: Personal) -> None:
+    def __init__(
+        self, store: Store, index: SearchIndex, papers: Papers, personal: Personal
+    ) -> None:
         self.store = store
         self.conn = store.conn
         self.index = index
@@ -51,12 +52,10 @@ class Duplicates:
             if doi and is_doi(doi):
                 buckets.setdefault(("doi", doi.lower().strip()), []).append(pid)
             if arxiv:
-                buckets.setdefault(("arxiv", re.sub(r"v\d+$", "", arxiv.lower())),
-                                   []).append(pid)
+                buckets.setdefault(("arxiv", re.sub(r"v\d+$", "", arxiv.lower())), []).append(pid)
             t = normal(title)
             if len(t) >= 10:
-                buckets.setdefault(("title", f"{t}|{year or ''}|{normal(first)}"),
-                                   []).append(pid)
+                buckets.setdefault(("title", f"{t}|{year or ''}|{normal(first)}"), []).append(pid)
         for members in buckets.values():
             for other in members[1:]:
                 union(members[0], other)
@@ -66,10 +65,16 @@ class Duplicates:
                 groups.setdefault(find(pid), [])
                 if pid not in groups[find(pid)]:
                     groups[find(pid)].append(pid)
-        order = {pid: i for i, pid in enumerate(
-            r[0] for r in self.conn.execute("SELECT id FROM papers ORDER BY added, id"))}
-        return sorted((sorted(g, key=order.__getitem__) for g in groups.values() if len(g) > 1),
-                      key=lambda g: order[g[0]])
+        order = {
+            pid: i
+            for i, pid in enumerate(
+                r[0] for r in self.conn.execute("SELECT id FROM papers ORDER BY added, id")
+            )
+        }
+        return sorted(
+            (sorted(g, key=order.__getitem__) for g in groups.values() if len(g) > 1),
+            key=lambda g: order[g[0]],
+        )
 
     def snapshot(self, ids: Iterable[int]) -> DeletedPapers:
         """Everything about these papers, to put them back later with :meth:`revert`."""
@@ -107,26 +112,31 @@ class Duplicates:
                         index[lname] = len(fields)
                         fields.append((name, raw))
                     elif len(bibvalue.evaluate(raw)) > len(
-                            bibvalue.evaluate(fields[index[lname]][1])):
+                        bibvalue.evaluate(fields[index[lname]][1])
+                    ):
                         fields[index[lname]] = (fields[index[lname]][0], raw)
-                self.conn.execute("UPDATE notes SET paper_id = ? WHERE paper_id = ?",
-                                  [keep, oid])
+                self.conn.execute("UPDATE notes SET paper_id = ? WHERE paper_id = ?", [keep, oid])
                 self.conn.execute(
                     "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
-                    "SELECT ?, tag_id FROM paper_tags WHERE paper_id = ?", [keep, oid])
+                    "SELECT ?, tag_id FROM paper_tags WHERE paper_id = ?",
+                    [keep, oid],
+                )
                 aliases = [other.key, *other.aliases]
                 self.index.remove([oid])
                 self.conn.execute("DELETE FROM papers WHERE id = ?", [oid])
                 for alias in aliases:
                     if alias.lower() != target.key.lower():
-                        self.conn.execute("INSERT OR REPLACE INTO key_aliases(alias, paper_id) "
-                                          "VALUES (?, ?)", [alias, keep])
+                        self.conn.execute(
+                            "INSERT OR REPLACE INTO key_aliases(alias, paper_id) VALUES (?, ?)",
+                            [alias, keep],
+                        )
                 if reading_rank[other.status] > reading_rank[status]:
                     status = other.status
                 rating = max(rating, other.rating)
             if fields != target.fields:
                 self.papers.replace_fields(keep, fields)
-            self.conn.execute("UPDATE papers SET status = ?, rating = ? WHERE id = ?",
-                              [status, rating, keep])
+            self.conn.execute(
+                "UPDATE papers SET status = ?, rating = ? WHERE id = ?", [status, rating, keep]
+            )
             self.personal.after_change([keep])
         return Changes(papers={keep}, removed=set(others), tags=True, notes=True)

@@ -27,23 +27,68 @@ _to_latex = functools.lru_cache(maxsize=65536)(unicode_to_latex)
 DIALECTS = ("bibtex", "biblatex")
 
 #: Title-like fields whose capitals a profile may protect with braces.
-TITLE_FIELDS = frozenset({"title", "booktitle", "subtitle", "shorttitle", "maintitle",
-                          "origtitle", "eventtitle", "series", "titleaddon"})
+TITLE_FIELDS = frozenset(
+    {
+        "title",
+        "booktitle",
+        "subtitle",
+        "shorttitle",
+        "maintitle",
+        "origtitle",
+        "eventtitle",
+        "series",
+        "titleaddon",
+    }
+)
 #: Fields whose characters are literal for the url package or biber: left alone.
-_LITERAL = VERBATIM_FIELDS | {"ids", "crossref", "xdata", "key", "keywords", "date", "urldate",
-                              "eprinttype", "eprintclass", "primaryclass", "archiveprefix"}
+_LITERAL = VERBATIM_FIELDS | {
+    "ids",
+    "crossref",
+    "xdata",
+    "key",
+    "keywords",
+    "date",
+    "urldate",
+    "eprinttype",
+    "eprintclass",
+    "primaryclass",
+    "archiveprefix",
+}
 _VERBATIM_COMMANDS = ("url", "href", "path", "nolinkurl", "verb", "doi")
 
 # biblatex entry types and fields as classic BibTeX knows them.
 _BIBTEX_TYPES = {
-    "online": "misc", "electronic": "misc", "www": "misc", "software": "misc",
-    "dataset": "misc", "report": "techreport", "mvbook": "book", "bookinbook": "inbook",
-    "collection": "book", "mvcollection": "book", "reference": "book", "mvreference": "book",
-    "periodical": "misc", "suppbook": "inbook", "suppcollection": "incollection",
-    "suppperiodical": "article", "patent": "misc", "letter": "misc", "movie": "misc",
-    "music": "misc", "video": "misc", "audio": "misc", "image": "misc", "artwork": "misc",
-    "performance": "misc", "standard": "misc", "set": "misc", "xdata": "misc",
-    "thesis": "phdthesis", "review": "article", "inreference": "incollection",
+    "online": "misc",
+    "electronic": "misc",
+    "www": "misc",
+    "software": "misc",
+    "dataset": "misc",
+    "report": "techreport",
+    "mvbook": "book",
+    "bookinbook": "inbook",
+    "collection": "book",
+    "mvcollection": "book",
+    "reference": "book",
+    "mvreference": "book",
+    "periodical": "misc",
+    "suppbook": "inbook",
+    "suppcollection": "incollection",
+    "suppperiodical": "article",
+    "patent": "misc",
+    "letter": "misc",
+    "movie": "misc",
+    "music": "misc",
+    "video": "misc",
+    "audio": "misc",
+    "image": "misc",
+    "artwork": "misc",
+    "performance": "misc",
+    "standard": "misc",
+    "set": "misc",
+    "xdata": "misc",
+    "thesis": "phdthesis",
+    "review": "article",
+    "inreference": "incollection",
     "mvproceedings": "proceedings",
 }
 _BIBTEX_FIELDS = {"journaltitle": "journal", "location": "address", "institution": "institution"}
@@ -76,7 +121,8 @@ class ExportProfile:
             name=str(data["name"]),
             dialect=str(data.get("dialect", "biblatex")),
             exclude=tuple(str(x).lower() for x in exclude)
-            if isinstance(exclude, list | tuple) else (),
+            if isinstance(exclude, list | tuple)
+            else (),
             protect_capitals=bool(data.get("protect_capitals", True)),
             page_dashes=bool(data.get("page_dashes", True)),
         )
@@ -89,6 +135,7 @@ BUILTIN_PROFILES = {
 
 
 # -- transforming values --------------------------------------------------------------------
+
 
 def _map_text_parts(raw: str, fn: Callable[[str], str]) -> str:
     """Apply ``fn`` to the text inside each delimited part of a raw value; macros untouched."""
@@ -202,12 +249,19 @@ def protect_capitals(text: str) -> str:
 
 
 def _page_dashes(text: str) -> str:
-    return re.sub(r"(?<=[0-9A-Za-z])\s*[-\u2013\u2014]\s*(?=[0-9A-Za-z])", "--", text) \
-        if "--" not in text else text
+    return (
+        re.sub(r"(?<=[0-9A-Za-z])\s*[-\u2013\u2014]\s*(?=[0-9A-Za-z])", "--", text)
+        if "--" not in text
+        else text
+    )
 
 
-def transform_entry(entry_type: str, fields: Sequence[tuple[str, str]], profile: ExportProfile,
-                    aliases: Sequence[str] = ()) -> tuple[str, list[tuple[str, str]]]:
+def transform_entry(
+    entry_type: str,
+    fields: Sequence[tuple[str, str]],
+    profile: ExportProfile,
+    aliases: Sequence[str] = (),
+) -> tuple[str, list[tuple[str, str]]]:
     """An entry's type and fields as ``profile`` writes them."""
     excluded = {x.lower() for x in profile.exclude}
     out: list[tuple[str, str]] = []
@@ -227,8 +281,7 @@ def transform_entry(entry_type: str, fields: Sequence[tuple[str, str]], profile:
             # The searches skip splitting values that the functions would leave as they are.
             if _SPECIALS.search(value):
                 value = _map_text_parts(value, escape_specials)
-            if profile.protect_capitals and lname in TITLE_FIELDS \
-                    and _INNER_CAPITAL.search(value):
+            if profile.protect_capitals and lname in TITLE_FIELDS and _INNER_CAPITAL.search(value):
                 value = _map_text_parts(value, protect_capitals)
             if profile.page_dashes and lname == "pages":
                 value = _map_text_parts(value, _page_dashes)
@@ -247,12 +300,14 @@ def transform_entry(entry_type: str, fields: Sequence[tuple[str, str]], profile:
                     out.append(("month", _MONTH_MACROS[int(m.group(2)) - 1]))
         if entry_type in ("thesis",) and "type" in f:
             kind = bibvalue.evaluate(f["type"]).lower()
-            entry_type = "mastersthesis" if kind.startswith(("mathesis", "master")) \
-                else "phdthesis"
+            entry_type = "mastersthesis" if kind.startswith(("mathesis", "master")) else "phdthesis"
         else:
             entry_type = _BIBTEX_TYPES.get(entry_type, entry_type)
-        if entry_type in ("phdthesis", "mastersthesis") and "school" not in names \
-                and "institution" in names:
+        if (
+            entry_type in ("phdthesis", "mastersthesis")
+            and "school" not in names
+            and "institution" in names
+        ):
             out = [("school", v) if n.lower() == "institution" else (n, v) for n, v in out]
     else:
         all_aliases = [a for a in aliases]
@@ -260,8 +315,12 @@ def transform_entry(entry_type: str, fields: Sequence[tuple[str, str]], profile:
             existing = [x.strip() for x in bibvalue.evaluate(field_map(fields)["ids"]).split(",")]
             all_aliases = [a for a in all_aliases if a not in existing]
             if all_aliases:
-                out = [(n, "{" + ", ".join(existing + all_aliases) + "}")
-                       if n.lower() == "ids" else (n, v) for n, v in out]
+                out = [
+                    (n, "{" + ", ".join(existing + all_aliases) + "}")
+                    if n.lower() == "ids"
+                    else (n, v)
+                    for n, v in out
+                ]
         elif all_aliases:
             out.append(("ids", "{" + ", ".join(all_aliases) + "}"))
     return entry_type, out
@@ -272,8 +331,9 @@ _rendered: dict[tuple[object, ...], str | None] = {}
 RENDER_CACHE_SIZE = 100_000
 
 
-def render_entry(entry_type: str, key: str, fields_json: str, profile: ExportProfile,
-                 aliases: Sequence[str] = ()) -> str | None:
+def render_entry(
+    entry_type: str, key: str, fields_json: str, profile: ExportProfile, aliases: Sequence[str] = ()
+) -> str | None:
     """An entry (fields as stored, JSON) as ``profile`` writes it; None if it changes nothing.
 
     Results are remembered for the life of the process, keyed by a digest of the fields
@@ -288,8 +348,11 @@ def render_entry(entry_type: str, key: str, fields_json: str, profile: ExportPro
         pass
     fields = [(str(n), str(v)) for n, v in json.loads(fields_json)]
     new_type, new_fields = transform_entry(entry_type, fields, profile, aliases)
-    text = None if new_type == entry_type and new_fields == fields \
+    text = (
+        None
+        if new_type == entry_type and new_fields == fields
         else format_entry(new_type, key, new_fields)
+    )
     if len(_rendered) >= RENDER_CACHE_SIZE:
         _rendered.clear()
     _rendered[cache_key] = text
@@ -357,8 +420,11 @@ def read_aux(path: str | os.PathLike[str], _seen: set[Path] | None = None) -> Au
         for m in _AUX_BIBLATEX.finditer(line):
             add(m.group(2) if m.group(2) is not None else m.group(1))
         for m in _AUX_INPUT.finditer(line):
-            child = read_aux(p.parent / m.group(1), seen) if (p.parent / m.group(1)).exists() \
+            child = (
+                read_aux(p.parent / m.group(1), seen)
+                if (p.parent / m.group(1)).exists()
                 else AuxCitations()
+            )
             for key in child.keys:
                 ordered.setdefault(key, None)
             result.everything |= child.everything

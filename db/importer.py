@@ -19,7 +19,6 @@ How, and why:
 The engine writes through the library's parts (:class:`Target`), by their public methods.
 """
 
-
 from __future__ import annotations
 
 import json
@@ -90,9 +89,9 @@ def with_key(source: str | None, key: str) -> str | None:
     if source is None:
         return None
     m = _KEY_SLOT.match(source)
-    if m is None or not source[m.end():].lstrip().startswith((",", "}", ")")):
+    if m is None or not source[m.end() :].lstrip().startswith((",", "}", ")")):
         return None
-    return source[:m.end()] + key + source[m.end():]
+    return source[: m.end()] + key + source[m.end() :]
 
 
 def fold(text: str) -> str:
@@ -124,9 +123,19 @@ class Target(Protocol):
 class _Import:
     """One import run: its report, the ids it hands out, what is settled at the end."""
 
-    def __init__(self, lib: Target, report: ImportReport, *, strict: bool,
-                 cancelled: Cancelled | None, progress: Progress | None, total: int,
-                 workers: int, parallel_min: int, chunk_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        lib: Target,
+        report: ImportReport,
+        *,
+        strict: bool,
+        cancelled: Cancelled | None,
+        progress: Progress | None,
+        total: int,
+        workers: int,
+        parallel_min: int,
+        chunk_bytes: int | None = None,
+    ) -> None:
         self.conn = lib.store.conn
         self.index = lib.index
         self.macros = lib.string_macros
@@ -148,13 +157,18 @@ class _Import:
         # The first parameter of a row is its paper id, less {offset}; the last its place,
         # less {places} (see Rows).
         names = ("key", "entry_type", "fields", "source", *self.columns, "lead")
-        self.insert_sql = (f"INSERT INTO papers(id, added, modified, {', '.join(names)}, pos) "
-                           f"VALUES ({{offset}} + ?, '{self.stamp}', '{self.stamp}', "
-                           f"{', '.join('?' for _ in names)}, {{places}} + ?)")
-        self.persons_sql = ("INSERT INTO persons(paper_id, role, position, family, given, "
-                            "prefix, suffix) VALUES ({offset} + ?, ?, ?, ?, ?, ?, ?)")
-        self.first_id = int(self.conn.execute(
-            "SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0])
+        self.insert_sql = (
+            f"INSERT INTO papers(id, added, modified, {', '.join(names)}, pos) "
+            f"VALUES ({{offset}} + ?, '{self.stamp}', '{self.stamp}', "
+            f"{', '.join('?' for _ in names)}, {{places}} + ?)"
+        )
+        self.persons_sql = (
+            "INSERT INTO persons(paper_id, role, position, family, given, "
+            "prefix, suffix) VALUES ({offset} + ?, ?, ?, ?, ?, ?, ?)"
+        )
+        self.first_id = int(
+            self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0]
+        )
         self.next_id = self.first_id
         self.indexed_to = self.first_id  # papers below this id are in the search index
         # Places in the library's layout (papers and blocks share them), handed out in
@@ -164,8 +178,9 @@ class _Import:
         # Blocks that were in the library before this import: a block that repeats one of
         # them exactly (the same file imported again) is not added twice. Within one
         # import nothing is merged, so that a file comes back as it was.
-        self.old_blocks = int(self.conn.execute(
-            "SELECT coalesce(max(id), 0) FROM blocks").fetchone()[0])
+        self.old_blocks = int(
+            self.conn.execute("SELECT coalesce(max(id), 0) FROM blocks").fetchone()[0]
+        )
         self.file_id: int | None = None
         self.jabref_groups: list[tuple[int, str]] = []  # (file id, jabref-meta comment)
         # Papers to derive again at the end: crossref children and those derived with a
@@ -193,15 +208,20 @@ class _Import:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=mp_context(),
-                                            initializer=worker_init)
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=mp_context(), initializer=worker_init
+            )
         return self.pool
 
     def _start_file(self, path: str, encoding: str = "utf-8", newline: str = "\n") -> None:
         self.seen_in_file, self.seen_lines = {}, {}
-        self.file_id = int(self.conn.execute(
-            "INSERT INTO files(path, encoding, newline, imported) VALUES (?, ?, ?, ?)",
-            [path, encoding, newline, self.stamp]).lastrowid or 0)
+        self.file_id = int(
+            self.conn.execute(
+                "INSERT INTO files(path, encoding, newline, imported) VALUES (?, ?, ?, ?)",
+                [path, encoding, newline, self.stamp],
+            ).lastrowid
+            or 0
+        )
         self.report.file_ids.append(self.file_id)
 
     def run_source(self, src: Source) -> None:
@@ -215,7 +235,8 @@ class _Import:
         inflight: deque[tuple[Future[ChunkResult], dict[str, str]]] = deque()
         try:
             target = self.chunk_bytes or max(
-                MIN_CHUNK_BYTES, min(CHUNK_BYTES, src.size // (4 * self.workers)))
+                MIN_CHUNK_BYTES, min(CHUNK_BYTES, src.size // (4 * self.workers))
+            )
             for data, lines in src.chunks(target):
                 if src.data is None:
                     for n, count in enumerate(line_end_counts(data)):
@@ -245,16 +266,26 @@ class _Import:
         encoding = src.encoding or ("utf-8-sig" if src.bom else "utf-8")
         if bad_lines:
             encoding = "utf-8+cp1252" if utf8_seen or src.bom else "cp1252"
-        self.conn.execute("UPDATE files SET encoding = ?, newline = ? WHERE id = ?",
-                          [encoding, src.newline or newline_of(*line_ends), self.file_id])
+        self.conn.execute(
+            "UPDATE files SET encoding = ?, newline = ? WHERE id = ?",
+            [encoding, src.newline or newline_of(*line_ends), self.file_id],
+        )
         if bad_lines and (utf8_seen or src.bom) and not binary:
             # As bibtex.parse_file words it: a UTF-8 file with a few Latin-1 lines.
             shown = ", ".join(str(n) for n in bad_lines[:10])
             more = f" and {len(bad_lines) - 10} more" if len(bad_lines) > 10 else ""
-            self.report.warnings.insert(first_warning, str(Failure(
-                src.path, bad_lines[0], f"line{'s' if len(bad_lines) > 1 else ''} {shown}"
-                f"{more} not in UTF-8 like the rest of the file; read as Windows-1252 "
-                "(Latin-1)")))
+            self.report.warnings.insert(
+                first_warning,
+                str(
+                    Failure(
+                        src.path,
+                        bad_lines[0],
+                        f"line{'s' if len(bad_lines) > 1 else ''} {shown}"
+                        f"{more} not in UTF-8 like the rest of the file; read as Windows-1252 "
+                        "(Latin-1)",
+                    )
+                ),
+            )
 
     def _task(self, name: str, data: bytes, lines: int) -> ChunkTask:
         if self.cancelled is not None and self.cancelled():
@@ -306,7 +337,8 @@ class _Import:
         self.conn.execute(
             "INSERT INTO blocks(kind, value, source, pos, lead, file_id) "
             "VALUES ('text', '', ?, ?, '', ?)",
-            [text, self.places + place, self.file_id])
+            [text, self.places + place, self.file_id],
+        )
 
     def _blocks(self, name: str, blocks: Sequence[ParsedBlock], places: Sequence[int]) -> None:
         for b, place in zip(blocks, places, strict=True):
@@ -314,19 +346,25 @@ class _Import:
                 # The definition in force: the last one before here, as BibTeX reads it.
                 row = self.conn.execute(
                     "SELECT value, id FROM blocks WHERE kind = 'string' AND name = ? "
-                    "COLLATE NOCASE ORDER BY pos DESC LIMIT 1", [b.name]).fetchone()
+                    "COLLATE NOCASE ORDER BY pos DESC LIMIT 1",
+                    [b.name],
+                ).fetchone()
                 if row is not None and row[1] <= self.old_blocks:
                     if row[0] == b.value:
                         self._text(b.lead, place)  # the same file again: defined already
                         continue
                     self.report.warnings.append(
                         f"{name}: @string {b.name} = {b.value[:40]} replaces the library's "
-                        f"{row[0][:40]} for the entries after it (as in BibTeX)")
+                        f"{row[0][:40]} for the entries after it (as in BibTeX)"
+                    )
                 self.macros.forget()
-            elif self.old_blocks and self.conn.execute(
-                "SELECT 1 FROM blocks WHERE kind = ? AND source = ? AND id <= ?",
-                [b.kind, b.source, self.old_blocks]
-            ).fetchone():
+            elif (
+                self.old_blocks
+                and self.conn.execute(
+                    "SELECT 1 FROM blocks WHERE kind = ? AND source = ? AND id <= ?",
+                    [b.kind, b.source, self.old_blocks],
+                ).fetchone()
+            ):
                 self._text(b.lead, place)  # the same file again: kept once
                 continue
             elif b.kind == "comment" and b.value.lstrip().startswith("jabref-meta:"):
@@ -334,17 +372,20 @@ class _Import:
             self.conn.execute(
                 "INSERT INTO blocks(kind, name, value, source, pos, lead, file_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [b.kind, b.name, b.value, b.source, self.places + place, b.lead, self.file_id])
+                [b.kind, b.name, b.value, b.source, self.places + place, b.lead, self.file_id],
+            )
 
-    def _entries(self, name: str, rows: Rows, sent: dict[str, str],
-                 before: dict[str, str]) -> None:
+    def _entries(self, name: str, rows: Rows, sent: dict[str, str], before: dict[str, str]) -> None:
         report, seen, cancelled = self.report, self.seen_in_file, self.cancelled
         # A strict import that already failed adds nothing; it still lists what else fails.
         inserting = not (self.strict and report.failures)
         keys = [m[0].strip() for m in rows.meta]
         taken = self._taken(keys) if inserting else set()
-        owners = self._doi_owners([m[5] for m in rows.meta if m[5] and is_doi(m[5])]) \
-            if inserting else {}
+        owners = (
+            self._doi_owners([m[5] for m in rows.meta if m[5] and is_doi(m[5])])
+            if inserting
+            else {}
+        )
         added_dois: dict[str, str] = {}
         # A macro whose value the worker guessed wrong at the chunk's start (read ahead of
         # the chunk, see _task) makes the entries that used it be derived again at the end.
@@ -361,11 +402,15 @@ class _Import:
                 self._text(rows.papers[i][-2] + (rows.papers[i][4] or ""), rows.papers[i][-1])
                 first, first_line = seen[low], self.seen_lines[low]
                 if first == key:  # as parse_text words it when both are in one chunk
-                    message = (f"duplicate key {key!r}: the entry on line {first_line} "
-                               "already has it; this one was not imported")
+                    message = (
+                        f"duplicate key {key!r}: the entry on line {first_line} "
+                        "already has it; this one was not imported"
+                    )
                 else:
-                    message = (f"key {key!r} collides with {first!r} in the same file "
-                               "(BibTeX keys ignore case)")
+                    message = (
+                        f"key {key!r} collides with {first!r} in the same file "
+                        "(BibTeX keys ignore case)"
+                    )
                 report.failures.append(Failure(name, line, message, key))
                 continue
             seen[low] = key
@@ -384,7 +429,8 @@ class _Import:
                 if owner is not None:
                     report.warnings.append(
                         f"{name}:{line}: {key} has DOI {doi}, as {owner} has; both were "
-                        "kept (citedesk duplicates lists them)")
+                        "kept (citedesk duplicates lists them)"
+                    )
             if not key:
                 # A keyless entry gets a key, written into its text: the rest stays as it was.
                 # What came before goes in first, so that the key is unique among those too.
@@ -422,32 +468,54 @@ class _Import:
         papers, persons = rows.papers, rows.persons
         if len(added) == len(papers) and all(papers[i][1] == key for i, key in added):
             # Every entry of the chunk, keys as written: the rows go in as they came.
-            self.conn.executemany(self.insert_sql.format(offset=base, places=self.places),
-                                  papers)
+            self.conn.executemany(self.insert_sql.format(offset=base, places=self.places), papers)
             self.conn.executemany(self.persons_sql.format(offset=base), persons)
             return
         pid_of = {i: pid for (i, _), pid in zip(added, ids, strict=True)}
-        self.conn.executemany(self.insert_sql.format(offset=0, places=self.places), [
-            (pid, key, papers[i][2], papers[i][3],
-             with_key(papers[i][4], key) if keyless else papers[i][4],
-             *papers[i][5:]) for (i, key), pid in zip(added, ids, strict=True)])
-        self.conn.executemany(self.persons_sql.format(offset=0), [
-            (pid_of[p[0]], *p[1:]) for p in persons if p[0] in pid_of])
+        self.conn.executemany(
+            self.insert_sql.format(offset=0, places=self.places),
+            [
+                (
+                    pid,
+                    key,
+                    papers[i][2],
+                    papers[i][3],
+                    with_key(papers[i][4], key) if keyless else papers[i][4],
+                    *papers[i][5:],
+                )
+                for (i, key), pid in zip(added, ids, strict=True)
+            ],
+        )
+        self.conn.executemany(
+            self.persons_sql.format(offset=0),
+            [(pid_of[p[0]], *p[1:]) for p in persons if p[0] in pid_of],
+        )
 
     def _taken(self, keys: list[str]) -> set[str]:
         if not keys:
             return set()
-        return {k for (k,) in self.conn.execute(
-            "SELECT j.value FROM json_each(?) AS j WHERE EXISTS (SELECT 1 FROM papers p "
-            "WHERE p.key = j.value COLLATE NOCASE) OR EXISTS (SELECT 1 FROM key_aliases a "
-            "WHERE a.alias = j.value)", [json.dumps(keys)])}
+        return {
+            k
+            for (k,) in self.conn.execute(
+                "SELECT j.value FROM json_each(?) AS j WHERE EXISTS (SELECT 1 FROM papers p "
+                "WHERE p.key = j.value COLLATE NOCASE) OR EXISTS (SELECT 1 FROM key_aliases a "
+                "WHERE a.alias = j.value)",
+                [json.dumps(keys)],
+            )
+        }
 
     def _doi_owners(self, dois: list[str]) -> dict[str, str]:
         if not dois:
             return {}
-        return {fold(doi): key for doi, key in self.conn.execute(
-            "SELECT j.value, (SELECT p.key FROM papers p WHERE p.doi = j.value COLLATE NOCASE) "
-            "FROM json_each(?) AS j", [json.dumps(dois)]) if key is not None}
+        return {
+            fold(doi): key
+            for doi, key in self.conn.execute(
+                "SELECT j.value, (SELECT p.key FROM papers p WHERE p.doi = j.value COLLATE NOCASE) "
+                "FROM json_each(?) AS j",
+                [json.dumps(dois)],
+            )
+            if key is not None
+        }
 
     # -- the end ----------------------------------------------------------------------------------
 
@@ -457,9 +525,11 @@ class _Import:
             raise _StrictFailure()
         self.macros.forget()
         defined = set(self.macros.current())
-        late = self.rederive + [pid for pid, names in zip(self.missed_ids, self.missed_names,
-                                                          strict=True)
-                                if not defined.isdisjoint(names.split("\0"))]
+        late = self.rederive + [
+            pid
+            for pid, names in zip(self.missed_ids, self.missed_names, strict=True)
+            if not defined.isdisjoint(names.split("\0"))
+        ]
         if late:
             self._rederive(late)
         self._jabref_groups()
@@ -473,14 +543,16 @@ class _Import:
         """Derive these papers again, each with the macros in force at its place (a macro
         defined only further on still fills in what it can, for display)."""
         strings = self.conn.execute(
-            "SELECT pos, name, value FROM blocks WHERE kind = 'string' ORDER BY pos").fetchall()
+            "SELECT pos, name, value FROM blocks WHERE kind = 'string' ORDER BY pos"
+        ).fetchall()
         everything = self.macros.current()
         here: dict[str, str] = {}
         macros = ChainMap(here, everything)
         n = 0
         for pid, pos, fields_json in self.conn.execute(
             "SELECT id, pos, fields FROM papers WHERE id IN (SELECT value FROM json_each(?)) "
-            "ORDER BY pos", [json.dumps(sorted(set(ids)))]
+            "ORDER BY pos",
+            [json.dumps(sorted(set(ids)))],
         ).fetchall():
             while n < len(strings) and strings[n][0] < pos:
                 here[strings[n][1].lower()] = bibvalue.evaluate(strings[n][2], here)
@@ -494,8 +566,12 @@ class _Import:
             groups = jabref.parse_groups(comment)
             if not groups:
                 continue
-            tagged = jabref.members(groups, self.conn.execute(
-                "SELECT id, key, fields FROM papers WHERE id >= ?", [self.first_id]))
+            tagged = jabref.members(
+                groups,
+                self.conn.execute(
+                    "SELECT id, key, fields FROM papers WHERE id >= ?", [self.first_id]
+                ),
+            )
             for name, (color, ids) in tagged.items():
                 # Every group is a tag, an empty one too: the JabRef user's groups are there.
                 self.personal.tag_papers(sorted(ids), name, color)
@@ -514,11 +590,18 @@ class _Import:
 
 # -- entry points (db.bibin.Imports calls these) ---------------------------------------------
 
-def import_files(lib: Target, paths: Sequence[str | os.PathLike[str]], *,
-                 strict: bool = False, progress: Progress | None = None,
-                 cancelled: Cancelled | None = None, workers: int | None = None,
-                 parallel_min: int = PARALLEL_MIN_BYTES,
-                 chunk_bytes: int | None = None) -> ImportReport:
+
+def import_files(
+    lib: Target,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    workers: int | None = None,
+    parallel_min: int = PARALLEL_MIN_BYTES,
+    chunk_bytes: int | None = None,
+) -> ImportReport:
     """Import .bib files in one transaction, streaming each; see the module docstring.
 
     Unreadable files are failures (line 0), not exceptions. ``progress(done, total)`` gets
@@ -535,9 +618,17 @@ def import_files(lib: Target, paths: Sequence[str | os.PathLike[str]], *,
             report.failures.append(Failure(str(path), 0, str(exc)))
     report.files = [s.path for s in sources]
     total = sum(s.size for s in sources)
-    run = _Import(lib, report, strict=strict, cancelled=cancelled, progress=progress,
-                  total=total, workers=workers or default_workers(), parallel_min=parallel_min,
-                  chunk_bytes=chunk_bytes)
+    run = _Import(
+        lib,
+        report,
+        strict=strict,
+        cancelled=cancelled,
+        progress=progress,
+        total=total,
+        workers=workers or default_workers(),
+        parallel_min=parallel_min,
+        chunk_bytes=chunk_bytes,
+    )
 
     def body() -> None:
         for src in sources:
@@ -546,9 +637,15 @@ def import_files(lib: Target, paths: Sequence[str | os.PathLike[str]], *,
     return _transaction(lib, run, body)
 
 
-def import_parsed(lib: Target, files: Sequence[ParsedFile], *, strict: bool = False,
-                  extra_failures: Sequence[Failure] = (), cancelled: Cancelled | None = None,
-                  progress: Progress | None = None) -> ImportReport:
+def import_parsed(
+    lib: Target,
+    files: Sequence[ParsedFile],
+    *,
+    strict: bool = False,
+    extra_failures: Sequence[Failure] = (),
+    cancelled: Cancelled | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Add files parsed already (pasted text, the seed) in one transaction, in-process."""
     report = ImportReport(files=[f.path for f in files], failures=list(extra_failures))
     for f in files:
@@ -556,8 +653,16 @@ def import_parsed(lib: Target, files: Sequence[ParsedFile], *, strict: bool = Fa
     if strict and report.failures:
         return report
     total = sum(len(e.source) for f in files for e in f.entries)
-    run = _Import(lib, report, strict=strict, cancelled=cancelled, progress=progress,
-                  total=total, workers=1, parallel_min=0)
+    run = _Import(
+        lib,
+        report,
+        strict=strict,
+        cancelled=cancelled,
+        progress=progress,
+        total=total,
+        workers=1,
+        parallel_min=0,
+    )
 
     def body() -> None:
         for f in files:

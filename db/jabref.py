@@ -62,7 +62,7 @@ def parse_groups(comment: str) -> list[Group]:
     if header is None:
         return []
     groups: list[Group] = []
-    for line in comment[header.end():].splitlines():
+    for line in comment[header.end() :].splitlines():
         m = _LINE.match(line)
         if m is None:
             continue
@@ -76,10 +76,17 @@ def parse_groups(comment: str) -> list[Group]:
             keys = {k.strip() for k in parts[2:] if k.strip()}
             groups.append(Group(name, "explicit", None, keys))
         elif kind == "KeywordGroup" and len(parts) >= 4 and parts[2].strip():
-            groups.append(Group(
-                name, "keyword", _color(parts[7]) if len(parts) > 7 else None,
-                field=parts[2].strip().lower(), keyword=parts[3],
-                case_sensitive=parts[4:5] == ["1"], regex=parts[5:6] == ["1"]))
+            groups.append(
+                Group(
+                    name,
+                    "keyword",
+                    _color(parts[7]) if len(parts) > 7 else None,
+                    field=parts[2].strip().lower(),
+                    keyword=parts[3],
+                    case_sensitive=parts[4:5] == ["1"],
+                    regex=parts[5:6] == ["1"],
+                )
+            )
     return groups
 
 
@@ -90,8 +97,7 @@ def _words(value: str) -> list[str]:
 def _has_keyword(group: Group, value: str) -> bool:
     if group.regex:
         try:
-            return re.search(group.keyword, value, 0 if group.case_sensitive else re.I) \
-                is not None
+            return re.search(group.keyword, value, 0 if group.case_sensitive else re.I) is not None
         except re.error:
             return False
     words = _words(value)
@@ -100,8 +106,9 @@ def _has_keyword(group: Group, value: str) -> bool:
     return group.keyword.lower() in (w.lower() for w in words)
 
 
-def members(groups: list[Group], papers: Iterable[tuple[int, str, str]]
-            ) -> dict[str, tuple[str | None, set[int]]]:
+def members(
+    groups: list[Group], papers: Iterable[tuple[int, str, str]]
+) -> dict[str, tuple[str | None, set[int]]]:
     """Tag name -> (colour, ids) for ``papers`` given as (id, key, fields as JSON)."""
     out: dict[str, tuple[str | None, set[int]]] = {g.name: (g.color, set()) for g in groups}
     static = {g.name for g in groups if g.kind == "static"}
@@ -116,7 +123,10 @@ def members(groups: list[Group], papers: Iterable[tuple[int, str, str]]
         for g in groups:
             if g.kind == "explicit" and key in g.keys:
                 out[g.name][1].add(pid)
-            elif g.kind == "keyword" and g.field in fields and \
-                    _has_keyword(g, bibvalue.evaluate(fields[g.field])):
+            elif (
+                g.kind == "keyword"
+                and g.field in fields
+                and _has_keyword(g, bibvalue.evaluate(fields[g.field]))
+            ):
                 out[g.name][1].add(pid)
     return out

@@ -102,7 +102,7 @@ def format_key(pattern: str, people: list[Person], year: str, title: str) -> str
         if name in _TOKENS:
             value = _TOKENS[name](people, year, title)
         else:
-            value = _authors(people, int(name[len("authors"):]))
+            value = _authors(people, int(name[len("authors") :]))
         for mod in filter(None, m.group(2).split(":")):
             value = _MODIFIERS[mod](value)
         return value

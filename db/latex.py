@@ -95,15 +95,47 @@ _SYMBOLS = {
     "-": "",
 }
 
-_ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ",
-            ",": " "}
+_ESCAPES = {
+    "&": "&",
+    "%": "%",
+    "$": "$",
+    "#": "#",
+    "_": "_",
+    "{": "{",
+    "}": "}",
+    " ": " ",
+    ",": " ",
+}
 
 # Formatting commands whose argument is shown as plain text.
 _TEXT_COMMANDS = {
-    "emph", "textit", "textbf", "textsc", "texttt", "textrm", "textsf", "textup", "textsl",
-    "textnormal", "mbox", "hbox", "text", "url", "mathrm", "mathit", "mathbf", "uppercase",
-    "lowercase", "MakeUppercase", "MakeLowercase", "bibstring", "mkbibquote", "mkbibemph",
-    "enquote", "foreignlanguage", "href",
+    "emph",
+    "textit",
+    "textbf",
+    "textsc",
+    "texttt",
+    "textrm",
+    "textsf",
+    "textup",
+    "textsl",
+    "textnormal",
+    "mbox",
+    "hbox",
+    "text",
+    "url",
+    "mathrm",
+    "mathit",
+    "mathbf",
+    "uppercase",
+    "lowercase",
+    "MakeUppercase",
+    "MakeLowercase",
+    "bibstring",
+    "mkbibquote",
+    "mkbibemph",
+    "enquote",
+    "foreignlanguage",
+    "href",
 }
 
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
@@ -178,8 +210,11 @@ def _decode(text: str, _depth: int) -> str:
     # In a long ASCII text (an abstract) the plain runs are found faster with memchr in a
     # copy whose special characters are all NUL than with _PLAIN_RUN, which spends some 50
     # instructions on each character. (Such a run stops at every hyphen: the same text.)
-    marked = (text.encode("ascii").translate(_SPECIAL_TO_NUL)
-              if n > _MARKED_MIN_LENGTH and text.isascii() else None)
+    marked = (
+        text.encode("ascii").translate(_SPECIAL_TO_NUL)
+        if n > _MARKED_MIN_LENGTH and text.isascii()
+        else None
+    )
     while i < n:
         c = text[i]
         if c == "$":
@@ -267,9 +302,17 @@ def collapse_space(text: str) -> str:
     # abstract) a memchr scan for each of its other white space characters is 8x faster
     # (at about 80 characters the nine scans cost what the lookups do).
     if len(text) > 100 and text.isascii():
-        folded = not ("\n" in text or "\t" in text or "\r" in text or "\x0b" in text
-                      or "\x0c" in text or "\x1c" in text or "\x1d" in text or "\x1e" in text
-                      or "\x1f" in text)
+        folded = not (
+            "\n" in text
+            or "\t" in text
+            or "\r" in text
+            or "\x0b" in text
+            or "\x0c" in text
+            or "\x1c" in text
+            or "\x1d" in text
+            or "\x1e" in text
+            or "\x1f" in text
+        )
     else:
         folded = text.isprintable()
     if folded and "  " not in text and text[:1] != " " and text[-1:] != " ":
@@ -287,16 +330,40 @@ def ascii_fold(text: str) -> str:
 
 _FOLD = str.maketrans(
     {
-        "ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
-        "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
-        "ı": "i", "ŋ": "ng",
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "Th",
+        "ı": "i",
+        "ŋ": "ng",
     }
 )
 
 
 _LATEX_SPECIAL = str.maketrans(
-    {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-     "\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    {
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "\\": r"\textbackslash{}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+    }
 )
 
 

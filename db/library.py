@@ -53,12 +53,23 @@ from .values import (
 
 # What ``db.library`` has always offered, wherever it is made now.
 __all__ = [
-    "STATUSES", "SORT_COLUMNS", "Changes", "DeletedPapers", "ImportReport", "Library", "Note",
-    "Paper", "Query", "Row", "TagInfo", "write_export",
+    "STATUSES",
+    "SORT_COLUMNS",
+    "Changes",
+    "DeletedPapers",
+    "ImportReport",
+    "Library",
+    "Note",
+    "Paper",
+    "Query",
+    "Row",
+    "TagInfo",
+    "write_export",
 ]
 
 
 T = TypeVar("T")
+
 
 class Library:
     """A Citedesk library: one SQLite file.
@@ -78,8 +89,9 @@ class Library:
         self.personal = Personal(store, self.index)
         self.papers = Papers(store, self.index, self.string_macros, self.keys, self.personal)
         self.duplicates = Duplicates(store, self.index, self.papers, self.personal)
-        self.imports = Imports(store, self.index, self.string_macros, self.keys,
-                               self.personal, self.papers)
+        self.imports = Imports(
+            store, self.index, self.string_macros, self.keys, self.personal, self.papers
+        )
         self.exports = Exports(store, self.queries, self.keys)
         self.autoexport = AutoExports(store, self.queries, self.exports)
         #: Rewrite auto-exports right after each write (the command line). The window
@@ -161,16 +173,22 @@ class Library:
     def count(self, query: Query | None = None) -> int:
         return self.queries.count(query)
 
-    def paper_ids(self, query: Query | None = None, sort: str = "added",
-                  descending: bool = False, limit: int | None = None,
-                  offset: int = 0) -> list[int]:
+    def paper_ids(
+        self,
+        query: Query | None = None,
+        sort: str = "added",
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[int]:
         return self.queries.paper_ids(query, sort, descending, limit, offset)
 
     def rows(self, ids: Sequence[int]) -> dict[int, Row]:
         return self.queries.rows(ids)
 
-    def records(self, query: Query | None = None, sort: str = "added",
-                descending: bool = False) -> Iterator[dict[str, Any]]:
+    def records(
+        self, query: Query | None = None, sort: str = "added", descending: bool = False
+    ) -> Iterator[dict[str, Any]]:
         return self.queries.records(query, sort, descending)
 
     def rebuild_index(self) -> None:
@@ -197,8 +215,9 @@ class Library:
     def set_key(self, paper_id: int, new_key: str, keep_alias: bool = True) -> Changes:
         return self.keys.set_key(paper_id, new_key, keep_alias)
 
-    def regenerate_keys(self, ids: Iterable[int] | None = None,
-                        pattern: str | None = None) -> dict[int, tuple[str, str]]:
+    def regenerate_keys(
+        self, ids: Iterable[int] | None = None, pattern: str | None = None
+    ) -> dict[int, tuple[str, str]]:
         return self.keys.regenerate_keys(ids, pattern)
 
     # -- papers and their fields (db/papers.py) -----------------------------------------------
@@ -219,15 +238,20 @@ class Library:
     def next_pos(self) -> int:
         return self.papers.next_pos()
 
-    def add_paper(self, fields: Sequence[tuple[str, str]] | dict[str, str],
-                  entry_type: str = "article", key: str | None = None) -> int:
+    def add_paper(
+        self,
+        fields: Sequence[tuple[str, str]] | dict[str, str],
+        entry_type: str = "article",
+        key: str | None = None,
+    ) -> int:
         return self.papers.add_paper(fields, entry_type, key)
 
     def update_fields(self, paper_id: int, changes: dict[str, str | None]) -> Changes:
         return self.papers.update_fields(paper_id, changes)
 
-    def set_fields_raw(self, paper_id: int, fields: list[tuple[str, str]],
-                       source: str | None = None) -> Changes:
+    def set_fields_raw(
+        self, paper_id: int, fields: list[tuple[str, str]], source: str | None = None
+    ) -> Changes:
         return self.papers.set_fields_raw(paper_id, fields, source)
 
     def set_entry_type(self, paper_id: int, entry_type: str) -> Changes:
@@ -323,18 +347,34 @@ class Library:
     def import_text(self, text: str, name: str = "<pasted text>") -> ImportReport:
         return self.imports.import_text(text, name)
 
-    def import_files(self, paths: Sequence[str | os.PathLike[str]], *, strict: bool = False,
-                     progress: Callable[[int, int], None] | None = None,
-                     cancelled: Callable[[], bool] | None = None) -> ImportReport:
-        return self.imports.import_files(paths, strict=strict, progress=progress,
-                                         cancelled=cancelled)
+    def import_files(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        strict: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ImportReport:
+        return self.imports.import_files(
+            paths, strict=strict, progress=progress, cancelled=cancelled
+        )
 
-    def import_parsed(self, files: Sequence[bibtex.ParsedFile], *, strict: bool = False,
-                      extra_failures: Sequence[bibtex.Failure] = (),
-                      cancelled: Callable[[], bool] | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> ImportReport:
-        return self.imports.import_parsed(files, strict=strict, extra_failures=extra_failures,
-                                          cancelled=cancelled, progress=progress)
+    def import_parsed(
+        self,
+        files: Sequence[bibtex.ParsedFile],
+        *,
+        strict: bool = False,
+        extra_failures: Sequence[bibtex.Failure] = (),
+        cancelled: Callable[[], bool] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
+        return self.imports.import_parsed(
+            files,
+            strict=strict,
+            extra_failures=extra_failures,
+            cancelled=cancelled,
+            progress=progress,
+        )
 
     # -- BibTeX out (db/bibout.py) ------------------------------------------------------------
 
@@ -353,9 +393,13 @@ class Library:
     def remove_profile(self, name: str) -> None:
         self.exports.remove_profile(name)
 
-    def export_text(self, query: Query | None = None, profile: ExportProfile | None = None,
-                    ids: Sequence[int] | None = None,
-                    extra_keys: dict[int, list[str]] | None = None) -> tuple[str, int]:
+    def export_text(
+        self,
+        query: Query | None = None,
+        profile: ExportProfile | None = None,
+        ids: Sequence[int] | None = None,
+        extra_keys: dict[int, list[str]] | None = None,
+    ) -> tuple[str, int]:
         return self.exports.export_text(query, profile, ids, extra_keys)
 
     def export_format(self, keep_encoding: bool = False) -> tuple[str, str]:
@@ -364,17 +408,27 @@ class Library:
     def encode_export(self, text: str, keep_encoding: bool = False) -> bytes:
         return self.exports.encode_export(text, keep_encoding)
 
-    def export(self, dest: str | os.PathLike[str], query: Query | None = None,
-               profile: ExportProfile | None = None, *, keep_encoding: bool = False) -> int:
+    def export(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        profile: ExportProfile | None = None,
+        *,
+        keep_encoding: bool = False,
+    ) -> int:
         return self.exports.export(dest, query, profile, keep_encoding=keep_encoding)
 
-    def aux_selection(self, aux_path: str | os.PathLike[str],
-                      profile: ExportProfile | None = None
-                      ) -> tuple[list[int] | None, list[str], dict[int, list[str]]]:
+    def aux_selection(
+        self, aux_path: str | os.PathLike[str], profile: ExportProfile | None = None
+    ) -> tuple[list[int] | None, list[str], dict[int, list[str]]]:
         return self.exports.aux_selection(aux_path, profile)
 
-    def export_aux(self, aux_path: str | os.PathLike[str], dest: str | os.PathLike[str],
-                   profile: ExportProfile | None = None) -> tuple[int, list[str]]:
+    def export_aux(
+        self,
+        aux_path: str | os.PathLike[str],
+        dest: str | os.PathLike[str],
+        profile: ExportProfile | None = None,
+    ) -> tuple[int, list[str]]:
         return self.exports.export_aux(aux_path, dest, profile)
 
     # -- auto-export (db/autoexport.py) -------------------------------------------------------
@@ -382,9 +436,14 @@ class Library:
     def autoexports(self) -> list[dict[str, Any]]:
         return self.autoexport.autoexports()
 
-    def add_autoexport(self, path: str | os.PathLike[str], *, tag: str | None = None,
-                       aux: str | os.PathLike[str] | None = None,
-                       profile: str | None = None) -> dict[str, Any]:
+    def add_autoexport(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        tag: str | None = None,
+        aux: str | os.PathLike[str] | None = None,
+        profile: str | None = None,
+    ) -> dict[str, Any]:
         return self.autoexport.add_autoexport(path, tag=tag, aux=aux, profile=profile)
 
     def remove_autoexport(self, path: str | os.PathLike[str]) -> None:

@@ -44,15 +44,19 @@ class StringMacros:
         """The macros in force at a paper's place: a macro defined more than once has, for
         a paper of a file, the value its file gave it before the paper (as in BibTeX)."""
         macros = self.current()
-        if self.conn.execute(
-            "SELECT 1 FROM blocks WHERE kind = 'string' GROUP BY name COLLATE NOCASE "
-            "HAVING count(*) > 1 LIMIT 1"
-        ).fetchone() is None:
+        if (
+            self.conn.execute(
+                "SELECT 1 FROM blocks WHERE kind = 'string' GROUP BY name COLLATE NOCASE "
+                "HAVING count(*) > 1 LIMIT 1"
+            ).fetchone()
+            is None
+        ):
             return macros  # no macro is defined twice: the usual library
         here: dict[str, str] = {}
         for name, value in self.conn.execute(
             "SELECT name, value FROM blocks WHERE kind = 'string' AND pos < "
-            "(SELECT pos FROM papers WHERE id = ?) ORDER BY pos", [paper_id]
+            "(SELECT pos FROM papers WHERE id = ?) ORDER BY pos",
+            [paper_id],
         ):
             here[name.lower()] = bibvalue.evaluate(value, here)
         return ChainMap(here, macros)

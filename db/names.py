@@ -254,8 +254,9 @@ def _groups(text: str) -> list[tuple[int, int]] | None:
                 b = n if b < 0 else b
                 continue
             if depth == 0:
-                if k > 0 and (text[k - 1] in " \r\n\t"
-                              or _AND_BEGUN.search(text, max(0, k - 4), k)):
+                if k > 0 and (
+                    text[k - 1] in " \r\n\t" or _AND_BEGUN.search(text, max(0, k - 4), k)
+                ):
                     return None
                 if text[k + 1 : k + 2] in (" ", "\r", "\n", "\t"):
                     return None
@@ -299,15 +300,17 @@ def _parse_name(raw: str) -> Person | None:
         return None
     if not ("\\" in raw or "{" in raw or "}" in raw):
         first, von, last, jr = _plain_name_parts(raw)
-        person = Person(family=" ".join(last), given=" ".join(first), prefix=" ".join(von),
-                        suffix=" ".join(jr))
+        person = Person(
+            family=" ".join(last), given=" ".join(first), prefix=" ".join(von), suffix=" ".join(jr)
+        )
         if "-" not in raw:
             # Nothing to decode ("--" is a dash) and no white space but the spaces that
             # join the words: the decoded forms are the parts as they are. Filled in now,
             # as Person would compute them, since an import shows them all at once.
             prefix, family = person.prefix, person.family
-            person.__dict__["display_family"] = (f"{prefix} {family}" if prefix and family
-                                                 else prefix or family)
+            person.__dict__["display_family"] = (
+                f"{prefix} {family}" if prefix and family else prefix or family
+            )
             person.__dict__["display_given"] = person.given
         return person
     if _simple_braces(raw):
@@ -315,16 +318,22 @@ def _parse_name(raw: str) -> Person | None:
         # where they are without braces; a word's case is its first letter's when it
         # starts with one (bibtexparser reads braces and escapes for the case otherwise).
         first, von, last, jr = _plain_name_parts(raw)
-        if all(w[0].isalpha() for part in (first, von, last, jr) for w in part
-               if "{" in w or "\\" in w):
-            return Person(family=" ".join(last), given=" ".join(first),
-                          prefix=" ".join(von), suffix=" ".join(jr))
+        if all(
+            w[0].isalpha() for part in (first, von, last, jr) for w in part if "{" in w or "\\" in w
+        ):
+            return Person(
+                family=" ".join(last),
+                given=" ".join(first),
+                prefix=" ".join(von),
+                suffix=" ".join(jr),
+            )
     try:
         first, von, last, jr = _bibtexparser_parts(raw)
     except (InvalidNameError, IndexError, ValueError):
         return Person(family=raw)
-    return Person(family=" ".join(last), given=" ".join(first), prefix=" ".join(von),
-                  suffix=" ".join(jr))
+    return Person(
+        family=" ".join(last), given=" ".join(first), prefix=" ".join(von), suffix=" ".join(jr)
+    )
 
 
 #: What separates the words of a name: white space and "~"; in its third comma-separated
@@ -354,8 +363,14 @@ def _simple_braces(name: str) -> bool:
         if end < 0:
             return False
         group = name[i : end + 1]
-        if (" " in group or "~" in group or "," in group or "\t" in group or "\n" in group
-                or "\r" in group):
+        if (
+            " " in group
+            or "~" in group
+            or "," in group
+            or "\t" in group
+            or "\n" in group
+            or "\r" in group
+        ):
             return False
         prev = end + 1
         i = name.find("{", prev)
@@ -380,8 +395,10 @@ def _plain_name_parts(name: str) -> tuple[list[str], list[str], list[str], list[
         if len(pieces) == 3:
             sections[2] = pieces[2].replace(",", " ").split()
     else:
-        sections = [[w for w in (_WORD_GAP_OR_COMMA if k == 2 else _WORD_GAP).split(piece) if w]
-                    for k, piece in enumerate(pieces)]
+        sections = [
+            [w for w in (_WORD_GAP_OR_COMMA if k == 2 else _WORD_GAP).split(piece) if w]
+            for k, piece in enumerate(pieces)
+        ]
     if not sections[-1]:
         sections.pop()  # a trailing comma
     first: list[str] = []

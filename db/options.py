@@ -32,8 +32,7 @@ KEY_PATTERN: LibrarySetting[str] = LibrarySetting("key_pattern", DEFAULT_PATTERN
 #: How many automatic daily backups are kept; 0 makes none.
 BACKUP_KEEP: LibrarySetting[int] = LibrarySetting("backup_keep", 7)
 #: The saved export profiles, by name, as ExportProfile.to_dict() writes them.
-EXPORT_PROFILES: LibrarySetting[dict[str, dict[str, Any]]] = LibrarySetting(
-    "export_profiles", {})
+EXPORT_PROFILES: LibrarySetting[dict[str, dict[str, Any]]] = LibrarySetting("export_profiles", {})
 #: The files kept up to date after every write (see db/autoexport.py).
 AUTOEXPORTS: LibrarySetting[list[dict[str, Any]]] = LibrarySetting("autoexports", [])
 

@@ -27,8 +27,14 @@ from .values import Changes, DeletedPapers, ImportReport, Paper, now
 class Papers:
     """The papers table, its people and aliases."""
 
-    def __init__(self, store: Store, index: SearchIndex, macros: StringMacros,
-                 keys: CiteKeys, personal: Personal) -> None:
+    def __init__(
+        self,
+        store: Store,
+        index: SearchIndex,
+        macros: StringMacros,
+        keys: CiteKeys,
+        personal: Personal,
+    ) -> None:
         self.store = store
         self.conn = store.conn
         self.index = index
@@ -47,22 +53,45 @@ class Papers:
         people: dict[str, list[Person]] = {"author": [], "editor": []}
         for role, family, given, prefix, suffix in self.conn.execute(
             "SELECT role, family, given, prefix, suffix FROM persons WHERE paper_id = ? "
-            "ORDER BY role, position", [paper_id]
+            "ORDER BY role, position",
+            [paper_id],
         ):
             people[role].append(Person(family, given, prefix, suffix))
         return Paper(
-            id=r["id"], key=r["key"], entry_type=r["entry_type"],
+            id=r["id"],
+            key=r["key"],
+            entry_type=r["entry_type"],
             fields=[tuple(x) for x in json.loads(r["fields"])],
-            title=r["title"], authors=people["author"], editors=people["editor"],
-            year=r["year"], month=r["month"], date=r["date"], venue=r["venue"],
-            volume=r["volume"], number=r["number"], pages=r["pages"], doi=r["doi"],
-            url=r["url"], arxiv=r["arxiv"], abstract=r["abstract"], keywords=r["keywords"],
-            category=r["category"], tags=self.personal.paper_tags(paper_id),
+            title=r["title"],
+            authors=people["author"],
+            editors=people["editor"],
+            year=r["year"],
+            month=r["month"],
+            date=r["date"],
+            venue=r["venue"],
+            volume=r["volume"],
+            number=r["number"],
+            pages=r["pages"],
+            doi=r["doi"],
+            url=r["url"],
+            arxiv=r["arxiv"],
+            abstract=r["abstract"],
+            keywords=r["keywords"],
+            category=r["category"],
+            tags=self.personal.paper_tags(paper_id),
             notes=self.personal.notes(paper_id),
-            status=r["status"], status_changed=r["status_changed"], rating=r["rating"],
-            added=r["added"], modified=r["modified"], edited=r["source"] is None,
-            aliases=[a for (a,) in self.conn.execute(
-                "SELECT alias FROM key_aliases WHERE paper_id = ? ORDER BY rowid", [paper_id])],
+            status=r["status"],
+            status_changed=r["status_changed"],
+            rating=r["rating"],
+            added=r["added"],
+            modified=r["modified"],
+            edited=r["source"] is None,
+            aliases=[
+                a
+                for (a,) in self.conn.execute(
+                    "SELECT alias FROM key_aliases WHERE paper_id = ? ORDER BY rowid", [paper_id]
+                )
+            ],
         )
 
     def entry_source(self, paper_id: int) -> str | None:
@@ -73,31 +102,36 @@ class Papers:
 
     def next_pos(self) -> int:
         """The place after the last paper or block in the library's layout."""
-        return int(self.conn.execute(
-            "SELECT max(coalesce((SELECT max(pos) FROM papers), 0), "
-            "coalesce((SELECT max(pos) FROM blocks), 0)) + 1").fetchone()[0])
+        return int(
+            self.conn.execute(
+                "SELECT max(coalesce((SELECT max(pos) FROM papers), 0), "
+                "coalesce((SELECT max(pos) FROM blocks), 0)) + 1"
+            ).fetchone()[0]
+        )
 
     def _lead_at_end(self) -> str:
         """What a paper made in Citedesk is written after in a whole export: a blank line
         after what the layout ends with (nothing in an empty library)."""
         row = self.conn.execute(
             "SELECT source FROM (SELECT pos, coalesce(source, '') AS source FROM papers "
-            "UNION ALL SELECT pos, source FROM blocks) ORDER BY pos DESC LIMIT 1").fetchone()
+            "UNION ALL SELECT pos, source FROM blocks) ORDER BY pos DESC LIMIT 1"
+        ).fetchone()
         if row is None:
             return ""
         return "\n" if row[0].endswith("\n") else "\n\n"
 
     # -- derived values ---------------------------------------------------------------------------
 
-    def _columns(self, fields: list[tuple[str, str]],
-                 macros: Mapping[str, str] | None = None
-                 ) -> tuple[dict[str, Any], bibtex.Derived]:
+    def _columns(
+        self, fields: list[tuple[str, str]], macros: Mapping[str, str] | None = None
+    ) -> tuple[dict[str, Any], bibtex.Derived]:
         f = bibtex.field_map(fields)
         parent = None
         if "crossref" in f:
             parent_key = bibvalue.evaluate(f["crossref"]).strip()
-            row = self.conn.execute("SELECT fields FROM papers WHERE key = ? COLLATE NOCASE",
-                                    [parent_key]).fetchone()
+            row = self.conn.execute(
+                "SELECT fields FROM papers WHERE key = ? COLLATE NOCASE", [parent_key]
+            ).fetchone()
             if row:
                 parent = bibtex.field_map(tuple(x) for x in json.loads(row[0]))
         d = bibtex.derive(fields, self.macros.current() if macros is None else macros, parent)
@@ -105,13 +139,16 @@ class Papers:
 
     def _write_persons(self, paper_id: int, d: bibtex.Derived) -> None:
         self.conn.execute("DELETE FROM persons WHERE paper_id = ?", [paper_id])
-        rows = [(paper_id, role, i, p.family, p.given, p.prefix, p.suffix)
-                for role, people in (("author", d.authors), ("editor", d.editors))
-                for i, p in enumerate(people)]
+        rows = [
+            (paper_id, role, i, p.family, p.given, p.prefix, p.suffix)
+            for role, people in (("author", d.authors), ("editor", d.editors))
+            for i, p in enumerate(people)
+        ]
         self.conn.executemany("INSERT INTO persons VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def rederive(self, paper_id: int, fields: list[tuple[str, str]],
-                 macros: Mapping[str, str]) -> None:
+    def rederive(
+        self, paper_id: int, fields: list[tuple[str, str]], macros: Mapping[str, str]
+    ) -> None:
         """Inside a write: derive a paper's values and people again with these macros (an
         import does, for entries whose crossref parent or macros came later)."""
         cols, d = self._columns(fields, macros)
@@ -121,21 +158,45 @@ class Papers:
 
     # -- writing ----------------------------------------------------------------------------------
 
-    def _insert_paper(self, key: str, entry_type: str, fields: list[tuple[str, str]],
-                      source: str | None, stamp: str, **extra: Any) -> int:
+    def _insert_paper(
+        self,
+        key: str,
+        entry_type: str,
+        fields: list[tuple[str, str]],
+        source: str | None,
+        stamp: str,
+        **extra: Any,
+    ) -> int:
         cols, d = self._columns(fields)
-        row = {"key": key, "entry_type": entry_type, "fields": json.dumps(fields),
-               "source": source, "added": stamp, "modified": stamp, "pos": self.next_pos(),
-               "lead": self._lead_at_end(), **cols, **extra}
+        row = {
+            "key": key,
+            "entry_type": entry_type,
+            "fields": json.dumps(fields),
+            "source": source,
+            "added": stamp,
+            "modified": stamp,
+            "pos": self.next_pos(),
+            "lead": self._lead_at_end(),
+            **cols,
+            **extra,
+        }
         names = ", ".join(row)
         marks = ", ".join("?" for _ in row)
-        pid = int(self.conn.execute(f"INSERT INTO papers({names}) VALUES ({marks})",
-                                    list(row.values())).lastrowid or 0)
+        pid = int(
+            self.conn.execute(
+                f"INSERT INTO papers({names}) VALUES ({marks})", list(row.values())
+            ).lastrowid
+            or 0
+        )
         self._write_persons(pid, d)
         return pid
 
-    def add_paper(self, fields: Sequence[tuple[str, str]] | dict[str, str],
-                  entry_type: str = "article", key: str | None = None) -> int:
+    def add_paper(
+        self,
+        fields: Sequence[tuple[str, str]] | dict[str, str],
+        entry_type: str = "article",
+        key: str | None = None,
+    ) -> int:
         """Add a paper typed by a person: values are LaTeX text, made safe by :func:`field_raw`."""
         items = list(fields.items()) if isinstance(fields, dict) else list(fields)
         raw = [(name.lower(), field_raw(name, value)) for name, value in items if value.strip()]
@@ -181,15 +242,17 @@ class Papers:
             self.replace_fields(paper_id, out)
         return Changes(papers={paper_id})
 
-    def set_fields_raw(self, paper_id: int, fields: list[tuple[str, str]],
-                       source: str | None = None) -> Changes:
+    def set_fields_raw(
+        self, paper_id: int, fields: list[tuple[str, str]], source: str | None = None
+    ) -> Changes:
         """Put back exact raw fields (and original text): what undo of an edit needs."""
         with self.store.write():
             self.replace_fields(paper_id, fields, source)
         return Changes(papers={paper_id})
 
-    def replace_fields(self, paper_id: int, fields: list[tuple[str, str]],
-                       source: str | None = None) -> None:
+    def replace_fields(
+        self, paper_id: int, fields: list[tuple[str, str]], source: str | None = None
+    ) -> None:
         """Inside a write: make a paper's raw fields (and original text) these, and derive
         its values again with the macros in force at its place."""
         for name, raw in fields:
@@ -204,8 +267,10 @@ class Papers:
 
     def set_entry_type(self, paper_id: int, entry_type: str) -> Changes:
         with self.store.write():
-            self.conn.execute("UPDATE papers SET entry_type = ?, source = NULL, modified = ? "
-                              "WHERE id = ?", [entry_type.lower(), now(), paper_id])
+            self.conn.execute(
+                "UPDATE papers SET entry_type = ?, source = NULL, modified = ? WHERE id = ?",
+                [entry_type.lower(), now(), paper_id],
+            )
         return Changes(papers={paper_id})
 
     # -- deleting and bringing back ---------------------------------------------------------------
@@ -220,12 +285,15 @@ class Papers:
             snap = DeletedPapers(
                 papers=list(db.query(f"SELECT * FROM papers WHERE id {sel}", [arg])),
                 persons=list(db.query(f"SELECT * FROM persons WHERE paper_id {sel}", [arg])),
-                paper_tags=list(db.query(
-                    f"SELECT pt.paper_id, t.name, t.color FROM paper_tags pt JOIN tags t "
-                    f"ON t.id = pt.tag_id WHERE pt.paper_id {sel}", [arg])),
+                paper_tags=list(
+                    db.query(
+                        f"SELECT pt.paper_id, t.name, t.color FROM paper_tags pt JOIN tags t "
+                        f"ON t.id = pt.tag_id WHERE pt.paper_id {sel}",
+                        [arg],
+                    )
+                ),
                 notes=list(db.query(f"SELECT * FROM notes WHERE paper_id {sel}", [arg])),
-                aliases=list(db.query(f"SELECT * FROM key_aliases WHERE paper_id {sel}",
-                                      [arg])),
+                aliases=list(db.query(f"SELECT * FROM key_aliases WHERE paper_id {sel}", [arg])),
             )
             self.index.remove(ids)
             self.conn.execute(f"DELETE FROM papers WHERE id {sel}", [arg])
@@ -251,14 +319,20 @@ class Papers:
         with self.store.write():
             if snap.blocks:
                 self.macros.forget()
-            for table, rows in (("files", snap.files), ("blocks", snap.blocks),
-                                ("papers", snap.papers), ("persons", snap.persons),
-                                ("notes", snap.notes), ("key_aliases", snap.aliases)):
+            for table, rows in (
+                ("files", snap.files),
+                ("blocks", snap.blocks),
+                ("papers", snap.papers),
+                ("persons", snap.persons),
+                ("notes", snap.notes),
+                ("key_aliases", snap.aliases),
+            ):
                 for row in rows:
                     names = ", ".join(row)
                     marks = ", ".join("?" for _ in row)
-                    self.conn.execute(f"INSERT INTO {table}({names}) VALUES ({marks})",
-                                      list(row.values()))
+                    self.conn.execute(
+                        f"INSERT INTO {table}({names}) VALUES ({marks})", list(row.values())
+                    )
             self.personal.restore_tags(snap.paper_tags)
             ids = [r["id"] for r in snap.papers]
             self.personal.refresh_tags_text(ids)
@@ -318,8 +392,17 @@ def display_columns(d: bibtex.Derived) -> dict[str, Any]:
         "authors": short_authors([p.display_family for p in named[:3]], others),
         "authors_full": "; ".join([p.display for p in (authors or editors)]),
         "first_author": ascii_fold(named[0].display_family).lower() if named else "",
-        "year": d.year, "month": d.month, "date": d.date, "venue": d.venue,
-        "volume": d.volume, "number": d.number, "pages": d.pages, "doi": d.doi,
-        "url": d.url, "arxiv": d.arxiv, "abstract": d.abstract, "keywords": d.keywords,
+        "year": d.year,
+        "month": d.month,
+        "date": d.date,
+        "venue": d.venue,
+        "volume": d.volume,
+        "number": d.number,
+        "pages": d.pages,
+        "doi": d.doi,
+        "url": d.url,
+        "arxiv": d.arxiv,
+        "abstract": d.abstract,
+        "keywords": d.keywords,
         "category": d.category,
     }

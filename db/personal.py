@@ -27,30 +27,46 @@ class Personal:
     # -- reading --------------------------------------------------------------------------------
 
     def paper_tags(self, paper_id: int) -> list[str]:
-        return [n for (n,) in self.conn.execute(
-            "SELECT t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
-            "WHERE pt.paper_id = ? ORDER BY t.name COLLATE NOCASE", [paper_id])]
+        return [
+            n
+            for (n,) in self.conn.execute(
+                "SELECT t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
+                "WHERE pt.paper_id = ? ORDER BY t.name COLLATE NOCASE",
+                [paper_id],
+            )
+        ]
 
     def notes(self, paper_id: int) -> list[Note]:
-        return [Note(*r) for r in self.conn.execute(
-            "SELECT id, paper_id, body, created, updated FROM notes WHERE paper_id = ? "
-            "ORDER BY id", [paper_id])]
+        return [
+            Note(*r)
+            for r in self.conn.execute(
+                "SELECT id, paper_id, body, created, updated FROM notes WHERE paper_id = ? "
+                "ORDER BY id",
+                [paper_id],
+            )
+        ]
 
     def note(self, note_id: int) -> Note | None:
-        r = self.conn.execute("SELECT id, paper_id, body, created, updated FROM notes "
-                              "WHERE id = ?", [note_id]).fetchone()
+        r = self.conn.execute(
+            "SELECT id, paper_id, body, created, updated FROM notes WHERE id = ?", [note_id]
+        ).fetchone()
         return Note(*r) if r else None
 
     def tags(self) -> list[TagInfo]:
         """All tags with how many papers carry each, by name."""
-        return [TagInfo(*r) for r in self.conn.execute(
-            "SELECT t.name, t.color, count(pt.paper_id) FROM tags t "
-            "LEFT JOIN paper_tags pt ON pt.tag_id = t.id GROUP BY t.id "
-            "ORDER BY t.name COLLATE NOCASE")]
+        return [
+            TagInfo(*r)
+            for r in self.conn.execute(
+                "SELECT t.name, t.color, count(pt.paper_id) FROM tags t "
+                "LEFT JOIN paper_tags pt ON pt.tag_id = t.id GROUP BY t.id "
+                "ORDER BY t.name COLLATE NOCASE"
+            )
+        ]
 
     def tag_color(self, name: str) -> str | None:
-        row = self.conn.execute("SELECT color FROM tags WHERE name = ? COLLATE NOCASE",
-                                [name]).fetchone()
+        row = self.conn.execute(
+            "SELECT color FROM tags WHERE name = ? COLLATE NOCASE", [name]
+        ).fetchone()
         return row[0] if row else None
 
     def status_counts(self) -> dict[str, int]:
@@ -63,8 +79,9 @@ class Personal:
 
     def _tag_id(self, name: str, create: bool) -> int | None:
         name = normal_tag(name)
-        row = self.conn.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE",
-                                [name]).fetchone()
+        row = self.conn.execute(
+            "SELECT id FROM tags WHERE name = ? COLLATE NOCASE", [name]
+        ).fetchone()
         if row:
             return int(row[0])
         if not create:
@@ -86,8 +103,10 @@ class Personal:
         The search index is left to the caller: an import indexes its papers after.
         """
         tag_id = self._colored_tag(name, color)
-        self.conn.execute("INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
-                          "SELECT value, ? FROM json_each(?)", [tag_id, json.dumps(list(ids))])
+        self.conn.execute(
+            "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) SELECT value, ? FROM json_each(?)",
+            [tag_id, json.dumps(list(ids))],
+        )
         self.refresh_tags_text(ids)
 
     def restore_tags(self, rows: Iterable[dict[str, Any]]) -> None:
@@ -95,8 +114,9 @@ class Personal:
         inside a write; the caller refreshes the papers' tags text and index."""
         for row in rows:
             tag_id = self._colored_tag(row["name"], row["color"])
-            self.conn.execute("INSERT OR IGNORE INTO paper_tags VALUES (?, ?)",
-                              [row["paper_id"], tag_id])
+            self.conn.execute(
+                "INSERT OR IGNORE INTO paper_tags VALUES (?, ?)", [row["paper_id"], tag_id]
+            )
 
     def refresh_tags_text(self, ids: Iterable[int]) -> None:
         """Write the papers' ``tags`` column (what the table shows and sorts) again."""
@@ -104,7 +124,9 @@ class Personal:
             "UPDATE papers SET tags = coalesce((SELECT group_concat(name, ', ') FROM ("
             " SELECT t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id"
             " WHERE pt.paper_id = papers.id ORDER BY t.name COLLATE NOCASE)), '') "
-            "WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(set(ids)))])
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(set(ids)))],
+        )
 
     def add_tags(self, ids: Iterable[int], names: Iterable[str]) -> Changes:
         ids, names = list(ids), [n for n in names if n.strip()]
@@ -115,7 +137,9 @@ class Personal:
                 for pid in ids:
                     cur = self.conn.execute(
                         "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
-                        "SELECT id, ? FROM papers WHERE id = ?", [tag_id, pid])
+                        "SELECT id, ? FROM papers WHERE id = ?",
+                        [tag_id, pid],
+                    )
                     if cur.rowcount:
                         changed.add(pid)
             self.after_change(changed)
@@ -131,8 +155,8 @@ class Personal:
                     continue
                 for pid in ids:
                     cur = self.conn.execute(
-                        "DELETE FROM paper_tags WHERE paper_id = ? AND tag_id = ?",
-                        [pid, tag_id])
+                        "DELETE FROM paper_tags WHERE paper_id = ? AND tag_id = ?", [pid, tag_id]
+                    )
                     if cur.rowcount:
                         changed.add(pid)
             self.after_change(changed)
@@ -153,8 +177,10 @@ class Personal:
         return changes
 
     def _paper_ids_with_tag(self, tag_id: int) -> list[int]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT paper_id FROM paper_tags WHERE tag_id = ?", [tag_id])]
+        return [
+            r[0]
+            for r in self.conn.execute("SELECT paper_id FROM paper_tags WHERE tag_id = ?", [tag_id])
+        ]
 
     def rename_tag(self, old: str, new: str) -> Changes:
         """Rename a tag; renaming onto an existing tag merges the two."""
@@ -185,7 +211,9 @@ class Personal:
                 ids = self._paper_ids_with_tag(tag_id)
                 self.conn.execute(
                     "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
-                    "SELECT paper_id, ? FROM paper_tags WHERE tag_id = ?", [target_id, tag_id])
+                    "SELECT paper_id, ? FROM paper_tags WHERE tag_id = ?",
+                    [target_id, tag_id],
+                )
                 self.conn.execute("DELETE FROM tags WHERE id = ?", [tag_id])
                 changed.update(ids)
             self.after_change(changed)
@@ -214,17 +242,29 @@ class Personal:
     def set_status(self, ids: Iterable[int], status: str) -> Changes:
         if status not in STATUSES:
             raise LibraryError(f"unknown reading status {status!r}; use {', '.join(STATUSES)}")
-        changed = self._set_each(ids, status, (
-            "UPDATE papers SET status = :value, status_changed = :stamp, modified = :stamp "
-            "WHERE id = :id AND status != :value"))
+        changed = self._set_each(
+            ids,
+            status,
+            (
+                "UPDATE papers SET status = :value, status_changed = :stamp, modified = :stamp "
+                "WHERE id = :id AND status != :value"
+            ),
+        )
         return Changes(papers=changed, status=bool(changed))
 
     def set_rating(self, ids: Iterable[int], rating: int) -> Changes:
         if not 0 <= int(rating) <= 5:
             raise LibraryError("a rating is from 0 to 5")
-        return Changes(papers=self._set_each(ids, int(rating), (
-            "UPDATE papers SET rating = :value, modified = :stamp "
-            "WHERE id = :id AND rating != :value")))
+        return Changes(
+            papers=self._set_each(
+                ids,
+                int(rating),
+                (
+                    "UPDATE papers SET rating = :value, modified = :stamp "
+                    "WHERE id = :id AND rating != :value"
+                ),
+            )
+        )
 
     def _set_each(self, ids: Iterable[int], value: object, sql: str) -> set[int]:
         """Run ``sql`` (with :id, :value and :stamp) for each paper, in one write; return
@@ -247,20 +287,23 @@ class Personal:
                 raise UnknownPaperError(f"no paper with id {paper_id}")
             note_id = self.conn.execute(
                 "INSERT INTO notes(paper_id, body, created, updated) VALUES (?, ?, ?, ?)",
-                [paper_id, body, stamp, stamp]).lastrowid
+                [paper_id, body, stamp, stamp],
+            ).lastrowid
             self.after_change([paper_id])
         return Note(int(note_id or 0), paper_id, body, stamp, stamp)
 
     def update_note(self, note_id: int, body: str) -> Changes:
         with self.store.write():
-            row = self.conn.execute("SELECT paper_id, body FROM notes WHERE id = ?",
-                                    [note_id]).fetchone()
+            row = self.conn.execute(
+                "SELECT paper_id, body FROM notes WHERE id = ?", [note_id]
+            ).fetchone()
             if row is None:
                 raise LibraryError(f"note {note_id} no longer exists")
             if row[1] == body:
                 return Changes()
-            self.conn.execute("UPDATE notes SET body = ?, updated = ? WHERE id = ?",
-                              [body, now(), note_id])
+            self.conn.execute(
+                "UPDATE notes SET body = ?, updated = ? WHERE id = ?", [body, now(), note_id]
+            )
             self.after_change([row[0]], modified=False)
         return Changes(papers={row[0]}, notes=True)
 
@@ -280,12 +323,14 @@ class Personal:
                 self.conn.execute(
                     "INSERT INTO notes(id, paper_id, body, created, updated) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    [note.id, note.paper_id, note.body, note.created, note.updated])
+                    [note.id, note.paper_id, note.body, note.created, note.updated],
+                )
             except Exception as exc:
                 if not violated(exc):
                     raise
-                raise LibraryError(f"note {note.id} cannot be restored: its paper is gone "
-                                   "or its id is in use") from None
+                raise LibraryError(
+                    f"note {note.id} cannot be restored: its paper is gone or its id is in use"
+                ) from None
             self.after_change([note.paper_id], modified=False)
 
     def after_change(self, ids: Iterable[int], modified: bool = True) -> None:
@@ -296,6 +341,8 @@ class Personal:
             return
         self.refresh_tags_text(ids)
         if modified:
-            self.conn.execute("UPDATE papers SET modified = ? WHERE id IN "
-                              "(SELECT value FROM json_each(?))", [now(), json.dumps(ids)])
+            self.conn.execute(
+                "UPDATE papers SET modified = ? WHERE id IN (SELECT value FROM json_each(?))",
+                [now(), json.dumps(ids)],
+            )
         self.index.update(ids)

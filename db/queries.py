@@ -32,8 +32,9 @@ SORT_COLUMNS = {
 }
 
 #: A paper's notes as one text, for its row in the search index.
-_NOTES_OF_PAPER = ("coalesce((SELECT group_concat(body, ' ') FROM notes n "
-                   "WHERE n.paper_id = p.id), '')")
+_NOTES_OF_PAPER = (
+    "coalesce((SELECT group_concat(body, ' ') FROM notes n WHERE n.paper_id = p.id), '')"
+)
 
 
 class SearchIndex:
@@ -70,8 +71,7 @@ class SearchIndex:
         default is 1 MB) while many papers are added, and the default is put back after."""
         before = {}
         for table in SEARCH_TABLES:
-            row = self.conn.execute(
-                f"SELECT v FROM {table}_config WHERE k = 'hashsize'").fetchone()
+            row = self.conn.execute(f"SELECT v FROM {table}_config WHERE k = 'hashsize'").fetchone()
             before[table] = row[0] if row else 1 << 20  # FTS5's default: 1 MB
             self._config(table, "hashsize", hashsize)
         yield
@@ -87,10 +87,14 @@ class SearchIndex:
         self.conn.execute(
             "INSERT INTO papers_fts(rowid, title, authors, venue, keywords, tags, notes) "
             f"SELECT p.id, p.title, p.authors_full, p.venue, p.keywords, p.tags, {notes_text} "
-            f"FROM papers p WHERE p.id {selection}", params)
+            f"FROM papers p WHERE p.id {selection}",
+            params,
+        )
         self.conn.execute(
             "INSERT INTO papers_abstract(rowid, abstract) SELECT p.id, p.abstract FROM papers p "
-            f"WHERE p.id {selection} AND p.abstract != ''", params)
+            f"WHERE p.id {selection} AND p.abstract != ''",
+            params,
+        )
 
     def _remove(self, selection: str, params: Sequence[Any]) -> None:
         """Take papers out of both search indexes; ``selection`` follows ``rowid``."""
@@ -146,16 +150,24 @@ class Queries:
     def count(self, query: Query | None = None) -> int:
         where, params, _ = self._where(query)
         try:
-            return int(self.conn.execute(f"SELECT count(*) FROM papers p WHERE {where}",
-                                         params).fetchone()[0])
+            return int(
+                self.conn.execute(
+                    f"SELECT count(*) FROM papers p WHERE {where}", params
+                ).fetchone()[0]
+            )
         except Exception as exc:
             if rejected(exc):  # FTS5 refused the words: nothing matches
                 return 0
             raise
 
-    def paper_ids(self, query: Query | None = None, sort: str = "added",
-                  descending: bool = False, limit: int | None = None,
-                  offset: int = 0) -> list[int]:
+    def paper_ids(
+        self,
+        query: Query | None = None,
+        sort: str = "added",
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[int]:
         """Ids of matching papers in display order. Sorting happens in SQL, over an index.
 
         Without ``limit``, the order of the whole library is read from its index once and
@@ -181,8 +193,9 @@ class Queries:
                 return []
             raise
 
-    def _ordered_ids(self, query: Query | None, where: str, params: list[Any],
-                     order: str) -> list[int]:
+    def _ordered_ids(
+        self, query: Query | None, where: str, params: list[Any], order: str
+    ) -> list[int]:
         state = (order, self.conn.total_changes, self.store.data_version())
         if self._order_cache is None or self._order_cache[0] != state:
             # One row holding a JSON array: 100,000 ids cost 20 ms, not 40 as rows.
@@ -213,8 +226,11 @@ class Queries:
             return sorted((m for m in wanted if at(m) is not None), key=positions.__getitem__)
         return [pid for pid in full if pid in wanted]
 
-    def _word_matches(self, words: list[tuple[str | None, str | None]],
-                      exclude: tuple[str | None, str | None] | None) -> set[int]:
+    def _word_matches(
+        self,
+        words: list[tuple[str | None, str | None]],
+        exclude: tuple[str | None, str | None] | None,
+    ) -> set[int]:
         """Ids of the papers that match every word (in either index) and no excluded one."""
 
         def found(pair: tuple[str | None, str | None]) -> set[int]:
@@ -222,8 +238,8 @@ class Queries:
             for table, expr in zip(SEARCH_TABLES, pair, strict=True):
                 if expr is not None:
                     (text,) = self.conn.execute(
-                        f"SELECT json_group_array(rowid) FROM {table} WHERE {table} MATCH ?",
-                        [expr]).fetchone()
+                        f"SELECT json_group_array(rowid) FROM {table} WHERE {table} MATCH ?", [expr]
+                    ).fetchone()
                     ids.update(json.loads(text))
             return ids
 
@@ -247,37 +263,57 @@ class Queries:
         )
         return {r[0]: Row(*r) for r in cur}
 
-    def records(self, query: Query | None = None, sort: str = "added",
-                descending: bool = False) -> Iterator[dict[str, Any]]:
+    def records(
+        self, query: Query | None = None, sort: str = "added", descending: bool = False
+    ) -> Iterator[dict[str, Any]]:
         """Plain records for scripts (``citedesk list --json``), streamed, not all in memory."""
         ids = self.paper_ids(query, sort=sort, descending=descending)
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             arg = json.dumps(chunk)
             people: dict[int, list[str]] = {i: [] for i in chunk}
             for pid, family, given, prefix, suffix in self.conn.execute(
                 "SELECT paper_id, family, given, prefix, suffix FROM persons WHERE role = "
                 "'author' AND paper_id IN (SELECT value FROM json_each(?)) "
-                "ORDER BY paper_id, position", [arg]
+                "ORDER BY paper_id, position",
+                [arg],
             ):
                 people[pid].append(Person(family, given, prefix, suffix).display)
             tags: dict[int, list[str]] = {i: [] for i in chunk}
             for pid, name in self.conn.execute(
                 "SELECT pt.paper_id, t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
                 "WHERE pt.paper_id IN (SELECT value FROM json_each(?)) "
-                "ORDER BY t.name COLLATE NOCASE", [arg]
+                "ORDER BY t.name COLLATE NOCASE",
+                [arg],
             ):
                 tags[pid].append(name)
-            rows = {r[0]: r for r in self.conn.execute(
-                "SELECT id, key, entry_type, title, year, venue, doi, url, arxiv, status, "
-                "status_changed, rating, added, modified, "
-                "(SELECT count(*) FROM notes n WHERE n.paper_id = papers.id) "
-                "FROM papers WHERE id IN (SELECT value FROM json_each(?))", [arg])}
+            rows = {
+                r[0]: r
+                for r in self.conn.execute(
+                    "SELECT id, key, entry_type, title, year, venue, doi, url, arxiv, status, "
+                    "status_changed, rating, added, modified, "
+                    "(SELECT count(*) FROM notes n WHERE n.paper_id = papers.id) "
+                    "FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+                    [arg],
+                )
+            }
             for pid in chunk:
                 r = rows[pid]
                 yield {
-                    "key": r[1], "type": r[2], "title": r[3], "authors": people[pid],
-                    "year": r[4], "venue": r[5], "doi": r[6], "url": r[7], "arxiv": r[8],
-                    "tags": tags[pid], "status": r[9], "status_changed": r[10],
-                    "rating": r[11], "added": r[12], "modified": r[13], "notes": r[14],
+                    "key": r[1],
+                    "type": r[2],
+                    "title": r[3],
+                    "authors": people[pid],
+                    "year": r[4],
+                    "venue": r[5],
+                    "doi": r[6],
+                    "url": r[7],
+                    "arxiv": r[8],
+                    "tags": tags[pid],
+                    "status": r[9],
+                    "status_changed": r[10],
+                    "rating": r[11],
+                    "added": r[12],
+                    "modified": r[13],
+                    "notes": r[14],
                 }

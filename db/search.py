@@ -63,8 +63,12 @@ class ParsedQuery:
     def matches(self) -> list[tuple[str, str]]:
         """Every (index, MATCH expression) the query runs."""
         pairs = [*self.words, *([self.exclude] if self.exclude else [])]
-        return [(table, expr) for pair in pairs
-                for table, expr in zip(SEARCH_TABLES, pair, strict=True) if expr is not None]
+        return [
+            (table, expr)
+            for pair in pairs
+            for table, expr in zip(SEARCH_TABLES, pair, strict=True)
+            if expr is not None
+        ]
 
 
 def _in_indexes(pair: tuple[str | None, str | None]) -> tuple[str, list[object]]:

@@ -46,6 +46,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # -- telling SQLite's errors apart ------------------------------------------------------------
 
+
 def _code(exc: BaseException) -> int | None:
     """SQLite's primary result code of an error (extended codes carry it in the low byte)."""
     code = getattr(exc, "sqlite_errorcode", None)
@@ -69,8 +70,9 @@ def violated(exc: BaseException) -> bool:
 
 
 @contextmanager
-def sqlite_errors(busy: Callable[[Exception], LibraryError],
-                  damaged: Callable[[Exception], LibraryError]) -> Iterator[None]:
+def sqlite_errors(
+    busy: Callable[[Exception], LibraryError], damaged: Callable[[Exception], LibraryError]
+) -> Iterator[None]:
     """SQLite's errors inside as errors for people: ``busy(exc)`` when another program held
     the file, ``damaged(exc)`` for anything else SQLite says of it."""
     try:
@@ -80,6 +82,7 @@ def sqlite_errors(busy: Callable[[Exception], LibraryError],
 
 
 # -- library files ----------------------------------------------------------------------------
+
 
 def file_problem(path: str | os.PathLike[str]) -> str | None:
     """What is wrong with a file as an SQLite database, judged from its header; None if fine.
@@ -106,8 +109,10 @@ def file_problem(path: str | os.PathLike[str]) -> str | None:
         return "has a damaged header (impossible page size)"
     pages = int.from_bytes(header[28:32], "big")
     if header[24:28] == header[92:96] and pages and size < pages * page_size:
-        return (f"is truncated: {size:,} bytes where its header counts {pages * page_size:,} "
-                "(the end of the file is missing)")
+        return (
+            f"is truncated: {size:,} bytes where its header counts {pages * page_size:,} "
+            "(the end of the file is missing)"
+        )
     if size % page_size:
         return f"is truncated ({size:,} bytes is not a whole number of {page_size}-byte pages)"
     return None
@@ -140,8 +145,9 @@ def check_file(path: Path, *, quick_check: bool = True) -> tuple[int, int]:
     conn = _connect(path)
     try:
         with sqlite_errors(
-                lambda exc: LibraryLockedError(f"{path} is busy in another program: {exc}"),
-                lambda exc: LibraryDamagedError(f"{path} is damaged: {exc}", path=path)):
+            lambda exc: LibraryLockedError(f"{path} is busy in another program: {exc}"),
+            lambda exc: LibraryDamagedError(f"{path} is damaged: {exc}", path=path),
+        ):
             if quick_check:
                 result = conn.execute("PRAGMA quick_check").fetchone()[0]
                 if result != "ok":
@@ -150,13 +156,15 @@ def check_file(path: Path, *, quick_check: bool = True) -> tuple[int, int]:
             if version > schema.SCHEMA_VERSION:
                 raise LibraryTooNewError(
                     f"{path} was written by a newer Citedesk (library version {version}; this "
-                    f"Citedesk knows up to {schema.SCHEMA_VERSION})")
+                    f"Citedesk knows up to {schema.SCHEMA_VERSION})"
+                )
             has_papers = conn.execute(
                 "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'papers'"
             ).fetchone()
             if version < 1 or not has_papers:
                 raise LibraryDamagedError(
-                    f"{path} is an SQLite database but not a Citedesk library", path=path)
+                    f"{path} is an SQLite database but not a Citedesk library", path=path
+                )
             papers = int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
     finally:
         conn.close()
@@ -200,8 +208,9 @@ def write_copy(src: sqlite3.Connection, dest: Path) -> None:
             target.execute("PRAGMA journal_mode = DELETE")
             result = target.execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
-                raise LibraryDamagedError(f"the library is damaged ({result}); no backup "
-                                          "was written")
+                raise LibraryDamagedError(
+                    f"the library is damaged ({result}); no backup was written"
+                )
         finally:
             target.close()
         with tmp.open("rb+") as fh:
@@ -243,6 +252,7 @@ def overwrite(src: Path, dest: Path) -> None:
 
 # -- the schema -------------------------------------------------------------------------------
 
+
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
@@ -283,6 +293,7 @@ def _statements(script: str) -> list[str]:
 
 # -- an open library --------------------------------------------------------------------------
 
+
 class DamagedFile(LibraryDamagedError):
     """The file cannot be a library; whoever opened it words the error (naming a backup)."""
 
@@ -307,8 +318,9 @@ class Store:
         self.after_rollback: list[Callable[[], None]] = []
 
     @classmethod
-    def open(cls, path: Path, *, new: bool,
-             before_migration: Callable[[Store, int], object]) -> Store:
+    def open(
+        cls, path: Path, *, new: bool, before_migration: Callable[[Store, int], object]
+    ) -> Store:
         """Connect to a library file, check it and bring its schema up to date.
 
         ``before_migration(store, version)`` runs before an older schema is changed (it
@@ -317,11 +329,16 @@ class Store:
         """
         conn: sqlite3.Connection | None = None
         with sqlite_errors(
-                lambda exc: LibraryLockedError(f"{path} is busy in another program: {exc}"),
-                lambda exc: DamagedFile(path, f"cannot be read as a library ({exc})")):
+            lambda exc: LibraryLockedError(f"{path} is busy in another program: {exc}"),
+            lambda exc: DamagedFile(path, f"cannot be read as a library ({exc})"),
+        ):
             try:
-                conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
-                                       timeout=BUSY_TIMEOUT_MS / 1000)
+                conn = sqlite3.connect(
+                    str(path),
+                    isolation_level=None,
+                    check_same_thread=False,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                )
                 return cls._checked(conn, path, new, before_migration)
             except BaseException:
                 if conn is not None:
@@ -329,8 +346,13 @@ class Store:
                 raise
 
     @classmethod
-    def _checked(cls, conn: sqlite3.Connection, path: Path, new: bool,
-                 before_migration: Callable[[Store, int], object]) -> Store:
+    def _checked(
+        cls,
+        conn: sqlite3.Connection,
+        path: Path,
+        new: bool,
+        before_migration: Callable[[Store, int], object],
+    ) -> Store:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = schema_version(conn)
         if not new:
@@ -425,14 +447,17 @@ def _check_readable(conn: sqlite3.Connection, path: Path, version: int) -> None:
     if version == 0 and tables:
         raise LibraryDamagedError(
             f"{path} is an SQLite database of another program, not a Citedesk library; it was "
-            "left untouched", path=path)
+            "left untouched",
+            path=path,
+        )
     if 0 < version <= schema.SCHEMA_VERSION and "papers" not in tables:
         raise DamagedFile(path, "has lost its papers table")
     if path.stat().st_size <= QUICK_CHECK_MAX_BYTES:
         result = conn.execute("PRAGMA quick_check").fetchone()[0]
         if result != "ok":
             # One line, whatever SQLite says: its report can run to a line per bad cell.
-            found = [ln.strip() for ln in result.splitlines()
-                     if ln.strip() and not ln.startswith("***")] or [result.strip()]
+            found = [
+                ln.strip() for ln in result.splitlines() if ln.strip() and not ln.startswith("***")
+            ] or [result.strip()]
             more = f", and {len(found) - 1} more problems" if len(found) > 1 else ""
             raise DamagedFile(path, f"is damaged (SQLite's check says: {found[0]}{more})")

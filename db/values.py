@@ -18,9 +18,22 @@ STATUSES = ("unread", "reading", "read")
 STATUS_LABELS = {"unread": "Unread", "reading": "Reading", "read": "Read"}
 
 #: The entry types offered when a paper is made or its type edited (any other may be typed).
-ENTRY_TYPES = ("article", "book", "booklet", "inbook", "incollection", "inproceedings",
-               "manual", "mastersthesis", "misc", "online", "phdthesis", "proceedings",
-               "techreport", "unpublished")
+ENTRY_TYPES = (
+    "article",
+    "book",
+    "booklet",
+    "inbook",
+    "incollection",
+    "inproceedings",
+    "manual",
+    "mastersthesis",
+    "misc",
+    "online",
+    "phdthesis",
+    "proceedings",
+    "techreport",
+    "unpublished",
+)
 
 
 def normal_tag(name: str) -> str:
@@ -48,8 +61,9 @@ class Changes:
     status: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.papers or self.added or self.removed or self.tags or self.notes
-                    or self.status)
+        return bool(
+            self.papers or self.added or self.removed or self.tags or self.notes or self.status
+        )
 
     def merge(self, other: Changes) -> Changes:
         self.papers |= other.papers

@@ -62,8 +62,16 @@ class ChunkResult:
 def chunk_result(pf: ParsedFile, macros: dict[str, str], size: int) -> ChunkResult:
     """What the library stores of a parsed chunk or file, entries derived in file order."""
     places = [n for n, item in enumerate(pf.items) if type(item) is ParsedBlock]
-    return ChunkResult(entry_rows(pf.items, macros), pf.blocks, pf.failures, pf.warnings,
-                       size, block_places=places, items=len(pf.items), tail=pf.tail)
+    return ChunkResult(
+        entry_rows(pf.items, macros),
+        pf.blocks,
+        pf.failures,
+        pf.warnings,
+        size,
+        block_places=places,
+        items=len(pf.items),
+        tail=pf.tail,
+    )
 
 
 class _MacroLookup(dict[str, str]):
@@ -128,17 +136,37 @@ def entry_rows(items: Iterable[ParsedEntry | ParsedBlock], macros: dict[str, str
         d = bibtex.derive(e.fields, lookup)
         fmap = bibtex.field_map(e.fields)
         doi = bibvalue.evaluate(fmap["doi"]).strip() if "doi" in fmap else ""
-        rows.persons.extend((i, "author", n, p.family, p.given, p.prefix, p.suffix)
-                            for n, p in enumerate(d.authors))
-        rows.persons.extend((i, "editor", n, p.family, p.given, p.prefix, p.suffix)
-                            for n, p in enumerate(d.editors))
+        rows.persons.extend(
+            (i, "author", n, p.family, p.given, p.prefix, p.suffix) for n, p in enumerate(d.authors)
+        )
+        rows.persons.extend(
+            (i, "editor", n, p.family, p.given, p.prefix, p.suffix) for n, p in enumerate(d.editors)
+        )
         used = lookup.used
-        missing = frozenset(n for n in used if not dict.__contains__(lookup, n)) \
-            if used else None
-        rows.meta.append((e.key, e.line, doi, "crossref" in fmap, frozenset(used) or None,
-                          d.doi, missing or None))
-        rows.papers.append((i, e.key, e.entry_type, json.dumps(e.fields), e.source,
-                            *display_columns(d).values(), e.lead, place))
+        missing = frozenset(n for n in used if not dict.__contains__(lookup, n)) if used else None
+        rows.meta.append(
+            (
+                e.key,
+                e.line,
+                doi,
+                "crossref" in fmap,
+                frozenset(used) or None,
+                d.doi,
+                missing or None,
+            )
+        )
+        rows.papers.append(
+            (
+                i,
+                e.key,
+                e.entry_type,
+                json.dumps(e.fields),
+                e.source,
+                *display_columns(d).values(),
+                e.lead,
+                place,
+            )
+        )
     return rows
 
 
@@ -148,8 +176,12 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
     gc.disable()  # many short-lived objects and no cycles worth collecting meanwhile
     try:
         text, bad, utf8_seen = bibtex.decode_lines(task.data)
-        pf = bibtex.parse_text(text, task.name, first_line=task.line_offset + 1,
-                               undefined=bibtex.undefined_bytes(task.data, bad))
+        pf = bibtex.parse_text(
+            text,
+            task.name,
+            first_line=task.line_offset + 1,
+            undefined=bibtex.undefined_bytes(task.data, bad),
+        )
         result = chunk_result(pf, task.macros, len(task.data))
         result.bad_lines = [task.line_offset + n for n in bad]
         result.utf8_seen = utf8_seen
@@ -173,7 +205,8 @@ def mp_context() -> multiprocessing.context.BaseContext:
     except OSError:
         threads = 0  # not Linux: count Python's threads only
     if "fork" in multiprocessing.get_all_start_methods() and (
-            threads == 1 or (threads == 0 and threading.active_count() == 1)):
+        threads == 1 or (threads == 0 and threading.active_count() == 1)
+    ):
         return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")

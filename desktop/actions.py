@@ -73,102 +73,214 @@ class ActionSpec:
 
 ACTIONS: dict[ActionId, ActionSpec] = {
     ActionId.NEW_PAPER: ActionSpec(
-        "&New Paper…", "Ctrl+N", "Add a paper by typing its details", "document-new",
-        "new", short="New"),
+        "&New Paper…",
+        "Ctrl+N",
+        "Add a paper by typing its details",
+        "document-new",
+        "new",
+        short="New",
+    ),
     ActionId.EDIT: ActionSpec(
-        "&Edit Paper", "F2", "Edit the selected paper's fields in the detail pane",
-        "document-edit", "edit", needs_selection=True, short="Edit"),
+        "&Edit Paper",
+        "F2",
+        "Edit the selected paper's fields in the detail pane",
+        "document-edit",
+        "edit",
+        needs_selection=True,
+        short="Edit",
+    ),
     ActionId.DELETE: ActionSpec(
-        "&Delete Papers…", QKeySequence.StandardKey.Delete,
-        "Delete the selected papers with their tags and notes (undoable)", "edit-delete",
-        "delete", needs_selection=True, short="Delete"),
+        "&Delete Papers…",
+        QKeySequence.StandardKey.Delete,
+        "Delete the selected papers with their tags and notes (undoable)",
+        "edit-delete",
+        "delete",
+        needs_selection=True,
+        short="Delete",
+    ),
     ActionId.IMPORT: ActionSpec(
-        "&Import BibTeX…", "Ctrl+I", "Add the entries of .bib files (you can also drop them "
-        "on the window)", "document-open", "import", short="Import"),
+        "&Import BibTeX…",
+        "Ctrl+I",
+        "Add the entries of .bib files (you can also drop them on the window)",
+        "document-open",
+        "import",
+        short="Import",
+    ),
     ActionId.PASTE_BIBTEX: ActionSpec(
-        "&Paste BibTeX", "Ctrl+Shift+V", "Import BibTeX entries from the clipboard",
-        "edit-paste", "import"),
+        "&Paste BibTeX",
+        "Ctrl+Shift+V",
+        "Import BibTeX entries from the clipboard",
+        "edit-paste",
+        "import",
+    ),
     ActionId.EXPORT: ActionSpec(
-        "E&xport…", "Ctrl+Shift+E", "Write the selection, this view, a tag or everything to "
-        "a .bib file", "document-save-as", "export", short="Export"),
+        "E&xport…",
+        "Ctrl+Shift+E",
+        "Write the selection, this view, a tag or everything to a .bib file",
+        "document-save-as",
+        "export",
+        short="Export",
+    ),
     ActionId.EXPORT_AUX: ActionSpec(
-        "Export Entries Cited in .&aux…", "Ctrl+Alt+E",
+        "Export Entries Cited in .&aux…",
+        "Ctrl+Alt+E",
         "Write exactly the entries a LaTeX document cites (from its .aux file) and name "
-        "the cited keys the library lacks", "document-save"),
+        "the cited keys the library lacks",
+        "document-save",
+    ),
     ActionId.COPY_KEYS: ActionSpec(
-        "Copy Citation &Keys", "Ctrl+Shift+C", "Copy the selected papers' citation keys",
-        "edit-copy", needs_selection=True),
+        "Copy Citation &Keys",
+        "Ctrl+Shift+C",
+        "Copy the selected papers' citation keys",
+        "edit-copy",
+        needs_selection=True,
+    ),
     ActionId.COPY_CITE: ActionSpec(
-        "Copy \\&cite{…}", "Ctrl+Shift+K", "Copy \\cite{key1,key2} for the selected papers",
-        "edit-copy", "cite", needs_selection=True, short="\\cite"),
+        "Copy \\&cite{…}",
+        "Ctrl+Shift+K",
+        "Copy \\cite{key1,key2} for the selected papers",
+        "edit-copy",
+        "cite",
+        needs_selection=True,
+        short="\\cite",
+    ),
     ActionId.COPY_BIBTEX: ActionSpec(
-        "Copy &BibTeX", "Ctrl+Shift+B", "Copy the selected papers' BibTeX entries, exactly as "
-        "export writes them", "edit-copy", needs_selection=True),
+        "Copy &BibTeX",
+        "Ctrl+Shift+B",
+        "Copy the selected papers' BibTeX entries, exactly as export writes them",
+        "edit-copy",
+        needs_selection=True,
+    ),
     ActionId.REGENERATE_KEYS: ActionSpec(
-        "Re&generate Citation Keys…", None,
+        "Re&generate Citation Keys…",
+        None,
         "Give the selected papers new keys by the key pattern; the old keys stay as aliases "
-        "(undoable)", "view-refresh", needs_selection=True),
+        "(undoable)",
+        "view-refresh",
+        needs_selection=True,
+    ),
     ActionId.FIND_DUPLICATES: ActionSpec(
-        "Find D&uplicates…", None,
+        "Find D&uplicates…",
+        None,
         "Find papers that share a DOI, an arXiv id, or a title, year and first author, and "
-        "merge them (undoable)", "edit-find-replace"),
+        "merge them (undoable)",
+        "edit-find-replace",
+    ),
     ActionId.UNDO: ActionSpec(
-        "&Undo", "Ctrl+Z", "Undo the last change", "edit-undo", "undo", short="Undo"),
+        "&Undo", "Ctrl+Z", "Undo the last change", "edit-undo", "undo", short="Undo"
+    ),
     ActionId.REDO: ActionSpec(
-        "&Redo", "Ctrl+Shift+Z", "Redo what was undone", "edit-redo", "redo",
-        short="Redo"),
+        "&Redo", "Ctrl+Shift+Z", "Redo what was undone", "edit-redo", "redo", short="Redo"
+    ),
     ActionId.FIND: ActionSpec(
-        "&Find", "Ctrl+F", "Search titles, authors, abstracts, tags and notes", "edit-find"),
+        "&Find", "Ctrl+F", "Search titles, authors, abstracts, tags and notes", "edit-find"
+    ),
     ActionId.SELECT_ALL: ActionSpec(
-        "Select &All Papers", "Ctrl+Shift+A", "Select every paper in the table",
-        "edit-select-all"),
+        "Select &All Papers", "Ctrl+Shift+A", "Select every paper in the table", "edit-select-all"
+    ),
     ActionId.SHOW_SIDEBAR: ActionSpec(
-        "Show &Sidebar", "Ctrl+Alt+S", "Show or hide the sidebar", checkable=True),
+        "Show &Sidebar", "Ctrl+Alt+S", "Show or hide the sidebar", checkable=True
+    ),
     ActionId.SHOW_DETAIL: ActionSpec(
-        "Show &Detail Pane", "Ctrl+Alt+D", "Show or hide the detail pane", checkable=True),
+        "Show &Detail Pane", "Ctrl+Alt+D", "Show or hide the detail pane", checkable=True
+    ),
     ActionId.PREFERENCES: ActionSpec(
-        "&Preferences…", "Ctrl+,", "Citation key pattern, export profiles and auto-exports",
-        "preferences-system"),
+        "&Preferences…",
+        "Ctrl+,",
+        "Citation key pattern, export profiles and auto-exports",
+        "preferences-system",
+    ),
     ActionId.ABOUT: ActionSpec("&About Citedesk", None, "Version and licence", "help-about"),
-    ActionId.QUIT: ActionSpec("&Quit", QKeySequence.StandardKey.Quit, "Close Citedesk",
-                              "application-exit"),
+    ActionId.QUIT: ActionSpec(
+        "&Quit", QKeySequence.StandardKey.Quit, "Close Citedesk", "application-exit"
+    ),
 }
 
 #: Menus, in order; None is a separator.
 MENUS: dict[str, list[ActionId | None]] = {
-    "&File": [ActionId.NEW_PAPER, None, ActionId.IMPORT, ActionId.PASTE_BIBTEX, None,
-              ActionId.EXPORT, ActionId.EXPORT_AUX, None, ActionId.QUIT],
-    "&Edit": [ActionId.UNDO, ActionId.REDO, None, ActionId.EDIT, ActionId.DELETE, None,
-              ActionId.COPY_KEYS, ActionId.COPY_CITE, ActionId.COPY_BIBTEX, None,
-              ActionId.REGENERATE_KEYS, ActionId.FIND_DUPLICATES, None,
-              ActionId.SELECT_ALL, ActionId.FIND, None, ActionId.PREFERENCES],
+    "&File": [
+        ActionId.NEW_PAPER,
+        None,
+        ActionId.IMPORT,
+        ActionId.PASTE_BIBTEX,
+        None,
+        ActionId.EXPORT,
+        ActionId.EXPORT_AUX,
+        None,
+        ActionId.QUIT,
+    ],
+    "&Edit": [
+        ActionId.UNDO,
+        ActionId.REDO,
+        None,
+        ActionId.EDIT,
+        ActionId.DELETE,
+        None,
+        ActionId.COPY_KEYS,
+        ActionId.COPY_CITE,
+        ActionId.COPY_BIBTEX,
+        None,
+        ActionId.REGENERATE_KEYS,
+        ActionId.FIND_DUPLICATES,
+        None,
+        ActionId.SELECT_ALL,
+        ActionId.FIND,
+        None,
+        ActionId.PREFERENCES,
+    ],
     "&View": [ActionId.SHOW_SIDEBAR, ActionId.SHOW_DETAIL],
     "&Help": [ActionId.ABOUT],
 }
 
 TOOLBAR: list[ActionId | None] = [
-    ActionId.IMPORT, ActionId.EXPORT, None, ActionId.NEW_PAPER, ActionId.DELETE, None,
-    ActionId.UNDO, ActionId.REDO, None, ActionId.COPY_CITE,
+    ActionId.IMPORT,
+    ActionId.EXPORT,
+    None,
+    ActionId.NEW_PAPER,
+    ActionId.DELETE,
+    None,
+    ActionId.UNDO,
+    ActionId.REDO,
+    None,
+    ActionId.COPY_CITE,
 ]
 
 
 #: Line drawings on a 16 x 16 grid: polylines, each a list of points.
 GLYPHS: dict[str, list[list[tuple[float, float]]]] = {
-    "import": [[(2.5, 10), (2.5, 13.5), (13.5, 13.5), (13.5, 10)], [(8, 2), (8, 10)],
-               [(5, 7), (8, 10), (11, 7)]],
-    "export": [[(2.5, 10), (2.5, 13.5), (13.5, 13.5), (13.5, 10)], [(8, 10), (8, 2)],
-               [(5, 5), (8, 2), (11, 5)]],
+    "import": [
+        [(2.5, 10), (2.5, 13.5), (13.5, 13.5), (13.5, 10)],
+        [(8, 2), (8, 10)],
+        [(5, 7), (8, 10), (11, 7)],
+    ],
+    "export": [
+        [(2.5, 10), (2.5, 13.5), (13.5, 13.5), (13.5, 10)],
+        [(8, 10), (8, 2)],
+        [(5, 5), (8, 2), (11, 5)],
+    ],
     "new": [[(8, 3), (8, 13)], [(3, 8), (13, 8)]],
     "edit": [[(3, 13), (3.5, 10.5), (11, 3), (13, 5), (5.5, 12.5), (3, 13)]],
-    "delete": [[(2.5, 4.5), (13.5, 4.5)], [(6, 4.5), (6, 2.5), (10, 2.5), (10, 4.5)],
-               [(4, 4.5), (4.8, 13.5), (11.2, 13.5), (12, 4.5)], [(6.8, 7), (6.8, 11)],
-               [(9.2, 7), (9.2, 11)]],
+    "delete": [
+        [(2.5, 4.5), (13.5, 4.5)],
+        [(6, 4.5), (6, 2.5), (10, 2.5), (10, 4.5)],
+        [(4, 4.5), (4.8, 13.5), (11.2, 13.5), (12, 4.5)],
+        [(6.8, 7), (6.8, 11)],
+        [(9.2, 7), (9.2, 11)],
+    ],
     "undo": [[(5.5, 3), (2.5, 6), (5.5, 9)], [(2.5, 6), (10, 6), (13, 9), (10, 13), (6, 13)]],
     "redo": [[(10.5, 3), (13.5, 6), (10.5, 9)], [(13.5, 6), (6, 6), (3, 9), (6, 13), (10, 13)]],
-    "search": [[(6.5 + 4 * math.cos(a * math.pi / 8), 6.5 + 4 * math.sin(a * math.pi / 8))
-                for a in range(17)], [(9.5, 9.5), (13.5, 13.5)]],
-    "cite": [[(6, 2.5), (3.5, 2.5), (3.5, 13.5), (6, 13.5)],
-             [(10, 2.5), (12.5, 2.5), (12.5, 13.5), (10, 13.5)], [(8, 7.5), (8, 8.5)]],
+    "search": [
+        [
+            (6.5 + 4 * math.cos(a * math.pi / 8), 6.5 + 4 * math.sin(a * math.pi / 8))
+            for a in range(17)
+        ],
+        [(9.5, 9.5), (13.5, 13.5)],
+    ],
+    "cite": [
+        [(6, 2.5), (3.5, 2.5), (3.5, 13.5), (6, 13.5)],
+        [(10, 2.5), (12.5, 2.5), (12.5, 13.5), (10, 13.5)],
+        [(8, 7.5), (8, 8.5)],
+    ],
 }
 
 

@@ -49,8 +49,9 @@ def ensure_application() -> QApplication:
     return app
 
 
-def create_window(path: str | os.PathLike[str], *, seed: bool = True,
-                  settings: Settings | None = None) -> MainWindow:
+def create_window(
+    path: str | os.PathLike[str], *, seed: bool = True, settings: Settings | None = None
+) -> MainWindow:
     """Open the library at ``path`` and return the shown main window (no event loop).
 
     Raises ``db.LibraryError`` when the library cannot be opened.
@@ -99,13 +100,23 @@ def parse_size(text: str) -> QSize:
     return QSize(int(m.group(1)), int(m.group(2)))
 
 
-def run(library_path: str | os.PathLike[str], *, empty: bool = False,
-        screenshot: str | os.PathLike[str] | None = None, select: str | None = None,
-        size: str | None = None) -> int:
+def run(
+    library_path: str | os.PathLike[str],
+    *,
+    empty: bool = False,
+    screenshot: str | os.PathLike[str] | None = None,
+    select: str | None = None,
+    size: str | None = None,
+) -> int:
     """The ``citedesk`` window (exit code of the event loop), or a screenshot of it."""
     if screenshot is not None:
-        return _screenshot(library_path, Path(screenshot), empty=empty, select=select,
-                           size=size or DEFAULT_SCREENSHOT_SIZE)
+        return _screenshot(
+            library_path,
+            Path(screenshot),
+            empty=empty,
+            select=select,
+            size=size or DEFAULT_SCREENSHOT_SIZE,
+        )
     app = ensure_application()
     window = open_window(library_path, seed=not empty)
     if window is None:
@@ -127,8 +138,14 @@ def _quiet_offscreen(mode: QtMsgType, context: QMessageLogContext, message: str)
     print(message, file=sys.stderr)
 
 
-def _screenshot(library_path: str | os.PathLike[str], target: Path, *, empty: bool,
-                select: str | None, size: str) -> int:
+def _screenshot(
+    library_path: str | os.PathLike[str],
+    target: Path,
+    *,
+    empty: bool,
+    select: str | None,
+    size: str,
+) -> int:
     try:
         wanted = parse_size(size)
     except ValueError as exc:
@@ -144,11 +161,17 @@ def _screenshot(library_path: str | os.PathLike[str], target: Path, *, empty: bo
         qInstallMessageHandler(previous)
 
 
-def _render(app: QApplication, library_path: str | os.PathLike[str], target: Path, *,
-            empty: bool, select: str | None, wanted: QSize) -> int:
+def _render(
+    app: QApplication,
+    library_path: str | os.PathLike[str],
+    target: Path,
+    *,
+    empty: bool,
+    select: str | None,
+    wanted: QSize,
+) -> int:
     with tempfile.TemporaryDirectory(prefix="citedesk-shot-") as tmp:
-        settings = Settings(QSettings(str(Path(tmp) / "citedesk.ini"),
-                                      QSettings.Format.IniFormat))
+        settings = Settings(QSettings(str(Path(tmp) / "citedesk.ini"), QSettings.Format.IniFormat))
         try:
             window = create_window(library_path, seed=not empty, settings=settings)
         except db.LibraryError as exc:

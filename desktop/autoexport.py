@@ -49,8 +49,9 @@ class _Worker(QObject):
 
     @Slot()
     def run(self) -> None:
-        results, error = guarded(lambda: self._open().run_autoexports(),
-                                 (*EXPECTED_ERRORS, db.SQLiteError))
+        results, error = guarded(
+            lambda: self._open().run_autoexports(), (*EXPECTED_ERRORS, db.SQLiteError)
+        )
         if error:
             self.close()  # opened afresh for the next run
         self.done.emit(results, error)
@@ -95,8 +96,9 @@ class AutoExporter(QObject):
     _run_requested = Signal()
     _stop_requested = Signal()
 
-    def __init__(self, library: db.Library, parent: QObject | None = None,
-                 delay_ms: int = DELAY_MS) -> None:
+    def __init__(
+        self, library: db.Library, parent: QObject | None = None, delay_ms: int = DELAY_MS
+    ) -> None:
         super().__init__(parent)
         self._library = library
         self._delay_ms = delay_ms

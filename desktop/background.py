@@ -34,8 +34,9 @@ Done = Callable[[Any, str], None]
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (db.LibraryError, OSError, ValueError)
 
 
-def guarded(work: Callable[[], Any],
-            expected: tuple[type[BaseException], ...] = EXPECTED_ERRORS) -> tuple[Any, str]:
+def guarded(
+    work: Callable[[], Any], expected: tuple[type[BaseException], ...] = EXPECTED_ERRORS
+) -> tuple[Any, str]:
     """Run work off the GUI thread: (its result, '') or (None, a message for the window).
 
     An unexpected exception is a bug: it is logged with its traceback and said so, and the

@@ -31,8 +31,9 @@ class DailyBackup(QObject):
 
     finished = Signal(str, str)
 
-    def __init__(self, library: db.Library, parent: QObject | None = None,
-                 delay_ms: int = START_DELAY_MS) -> None:
+    def __init__(
+        self, library: db.Library, parent: QObject | None = None, delay_ms: int = START_DELAY_MS
+    ) -> None:
         super().__init__(parent)
         self._runner = TaskRunner(library.path, self)
         self._closed = False
@@ -86,7 +87,8 @@ def offer_backup(error: db.LibraryDamagedError, parent: QWidget | None = None) -
         restore.setObjectName("restoreBackup")
         box.setInformativeText(
             f"{error}\n\nRestore {backup.name}? The damaged file is kept beside it as "
-            f"{path.name}.replaced-<time>.")
+            f"{path.name}.replaced-<time>."
+        )
     box.addButton(QMessageBox.StandardButton.Close)
     box.exec()
     if restore is None or box.clickedButton() is not restore:

@@ -44,18 +44,32 @@ class UsageError(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--library", metavar="PATH", default=argparse.SUPPRESS,
-                        help="the library file (default: see below)")
-    common.add_argument("--empty", action="store_true", default=argparse.SUPPRESS,
-                        help="create a new library without the seeded papers")
+    common.add_argument(
+        "--library",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="the library file (default: see below)",
+    )
+    common.add_argument(
+        "--empty",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="create a new library without the seeded papers",
+    )
 
     p = argparse.ArgumentParser(
-        prog="citedesk", parents=[common], epilog=EPILOG,
+        prog="citedesk",
+        parents=[common],
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Citedesk: a reading list and BibTeX library. "
-                    "Without a subcommand, opens the window.")
-    p.add_argument("--screenshot", metavar="FILE.png",
-                   help="render the window to a PNG and exit (no screen needed)")
+        "Without a subcommand, opens the window.",
+    )
+    p.add_argument(
+        "--screenshot",
+        metavar="FILE.png",
+        help="render the window to a PNG and exit (no screen needed)",
+    )
     p.add_argument("--select", metavar="KEY", help="select this paper in the window")
     p.add_argument("--size", metavar="WxH", default=None, help="window size, e.g. 1280x800")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -67,45 +81,62 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--tag", help="only papers with this tag")
     ls.add_argument("--status", choices=STATUSES, help="only papers with this reading status")
     ls.add_argument("--search", metavar="Q", help="full-text search (same syntax as the window)")
-    ls.add_argument("--sort", default="added",
-                    choices=["added", "year", "title", "authors", "venue", "status", "rating",
-                             "key"])
+    ls.add_argument(
+        "--sort",
+        default="added",
+        choices=["added", "year", "title", "authors", "venue", "status", "rating", "key"],
+    )
     ls.add_argument("--reverse", action="store_true", help="sort descending")
     ls.add_argument("--json", action="store_true", help="print a JSON array of objects")
 
     imp = add("import", "import .bib files (in one transaction)")
     imp.add_argument("files", nargs="+", metavar="FILE.bib")
-    imp.add_argument("--strict", action="store_true",
-                     help="import nothing when any entry fails")
-    imp.add_argument("--progress", action="store_true",
-                     help="print 'progress: DONE/TOTAL bytes' lines on stderr as it goes")
+    imp.add_argument("--strict", action="store_true", help="import nothing when any entry fails")
+    imp.add_argument(
+        "--progress",
+        action="store_true",
+        help="print 'progress: DONE/TOTAL bytes' lines on stderr as it goes",
+    )
 
     exp = add("export", "export papers as BibTeX")
     exp.add_argument("-o", "--output", metavar="OUT.bib", help="write here (default: stdout)")
     exp.add_argument("--tag")
     exp.add_argument("--status", choices=STATUSES)
     exp.add_argument("--search", metavar="Q")
-    exp.add_argument("--key", action="append", default=[], metavar="K",
-                     help="export this key (repeatable)")
-    exp.add_argument("--aux", metavar="PAPER.aux",
-                     help="export exactly the entries this LaTeX document cites")
-    exp.add_argument("--dialect", choices=DIALECTS,
-                     help="adapt entries: bibtex (ASCII) or biblatex (UTF-8, for biber)")
+    exp.add_argument(
+        "--key", action="append", default=[], metavar="K", help="export this key (repeatable)"
+    )
+    exp.add_argument(
+        "--aux", metavar="PAPER.aux", help="export exactly the entries this LaTeX document cites"
+    )
+    exp.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        help="adapt entries: bibtex (ASCII) or biblatex (UTF-8, for biber)",
+    )
     exp.add_argument("--profile", metavar="NAME", help="a saved export profile")
-    exp.add_argument("--keep-encoding", action="store_true",
-                     help="write in the encoding the imported files had (default: UTF-8)")
+    exp.add_argument(
+        "--keep-encoding",
+        action="store_true",
+        help="write in the encoding the imported files had (default: UTF-8)",
+    )
 
     keys_ = add("keys", "show or set the citation key pattern, or regenerate keys")
     keys_sub = keys_.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
-    kp = keys_sub.add_parser("pattern", help="show or set the key pattern",
-                             description="Tokens: [auth] [authors] [authors2] [year] "
-                                         "[shorttitle] [veryshorttitle] [title]; modifiers "
-                                         ":lower :upper :capitalize.")
+    kp = keys_sub.add_parser(
+        "pattern",
+        help="show or set the key pattern",
+        description="Tokens: [auth] [authors] [authors2] [year] "
+        "[shorttitle] [veryshorttitle] [title]; modifiers "
+        ":lower :upper :capitalize.",
+    )
     kp.add_argument("pattern", nargs="?")
-    kr = keys_sub.add_parser("regenerate", help="give papers new keys by the pattern "
-                                                "(old keys stay as aliases)")
-    kr.add_argument("--key", action="append", default=[], metavar="K",
-                    help="only this paper (repeatable)")
+    kr = keys_sub.add_parser(
+        "regenerate", help="give papers new keys by the pattern (old keys stay as aliases)"
+    )
+    kr.add_argument(
+        "--key", action="append", default=[], metavar="K", help="only this paper (repeatable)"
+    )
     kr.add_argument("--all", action="store_true", help="every paper in the library")
     kr.add_argument("--pattern", help="use this pattern instead of the library's")
 
@@ -115,12 +146,21 @@ def _parser() -> argparse.ArgumentParser:
     pa = prof_sub.add_parser("add", help="add or replace a profile")
     pa.add_argument("name")
     pa.add_argument("--dialect", choices=DIALECTS, default="biblatex")
-    pa.add_argument("--exclude", default="abstract,file,keywords",
-                    help="fields to leave out, comma-separated (default: %(default)s)")
-    pa.add_argument("--no-protect-capitals", action="store_true",
-                    help="do not brace capitals and acronyms in titles")
-    pa.add_argument("--no-page-dashes", action="store_true",
-                    help="leave page ranges as they are (default: 1-10 becomes 1--10)")
+    pa.add_argument(
+        "--exclude",
+        default="abstract,file,keywords",
+        help="fields to leave out, comma-separated (default: %(default)s)",
+    )
+    pa.add_argument(
+        "--no-protect-capitals",
+        action="store_true",
+        help="do not brace capitals and acronyms in titles",
+    )
+    pa.add_argument(
+        "--no-page-dashes",
+        action="store_true",
+        help="leave page ranges as they are (default: 1-10 becomes 1--10)",
+    )
     pr = prof_sub.add_parser("remove", help="remove a profile")
     pr.add_argument("name")
 
@@ -138,8 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     auto_sub.add_parser("run", help="bring every auto-export up to date now")
 
     dup = add("duplicates", "find papers that are probably the same work")
-    dup.add_argument("--merge", action="store_true",
-                     help="merge each group into its first-added paper")
+    dup.add_argument(
+        "--merge", action="store_true", help="merge each group into its first-added paper"
+    )
 
     merge = add("merge", "merge duplicates into one paper (old keys stay as aliases)")
     merge.add_argument("keep", metavar="KEY")
@@ -158,13 +199,17 @@ def _parser() -> argparse.ArgumentParser:
 
     note = add("note", "add a note to a paper, or list its notes")
     note.add_argument("key")
-    note.add_argument("text", nargs="?",
-                      help="the note (Markdown); '-' reads standard input; none lists notes")
+    note.add_argument(
+        "text", nargs="?", help="the note (Markdown); '-' reads standard input; none lists notes"
+    )
 
     bk = add("backup", "copy the library with SQLite's online backup (safe while in use)")
-    bk.add_argument("dest", nargs="?", metavar="DEST",
-                    help="a file or a folder (default: a timestamped file in backups/ beside "
-                         "the library)")
+    bk.add_argument(
+        "dest",
+        nargs="?",
+        metavar="DEST",
+        help="a file or a folder (default: a timestamped file in backups/ beside the library)",
+    )
     rs = add("restore", "replace the library with a backup; the replaced file is kept")
     rs.add_argument("backup", metavar="BACKUP")
     rs.add_argument("--yes", action="store_true", help="replace without asking")
@@ -193,13 +238,15 @@ def _cmd_list(lib: Library, args: argparse.Namespace) -> int:
     # The table's own rows, so that a paper's authors read as the window shows them.
     ids = lib.paper_ids(query, sort=args.sort, descending=args.reverse)
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         rows = lib.rows(chunk)
         for pid in chunk:
             row = rows[pid]
             tags = f"  [{row.tags}]" if row.tags else ""
-            print(f"{row.key:<32} {row.year or '':<4}  {row.status:<7} "
-                  f"{row.authors[:20]:<20}  {row.title}{tags}")
+            print(
+                f"{row.key:<32} {row.year or '':<4}  {row.status:<7} "
+                f"{row.authors[:20]:<20}  {row.title}{tags}"
+            )
     return 0
 
 
@@ -207,8 +254,9 @@ def _cmd_import(lib: Library, args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"progress: {done}/{total} bytes", file=sys.stderr, flush=True)
 
-    report = lib.import_files(args.files, strict=args.strict,
-                              progress=progress if args.progress else None)
+    report = lib.import_files(
+        args.files, strict=args.strict, progress=progress if args.progress else None
+    )
     for dup in report.duplicates:
         print(f"citedesk: duplicate: {dup}", file=sys.stderr)
     for warning in report.warnings:
@@ -225,8 +273,9 @@ def _profile(lib: Library, args: argparse.Namespace) -> ExportProfile | None:
     if args.profile and args.dialect:
         profile = lib.profile(args.profile)
         if profile.dialect != args.dialect:
-            raise UsageError(f"profile {args.profile!r} is for {profile.dialect}, "
-                             f"not {args.dialect}")
+            raise UsageError(
+                f"profile {args.profile!r} is for {profile.dialect}, not {args.dialect}"
+            )
         return profile
     if args.profile or args.dialect:
         return lib.profile(args.profile, args.dialect)
@@ -241,14 +290,14 @@ def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
         ids, missing, copies = lib.aux_selection(args.aux, profile)
         text, n = lib.export_text(None, profile, ids=ids, extra_keys=copies)
         for k in missing:
-            print(f"citedesk: {args.aux} cites {k!r}, which is not in the library",
-                  file=sys.stderr)
+            print(f"citedesk: {args.aux} cites {k!r}, which is not in the library", file=sys.stderr)
     else:
         missing = [k for k in args.key if lib.id_for_key(k) is None]
         for k in missing:
             print(f"citedesk: no paper with citation key {k!r}", file=sys.stderr)
-        query = Query(search=args.search or "", tag=args.tag, status=args.status,
-                      keys=tuple(args.key))
+        query = Query(
+            search=args.search or "", tag=args.tag, status=args.status, keys=tuple(args.key)
+        )
         text, n = lib.export_text(query, profile)
     data = lib.encode_export(text, args.keep_encoding)
     if args.output:
@@ -290,14 +339,21 @@ def _cmd_profile(lib: Library, args: argparse.Namespace) -> int:
     if args.profile_command == "list":
         for name in lib.profile_names():
             p = lib.profile(name)
-            print(f"{name:<16} {p.dialect:<9} exclude={','.join(p.exclude) or '-'} "
-                  f"protect-capitals={'yes' if p.protect_capitals else 'no'} "
-                  f"page-dashes={'yes' if p.page_dashes else 'no'}")
+            print(
+                f"{name:<16} {p.dialect:<9} exclude={','.join(p.exclude) or '-'} "
+                f"protect-capitals={'yes' if p.protect_capitals else 'no'} "
+                f"page-dashes={'yes' if p.page_dashes else 'no'}"
+            )
     elif args.profile_command == "add":
-        lib.save_profile(ExportProfile(
-            args.name, args.dialect, parse_exclude(args.exclude),
-            protect_capitals=not args.no_protect_capitals,
-            page_dashes=not args.no_page_dashes))
+        lib.save_profile(
+            ExportProfile(
+                args.name,
+                args.dialect,
+                parse_exclude(args.exclude),
+                protect_capitals=not args.no_protect_capitals,
+                page_dashes=not args.no_page_dashes,
+            )
+        )
     else:
         lib.remove_profile(args.name)
     return 0
@@ -311,8 +367,13 @@ def _cmd_autoexport(lib: Library, args: argparse.Namespace) -> int:
         lib.remove_autoexport(args.file)
     elif args.auto_command == "list":
         for spec in lib.autoexports():
-            what = (f"tag {spec['tag']}" if spec.get("tag") else
-                    f"cited in {spec['aux']}" if spec.get("aux") else "all papers")
+            what = (
+                f"tag {spec['tag']}"
+                if spec.get("tag")
+                else f"cited in {spec['aux']}"
+                if spec.get("aux")
+                else "all papers"
+            )
             print(f"{spec['path']}  ({what}; profile {spec.get('profile') or 'as stored'})")
     results = lib.run_autoexports() if args.auto_command in ("run", "add") else []
     failed = [r for r in results if r[1].startswith("error")]
@@ -344,8 +405,9 @@ def _cmd_tag(lib: Library, args: argparse.Namespace) -> int:
     if args.command == "tag":
         lib.add_tags([pid], args.tags)
     else:
-        unknown = [t for t in args.tags if t.lower() not in
-                   {x.lower() for x in lib.paper_tags(pid)}]
+        unknown = [
+            t for t in args.tags if t.lower() not in {x.lower() for x in lib.paper_tags(pid)}
+        ]
         lib.remove_tags([pid], args.tags)
         for t in unknown:
             print(f"citedesk: {args.key} had no tag {t!r}", file=sys.stderr)
@@ -393,11 +455,16 @@ def _cmd_restore(path: Path, args: argparse.Namespace) -> int:
             current = f"{path} (damaged)"
         if not args.yes:
             if not sys.stdin.isatty():
-                print(f"citedesk: restore would replace {current}; confirm on a terminal or "
-                      "add --yes", file=sys.stderr)
+                print(
+                    f"citedesk: restore would replace {current}; confirm on a terminal or "
+                    "add --yes",
+                    file=sys.stderr,
+                )
                 return 1
-            answer = input(f"Replace {current} with {args.backup} ({papers} papers)? The "
-                           f"current file is kept as {path.name}.replaced-<time>. [y/N] ")
+            answer = input(
+                f"Replace {current} with {args.backup} ({papers} papers)? The "
+                f"current file is kept as {path.name}.replaced-<time>. [y/N] "
+            )
             if answer.strip().lower() not in ("y", "yes"):
                 print("citedesk: nothing restored", file=sys.stderr)
                 return 1
@@ -412,9 +479,17 @@ def _cmd_restore(path: Path, args: argparse.Namespace) -> int:
 FILE_COMMANDS = {"backup": _cmd_backup, "restore": _cmd_restore}
 
 COMMANDS = {
-    "list": _cmd_list, "import": _cmd_import, "export": _cmd_export, "tag": _cmd_tag,
-    "untag": _cmd_tag, "status": _cmd_status, "note": _cmd_note, "keys": _cmd_keys,
-    "profile": _cmd_profile, "autoexport": _cmd_autoexport, "duplicates": _cmd_duplicates,
+    "list": _cmd_list,
+    "import": _cmd_import,
+    "export": _cmd_export,
+    "tag": _cmd_tag,
+    "untag": _cmd_tag,
+    "status": _cmd_status,
+    "note": _cmd_note,
+    "keys": _cmd_keys,
+    "profile": _cmd_profile,
+    "autoexport": _cmd_autoexport,
+    "duplicates": _cmd_duplicates,
     "merge": _cmd_merge,
 }
 
@@ -429,12 +504,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             default_library_path(getattr(args, "library", None)),
             empty=getattr(args, "empty", False),
             screenshot=Path(args.screenshot) if args.screenshot else None,
-            select=args.select, size=args.size,
+            select=args.select,
+            size=args.size,
         )
     if args.command in FILE_COMMANDS:
         try:
             return FILE_COMMANDS[args.command](
-                default_library_path(getattr(args, "library", None)), args)
+                default_library_path(getattr(args, "library", None)), args
+            )
         except LibraryError as exc:
             print(f"citedesk: {exc}", file=sys.stderr)
             return 1
@@ -464,8 +541,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseError as exc:
         # Damage that the checks on open could not see (a large file is not fully checked).
         newest = newest_backup(lib.path)
-        advice = (f"; the newest backup is {newest}: citedesk --library {lib.path} restore "
-                  f"{newest}" if newest else "")
+        advice = (
+            f"; the newest backup is {newest}: citedesk --library {lib.path} restore {newest}"
+            if newest
+            else ""
+        )
         print(f"citedesk: the library {lib.path} is damaged ({exc}){advice}", file=sys.stderr)
         return 1
     except BrokenPipeError:

@@ -49,8 +49,9 @@ _EDIT_NOTE_ID = 1001
 _T = TypeVar("_T")
 
 
-def push(stack: QUndoStack, command: LibraryCommand,
-         parent: QWidget | None = None) -> db.LibraryError | None:
+def push(
+    stack: QUndoStack, command: LibraryCommand, parent: QWidget | None = None
+) -> db.LibraryError | None:
     """Apply ``command`` now and put it on ``stack`` only if it worked.
 
     Returns the ``db.LibraryError`` that stopped it (nothing was changed), or None. With a
@@ -67,8 +68,13 @@ def push(stack: QUndoStack, command: LibraryCommand,
 
 
 def _show_error(parent: QWidget, action: str, error: db.LibraryError) -> None:
-    box = QMessageBox(QMessageBox.Icon.Warning, "Citedesk", f"{action} failed.",
-                      QMessageBox.StandardButton.Ok, parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        "Citedesk",
+        f"{action} failed.",
+        QMessageBox.StandardButton.Ok,
+        parent,
+    )
     box.setInformativeText(str(error))
     box.setModal(False)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -150,11 +156,17 @@ def _report_failure(events: LibraryEvents, action: str, error: db.LibraryError) 
 
 # -- bibliographic data ---------------------------------------------------------------------
 
+
 class SetFieldsCommand(LibraryCommand):
     """Set or remove BibTeX fields; undo puts back the exact raw fields and original text."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, paper_id: int,
-                 changes: dict[str, str | None]) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        paper_id: int,
+        changes: dict[str, str | None],
+    ) -> None:
         names = list(changes)
         label = f"Edit {names[0]}" if len(names) == 1 else "Edit fields"
         super().__init__(library, events, label)
@@ -175,8 +187,9 @@ class SetFieldsCommand(LibraryCommand):
 class SetEntryTypeCommand(LibraryCommand):
     """Change an entry's type (@article, @misc...); undo restores the original text too."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, paper_id: int,
-                 entry_type: str) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, paper_id: int, entry_type: str
+    ) -> None:
         super().__init__(library, events, "Change entry type")
         self.paper_id = paper_id
         self.entry_type = entry_type.strip().lower()
@@ -198,16 +211,16 @@ class SetEntryTypeCommand(LibraryCommand):
     def _undo(self) -> db.Changes:
         with _transaction(self.library):
             changes = self.library.set_entry_type(self.paper_id, self._old_type)
-            changes.merge(self.library.set_fields_raw(self.paper_id, self._fields,
-                                                      self._source))
+            changes.merge(self.library.set_fields_raw(self.paper_id, self._fields, self._source))
         return changes
 
 
 class SetKeyCommand(LibraryCommand):
     """Change a citation key (the old one stays an alias); undo restores key and text."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, paper_id: int,
-                 new_key: str) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, paper_id: int, new_key: str
+    ) -> None:
         super().__init__(library, events, "Change citation key")
         self.paper_id = paper_id
         self.new_key = new_key.strip()
@@ -228,14 +241,15 @@ class SetKeyCommand(LibraryCommand):
         with _transaction(self.library):
             # set_key drops the alias it is given and re-adds the key it replaces only
             # when asked: so the new key becomes an alias again only if it was one.
-            changes = self.library.set_key(self.paper_id, self._old_key,
-                                           keep_alias=self._new_was_alias)
-            changes.merge(self.library.set_fields_raw(self.paper_id, self._fields,
-                                                      self._source))
+            changes = self.library.set_key(
+                self.paper_id, self._old_key, keep_alias=self._new_was_alias
+            )
+            changes.merge(self.library.set_fields_raw(self.paper_id, self._fields, self._source))
         return changes
 
 
 # -- tags on papers ---------------------------------------------------------------------------
+
 
 def _ids_with_tag(library: db.Library, name: str, among: list[int] | None = None) -> list[int]:
     """Which papers (optionally only ``among`` these) carry a tag, in one query."""
@@ -252,12 +266,18 @@ def _tag_info(library: db.Library, name: str) -> db.TagInfo | None:
 class AddTagsCommand(LibraryCommand):
     """Tag papers; undo untags only the papers that gained a tag and drops new empty tags."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, paper_ids: Iterable[int],
-                 names: Iterable[str]) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        paper_ids: Iterable[int],
+        names: Iterable[str],
+    ) -> None:
         self.paper_ids = list(dict.fromkeys(paper_ids))
         self.names = _unique_tags(names)
-        label = (f"Add tag “{self.names[0]}”" if len(self.names) == 1
-                 else f"Add {len(self.names)} tags")
+        label = (
+            f"Add tag “{self.names[0]}”" if len(self.names) == 1 else f"Add {len(self.names)} tags"
+        )
         super().__init__(library, events, label)
         self._gained: dict[str, list[int]] = {}
         self._created: list[str] = []
@@ -288,18 +308,25 @@ class AddTagsCommand(LibraryCommand):
 class RemoveTagsCommand(LibraryCommand):
     """Untag papers; undo re-tags only the papers that had each tag."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, paper_ids: Iterable[int],
-                 names: Iterable[str]) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        paper_ids: Iterable[int],
+        names: Iterable[str],
+    ) -> None:
         self.paper_ids = list(dict.fromkeys(paper_ids))
         self.names = _unique_tags(names)
-        label = (f"Remove tag “{self.names[0]}”" if len(self.names) == 1
-                 else f"Remove {len(self.names)} tags")
+        label = (
+            f"Remove tag “{self.names[0]}”"
+            if len(self.names) == 1
+            else f"Remove {len(self.names)} tags"
+        )
         super().__init__(library, events, label)
         self._had: dict[str, list[int]] = {}
 
     def _redo(self) -> db.Changes:
-        self._had = {name: _ids_with_tag(self.library, name, self.paper_ids)
-                     for name in self.names}
+        self._had = {name: _ids_with_tag(self.library, name, self.paper_ids) for name in self.names}
         changes = self.library.remove_tags(self.paper_ids, self.names)
         return changes if changes.papers else db.Changes()
 
@@ -315,11 +342,13 @@ class RemoveTagsCommand(LibraryCommand):
 
 # -- reading status and rating ----------------------------------------------------------------
 
+
 class SetStatusCommand(LibraryCommand):
     """Set the reading status; undo gives each paper its own previous status."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, paper_ids: Iterable[int],
-                 status: str) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, paper_ids: Iterable[int], status: str
+    ) -> None:
         super().__init__(library, events, f"Mark as {status}")
         self.paper_ids = list(dict.fromkeys(paper_ids))
         self.status = status
@@ -340,8 +369,9 @@ class SetStatusCommand(LibraryCommand):
 class SetRatingCommand(LibraryCommand):
     """Set the rating (0 to 5); undo gives each paper its own previous rating."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, paper_ids: Iterable[int],
-                 rating: int) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, paper_ids: Iterable[int], rating: int
+    ) -> None:
         label = f"Rate {rating} star{'s' if rating != 1 else ''}" if rating else "Clear rating"
         super().__init__(library, events, label)
         self.paper_ids = list(dict.fromkeys(paper_ids))
@@ -374,11 +404,13 @@ def _nonempty(changes: db.Changes) -> db.Changes:
 
 # -- notes ------------------------------------------------------------------------------------
 
+
 class EditNoteCommand(LibraryCommand):
     """Change a note's text. Bursts of typing in one note merge into one undo step."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, note_id: int,
-                 old_body: str, new_body: str) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, note_id: int, old_body: str, new_body: str
+    ) -> None:
         super().__init__(library, events, "Edit note")
         self.note_id = note_id
         self.old_body = old_body
@@ -389,9 +421,12 @@ class EditNoteCommand(LibraryCommand):
         return _EDIT_NOTE_ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if (not isinstance(other, EditNoteCommand) or other.note_id != self.note_id
-                or other.isObsolete()
-                or other._last_edit - self._last_edit > NOTE_MERGE_SECONDS):
+        if (
+            not isinstance(other, EditNoteCommand)
+            or other.note_id != self.note_id
+            or other.isObsolete()
+            or other._last_edit - self._last_edit > NOTE_MERGE_SECONDS
+        ):
             return False
         self.new_body = other.new_body
         self._last_edit = other._last_edit
@@ -409,8 +444,9 @@ class EditNoteCommand(LibraryCommand):
 class AddNoteCommand(LibraryCommand):
     """Add a note to a paper; redo after undo brings back the same note (same id)."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, paper_id: int,
-                 body: str = "") -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, paper_id: int, body: str = ""
+    ) -> None:
         super().__init__(library, events, "Add note")
         self.paper_id = paper_id
         self.body = body
@@ -455,11 +491,13 @@ class DeleteNoteCommand(LibraryCommand):
 
 # -- papers -----------------------------------------------------------------------------------
 
+
 class DeletePapersCommand(LibraryCommand):
     """Delete papers; undo brings them back with their keys, tags and notes."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents,
-                 paper_ids: Iterable[int]) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, paper_ids: Iterable[int]
+    ) -> None:
         self.paper_ids = list(dict.fromkeys(paper_ids))
         n = len(self.paper_ids)
         super().__init__(library, events, f"Delete {n} paper{'s' if n != 1 else ''}")
@@ -485,8 +523,14 @@ class AddPaperCommand(LibraryCommand):
     first redo ``paper_id`` is the new paper's id.
     """
 
-    def __init__(self, library: db.Library, events: LibraryEvents, fields: dict[str, str],
-                 entry_type: str = "article", key: str | None = None) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        fields: dict[str, str],
+        entry_type: str = "article",
+        key: str | None = None,
+    ) -> None:
         super().__init__(library, events, "New paper")
         self.fields = dict(fields)
         self.entry_type = entry_type
@@ -514,12 +558,16 @@ class RegenerateKeysCommand(LibraryCommand):
     holds {id: (old key, new key)} after a redo.
     """
 
-    def __init__(self, library: db.Library, events: LibraryEvents, paper_ids: Iterable[int],
-                 pattern: str | None = None) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        paper_ids: Iterable[int],
+        pattern: str | None = None,
+    ) -> None:
         self.paper_ids = list(dict.fromkeys(paper_ids))
         n = len(self.paper_ids)
-        super().__init__(library, events,
-                         f"Regenerate citation key{'s' if n != 1 else ''}")
+        super().__init__(library, events, f"Regenerate citation key{'s' if n != 1 else ''}")
         self.pattern = pattern or library.key_pattern
         self.changed: dict[int, tuple[str, str]] = {}
         self._snapshot: db.DeletedPapers | None = None
@@ -544,8 +592,9 @@ class MergePapersCommand(LibraryCommand):
     """Merge duplicates into ``keep`` (richer fields, all tags and notes, old keys as
     aliases); undo brings back every paper exactly as it was before."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, keep: int,
-                 others: Iterable[int]) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, keep: int, others: Iterable[int]
+    ) -> None:
         self.keep = keep
         self.others = [o for o in dict.fromkeys(others) if o != keep]
         n = len(self.others) + 1
@@ -563,8 +612,7 @@ class MergePapersCommand(LibraryCommand):
     def _undo(self) -> db.Changes:
         assert self._snapshot is not None
         changes = self.library.revert(self._snapshot, [self.keep])
-        return changes.merge(db.Changes(papers={self.keep}, tags=True, notes=True,
-                                        status=True))
+        return changes.merge(db.Changes(papers={self.keep}, tags=True, notes=True, status=True))
 
 
 def _only(snapshot: db.DeletedPapers, ids: set[int]) -> db.DeletedPapers:
@@ -585,8 +633,7 @@ class ImportCommand(LibraryCommand):
     views show the new papers. Undo deletes the added papers; redo restores them exactly.
     """
 
-    def __init__(self, library: db.Library, events: LibraryEvents,
-                 report: db.ImportReport) -> None:
+    def __init__(self, library: db.Library, events: LibraryEvents, report: db.ImportReport) -> None:
         n = len(report.changes.added)
         super().__init__(library, events, f"Import {n} paper{'s' if n != 1 else ''}")
         self.report = report
@@ -605,6 +652,7 @@ class ImportCommand(LibraryCommand):
 
 
 # -- the tags themselves ------------------------------------------------------------------------
+
 
 class RenameTagCommand(LibraryCommand):
     """Rename a tag (onto an existing name it merges); undo restores who had which tag."""
@@ -633,15 +681,15 @@ class RenameTagCommand(LibraryCommand):
         assert self._old_info is not None
         if self._target_ids is None:
             return self.library.rename_tag(self.new, self._old_info.name)
-        return _unmerge(self.library, [(self._old_info, self._old_ids)], self.new,
-                        self._target_ids)
+        return _unmerge(self.library, [(self._old_info, self._old_ids)], self.new, self._target_ids)
 
 
 class MergeTagsCommand(LibraryCommand):
     """Fold ``sources`` into ``target``; undo brings each source tag back where it was."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, sources: Iterable[str],
-                 target: str) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, sources: Iterable[str], target: str
+    ) -> None:
         super().__init__(library, events, f"Merge tags into “{target}”")
         self.target = db.normal_tag(target)
         self.sources = [s for s in _unique_tags(sources) if s.lower() != self.target.lower()]
@@ -664,8 +712,12 @@ class MergeTagsCommand(LibraryCommand):
         return _unmerge(self.library, self._sources, self.target, self._target_ids)
 
 
-def _unmerge(library: db.Library, sources: list[tuple[db.TagInfo, list[int]]],
-             target: str | None, target_ids: list[int] | None) -> db.Changes:
+def _unmerge(
+    library: db.Library,
+    sources: list[tuple[db.TagInfo, list[int]]],
+    target: str | None,
+    target_ids: list[int] | None,
+) -> db.Changes:
     """Recreate tags with their colours and papers, and take ``target`` back off them.
 
     ``target_ids`` are the papers that had ``target`` before; None if it did not exist.
@@ -713,8 +765,9 @@ class DeleteTagCommand(LibraryCommand):
 class SetTagColorCommand(LibraryCommand):
     """Set or clear a tag's colour (``#rrggbb`` or None); undo restores the old one."""
 
-    def __init__(self, library: db.Library, events: LibraryEvents, name: str,
-                 color: str | None) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, name: str, color: str | None
+    ) -> None:
         super().__init__(library, events, f"Colour tag “{name}”")
         self.name = db.normal_tag(name)
         self.color = color

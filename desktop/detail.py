@@ -49,8 +49,13 @@ class DetailPane(QWidget):
     before closing (and before deleting papers), so pending note text is written.
     """
 
-    def __init__(self, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        undo_stack: QUndoStack,
+        events: LibraryEvents,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("detailPane")
         self.library = library

@@ -67,8 +67,9 @@ def muted(label: QLabel) -> QLabel:
 class ImportReportDialog(PreserveGeometry, QDialog):
     """What an import did: added, duplicates, failures with file and line, warnings."""
 
-    def __init__(self, report: db.ImportReport, parent: QWidget | None = None, *,
-                 settings: Settings) -> None:
+    def __init__(
+        self, report: db.ImportReport, parent: QWidget | None = None, *, settings: Settings
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("importReport")
         self.setWindowTitle("Import report")
@@ -80,7 +81,8 @@ class ImportReportDialog(PreserveGeometry, QDialog):
         summary = QLabel(
             f"{_noun(len(report.added), 'paper')} added · "
             f"{_noun(len(report.duplicates), 'duplicate')} skipped · "
-            f"{len(report.failures)} failed")
+            f"{len(report.failures)} failed"
+        )
         summary.setObjectName("importSummary")
         tabs = QTabWidget()
         self.failures = QTreeWidget()
@@ -99,8 +101,11 @@ class ImportReportDialog(PreserveGeometry, QDialog):
         self.failures.setColumnWidth(0, 160)
         self.failures.setColumnWidth(1, 50)
         tabs.addTab(self.failures, f"Failed ({len(report.failures)})")
-        for title, lines in (("Added", report.added), ("Duplicates", report.duplicates),
-                             ("Warnings", report.warnings)):
+        for title, lines in (
+            ("Added", report.added),
+            ("Duplicates", report.duplicates),
+            ("Warnings", report.warnings),
+        ):
             # A list model, not an item per line: 100,000 items cost the GUI thread 0.4 s.
             view = QListView()
             view.setObjectName(f"import{title}")
@@ -132,27 +137,28 @@ PROFILE_LABELS = {
 }
 PROFILE_TIPS = {
     "": "Every entry exactly as it was imported (an edited one in a clean, stable layout); "
-        "UTF-8; no field left out",
-    "bibtex": "For classic BibTeX: pure ASCII (ö as {\\\"o}), biblatex types and fields mapped "
-              "to classic ones; leaves out abstract, file and keywords",
+    "UTF-8; no field left out",
+    "bibtex": 'For classic BibTeX: pure ASCII (ö as {\\"o}), biblatex types and fields mapped '
+    "to classic ones; leaves out abstract, file and keywords",
     "biblatex": "For biblatex and biber: UTF-8, old keys as ids aliases; leaves out abstract, "
-                "file and keywords",
+    "file and keywords",
 }
 DIALECT_NAMES = {"bibtex": "BibTeX", "biblatex": "BibLaTeX"}
 
 
 def saved_profiles(library: db.Library) -> list[ExportProfile]:
     """The profiles saved in the library (not the built-in ones), by name."""
-    return [library.profile(name) for name in library.profile_names()
-            if name not in PROFILE_LABELS]
+    return [library.profile(name) for name in library.profile_names() if name not in PROFILE_LABELS]
 
 
 def describe_profile(profile: ExportProfile) -> str:
     """One line for a tooltip or a list: dialect, what is left out, the options."""
-    parts = [DIALECT_NAMES[profile.dialect] + (" (ASCII)" if profile.dialect == "bibtex"
-                                               else " (UTF-8)")]
-    parts.append("leaves out " + ", ".join(profile.exclude) if profile.exclude
-                 else "leaves out nothing")
+    parts = [
+        DIALECT_NAMES[profile.dialect] + (" (ASCII)" if profile.dialect == "bibtex" else " (UTF-8)")
+    ]
+    parts.append(
+        "leaves out " + ", ".join(profile.exclude) if profile.exclude else "leaves out nothing"
+    )
     if profile.protect_capitals:
         parts.append("braces capitals in titles")
     if profile.page_dashes:
@@ -167,8 +173,9 @@ class ProfileCombo(QComboBox):
     ``Library.profile``.
     """
 
-    def __init__(self, saved: Iterable[ExportProfile] = (), current: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, saved: Iterable[ExportProfile] = (), current: str = "", parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.set_profiles(saved, current)
@@ -181,15 +188,15 @@ class ProfileCombo(QComboBox):
         self.clear()
         for name, label in PROFILE_LABELS.items():
             self.addItem(label, name)
-            self.setItemData(self.count() - 1, PROFILE_TIPS[name],
-                             Qt.ItemDataRole.ToolTipRole)
+            self.setItemData(self.count() - 1, PROFILE_TIPS[name], Qt.ItemDataRole.ToolTipRole)
         saved = list(saved)
         if saved:
             self.insertSeparator(self.count())
         for profile in saved:
             self.addItem(f"{profile.name} — {DIALECT_NAMES[profile.dialect]}", profile.name)
-            self.setItemData(self.count() - 1, describe_profile(profile),
-                             Qt.ItemDataRole.ToolTipRole)
+            self.setItemData(
+                self.count() - 1, describe_profile(profile), Qt.ItemDataRole.ToolTipRole
+            )
         self.blockSignals(False)
         if not self.set_choice(wanted):
             self.set_choice("")
@@ -211,10 +218,18 @@ class ExportDialog(PreserveGeometry, QDialog):
 
     SELECTION, VIEW, TAG, ALL = range(4)
 
-    def __init__(self, library: db.Library, selected: Sequence[int], view: db.Query,
-                 view_label: str, current_tag: str | None = None,
-                 parent: QWidget | None = None, *, settings: Settings,
-                 default_profile: str = "") -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        selected: Sequence[int],
+        view: db.Query,
+        view_label: str,
+        current_tag: str | None = None,
+        parent: QWidget | None = None,
+        *,
+        settings: Settings,
+        default_profile: str = "",
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export BibTeX")
@@ -224,8 +239,7 @@ class ExportDialog(PreserveGeometry, QDialog):
         total = library.count(db.Query())
         tags = library.tags()
         self.group = QButtonGroup(self)
-        self.selection_button = QRadioButton(
-            f"Selected papers ({len(self._selected)})")
+        self.selection_button = QRadioButton(f"Selected papers ({len(self._selected)})")
         self.selection_button.setObjectName("exportSelection")
         self.view_button = QRadioButton(f"Papers in this view — {view_label} ({view_count})")
         self.view_button.setObjectName("exportView")
@@ -239,8 +253,9 @@ class ExportDialog(PreserveGeometry, QDialog):
             self.tag_combo.setCurrentIndex(max(0, self.tag_combo.findData(current_tag)))
         self.all_button = QRadioButton(f"All papers ({total})")
         self.all_button.setObjectName("exportAll")
-        for i, button in enumerate((self.selection_button, self.view_button, self.tag_button,
-                                    self.all_button)):
+        for i, button in enumerate(
+            (self.selection_button, self.view_button, self.tag_button, self.all_button)
+        ):
             self.group.addButton(button, i)
         self.selection_button.setEnabled(bool(self._selected))
         self.tag_button.setEnabled(bool(tags))
@@ -265,16 +280,23 @@ class ExportDialog(PreserveGeometry, QDialog):
         except db.LibraryError as exc:
             encoding = ""
             self.keep_encoding.setToolTip(str(exc))
-        shown = {"": "they differ", "utf-8": "they are UTF-8", "cp1252": "Windows-1252",
-                 "utf-8-sig": "UTF-8 with BOM", "utf-16-le": "UTF-16 LE",
-                 "utf-16-be": "UTF-16 BE", "utf-16-le+bom": "UTF-16 LE with BOM",
-                 "utf-16-be+bom": "UTF-16 BE with BOM"}.get(encoding, encoding)
+        shown = {
+            "": "they differ",
+            "utf-8": "they are UTF-8",
+            "cp1252": "Windows-1252",
+            "utf-8-sig": "UTF-8 with BOM",
+            "utf-16-le": "UTF-16 LE",
+            "utf-16-be": "UTF-16 BE",
+            "utf-16-le+bom": "UTF-16 LE with BOM",
+            "utf-16-be+bom": "UTF-16 BE with BOM",
+        }.get(encoding, encoding)
         self.keep_encoding.setText(f"Keep the imported files' encoding ({shown})")
         self.keep_encoding.setEnabled(encoding not in ("", "utf-8"))
         profile_row.addRow("", self.keep_encoding)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.export_button = buttons.addButton("Choose File…",
-                                               QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button = buttons.addButton(
+            "Choose File…", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.export_button.setObjectName("exportChooseFile")
         self.export_button.setDefault(True)
         buttons.accepted.connect(self.accept)
@@ -321,8 +343,15 @@ class AuxExportDialog(PreserveGeometry, QDialog):
     exists already (it will be replaced) and how many cited keys the library lacks.
     """
 
-    def __init__(self, library: db.Library, aux_path: str | Path, default_profile: str = "",
-                 parent: QWidget | None = None, *, settings: Settings) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        aux_path: str | Path,
+        default_profile: str = "",
+        parent: QWidget | None = None,
+        *,
+        settings: Settings,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("auxExportDialog")
         self.setWindowTitle("Export entries cited in .aux")
@@ -346,8 +375,7 @@ class AuxExportDialog(PreserveGeometry, QDialog):
         self.output_note.setObjectName("auxOutputNote")
         self.profile = ProfileCombo(saved_profiles(library), default_profile)
         self.profile.setObjectName("auxProfile")
-        self.keep_current = QCheckBox("Keep this file current as the library changes "
-                                      "(auto-export)")
+        self.keep_current = QCheckBox("Keep this file current as the library changes (auto-export)")
         self.keep_current.setObjectName("auxKeepCurrent")
         form = QFormLayout()
         form.addRow("Write to:", out_row)
@@ -389,13 +417,13 @@ class AuxExportDialog(PreserveGeometry, QDialog):
             return False
         if cited.everything:
             n = library.count(db.Query())
-            self.summary.setText(f"The document cites every entry (\\nocite{{*}}): "
-                                 f"{_noun(n, 'paper')}.")
+            self.summary.setText(
+                f"The document cites every entry (\\nocite{{*}}): {_noun(n, 'paper')}."
+            )
             return True
         missing = [k for k in cited.keys if library.id_for_key(k) is None]
         found = len(cited.keys) - len(missing)
-        text = (f"The document cites {_noun(len(cited.keys), 'key')}: "
-                f"{found} in this library")
+        text = f"The document cites {_noun(len(cited.keys), 'key')}: {found} in this library"
         if missing:
             shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
             text += f", {len(missing)} missing ({shown})"
@@ -405,15 +433,19 @@ class AuxExportDialog(PreserveGeometry, QDialog):
     def _on_output_text_changed(self, text: str) -> None:
         path = self.output_path()
         exists = bool(path) and Path(path).is_file()
-        self.output_note.setText(f"{Path(path).name} exists and will be replaced."
-                                 if exists else "")
+        self.output_note.setText(
+            f"{Path(path).name} exists and will be replaced." if exists else ""
+        )
         self.output_note.setVisible(exists)
         self.export_button.setEnabled(self._readable and bool(path))
 
     def _on_browse_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Write cited entries to",
-                                              self.output_path() or str(Path(self.aux_path)),
-                                              "BibTeX files (*.bib);;All files (*)")
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Write cited entries to",
+            self.output_path() or str(Path(self.aux_path)),
+            "BibTeX files (*.bib);;All files (*)",
+        )
         if path:
             self.output.setText(path)
 
@@ -446,8 +478,9 @@ class NewPaperDialog(PreserveGeometry, QDialog):
         form.addRow("Venue:", self.venue)
         form.addRow("DOI:", self.doi)
         form.addRow("URL:", self.url)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add Paper")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -460,14 +493,23 @@ class NewPaperDialog(PreserveGeometry, QDialog):
         self.restore_geometry(settings)
 
     def fields(self) -> dict[str, str]:
-        venue_field = {"article": "journal", "inproceedings": "booktitle",
-                       "incollection": "booktitle", "book": "publisher",
-                       "phdthesis": "school", "mastersthesis": "school",
-                       "techreport": "institution"}.get(self.entry_type.currentText(),
-                                                        "howpublished")
-        values = {"title": self.title.text(), "author": self.authors.text(),
-                  "year": self.year.text(), venue_field: self.venue.text(),
-                  "doi": self.doi.text(), "url": self.url.text()}
+        venue_field = {
+            "article": "journal",
+            "inproceedings": "booktitle",
+            "incollection": "booktitle",
+            "book": "publisher",
+            "phdthesis": "school",
+            "mastersthesis": "school",
+            "techreport": "institution",
+        }.get(self.entry_type.currentText(), "howpublished")
+        values = {
+            "title": self.title.text(),
+            "author": self.authors.text(),
+            "year": self.year.text(),
+            venue_field: self.venue.text(),
+            "doi": self.doi.text(),
+            "url": self.url.text(),
+        }
         return {k: v.strip() for k, v in values.items() if v.strip()}
 
     def _on_title_text_changed(self, text: str) -> None:
@@ -476,9 +518,11 @@ class NewPaperDialog(PreserveGeometry, QDialog):
 
 def show_about(parent: QWidget, library: db.Library) -> None:
     QMessageBox.about(
-        parent, "About Citedesk",
+        parent,
+        "About Citedesk",
         f"<h3>Citedesk {app_version()}</h3>"
         "<p>A reading list and BibTeX library for people who write LaTeX.</p>"
         f"<p>Library: <tt>{html.escape(str(library.path))}</tt><br>"
         f"{library.count(db.Query())} papers</p>"
-        "<p>MIT licence.</p>")
+        "<p>MIT licence.</p>",
+    )

@@ -50,8 +50,15 @@ class DuplicateGroup(QGroupBox):
 
     merge_requested = Signal(int, object)
 
-    def __init__(self, library: db.Library, ids: list[int], keep: int | None = None,
-                 title: str = "", key_width: int = 0, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        ids: list[int],
+        keep: int | None = None,
+        title: str = "",
+        key_width: int = 0,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(title, parent)
         self.setObjectName("duplicateGroup")
         self.ids = list(ids)
@@ -74,8 +81,9 @@ class DuplicateGroup(QGroupBox):
                 continue
             radio = QRadioButton(row.key)
             radio.setObjectName("keepPaper")
-            radio.setToolTip(f"Keep {row.key}; the others become its aliases. "
-                             f"Added {row.added[:10]}.")
+            radio.setToolTip(
+                f"Keep {row.key}; the others become its aliases. Added {row.added[:10]}."
+            )
             self.choice.addButton(radio, pid)
             title = QLabel(f"{row.title}\n{row.authors}" if row.authors else row.title)
             title.setWordWrap(True)
@@ -98,9 +106,11 @@ class DuplicateGroup(QGroupBox):
             button.setChecked(True)
         self.merge_button = QPushButton("Merge")
         self.merge_button.setObjectName("mergeGroup")
-        self.merge_button.setToolTip("Merge the others into the paper chosen to keep: richer "
-                                     "fields, all tags and notes, their keys as aliases "
-                                     "(undoable)")
+        self.merge_button.setToolTip(
+            "Merge the others into the paper chosen to keep: richer "
+            "fields, all tags and notes, their keys as aliases "
+            "(undoable)"
+        )
         self.merge_button.clicked.connect(self._on_merge_button_clicked)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -132,8 +142,15 @@ class DuplicatesDialog(PreserveGeometry, QDialog):
     again, keeping the paper chosen to keep in groups that are still there.
     """
 
-    def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-                 parent: QWidget | None = None, *, settings: Settings) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        undo_stack: QUndoStack,
+        parent: QWidget | None = None,
+        *,
+        settings: Settings,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("duplicatesDialog")
         self.setWindowTitle("Duplicates")
@@ -159,16 +176,20 @@ class DuplicatesDialog(PreserveGeometry, QDialog):
         scroll.setWidget(self._container)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.merge_all_button = self.buttons.addButton(
-            "Merge All", QDialogButtonBox.ButtonRole.ActionRole)
+            "Merge All", QDialogButtonBox.ButtonRole.ActionRole
+        )
         self.merge_all_button.setObjectName("mergeAllDuplicates")
-        self.merge_all_button.setToolTip("Merge every group into its chosen paper "
-                                         "(one undo step)")
+        self.merge_all_button.setToolTip("Merge every group into its chosen paper (one undo step)")
         self.merge_all_button.clicked.connect(self._on_merge_all_button_clicked)
         self.buttons.rejected.connect(self.reject)
-        note = muted(QLabel("Merging keeps the richer value of each field, every tag and "
-                            "note, and the other keys as aliases, so documents citing them "
-                            "still compile. Undo (Ctrl+Z) in the window separates them "
-                            "again."))
+        note = muted(
+            QLabel(
+                "Merging keeps the richer value of each field, every tag and "
+                "note, and the other keys as aliases, so documents citing them "
+                "still compile. Undo (Ctrl+Z) in the window separates them "
+                "again."
+            )
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(scroll, 1)
@@ -197,12 +218,20 @@ class DuplicatesDialog(PreserveGeometry, QDialog):
         found = self._library.find_duplicates()
         keys = [row.key for row in self._library.rows([p for g in found for p in g]).values()]
         style = self.style()
-        key_width = max((self.fontMetrics().horizontalAdvance(k) for k in keys), default=0) \
-            + style.pixelMetric(QStyle.PixelMetric.PM_ExclusiveIndicatorWidth) \
-            + style.pixelMetric(QStyle.PixelMetric.PM_RadioButtonLabelSpacing) + 4
+        key_width = (
+            max((self.fontMetrics().horizontalAdvance(k) for k in keys), default=0)
+            + style.pixelMetric(QStyle.PixelMetric.PM_ExclusiveIndicatorWidth)
+            + style.pixelMetric(QStyle.PixelMetric.PM_RadioButtonLabelSpacing)
+            + 4
+        )
         for i, ids in enumerate(found, start=1):
-            group = DuplicateGroup(self._library, ids, chosen.get(frozenset(ids)),
-                                   f"Group {i} of {len(found)}", min(key_width, 320))
+            group = DuplicateGroup(
+                self._library,
+                ids,
+                chosen.get(frozenset(ids)),
+                f"Group {i} of {len(found)}",
+                min(key_width, 320),
+            )
             group.merge_requested.connect(self._on_group_merge_requested)
             self._list.addWidget(group)
             self._groups.append(group)
@@ -210,12 +239,16 @@ class DuplicatesDialog(PreserveGeometry, QDialog):
         n = len(found)
         if n:
             papers = sum(len(g) for g in found)
-            self.summary.setText(f"{n} group{'s' if n != 1 else ''} of probable duplicates "
-                                 f"({papers} papers). In each, the paper added first is "
-                                 "chosen to keep; choose another if you like.")
+            self.summary.setText(
+                f"{n} group{'s' if n != 1 else ''} of probable duplicates "
+                f"({papers} papers). In each, the paper added first is "
+                "chosen to keep; choose another if you like."
+            )
         else:
-            self.summary.setText("No duplicates found: no two papers share a DOI, an arXiv "
-                                 "id, or a title with the same year and first author.")
+            self.summary.setText(
+                "No duplicates found: no two papers share a DOI, an arXiv "
+                "id, or a title with the same year and first author."
+            )
         self.merge_all_button.setEnabled(bool(n))
 
     def merge(self, keep: int, others: list[int]) -> bool:

@@ -38,8 +38,9 @@ class ExportFlow(QObject):
     ``exporter`` runs them off the GUI thread; dialogs and messages belong to ``window``.
     """
 
-    def __init__(self, library: db.Library, settings: Settings, window: QWidget,
-                 status: QStatusBar) -> None:
+    def __init__(
+        self, library: db.Library, settings: Settings, window: QWidget, status: QStatusBar
+    ) -> None:
         super().__init__(window)
         self._library = library
         self._settings = settings
@@ -49,28 +50,49 @@ class ExportFlow(QObject):
         self.exporter.finished.connect(self._on_exporter_finished)
         self.exporter.aux_finished.connect(self._on_exporter_aux_finished)
 
-    def export(self, selected: Sequence[int], view: db.Query, view_label: str,
-               current_tag: str | None) -> None:
+    def export(
+        self, selected: Sequence[int], view: db.Query, view_label: str, current_tag: str | None
+    ) -> None:
         """Ask which papers and how, then where; the view is what the window shows."""
-        dialog = ExportDialog(self._library, selected, view, view_label, current_tag,
-                              self._window, settings=self._settings,
-                              default_profile=self._settings.get(opts.EXPORT_PROFILE))
+        dialog = ExportDialog(
+            self._library,
+            selected,
+            view,
+            view_label,
+            current_tag,
+            self._window,
+            settings=self._settings,
+            default_profile=self._settings.get(opts.EXPORT_PROFILE),
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._export(
-            dialog.query(), dialog.suggested_name(), dialog.profile_choice(),
-            dialog.keep_encoding.isChecked()))
+        dialog.accepted.connect(
+            lambda: self._export(
+                dialog.query(),
+                dialog.suggested_name(),
+                dialog.profile_choice(),
+                dialog.keep_encoding.isChecked(),
+            )
+        )
         dialog.open()
 
     def export_aux(self) -> None:
         """Ask for a document's .aux file, then where and how to write what it cites."""
         aux, _ = QFileDialog.getOpenFileName(
-            self._window, "Export entries cited in .aux", opts.start_folder(self._settings),
-            "LaTeX aux files (*.aux);;All files (*)")
+            self._window,
+            "Export entries cited in .aux",
+            opts.start_folder(self._settings),
+            "LaTeX aux files (*.aux);;All files (*)",
+        )
         if not aux:
             return
         opts.remember_folder(self._settings, aux)
-        dialog = AuxExportDialog(self._library, aux, self._settings.get(opts.EXPORT_PROFILE),
-                                 self._window, settings=self._settings)
+        dialog = AuxExportDialog(
+            self._library,
+            aux,
+            self._settings.get(opts.EXPORT_PROFILE),
+            self._window,
+            settings=self._settings,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._export_aux(dialog))
         dialog.open()
@@ -79,11 +101,13 @@ class ExportFlow(QObject):
         """Let running exports finish (the window is closing)."""
         self.exporter.shutdown()
 
-    def _export(self, query: db.Query, suggested: str, profile: str = "",
-                keep_encoding: bool = False) -> None:
+    def _export(
+        self, query: db.Query, suggested: str, profile: str = "", keep_encoding: bool = False
+    ) -> None:
         start = str(Path(opts.start_folder(self._settings)) / suggested)
-        path, _ = QFileDialog.getSaveFileName(self._window, "Export BibTeX", start,
-                                              "BibTeX files (*.bib);;All files (*)")
+        path, _ = QFileDialog.getSaveFileName(
+            self._window, "Export BibTeX", start, "BibTeX files (*.bib);;All files (*)"
+        )
         if not path:
             return
         if not Path(path).suffix:
@@ -98,8 +122,9 @@ class ExportFlow(QObject):
             try:
                 self._library.add_autoexport(dest, aux=aux, profile=profile or None)
             except db.LibraryError as exc:
-                QMessageBox.warning(self._window, "Auto-export", f"{dest} will not be kept "
-                                    f"current.\n\n{exc}")
+                QMessageBox.warning(
+                    self._window, "Auto-export", f"{dest} will not be kept current.\n\n{exc}"
+                )
         self._status.showMessage(f"Exporting the entries {Path(aux).name} cites…")
         self.exporter.export_aux(aux, dest, profile)
 
@@ -110,15 +135,18 @@ class ExportFlow(QObject):
             return
         self._status.showMessage(f"Exported {_entries(n)} to {path}", 8000)
 
-    def _on_exporter_aux_finished(self, path: str, n: int, missing: list[str],
-                                  error: str) -> None:
+    def _on_exporter_aux_finished(self, path: str, n: int, missing: list[str], error: str) -> None:
         """Say what was written and name every cited key the library lacks."""
         name = Path(path).name
         if error:
             self._status.clearMessage()
-            box = QMessageBox(QMessageBox.Icon.Warning, "Export entries cited in .aux",
-                              "Nothing was exported.", QMessageBox.StandardButton.Ok,
-                              self._window)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Export entries cited in .aux",
+                "Nothing was exported.",
+                QMessageBox.StandardButton.Ok,
+                self._window,
+            )
             box.setInformativeText(error)
         else:
             text = f"Wrote {_entries(n)} to {name}."
@@ -127,14 +155,21 @@ class ExportFlow(QObject):
             if missing:
                 icon = QMessageBox.Icon.Warning
                 more = len(missing) - MISSING_SHOWN
-                keys = ", ".join(missing[:MISSING_SHOWN]) + (f", … and {more} more"
-                                                             if more > 0 else "")
+                keys = ", ".join(missing[:MISSING_SHOWN]) + (
+                    f", … and {more} more" if more > 0 else ""
+                )
                 text += f"\n\nThe library has no entry for {_keys(len(missing))}:\n{keys}"
                 self._status.showMessage(
-                    f"Exported {_entries(n)} to {path}; {_keys(len(missing))} not in the "
-                    "library", 12000)
-            box = QMessageBox(icon, "Export entries cited in .aux", text,
-                              QMessageBox.StandardButton.Ok, self._window)
+                    f"Exported {_entries(n)} to {path}; {_keys(len(missing))} not in the library",
+                    12000,
+                )
+            box = QMessageBox(
+                icon,
+                "Export entries cited in .aux",
+                text,
+                QMessageBox.StandardButton.Ok,
+                self._window,
+            )
             if len(missing) > MISSING_SHOWN:
                 box.setDetailedText("\n".join(missing))
         box.setObjectName("auxExportResult")

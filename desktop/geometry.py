@@ -58,8 +58,9 @@ class PreserveGeometry:
     def _geometry_widget(self) -> QWidget:
         assert isinstance(self, QWidget), "PreserveGeometry is a mixin for widgets"
         if not self.objectName():
-            raise ValueError(f"a {type(self).__name__} needs an object name to remember "
-                             "its size by")
+            raise ValueError(
+                f"a {type(self).__name__} needs an object name to remember its size by"
+            )
         return self
 
     def _splitters(self) -> dict[str, QSplitter]:
@@ -71,7 +72,9 @@ class PreserveGeometry:
                 continue
             name = splitter.objectName()
             if not name or name in found:
-                raise ValueError(f"every splitter of {widget.objectName()} needs an object "
-                                 f"name of its own to remember its sizes by ({name!r})")
+                raise ValueError(
+                    f"every splitter of {widget.objectName()} needs an object "
+                    f"name of its own to remember its sizes by ({name!r})"
+                )
             found[name] = splitter
         return found

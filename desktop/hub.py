@@ -18,9 +18,9 @@ POLL_MS = 1000
 
 class LibraryEvents(QObject):
     """Signals:
-        changed(object): a ``db.Changes`` after any write, including undo and redo.
-        reloaded(): the library changed outside this window (another process); refresh all.
-        failed(str): a write (an undo or redo, say) failed; the message is for people.
+    changed(object): a ``db.Changes`` after any write, including undo and redo.
+    reloaded(): the library changed outside this window (another process); refresh all.
+    failed(str): a write (an undo or redo, say) failed; the message is for people.
     """
 
     changed = Signal(object)
@@ -36,8 +36,9 @@ class ChangeWatcher(QObject):
     for another program's. An import in a worker of ours pauses it.
     """
 
-    def __init__(self, library: db.Library, events: LibraryEvents,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._library = library
         self._events = events

@@ -112,9 +112,16 @@ class Importer(QObject):
     # Emitted from the worker thread; queued to the GUI thread (see __init__).
     _worker_progressed = Signal(object, object)
 
-    def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-                 window: QWidget, before_write: Callable[[], None] | None = None, *,
-                 settings: Settings) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        undo_stack: QUndoStack,
+        window: QWidget,
+        before_write: Callable[[], None] | None = None,
+        *,
+        settings: Settings,
+    ) -> None:
         super().__init__(window)
         self._library = library
         self._settings = settings
@@ -124,8 +131,9 @@ class Importer(QObject):
         self._before_write = before_write
         self._runner = TaskRunner(library.path, self)
         self._cancel = threading.Event()
-        self._worker_progressed.connect(self._on_worker_progressed,
-                                        Qt.ConnectionType.QueuedConnection)
+        self._worker_progressed.connect(
+            self._on_worker_progressed, Qt.ConnectionType.QueuedConnection
+        )
         self._names: list[str] = []
         self._show_report_always = True
         self.progress: ImportProgressDialog | None = None
@@ -211,8 +219,9 @@ class Importer(QObject):
             self._before_write()
         progress = ImportProgressDialog(self._window, settings=self._settings)
         progress.setWindowTitle("Import BibTeX")
-        progress.setLabelText(f"Importing {', '.join(self._names[:3])}"
-                              f"{'…' if len(self._names) > 3 else ''}")
+        progress.setLabelText(
+            f"Importing {', '.join(self._names[:3])}{'…' if len(self._names) > 3 else ''}"
+        )
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setAutoReset(False)
         progress.setAutoClose(False)
@@ -258,8 +267,9 @@ class Importer(QObject):
         if report.changes:
             # The worker committed; this connection reads the new rows. The command only
             # announces them (its first redo writes nothing) and makes them undoable.
-            commands.push(self._undo_stack, ImportCommand(self._library, self._events, report),
-                          self._window)
+            commands.push(
+                self._undo_stack, ImportCommand(self._library, self._events, report), self._window
+            )
         self._later(self._show_report, report)
 
     def _later(self, step: Callable[[db.ImportReport], None], report: db.ImportReport) -> None:
@@ -280,8 +290,7 @@ class Importer(QObject):
         if self._show_report_always or report.failures or report.duplicates:
             if self.report_dialog is not None:
                 self.report_dialog.deleteLater()
-            self.report_dialog = ImportReportDialog(report, self._window,
-                                                    settings=self._settings)
+            self.report_dialog = ImportReportDialog(report, self._window, settings=self._settings)
             self.report_dialog.open()
         self._later(self._finish, report)
 
@@ -298,9 +307,13 @@ class Importer(QObject):
         self.finished.emit(report)
 
     def _show_failure(self, error: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Citedesk",
-                          "The import failed; the library is unchanged.",
-                          QMessageBox.StandardButton.Ok, self._window)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Citedesk",
+            "The import failed; the library is unchanged.",
+            QMessageBox.StandardButton.Ok,
+            self._window,
+        )
         box.setObjectName("importFailed")
         box.setInformativeText(error)
         box.setModal(False)
@@ -338,18 +351,22 @@ class Exporter(QObject):
     def running(self) -> bool:
         return self._runner.running
 
-    def export(self, dest: str, query: db.Query, profile: str = "",
-               keep_encoding: bool = False) -> None:
+    def export(
+        self, dest: str, query: db.Query, profile: str = "", keep_encoding: bool = False
+    ) -> None:
         def job(library: db.Library) -> int:
-            return library.export(dest, query, library.profile(profile) if profile else None,
-                                  keep_encoding=keep_encoding)
+            return library.export(
+                dest,
+                query,
+                library.profile(profile) if profile else None,
+                keep_encoding=keep_encoding,
+            )
 
         self._runner.run(job, lambda n, error: self.finished.emit(dest, n or 0, error))
 
     def export_aux(self, aux: str, dest: str, profile: str = "") -> None:
         def job(library: db.Library) -> tuple[int, list[str]]:
-            return library.export_aux(aux, dest,
-                                      library.profile(profile) if profile else None)
+            return library.export_aux(aux, dest, library.profile(profile) if profile else None)
 
         def done(result: tuple[int, list[str]] | None, error: str) -> None:
             n, missing = result if result is not None else (0, [])

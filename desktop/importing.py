@@ -26,8 +26,11 @@ def dropped_bib_files(mime: QMimeData) -> list[str]:
     """The local .bib files among dropped URLs."""
     if not mime.hasUrls():
         return []
-    return [u.toLocalFile() for u in mime.urls()
-            if u.isLocalFile() and u.toLocalFile().lower().endswith(BIB_SUFFIXES)]
+    return [
+        u.toLocalFile()
+        for u in mime.urls()
+        if u.isLocalFile() and u.toLocalFile().lower().endswith(BIB_SUFFIXES)
+    ]
 
 
 def dropped_bibtex_text(mime: QMimeData) -> str:
@@ -43,22 +46,33 @@ class ImportFlow(QObject):
     saves what is being typed then).
     """
 
-    def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-                 settings: Settings, window: QWidget, status: QStatusBar,
-                 before_write: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        undo_stack: QUndoStack,
+        settings: Settings,
+        window: QWidget,
+        status: QStatusBar,
+        before_write: Callable[[], None],
+    ) -> None:
         super().__init__(window)
         self._settings = settings
         self._window = window
         self._status = status
-        self.importer = Importer(library, events, undo_stack, window, before_write=before_write,
-                                 settings=settings)
+        self.importer = Importer(
+            library, events, undo_stack, window, before_write=before_write, settings=settings
+        )
         self.importer.finished.connect(self._on_importer_finished)
 
     def import_chosen_files(self) -> None:
         """Ask for .bib files and import them."""
         paths, _ = QFileDialog.getOpenFileNames(
-            self._window, "Import BibTeX", opts.start_folder(self._settings),
-            "BibTeX files (*.bib *.bibtex);;All files (*)")
+            self._window,
+            "Import BibTeX",
+            opts.start_folder(self._settings),
+            "BibTeX files (*.bib *.bibtex);;All files (*)",
+        )
         if paths:
             opts.remember_folder(self._settings, paths[0])
             self.importer.import_files(paths)
@@ -91,7 +105,10 @@ class ImportFlow(QObject):
         if report is None:
             # Rolled back: nothing of it was ever visible here.
             self._status.showMessage(
-                "Import failed; the library is unchanged." if self.importer.last_error
-                else "Import cancelled; the library is unchanged.", 8000)
+                "Import failed; the library is unchanged."
+                if self.importer.last_error
+                else "Import cancelled; the library is unchanged.",
+                8000,
+            )
         else:
             self._status.showMessage(f"Import: {report.summary()}.", 8000)

@@ -61,8 +61,9 @@ class MainWindow(PreserveGeometry, QMainWindow):
     main one, the notes one) are remembered (:class:`PreserveGeometry`).
     """
 
-    def __init__(self, library: db.Library, settings: Settings,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, library: db.Library, settings: Settings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.library = library
@@ -110,14 +111,28 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.toolbar = build_toolbar(self.actions_by_id)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
 
-        self.imports = ImportFlow(library, self.events, self.undo_stack, settings, self,
-                                  self.status_bar, before_write=self.detail.flush)
+        self.imports = ImportFlow(
+            library,
+            self.events,
+            self.undo_stack,
+            settings,
+            self,
+            self.status_bar,
+            before_write=self.detail.flush,
+        )
         self.importer = self.imports.importer
         self.exports = ExportFlow(library, settings, self, self.status_bar)
         self.exporter = self.exports.exporter
-        self.paper_actions = PaperActions(library, self.events, self.undo_stack, settings,
-                                          self.table, self.status_bar, self,
-                                          flush=self.detail.flush)
+        self.paper_actions = PaperActions(
+            library,
+            self.events,
+            self.undo_stack,
+            settings,
+            self.table,
+            self.status_bar,
+            self,
+            flush=self.detail.flush,
+        )
         self.autoexporter = AutoExporter(library, self)
         self.watcher = ChangeWatcher(library, self.events, self)
         # One automatic backup a day, the newest N kept (Preferences), off the GUI thread.
@@ -133,8 +148,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.search_box.down_pressed.connect(self._on_search_box_down_pressed)
         self.sidebar.filter_changed.connect(self._on_sidebar_filter_changed)
         self.table.current_paper_changed.connect(self._on_table_current_paper_changed)
-        self.table.selectionModel().selectionChanged.connect(
-            self._on_table_selection_changed)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.table.edit_requested.connect(self._on_table_edit_requested)
         self.paper_model.requeried.connect(self._on_paper_model_requeried)
         self.events.changed.connect(self._on_events_changed)
@@ -216,8 +230,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         """The default pane widths for the window's present width."""
         width = self.splitter.width() if self.isVisible() else self.width()
         width = max(width, SIDEBAR_WIDTH + DETAIL_WIDTH + 300)
-        self.splitter.setSizes([SIDEBAR_WIDTH, width - SIDEBAR_WIDTH - DETAIL_WIDTH,
-                                DETAIL_WIDTH])
+        self.splitter.setSizes([SIDEBAR_WIDTH, width - SIDEBAR_WIDTH - DETAIL_WIDTH, DETAIL_WIDTH])
 
     def save_settings(self) -> None:
         s = self.settings
@@ -277,8 +290,9 @@ class MainWindow(PreserveGeometry, QMainWindow):
     def _update_counts(self) -> None:
         filtered = bool(self.search.last_run) or self.sidebar.current_filter != SidebarFilter()
         total = self.library.count(db.Query()) if filtered else None
-        self.status_bar.show_counts(self.paper_model.rowCount(), total,
-                                    len(self.table.selected_rows()))
+        self.status_bar.show_counts(
+            self.paper_model.rowCount(), total, len(self.table.selected_rows())
+        )
 
     def _update_selection_actions(self) -> None:
         has = self.table.selectionModel().hasSelection()
@@ -303,8 +317,9 @@ class MainWindow(PreserveGeometry, QMainWindow):
     def _on_table_current_paper_changed(self, paper_id: int | None) -> None:
         self.detail.show_paper(paper_id)
 
-    def _on_table_selection_changed(self, selected: QItemSelection,
-                                    deselected: QItemSelection) -> None:
+    def _on_table_selection_changed(
+        self, selected: QItemSelection, deselected: QItemSelection
+    ) -> None:
         self._update_selection_actions()
         self._update_counts()
 
@@ -354,13 +369,18 @@ class MainWindow(PreserveGeometry, QMainWindow):
         label = flt.label
         if self.search.last_run:
             label += f", search “{self.search.last_run}”"
-        self.exports.export(self.selected_ids(), self.current_query(), label,
-                            flt.value if flt.kind == NodeKind.TAG else None)
+        self.exports.export(
+            self.selected_ids(),
+            self.current_query(),
+            label,
+            flt.value if flt.kind == NodeKind.TAG else None,
+        )
 
     def _on_find_duplicates_triggered(self) -> None:
         self.detail.flush()
-        dialog = DuplicatesDialog(self.library, self.events, self.undo_stack, self,
-                                  settings=self.settings)
+        dialog = DuplicatesDialog(
+            self.library, self.events, self.undo_stack, self, settings=self.settings
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
@@ -392,4 +412,3 @@ class MainWindow(PreserveGeometry, QMainWindow):
 
     def _on_about_triggered(self) -> None:
         show_about(self, self.library)
-

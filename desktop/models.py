@@ -114,8 +114,12 @@ class PaperTableModel(QAbstractTableModel):
     PAGE = 100
     CACHE_SIZE = 400  # at least two pages, so a page being painted is never evicted
 
-    def __init__(self, library: db.Library, events: LibraryEvents | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._library = library
         self._query = db.Query()
@@ -129,8 +133,9 @@ class PaperTableModel(QAbstractTableModel):
         if events is not None:
             events.changed.connect(self._on_events_changed)
             events.reloaded.connect(self._on_events_reloaded)
-        self._ids = self._library.paper_ids(self._query, sort=self._sort,
-                                            descending=self._descending)
+        self._ids = self._library.paper_ids(
+            self._query, sort=self._sort, descending=self._descending
+        )
 
     # -- what the window asks ------------------------------------------------------------------
 
@@ -191,7 +196,7 @@ class PaperTableModel(QAbstractTableModel):
             self._cache.move_to_end(pid)
             return self._cache[pid]
         start = row - row % self.PAGE
-        page = [i for i in self._ids[start:start + self.PAGE] if i not in self._cache]
+        page = [i for i in self._ids[start : start + self.PAGE] if i not in self._cache]
         try:
             fetched = self._library.rows(page)
         except db.SQLiteError:
@@ -209,8 +214,7 @@ class PaperTableModel(QAbstractTableModel):
             self._cache.pop(pid, None)
         rows = [r for r in (self.row_of(pid) for pid in paper_ids) if r is not None]
         if rows:
-            self.dataChanged.emit(self.index(min(rows), 0),
-                                  self.index(max(rows), len(COLUMNS) - 1))
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(COLUMNS) - 1))
 
     def cached_count(self) -> int:
         return len(self._cache)
@@ -223,8 +227,9 @@ class PaperTableModel(QAbstractTableModel):
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         spec = COLUMNS[Column(section)]
@@ -239,8 +244,11 @@ class PaperTableModel(QAbstractTableModel):
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():
@@ -249,9 +257,14 @@ class PaperTableModel(QAbstractTableModel):
             return None
         if role == PAPER_ID_ROLE:
             return self.paper_id(index.row())
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                        Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole,
-                        KEY_ROLE, TAG_LIST_ROLE):
+        if role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.TextAlignmentRole,
+            Qt.ItemDataRole.ForegroundRole,
+            KEY_ROLE,
+            TAG_LIST_ROLE,
+        ):
             return None
         column = Column(index.column())
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -277,8 +290,7 @@ class PaperTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort in SQL (the header was clicked): a new query, never a proxy."""
         if 0 <= column < len(COLUMNS):
-            self.set_sort(COLUMNS[Column(column)].sort_key,
-                          order == Qt.SortOrder.DescendingOrder)
+            self.set_sort(COLUMNS[Column(column)].sort_key, order == Qt.SortOrder.DescendingOrder)
 
     # -- inside -----------------------------------------------------------------------------------
 
@@ -332,8 +344,9 @@ class PaperTableModel(QAbstractTableModel):
         touched = changes.papers | changes.removed
         for ids in (touched, changes.added):
             # The cache holds a few hundred rows; an import may announce 100,000 ids.
-            for pid in ids if len(ids) < len(self._cache) else \
-                    [pid for pid in self._cache if pid in ids]:
+            for pid in (
+                ids if len(ids) < len(self._cache) else [pid for pid in self._cache if pid in ids]
+            ):
                 self._cache.pop(pid, None)
         # Any change may move a paper in or out of the filter or along the sort order;
         # the query runs over indexes, and the reset is skipped when nothing moved.
@@ -341,19 +354,20 @@ class PaperTableModel(QAbstractTableModel):
         if touched:
             self.invalidate(touched)
         elif changes.tags and self._ids:
-            self.dataChanged.emit(self.index(0, Column.TAGS),
-                                  self.index(len(self._ids) - 1, Column.TAGS))
+            self.dataChanged.emit(
+                self.index(0, Column.TAGS), self.index(len(self._ids) - 1, Column.TAGS)
+            )
 
     def _on_events_reloaded(self) -> None:
         self._cache.clear()
         self._tag_colors = None
         if not self.refresh() or not self._ids:
             return
-        self.dataChanged.emit(self.index(0, 0),
-                              self.index(len(self._ids) - 1, len(COLUMNS) - 1))
+        self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1))
 
 
 # -- the sidebar ----------------------------------------------------------------------------------
+
 
 class NodeKind(Enum):
     ALL = "all"
@@ -428,8 +442,12 @@ class SidebarModel(QAbstractItemModel):
     table. Counts are read again on every library change.
     """
 
-    def __init__(self, library: db.Library, events: LibraryEvents | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._library = library
         self._top = [
@@ -455,15 +473,17 @@ class SidebarModel(QAbstractItemModel):
         last = len(self._top) - 1
         self.dataChanged.emit(self.index(0, 0), self.index(last, 0))
         status_parent = self.index(2, 0)
-        self.dataChanged.emit(self.index(0, 0, status_parent),
-                              self.index(len(self._statuses) - 1, 0, status_parent))
+        self.dataChanged.emit(
+            self.index(0, 0, status_parent), self.index(len(self._statuses) - 1, 0, status_parent)
+        )
         tags = self._read_tags()
         tag_parent = self.index(3, 0)
         if [t.label for t in tags] == [t.label for t in self._tags]:
             self._tags = tags
             if tags:
-                self.dataChanged.emit(self.index(0, 0, tag_parent),
-                                      self.index(len(tags) - 1, 0, tag_parent))
+                self.dataChanged.emit(
+                    self.index(0, 0, tag_parent), self.index(len(tags) - 1, 0, tag_parent)
+                )
             return
         if self._tags:
             self.beginRemoveRows(tag_parent, 0, len(self._tags) - 1)
@@ -495,8 +515,7 @@ class SidebarModel(QAbstractItemModel):
 
     # -- Qt's model interface ---------------------------------------------------------------------
 
-    def index(self, row: int, column: int,
-              parent: ModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+    def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
         if column != 0 or row < 0:
             return QModelIndex()
         if not parent.isValid():
@@ -531,8 +550,11 @@ class SidebarModel(QAbstractItemModel):
             return Qt.ItemFlag.NoItemFlags
         if node.kind in (NodeKind.STATUS_GROUP, NodeKind.TAG_GROUP):
             return Qt.ItemFlag.ItemIsEnabled
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         node = self._node(index)
@@ -584,8 +606,9 @@ class SidebarModel(QAbstractItemModel):
         self._top[2].count = sum(counts.values())
 
     def _read_tags(self) -> list[_Node]:
-        nodes = [_Node(NodeKind.TAG, t.name, t.name, t.count, t.color)
-                 for t in self._library.tags()]
+        nodes = [
+            _Node(NodeKind.TAG, t.name, t.name, t.count, t.color) for t in self._library.tags()
+        ]
         self._top[3].count = len(nodes)
         return nodes
 

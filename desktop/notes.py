@@ -92,8 +92,14 @@ class NoteAutosave(QObject):
 
     wrote = Signal()
 
-    def __init__(self, library: db.Library, events: LibraryEvents, editor: QPlainTextEdit,
-                 push: Push, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        editor: QPlainTextEdit,
+        push: Push,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._library = library
         self._events = events
@@ -158,8 +164,9 @@ class NoteAutosave(QObject):
             return
         text = self._editor.toPlainText()
         if self.note_id is not None and self._library.note(self.note_id) is not None:
-            self._push(EditNoteCommand(self._library, self._events, self.note_id,
-                                       self.saved_body, text))
+            self._push(
+                EditNoteCommand(self._library, self._events, self.note_id, self.saved_body, text)
+            )
             self.wrote.emit()
         else:
             self.add(text)
@@ -207,8 +214,9 @@ class NotesPanel(QWidget):
 
     wrote = Signal()
 
-    def __init__(self, library: db.Library, events: LibraryEvents, push: Push,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, push: Push, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.library = library
         self._loading = False  # filling widgets: their change signals are not typing
@@ -226,7 +234,8 @@ class NotesPanel(QWidget):
             self._fill_list(paper.notes)
             self.delete_note_button.setEnabled(self.autosave.note_id in notes)
             self.notes_editor.setPlaceholderText(
-                "Start typing to add a note (Markdown)…" if not notes else "")
+                "Start typing to add a note (Markdown)…" if not notes else ""
+            )
             if new_paper:
                 self.notes_editor.setPlainText(body or "")
             elif body is not None and self.notes_editor.toPlainText() != body:
@@ -299,8 +308,10 @@ class NotesPanel(QWidget):
     def _fill_list(self, notes: list[db.Note]) -> None:
         self.notes_list.blockSignals(True)
         try:
-            ids = [self.notes_list.item(i).data(Qt.ItemDataRole.UserRole)
-                   for i in range(self.notes_list.count())]
+            ids = [
+                self.notes_list.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.notes_list.count())
+            ]
             if ids != [n.id for n in notes]:
                 self.notes_list.clear()
                 for note in notes:
@@ -348,8 +359,9 @@ class NotesPanel(QWidget):
     def _on_notes_preview_anchor_clicked(self, url: QUrl) -> None:
         open_link(url.toString())
 
-    def _on_notes_list_current_item_changed(self, current: QListWidgetItem | None,
-                                            previous: QListWidgetItem | None) -> None:
+    def _on_notes_list_current_item_changed(
+        self, current: QListWidgetItem | None, previous: QListWidgetItem | None
+    ) -> None:
         paper_id = self.autosave.paper_id
         if self._loading or current is None or paper_id is None:
             return

@@ -49,9 +49,17 @@ class PaperActions(QObject):
 
     paper_added = Signal(int)
 
-    def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-                 settings: Settings, table: PaperTable, status: QStatusBar, window: QWidget,
-                 flush: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        undo_stack: QUndoStack,
+        settings: Settings,
+        table: PaperTable,
+        status: QStatusBar,
+        window: QWidget,
+        flush: Callable[[], None],
+    ) -> None:
         super().__init__(window)
         self._library = library
         self._events = events
@@ -70,8 +78,9 @@ class PaperActions(QObject):
         dialog.open()
 
     def _add_new_paper(self, dialog: NewPaperDialog) -> None:
-        command = AddPaperCommand(self._library, self._events, dialog.fields(),
-                                  dialog.entry_type.currentText())
+        command = AddPaperCommand(
+            self._library, self._events, dialog.fields(), dialog.entry_type.currentText()
+        )
         if self._push(command) and command.paper_id is not None:
             self.paper_added.emit(command.paper_id)
 
@@ -94,8 +103,10 @@ class PaperActions(QObject):
             except db.UnknownPaperError:
                 continue
         n = len(entries)
-        self._copy("\n\n".join(entries) + ("\n" if entries else ""),
-                   f"{n} BibTeX entr{'y' if n == 1 else 'ies'}")
+        self._copy(
+            "\n\n".join(entries) + ("\n" if entries else ""),
+            f"{n} BibTeX entr{'y' if n == 1 else 'ies'}",
+        )
 
     def _selected_keys(self) -> list[str]:
         ids = self._table.selected_ids()
@@ -120,16 +131,17 @@ class PaperActions(QObject):
         else:
             what = f"these {len(ids)} papers"
         answer = QMessageBox.question(
-            self._window, "Delete papers",
+            self._window,
+            "Delete papers",
             f"Delete {what} with their tags and notes?\nUndo (Ctrl+Z) brings them back.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
+            QMessageBox.StandardButton.Cancel,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         self._flush()
         after = self._paper_after(ids)
-        if self._push(DeletePapersCommand(self._library, self._events, ids)) \
-                and after is not None:
+        if self._push(DeletePapersCommand(self._library, self._events, ids)) and after is not None:
             self._table.select_papers([after], after)
 
     def _paper_after(self, ids: list[int]) -> int | None:
@@ -163,30 +175,33 @@ class PaperActions(QObject):
             return
         if not changes:
             self._status.showMessage(
-                f"The selected papers' keys already follow the pattern {pattern}.", 6000)
+                f"The selected papers' keys already follow the pattern {pattern}.", 6000
+            )
             return
         n = len(changes)
-        examples = [f"{old}  →  {new}"
-                    for old, new in list(changes.values())[:EXAMPLES_SHOWN]]
+        examples = [f"{old}  →  {new}" for old, new in list(changes.values())[:EXAMPLES_SHOWN]]
         if n > EXAMPLES_SHOWN:
             examples.append(f"… and {n - EXAMPLES_SHOWN} more")
         of = f" of the {len(ids)} selected papers" if n != len(ids) else ""
         answer = QMessageBox.question(
-            self._window, "Regenerate citation keys",
+            self._window,
+            "Regenerate citation keys",
             f"{n} {_plural(n, 'citation key')}{of} will change, by the pattern "
-            f"{pattern}:\n\n" + "\n".join(examples) +
-            "\n\nThe old keys are kept as aliases, so documents that cite them still "
+            f"{pattern}:\n\n"
+            + "\n".join(examples)
+            + "\n\nThe old keys are kept as aliases, so documents that cite them still "
             "compile. Undo (Ctrl+Z) puts them back.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
+            QMessageBox.StandardButton.Cancel,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         command = RegenerateKeysCommand(self._library, self._events, ids, pattern)
         if self._push(command):
             n = len(command.changed)
             self._status.showMessage(
-                f"Regenerated {n} {_plural(n, 'citation key')}; "
-                "the old ones are aliases now.", 8000)
+                f"Regenerated {n} {_plural(n, 'citation key')}; the old ones are aliases now.", 8000
+            )
 
     def _preview_key_changes(self, ids: list[int], pattern: str) -> dict[int, tuple[str, str]]:
         """Which keys regenerating would change: done in a transaction, then rolled back."""

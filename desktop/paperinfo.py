@@ -54,11 +54,24 @@ from .widgets import (
 
 #: The metadata form: (field, label). ``entrytype`` and ``key`` are not BibTeX fields.
 FORM_FIELDS: list[tuple[str, str]] = [
-    ("entrytype", "Type"), ("key", "Key"), ("title", "Title"), ("author", "Authors"),
-    ("editor", "Editors"), ("year", "Year"), ("month", "Month"), ("journal", "Journal"),
-    ("booktitle", "Book title"), ("volume", "Volume"), ("number", "Number"),
-    ("pages", "Pages"), ("publisher", "Publisher"), ("doi", "DOI"), ("url", "URL"),
-    ("eprint", "eprint"), ("keywords", "Keywords"), ("note", "Note"),
+    ("entrytype", "Type"),
+    ("key", "Key"),
+    ("title", "Title"),
+    ("author", "Authors"),
+    ("editor", "Editors"),
+    ("year", "Year"),
+    ("month", "Month"),
+    ("journal", "Journal"),
+    ("booktitle", "Book title"),
+    ("volume", "Volume"),
+    ("number", "Number"),
+    ("pages", "Pages"),
+    ("publisher", "Publisher"),
+    ("doi", "DOI"),
+    ("url", "URL"),
+    ("eprint", "eprint"),
+    ("keywords", "Keywords"),
+    ("note", "Note"),
 ]
 
 
@@ -79,8 +92,13 @@ class PaperInfo(QScrollArea):
 
     wrote = Signal()
 
-    def __init__(self, library: db.Library, events: LibraryEvents,
-                 push: Callable[[LibraryCommand], bool], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        push: Callable[[LibraryCommand], bool],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("infoScroll")
         self.library = library
@@ -101,8 +119,9 @@ class PaperInfo(QScrollArea):
             self._abstract_heading.setVisible(bool(paper.abstract))
             self.abstract_label.setVisible(bool(paper.abstract))
             self._fill_tags(paper)
-            self.status_selector.setCurrentIndex(max(0, self.status_selector.findData(
-                paper.status)))
+            self.status_selector.setCurrentIndex(
+                max(0, self.status_selector.findData(paper.status))
+            )
             self.rating_selector.set_rating(paper.rating)
             self._fill_fields(paper, new_paper)
             if new_paper:
@@ -152,7 +171,8 @@ class PaperInfo(QScrollArea):
         self.links_label.setWordWrap(True)
         self.links_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.LinksAccessibleByMouse
-            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
         self.links_label.linkActivated.connect(self._on_links_label_link_activated)
         self.links_label.linkHovered.connect(self._on_links_label_link_hovered)
         layout.addWidget(self.links_label)
@@ -306,8 +326,7 @@ class PaperInfo(QScrollArea):
         elif name == "entrytype":
             command = SetEntryTypeCommand(self.library, self.events, paper.id, value)
         else:
-            command = SetFieldsCommand(self.library, self.events, paper.id,
-                                       {name: value or None})
+            command = SetFieldsCommand(self.library, self.events, paper.id, {name: value or None})
         if not self._apply(command):
             edit.setText(_field_value(paper, name))  # show what is really stored
             edit.setModified(False)

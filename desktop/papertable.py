@@ -39,8 +39,12 @@ from desktop.models import COLUMNS, SORT_KEY_COLUMN, TAG_LIST_ROLE, Column, Pape
 class TagChipsDelegate(QStyledItemDelegate):
     """Draws a paper's tags as small rounded chips tinted with each tag's colour."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         opt.text = ""
@@ -53,7 +57,8 @@ class TagChipsDelegate(QStyledItemDelegate):
             return
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         text_color = opt.palette.color(
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        )
         font = opt.font
         font.setPointSizeF(max(6.0, font.pointSizeF() * 0.92))
         painter.save()
@@ -72,9 +77,11 @@ class TagChipsDelegate(QStyledItemDelegate):
             if width > room and i > 0:
                 # No room for this chip: say how many are left instead.
                 painter.setPen(text_color)
-                painter.drawText(QRect(x, opt.rect.top(), right - x + 1, opt.rect.height()),
-                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                                 f"+{rest + 1}")
+                painter.drawText(
+                    QRect(x, opt.rect.top(), right - x + 1, opt.rect.height()),
+                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                    f"+{rest + 1}",
+                )
                 break
             width = min(width, max(room, 24))
             fill = QColor(color) if color and QColor(color).isValid() else QColor(text_color)
@@ -139,9 +146,10 @@ class PaperTable(QTableView):
         header.customContextMenuRequested.connect(self._on_header_custom_context_menu_requested)
         self.apply_default_columns()
         # The indicator first: enabling sorting sorts by whatever the indicator says.
-        header.setSortIndicator(SORT_KEY_COLUMN[model.sort_key],
-                                Qt.SortOrder.DescendingOrder if model.descending
-                                else Qt.SortOrder.AscendingOrder)
+        header.setSortIndicator(
+            SORT_KEY_COLUMN[model.sort_key],
+            Qt.SortOrder.DescendingOrder if model.descending else Qt.SortOrder.AscendingOrder,
+        )
         self.setSortingEnabled(True)
         model.modelAboutToBeReset.connect(self._on_model_about_to_be_reset)
         model.modelReset.connect(self._on_model_reset)
@@ -185,7 +193,8 @@ class PaperTable(QTableView):
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(column))
             action.toggled.connect(
-                lambda on, c=column: self.horizontalHeader().setSectionHidden(c, not on))
+                lambda on, c=column: self.horizontalHeader().setSectionHidden(c, not on)
+            )
         menu.addSeparator()
         menu.addAction("Reset Columns", self.apply_default_columns)
 
@@ -226,8 +235,7 @@ class PaperTable(QTableView):
             start = 0
             for i in range(1, len(rows) + 1):
                 if i == len(rows) or rows[i] != rows[i - 1] + 1:
-                    selection.select(model.index(rows[start], 0),
-                                     model.index(rows[i - 1], last))
+                    selection.select(model.index(rows[start], 0), model.index(rows[i - 1], last))
                     start = i
         sm = self.selectionModel()
         flags = QItemSelectionModel.SelectionFlag
@@ -238,8 +246,9 @@ class PaperTable(QTableView):
             sm.setCurrentIndex(model.index(current_row, 0), flags.NoUpdate)
         sm.select(selection, flags.ClearAndSelect | flags.Rows)
         if current_row is not None:
-            self.scrollTo(model.index(current_row, 0),
-                          QAbstractItemView.ScrollHint.PositionAtCenter)
+            self.scrollTo(
+                model.index(current_row, 0), QAbstractItemView.ScrollHint.PositionAtCenter
+            )
         return bool(rows)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -259,8 +268,9 @@ class PaperTable(QTableView):
             self.select_papers(self._saved_ids, self._saved_current)
         self._announce_current()
 
-    def _on_selection_current_row_changed(self, current: QModelIndex,
-                                          previous: QModelIndex) -> None:
+    def _on_selection_current_row_changed(
+        self, current: QModelIndex, previous: QModelIndex
+    ) -> None:
         self._announce_current()
 
     def _announce_current(self) -> None:

@@ -56,11 +56,13 @@ from desktop.dialogs import (
 from desktop.geometry import PreserveGeometry
 from desktop.settings import Settings
 
-TOKEN_HELP = ("<tt>[auth]</tt> first author · <tt>[authors2]</tt> two, then EtAl · "
-              "<tt>[authors]</tt> all · <tt>[year]</tt> · <tt>[shorttitle]</tt> · "
-              "<tt>[veryshorttitle]</tt> · <tt>[title]</tt><br>"
-              "Modifiers: <tt>:lower</tt> <tt>:upper</tt> <tt>:capitalize</tt>, as in "
-              "<tt>[auth:lower]</tt>. Other text is copied as it is.")
+TOKEN_HELP = (
+    "<tt>[auth]</tt> first author · <tt>[authors2]</tt> two, then EtAl · "
+    "<tt>[authors]</tt> all · <tt>[year]</tt> · <tt>[shorttitle]</tt> · "
+    "<tt>[veryshorttitle]</tt> · <tt>[title]</tt><br>"
+    "Modifiers: <tt>:lower</tt> <tt>:upper</tt> <tt>:capitalize</tt>, as in "
+    "<tt>[auth:lower]</tt>. Other text is copied as it is."
+)
 #: Short names of the built-in choices, for lists.
 PROFILE_SHORT = {"": "As stored", "bibtex": "BibTeX", "biblatex": "BibLaTeX"}
 
@@ -68,7 +70,7 @@ PROFILE_SHORT = {"": "As stored", "bibtex": "BibTeX", "biblatex": "BibLaTeX"}
 def _home_short(path: str) -> str:
     """A path with the home folder written as ~ (shorter in a list; the tooltip has it all)."""
     home = str(Path.home())
-    return "~" + path[len(home):] if home != "/" and path.startswith(home + "/") else path
+    return "~" + path[len(home) :] if home != "/" and path.startswith(home + "/") else path
 
 
 def _buttons_column(*buttons: QPushButton) -> QVBoxLayout:
@@ -102,8 +104,14 @@ def autoexport_what(spec: dict[str, Any]) -> str:
 class ProfileDialog(PreserveGeometry, QDialog):
     """Add or edit one export profile (its name is fixed once saved)."""
 
-    def __init__(self, profile: ExportProfile | None, taken: Iterable[str],
-                 parent: QWidget | None = None, *, settings: Settings) -> None:
+    def __init__(
+        self,
+        profile: ExportProfile | None,
+        taken: Iterable[str],
+        parent: QWidget | None = None,
+        *,
+        settings: Settings,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("profileDialog")
         self.setWindowTitle("Edit export profile" if profile else "New export profile")
@@ -122,10 +130,13 @@ class ProfileDialog(PreserveGeometry, QDialog):
         self.exclude = QLineEdit(", ".join(profile.exclude))
         self.exclude.setObjectName("profileExclude")
         self.exclude.setPlaceholderText("abstract, file, keywords")
-        self.exclude.setToolTip("BibTeX fields this profile never writes, separated by commas. "
-                                "Tags and notes never go into a .bib file.")
-        self.protect_capitals = QCheckBox("Protect capitals in titles with braces "
-                                          "({LLM}, {ImageNet})")
+        self.exclude.setToolTip(
+            "BibTeX fields this profile never writes, separated by commas. "
+            "Tags and notes never go into a .bib file."
+        )
+        self.protect_capitals = QCheckBox(
+            "Protect capitals in titles with braces ({LLM}, {ImageNet})"
+        )
         self.protect_capitals.setObjectName("protectCapitals")
         self.protect_capitals.setChecked(profile.protect_capitals)
         self.page_dashes = QCheckBox("Write page ranges with -- (12--19)")
@@ -141,8 +152,9 @@ class ProfileDialog(PreserveGeometry, QDialog):
         form.addRow("", self.protect_capitals)
         form.addRow("", self.page_dashes)
         form.addRow("", self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -154,10 +166,13 @@ class ProfileDialog(PreserveGeometry, QDialog):
         self.restore_geometry(settings)
 
     def profile(self) -> ExportProfile:
-        return ExportProfile(self.name.text().strip(), self.dialect.currentData(),
-                             parse_exclude(self.exclude.text()),
-                             protect_capitals=self.protect_capitals.isChecked(),
-                             page_dashes=self.page_dashes.isChecked())
+        return ExportProfile(
+            self.name.text().strip(),
+            self.dialect.currentData(),
+            parse_exclude(self.exclude.text()),
+            protect_capitals=self.protect_capitals.isChecked(),
+            page_dashes=self.page_dashes.isChecked(),
+        )
 
     def _on_name_text_changed(self, text: str) -> None:
         name = text.strip()
@@ -178,8 +193,16 @@ class AutoExportDialog(PreserveGeometry, QDialog):
 
     ALL, TAG, AUX = range(3)
 
-    def __init__(self, tags: list[str], profiles: list[ExportProfile], default_profile: str,
-                 folder: str, parent: QWidget | None = None, *, settings: Settings) -> None:
+    def __init__(
+        self,
+        tags: list[str],
+        profiles: list[ExportProfile],
+        default_profile: str,
+        folder: str,
+        parent: QWidget | None = None,
+        *,
+        settings: Settings,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("autoExportDialog")
         self.setWindowTitle("New auto-export")
@@ -229,10 +252,15 @@ class AutoExportDialog(PreserveGeometry, QDialog):
         form.addRow("File:", path_row)
         form.addRow("Papers:", what)
         form.addRow("Write as:", self.profile)
-        note = muted(QLabel("The file is rewritten after every change that alters it; "
-                             "a change that does not alter it leaves the file untouched."))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        note = muted(
+            QLabel(
+                "The file is rewritten after every change that alters it; "
+                "a change that does not alter it leaves the file untouched."
+            )
+        )
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -254,10 +282,12 @@ class AutoExportDialog(PreserveGeometry, QDialog):
             path += ".bib"
         kind = self.group.checkedId()
         aux = self.aux_path.text().strip() if kind == self.AUX else ""
-        return {"path": str(Path(path).expanduser().resolve()),
-                "tag": self.tag_combo.currentText() if kind == self.TAG else None,
-                "aux": str(Path(aux).expanduser().resolve()) if aux else None,
-                "profile": self.profile.choice() or None}
+        return {
+            "path": str(Path(path).expanduser().resolve()),
+            "tag": self.tag_combo.currentText() if kind == self.TAG else None,
+            "aux": str(Path(aux).expanduser().resolve()) if aux else None,
+            "profile": self.profile.choice() or None,
+        }
 
     def _update_ok(self, *_: object) -> None:
         kind = self.group.checkedId()
@@ -278,14 +308,16 @@ class AutoExportDialog(PreserveGeometry, QDialog):
 
     def _on_browse_clicked(self) -> None:
         start = self.path.text().strip() or str(Path(self._folder) / "refs.bib")
-        path, _ = QFileDialog.getSaveFileName(self, "Keep this file current", start,
-                                              "BibTeX files (*.bib);;All files (*)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Keep this file current", start, "BibTeX files (*.bib);;All files (*)"
+        )
         if path:
             self.path.setText(path)
 
     def _on_aux_browse_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "LaTeX .aux file", self._folder,
-                                              "LaTeX aux files (*.aux);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "LaTeX .aux file", self._folder, "LaTeX aux files (*.aux);;All files (*)"
+        )
         if path:
             self.aux_path.setText(path)
             if not self.path.text().strip():
@@ -298,8 +330,13 @@ class PreferencesDialog(PreserveGeometry, QDialog):
     Signals (besides QDialog's): ``accepted`` once everything is written.
     """
 
-    def __init__(self, library: db.Library, settings: Settings,
-                 example: db.Paper | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        settings: Settings,
+        example: db.Paper | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("preferencesDialog")
         self.setWindowTitle("Preferences")
@@ -317,15 +354,19 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self.tabs.addTab(self._build_export_tab(), "Export Profiles")
         self.tabs.addTab(self._build_autoexport_tab(), "Auto-Export")
         self.tabs.addTab(self._build_backup_tab(), "Backups")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel
-                                        | QDialogButtonBox.StandardButton.RestoreDefaults)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).setToolTip(
-            "The default key pattern, and exports as stored")
+            "The default key pattern, and exports as stored"
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
-            self._on_restore_clicked)
+            self._on_restore_clicked
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.buttons)
@@ -343,9 +384,11 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self.pattern = QLineEdit(self._library.key_pattern)
         self.pattern.setObjectName("keyPattern")
         self.pattern.setPlaceholderText(db.DEFAULT_PATTERN)
-        self.pattern.setToolTip("Tokens: [auth] [authors2] [authors] [year] [shorttitle] "
-                                "[veryshorttitle] [title]; modifiers :lower :upper "
-                                ":capitalize. Other text is copied.")
+        self.pattern.setToolTip(
+            "Tokens: [auth] [authors2] [authors] [year] [shorttitle] "
+            "[veryshorttitle] [title]; modifiers :lower :upper "
+            ":capitalize. Other text is copied."
+        )
         self.preview = QLabel()
         self.preview.setObjectName("keyPreview")
         self.preview.setTextFormat(Qt.TextFormat.RichText)
@@ -353,10 +396,13 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         tokens = muted(QLabel(TOKEN_HELP))
         tokens.setTextFormat(Qt.TextFormat.RichText)
-        note = muted(QLabel(
-            "New papers get keys by this pattern. Existing keys never change on their own: "
-            "Edit ▸ Regenerate Citation Keys gives the selected papers new ones (undoable; "
-            "the old keys stay as aliases, so documents that cite them still compile)."))
+        note = muted(
+            QLabel(
+                "New papers get keys by this pattern. Existing keys never change on their own: "
+                "Edit ▸ Regenerate Citation Keys gives the selected papers new ones (undoable; "
+                "the old keys stay as aliases, so documents that cite them still compile)."
+            )
+        )
         form = QFormLayout()
         form.addRow("Key pattern:", self.pattern)
         form.addRow("", self.preview)
@@ -371,8 +417,9 @@ class PreferencesDialog(PreserveGeometry, QDialog):
 
     def _build_export_tab(self) -> QWidget:
         page = QWidget()
-        self.default_profile = ProfileCombo(self._profiles.values(),
-                                            self._settings.get(opts.EXPORT_PROFILE))
+        self.default_profile = ProfileCombo(
+            self._profiles.values(), self._settings.get(opts.EXPORT_PROFILE)
+        )
         self.default_profile.setObjectName("defaultProfile")
         self.default_profile.setToolTip("What the Export and .aux export dialogs start with")
         self.profile_list = _list("profileList", ["Name", "Dialect", "Leaves out", "Options"])
@@ -394,11 +441,18 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         form.addRow("Exports start with:", self.default_profile)
         row = QHBoxLayout()
         row.addWidget(self.profile_list, 1)
-        row.addLayout(_buttons_column(self.add_profile_button, self.edit_profile_button,
-                                      self.remove_profile_button))
-        intro = muted(QLabel("Built in: BibTeX (ASCII) and BibLaTeX (UTF-8). A saved profile "
-                              "is stored in the library and works on the command line too "
-                              "(citedesk export --profile NAME)."))
+        row.addLayout(
+            _buttons_column(
+                self.add_profile_button, self.edit_profile_button, self.remove_profile_button
+            )
+        )
+        intro = muted(
+            QLabel(
+                "Built in: BibTeX (ASCII) and BibLaTeX (UTF-8). A saved profile "
+                "is stored in the library and works on the command line too "
+                "(citedesk export --profile NAME)."
+            )
+        )
         layout = QVBoxLayout(page)
         layout.addLayout(form)
         layout.addSpacing(8)
@@ -418,11 +472,14 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self.backup_keep.setValue(self._library.setting(db.BACKUP_KEEP))
         newest = db.newest_backup(self._library.path)
         folder = html.escape(str(db.backup_dir(self._library.path)))
-        about = muted(QLabel(
-            f"Citedesk copies this library once a day to {folder} and keeps the newest "
-            "copies; backups made with <tt>citedesk backup</tt> are never deleted. Restore "
-            "one with <tt>citedesk restore FILE</tt>.<br><br>"
-            f"Newest backup: {html.escape(newest.name) if newest else 'none yet'}"))
+        about = muted(
+            QLabel(
+                f"Citedesk copies this library once a day to {folder} and keeps the newest "
+                "copies; backups made with <tt>citedesk backup</tt> are never deleted. Restore "
+                "one with <tt>citedesk restore FILE</tt>.<br><br>"
+                f"Newest backup: {html.escape(newest.name) if newest else 'none yet'}"
+            )
+        )
         about.setTextFormat(Qt.TextFormat.RichText)
         about.setWordWrap(True)
         form = QFormLayout()
@@ -450,14 +507,17 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self.remove_autoexport_button = QPushButton("Remove")
         self.remove_autoexport_button.setObjectName("removeAutoExport")
         self.remove_autoexport_button.clicked.connect(self._on_remove_autoexport_clicked)
-        intro = muted(QLabel("These .bib files are kept current: after every change the "
-                              "window rewrites each one whose content changed, in the "
-                              "background; the others are not touched, so make and latexmk "
-                              "do not rebuild for nothing."))
+        intro = muted(
+            QLabel(
+                "These .bib files are kept current: after every change the "
+                "window rewrites each one whose content changed, in the "
+                "background; the others are not touched, so make and latexmk "
+                "do not rebuild for nothing."
+            )
+        )
         row = QHBoxLayout()
         row.addWidget(self.autoexport_list, 1)
-        row.addLayout(_buttons_column(self.add_autoexport_button,
-                                      self.remove_autoexport_button))
+        row.addLayout(_buttons_column(self.add_autoexport_button, self.remove_autoexport_button))
         layout = QVBoxLayout(page)
         layout.addWidget(intro)
         layout.addLayout(row, 1)
@@ -476,8 +536,14 @@ class PreferencesDialog(PreserveGeometry, QDialog):
                 options.append("{Capitals}")
             if p.page_dashes:
                 options.append("1--9")
-            item = QTreeWidgetItem([p.name, DIALECT_NAMES[p.dialect],
-                                    ", ".join(p.exclude) or "nothing", ", ".join(options)])
+            item = QTreeWidgetItem(
+                [
+                    p.name,
+                    DIALECT_NAMES[p.dialect],
+                    ", ".join(p.exclude) or "nothing",
+                    ", ".join(options),
+                ]
+            )
             item.setData(0, Qt.ItemDataRole.UserRole, p.name)
             self.profile_list.addTopLevelItem(item)
             if p.name == selected:
@@ -534,8 +600,12 @@ class PreferencesDialog(PreserveGeometry, QDialog):
                     lib.remove_autoexport(path)
                 for path, spec in wanted_auto.items():
                     if before_auto.get(path) != spec:
-                        lib.add_autoexport(path, tag=spec.get("tag"), aux=spec.get("aux"),
-                                           profile=spec.get("profile"))
+                        lib.add_autoexport(
+                            path,
+                            tag=spec.get("tag"),
+                            aux=spec.get("aux"),
+                            profile=spec.get("profile"),
+                        )
                 if pattern != lib.key_pattern:
                     lib.set_key_pattern(pattern)
                 keep = self.backup_keep.value()
@@ -559,8 +629,7 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         try:
             db.check_pattern(pattern)
         except (db.KeyPatternError, ValueError) as exc:
-            self.preview.setText(f"<span style='color:#c0392b'>⚠ "
-                                 f"{html.escape(str(exc))}</span>")
+            self.preview.setText(f"<span style='color:#c0392b'>⚠ {html.escape(str(exc))}</span>")
             ok_button.setEnabled(False)
             return
         ok_button.setEnabled(True)
@@ -568,8 +637,7 @@ class PreferencesDialog(PreserveGeometry, QDialog):
             self.preview.setText("<i>Select a paper to see the key it would get.</i>")
             return
         p = self._example
-        example = db.format_key(pattern, p.authors or p.editors, str(p.year or ""),
-                                     p.title)
+        example = db.format_key(pattern, p.authors or p.editors, str(p.year or ""), p.title)
         self.preview.setText(f"For the selected paper: <tt>{html.escape(example)}</tt>")
 
     # -- profiles -----------------------------------------------------------------------------
@@ -592,8 +660,7 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         name = self._selected_profile()
         if name is None:
             return
-        dialog = ProfileDialog(self._profiles[name], self._profiles, self,
-                               settings=self._settings)
+        dialog = ProfileDialog(self._profiles[name], self._profiles, self, settings=self._settings)
         dialog.accepted.connect(lambda: self._store_profile(dialog.profile()))
         self._open_sub(dialog)
 
@@ -616,8 +683,10 @@ class PreferencesDialog(PreserveGeometry, QDialog):
             return
         users = [Path(a["path"]).name for a in self._autoexports if a.get("profile") == name]
         if users:
-            self._say(f"“{name}” writes the auto-export {', '.join(users)}; remove that "
-                      "auto-export first.")
+            self._say(
+                f"“{name}” writes the auto-export {', '.join(users)}; remove that "
+                "auto-export first."
+            )
             return
         del self._profiles[name]
         self._say("")
@@ -626,11 +695,14 @@ class PreferencesDialog(PreserveGeometry, QDialog):
     # -- auto-exports -----------------------------------------------------------------------
 
     def _on_add_autoexport_clicked(self) -> None:
-        dialog = AutoExportDialog([t.name for t in self._library.tags()],
-                                  sorted(self._profiles.values(), key=lambda p: p.name.lower()),
-                                  self.default_profile.choice(),
-                                  opts.start_folder(self._settings), self,
-                                  settings=self._settings)
+        dialog = AutoExportDialog(
+            [t.name for t in self._library.tags()],
+            sorted(self._profiles.values(), key=lambda p: p.name.lower()),
+            self.default_profile.choice(),
+            opts.start_folder(self._settings),
+            self,
+            settings=self._settings,
+        )
         dialog.accepted.connect(lambda: self._store_autoexport(dialog.spec()))
         self._open_sub(dialog)
 

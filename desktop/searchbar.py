@@ -12,17 +12,19 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from desktop.actions import glyph_icon
 
-SEARCH_PLACEHOLDER = ("Search title, authors, abstract, tags, notes — "
-                      "author: title: tag: year:2020..2024")
+SEARCH_PLACEHOLDER = (
+    "Search title, authors, abstract, tags, notes — author: title: tag: year:2020..2024"
+)
 #: The search syntax, on hovering the box (db/search.py reads it).
 SEARCH_HELP = (
     "<b>Words</b> match the start of words as you type: <code>transf</code><br>"
-    "<code>\"exact phrase\"</code> &nbsp; <code>-word</code> leaves papers out<br>"
+    '<code>"exact phrase"</code> &nbsp; <code>-word</code> leaves papers out<br>'
     "<code>author:</code> <code>title:</code> <code>abstract:</code> <code>venue:</code> "
     "<code>keyword:</code> <code>note:</code> <code>tag:</code> <code>key:</code> "
     "<code>year:2023</code> <code>year:2020..2024</code><br>"
     "In abstracts, words of one or two letters match whole words only "
-    "(<code>ML</code>); from three letters on, the start of words too.")
+    "(<code>ML</code>); from three letters on, the start of words too."
+)
 SEARCH_DEBOUNCE_MS = 150
 #: The hint when the search cannot run at all.
 CANNOT_RUN = "This search cannot run; showing the last results."
@@ -67,7 +69,8 @@ class SearchBar(QWidget):
         self.search_box.setClearButtonEnabled(True)
         self.search_box.setAccessibleName("Search papers")
         self._search_icon = self.search_box.addAction(
-            glyph_icon("search", self.palette()), QLineEdit.ActionPosition.LeadingPosition)
+            glyph_icon("search", self.palette()), QLineEdit.ActionPosition.LeadingPosition
+        )
         self.search_hint = QLabel()
         self.search_hint.setObjectName("searchHint")
         self.search_hint.setWordWrap(True)

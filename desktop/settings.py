@@ -108,8 +108,9 @@ class Settings:
             Path(folder).mkdir(parents=True, exist_ok=True)
             qs = QSettings(str(Path(folder) / "citedesk.ini"), QSettings.Format.IniFormat)
         else:
-            qs = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
-                           ORGANISATION, APPLICATION)
+            qs = QSettings(
+                QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION
+            )
         return cls(qs)
 
     @property

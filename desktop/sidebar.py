@@ -41,16 +41,21 @@ class SidebarDelegate(QStyledItemDelegate):
 
     HEADING_GAP = 10
 
-    def sizeHint(self, option: QStyleOptionViewItem,
-                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         size = super().sizeHint(option, index)
         size.setHeight(max(size.height(), option.fontMetrics.height() + 10))
         if index.data(KIND_ROLE) in HEADINGS:
             size.setHeight(size.height() + self.HEADING_GAP)
         return size
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         # The view that owns this delegate, not opt.widget: PySide6 6.11 crashed converting
@@ -66,8 +71,9 @@ class SidebarDelegate(QStyledItemDelegate):
             painter.setFont(font)
             painter.setPen(muted)
             rect = opt.rect.adjusted(6, self.HEADING_GAP, -6, 0)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             opt.text.upper())
+            painter.drawText(
+                rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, opt.text.upper()
+            )
             painter.restore()
             return
         count = index.data(COUNT_ROLE)
@@ -86,17 +92,22 @@ class SidebarDelegate(QStyledItemDelegate):
         painter.save()
         painter.setFont(opt.font)
         text_color = opt.palette.color(
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        )
         painter.setPen(text_color)
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         fm.elidedText(text, Qt.TextElideMode.ElideRight, text_rect.width()))
+        painter.drawText(
+            text_rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(text, Qt.TextElideMode.ElideRight, text_rect.width()),
+        )
         if count_text:
             painter.setPen(text_color if selected else QColor(muted))
-            count_rect = QRect(opt.rect.right() - count_width - 6, opt.rect.top(),
-                               count_width, opt.rect.height())
-            painter.drawText(count_rect,
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             count_text)
+            count_rect = QRect(
+                opt.rect.right() - count_width - 6, opt.rect.top(), count_width, opt.rect.height()
+            )
+            painter.drawText(
+                count_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, count_text
+            )
         painter.restore()
 
 
@@ -110,8 +121,13 @@ class Sidebar(QTreeView):
 
     filter_changed = Signal(object)
 
-    def __init__(self, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        undo_stack: QUndoStack,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("sidebar")
         self.setAccessibleName("Library sections")
@@ -160,8 +176,9 @@ class Sidebar(QTreeView):
     # -- tag housekeeping -----------------------------------------------------------------------
 
     def rename_tag(self, name: str) -> None:
-        new, ok = QInputDialog.getText(self, "Rename tag", f"New name for the tag “{name}”:",
-                                       text=name)
+        new, ok = QInputDialog.getText(
+            self, "Rename tag", f"New name for the tag “{name}”:", text=name
+        )
         new = db.normal_tag(new)
         if not ok or not new or new == name:
             return
@@ -181,8 +198,13 @@ class Sidebar(QTreeView):
     def merge_tag(self, name: str) -> None:
         others = [t for t in self.sidebar_model.tag_names() if t.lower() != name.lower()]
         target, ok = QInputDialog.getItem(
-            self, "Merge tag", f"Give every paper tagged “{name}” this tag instead:",
-            others, 0, True)
+            self,
+            "Merge tag",
+            f"Give every paper tagged “{name}” this tag instead:",
+            others,
+            0,
+            True,
+        )
         target = db.normal_tag(target)
         if not ok or not target or target.lower() == name.lower():
             return
@@ -194,11 +216,13 @@ class Sidebar(QTreeView):
         count = next((t.count for t in self._library.tags() if t.name == name), 0)
         noun = "paper" if count == 1 else "papers"
         answer = QMessageBox.question(
-            self, "Delete tag",
+            self,
+            "Delete tag",
             f"Delete the tag “{name}”? It is removed from {count} {noun}; the papers stay.\n"
             "Undo brings it back.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
+            QMessageBox.StandardButton.Cancel,
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self._push(DeleteTagCommand(self._library, self._events, name))
 

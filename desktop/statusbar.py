@@ -41,17 +41,22 @@ class StatusBar(QStatusBar):
     def show_autoexport_results(self, results: list[tuple[str, str]]) -> None:
         """Auto-exports rewritten (news) or failing (flagged until they work again)."""
         written = [Path(p).name for p, outcome in results if outcome == "written"]
-        errors = [(p, outcome.removeprefix("error: ")) for p, outcome in results
-                  if outcome.startswith("error")]
+        errors = [
+            (p, outcome.removeprefix("error: "))
+            for p, outcome in results
+            if outcome.startswith("error")
+        ]
         if errors:
             names = ", ".join(Path(p).name or "auto-export" for p, _ in errors)
             self.autoexport_label.setText(f"⚠ Auto-export failed: {names}")
-            self.autoexport_label.setToolTip("\n".join(
-                f"{p or 'The library'}: {reason}" for p, reason in errors))
+            self.autoexport_label.setToolTip(
+                "\n".join(f"{p or 'The library'}: {reason}" for p, reason in errors)
+            )
             self.autoexport_label.show()
             first, reason = errors[0]
             self.showMessage(
-                f"Auto-export of {Path(first).name or 'the library'} failed: {reason}", 15000)
+                f"Auto-export of {Path(first).name or 'the library'} failed: {reason}", 15000
+            )
             return
         self.autoexport_label.hide()
         if written:
@@ -69,8 +74,13 @@ class StatusBar(QStatusBar):
     def show_failure(self, message: str) -> None:
         """A write failed (an undo, say): in the bar and in a box that does not block."""
         self.showMessage(message, 10000)
-        box = QMessageBox(QMessageBox.Icon.Warning, "Citedesk", message,
-                          QMessageBox.StandardButton.Ok, self.window())
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Citedesk",
+            message,
+            QMessageBox.StandardButton.Ok,
+            self.window(),
+        )
         box.setObjectName("failureMessage")
         box.setModal(False)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

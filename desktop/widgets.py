@@ -74,8 +74,9 @@ class ErrorBar(QFrame):
         layout.setContentsMargins(8, 4, 4, 4)
         icon = QLabel()
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
-        icon.setPixmap(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
+        icon.setPixmap(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size)
+        )
         self.error_label = QLabel()
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
@@ -197,11 +198,13 @@ class TagChip(QFrame):
         else:
             background = border = qcolor
             text = "#000000" if _is_light(qcolor) else "#ffffff"
-        return (f"QFrame#tagChip {{ background-color: {background}; border: 1px solid {border};"
-                f" border-radius: 10px; }}"
-                f" QFrame#tagChip QLabel, QFrame#tagChip QToolButton {{ color: {text};"
-                f" background: transparent; border: none; }}"
-                f" QFrame#tagChip QToolButton {{ padding: 0 3px; font-weight: bold; }}")
+        return (
+            f"QFrame#tagChip {{ background-color: {background}; border: 1px solid {border};"
+            f" border-radius: 10px; }}"
+            f" QFrame#tagChip QLabel, QFrame#tagChip QToolButton {{ color: {text};"
+            f" background: transparent; border: none; }}"
+            f" QFrame#tagChip QToolButton {{ padding: 0 3px; font-weight: bold; }}"
+        )
 
 
 def _valid_color(color: str | None) -> str | None:

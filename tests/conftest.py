@@ -90,8 +90,7 @@ def bbl(tmp_path: Path):
     import subprocess
 
     if shutil.which("bibtex") is None:
-        pytest.skip("bibtex is not installed (Debian: texlive-bibtex-extra; .ci/run "
-                    "installs it)")
+        pytest.skip("bibtex is not installed (Debian: texlive-bibtex-extra; .ci/run installs it)")
     runs = iter(range(1_000_000))
 
     def run(bib: Path) -> str:
@@ -99,9 +98,15 @@ def bbl(tmp_path: Path):
         work.mkdir()
         (work / "refs.bib").write_bytes(Path(bib).read_bytes())
         (work / "doc.aux").write_text(
-            "\\relax\n\\citation{*}\n\\bibstyle{plain}\n\\bibdata{refs}\n")
-        subprocess.run(["bibtex", "-terse", "doc"], cwd=work, capture_output=True,
-                       timeout=60, env={**os.environ, "openout_any": "a"})
+            "\\relax\n\\citation{*}\n\\bibstyle{plain}\n\\bibdata{refs}\n"
+        )
+        subprocess.run(
+            ["bibtex", "-terse", "doc"],
+            cwd=work,
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, "openout_any": "a"},
+        )
         return (work / "doc.bbl").read_text(encoding="latin-1")
 
     return run

@@ -19,15 +19,19 @@ def test_db_sources_import_no_qt_or_desktop() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names
-                          if n.split(".")[0] in ("PySide6", "desktop", "shiboken6")]
+            offenders += [
+                f"{path.name}: {n}"
+                for n in names
+                if n.split(".")[0] in ("PySide6", "desktop", "shiboken6")
+            ]
     assert offenders == []
 
 
 def test_importing_db_loads_no_qt() -> None:
     code = "import db, db.library, db.bibtex, sys; print('PySide6' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "False"
 
 
@@ -50,8 +54,11 @@ def _imported_modules(path: Path) -> set[str]:
 
 def _db_import_graph() -> dict[str, set[str]]:
     modules = {f"db.{p.stem}" for p in DB.glob("*.py") if p.stem != "__init__"}
-    return {f"db.{p.stem}": _imported_modules(p) & modules - {f"db.{p.stem}"}
-            for p in DB.glob("*.py") if p.stem != "__init__"}
+    return {
+        f"db.{p.stem}": _imported_modules(p) & modules - {f"db.{p.stem}"}
+        for p in DB.glob("*.py")
+        if p.stem != "__init__"
+    }
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str]:
@@ -64,7 +71,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str]:
         path.append(module)
         for other in sorted(graph[module]):
             if state.get(other) == "open":
-                return [*path[path.index(other):], other]
+                return [*path[path.index(other) :], other]
             if other not in state:
                 found = walk(other)
                 if found:
@@ -96,8 +103,11 @@ def test_db_modules_import_each_other_without_a_cycle() -> None:
 def test_only_the_store_imports_sqlite() -> None:
     """SQLite's errors are told apart in one place (db/store.py); the other modules run
     SQL over the connection the store hands them."""
-    importers = sorted(p.name for p in DB.glob("*.py") if p.name != "store.py"
-                       and {"sqlite3", "sqlite_utils"} & _imported_modules(p))
+    importers = sorted(
+        p.name
+        for p in DB.glob("*.py")
+        if p.name != "store.py" and {"sqlite3", "sqlite_utils"} & _imported_modules(p)
+    )
     assert importers == []
 
 
@@ -118,8 +128,11 @@ def test_desktop_reaches_db_only_through_its_door() -> None:
                 names = [node.module]
                 if node.module == "db":
                     names += [f"db.{a.name}" for a in node.names if a.name in modules]
-            offenders += [f"{path.name}: {n}" for n in names
-                          if n.startswith("db.") or n.split(".")[0] in ("sqlite3", "sqlite_utils")]
+            offenders += [
+                f"{path.name}: {n}"
+                for n in names
+                if n.startswith("db.") or n.split(".")[0] in ("sqlite3", "sqlite_utils")
+            ]
     assert offenders == []
 
 
@@ -131,8 +144,12 @@ def test_library_settings_are_read_and_written_through_their_declaration() -> No
         if path.name == "store.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("get_setting", "set_setting") and node.args
-                    and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("get_setting", "set_setting")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 offenders.append(f"{path.name}: {node.args[0].value}")
     assert offenders == []

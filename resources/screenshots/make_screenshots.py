@@ -29,32 +29,71 @@ SIZE = QSize(1280, 800)
 SELECTED = "wang2023theoreticalanalysisnoise"
 
 TAGS = {
-    "sgd-noise": ("#d9822b", ["wang2023theoreticalanalysisnoise", "wu2022alignmentpropertysgd",
-                              "ziyin2024parametersymmetrynoise",
-                              "zhang2026learningdynamicstwolayer"]),
-    "flat-minima": ("#3a7bd5", ["wang2023theoreticalanalysisnoise", "wu2022alignmentpropertysgd",
-                                "zhou2024sharpnessawareminimizationefficiently"]),
-    "transformers": ("#8e5bd0", ["wang2024understandingexpressivepower",
-                                 "wang2025sharpnessdisparityprinciple",
-                                 "wang2024transformersgetrich"]),
-    "llm-training": ("#2e9e6a", ["zhu2026acceleratingllmpretraining", "wang2025gradpower",
-                                 "wang2025sharpnessdisparityprinciple",
-                                 "wang2026fastcatchuplate"]),
-    "theory": (None, ["wang2022generalizationerrorbounds", "wang2022earlystageconvergence",
-                      "wang2023achievingmarginmaximization",
-                      "wang2023understandingmultiphaseoptimization"]),
-    "reading-group": ("#c94f6d", ["wang2023theoreticalanalysisnoise",
-                                  "huang2025lowprobabilitytokenssustain"]),
+    "sgd-noise": (
+        "#d9822b",
+        [
+            "wang2023theoreticalanalysisnoise",
+            "wu2022alignmentpropertysgd",
+            "ziyin2024parametersymmetrynoise",
+            "zhang2026learningdynamicstwolayer",
+        ],
+    ),
+    "flat-minima": (
+        "#3a7bd5",
+        [
+            "wang2023theoreticalanalysisnoise",
+            "wu2022alignmentpropertysgd",
+            "zhou2024sharpnessawareminimizationefficiently",
+        ],
+    ),
+    "transformers": (
+        "#8e5bd0",
+        [
+            "wang2024understandingexpressivepower",
+            "wang2025sharpnessdisparityprinciple",
+            "wang2024transformersgetrich",
+        ],
+    ),
+    "llm-training": (
+        "#2e9e6a",
+        [
+            "zhu2026acceleratingllmpretraining",
+            "wang2025gradpower",
+            "wang2025sharpnessdisparityprinciple",
+            "wang2026fastcatchuplate",
+        ],
+    ),
+    "theory": (
+        None,
+        [
+            "wang2022generalizationerrorbounds",
+            "wang2022earlystageconvergence",
+            "wang2023achievingmarginmaximization",
+            "wang2023understandingmultiphaseoptimization",
+        ],
+    ),
+    "reading-group": (
+        "#c94f6d",
+        ["wang2023theoreticalanalysisnoise", "huang2025lowprobabilitytokenssustain"],
+    ),
 }
 STATUS = {
-    "read": ["wang2023theoreticalanalysisnoise", "wu2022alignmentpropertysgd",
-             "wang2022generalizationerrorbounds"],
+    "read": [
+        "wang2023theoreticalanalysisnoise",
+        "wu2022alignmentpropertysgd",
+        "wang2022generalizationerrorbounds",
+    ],
     "reading": ["zhou2024sharpnessawareminimizationefficiently", "wang2025gradpower"],
 }
-RATINGS = {"wang2023theoreticalanalysisnoise": 4, "wu2022alignmentpropertysgd": 5,
-           "wang2022generalizationerrorbounds": 3}
-NOTE = ("## Takeaways\n\n- Noise covariance aligns with the **local Hessian**.\n"
-        "- Compare with the alignment measure of Wu et al. 2022.\n")
+RATINGS = {
+    "wang2023theoreticalanalysisnoise": 4,
+    "wu2022alignmentpropertysgd": 5,
+    "wang2022generalizationerrorbounds": 3,
+}
+NOTE = (
+    "## Takeaways\n\n- Noise covariance aligns with the **local Hessian**.\n"
+    "- Compare with the alignment measure of Wu et al. 2022.\n"
+)
 
 
 def populate(path: Path) -> None:

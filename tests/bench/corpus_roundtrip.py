@@ -55,9 +55,14 @@ def run_bibtex(bib: bytes, work: Path) -> tuple[bytes | None, int | None]:
     (work / "doc.aux").write_text(DOC_AUX)
     env = {**os.environ, "openout_any": "a"}
     try:
-        proc = subprocess.run(["bibtex", "-terse", "doc"], cwd=work, env=env,
-                              timeout=BIBTEX_LIMIT_S, stdin=subprocess.DEVNULL,
-                              capture_output=True)
+        proc = subprocess.run(
+            ["bibtex", "-terse", "doc"],
+            cwd=work,
+            env=env,
+            timeout=BIBTEX_LIMIT_S,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
     except subprocess.TimeoutExpired:
         return None, None
     bbl, blg = work / "doc.bbl", work / "doc.blg"
@@ -88,8 +93,10 @@ def measure(path: Path, tmp: Path, keep_encoding: bool, has_bibtex: bool, rec: R
     crash."""
     original = path.read_bytes()
     text, rec["encoding"] = decode_bytes(original)
-    rec["regex_entries"] = sum(m.group(1).lower() not in ("comment", "string", "preamble")
-                               for m in _ENTRY_LINE.finditer(normalise(text)))
+    rec["regex_entries"] = sum(
+        m.group(1).lower() not in ("comment", "string", "preamble")
+        for m in _ENTRY_LINE.finditer(normalise(text))
+    )
     rec["entries"] = rec["regex_entries"]  # BibTeX's count replaces it when bibtex reads the file
     bbl: bytes | None = None
     if has_bibtex:
@@ -103,8 +110,12 @@ def measure(path: Path, tmp: Path, keep_encoding: bool, has_bibtex: bool, rec: R
         kwargs: dict[str, Any] = {"keep_encoding": True} if keep_encoding else {}
         lib.export(out, **kwargs)
     exported = out.read_bytes()
-    rec.update(imported=len(report.added), failures=len(report.failures),
-               duplicates=len(report.duplicates), byte_identical=exported == original)
+    rec.update(
+        imported=len(report.added),
+        failures=len(report.failures),
+        duplicates=len(report.duplicates),
+        byte_identical=exported == original,
+    )
     if not has_bibtex:
         rec["well_formed"] = not report.failures
     exported_text, exported_encoding = decode_bytes(exported)
@@ -114,20 +125,25 @@ def measure(path: Path, tmp: Path, keep_encoding: bool, has_bibtex: bool, rec: R
         rec["reason"] = ""
     elif a == b:
         eol = b"\r" in original and b"\r" not in exported
-        rec["reason"] = "line endings only" if rec["encoding"] == exported_encoding else \
-            f"encoding ({rec['encoding']} -> {exported_encoding}){' and line ends' * eol} only"
+        rec["reason"] = (
+            "line endings only"
+            if rec["encoding"] == exported_encoding
+            else f"encoding ({rec['encoding']} -> {exported_encoding}){' and line ends' * eol} only"
+        )
     else:
         rec["reason"] = first_difference(a, b)
     if has_bibtex:
         bbl2, rec["bibtex_errors_export"] = run_bibtex(exported, tmp / "exp")
         rec["bbl_identical"] = bbl is not None and bbl == bbl2
         if bbl is not None and bbl != bbl2:
-            rec["bbl_diff"] = first_difference(bbl.decode("latin-1"),
-                                               (bbl2 or b"<no .bbl>").decode("latin-1"))
+            rec["bbl_diff"] = first_difference(
+                bbl.decode("latin-1"), (bbl2 or b"<no .bbl>").decode("latin-1")
+            )
 
 
-def _child(path: Path, corpus: Path, tmp: Path, keep_encoding: bool, has_bibtex: bool,
-           conn: Connection) -> None:
+def _child(
+    path: Path, corpus: Path, tmp: Path, keep_encoding: bool, has_bibtex: bool, conn: Connection
+) -> None:
     os.setpgrp()  # its own group, so a timeout also ends the importer's workers
     start = time.perf_counter()
     rec: Record = {"file": str(path.relative_to(corpus)), "bytes": path.stat().st_size}
@@ -147,8 +163,9 @@ def _kill_group(proc: BaseProcess) -> None:
         pass
 
 
-def run_all(files: list[Path], corpus: Path, jobs: int, keep_encoding: bool,
-            has_bibtex: bool) -> list[Record]:
+def run_all(
+    files: list[Path], corpus: Path, jobs: int, keep_encoding: bool, has_bibtex: bool
+) -> list[Record]:
     """Measure every file in forked processes, ``jobs`` at a time, each killed after the limit."""
     ctx = multiprocessing.get_context("fork")  # the importer's own workers are forked too
     pending, results = list(reversed(files)), {}
@@ -158,8 +175,10 @@ def run_all(files: list[Path], corpus: Path, jobs: int, keep_encoding: bool,
     def done(path: Path, proc: BaseProcess, rec: Record | None) -> None:
         proc.join()
         shutil.rmtree(tmps.pop(path), ignore_errors=True)
-        results[path] = rec or {"file": str(path.relative_to(corpus)),
-                                "crashed": f"crashed: ChildDied: exit code {proc.exitcode}"}
+        results[path] = rec or {
+            "file": str(path.relative_to(corpus)),
+            "crashed": f"crashed: ChildDied: exit code {proc.exitcode}",
+        }
 
     try:
         while pending or running:
@@ -167,8 +186,9 @@ def run_all(files: list[Path], corpus: Path, jobs: int, keep_encoding: bool,
                 path = pending.pop()
                 recv, send = ctx.Pipe(duplex=False)
                 tmps[path] = Path(tempfile.mkdtemp(prefix="citedesk-rt-"))
-                child = ctx.Process(target=_child, args=(path, corpus, tmps[path], keep_encoding,
-                                                         has_bibtex, send))
+                child = ctx.Process(
+                    target=_child, args=(path, corpus, tmps[path], keep_encoding, has_bibtex, send)
+                )
                 child.start()
                 send.close()
                 running[recv] = (path, child, time.monotonic())
@@ -182,9 +202,15 @@ def run_all(files: list[Path], corpus: Path, jobs: int, keep_encoding: bool,
                 if time.monotonic() - started > FILE_LIMIT_S:
                     del running[conn]
                     _kill_group(proc)
-                    done(path, proc, {"file": str(path.relative_to(corpus)), "seconds":
-                                      FILE_LIMIT_S, "crashed": f"crashed: Timeout: over "
-                                      f"{FILE_LIMIT_S:.0f} s"})
+                    done(
+                        path,
+                        proc,
+                        {
+                            "file": str(path.relative_to(corpus)),
+                            "seconds": FILE_LIMIT_S,
+                            "crashed": f"crashed: Timeout: over {FILE_LIMIT_S:.0f} s",
+                        },
+                    )
             if sys.stderr.isatty():
                 print(f"\r{len(results)}/{len(files)} files", end="", file=sys.stderr, flush=True)
     finally:  # Ctrl-C or a bug here: end the children still running, and their workers
@@ -195,16 +221,23 @@ def run_all(files: list[Path], corpus: Path, jobs: int, keep_encoding: bool,
     return [results[p] for p in files]
 
 
-COLUMNS = {"entries": "entries (BibTeX's count*)", "regex_entries": "entries (@type lines)",
-           "imported": "entries imported", "failures": "import failures",
-           "byte_identical": "byte-identical files", "decoded_identical": "decoded-identical files",
-           "bbl_identical": ".bbl-identical files", "crashed": "crashed or timed out"}
+COLUMNS = {
+    "entries": "entries (BibTeX's count*)",
+    "regex_entries": "entries (@type lines)",
+    "imported": "entries imported",
+    "failures": "import failures",
+    "byte_identical": "byte-identical files",
+    "decoded_identical": "decoded-identical files",
+    "bbl_identical": ".bbl-identical files",
+    "crashed": "crashed or timed out",
+}
 
 
 def totals(recs: list[Record]) -> list[int]:
     flags = ("byte_identical", "decoded_identical", "bbl_identical", "crashed")
-    return [len(recs)] + [sum(bool(r.get(k)) if k in flags else r.get(k, 0) for r in recs)
-                          for k in COLUMNS]
+    return [len(recs)] + [
+        sum(bool(r.get(k)) if k in flags else r.get(k, 0) for r in recs) for k in COLUMNS
+    ]
 
 
 def print_report(recs: list[Record], has_bibtex: bool, seconds: float) -> None:
@@ -215,8 +248,9 @@ def print_report(recs: list[Record], has_bibtex: bool, seconds: float) -> None:
     print(f"{'':28}{'all files':>12}{'well-formed':>14}")
     for name, x, y in zip(rows, totals(recs), totals(well), strict=True):
         print(f"{name:28}{x:>12}{y:>14}")
-    print(f"total time {seconds:.1f} s; *@type lines where bibtex could not read a file or"
-          " is absent")
+    print(
+        f"total time {seconds:.1f} s; *@type lines where bibtex could not read a file or is absent"
+    )
     differing = [r for r in well if not r.get("byte_identical")]
     print(f"\nWell-formed files not byte-identical ({len(differing)}; first 40):")
     for r in differing[:40]:
@@ -225,8 +259,9 @@ def print_report(recs: list[Record], has_bibtex: bool, seconds: float) -> None:
         bbl = [r for r in well if not r.get("bbl_identical")]
         print(f"\nWell-formed files whose .bbl differs ({len(bbl)}):")
         for r in bbl:
-            why = r.get("crashed") or (f"{r.get('bbl_diff')} ({r.get('bibtex_errors_export')}"
-                                       " bibtex errors on the export)")
+            why = r.get("crashed") or (
+                f"{r.get('bbl_diff')} ({r.get('bibtex_errors_export')} bibtex errors on the export)"
+            )
             print(f"  {r['file']}: {why}")
 
 
@@ -235,8 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=ROOT / ".." / "shared" / "bibdata")
     ap.add_argument("--limit", type=int, default=None, help="only the first N files")
     ap.add_argument("--jobs", type=int, default=2, help="files measured at once (processes)")
-    ap.add_argument("--keep-encoding", action="store_true",
-                    help="export with keep_encoding=True when Library.export accepts it")
+    ap.add_argument(
+        "--keep-encoding",
+        action="store_true",
+        help="export with keep_encoding=True when Library.export accepts it",
+    )
     ap.add_argument("--json", type=Path, default=None, help="write per-file records here")
     args = ap.parse_args(argv)
     corpus = args.corpus.resolve()
@@ -253,8 +291,17 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - start
     print_report(recs, has_bibtex, seconds)
     if args.json:
-        args.json.write_text(json.dumps({"corpus": str(corpus), "seconds": round(seconds, 1),
-                                         "bibtex": has_bibtex, "files": recs}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "corpus": str(corpus),
+                    "seconds": round(seconds, 1),
+                    "bibtex": has_bibtex,
+                    "files": recs,
+                },
+                indent=1,
+            )
+        )
     return 0
 
 

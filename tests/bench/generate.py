@@ -31,42 +31,309 @@ SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
 
 # Family and given names as a .bib file writes them: LaTeX accents, UTF-8 and plain ASCII.
 FAMILIES = [
-    "M{\\\"u}ller", "Müller", "Schr{\\\"o}dinger", "Gödel", "Erd{\\H{o}}s", "Dvo{\\v{r}}{\\'a}k",
-    "Łukasiewicz", "{\\L}ukasiewicz", "Garc{\\'\\i}a", "García", "Nu{\\~n}ez", "Núñez",
-    "Bront{\\\"e}", "Fran{\\c{c}}ois", "Øksendal", "{\\O}ksendal", "Ångström", "Sj{\\\"o}berg",
-    "Kowalczyk", "Nowak", "Wang", "Zhang", "Li", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu",
-    "Zhou", "Xu", "Sun", "Ma", "Zhu", "Hu", "Guo", "He", "Lin", "Luo", "Gao", "Smith",
-    "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson", "Taylor",
-    "Thomas", "Moore", "Martin", "Jackson", "Thompson", "White", "Harris", "Clark", "Lewis",
-    "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Hill",
-    "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter",
-    "Roberts", "Kim", "Park", "Choi", "Jung", "Kang", "Cho", "Yoon", "Tanaka", "Suzuki",
-    "Takahashi", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato", "Yoshida",
-    "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci", "Marino",
-    "Dubois", "Lef{\\`e}vre", "Lefèvre", "Moreau", "Laurent", "Simon", "Michel", "Mercier",
-    "Petrov", "Ivanov", "Smirnov", "Kuznetsov", "Popov", "Sokolov", "Lebedev", "Kozlov",
-    "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz",
-    "Hoffmann", "Sch{\\\"a}fer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schr{\\\"o}der",
-    "Neumann", "Schwarz", "Zimmermann", "Braun", "Kr{\\\"u}ger", "Hofmann", "Hartmann",
-    "Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer",
-    "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker",
-    "Kumar", "Singh", "Sharma", "Gupta", "Patel", "Reddy", "Rao", "Iyer", "Nair", "Das",
-    "Silva", "Santos", "Oliveira", "Souza", "Pereira", "Costa", "Carvalho", "Gomes", "Martins",
-    "Jovanovi{\\'c}", "Petrovi{\\'c}", "Nikoli{\\'c}", "Horv{\\'a}th", "Szab{\\'o}", "Kov{\\'a}cs",
-    "T{\\'o}th", "Nagy", "Varga", "Yılmaz", "Kaya", "Demir", "Şahin", "Çelik", "Öztürk",
+    'M{\\"u}ller',
+    "Müller",
+    'Schr{\\"o}dinger',
+    "Gödel",
+    "Erd{\\H{o}}s",
+    "Dvo{\\v{r}}{\\'a}k",
+    "Łukasiewicz",
+    "{\\L}ukasiewicz",
+    "Garc{\\'\\i}a",
+    "García",
+    "Nu{\\~n}ez",
+    "Núñez",
+    'Bront{\\"e}',
+    "Fran{\\c{c}}ois",
+    "Øksendal",
+    "{\\O}ksendal",
+    "Ångström",
+    'Sj{\\"o}berg',
+    "Kowalczyk",
+    "Nowak",
+    "Wang",
+    "Zhang",
+    "Li",
+    "Liu",
+    "Chen",
+    "Yang",
+    "Huang",
+    "Zhao",
+    "Wu",
+    "Zhou",
+    "Xu",
+    "Sun",
+    "Ma",
+    "Zhu",
+    "Hu",
+    "Guo",
+    "He",
+    "Lin",
+    "Luo",
+    "Gao",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Miller",
+    "Davis",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Martin",
+    "Jackson",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Hill",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Kim",
+    "Park",
+    "Choi",
+    "Jung",
+    "Kang",
+    "Cho",
+    "Yoon",
+    "Tanaka",
+    "Suzuki",
+    "Takahashi",
+    "Watanabe",
+    "Ito",
+    "Yamamoto",
+    "Nakamura",
+    "Kobayashi",
+    "Kato",
+    "Yoshida",
+    "Rossi",
+    "Russo",
+    "Ferrari",
+    "Esposito",
+    "Bianchi",
+    "Romano",
+    "Colombo",
+    "Ricci",
+    "Marino",
+    "Dubois",
+    "Lef{\\`e}vre",
+    "Lefèvre",
+    "Moreau",
+    "Laurent",
+    "Simon",
+    "Michel",
+    "Mercier",
+    "Petrov",
+    "Ivanov",
+    "Smirnov",
+    "Kuznetsov",
+    "Popov",
+    "Sokolov",
+    "Lebedev",
+    "Kozlov",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    'Sch{\\"a}fer',
+    "Koch",
+    "Bauer",
+    "Richter",
+    "Klein",
+    "Wolf",
+    'Schr{\\"o}der',
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    'Kr{\\"u}ger',
+    "Hofmann",
+    "Hartmann",
+    "Jansen",
+    "de Vries",
+    "van den Berg",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "de Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Leeuwen",
+    "Dekker",
+    "Kumar",
+    "Singh",
+    "Sharma",
+    "Gupta",
+    "Patel",
+    "Reddy",
+    "Rao",
+    "Iyer",
+    "Nair",
+    "Das",
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Pereira",
+    "Costa",
+    "Carvalho",
+    "Gomes",
+    "Martins",
+    "Jovanovi{\\'c}",
+    "Petrovi{\\'c}",
+    "Nikoli{\\'c}",
+    "Horv{\\'a}th",
+    "Szab{\\'o}",
+    "Kov{\\'a}cs",
+    "T{\\'o}th",
+    "Nagy",
+    "Varga",
+    "Yılmaz",
+    "Kaya",
+    "Demir",
+    "Şahin",
+    "Çelik",
+    "Öztürk",
 ]
 GIVENS = [
-    "J{\\\"o}rg", "Jörg", "Ren{\\'e}", "René", "Fran{\\c{c}}oise", "José", "Jos{\\'e}", "Zoë",
-    "Søren", "S{\\o}ren", "Bj{\\\"o}rn", "Åsa", "Ana", "Ahmed", "Alice", "Amir", "Anna",
-    "Antonio", "Arjun", "Ben", "Bo", "Carlos", "Chen", "Chiara", "Daniel", "David", "Dmitri",
-    "Elena", "Emma", "Eric", "Fatima", "Felix", "Gabriel", "Hana", "Hans", "Hao", "Hiroshi",
-    "Igor", "Ingrid", "Isabel", "Jan", "Jane", "Jia", "Jin", "Johan", "John", "Julia", "Kai",
-    "Karl", "Kenji", "Lars", "Lei", "Lena", "Li", "Lin", "Lucas", "Lucía", "Luca", "Maria",
-    "María", "Marco", "Mark", "Martin", "Maya", "Mei", "Michael", "Min", "Ming", "Mingze",
-    "Nadia", "Naomi", "Nikolai", "Olga", "Omar", "Pablo", "Paolo", "Peter", "Pierre", "Priya",
-    "Qiang", "Rahul", "Raj", "Robert", "Rui", "Sara", "Sarah", "Sergei", "Shin", "Sofia",
-    "Stefan", "Sven", "Takeshi", "Thomas", "Tomás", "Wei", "Xin", "Yan", "Yuki", "Yusuf",
-    "Zhen", "A.", "B.", "C. D.", "J.-P.", "M. J.", "R. K.", "Jean-Luc", "Hans-Peter",
+    'J{\\"o}rg',
+    "Jörg",
+    "Ren{\\'e}",
+    "René",
+    "Fran{\\c{c}}oise",
+    "José",
+    "Jos{\\'e}",
+    "Zoë",
+    "Søren",
+    "S{\\o}ren",
+    'Bj{\\"o}rn',
+    "Åsa",
+    "Ana",
+    "Ahmed",
+    "Alice",
+    "Amir",
+    "Anna",
+    "Antonio",
+    "Arjun",
+    "Ben",
+    "Bo",
+    "Carlos",
+    "Chen",
+    "Chiara",
+    "Daniel",
+    "David",
+    "Dmitri",
+    "Elena",
+    "Emma",
+    "Eric",
+    "Fatima",
+    "Felix",
+    "Gabriel",
+    "Hana",
+    "Hans",
+    "Hao",
+    "Hiroshi",
+    "Igor",
+    "Ingrid",
+    "Isabel",
+    "Jan",
+    "Jane",
+    "Jia",
+    "Jin",
+    "Johan",
+    "John",
+    "Julia",
+    "Kai",
+    "Karl",
+    "Kenji",
+    "Lars",
+    "Lei",
+    "Lena",
+    "Li",
+    "Lin",
+    "Lucas",
+    "Lucía",
+    "Luca",
+    "Maria",
+    "María",
+    "Marco",
+    "Mark",
+    "Martin",
+    "Maya",
+    "Mei",
+    "Michael",
+    "Min",
+    "Ming",
+    "Mingze",
+    "Nadia",
+    "Naomi",
+    "Nikolai",
+    "Olga",
+    "Omar",
+    "Pablo",
+    "Paolo",
+    "Peter",
+    "Pierre",
+    "Priya",
+    "Qiang",
+    "Rahul",
+    "Raj",
+    "Robert",
+    "Rui",
+    "Sara",
+    "Sarah",
+    "Sergei",
+    "Shin",
+    "Sofia",
+    "Stefan",
+    "Sven",
+    "Takeshi",
+    "Thomas",
+    "Tomás",
+    "Wei",
+    "Xin",
+    "Yan",
+    "Yuki",
+    "Yusuf",
+    "Zhen",
+    "A.",
+    "B.",
+    "C. D.",
+    "J.-P.",
+    "M. J.",
+    "R. K.",
+    "Jean-Luc",
+    "Hans-Peter",
 ]
 WORDS = """
 learning network deep neural model training data gradient stochastic descent optimization
@@ -96,11 +363,30 @@ provide study consider both under while using between than more most such via th
 have has been not only but when where how why what their they does first second finally
 """.split()
 KEYWORD_POOL = [
-    "machine learning", "deep learning", "optimization", "statistics", "computer vision",
-    "natural language processing", "reinforcement learning", "graph neural networks",
-    "generalization", "SGD", "transformers", "Bayesian inference", "kernel methods",
-    "robustness", "privacy", "fairness", "causality", "information theory", "signal processing",
-    "control", "bioinformatics", "quantum computing", "scientific computing", "databases",
+    "machine learning",
+    "deep learning",
+    "optimization",
+    "statistics",
+    "computer vision",
+    "natural language processing",
+    "reinforcement learning",
+    "graph neural networks",
+    "generalization",
+    "SGD",
+    "transformers",
+    "Bayesian inference",
+    "kernel methods",
+    "robustness",
+    "privacy",
+    "fairness",
+    "causality",
+    "information theory",
+    "signal processing",
+    "control",
+    "bioinformatics",
+    "quantum computing",
+    "scientific computing",
+    "databases",
 ]
 JOURNALS = [
     ("jmlr", "Journal of Machine Learning Research"),
@@ -123,18 +409,64 @@ JOURNALS = [
     ("nmi", "Nature Machine Intelligence"),
     ("physrev", "Physical Review E"),
     ("bioinf", "Bioinformatics"),
-    ("zamm", "Zeitschrift f{\\\"u}r Angewandte Mathematik und Mechanik"),
+    ("zamm", 'Zeitschrift f{\\"u}r Angewandte Mathematik und Mechanik'),
     ("cras", "Comptes Rendus de l'Acad{\\'e}mie des Sciences"),
 ]
-CONFERENCES = ["NeurIPS", "ICML", "ICLR", "COLT", "AISTATS", "CVPR", "ICCV", "ECCV", "ACL",
-               "EMNLP", "NAACL", "KDD", "AAAI", "IJCAI", "UAI", "SIGMOD", "VLDB", "STOC", "FOCS",
-               "SODA"]
+CONFERENCES = [
+    "NeurIPS",
+    "ICML",
+    "ICLR",
+    "COLT",
+    "AISTATS",
+    "CVPR",
+    "ICCV",
+    "ECCV",
+    "ACL",
+    "EMNLP",
+    "NAACL",
+    "KDD",
+    "AAAI",
+    "IJCAI",
+    "UAI",
+    "SIGMOD",
+    "VLDB",
+    "STOC",
+    "FOCS",
+    "SODA",
+]
 MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-PUBLISHERS = ["Springer", "MIT Press", "Cambridge University Press", "Elsevier", "Wiley",
-              "Springer-Verlag", "Oxford University Press", "Now Publishers"]
-TAGS = ["to-read", "thesis", "survey", "theory", "ml", "cv", "nlp", "optimization", "review",
-        "important", "reproduce", "teaching", "reading-group", "cite-in-paper", "background",
-        "related-work", "methods", "datasets", "benchmarks", "Ünïcode-tag"]
+PUBLISHERS = [
+    "Springer",
+    "MIT Press",
+    "Cambridge University Press",
+    "Elsevier",
+    "Wiley",
+    "Springer-Verlag",
+    "Oxford University Press",
+    "Now Publishers",
+]
+TAGS = [
+    "to-read",
+    "thesis",
+    "survey",
+    "theory",
+    "ml",
+    "cv",
+    "nlp",
+    "optimization",
+    "review",
+    "important",
+    "reproduce",
+    "teaching",
+    "reading-group",
+    "cite-in-paper",
+    "background",
+    "related-work",
+    "methods",
+    "datasets",
+    "benchmarks",
+    "Ünïcode-tag",
+]
 
 
 class _Writer:
@@ -157,12 +489,16 @@ class _Writer:
         w[0] = w[0].capitalize()
         roll = rng.random()
         if roll < 0.15:
-            w.insert(rng.randrange(len(w)), "{" + rng.choice(["SGD", "BERT", "ResNet", "GPU",
-                                                             "LaTeX", "PAC-Bayes", "MCMC"]) + "}")
+            w.insert(
+                rng.randrange(len(w)),
+                "{"
+                + rng.choice(["SGD", "BERT", "ResNet", "GPU", "LaTeX", "PAC-Bayes", "MCMC"])
+                + "}",
+            )
         elif roll < 0.22:
             w.append("in $O(n \\log n)$ time")
         elif roll < 0.27:
-            w.insert(1, rng.choice(["{\\'E}tude", "à la", "Schr{\\\"o}dinger's", "na{\\\"\\i}ve"]))
+            w.insert(1, rng.choice(["{\\'E}tude", "à la", "Schr{\\\"o}dinger's", 'na{\\"\\i}ve']))
         text = " ".join(w)
         if rng.random() < 0.3:
             text += ": " + " ".join(self.words(rng.randint(3, 6)))
@@ -220,8 +556,9 @@ class _Writer:
         word = next((w for w in re.findall(r"[a-z]{4,}", title.lower())), "paper")
         base = f"{fam}{year}{word}"
         key = base
-        for suffix in itertools.chain("abcdefghijklmnopqrstuvwxyz",
-                                      (str(i) for i in itertools.count(2))):
+        for suffix in itertools.chain(
+            "abcdefghijklmnopqrstuvwxyz", (str(i) for i in itertools.count(2))
+        ):
             if key.lower() not in self.used_keys:
                 break
             key = base + suffix
@@ -234,8 +571,10 @@ class _Writer:
         title = self.title()
         authors, first = self.authors()
         key = self.key(first, year, title)
-        fields: list[tuple[str, str]] = [("author", "{" + authors + "}"),
-                                         ("title", "{" + title + "}")]
+        fields: list[tuple[str, str]] = [
+            ("author", "{" + authors + "}"),
+            ("title", "{" + title + "}"),
+        ]
         roll = rng.random()
         if parent is not None:
             etype = "inproceedings"
@@ -244,43 +583,75 @@ class _Writer:
         elif roll < 0.55:
             etype = "article"
             macro, _ = rng.choice(JOURNALS)
-            fields += [("journal", macro), ("volume", f"{{{rng.randint(1, 80)}}}"),
-                       ("number", f"{{{rng.randint(1, 12)}}}"),
-                       ("pages", f"{{{rng.randint(1, 900)}--{rng.randint(901, 1800)}}}")]
+            fields += [
+                ("journal", macro),
+                ("volume", f"{{{rng.randint(1, 80)}}}"),
+                ("number", f"{{{rng.randint(1, 12)}}}"),
+                ("pages", f"{{{rng.randint(1, 900)}--{rng.randint(901, 1800)}}}"),
+            ]
         elif roll < 0.80:
             etype = "inproceedings"
             conf = rng.choice(CONFERENCES)
-            fields += [("booktitle", f"{{Proceedings of {conf} {year}}}"),
-                       ("pages", f"{{{rng.randint(1, 900)}--{rng.randint(901, 1800)}}}"),
-                       ("publisher", "{" + rng.choice(PUBLISHERS) + "}")]
+            fields += [
+                ("booktitle", f"{{Proceedings of {conf} {year}}}"),
+                ("pages", f"{{{rng.randint(1, 900)}--{rng.randint(901, 1800)}}}"),
+                ("publisher", "{" + rng.choice(PUBLISHERS) + "}"),
+            ]
         elif roll < 0.88:
             etype = "misc"
             cls = rng.choice(["cs.LG", "stat.ML", "cs.CV", "cs.CL", "math.OC"])
-            fields += [("eprint", f"{{{year % 100:02d}{rng.randint(1, 12):02d}."
-                                  f"{rng.randint(1, 99999):05d}}}"),
-                       ("archiveprefix", "{arXiv}"), ("primaryclass", "{" + cls + "}")]
+            fields += [
+                (
+                    "eprint",
+                    f"{{{year % 100:02d}{rng.randint(1, 12):02d}.{rng.randint(1, 99999):05d}}}",
+                ),
+                ("archiveprefix", "{arXiv}"),
+                ("primaryclass", "{" + cls + "}"),
+            ]
         elif roll < 0.93:
             etype = "book"
-            fields += [("publisher", "{" + rng.choice(PUBLISHERS) + "}"),
-                       ("address", "{" + rng.choice(["Berlin", "New York", "Z{\\\"u}rich",
-                                                    "Cambridge, MA", "Paris"]) + "}")]
+            fields += [
+                ("publisher", "{" + rng.choice(PUBLISHERS) + "}"),
+                (
+                    "address",
+                    "{"
+                    + rng.choice(["Berlin", "New York", 'Z{\\"u}rich', "Cambridge, MA", "Paris"])
+                    + "}",
+                ),
+            ]
         elif roll < 0.97:
             etype = "phdthesis"
-            fields.append(("school", "{" + rng.choice(["ETH Z{\\\"u}rich", "MIT",
-                                                       "Université Paris-Saclay",
-                                                       "Peking University"]) + "}"))
+            fields.append(
+                (
+                    "school",
+                    "{"
+                    + rng.choice(
+                        ['ETH Z{\\"u}rich', "MIT", "Université Paris-Saclay", "Peking University"]
+                    )
+                    + "}",
+                )
+            )
         else:
             etype = "techreport"
-            fields.append(("institution", "{" + rng.choice(["Microsoft Research", "INRIA",
-                                                            "Max-Planck-Institut"]) + "}"))
+            fields.append(
+                (
+                    "institution",
+                    "{" + rng.choice(["Microsoft Research", "INRIA", "Max-Planck-Institut"]) + "}",
+                )
+            )
         fields.append(("year", str(year) if rng.random() < 0.5 else f"{{{year}}}"))
         if rng.random() < 0.6:
             fields.append(("month", rng.choice(MONTHS)))
         if rng.random() < 0.85:
             self.serial += 1
-            fields.append(("doi", f"{{10.{rng.randint(1000, 9999)}/"
-                                  f"{rng.choice(['j', 'a', 's', 'tpami', 'nips'])}."
-                                  f"{year}.{self.serial:07d}}}"))
+            fields.append(
+                (
+                    "doi",
+                    f"{{10.{rng.randint(1000, 9999)}/"
+                    f"{rng.choice(['j', 'a', 's', 'tpami', 'nips'])}."
+                    f"{year}.{self.serial:07d}}}",
+                )
+            )
         if rng.random() < 0.4:
             fields.append(("url", f"{{https://example.org/papers/{key}}}"))
         kws = rng.sample(KEYWORD_POOL, rng.randint(2, 5))
@@ -297,10 +668,12 @@ class _Writer:
         conf = rng.choice(CONFERENCES)
         year = rng.randint(1990, 2026)
         editors = " and ".join(self.person() for _ in range(rng.randint(1, 3)))
-        return (f"@proceedings{{{key},\n  editor    = {{{editors}}},\n"
-                f"  title     = {{Proceedings of the {conf} Conference {year}}},\n"
-                f"  year      = {{{year}}},\n"
-                f"  publisher = {{{rng.choice(PUBLISHERS)}}}\n}}\n")
+        return (
+            f"@proceedings{{{key},\n  editor    = {{{editors}}},\n"
+            f"  title     = {{Proceedings of the {conf} Conference {year}}},\n"
+            f"  year      = {{{year}}},\n"
+            f"  publisher = {{{rng.choice(PUBLISHERS)}}}\n}}\n"
+        )
 
 
 def generate(path: Path, n: int, seed: int = DEFAULT_SEED) -> Path:

@@ -22,6 +22,7 @@ OFFSCREEN = {"QT_QPA_PLATFORM": "offscreen"}
 
 # -- in the child process ---------------------------------------------------------------------
 
+
 class _Window:
     """A MainWindow on a library, with a way to wait for the table to be painted."""
 
@@ -33,8 +34,9 @@ class _Window:
 
         self.app = ensure_application()
         self._tmp = tempfile.mkdtemp(prefix="citedesk-bench-gui-")
-        settings = Settings(QSettings(str(Path(self._tmp) / "citedesk.ini"),
-                                      QSettings.Format.IniFormat))
+        settings = Settings(
+            QSettings(str(Path(self._tmp) / "citedesk.ini"), QSettings.Format.IniFormat)
+        )
         self.painted_at = 0.0
         self.detail_painted_at = 0.0
 
@@ -194,8 +196,9 @@ class _Heartbeat:
 
     def longest_between(self, start: float, end: float) -> tuple[float, float]:
         """The longest gap that ended in [start, end), and when it began (from start)."""
-        gap, when = max(((gap, when) for when, gap in self.ticks if start <= when < end),
-                        default=(0.0, start))
+        gap, when = max(
+            ((gap, when) for when, gap in self.ticks if start <= when < end), default=(0.0, start)
+        )
         return gap, max(0.0, when - gap - start)
 
 
@@ -243,9 +246,16 @@ def child_gui_freeze_import(library: str, bib: str) -> None:
         importer.report_dialog.close()
     rows = w.window.paper_model.rowCount()
     w.close()
-    R._report(seconds=seconds, freeze=longest, during=during, during_at=during_at,
-              after=after, rows=rows, added=len(report.added) if report else 0,
-              progress_calls=len(progress_calls))
+    R._report(
+        seconds=seconds,
+        freeze=longest,
+        during=during,
+        during_at=during_at,
+        after=after,
+        rows=rows,
+        added=len(report.added) if report else 0,
+        progress_calls=len(progress_calls),
+    )
 
 
 def child_gui_freeze_export(library: str, target: str) -> None:
@@ -310,14 +320,18 @@ def child_gui_autoexport_edit(library: str, target: str) -> None:
 
 
 CHILDREN = {
-    "gui-open": child_gui_open, "gui-search": child_gui_search, "gui-select": child_gui_select,
-    "gui-memory": child_gui_memory, "gui-freeze-import": child_gui_freeze_import,
+    "gui-open": child_gui_open,
+    "gui-search": child_gui_search,
+    "gui-select": child_gui_select,
+    "gui-memory": child_gui_memory,
+    "gui-freeze-import": child_gui_freeze_import,
     "gui-freeze-export": child_gui_freeze_export,
     "gui-autoexport-edit": child_gui_autoexport_edit,
 }
 
 
 # -- in the runner ------------------------------------------------------------------------------
+
 
 def _seeded_library(bench: R.Bench) -> str:
     """The 25-paper library a new Citedesk starts with (the reference for opening)."""
@@ -346,10 +360,15 @@ def fig_open(bench: R.Bench, size: str) -> None:
                 peak = max(peak, s.peak_mb)
     m, r = statistics.median(opens), statistics.median(refs)
     big = size == "100k"
-    R._line(f"open {size} to painted window", opens, peak,
-            f"= {m / r:.2f}× 25-paper library {R._fmt_s(r)}",
-            "≤ 1.3× the 25-paper library" if big else "none at this size",
-            m <= 1.3 * r if big else None, "process start to the table's first paint")
+    R._line(
+        f"open {size} to painted window",
+        opens,
+        peak,
+        f"= {m / r:.2f}× 25-paper library {R._fmt_s(r)}",
+        "≤ 1.3× the 25-paper library" if big else "none at this size",
+        m <= 1.3 * r if big else None,
+        "process start to the table's first paint",
+    )
 
 
 def fig_gui_search(bench: R.Bench, size: str) -> None:
@@ -363,11 +382,16 @@ def fig_gui_search(bench: R.Bench, size: str) -> None:
             worst = tuple(s.data["worst"])  # type: ignore[assignment]
     med, p95 = statistics.median(samples), statistics.quantiles(samples, n=20)[-1]
     big = size == "100k"
-    R._line(f"search keystroke {size} (window)", samples, peak, f"p95 {R._fmt_s(p95)}",
-            "median ≤ 30 ms, p95 ≤ 60 ms" if big else "none at this size",
-            (med <= 0.030 and p95 <= 0.060) if big else None,
-            f"key + Return to table painted; slowest {worst[0]!r} {R._fmt_s(worst[1])}, "
-            f"{worst[2]} rows")
+    R._line(
+        f"search keystroke {size} (window)",
+        samples,
+        peak,
+        f"p95 {R._fmt_s(p95)}",
+        "median ≤ 30 ms, p95 ≤ 60 ms" if big else "none at this size",
+        (med <= 0.030 and p95 <= 0.060) if big else None,
+        f"key + Return to table painted; slowest {worst[0]!r} {R._fmt_s(worst[1])}, "
+        f"{worst[2]} rows",
+    )
 
 
 def fig_select(bench: R.Bench, size: str) -> None:
@@ -379,18 +403,28 @@ def fig_select(bench: R.Bench, size: str) -> None:
         peak = max(peak, s.peak_mb)
     med = statistics.median(samples)
     p95 = statistics.quantiles(samples, n=20)[-1]
-    R._line(f"select to detail filled {size}", samples, peak, f"p95 {R._fmt_s(p95)}",
-            "≤ 30 ms", med <= 0.030, "Down key to the detail pane painted")
+    R._line(
+        f"select to detail filled {size}",
+        samples,
+        peak,
+        f"p95 {R._fmt_s(p95)}",
+        "≤ 30 ms",
+        med <= 0.030,
+        "Down key to the detail pane painted",
+    )
 
 
 def fig_gui_memory(bench: R.Bench, size: str) -> None:
     lib = str(bench.library(size))
     peaks = [_measure(["gui-memory", lib]).peak_mb for _ in range(bench.runs)]
     big = size == "100k"
-    print(f"{'memory with ' + size + ' open':<28} peak {max(peaks):5.0f} MB (median "
-          f"{statistics.median(peaks):.0f} MB, n={len(peaks)}; window open, scrolled, "
-          f"searched)  budget {'≤ 300 MB' if big else 'none at this size':<26} "
-          f"{('PASS' if max(peaks) <= 300 else 'FAIL') if big else ''}", flush=True)
+    print(
+        f"{'memory with ' + size + ' open':<28} peak {max(peaks):5.0f} MB (median "
+        f"{statistics.median(peaks):.0f} MB, n={len(peaks)}; window open, scrolled, "
+        f"searched)  budget {'≤ 300 MB' if big else 'none at this size':<26} "
+        f"{('PASS' if max(peaks) <= 300 else 'FAIL') if big else ''}",
+        flush=True,
+    )
 
 
 def fig_freeze_import(bench: R.Bench, size: str) -> None:
@@ -412,14 +446,18 @@ def fig_freeze_import(bench: R.Bench, size: str) -> None:
         added, calls = s.data["added"], s.data["progress_calls"]
         peak = max(peak, s.peak_mb)
     big = size == "100k"
-    R._line(f"longest freeze, {size} import", freezes, peak,
-            f"import took {R._fmt_s(statistics.median(times))} in the window",
-            "≤ 100 ms" if big else "none at this size",
-            max(freezes) <= 0.100 if big else None,
-            f"heartbeat QTimer, 5 ms; the window's Importer: longest while the worker ran "
-            f"{R._fmt_s(max(during))} ({during_at:.1f} s in), after it (undo step, table, "
-            f"selection, report) {R._fmt_s(max(after))}; {added} added, {calls} progress "
-            f"updates")
+    R._line(
+        f"longest freeze, {size} import",
+        freezes,
+        peak,
+        f"import took {R._fmt_s(statistics.median(times))} in the window",
+        "≤ 100 ms" if big else "none at this size",
+        max(freezes) <= 0.100 if big else None,
+        f"heartbeat QTimer, 5 ms; the window's Importer: longest while the worker ran "
+        f"{R._fmt_s(max(during))} ({during_at:.1f} s in), after it (undo step, table, "
+        f"selection, report) {R._fmt_s(max(after))}; {added} added, {calls} progress "
+        f"updates",
+    )
 
 
 def fig_freeze_export(bench: R.Bench, size: str) -> None:
@@ -431,10 +469,15 @@ def fig_freeze_export(bench: R.Bench, size: str) -> None:
         times.append(s.seconds)
         peak = max(peak, s.peak_mb)
     big = size == "100k"
-    R._line(f"longest freeze, {size} export", freezes, peak,
-            f"export took {R._fmt_s(statistics.median(times))} in the window",
-            "≤ 100 ms" if big else "none at this size",
-            max(freezes) <= 0.100 if big else None, "heartbeat QTimer, 5 ms")
+    R._line(
+        f"longest freeze, {size} export",
+        freezes,
+        peak,
+        f"export took {R._fmt_s(statistics.median(times))} in the window",
+        "≤ 100 ms" if big else "none at this size",
+        max(freezes) <= 0.100 if big else None,
+        "heartbeat QTimer, 5 ms",
+    )
 
 
 def fig_autoexport_edit(bench: R.Bench, size: str) -> None:
@@ -454,8 +497,13 @@ def fig_autoexport_edit(bench: R.Bench, size: str) -> None:
         currents += s.data["current"]
         peak = max(peak, s.peak_mb)
     ok = statistics.median(edits) <= 0.050 and max(currents) <= 1.0
-    R._line("edit with 10k auto-export", edits, peak,
-            f"file current after {R._fmt_s(statistics.median(currents))} "
-            f"(max {R._fmt_s(max(currents))})", "edit ≤ 50 ms, file ≤ 1 s", ok,
-            "title edited in the detail pane")
-
+    R._line(
+        "edit with 10k auto-export",
+        edits,
+        peak,
+        f"file current after {R._fmt_s(statistics.median(currents))} "
+        f"(max {R._fmt_s(max(currents))})",
+        "edit ≤ 50 ms, file ≤ 1 s",
+        ok,
+        "title edited in the detail pane",
+    )

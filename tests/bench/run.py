@@ -41,25 +41,63 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 VISIBLE_ROWS = 60
 
 # What a person types in the search box, one keystroke at a time (every prefix is a query).
-TYPED = ["transformer", "gradient descent", "müller", "author:wang", "kernel year:2010..2020",
-         "sch", "privacy federated", "convergence", "\"neural network\"", "tag:survey",
-         "zh", "robust -adversarial", "diffusion model", "garcía", "bayes"]
+TYPED = [
+    "transformer",
+    "gradient descent",
+    "müller",
+    "author:wang",
+    "kernel year:2010..2020",
+    "sch",
+    "privacy federated",
+    "convergence",
+    '"neural network"',
+    "tag:survey",
+    "zh",
+    "robust -adversarial",
+    "diffusion model",
+    "garcía",
+    "bayes",
+]
 
-ALL_FIGURES = ["import", "jabref", "export", "search", "sort", "open", "gui-search",
-               "select", "gui-memory", "freeze-import", "freeze-export", "autoexport-edit"]
-GUI_FIGURES = {"open", "gui-search", "select", "gui-memory", "freeze-import",
-               "freeze-export", "autoexport-edit"}
+ALL_FIGURES = [
+    "import",
+    "jabref",
+    "export",
+    "search",
+    "sort",
+    "open",
+    "gui-search",
+    "select",
+    "gui-memory",
+    "freeze-import",
+    "freeze-export",
+    "autoexport-edit",
+]
+GUI_FIGURES = {
+    "open",
+    "gui-search",
+    "select",
+    "gui-memory",
+    "freeze-import",
+    "freeze-export",
+    "autoexport-edit",
+}
 
 
 # -- in the child process ---------------------------------------------------------------------
+
 
 def _rusage() -> dict[str, float]:
     import resource
 
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"maxrss_mb": me.ru_maxrss / 1024, "children_maxrss_mb": kids.ru_maxrss / 1024,
-            "cpu_s": me.ru_utime + me.ru_stime, "children_cpu_s": kids.ru_utime + kids.ru_stime}
+    return {
+        "maxrss_mb": me.ru_maxrss / 1024,
+        "children_maxrss_mb": kids.ru_maxrss / 1024,
+        "cpu_s": me.ru_utime + me.ru_stime,
+        "children_cpu_s": kids.ru_utime + kids.ru_stime,
+    }
 
 
 def _report(**values: Any) -> None:
@@ -139,12 +177,16 @@ def child_sort(library: str) -> None:
 
 
 CHILDREN: dict[str, Callable[..., None]] = {
-    "parse": child_parse, "import": child_import, "export": child_export,
-    "search": child_search, "sort": child_sort,
+    "parse": child_parse,
+    "import": child_import,
+    "export": child_export,
+    "search": child_search,
+    "sort": child_sort,
 }
 
 
 # -- in this process --------------------------------------------------------------------------
+
 
 def _tree_rss_mb(root: int) -> float:
     """Resident memory of a process and all its descendants, from /proc."""
@@ -157,7 +199,7 @@ def _tree_rss_mb(root: int) -> float:
                 stat = fh.read()
         except OSError:
             continue
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         parents[int(entry)] = int(fields[1])
     tree = {root}
     grew = True
@@ -184,12 +226,19 @@ class Sample:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def measure(args: Sequence[str], *, env: dict[str, str] | None = None,
-            timeout: float = 1800) -> Sample:
+def measure(
+    args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 1800
+) -> Sample:
     """Run one child measurement (``python -m tests.bench.run --child ...``)."""
     cmd = [sys.executable, "-m", "tests.bench.run", "--child", *args]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     peak = 0.0
     start = time.monotonic()
     while proc.poll() is None:
@@ -202,7 +251,7 @@ def measure(args: Sequence[str], *, env: dict[str, str] | None = None,
     lines = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-3000:]}")
-    data = json.loads(lines[-1][len("RESULT "):])
+    data = json.loads(lines[-1][len("RESULT ") :])
     peak = max(peak, data.get("maxrss_mb", 0.0))
     return Sample(float(data.get("seconds", 0.0)), peak, data)
 
@@ -213,14 +262,24 @@ def _fmt_s(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
-def _line(name: str, values: Sequence[float], peak: float, ratio: str, budget: str,
-          ok: bool | None, note: str = "") -> None:
+def _line(
+    name: str,
+    values: Sequence[float],
+    peak: float,
+    ratio: str,
+    budget: str,
+    ok: bool | None,
+    note: str = "",
+) -> None:
     med = statistics.median(values)
     spread = f"{_fmt_s(min(values))}–{_fmt_s(max(values))}" if len(values) > 1 else "-"
     verdict = "" if ok is None else ("PASS" if ok else "FAIL")
-    print(f"{name:<28} median {_fmt_s(med):>9}  spread {spread:<19} n={len(values):<3} "
-          f"peak {peak:5.0f} MB  {ratio:<44} budget {budget:<26} {verdict}"
-          + (f"  ({note})" if note else ""), flush=True)
+    print(
+        f"{name:<28} median {_fmt_s(med):>9}  spread {spread:<19} n={len(values):<3} "
+        f"peak {peak:5.0f} MB  {ratio:<44} budget {budget:<26} {verdict}"
+        + (f"  ({note})" if note else ""),
+        flush=True,
+    )
 
 
 class Bench:
@@ -241,8 +300,9 @@ class Bench:
         from db.schema import SCHEMA_VERSION
 
         n = generate.SIZES[size]
-        path = self.cache / (f"lib-{n}-s{generate.DEFAULT_SEED}-v{generate.VERSION}"
-                             f"-schema{SCHEMA_VERSION}.sqlite")
+        path = self.cache / (
+            f"lib-{n}-s{generate.DEFAULT_SEED}-v{generate.VERSION}-schema{SCHEMA_VERSION}.sqlite"
+        )
         if not path.exists():
             tmp = path.with_suffix(".building")
             for extra in ("", "-wal", "-shm"):
@@ -280,51 +340,80 @@ class Bench:
         ratio = f"= {m / r:.2f}× parse_file {_fmt_s(r)} ({m / b:.2f}× bare {_fmt_s(b)})"
         if size == "10k":
             _line(f"import {size} .bib", imp, peak, ratio, "≤ 1.2× parse_file", m <= 1.2 * r)
-            _line(f"import {size} (vs bare parse)", imp, peak, f"= {m / b:.2f}× parse_stack=[]",
-                  "≤ 1.2× (stricter reading)", m <= 1.2 * b)
+            _line(
+                f"import {size} (vs bare parse)",
+                imp,
+                peak,
+                f"= {m / b:.2f}× parse_stack=[]",
+                "≤ 1.2× (stricter reading)",
+                m <= 1.2 * b,
+            )
         elif size == "100k":
-            _line(f"import {size} .bib", imp, peak, ratio, "< 24 s (aim 12 s)", m < 24,
-                  "aim met" if m <= 12 else "aim missed")
-            print(f"{'import ' + size + ' peak memory':<28} peak {peak:5.0f} MB (highest of "
-                  f"{len(imp)} runs: the import's process and its workers)  budget ≤ 500 MB "
-                  f"{'PASS' if peak <= 500 else 'FAIL'}", flush=True)
+            _line(
+                f"import {size} .bib",
+                imp,
+                peak,
+                ratio,
+                "< 24 s (aim 12 s)",
+                m < 24,
+                "aim met" if m <= 12 else "aim missed",
+            )
+            print(
+                f"{'import ' + size + ' peak memory':<28} peak {peak:5.0f} MB (highest of "
+                f"{len(imp)} runs: the import's process and its workers)  budget ≤ 500 MB "
+                f"{'PASS' if peak <= 500 else 'FAIL'}",
+                flush=True,
+            )
         else:
             _line(f"import {size} .bib", imp, peak, ratio, "none at this size", None)
 
     def fig_jabref(self, size: str) -> None:
         jabref = shutil.which("jabref")
         if jabref is None:
-            print(f"{'jabref ' + size:<28} not measured: Debian's jabref is not installed "
-                  "(apt-get install jabref)")
+            print(
+                f"{'jabref ' + size:<28} not measured: Debian's jabref is not installed "
+                "(apt-get install jabref)"
+            )
             return
         bib = str(self.bib(size))
         times, peak = [], 0.0
         for _ in range(self.runs):
             out = self.tmp / "jabref-out.bib"
             start = time.perf_counter()
-            proc = subprocess.Popen([jabref, "-n", "-i", bib, "-o", str(out)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [jabref, "-n", "-i", bib, "-o", str(out)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             while proc.poll() is None:
                 peak = max(peak, _tree_rss_mb(proc.pid))
                 time.sleep(0.05)
             times.append(time.perf_counter() - start)
-        imp = [measure(["import", bib, self.target("jabref-cmp.sqlite")]).seconds
-               for _ in range(self.runs)]
+        imp = [
+            measure(["import", bib, self.target("jabref-cmp.sqlite")]).seconds
+            for _ in range(self.runs)
+        ]
         r = statistics.median(imp) / statistics.median(times)
-        _line(f"jabref {size} import+write", times, peak,
-              f"Citedesk import = {r:.2f}× JabRef", "Citedesk faster", r < 1)
+        _line(
+            f"jabref {size} import+write",
+            times,
+            peak,
+            f"Citedesk import = {r:.2f}× JabRef",
+            "Citedesk faster",
+            r < 1,
+        )
 
     def fig_export(self, size: str) -> None:
         lib = str(self.library(size))
-        samples = [measure(["export", lib, str(self.tmp / "export.bib")])
-                   for _ in range(self.runs)]
+        samples = [measure(["export", lib, str(self.tmp / "export.bib")]) for _ in range(self.runs)]
         times = [s.seconds for s in samples]
         peak = max(s.peak_mb for s in samples)
         mb = samples[0].data["bytes"] / 1e6
         m = statistics.median(times)
         budget, ok = ("≤ 5 s", m <= 5) if size == "100k" else ("none at this size", None)
-        _line(f"export {size} to .bib", times, peak, f"{mb:.0f} MB at {mb / m:.0f} MB/s",
-              budget, ok)
+        _line(
+            f"export {size} to .bib", times, peak, f"{mb:.0f} MB at {mb / m:.0f} MB/s", budget, ok
+        )
 
     def fig_search(self, size: str) -> None:
         lib = str(self.library(size))
@@ -339,10 +428,15 @@ class Bench:
         p95 = statistics.quantiles(samples, n=20)[-1]
         note = f"slowest {worst[0]!r}: {_fmt_s(worst[1])}, {worst[2]} hits"
         is_big = size == "100k"
-        _line(f"search keystroke {size} (db)", samples, peak,
-              f"p95 {_fmt_s(p95)}, {len(samples) // self.runs} keystrokes",
-              "median ≤ 30 ms, p95 ≤ 60 ms" if is_big else "none at this size",
-              (med <= 0.030 and p95 <= 0.060) if is_big else None, note)
+        _line(
+            f"search keystroke {size} (db)",
+            samples,
+            peak,
+            f"p95 {_fmt_s(p95)}, {len(samples) // self.runs} keystrokes",
+            "median ≤ 30 ms, p95 ≤ 60 ms" if is_big else "none at this size",
+            (med <= 0.030 and p95 <= 0.060) if is_big else None,
+            note,
+        )
 
     def fig_sort(self, size: str) -> None:
         lib = str(self.library(size))
@@ -356,10 +450,15 @@ class Bench:
         worst = max(by_column, key=lambda k: statistics.median(by_column[k]))
         values = [statistics.median(v) for v in by_column.values()]
         is_big = size == "100k"
-        _line(f"sort any column {size} (db)", values, peak,
-              f"slowest: {worst} {_fmt_s(statistics.median(by_column[worst]))}",
-              "≤ 150 ms each" if is_big else "none at this size",
-              max(values) <= 0.150 if is_big else None, "values: median per column")
+        _line(
+            f"sort any column {size} (db)",
+            values,
+            peak,
+            f"slowest: {worst} {_fmt_s(statistics.median(by_column[worst]))}",
+            "≤ 150 ms each" if is_big else "none at this size",
+            max(values) <= 0.150 if is_big else None,
+            "values: median per column",
+        )
 
 
 def child_main(argv: list[str]) -> None:
@@ -375,8 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1k,10k", help="1k,10k,100k (default 1k,10k)")
     ap.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
-    ap.add_argument("--figures", default=",".join(ALL_FIGURES),
-                    help=f"some of: {','.join(ALL_FIGURES)}")
+    ap.add_argument(
+        "--figures", default=",".join(ALL_FIGURES), help=f"some of: {','.join(ALL_FIGURES)}"
+    )
     ap.add_argument("--dir", type=Path, default=generate.CACHE_DIR, help="cache directory")
     ap.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -386,12 +486,15 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     figures = [f.strip() for f in args.figures.split(",") if f.strip()]
     unknown = [s for s in sizes if s not in generate.SIZES] + [
-        f for f in figures if f not in ALL_FIGURES]
+        f for f in figures if f not in ALL_FIGURES
+    ]
     if unknown:
         ap.error(f"unknown: {', '.join(unknown)}")
-    print(f"# Citedesk benchmark: {platform.node()}, {os.cpu_count()} cores, "
-          f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}, runs={args.runs}")
+    print(
+        f"# Citedesk benchmark: {platform.node()}, {os.cpu_count()} cores, "
+        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, runs={args.runs}"
+    )
     try:
         load = os.getloadavg()
         print(f"# load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

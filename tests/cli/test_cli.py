@@ -14,14 +14,16 @@ import pytest
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def citedesk(*args: str, lib: Path | None = None, stdin: str | None = None,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def citedesk(
+    *args: str, lib: Path | None = None, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "desktop"]
     if lib is not None:
         argv += ["--library", str(lib)]
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([*argv, *args], capture_output=True, text=True, input=stdin,
-                          env=full_env, timeout=60)
+    return subprocess.run(
+        [*argv, *args], capture_output=True, text=True, input=stdin, env=full_env, timeout=60
+    )
 
 
 def test_list_shows_the_25_seeded_papers(lib_path: Path) -> None:
@@ -54,12 +56,15 @@ def test_export_parses_back_to_25_profile_entries(lib_path: Path, tmp_path: Path
 def test_tag_status_note_show_in_list_and_survive(lib_path: Path) -> None:
     assert citedesk("tag", "wang2023qyolo", "detection", "to read", lib=lib_path).returncode == 0
     assert citedesk("status", "wang2023qyolo", "reading", lib=lib_path).returncode == 0
-    assert citedesk("note", "wang2023qyolo", "-", lib=lib_path,
-                    stdin="Check **Table 2**\n").returncode == 0
+    assert (
+        citedesk("note", "wang2023qyolo", "-", lib=lib_path, stdin="Check **Table 2**\n").returncode
+        == 0
+    )
     assert citedesk("untag", "wang2023qyolo", "to read", lib=lib_path).returncode == 0
     records = json.loads(citedesk("list", "--tag", "detection", "--json", lib=lib_path).stdout)
     assert [(r["key"], r["tags"], r["status"], r["notes"]) for r in records] == [
-        ("wang2023qyolo", ["detection"], "reading", 1)]
+        ("wang2023qyolo", ["detection"], "reading", 1)
+    ]
     notes = citedesk("note", "wang2023qyolo", lib=lib_path)
     assert "Check **Table 2**" in notes.stdout
     reading = json.loads(citedesk("list", "--status", "reading", "--json", lib=lib_path).stdout)
@@ -81,8 +86,9 @@ def test_missing_file_is_one_line_and_exit_1(lib_path: Path, tmp_path: Path) -> 
 
 def test_import_reports_failures_with_line_and_exits_1(lib_path: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.bib"
-    bad.write_text("@misc{ok1, title={One}}\n@article{broken, title = {x\n\n"
-                   "@misc{ok2, title={2}}\n")
+    bad.write_text(
+        "@misc{ok1, title={One}}\n@article{broken, title = {x\n\n@misc{ok2, title={2}}\n"
+    )
     r = citedesk("import", str(bad), lib=lib_path)
     assert r.returncode == 1
     assert f"{bad}:2 (entry broken)" in r.stderr
@@ -98,7 +104,8 @@ def test_import_then_export_round_trips_xampl(lib_path: Path, tmp_path: Path) ->
     a = bibtexparser.parse_file(str(DATA / "xampl.bib"), parse_stack=[])
     b = bibtexparser.parse_file(str(out), parse_stack=[])
     assert {e.key: [(f.key, f.value) for f in e.fields] for e in a.entries} == {
-        e.key: [(f.key, f.value) for f in e.fields] for e in b.entries}
+        e.key: [(f.key, f.value) for f in e.fields] for e in b.entries
+    }
 
 
 def test_library_from_environment(tmp_path: Path) -> None:
@@ -120,10 +127,16 @@ def test_export_of_unknown_key_names_it(lib_path: Path) -> None:
 
 @pytest.mark.parametrize("args", [["list"], ["export"], ["tag", "wang2023qyolo", "x"]])
 def test_subcommands_never_import_qt(lib_path: Path, args: list[str]) -> None:
-    code = ("import sys, desktop.cli as c; rc = c.main(sys.argv[1:]); "
-            "assert 'PySide6' not in sys.modules, 'Qt imported'; sys.exit(rc)")
-    r = subprocess.run([sys.executable, "-c", code, "--library", str(lib_path), *args],
-                       capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys, desktop.cli as c; rc = c.main(sys.argv[1:]); "
+        "assert 'PySide6' not in sys.modules, 'Qt imported'; sys.exit(rc)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, "--library", str(lib_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
 
 

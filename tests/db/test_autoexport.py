@@ -25,18 +25,21 @@ def varied(seeded: Library, tmp_path: Path) -> Library:
     report = seeded.import_files([DATA / "xampl.bib", DATA / "tricky.bib"])
     assert report.ok
     assert seeded.import_text(
-        r'@string{sme = "Soci{\'e}t{\'e} de Math & Éditions"}' "\n"
+        r'@string{sme = "Soci{\'e}t{\'e} de Math & Éditions"}'
+        "\n"
         "@inproceedings{Late2024, title = {Late}, booktitle = sme, crossref = {proc2024}}\n"
-        "@proceedings{Proc2024, title = {Proceedings}, year = 2024}\n").ok
+        "@proceedings{Proc2024, title = {Proceedings}, year = 2024}\n"
+    ).ok
     pid = seeded.id_for_key(QYOLO)
     seeded.update_fields(pid, {"title": "{Q-YOLO}: Efficient Inference, Édition 2"})
     seeded.set_key(seeded.id_for_key("wu2022alignmentpropertysgd"), "Wu2022")
-    seeded.add_tags([pid, seeded.id_for_key("child"), seeded.id_for_key("Muller2020")],
-                    ["thesis"])
-    seeded.save_profile(ExportProfile("everything", "bibtex", exclude=(),
-                                      protect_capitals=False, page_dashes=False))
+    seeded.add_tags([pid, seeded.id_for_key("child"), seeded.id_for_key("Muller2020")], ["thesis"])
+    seeded.save_profile(
+        ExportProfile("everything", "bibtex", exclude=(), protect_capitals=False, page_dashes=False)
+    )
     (tmp_path / "paper.aux").write_text(
-        "\\citation{wang2023qyolo,wu2022alignmentpropertysgd,child,ghost}\n")
+        "\\citation{wang2023qyolo,wu2022alignmentpropertysgd,child,ghost}\n"
+    )
     return seeded
 
 
@@ -52,11 +55,15 @@ def export_text(lib: Library, spec: dict[str, Any]) -> str:
 @pytest.mark.parametrize("profile", [None, "bibtex", "biblatex", "everything"])
 @pytest.mark.parametrize("follows", ["all", "tag", "aux", "empty tag"])
 def test_an_autoexport_is_byte_for_byte_the_export(
-        varied: Library, tmp_path: Path, profile: str | None, follows: str) -> None:
+    varied: Library, tmp_path: Path, profile: str | None, follows: str
+) -> None:
     out = tmp_path / "out.bib"
     spec = varied.add_autoexport(
-        out, tag={"tag": "thesis", "empty tag": "nothing-here"}.get(follows),
-        aux=tmp_path / "paper.aux" if follows == "aux" else None, profile=profile)
+        out,
+        tag={"tag": "thesis", "empty tag": "nothing-here"}.get(follows),
+        aux=tmp_path / "paper.aux" if follows == "aux" else None,
+        profile=profile,
+    )
     assert varied.run_autoexports() == [(str(out.resolve()), "written")]
     assert out.read_bytes() == export_text(varied, spec).encode("utf-8")
     if follows == "all":
@@ -64,14 +71,29 @@ def test_an_autoexport_is_byte_for_byte_the_export(
     assert varied.run_autoexports() == [(str(out.resolve()), "unchanged")]
 
 
-def test_an_autoexport_matches_the_command_line_export(varied: Library, lib_path: Path,
-                                                       tmp_path: Path) -> None:
+def test_an_autoexport_matches_the_command_line_export(
+    varied: Library, lib_path: Path, tmp_path: Path
+) -> None:
     auto, exported = tmp_path / "auto.bib", tmp_path / "exported.bib"
     varied.add_autoexport(auto, profile="bibtex")
     varied.run_autoexports()
-    r = subprocess.run([sys.executable, "-m", "desktop", "--library", str(lib_path), "export",
-                        "--profile", "bibtex", "-o", str(exported)],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "desktop",
+            "--library",
+            str(lib_path),
+            "export",
+            "--profile",
+            "bibtex",
+            "-o",
+            str(exported),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert auto.read_bytes() == exported.read_bytes()
 
@@ -84,7 +106,8 @@ def test_an_empty_library_gives_an_empty_file(empty_lib: Library, tmp_path: Path
 
 
 def test_an_error_while_writing_an_entry_is_reported_as_itself(
-        seeded: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seeded: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out.bib"
     seeded.add_autoexport(out)
     seeded.update_fields(seeded.id_for_key(QYOLO), {"title": "Edited"})  # written by Python
@@ -93,18 +116,23 @@ def test_an_error_while_writing_an_entry_is_reported_as_itself(
         raise LibraryError("this entry cannot be written")
 
     monkeypatch.setattr("db.library.bibtex.format_entry", refuse)
-    assert seeded.run_autoexports() == [(str(out.resolve()),
-                                         "error: this entry cannot be written")]
+    assert seeded.run_autoexports() == [(str(out.resolve()), "error: this entry cannot be written")]
     assert not out.exists()
 
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
 #: The corpus files small enough to be quick that have what reorders or rewrites an export.
-CORPUS_FILES = sorted(
-    p for p in CORPUS.rglob("*.bib") if "malformed" not in p.parts
-    and p.stat().st_size < 100_000
-    and any(w in p.read_bytes().lower() for w in (b"crossref", b"@string"))
-) if CORPUS.is_dir() else []
+CORPUS_FILES = (
+    sorted(
+        p
+        for p in CORPUS.rglob("*.bib")
+        if "malformed" not in p.parts
+        and p.stat().st_size < 100_000
+        and any(w in p.read_bytes().lower() for w in (b"crossref", b"@string"))
+    )
+    if CORPUS.is_dir()
+    else []
+)
 
 
 @pytest.mark.skipif(not CORPUS_FILES, reason=f"the shared corpus is not at {CORPUS}")

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from db import bibfast, bibtex
 
 _spec = importlib.util.spec_from_file_location(
-    "fuzz_import", Path(__file__).resolve().parents[1] / "robustness" / "fuzz_import.py")
+    "fuzz_import", Path(__file__).resolve().parents[1] / "robustness" / "fuzz_import.py"
+)
 assert _spec is not None and _spec.loader is not None
 fuzz = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("fuzz_import", fuzz)
@@ -41,8 +42,10 @@ def _numbers(message: str) -> str:
 
 
 def _problems(items: list[bibtex.Failure], lines: bool) -> list[tuple]:
-    return sorted((f.line if lines else 0, f.message if lines else _numbers(f.message),
-                   f.key or "") for f in items)
+    return sorted(
+        (f.line if lines else 0, f.message if lines else _numbers(f.message), f.key or "")
+        for f in items
+    )
 
 
 def assert_same(text: str, monkeypatch: pytest.MonkeyPatch) -> bibtex.ParsedFile:
@@ -57,8 +60,10 @@ def assert_same(text: str, monkeypatch: pytest.MonkeyPatch) -> bibtex.ParsedFile
     lines = "\\\n" not in normal  # as parse_text reads it
 
     def entries(r: bibtex.ParsedFile) -> list[tuple]:
-        return [(e.key, e.entry_type, e.fields, e.source, e.file) + ((e.line,) if lines else ())
-                for e in r.entries]
+        return [
+            (e.key, e.entry_type, e.fields, e.source, e.file) + ((e.line,) if lines else ())
+            for e in r.entries
+        ]
 
     def failures(r: bibtex.ParsedFile) -> list[tuple]:
         return _problems(r.failures, lines)
@@ -82,7 +87,7 @@ CASES = {
     # BibTeX counts a brace after a backslash: bibtexparser does not, so such blocks are
     # read by BibTeX's rules (db.bibsplit) or the fast reader, never taken from it.
     "backslash brace balanced": "@article{gre01,\n\tAuthor = {T. {Te\\{v}zak-Gregl}},\n"
-                                "\tJournal = {Opuscula},\n\tTitle = {Veze},\n\tYear = {2001}}\n",
+    "\tJournal = {Opuscula},\n\tTitle = {Veze},\n\tYear = {2001}}\n",
     "backslash braces in a group": "@misc{h, title = {Horse, wagon \\{\\&} chariot}}\n",
     "backslash brace group alone": "@misc{k, title = {\\{}}, note = {x}}\n@misc{j, a = {\\}}}\n",
     "backslash brace unbalanced": "@misc{k, title = {a \\{ b}, note = {c}}\n@misc{j, a = {b}}\n",
@@ -93,11 +98,13 @@ CASES = {
     "backslash brace in comment": "@comment{a \\} b}\n@misc{k, t = {x}}\n",
     "quote inside braces inside quotes": '@misc{k, title = "a {x"y} b", year = 1}\n',
     "quote after backslash backslash": '@misc{k, title = "a\\\\", year = 1}\n@misc{j}\n',
-    "blocks only BibTeX sees":
+    "blocks only BibTeX sees": (
         "@ inproceedings{s1, title={A}, year=2008}\n@InProceedings\n{s2, title={B}}\n"
-        "@www-inproceedings{s4, title={C}, year=2001}\n@misc{s3, title={D}}\n",
-    "block BibTeX sees inside what bibtexparser reads":
-        "@ misc{k, note = {mail a@b{c}.org}}\n@misc{j, a = {b}}\n",
+        "@www-inproceedings{s4, title={C}, year=2001}\n@misc{s3, title={D}}\n"
+    ),
+    "block BibTeX sees inside what bibtexparser reads": (
+        "@ misc{k, note = {mail a@b{c}.org}}\n@misc{j, a = {b}}\n"
+    ),
     "block BibTeX sees after an entry on its line": "@misc{a, t={1}} @ misc{b, t={2}}\n",
     "at and identifier without a brace": "see a@b.org and\n@ nothing here\n@misc{k, t={1}}\n",
     "backslash before comma": "@misc{k, year = 20\\,20, title = {t}}\n",
@@ -136,23 +143,26 @@ CASES = {
     "text only": "just words, no entries\n",
     "at end without close": "@misc{k, a = {b}",
     "field name with at": "@misc{k, a@b = {c}}\n",
-    "block start after backslash and newline":
-        "@misc{h, note = {a \\\n@misc{k, title = {a}}\nb}}\n@misc{j, a = {b}}\n",
+    "block start after backslash and newline": (
+        "@misc{h, note = {a \\\n@misc{k, title = {a}}\nb}}\n@misc{j, a = {b}}\n"
+    ),
     # Found by review: each made the two readers differ (and bibtexparser's path wrong).
-    "broken block cut by a piece's end":
-        '@misc{x, t="{a"b} @misc{y, q={z}\n@article{p, t={d}}\n',
+    "broken block cut by a piece's end": '@misc{x, t="{a"b} @misc{y, q={z}\n@article{p, t={d}}\n',
     "failed block repeating the one before": "@a{k, t={1}} @a{",
     "failed block found inside a value": "@a{k, t={@b{j}}} @b{j",
     "comment repeated unclosed": "@comment{x} @comment{x\n@a{k, t={1}}\n",
-    "odd type repeated":
-        "@commentary {é} @commentary {é\n@article{é,\n  title={x}  , Title = 2020}",
-    "entry repeated inside a value":
-        '@article{p, note={@misc{q, t="{a"b}"}}} @misc{q, t="{a"b}"}\n',
+    "odd type repeated": (
+        "@commentary {é} @commentary {é\n@article{é,\n  title={x}  , Title = 2020}"
+    ),
+    "entry repeated inside a value": (
+        '@article{p, note={@misc{q, t="{a"b}"}}} @misc{q, t="{a"b}"}\n'
+    ),
     "commented-out twin": "%@misc{k,\n%  a = {b}\n%}\n\n@misc{k,\n  a = {b}\n}\n",
     # A failed block's text ends in the head of the block after it; an entry with the same
     # text comes later. Found by hypothesis: that copy was taken for the block after it.
-    "failed block ending in the next block's head":
-        "@{@InProceedings{dup,\n@InProceedings{dup,\nh=l}",
+    "failed block ending in the next block's head": (
+        "@{@InProceedings{dup,\n@InProceedings{dup,\nh=l}"
+    ),
 }
 
 
@@ -163,21 +173,37 @@ def test_edge_cases_read_as_bibtexparser_reads_them(text: str, monkeypatch) -> N
 
 def test_plain_entries_are_read_by_the_fast_reader_and_odd_ones_are_not() -> None:
     """The cases above would prove nothing if the fast reader took none (or all) of them."""
-    text = "\n".join(CASES[name] for name in ("plain", "quoted", "deep braces", "parens",
-                                                "duplicate field", "string and preamble"))
+    text = "\n".join(
+        CASES[name]
+        for name in (
+            "plain",
+            "quoted",
+            "deep braces",
+            "parens",
+            "duplicate field",
+            "string and preamble",
+        )
+    )
     got = [(p.key, [n for n, _ in p.fields]) for p in bibfast.scan(text)]
-    assert got == [("k", ["title", "year", "journal"]), ("k", ["title", "note"]),
-                   ("k", ["title", "year"]), ("j", ["a"]), ("k", ["j"])]
+    assert got == [
+        ("k", ["title", "year", "journal"]),
+        ("k", ["title", "note"]),
+        ("k", ["title", "year"]),
+        ("j", ["a"]),
+        ("k", ["j"]),
+    ]
     plain = bibfast.scan(CASES["plain"])[0]
-    assert CASES["plain"][plain.start:plain.end] == CASES["plain"].strip()
+    assert CASES["plain"][plain.start : plain.end] == CASES["plain"].strip()
     assert plain.fields == [("title", "{A {B} C}"), ("year", "2020"), ("journal", "jmlr")]
 
 
 def test_line_numbers_stay_right_after_a_line_ending_in_a_backslash(monkeypatch) -> None:
     """bibtexparser does not count a newline right after a backslash; the fast reader does,
     and the text bibtexparser reads between plain entries starts on its true line."""
-    text = ("@misc{a, note = {ends \\\n here}}\n\n@misc{b, x = {y}}\n"
-            "@misc(c, x = {y})\n@misc{d, x = {y}}\n")
+    text = (
+        "@misc{a, note = {ends \\\n here}}\n\n@misc{b, x = {y}}\n"
+        "@misc(c, x = {y})\n@misc{d, x = {y}}\n"
+    )
     fast, slow = parse(text, True, monkeypatch), parse(text, False, monkeypatch)
     assert [(e.key, e.line) for e in fast.entries] == [("a", 1), ("b", 4), ("c", 5), ("d", 6)]
     assert [e.line for e in slow.entries] == [1, 3, 4, 5]  # what bibtexparser counts
@@ -197,9 +223,15 @@ def test_a_commented_out_twin_does_not_make_the_real_entry_a_duplicate(monkeypat
 
 # -- generated and mutated text -------------------------------------------------------------------
 
-BOUNDED = settings(max_examples=300, deadline=None,
-                   suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                          HealthCheck.too_slow, HealthCheck.data_too_large])
+BOUNDED = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 
 
 @BOUNDED
@@ -218,8 +250,9 @@ def corpus_texts() -> list[str]:
 
 @BOUNDED
 @given(data=st.data())
-def test_mutated_real_files_read_the_same(monkeypatch, corpus_texts: list[str],
-                                          data: st.DataObject) -> None:
+def test_mutated_real_files_read_the_same(
+    monkeypatch, corpus_texts: list[str], data: st.DataObject
+) -> None:
     original = data.draw(st.sampled_from(corpus_texts)).encode("utf-8")
     mutations = data.draw(st.lists(fuzz.mutation, min_size=1, max_size=5))
     assert_same(fuzz.mutate(original, mutations).decode("utf-8", "replace"), monkeypatch)
@@ -227,9 +260,13 @@ def test_mutated_real_files_read_the_same(monkeypatch, corpus_texts: list[str],
 
 # -- the corpus ------------------------------------------------------------------------------------
 
+
 def test_every_corpus_file_reads_the_same(bibdata: Path, monkeypatch) -> None:
-    files = sorted(p for p in bibdata.rglob("*") if p.is_file()
-                   and p.suffix.lower() in (".bib", ".bibtex", ".biblatex"))
+    files = sorted(
+        p
+        for p in bibdata.rglob("*")
+        if p.is_file() and p.suffix.lower() in (".bib", ".bibtex", ".biblatex")
+    )
     assert len(files) > 400
     plain = total = 0
     for path in files:
@@ -246,7 +283,8 @@ def test_every_corpus_file_reads_the_same(bibdata: Path, monkeypatch) -> None:
 
 @pytest.mark.parametrize("fast", [True, False])
 def test_a_failed_block_is_read_where_it_is_not_where_its_text_first_appears(
-        fast: bool, monkeypatch) -> None:
+    fast: bool, monkeypatch
+) -> None:
     """bibtexparser gives a failed block's text and line only; it used to be looked for from
     the start of its line, so an earlier copy of that text (the entry before, or a value
     holding the same words) was read again: a duplicate key, or an entry that is not there."""

@@ -44,7 +44,7 @@ def test_untouched_entries_are_written_byte_for_byte(empty_lib: Library) -> None
     text, _ = empty_lib.export_text()
     for block in ("@article{Muller2020", "@unknowntype{odd"):
         start = src.index(block)
-        entry = src[start:src.index("\n}\n", start) + 2]
+        entry = src[start : src.index("\n}\n", start) + 2]
         assert entry in text
 
 
@@ -53,7 +53,11 @@ def test_latex_is_shown_as_unicode_but_kept_in_the_file(empty_lib: Library) -> N
     p = empty_lib.paper_by_key("Muller2020")
     assert p.title == "LaTeX and the & sign: Études"
     assert [a.display for a in p.authors] == [
-        "Jörg Müller", "Anna van der Berg", "Henry Ford, Jr.", "others"]
+        "Jörg Müller",
+        "Anna van der Berg",
+        "Henry Ford, Jr.",
+        "others",
+    ]
     assert p.venue == "Communications of the Association for Computing Machinery"
     assert p.month == 1 and p.year == 2020
     assert "{\\'E}tudes" in empty_lib.entry_text(p.id)
@@ -66,12 +70,15 @@ def test_crossref_child_inherits_parent_values(empty_lib: Library) -> None:
     assert child.raw("crossref") == "{parent}"
 
 
-def test_taken_keys_are_duplicates_and_shared_dois_warnings(empty_lib: Library,
-                                                            tmp_path: Path) -> None:
+def test_taken_keys_are_duplicates_and_shared_dois_warnings(
+    empty_lib: Library, tmp_path: Path
+) -> None:
     empty_lib.import_files([DATA / "tricky.bib"])
     again = tmp_path / "again.bib"
-    again.write_text("@article{other, title={Same DOI}, doi={10.1000/XYZ123}}\n"
-                     "@misc{child, title={same key}}\n@misc{fresh, title={New}}\n")
+    again.write_text(
+        "@article{other, title={Same DOI}, doi={10.1000/XYZ123}}\n"
+        "@misc{child, title={same key}}\n@misc{fresh, title={New}}\n"
+    )
     report = empty_lib.import_files([again])
     assert report.added == ["other", "fresh"]
     assert len(report.duplicates) == 1 and report.duplicates[0].startswith("child (")
@@ -80,8 +87,10 @@ def test_taken_keys_are_duplicates_and_shared_dois_warnings(empty_lib: Library,
 
 def test_failed_blocks_are_reported_with_file_and_line(empty_lib: Library, tmp_path: Path) -> None:
     bad = tmp_path / "bad.bib"
-    bad.write_text("@misc{good1, title={One}}\n\n@article{broken, title = {never closed\n\n"
-                   "@misc{good2, title={Two}}\n")
+    bad.write_text(
+        "@misc{good1, title={One}}\n\n@article{broken, title = {never closed\n\n"
+        "@misc{good2, title={Two}}\n"
+    )
     report = empty_lib.import_files([bad])
     assert sorted(report.added) == ["good1", "good2"]
     assert len(report.failures) == 1
@@ -114,7 +123,9 @@ def test_import_of_several_files_is_one_transaction(empty_lib: Library, tmp_path
 def test_missing_file_and_directory_are_failures(empty_lib: Library, tmp_path: Path) -> None:
     report = empty_lib.import_files([tmp_path / "nope.bib", tmp_path])
     assert [f.message for f in report.failures] == [
-        "no such file", "is a directory, not a .bib file"]
+        "no such file",
+        "is a directory, not a .bib file",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -144,14 +155,19 @@ def test_export_subsets(seeded: Library) -> None:
     qyolo = seeded.id_for_key("wang2023qyolo")
     seeded.add_tags([qyolo], ["cv"])
     seeded.set_status([qyolo], "read")
-    for query in (Query(tag="cv"), Query(status="read"), Query(keys=("WANG2023QYOLO",)),
-                  Query(search="yolo")):
+    for query in (
+        Query(tag="cv"),
+        Query(status="read"),
+        Query(keys=("WANG2023QYOLO",)),
+        Query(search="yolo"),
+    ):
         text, n = seeded.export_text(query)
         assert n == 1 and list(_values(text)) == ["wang2023qyolo"]
 
 
-def test_failed_export_never_truncates_the_existing_file(seeded: Library, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_export_never_truncates_the_existing_file(
+    seeded: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "refs.bib"
     out.write_text("precious\n")
 
@@ -162,9 +178,12 @@ def test_failed_export_never_truncates_the_existing_file(seeded: Library, tmp_pa
     with pytest.raises(Exception, match="No space left"):
         seeded.export(out)
     assert out.read_text() == "precious\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["refs.bib", "library.sqlite",
-                                                    "library.sqlite-wal", "library.sqlite-shm"] \
-        or not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert [p.name for p in tmp_path.iterdir()] == [
+        "refs.bib",
+        "library.sqlite",
+        "library.sqlite-wal",
+        "library.sqlite-shm",
+    ] or not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_keys_differing_only_by_case_collide(empty_lib: Library, tmp_path: Path) -> None:
@@ -193,12 +212,23 @@ def _own_values(text: str) -> dict[str, dict[str, str]]:
 #: The entries BibTeX 0.99d reads in btxdoc.bib (bibtex with \nocite{*}), two of which
 #: bibtexparser does not see: "@FAKE-ENTRY", a line break, "{"; and "@", a blank line,
 #: "MaNuAl (".
-BTXDOC_KEYS = ["fake-database-key", "scribe", "prime-number-theorem", "chicago", "texbook",
-               "latex", "btxdoc", "btxhak", "strunk-and-white", "van-leunen"]
+BTXDOC_KEYS = [
+    "fake-database-key",
+    "scribe",
+    "prime-number-theorem",
+    "chicago",
+    "texbook",
+    "latex",
+    "btxdoc",
+    "btxhak",
+    "strunk-and-white",
+    "van-leunen",
+]
 
 
-@pytest.mark.parametrize("name", ["texlive/xampl.bib", "texlive/biblatex-examples.bib",
-                                  "texlive/btxdoc.bib"])
+@pytest.mark.parametrize(
+    "name", ["texlive/xampl.bib", "texlive/biblatex-examples.bib", "texlive/btxdoc.bib"]
+)
 def test_corpus_round_trip(bibdata: Path, tmp_path: Path, name: str) -> None:
     src = bibdata / name
     with Library.open(tmp_path / "lib.sqlite", seed=False) as lib:

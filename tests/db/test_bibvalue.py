@@ -11,16 +11,77 @@ from db import bibvalue
 from db.bibvalue import braced_end, evaluate, is_well_formed
 
 TRICKY = [
-    "", "{", "}", "{}", '""', '"', "{a}", "{a b}", "{{a}}", "{a}{b}", "{a} # {b}", "{a}#{b}",
-    "{a} # jan", "jan", "Jan", "2020", "12", "²", "{\\}", "{\\}}", "{\\{}", "{a\\}", "{a\\\\}",
-    "{a\\\\\\}", "{\\\\}", "{x {y} z}", "{x {y z}", "{x y} z}", "{\\\"o}", "{Schr{\\\"o}dinger}",
-    '"a"', '"a {"} b"', '"a \\" b"', '"a" # "b"', '"a', "{a} #", "# {a}", " {a} ", "{a}  ",
-    "{$x$}", "{a~b}", "{1--2}", "macro # {x}", "{a}\n#\n{b}", "{" * 10 + "}" * 10,
-    "{" + "{x}" * 5 + "}", "{\\emph{Section 3}, 95\\% of}",
+    "",
+    "{",
+    "}",
+    "{}",
+    '""',
+    '"',
+    "{a}",
+    "{a b}",
+    "{{a}}",
+    "{a}{b}",
+    "{a} # {b}",
+    "{a}#{b}",
+    "{a} # jan",
+    "jan",
+    "Jan",
+    "2020",
+    "12",
+    "²",
+    "{\\}",
+    "{\\}}",
+    "{\\{}",
+    "{a\\}",
+    "{a\\\\}",
+    "{a\\\\\\}",
+    "{\\\\}",
+    "{x {y} z}",
+    "{x {y z}",
+    "{x y} z}",
+    '{\\"o}',
+    '{Schr{\\"o}dinger}',
+    '"a"',
+    '"a {"} b"',
+    '"a \\" b"',
+    '"a" # "b"',
+    '"a',
+    "{a} #",
+    "# {a}",
+    " {a} ",
+    "{a}  ",
+    "{$x$}",
+    "{a~b}",
+    "{1--2}",
+    "macro # {x}",
+    "{a}\n#\n{b}",
+    "{" * 10 + "}" * 10,
+    "{" + "{x}" * 5 + "}",
+    "{\\emph{Section 3}, 95\\% of}",
 ]
 
-PIECES = ["{", "}", "\\", "\\\\", "\\{", "\\}", '"', "a", "jan", "Jan", " ", "#", " # ",
-          "12", "x y", "\n", "~", "$", "²", "é"]
+PIECES = [
+    "{",
+    "}",
+    "\\",
+    "\\\\",
+    "\\{",
+    "\\}",
+    '"',
+    "a",
+    "jan",
+    "Jan",
+    " ",
+    "#",
+    " # ",
+    "12",
+    "x y",
+    "\n",
+    "~",
+    "$",
+    "²",
+    "é",
+]
 
 MACROS = {"a": "AA", "jan": "J!"}
 
@@ -37,8 +98,7 @@ def _random_values(seed: int, count: int) -> list[str]:
     for _ in range(count):
         text = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 10)))
         wrap = rng.random()
-        values.append("{" + text + "}" if wrap < 0.5 else '"' + text + '"' if wrap < 0.65
-                      else text)
+        values.append("{" + text + "}" if wrap < 0.5 else '"' + text + '"' if wrap < 0.65 else text)
     return values
 
 
@@ -77,13 +137,27 @@ def test_braced_end_counts_braces_as_bibtex_does() -> None:
                 assert bibvalue._group_end(raw, i) == braced_end(raw, i), (raw, i)
 
 
-@pytest.mark.parametrize(("raw", "well_formed"), [
-    ("{T. {Te\\{v}zak-Gregl}}", True), ("{Horse, wagon \\{\\&} chariot}", True),
-    ("{\\{}}", True), ("{a \\{ b}", False), ("{a \\} b}", False), ("{\\}", True),
-    ('"a \\{b\\} c"', True), ('"a {x"y} b"', True), ('"a \\{ b"', False),
-    ('"a } b"', False), ('"a \\" b"', True), ("{a} # \\b", True), ("# {a}", False),
-    ("%x", False), ("O'Reilly", False), ("a(b)", False),
-])
+@pytest.mark.parametrize(
+    ("raw", "well_formed"),
+    [
+        ("{T. {Te\\{v}zak-Gregl}}", True),
+        ("{Horse, wagon \\{\\&} chariot}", True),
+        ("{\\{}}", True),
+        ("{a \\{ b}", False),
+        ("{a \\} b}", False),
+        ("{\\}", True),
+        ('"a \\{b\\} c"', True),
+        ('"a {x"y} b"', True),
+        ('"a \\{ b"', False),
+        ('"a } b"', False),
+        ('"a \\" b"', True),
+        ("{a} # \\b", True),
+        ("# {a}", False),
+        ("%x", False),
+        ("O'Reilly", False),
+        ("a(b)", False),
+    ],
+)
 def test_every_brace_counts_a_backslash_before_it_too(raw: str, well_formed: bool) -> None:
     """BibTeX has no escaped brace: ``\\{`` opens a group. (A quote after a backslash
     does not end a quoted value, as bibtexparser reads it; and a bare part is BibTeX's
@@ -106,5 +180,9 @@ def test_macro_lookups_are_made_for_bare_names_only() -> None:
         evaluate(raw, macros)
     assert seen == []
     assert [evaluate(raw, macros) for raw in ["jan", "A", "feb", "x # {y}"]] == [
-        "J!", "AA", "February", "xy"]
+        "J!",
+        "AA",
+        "February",
+        "xy",
+    ]
     assert seen == ["jan", "a", "feb", "x"]

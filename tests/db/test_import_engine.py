@@ -21,15 +21,20 @@ SERIAL: dict[str, Any] = {"workers": 1, "chunk_bytes": 300}
 
 def _entry(key: str, extra: str = "", title: str | None = None) -> str:
     title = title or f"Paper {key}"
-    return (f"@article{{{key},\n  author = {{M{{\\\"u}}ller, J{{\\\"o}}rg and Doe, Jane}},\n"
-            f"  title = {{{title}}},\n  journal = jmlr,\n  year = 2020,{extra}\n}}\n\n")
+    return (
+        f'@article{{{key},\n  author = {{M{{\\"u}}ller, J{{\\"o}}rg and Doe, Jane}},\n'
+        f"  title = {{{title}}},\n  journal = jmlr,\n  year = 2020,{extra}\n}}\n\n"
+    )
 
 
 TRICKY_VALUES = (
     "@string{jmlr = {Journal of Machine Learning Research}}\n\n"
     "@comment{mail me @ example.org, or see @misc{x} -- still a comment}\n\n"
-    + _entry("at1", "\n  note = {first line\n@misc{not a block: the braces are open}\n"
-                    "  and {a nested {deeper} group} end}")
+    + _entry(
+        "at1",
+        "\n  note = {first line\n@misc{not a block: the braces are open}\n"
+        "  and {a nested {deeper} group} end}",
+    )
     + _entry("at2", "\n  abstract = {Email first@last.org; @ signs {and {nested} braces}}")
     + "".join(_entry(f"k{i:03d}") for i in range(40))
 )
@@ -45,15 +50,18 @@ def _dump(lib: Library) -> dict[str, Any]:
     cols = [d[0] for d in lib.conn.execute("SELECT * FROM papers LIMIT 0").description]
     keep = [i for i, c in enumerate(cols) if c not in ("added", "modified", "pos", "lead")]
     return {
-        "papers": [tuple(r[i] for i in keep)
-                   for r in lib.conn.execute("SELECT * FROM papers ORDER BY id")],
+        "papers": [
+            tuple(r[i] for i in keep) for r in lib.conn.execute("SELECT * FROM papers ORDER BY id")
+        ],
         "persons": lib.conn.execute("SELECT * FROM persons ORDER BY 1, 2, 3").fetchall(),
-        "blocks": lib.conn.execute("SELECT kind, name, value, source FROM blocks "
-                                   "WHERE kind != 'text' ORDER BY pos").fetchall(),
+        "blocks": lib.conn.execute(
+            "SELECT kind, name, value, source FROM blocks WHERE kind != 'text' ORDER BY pos"
+        ).fetchall(),
         "export": lib.export_text(),
         "fts": lib.conn.execute("SELECT rowid, * FROM papers_fts ORDER BY rowid").fetchall(),
         "abstracts": lib.conn.execute(
-            "SELECT rowid, * FROM papers_abstract ORDER BY rowid").fetchall(),
+            "SELECT rowid, * FROM papers_abstract ORDER BY rowid"
+        ).fetchall(),
     }
 
 
@@ -68,6 +76,7 @@ def _write(tmp_path: Path, text: str, name: str = "in.bib") -> Path:
 
 
 # -- cutting the file -------------------------------------------------------------------------
+
 
 def test_chunks_start_at_block_starts_and_keep_braced_values_whole() -> None:
     data = TRICKY_VALUES.encode()
@@ -85,9 +94,11 @@ def test_chunks_parse_to_the_same_blocks_as_the_whole_file() -> None:
     data = TRICKY_VALUES.encode()
 
     def blocks(text: str) -> list[tuple[str, str]]:
-        return [(type(b).__name__, b.raw) for b in
-                bibtexparser.parse_string(text, parse_stack=[]).blocks
-                if type(b).__name__ != "ImplicitComment"]
+        return [
+            (type(b).__name__, b.raw)
+            for b in bibtexparser.parse_string(text, parse_stack=[]).blocks
+            if type(b).__name__ != "ImplicitComment"
+        ]
 
     whole = blocks(data.decode())
     pieces = [b for c in importer.split_bytes(data, target=1) for b in blocks(c.decode())]
@@ -111,6 +122,7 @@ def test_a_long_comment_before_the_first_entry_is_not_a_chunk_of_its_own() -> No
 
 # -- the library it makes ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["xampl.bib", "tricky.bib"])
 def test_parallel_and_serial_imports_make_identical_libraries(tmp_path: Path, name: str) -> None:
     src = DATA / name
@@ -118,7 +130,11 @@ def test_parallel_and_serial_imports_make_identical_libraries(tmp_path: Path, na
     r1 = importer.import_files(serial, [src], **SERIAL)
     r2 = importer.import_files(parallel, [src], **PARALLEL)
     assert (r1.added, r1.duplicates, r1.failures, r1.warnings) == (
-        r2.added, r2.duplicates, r2.failures, r2.warnings)
+        r2.added,
+        r2.duplicates,
+        r2.failures,
+        r2.warnings,
+    )
     assert _dump(serial) == _dump(parallel)
     assert r1.added
 
@@ -129,7 +145,10 @@ def test_chunked_import_matches_the_whole_file_import(tmp_path: Path) -> None:
     r1 = importer.import_files(chunked, [src], **PARALLEL)
     r2 = importer.import_parsed(whole, [parse_file(src)])
     assert (r1.added, r1.duplicates, [str(f) for f in r1.failures]) == (
-        r2.added, r2.duplicates, [str(f) for f in r2.failures])
+        r2.added,
+        r2.duplicates,
+        [str(f) for f in r2.failures],
+    )
     assert _dump(chunked) == _dump(whole)
 
 
@@ -142,12 +161,15 @@ def test_failure_lines_are_right_in_every_chunk(tmp_path: Path) -> None:
     text = "".join(parts)
     src = _write(tmp_path, text)
     lines = text.split("\n")
-    expected = {f"bad{i}": next(n for n, line in enumerate(lines, 1)
-                                if line.startswith(f"@article{{bad{i},"))
-                for i in range(60) if i % 7 == 3}
+    expected = {
+        f"bad{i}": next(
+            n for n, line in enumerate(lines, 1) if line.startswith(f"@article{{bad{i},")
+        )
+        for i in range(60)
+        if i % 7 == 3
+    }
     for options in (SERIAL, PARALLEL):
-        report = importer.import_files(_new(tmp_path, f"{len(options)}.sqlite"), [src],
-                                       **options)
+        report = importer.import_files(_new(tmp_path, f"{len(options)}.sqlite"), [src], **options)
         assert {f.key: f.line for f in report.failures} == expected
         assert len(report.added) == 60
 
@@ -167,10 +189,13 @@ def test_duplicate_key_in_a_later_chunk_fails_with_its_line(tmp_path: Path) -> N
 def test_taken_keys_are_skipped_and_shared_dois_kept_across_chunks(tmp_path: Path) -> None:
     lib = _new(tmp_path, "d.sqlite")
     lib.import_text(_entry("old", "\n  doi = {10.1000/OLD}"))
-    text = (_entry("fresh", "\n  doi = {10.1000/same}") + _entry("OLD")
-            + "".join(_entry(f"k{i:03d}") for i in range(20))
-            + _entry("other", "\n  doi = {10.1000/SAME}")
-            + _entry("third", "\n  doi = {10.1000/old}"))
+    text = (
+        _entry("fresh", "\n  doi = {10.1000/same}")
+        + _entry("OLD")
+        + "".join(_entry(f"k{i:03d}") for i in range(20))
+        + _entry("other", "\n  doi = {10.1000/SAME}")
+        + _entry("third", "\n  doi = {10.1000/old}")
+    )
     report = importer.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
     # Only a key already taken makes a duplicate; a shared DOI is worth a word, not a loss.
     assert [d.split(" ")[0] for d in report.duplicates] == ["OLD"]
@@ -190,9 +215,12 @@ def test_a_macro_defined_after_its_use_still_applies(tmp_path: Path) -> None:
 
 
 def test_crossref_child_gets_a_parent_from_a_later_chunk(tmp_path: Path) -> None:
-    text = ("@inproceedings{child, author = {Doe, Jane}, title = {A child}, crossref = {parent}}"
-            "\n\n" + "".join(_entry(f"k{i:03d}") for i in range(30))
-            + "@proceedings{parent, title = {Proceedings of Things}, year = {1999}}\n")
+    text = (
+        "@inproceedings{child, author = {Doe, Jane}, title = {A child}, crossref = {parent}}"
+        "\n\n"
+        + "".join(_entry(f"k{i:03d}") for i in range(30))
+        + "@proceedings{parent, title = {Proceedings of Things}, year = {1999}}\n"
+    )
     lib = _new(tmp_path, "x.sqlite")
     importer.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
     child = lib.paper_by_key("child")
@@ -200,13 +228,17 @@ def test_crossref_child_gets_a_parent_from_a_later_chunk(tmp_path: Path) -> None
 
 
 def test_search_index_built_in_batches_matches_a_rebuilt_one(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Papers are indexed a few at a time while later chunks are parsed; a crossref child
     # indexed before its parent arrives must be indexed again with what it inherits.
     monkeypatch.setattr(importer, "FTS_BATCH", 3)
-    text = ("@inproceedings{child, author = {Doe, Jane}, title = {A child}, crossref = {parent}}"
-            "\n\n" + "".join(_entry(f"k{i:03d}") for i in range(30))
-            + "@proceedings{parent, title = {Proceedings of Zygomorphic Things}, year = {1999}}\n")
+    text = (
+        "@inproceedings{child, author = {Doe, Jane}, title = {A child}, crossref = {parent}}"
+        "\n\n"
+        + "".join(_entry(f"k{i:03d}") for i in range(30))
+        + "@proceedings{parent, title = {Proceedings of Zygomorphic Things}, year = {1999}}\n"
+    )
     lib = _new(tmp_path, "b.sqlite")
     importer.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
     found = {lib.paper(i).key for i in lib.paper_ids(Query(search="zygomorphic"))}
@@ -226,24 +258,28 @@ def test_latin1_lines_in_a_utf8_file_are_read_and_reported(tmp_path: Path) -> No
     report = importer.import_files(lib, [src], **PARALLEL)
     line = body.count("\n") + 1
     assert lib.paper_by_key("late").title == "Café crème"
-    assert report.warnings[0] == (f"{src}:{line}: line {line} not in UTF-8 like the rest of "
-                                  "the file; read as Windows-1252 (Latin-1)")
+    assert report.warnings[0] == (
+        f"{src}:{line}: line {line} not in UTF-8 like the rest of "
+        "the file; read as Windows-1252 (Latin-1)"
+    )
 
 
 def test_empty_and_missing_files_are_failures(tmp_path: Path) -> None:
     empty = _write(tmp_path, "", "empty.bib")
-    report = importer.import_files(_new(tmp_path, "f.sqlite"),
-                                   [empty, tmp_path / "none.bib"], **PARALLEL)
+    report = importer.import_files(
+        _new(tmp_path, "f.sqlite"), [empty, tmp_path / "none.bib"], **PARALLEL
+    )
     assert [(f.file, f.message) for f in report.failures] == [
         (str(tmp_path / "none.bib"), "no such file"),
-        (str(empty), "is empty: there is nothing to import")]
+        (str(empty), "is empty: there is nothing to import"),
+    ]
 
 
 # -- one transaction --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("options", [SERIAL, PARALLEL], ids=["serial", "parallel"])
-def test_cancelling_leaves_the_library_as_it_was(tmp_path: Path, options: dict[str, Any]
-                                                 ) -> None:
+def test_cancelling_leaves_the_library_as_it_was(tmp_path: Path, options: dict[str, Any]) -> None:
     lib = _new(tmp_path, "c.sqlite")
     lib.import_text(_entry("kept"))
     before = _dump(lib)
@@ -254,8 +290,9 @@ def test_cancelling_leaves_the_library_as_it_was(tmp_path: Path, options: dict[s
         calls += 1
         return calls > 25
 
-    report = importer.import_files(lib, [_write(tmp_path, TRICKY_VALUES)],
-                                   cancelled=cancelled, **options)
+    report = importer.import_files(
+        lib, [_write(tmp_path, TRICKY_VALUES)], cancelled=cancelled, **options
+    )
     assert report.added == [] and "import cancelled: nothing was added" in report.warnings
     assert _dump(lib) == before
 
@@ -271,8 +308,12 @@ def test_strict_import_adds_nothing_when_a_later_chunk_fails(tmp_path: Path) -> 
 def test_progress_rises_to_the_total(tmp_path: Path) -> None:
     src = _write(tmp_path, TRICKY_VALUES)
     seen: list[tuple[int, int]] = []
-    importer.import_files(_new(tmp_path, "g.sqlite"), [src],
-                          progress=lambda done, total: seen.append((done, total)), **PARALLEL)
+    importer.import_files(
+        _new(tmp_path, "g.sqlite"),
+        [src],
+        progress=lambda done, total: seen.append((done, total)),
+        **PARALLEL,
+    )
     total = src.stat().st_size
     assert len(seen) > 5
     assert all(t == total for _, t in seen)
@@ -283,8 +324,9 @@ def test_progress_rises_to_the_total(tmp_path: Path) -> None:
 def test_library_import_files_takes_progress_and_cancel(tmp_path: Path) -> None:
     lib = _new(tmp_path, "h.sqlite")
     seen: list[int] = []
-    report = lib.import_files([DATA / "xampl.bib"], progress=lambda d, t: seen.append(d),
-                              cancelled=lambda: False)
+    report = lib.import_files(
+        [DATA / "xampl.bib"], progress=lambda d, t: seen.append(d), cancelled=lambda: False
+    )
     assert len(report.added) == 36 and seen[-1] == (DATA / "xampl.bib").stat().st_size
     assert lib.paper_ids(Query(search="knuth"))  # the new papers are in the search index
 
@@ -299,8 +341,28 @@ def test_the_fast_name_split_splits_as_bibtexparser_does() -> None:
     from db.names import _bibtexparser_split, _split_names
 
     rng = random.Random(3)
-    pieces = ["a", "A", "n", "N", "d", "D", " ", "  ", "\t", "\n", "x", " and ", " AND ", "~",
-              "é", "\xa0", ",", "{", "}", "\\"]
+    pieces = [
+        "a",
+        "A",
+        "n",
+        "N",
+        "d",
+        "D",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "x",
+        " and ",
+        " AND ",
+        "~",
+        "é",
+        "\xa0",
+        ",",
+        "{",
+        "}",
+        "\\",
+    ]
     for _ in range(20_000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
         assert _split_names(text) == _bibtexparser_split(text), repr(text)

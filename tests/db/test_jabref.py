@@ -54,9 +54,13 @@ def test_jabref_5_groups_of_a_real_file(bibdata: Path, tmp_path: Path) -> None:
 
 
 def test_group_lines_with_escapes_and_colours() -> None:
-    groups = parse_groups("jabref-meta: grouping:\n0 AllEntriesGroup:;\n"
-                          "1 StaticGroup:Covid\\;0\\;1\\;0xcc3333ff\\;\\;Test folder\\;;\n"
-                          "2 StaticGroup:Covid subgroup\\;0\\;0\\;0x8a8a8aff\\;\\;\\;;\n")
+    groups = parse_groups(
+        "jabref-meta: grouping:\n0 AllEntriesGroup:;\n"
+        "1 StaticGroup:Covid\\;0\\;1\\;0xcc3333ff\\;\\;Test folder\\;;\n"
+        "2 StaticGroup:Covid subgroup\\;0\\;0\\;0x8a8a8aff\\;\\;\\;;\n"
+    )
     assert [(g.name, g.kind, g.color) for g in groups] == [
-        ("Covid", "static", "#cc3333"), ("Covid subgroup", "static", "#8a8a8a")]
+        ("Covid", "static", "#cc3333"),
+        ("Covid subgroup", "static", "#8a8a8a"),
+    ]
     assert parse_groups("jabref-meta: databaseType:bibtex;") == []

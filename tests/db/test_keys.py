@@ -28,7 +28,7 @@ def test_pattern_tokens(pattern: str, expected: str) -> None:
 
 
 def test_shorttitle_skips_function_words_and_folds_accents() -> None:
-    people = parse_names("M{\\\"u}ller, J{\\\"o}rg")
+    people = parse_names('M{\\"u}ller, J{\\"o}rg')
     key = format_key(DEFAULT_PATTERN, people, "2020", "On the Théorie of the Élan Vital")
     assert key == "muller2020theorieelanvital"
 

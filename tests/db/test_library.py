@@ -41,7 +41,8 @@ def test_library_uses_wal_and_foreign_keys(seeded: Library) -> None:
 
 
 def test_new_libraries_use_large_pages_and_old_ones_keep_theirs(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import db.store as library_module
 
     with Library.open(tmp_path / "new.sqlite", seed=False) as lib:
@@ -77,7 +78,11 @@ def test_file_that_is_not_sqlite_is_refused_and_kept(tmp_path: Path) -> None:
 def test_paper_keeps_authors_in_order_with_others(seeded: Library) -> None:
     p = seeded.paper_by_key("wang2023qyolo")
     assert [(a.given, a.family) for a in p.authors] == [
-        ("Mingze", "Wang"), ("Huixin", "Sun"), ("Jun", "Shi"), ("", "others")]
+        ("Mingze", "Wang"),
+        ("Huixin", "Sun"),
+        ("Jun", "Shi"),
+        ("", "others"),
+    ]
     assert p.year == 2023 and p.month == 7 and p.date == "2023-07-01"
     assert p.category == "cs.CV"
     assert seeded.rows([p.id])[p.id].authors == "Wang, Sun et al."
@@ -237,8 +242,10 @@ def test_set_key_keeps_old_key_as_alias(seeded: Library) -> None:
     assert seeded.id_for_key("wang2023qyolo") == pid
     assert seeded.paper(pid).aliases == ["wang2023qyolo"]
     with pytest.raises(LibraryError, match="already used"):
-        seeded.set_key(seeded.paper_ids()[0] if seeded.paper_ids()[0] != pid
-                       else seeded.paper_ids()[1], "qyolo2023")
+        seeded.set_key(
+            seeded.paper_ids()[0] if seeded.paper_ids()[0] != pid else seeded.paper_ids()[1],
+            "qyolo2023",
+        )
 
 
 def test_failed_write_leaves_nothing_behind(seeded: Library) -> None:
@@ -253,18 +260,22 @@ def test_failed_write_leaves_nothing_behind(seeded: Library) -> None:
 def test_shared_dois_are_kept_and_found_placeholders_never_match(tmp_path) -> None:
     """Issue 11: only a taken key makes a duplicate; the duplicates finder shows shared DOIs."""
     src = tmp_path / "dois.bib"
-    src.write_text("@article{pre, title = {A preprint}, doi = {10.5555/shared.1}}\n"
-                   "@article{pub, title = {The article}, doi = {10.5555/SHARED.1}}\n"
-                   "@misc{p1, title = {Unknown one}, doi = {????}}\n"
-                   "@misc{p2, title = {Unknown two}, doi = {????}}\n"
-                   "@misc{p3, title = {Unknown three}, doi = {10.1000/-}}\n"
-                   "@misc{p4, title = {Unknown four}, doi = {10.1000/-}}\n")
+    src.write_text(
+        "@article{pre, title = {A preprint}, doi = {10.5555/shared.1}}\n"
+        "@article{pub, title = {The article}, doi = {10.5555/SHARED.1}}\n"
+        "@misc{p1, title = {Unknown one}, doi = {????}}\n"
+        "@misc{p2, title = {Unknown two}, doi = {????}}\n"
+        "@misc{p3, title = {Unknown three}, doi = {10.1000/-}}\n"
+        "@misc{p4, title = {Unknown four}, doi = {10.1000/-}}\n"
+    )
     with Library.open(tmp_path / "lib.sqlite", seed=False) as lib:
         report = lib.import_files([src])
         assert report.added == ["pre", "pub", "p1", "p2", "p3", "p4"]
         assert report.duplicates == []
-        assert len(report.warnings) == 1 and "pub has DOI 10.5555/SHARED.1, as pre" \
-            in report.warnings[0]
+        assert (
+            len(report.warnings) == 1
+            and "pub has DOI 10.5555/SHARED.1, as pre" in report.warnings[0]
+        )
         groups = [[lib.paper(pid).key for pid in g] for g in lib.find_duplicates()]
         assert groups == [["pre", "pub"]]
 
@@ -291,7 +302,9 @@ def test_a_schema_3_library_keeps_its_export_through_migration_4(tmp_path) -> No
     """)
     conn.close()
     with Library.open(path) as lib:
-        assert lib.export_text()[0] == ('@preamble{"p"}\n\n@string{j = {J}}\n\n'
-                                        "@misc{b, journal = j}\n\n@misc{a,}\n\n@comment{c}\n")
+        assert lib.export_text()[0] == (
+            '@preamble{"p"}\n\n@string{j = {J}}\n\n'
+            "@misc{b, journal = j}\n\n@misc{a,}\n\n@comment{c}\n"
+        )
         pid = lib.add_paper({"title": "New"}, "misc", key="c")
         assert lib.export_text()[0].endswith("@comment{c}\n\n" + lib.entry_text(pid) + "\n")

@@ -12,9 +12,38 @@ from db import Library, Query
 from db.schema import SCHEMA_VERSION
 from db.search import parse_query
 
-HOSTILE = ['"', '""', "(", ")", "AND", "OR", "NOT", "NEAR(a b)", "*", "-", ":", "title:",
-           "year:", "year:abc", "year:..", "tag:", "a OR", '"unclosed', "🙂", "x" * 10_000,
-           "^", "col:val", "-\"", "---", "{", "\\", "'", "author:\"", "NEAR", "AND AND"]
+HOSTILE = [
+    '"',
+    '""',
+    "(",
+    ")",
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR(a b)",
+    "*",
+    "-",
+    ":",
+    "title:",
+    "year:",
+    "year:abc",
+    "year:..",
+    "tag:",
+    "a OR",
+    '"unclosed',
+    "🙂",
+    "x" * 10_000,
+    "^",
+    "col:val",
+    '-"',
+    "---",
+    "{",
+    "\\",
+    "'",
+    'author:"',
+    "NEAR",
+    "AND AND",
+]
 
 
 def test_hostile_queries_never_raise(seeded: Library) -> None:
@@ -28,8 +57,9 @@ def test_bad_year_gives_a_hint() -> None:
     assert parse_query("sgd").hint is None
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=60))
 def test_any_text_is_a_valid_query(seeded: Library, text: str) -> None:
     seeded.paper_ids(Query(search=text))
@@ -61,28 +91,33 @@ def zoo(tmp_path: Path) -> Library:
     lib.close()
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("quokka", {"zoo1"}),           # three letters or more: the start of abstract words
-    ("quo", {"zoo1"}),
-    ("qu", {"zoo2"}),               # two letters: the start of title words ("Quiet") ...
-    ("ox", {"zoo1"}),               # ... and whole abstract words ("ox")
-    ("o", set()),                   # no title, author or venue word starts with o
-    ("abstract:qu", {"zoo1"}),      # asked for: the start of abstract words however short
-    ("abstract:quiet", set()),      # the title is not the abstract
-    ("gradient descent", {"zoo3"}),  # one word in the title, one in the abstract
-    ("gradient -desc", set()),      # excluded through the abstract
-    ("animals -quokkas", {"zoo2"}),
-    ('"at dawn"', {"zoo1"}),        # a phrase inside an abstract
-    ("title:animals", {"zoo1"}),
-    ("year:2022 conv", {"zoo3"}),   # words with a condition take the SQL path
-])
-def test_words_find_abstracts_by_their_own_index(zoo: Library, query: str,
-                                                 expected: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("quokka", {"zoo1"}),  # three letters or more: the start of abstract words
+        ("quo", {"zoo1"}),
+        ("qu", {"zoo2"}),  # two letters: the start of title words ("Quiet") ...
+        ("ox", {"zoo1"}),  # ... and whole abstract words ("ox")
+        ("o", set()),  # no title, author or venue word starts with o
+        ("abstract:qu", {"zoo1"}),  # asked for: the start of abstract words however short
+        ("abstract:quiet", set()),  # the title is not the abstract
+        ("gradient descent", {"zoo3"}),  # one word in the title, one in the abstract
+        ("gradient -desc", set()),  # excluded through the abstract
+        ("animals -quokkas", {"zoo2"}),
+        ('"at dawn"', {"zoo1"}),  # a phrase inside an abstract
+        ("title:animals", {"zoo1"}),
+        ("year:2022 conv", {"zoo3"}),  # words with a condition take the SQL path
+    ],
+)
+def test_words_find_abstracts_by_their_own_index(
+    zoo: Library, query: str, expected: set[str]
+) -> None:
     assert _keys(zoo, query) == expected
     assert zoo.count(Query(search=query)) == len(expected)
     # Paged (the first screen of the table) and whole-list answers agree.
     assert set(zoo.paper_ids(Query(search=query), limit=50)) == set(
-        zoo.paper_ids(Query(search=query)))
+        zoo.paper_ids(Query(search=query))
+    )
 
 
 def test_an_edited_abstract_is_found_by_its_new_words_only(zoo: Library) -> None:
@@ -125,7 +160,9 @@ def test_a_schema_2_library_moves_its_abstracts_to_their_index(tmp_path: Path) -
         lib.add_note(pid, "axolotl")
     # The file as Citedesk 2 left it: one index with the abstracts in it.
     conn = sqlite3.connect(path)
-    conn.executescript(SCHEMA_3_BLOCKS + """
+    conn.executescript(
+        SCHEMA_3_BLOCKS
+        + """
         DROP TABLE papers_abstract;
         DROP TABLE papers_fts;
         CREATE VIRTUAL TABLE papers_fts USING fts5(
@@ -136,14 +173,15 @@ def test_a_schema_2_library_moves_its_abstracts_to_their_index(tmp_path: Path) -
                    coalesce((SELECT group_concat(body, ' ') FROM notes n
                              WHERE n.paper_id = p.id), '') FROM papers p;
         PRAGMA user_version = 2;
-    """)
+    """
+    )
     conn.close()
     with Library.open(path) as lib:
         assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert "abstract" not in [r[1] for r in lib.conn.execute(
-            "PRAGMA table_info(papers_fts)")]
+        assert "abstract" not in [r[1] for r in lib.conn.execute("PRAGMA table_info(papers_fts)")]
         with_abstract = lib.conn.execute(
-            "SELECT count(*) FROM papers WHERE abstract != ''").fetchone()[0]
+            "SELECT count(*) FROM papers WHERE abstract != ''"
+        ).fetchone()[0]
         assert with_abstract == 25
         assert lib.conn.execute("SELECT count(*) FROM papers_abstract").fetchone()[0] == 25
         assert lib.paper_ids(Query(search="axolotl")) == [pid]  # notes came along

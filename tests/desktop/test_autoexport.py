@@ -39,8 +39,8 @@ def exporter(qtbot, library: db.Library) -> Iterator[AutoExporter]:
 
 
 def test_every_run_reads_over_the_same_connection(
-        qtbot, library_path: Path, open_window, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, library_path: Path, open_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     refs = tmp_path / "refs.bib"
     with db.Library.open(library_path) as lib:
         lib.add_autoexport(refs)
@@ -58,16 +58,21 @@ def test_every_run_reads_over_the_same_connection(
     assert window.select_key(QYOLO)
     for n in range(3):
         edit_title(qtbot, window, f"Quantized YOLO, take {n}")
-        qtbot.waitUntil(lambda n=n: f"Quantized YOLO, take {n}" in refs.read_text("utf-8"),
-                        timeout=5000)
+        qtbot.waitUntil(
+            lambda n=n: f"Quantized YOLO, take {n}" in refs.read_text("utf-8"), timeout=5000
+        )
     assert len(readers) >= 4
     assert all(reader is readers[0] for reader in readers)
     assert readers[0] is not window.library
 
 
 def test_the_last_of_rapid_edits_wins(
-        qtbot, exporter: AutoExporter, library: db.Library, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot,
+    exporter: AutoExporter,
+    library: db.Library,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     refs = tmp_path / "refs.bib"
     library.add_autoexport(refs)
     pid = library.id_for_key(QYOLO)
@@ -95,7 +100,8 @@ def test_the_last_of_rapid_edits_wins(
 
 
 def test_a_library_file_that_is_gone_is_reported_not_created_again(
-        qtbot, exporter: AutoExporter, library: db.Library, tmp_path: Path) -> None:
+    qtbot, exporter: AutoExporter, library: db.Library, tmp_path: Path
+) -> None:
     refs = tmp_path / "refs.bib"
     library.add_autoexport(refs)
     with qtbot.waitSignal(exporter.finished, timeout=5000) as first:
@@ -113,7 +119,8 @@ def test_a_library_file_that_is_gone_is_reported_not_created_again(
 
 
 def test_closing_right_after_an_edit_still_writes_it(
-        qtbot, library_path: Path, open_window, tmp_path: Path) -> None:
+    qtbot, library_path: Path, open_window, tmp_path: Path
+) -> None:
     refs = tmp_path / "refs.bib"
     with db.Library.open(library_path) as lib:
         lib.add_autoexport(refs, profile="bibtex")
@@ -127,7 +134,8 @@ def test_closing_right_after_an_edit_still_writes_it(
 
 
 def test_the_kept_connection_does_not_hold_the_log_between_runs(
-        qtbot, exporter: AutoExporter, library: db.Library, tmp_path: Path) -> None:
+    qtbot, exporter: AutoExporter, library: db.Library, tmp_path: Path
+) -> None:
     library.add_autoexport(tmp_path / "refs.bib", profile="biblatex")
     with qtbot.waitSignal(exporter.finished, timeout=5000):
         exporter.schedule()

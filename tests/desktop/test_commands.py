@@ -50,14 +50,16 @@ def tags_of(library: db.Library, paper_ids: list[int]) -> list[list[str]]:
 
 
 def test_set_fields_undo_restores_the_original_entry_text_byte_for_byte(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     pid = ids[0]
     before_text = library.entry_text(pid)
     before_fields = library.paper(pid).fields
 
-    commands.push(undo_stack, SetFieldsCommand(library, events, pid,
-                                               {"title": "A New Title", "note": "to read"}))
+    commands.push(
+        undo_stack,
+        SetFieldsCommand(library, events, pid, {"title": "A New Title", "note": "to read"}),
+    )
     assert library.paper(pid).title == "A New Title"
     assert library.entry_source(pid) is None
 
@@ -70,8 +72,8 @@ def test_set_fields_undo_restores_the_original_entry_text_byte_for_byte(
 
 
 def test_set_fields_that_change_nothing_leave_no_undo_step(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     title = library.paper(ids[0]).text("title")
 
     commands.push(undo_stack, SetFieldsCommand(library, events, ids[0], {"title": title}))
@@ -81,8 +83,8 @@ def test_set_fields_that_change_nothing_leave_no_undo_step(
 
 
 def test_set_entry_type_undo_restores_type_and_text(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     before = library.entry_text(ids[0])
 
     commands.push(undo_stack, SetEntryTypeCommand(library, events, ids[0], "Article"))
@@ -93,8 +95,8 @@ def test_set_entry_type_undo_restores_type_and_text(
 
 
 def test_set_key_round_trip_restores_key_text_and_aliases(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     pid = ids[0]
     old_key, before = library.paper(pid).key, library.entry_text(pid)
 
@@ -111,8 +113,8 @@ def test_set_key_round_trip_restores_key_text_and_aliases(
 
 
 def test_a_command_that_fails_is_not_pushed_and_changes_nothing(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     taken = library.paper(ids[1]).key
     before = library.entry_text(ids[0])
 
@@ -125,8 +127,8 @@ def test_a_command_that_fails_is_not_pushed_and_changes_nothing(
 
 
 def test_an_undo_that_fails_leaves_the_library_whole_and_drops_the_step(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     old_key = library.paper(ids[0]).key
     commands.push(undo_stack, SetKeyCommand(library, events, ids[0], "renamed2026"))
     # Meanwhile another window drops the alias and gives the old key to a different paper.
@@ -141,8 +143,8 @@ def test_an_undo_that_fails_leaves_the_library_whole_and_drops_the_step(
 
 
 def test_add_tags_undo_reverts_only_the_papers_that_changed(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     a, b = ids[:2]
     library.add_tags([a], ["theory"])
 
@@ -158,8 +160,8 @@ def test_add_tags_undo_reverts_only_the_papers_that_changed(
 
 
 def test_remove_tags_undo_retags_only_the_papers_that_had_the_tag(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     a, b = ids[:2]
     library.add_tags([a], ["theory"])
     library.set_tag_color("theory", "#aa3300")
@@ -176,8 +178,8 @@ def test_remove_tags_undo_retags_only_the_papers_that_had_the_tag(
 
 
 def test_set_status_undo_restores_each_papers_own_status(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     a, b, c = ids[:3]
     library.set_status([a], "reading")
     library.set_status([b], "read")
@@ -194,8 +196,8 @@ def test_set_status_undo_restores_each_papers_own_status(
 
 
 def test_set_rating_undo_restores_each_papers_own_rating(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     a, b = ids[:2]
     library.set_rating([a], 2)
 
@@ -211,12 +213,15 @@ def test_set_rating_undo_restores_each_papers_own_rating(
 
 
 def test_consecutive_edits_of_one_note_merge_into_one_undo_step(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     note = library.add_note(ids[0], "Start")
 
-    for old, new in (("Start", "Start."), ("Start.", "Start. More"),
-                     ("Start. More", "Start. More text")):
+    for old, new in (
+        ("Start", "Start."),
+        ("Start.", "Start. More"),
+        ("Start. More", "Start. More text"),
+    ):
         commands.push(undo_stack, EditNoteCommand(library, events, note.id, old, new))
     assert undo_stack.count() == 1
 
@@ -228,8 +233,8 @@ def test_consecutive_edits_of_one_note_merge_into_one_undo_step(
 
 
 def test_edits_of_different_notes_stay_separate_steps(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     first, second = library.add_note(ids[0], "a"), library.add_note(ids[0], "b")
 
     commands.push(undo_stack, EditNoteCommand(library, events, first.id, "a", "a1"))
@@ -239,8 +244,8 @@ def test_edits_of_different_notes_stay_separate_steps(
 
 
 def test_add_note_redo_after_undo_brings_back_the_same_note(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     command = AddNoteCommand(library, events, ids[0], "# Reading notes")
     commands.push(undo_stack, command)
     note = library.notes(ids[0])[0]
@@ -253,8 +258,8 @@ def test_add_note_redo_after_undo_brings_back_the_same_note(
 
 
 def test_delete_note_undo_restores_it_exactly(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     note = library.add_note(ids[0], "keep me")
 
     commands.push(undo_stack, DeleteNoteCommand(library, events, note.id))
@@ -268,8 +273,8 @@ def test_delete_note_undo_restores_it_exactly(
 
 
 def test_delete_papers_undo_restores_tags_notes_and_key(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     pid = ids[0]
     library.add_tags([pid], ["theory"])
     note = library.add_note(pid, "important")
@@ -289,9 +294,13 @@ def test_delete_papers_undo_restores_tags_notes_and_key(
 
 
 def test_add_paper_undo_deletes_it_and_redo_brings_back_the_same_paper(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack) -> None:
-    command = AddPaperCommand(library, events, {"title": "Literate Programming",
-                                                "author": "Knuth, Donald E.", "year": "1984"})
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack
+) -> None:
+    command = AddPaperCommand(
+        library,
+        events,
+        {"title": "Literate Programming", "author": "Knuth, Donald E.", "year": "1984"},
+    )
     commands.push(undo_stack, command)
     pid = command.paper_id
     assert pid is not None
@@ -305,7 +314,8 @@ def test_add_paper_undo_deletes_it_and_redo_brings_back_the_same_paper(
 
 
 def test_import_command_does_not_import_twice_and_undo_redo_round_trips(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack
+) -> None:
     report = library.import_text(NEW_BIB)
     assert library.count() == 26
 
@@ -321,7 +331,8 @@ def test_import_command_does_not_import_twice_and_undo_redo_round_trips(
 
 
 def test_an_import_that_added_nothing_leaves_no_undo_step(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack
+) -> None:
     library.import_text(NEW_BIB)
     report = library.import_text(NEW_BIB)
 
@@ -330,8 +341,9 @@ def test_an_import_that_added_nothing_leaves_no_undo_step(
     assert undo_stack.count() == 0
 
 
-def test_rename_tag_round_trip(library: db.Library, events: LibraryEvents,
-                               undo_stack: QUndoStack, ids: list[int]) -> None:
+def test_rename_tag_round_trip(
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     library.add_tags(ids[:2], ["Theroy"])
 
     commands.push(undo_stack, RenameTagCommand(library, events, "Theroy", "theory"))
@@ -345,8 +357,8 @@ def test_rename_tag_round_trip(library: db.Library, events: LibraryEvents,
 
 
 def test_rename_onto_an_existing_tag_undo_separates_them_again(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     a, b, c = ids[:3]
     library.add_tags([a, b], ["ml"])
     library.add_tags([b, c], ["ML theory"])
@@ -361,29 +373,32 @@ def test_rename_onto_an_existing_tag_undo_separates_them_again(
 
 
 def test_merge_tags_undo_restores_each_papers_tags_and_colours(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     a, b, c = ids[:3]
     library.add_tags([a], ["optim"])
     library.add_tags([b], ["optimisation"])
     library.set_tag_color("optimisation", "#00aa00")
 
-    commands.push(undo_stack, MergeTagsCommand(library, events,
-                                               ["optim", "optimisation"], "optimization"))
+    commands.push(
+        undo_stack, MergeTagsCommand(library, events, ["optim", "optimisation"], "optimization")
+    )
     assert tags_of(library, [a, b, c]) == [["optimization"], ["optimization"], []]
 
     undo_stack.undo()
     assert tags_of(library, [a, b, c]) == [["optim"], ["optimisation"], []]
     assert [(t.name, t.color) for t in library.tags()] == [
-        ("optim", None), ("optimisation", "#00aa00")]
+        ("optim", None),
+        ("optimisation", "#00aa00"),
+    ]
 
     undo_stack.redo()
     assert [t.name for t in library.tags()] == ["optimization"]
 
 
 def test_delete_tag_undo_restores_its_papers_and_colour(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     library.add_tags(ids[:2], ["to-print"])
     library.set_tag_color("to-print", "#ff8800")
 
@@ -397,8 +412,9 @@ def test_delete_tag_undo_restores_its_papers_and_colour(
     assert library.tags() == []
 
 
-def test_set_tag_color_round_trip(library: db.Library, events: LibraryEvents,
-                                  undo_stack: QUndoStack, ids: list[int]) -> None:
+def test_set_tag_color_round_trip(
+    library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     library.add_tags(ids[:1], ["theory"])
 
     commands.push(undo_stack, SetTagColorCommand(library, events, "theory", "#3366cc"))
@@ -412,8 +428,12 @@ def test_set_tag_color_round_trip(library: db.Library, events: LibraryEvents,
 
 
 def test_commands_emit_their_changes_after_redo_and_undo(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        recorded: list[db.Changes], ids: list[int]) -> None:
+    library: db.Library,
+    events: LibraryEvents,
+    undo_stack: QUndoStack,
+    recorded: list[db.Changes],
+    ids: list[int],
+) -> None:
     commands.push(undo_stack, AddTagsCommand(library, events, [ids[0]], ["theory"]))
     undo_stack.undo()
     undo_stack.redo()
@@ -422,8 +442,12 @@ def test_commands_emit_their_changes_after_redo_and_undo(
 
 
 def test_pushing_directly_on_the_stack_is_also_applied_once(
-        library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        recorded: list[db.Changes], ids: list[int]) -> None:
+    library: db.Library,
+    events: LibraryEvents,
+    undo_stack: QUndoStack,
+    recorded: list[db.Changes],
+    ids: list[int],
+) -> None:
     undo_stack.push(SetStatusCommand(library, events, [ids[0]], "reading"))
 
     assert library.rows([ids[0]])[ids[0]].status == "reading"
@@ -432,8 +456,8 @@ def test_pushing_directly_on_the_stack_is_also_applied_once(
 
 
 def test_push_with_a_parent_shows_the_error_without_blocking(
-        qtbot: QtBot, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack,
-        ids: list[int]) -> None:
+    qtbot: QtBot, library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
+) -> None:
     window = QWidget()
     qtbot.addWidget(window)
     window.show()

@@ -31,8 +31,9 @@ W = TypeVar("W", bound=QWidget)
 
 
 @pytest.fixture
-def pane(qtbot: QtBot, library: db.Library, undo_stack: QUndoStack,
-         events: LibraryEvents) -> DetailPane:
+def pane(
+    qtbot: QtBot, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents
+) -> DetailPane:
     widget = DetailPane(library, undo_stack, events)
     qtbot.addWidget(widget)
     widget.resize(600, 800)
@@ -52,8 +53,7 @@ def child(pane: DetailPane, kind: type[W], name: str) -> W:
 
 
 def shown_tags(pane: DetailPane) -> list[str]:
-    return [chip.property("tag") for chip in pane.findChildren(TagChip)
-            if chip.isVisibleTo(pane)]
+    return [chip.property("tag") for chip in pane.findChildren(TagChip) if chip.isVisibleTo(pane)]
 
 
 def notes_editor(pane: DetailPane) -> QPlainTextEdit:
@@ -69,6 +69,7 @@ def replace_text(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
 
 # -- showing ------------------------------------------------------------------------------------
 
+
 def test_without_a_paper_the_pane_shows_a_placeholder(pane: DetailPane) -> None:
     pane.show_paper(None)
 
@@ -79,7 +80,8 @@ def test_without_a_paper_the_pane_shows_a_placeholder(pane: DetailPane) -> None:
 
 
 def test_showing_a_paper_fills_title_authors_and_abstract(
-        pane: DetailPane, library: db.Library, pid: int) -> None:
+    pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
 
     paper = library.paper(pid)
@@ -91,7 +93,8 @@ def test_showing_a_paper_fills_title_authors_and_abstract(
 
 
 def test_the_bibtex_tab_shows_exactly_what_export_writes(
-        pane: DetailPane, library: db.Library, pid: int) -> None:
+    pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
 
     assert child(pane, QPlainTextEdit, "bibtexView").toPlainText() == library.entry_text(pid)
@@ -105,8 +108,10 @@ def test_showing_a_paper_that_no_longer_exists_shows_the_placeholder(pane: Detai
 
 # -- tags ---------------------------------------------------------------------------------------
 
+
 def test_tags_typed_in_the_tag_editor_are_added_on_enter(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
     editor = child(pane, QLineEdit, "tagEditor")
 
@@ -119,8 +124,8 @@ def test_tags_typed_in_the_tag_editor_are_added_on_enter(
 
 
 def test_undo_removes_a_tag_added_in_the_tag_editor(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, undo_stack: QUndoStack,
-        pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, undo_stack: QUndoStack, pid: int
+) -> None:
     pane.show_paper(pid)
     editor = child(pane, QLineEdit, "tagEditor")
     qtbot.keyClicks(editor, "theory")
@@ -133,7 +138,8 @@ def test_undo_removes_a_tag_added_in_the_tag_editor(
 
 
 def test_the_tag_editor_completes_existing_tag_names(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     library.add_tags([library.paper_ids()[1]], ["optimization"])
     pane.show_paper(pid)
     editor = child(pane, QLineEdit, "tagEditor")
@@ -149,7 +155,8 @@ def test_the_tag_editor_completes_existing_tag_names(
 
 
 def test_clicking_a_tags_remove_button_untags_the_paper(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     library.add_tags([pid], ["theory", "sgd"])
     pane.show_paper(pid)
     chip = next(c for c in pane.findChildren(TagChip) if c.property("tag") == "sgd")
@@ -162,8 +169,10 @@ def test_clicking_a_tags_remove_button_untags_the_paper(
 
 # -- status and rating --------------------------------------------------------------------------
 
+
 def test_the_status_selector_writes_the_reading_status(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
     selector = child(pane, QComboBox, "statusSelector")
 
@@ -174,8 +183,8 @@ def test_the_status_selector_writes_the_reading_status(
 
 
 def test_the_status_selector_follows_undo(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, undo_stack: QUndoStack,
-        pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, undo_stack: QUndoStack, pid: int
+) -> None:
     pane.show_paper(pid)
     selector = child(pane, QComboBox, "statusSelector")
     qtbot.keyClick(selector, Qt.Key.Key_Down)
@@ -187,7 +196,8 @@ def test_the_status_selector_follows_undo(
 
 
 def test_clicking_a_star_writes_the_rating(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
     selector = child(pane, QWidget, "ratingSelector")
 
@@ -197,7 +207,8 @@ def test_clicking_a_star_writes_the_rating(
 
 
 def test_clicking_the_current_rating_again_clears_it(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     library.set_rating([pid], 3)
     pane.show_paper(pid)
     selector = child(pane, QWidget, "ratingSelector")
@@ -209,8 +220,10 @@ def test_clicking_the_current_rating_again_clears_it(
 
 # -- fields -------------------------------------------------------------------------------------
 
+
 def test_editing_the_title_and_pressing_enter_updates_library_and_bibtex(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
     field = child(pane, QLineEdit, "field_title")
 
@@ -225,8 +238,8 @@ def test_editing_the_title_and_pressing_enter_updates_library_and_bibtex(
 
 
 def test_undo_of_a_field_edit_brings_back_the_original_entry_text(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, undo_stack: QUndoStack,
-        pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, undo_stack: QUndoStack, pid: int
+) -> None:
     before = library.entry_text(pid)
     pane.show_paper(pid)
     field = child(pane, QLineEdit, "field_pages")
@@ -240,7 +253,8 @@ def test_undo_of_a_field_edit_brings_back_the_original_entry_text(
 
 
 def test_an_unapplied_field_edit_is_saved_by_flush(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
     qtbot.keyClicks(child(pane, QLineEdit, "field_volume"), "12")
 
@@ -250,7 +264,8 @@ def test_an_unapplied_field_edit_is_saved_by_flush(
 
 
 def test_leaving_a_field_applies_the_edit(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
     pane.activateWindow()
     qtbot.waitUntil(pane.isActiveWindow)
@@ -264,7 +279,8 @@ def test_leaving_a_field_applies_the_edit(
 
 
 def test_focus_field_puts_the_cursor_in_the_title_on_the_info_tab(
-        qtbot: QtBot, pane: DetailPane, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, pid: int
+) -> None:
     pane.show_paper(pid)
     pane.tabs.setCurrentIndex(2)
     pane.activateWindow()
@@ -279,7 +295,8 @@ def test_focus_field_puts_the_cursor_in_the_title_on_the_info_tab(
 
 
 def test_a_key_already_in_use_shows_an_error_and_changes_nothing(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     old_key = library.paper(pid).key
     taken = library.paper(library.paper_ids()[1]).key
     pane.show_paper(pid)
@@ -296,7 +313,8 @@ def test_a_key_already_in_use_shows_an_error_and_changes_nothing(
 
 
 def test_a_new_key_entered_in_the_key_field_is_set(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
     field = child(pane, QLineEdit, "field_key")
 
@@ -309,19 +327,23 @@ def test_a_new_key_entered_in_the_key_field_is_set(
 
 # -- notes --------------------------------------------------------------------------------------
 
+
 def test_typing_on_a_paper_without_notes_starts_its_first_note(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
 
     qtbot.keyClicks(notes_editor(pane), "Read section 3")
 
     assert len(library.notes(pid)) == 1
-    qtbot.waitUntil(lambda: library.notes(pid)[0].body == "Read section 3",
-                    timeout=SAVE_DELAY_MS * 6)
+    qtbot.waitUntil(
+        lambda: library.notes(pid)[0].body == "Read section 3", timeout=SAVE_DELAY_MS * 6
+    )
 
 
 def test_typed_note_text_is_saved_by_flush_without_waiting(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     library.add_note(pid, "Idea: ")
     pane.show_paper(pid)
     editor = notes_editor(pane)
@@ -334,7 +356,8 @@ def test_typed_note_text_is_saved_by_flush_without_waiting(
 
 
 def test_switching_paper_mid_typing_saves_the_note(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
     qtbot.keyClicks(notes_editor(pane), "half a thought")
 
@@ -345,7 +368,8 @@ def test_switching_paper_mid_typing_saves_the_note(
 
 
 def test_hiding_the_pane_saves_the_note(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     pane.show_paper(pid)
     qtbot.keyClicks(notes_editor(pane), "before closing")
 
@@ -355,8 +379,8 @@ def test_hiding_the_pane_saves_the_note(
 
 
 def test_a_burst_of_typing_is_one_undo_step_and_undo_updates_the_editor(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, undo_stack: QUndoStack,
-        pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, undo_stack: QUndoStack, pid: int
+) -> None:
     note = library.add_note(pid, "Notes")
     pane.show_paper(pid)
     editor = notes_editor(pane)
@@ -374,8 +398,7 @@ def test_a_burst_of_typing_is_one_undo_step_and_undo_updates_the_editor(
     assert undo_stack.count() == 1  # the refresh did not push anything
 
 
-def test_the_preview_renders_the_markdown(
-        qtbot: QtBot, pane: DetailPane, pid: int) -> None:
+def test_the_preview_renders_the_markdown(qtbot: QtBot, pane: DetailPane, pid: int) -> None:
     pane.show_paper(pid)
 
     qtbot.keyClicks(notes_editor(pane), "# Summary")
@@ -385,7 +408,8 @@ def test_the_preview_renders_the_markdown(
 
 
 def test_new_note_and_delete_note_buttons(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     library.add_note(pid, "first")
     pane.show_paper(pid)
     notes_editor(pane)
@@ -401,7 +425,8 @@ def test_new_note_and_delete_note_buttons(
 
 
 def test_choosing_another_note_saves_the_one_being_typed(
-        qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int) -> None:
+    qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
+) -> None:
     first, second = library.add_note(pid, "one"), library.add_note(pid, "two")
     pane.show_paper(pid)
     editor = notes_editor(pane)  # shows the latest note, "two"
@@ -419,9 +444,10 @@ def test_choosing_another_note_saves_the_one_being_typed(
 
 # -- changes from elsewhere -----------------------------------------------------------------------
 
+
 def test_deleting_the_shown_paper_elsewhere_shows_the_placeholder(
-        pane: DetailPane, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents,
-        pid: int) -> None:
+    pane: DetailPane, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents, pid: int
+) -> None:
     pane.show_paper(pid)
 
     commands.push(undo_stack, commands.DeletePapersCommand(library, events, [pid]))
@@ -431,8 +457,8 @@ def test_deleting_the_shown_paper_elsewhere_shows_the_placeholder(
 
 
 def test_a_tag_colour_change_elsewhere_recolours_the_chip(
-        pane: DetailPane, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents,
-        pid: int) -> None:
+    pane: DetailPane, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents, pid: int
+) -> None:
     library.add_tags([pid], ["theory"])
     pane.show_paper(pid)
 

@@ -35,6 +35,7 @@ Opener = Callable[[QtBot, MainWindow], QDialog]
 
 def shown(qtbot: QtBot, parent: QWidget, kind: type[QDialog], name: str) -> QDialog:
     """The open dialog of that kind (one closed before may not be deleted yet)."""
+
     def open_one() -> QDialog | None:
         return next((d for d in parent.findChildren(kind, name) if d.isVisible()), None)
 
@@ -49,12 +50,12 @@ def by_action(action: ActionId, kind: type[QDialog], name: str) -> Opener:
     def opener(qtbot: QtBot, window: MainWindow) -> QDialog:
         window.action(action).trigger()
         return shown(qtbot, window, kind, name)
+
     return opener
 
 
 def profile_dialog(qtbot: QtBot, window: MainWindow) -> QDialog:
-    prefs = by_action(ActionId.PREFERENCES, PreferencesDialog, "preferencesDialog")(
-        qtbot, window)
+    prefs = by_action(ActionId.PREFERENCES, PreferencesDialog, "preferencesDialog")(qtbot, window)
     qtbot.mouseClick(prefs.findChild(QPushButton, "addProfile"), Qt.MouseButton.LeftButton)
     return shown(qtbot, prefs, ProfileDialog, "profileDialog")
 
@@ -99,8 +100,9 @@ def close_all(qtbot: QtBot, dialog: QDialog) -> None:
 def notes_splitter(qtbot: QtBot, window: MainWindow) -> QSplitter:
     """The splitter of the Notes tab (list | editor | preview), on show."""
     tabs = window.detail.findChild(QTabWidget, "detailTabs")
-    qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton,
-                     pos=tabs.tabBar().tabRect(1).center())
+    qtbot.mouseClick(
+        tabs.tabBar(), Qt.MouseButton.LeftButton, pos=tabs.tabBar().tabRect(1).center()
+    )
     splitter = window.findChild(QSplitter, "notesSplitter")
     qtbot.waitUntil(splitter.isVisible)
     return splitter
@@ -108,7 +110,8 @@ def notes_splitter(qtbot: QtBot, window: MainWindow) -> QSplitter:
 
 @pytest.mark.parametrize("name", DIALOGS)
 def test_a_dialog_opens_at_the_size_it_was_left_at_after_a_restart(
-        qtbot: QtBot, open_window, aux_file: Path, name: str) -> None:
+    qtbot: QtBot, open_window, aux_file: Path, name: str
+) -> None:
     window = open_window()
     dialog = DIALOGS[name](qtbot, window)
     assert dialog.size() != DIALOG_SIZE
@@ -121,7 +124,8 @@ def test_a_dialog_opens_at_the_size_it_was_left_at_after_a_restart(
 
 
 def test_a_dialog_opened_again_comes_back_at_its_last_size(
-        qtbot: QtBot, window: MainWindow) -> None:
+    qtbot: QtBot, window: MainWindow
+) -> None:
     dialog = DIALOGS["export"](qtbot, window)
     dialog.resize(DIALOG_SIZE)
     close_all(qtbot, dialog)
@@ -129,8 +133,7 @@ def test_a_dialog_opened_again_comes_back_at_its_last_size(
     assert DIALOGS["export"](qtbot, window).size() == DIALOG_SIZE
 
 
-def test_the_notes_splitter_keeps_its_sizes_after_a_restart(
-        qtbot: QtBot, open_window) -> None:
+def test_the_notes_splitter_keeps_its_sizes_after_a_restart(qtbot: QtBot, open_window) -> None:
     window = open_window()
     window.resize(WINDOW_SIZE)
     splitter = notes_splitter(qtbot, window)
@@ -150,7 +153,8 @@ def test_the_notes_splitter_keeps_its_sizes_after_a_restart(
 
 
 def test_every_splitter_of_the_window_is_remembered(
-        qtbot: QtBot, window: MainWindow, private_settings: Path) -> None:
+    qtbot: QtBot, window: MainWindow, private_settings: Path
+) -> None:
     names = sorted(s.objectName() for s in window.findChildren(QSplitter))
     window.close()
 

@@ -32,18 +32,23 @@ from desktop.preferences import PreferencesDialog
 
 BIBDATA = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
 XAMPL = BIBDATA / "texlive" / "xampl.bib"
-needs_bibdata = pytest.mark.skipif(not XAMPL.is_file(),
-                                   reason=f"the shared BibTeX corpus is not at {BIBDATA}")
+needs_bibdata = pytest.mark.skipif(
+    not XAMPL.is_file(), reason=f"the shared BibTeX corpus is not at {BIBDATA}"
+)
 
 
 def choose_files(monkeypatch: pytest.MonkeyPatch, *paths: Path) -> None:
-    monkeypatch.setattr(QFileDialog, "getOpenFileNames",
-                        lambda *a, **k: ([str(p) for p in paths], "BibTeX files (*.bib)"))
+    monkeypatch.setattr(
+        QFileDialog,
+        "getOpenFileNames",
+        lambda *a, **k: ([str(p) for p in paths], "BibTeX files (*.bib)"),
+    )
 
 
 def save_to(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(path), "BibTeX files (*.bib)"))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), "BibTeX files (*.bib)")
+    )
 
 
 def click(qtbot, button) -> None:
@@ -53,11 +58,9 @@ def click(qtbot, button) -> None:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def click_row(qtbot, window: MainWindow, row: int,
-              modifier=Qt.KeyboardModifier.NoModifier) -> None:
+def click_row(qtbot, window: MainWindow, row: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     rect = window.table.visualRect(window.paper_model.index(row, Column.TITLE))
-    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, modifier,
-                     rect.center())
+    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
 
 
 def exported_keys(path: Path) -> list[str]:
@@ -74,9 +77,11 @@ def open_export_dialog(qtbot, window: MainWindow) -> ExportDialog:
 
 # -- import ----------------------------------------------------------------------------------------
 
+
 @needs_bibdata
-def test_import_action_fills_the_table_and_reports(qtbot, window: MainWindow,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_action_fills_the_table_and_reports(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     choose_files(monkeypatch, XAMPL)
     with qtbot.waitSignal(window.importer.finished, timeout=20000) as blocker:
         window.action(ActionId.IMPORT).trigger()
@@ -92,8 +97,9 @@ def test_import_action_fills_the_table_and_reports(qtbot, window: MainWindow,
 
 
 @needs_bibdata
-def test_an_import_is_undone_in_one_step(qtbot, window: MainWindow,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_import_is_undone_in_one_step(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     choose_files(monkeypatch, XAMPL)
     with qtbot.waitSignal(window.importer.finished, timeout=20000):
         window.action(ActionId.IMPORT).trigger()
@@ -105,14 +111,16 @@ def test_an_import_is_undone_in_one_step(qtbot, window: MainWindow,
     qtbot.waitUntil(lambda: window.paper_model.rowCount() == 61)
 
 
-def test_failed_blocks_are_reported_with_file_and_line(qtbot, window: MainWindow,
-                                                       monkeypatch: pytest.MonkeyPatch,
-                                                       tmp_path: Path) -> None:
+def test_failed_blocks_are_reported_with_file_and_line(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     bib = tmp_path / "mixed.bib"
-    bib.write_text("@article{good1, title={Fine}, author={Doe, Jane}, year={2020}}\n\n"
-                   "@article{broken, title={Unclosed\n\n"
-                   "@article{good2, title={Also fine}, author={Roe, Rick}, year={2021}}\n",
-                   encoding="utf-8")
+    bib.write_text(
+        "@article{good1, title={Fine}, author={Doe, Jane}, year={2020}}\n\n"
+        "@article{broken, title={Unclosed\n\n"
+        "@article{good2, title={Also fine}, author={Roe, Rick}, year={2021}}\n",
+        encoding="utf-8",
+    )
     choose_files(monkeypatch, bib)
     with qtbot.waitSignal(window.importer.finished, timeout=20000) as blocker:
         window.action(ActionId.IMPORT).trigger()
@@ -124,12 +132,14 @@ def test_failed_blocks_are_reported_with_file_and_line(qtbot, window: MainWindow
     assert dialog.failures.topLevelItemCount() == 1
 
 
-def test_importing_a_file_twice_reports_duplicates(qtbot, window: MainWindow,
-                                                   monkeypatch: pytest.MonkeyPatch,
-                                                   tmp_path: Path) -> None:
+def test_importing_a_file_twice_reports_duplicates(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     bib = tmp_path / "one.bib"
-    bib.write_text("@book{knuth1984, title={The TeXbook}, author={Knuth, Donald E.}, "
-                   "year={1984}}\n", encoding="utf-8")
+    bib.write_text(
+        "@book{knuth1984, title={The TeXbook}, author={Knuth, Donald E.}, year={1984}}\n",
+        encoding="utf-8",
+    )
     choose_files(monkeypatch, bib)
     with qtbot.waitSignal(window.importer.finished, timeout=20000):
         window.action(ActionId.IMPORT).trigger()
@@ -140,11 +150,11 @@ def test_importing_a_file_twice_reports_duplicates(qtbot, window: MainWindow,
     assert window.paper_model.rowCount() == 26
 
 
-def test_paste_bibtex_adds_the_clipboard_entry_and_selects_it(qtbot,
-                                                              window: MainWindow) -> None:
+def test_paste_bibtex_adds_the_clipboard_entry_and_selects_it(qtbot, window: MainWindow) -> None:
     QGuiApplication.clipboard().setText(
         "@inproceedings{vaswani2017attention, title={Attention Is All You Need}, "
-        "author={Vaswani, Ashish and Shazeer, Noam}, booktitle={NeurIPS}, year={2017}}")
+        "author={Vaswani, Ashish and Shazeer, Noam}, booktitle={NeurIPS}, year={2017}}"
+    )
     with qtbot.waitSignal(window.importer.finished, timeout=20000):
         window.action(ActionId.PASTE_BIBTEX).trigger()
     pid = window.library.id_for_key("vaswani2017attention")
@@ -155,26 +165,38 @@ def test_paste_bibtex_adds_the_clipboard_entry_and_selects_it(qtbot,
 
 def _drag_enter(mime: QMimeData) -> QDragEnterEvent:
     """A drag entering at (300, 300): PySide6 6.12 takes a QPointF, older ones a QPoint."""
-    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier)
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     try:
         return QDragEnterEvent(QPointF(300, 300), *args)
     except TypeError:
         return QDragEnterEvent(QPoint(300, 300), *args)
 
 
-def test_dropping_a_bib_file_on_the_window_imports_it(qtbot, window: MainWindow,
-                                                      tmp_path: Path) -> None:
+def test_dropping_a_bib_file_on_the_window_imports_it(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
     bib = tmp_path / "dropped.bib"
-    bib.write_text("@misc{dropped2024, title={Dropped in}, author={Drop, Dee}, year={2024}}\n",
-                   encoding="utf-8")
+    bib.write_text(
+        "@misc{dropped2024, title={Dropped in}, author={Drop, Dee}, year={2024}}\n",
+        encoding="utf-8",
+    )
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(bib))])
     enter = _drag_enter(mime)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
-                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(300, 300),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     with qtbot.waitSignal(window.importer.finished, timeout=20000):
         QApplication.sendEvent(window, drop)
     assert window.library.id_for_key("dropped2024") is not None
@@ -191,9 +213,10 @@ def test_dragging_other_files_is_refused(window: MainWindow, tmp_path: Path) -> 
 
 # -- export ----------------------------------------------------------------------------------------
 
-def test_export_of_the_selection_writes_those_entries(qtbot, window: MainWindow,
-                                                      monkeypatch: pytest.MonkeyPatch,
-                                                      tmp_path: Path) -> None:
+
+def test_export_of_the_selection_writes_those_entries(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     click_row(qtbot, window, 0)
     click_row(qtbot, window, 2, Qt.KeyboardModifier.ControlModifier)
     keys = {window.paper_model.index(r, 0).data(KEY_ROLE) for r in (0, 2)}
@@ -207,9 +230,9 @@ def test_export_of_the_selection_writes_those_entries(qtbot, window: MainWindow,
     assert set(exported_keys(dest)) == keys
 
 
-def test_export_of_a_tag_writes_only_its_papers(qtbot, window: MainWindow,
-                                                monkeypatch: pytest.MonkeyPatch,
-                                                tmp_path: Path) -> None:
+def test_export_of_a_tag_writes_only_its_papers(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     window.events.changed.emit(window.library.add_tags([3, 5, 7], ["survey"]))
     window.events.changed.emit(window.library.add_tags([9], ["other"]))
     dest = tmp_path / "survey.bib"
@@ -224,8 +247,9 @@ def test_export_of_a_tag_writes_only_its_papers(qtbot, window: MainWindow,
     assert sorted(exported_keys(dest)) == sorted(r.key for r in rows.values())
 
 
-def test_export_of_all_and_of_the_view(qtbot, window: MainWindow,
-                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_export_of_all_and_of_the_view(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     everything = tmp_path / "all.bib"
     save_to(monkeypatch, everything)
     dialog = open_export_dialog(qtbot, window)
@@ -247,10 +271,14 @@ def test_export_of_all_and_of_the_view(qtbot, window: MainWindow,
 
 
 def test_the_default_profile_from_preferences_writes_latex_commands(
-        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    window.events.changed.emit(window.library.import_text(
-        "@article{goedel1931, title={Über formal unentscheidbare Sätze}, "
-        "author={Gödel, Kurt}, journal={Monatshefte}, year={1931}}").changes)
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    window.events.changed.emit(
+        window.library.import_text(
+            "@article{goedel1931, title={Über formal unentscheidbare Sätze}, "
+            "author={Gödel, Kurt}, journal={Monatshefte}, year={1931}}"
+        ).changes
+    )
     window.action(ActionId.PREFERENCES).trigger()
     prefs = window.findChild(PreferencesDialog, "preferencesDialog")
     qtbot.waitExposed(prefs)
@@ -266,10 +294,11 @@ def test_the_default_profile_from_preferences_writes_latex_commands(
     qtbot.waitUntil(dest.is_file)
     data = dest.read_bytes()
     data.decode("ascii")
-    assert b"G\\\"{o}del" in data or b"G{\\\"o}del" in data
+    assert b'G\\"{o}del' in data or b'G{\\"o}del' in data
 
 
 # -- preferences and new papers --------------------------------------------------------------------
+
 
 def test_preferences_store_the_key_pattern_in_the_library(qtbot, window: MainWindow) -> None:
     click_row(qtbot, window, 0)
@@ -291,7 +320,8 @@ def test_preferences_store_the_key_pattern_in_the_library(qtbot, window: MainWin
 
 
 def test_new_paper_offers_the_entry_types_the_detail_pane_completes(
-        qtbot, window: MainWindow) -> None:
+    qtbot, window: MainWindow
+) -> None:
     editor = window.findChild(QLineEdit, "field_entrytype")
     completes = editor.completer().model()
     pane_types = [completes.index(i, 0).data() for i in range(completes.rowCount())]
@@ -319,13 +349,16 @@ def test_new_paper_is_added_selected_and_undoable(qtbot, window: MainWindow) -> 
     qtbot.waitUntil(lambda: window.paper_model.rowCount() == 25)
 
 
-def test_a_file_comes_back_whole_in_its_own_encoding(qtbot, open_window, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_comes_back_whole_in_its_own_encoding(
+    qtbot, open_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue 11: import into an empty library, export all keeping the encoding: same bytes."""
     bib = tmp_path / "ansi.bib"
-    data = ("% Exported by hand\r\n@string{pub = {Presses Universitaires}}\r\n\r\n"
-            "@book{b1, author = {Ødegård, Åse}, title = {Études}, publisher = pub, "
-            "year = 1999}\r\n@comment{kept here}\r\n").encode("cp1252")
+    data = (
+        "% Exported by hand\r\n@string{pub = {Presses Universitaires}}\r\n\r\n"
+        "@book{b1, author = {Ødegård, Åse}, title = {Études}, publisher = pub, "
+        "year = 1999}\r\n@comment{kept here}\r\n"
+    ).encode("cp1252")
     bib.write_bytes(data)
     window = open_window(seed=False)
     choose_files(monkeypatch, bib)
@@ -346,7 +379,8 @@ def test_a_file_comes_back_whole_in_its_own_encoding(qtbot, open_window, tmp_pat
 
 @needs_bibdata
 def test_undoing_an_import_takes_its_strings_and_preambles_too(
-        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = window.library.export_text()[0]
     choose_files(monkeypatch, XAMPL)
     with qtbot.waitSignal(window.importer.finished, timeout=20000):
@@ -366,4 +400,5 @@ def test_the_about_box_version_is_the_installed_package_version() -> None:
     from importlib.metadata import version
 
     from desktop.dialogs import app_version
+
     assert app_version() == version("citedesk")

@@ -30,22 +30,27 @@ from desktop.importer import ImportProgressDialog
 from desktop.mainwindow import MainWindow
 
 SEEDED = 25
-WORDS = ("graph neural network attention kernel gradient descent convergence bayesian "
-         "inference privacy federated robust adversarial diffusion sparse transformer").split()
+WORDS = (
+    "graph neural network attention kernel gradient descent convergence bayesian "
+    "inference privacy federated robust adversarial diffusion sparse transformer"
+).split()
 
 
 def write_bib(path: Path, n: int) -> Path:
     """``n`` entries of about 900 bytes (an abstract each), journals as @string macros."""
-    parts = ["@string{jmlr = {Journal of Machine Learning Research}}\n",
-             "@string{tpami = {IEEE Transactions on Pattern Analysis}}\n\n"]
+    parts = [
+        "@string{jmlr = {Journal of Machine Learning Research}}\n",
+        "@string{tpami = {IEEE Transactions on Pattern Analysis}}\n\n",
+    ]
     for i in range(n):
         abstract = " ".join(WORDS[(i + j) % len(WORDS)] for j in range(100))
         parts.append(
-            f"@article{{synth{i:05d},\n  author = {{M{{\\\"u}}ller, J{{\\\"o}}rg and "
+            f'@article{{synth{i:05d},\n  author = {{M{{\\"u}}ller, J{{\\"o}}rg and '
             f"Garc{{\\'\\i}}a, Ana and Wang, Li}},\n"
             f"  title = {{A study of {WORDS[i % len(WORDS)]} number {i}}},\n"
             f"  journal = {'jmlr' if i % 2 else 'tpami'},\n  year = {{{1990 + i % 35}}},\n"
-            f"  doi = {{10.1000/synth.{i}}},\n  abstract = {{{abstract}}}\n}}\n\n")
+            f"  doi = {{10.1000/synth.{i}}},\n  abstract = {{{abstract}}}\n}}\n\n"
+        )
     path.write_text("".join(parts), encoding="utf-8")
     return path
 
@@ -56,8 +61,11 @@ def big_bib(tmp_path: Path) -> Path:
 
 
 def choose_files(monkeypatch: pytest.MonkeyPatch, *paths: Path) -> None:
-    monkeypatch.setattr(QFileDialog, "getOpenFileNames",
-                        lambda *a, **k: ([str(p) for p in paths], "BibTeX files (*.bib)"))
+    monkeypatch.setattr(
+        QFileDialog,
+        "getOpenFileNames",
+        lambda *a, **k: ([str(p) for p in paths], "BibTeX files (*.bib)"),
+    )
 
 
 def count_on_disk(path: Path) -> int:
@@ -94,8 +102,10 @@ class Heartbeat:
 
 # -- the GUI thread stays free ----------------------------------------------------------------
 
+
 def test_the_gui_keeps_processing_events_while_a_file_imports(
-        qtbot, window: MainWindow, big_bib: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, window: MainWindow, big_bib: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     choose_files(monkeypatch, big_bib)
     progress: list[tuple[int, int]] = []
     window.importer.progressed.connect(lambda done, total: progress.append((done, total)))
@@ -114,7 +124,8 @@ def test_the_gui_keeps_processing_events_while_a_file_imports(
 
 
 def test_files_are_written_by_a_worker_over_its_own_connection(
-        qtbot, window: MainWindow, big_bib: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, window: MainWindow, big_bib: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[tuple[int, db.Library]] = []
     original = db.Library.import_files
 
@@ -134,8 +145,9 @@ def test_files_are_written_by_a_worker_over_its_own_connection(
     assert window.paper_model.rowCount() == SEEDED + 4000
 
 
-def test_pasted_text_is_parsed_and_written_by_a_worker(qtbot, window: MainWindow,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pasted_text_is_parsed_and_written_by_a_worker(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[tuple[int, db.Library]] = []
     original = db.Library.import_parsed
 
@@ -145,7 +157,8 @@ def test_pasted_text_is_parsed_and_written_by_a_worker(qtbot, window: MainWindow
 
     monkeypatch.setattr(db.Library, "import_parsed", spy)
     QGuiApplication.clipboard().setText(
-        "@article{pasted2024, title={Pasted}, author={Paste, Pat}, year={2024}}")
+        "@article{pasted2024, title={Pasted}, author={Paste, Pat}, year={2024}}"
+    )
     with qtbot.waitSignal(window.importer.finished, timeout=20000):
         window.action(ActionId.PASTE_BIBTEX).trigger()
     [(thread, library)] = calls
@@ -157,9 +170,10 @@ def test_pasted_text_is_parsed_and_written_by_a_worker(qtbot, window: MainWindow
 
 # -- cancel, close, errors ------------------------------------------------------------------------
 
-def test_cancel_mid_import_leaves_the_library_unchanged(qtbot, window: MainWindow,
-                                                        big_bib: Path, lib_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_cancel_mid_import_leaves_the_library_unchanged(
+    qtbot, window: MainWindow, big_bib: Path, lib_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = window.library.export_text()[0]
     choose_files(monkeypatch, big_bib)
     seen: list[tuple[int, int]] = []
@@ -182,12 +196,15 @@ def test_cancel_mid_import_leaves_the_library_unchanged(qtbot, window: MainWindo
     assert window.paper_model.rowCount() == SEEDED
     assert not window.action(ActionId.UNDO).isEnabled()
     assert "cancelled" in window.statusBar().currentMessage()
-    assert window.findChild(ImportProgressDialog, "importProgress") is None or \
-        not window.findChild(ImportProgressDialog, "importProgress").isVisible()
+    assert (
+        window.findChild(ImportProgressDialog, "importProgress") is None
+        or not window.findChild(ImportProgressDialog, "importProgress").isVisible()
+    )
 
 
-def test_closing_the_window_mid_import_rolls_it_back(qtbot, open_window, big_bib: Path,
-                                                     lib_path: Path) -> None:
+def test_closing_the_window_mid_import_rolls_it_back(
+    qtbot, open_window, big_bib: Path, lib_path: Path
+) -> None:
     window = open_window()
     with qtbot.waitSignal(window.importer.progressed, timeout=120000):
         window.importer.import_files([big_bib])
@@ -198,9 +215,9 @@ def test_closing_the_window_mid_import_rolls_it_back(qtbot, open_window, big_bib
     assert again.paper_model.rowCount() == SEEDED
 
 
-def test_quitting_the_application_mid_import_rolls_it_back(qtbot, window: MainWindow,
-                                                           big_bib: Path,
-                                                           lib_path: Path) -> None:
+def test_quitting_the_application_mid_import_rolls_it_back(
+    qtbot, window: MainWindow, big_bib: Path, lib_path: Path
+) -> None:
     with qtbot.waitSignal(window.importer.progressed, timeout=120000):
         window.importer.import_files([big_bib])
     # What the desktop's "quit" does: the modal progress dialog is asked first, then the
@@ -211,9 +228,9 @@ def test_quitting_the_application_mid_import_rolls_it_back(qtbot, window: MainWi
     assert count_on_disk(lib_path) == SEEDED
 
 
-def test_an_error_in_the_worker_is_a_message_not_a_crash(qtbot, window: MainWindow,
-                                                         big_bib: Path, lib_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_error_in_the_worker_is_a_message_not_a_crash(
+    qtbot, window: MainWindow, big_bib: Path, lib_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def fail(self: db.Library, *args, **kwargs):
         raise db.LibraryLockedError("the library is busy in another Citedesk")
 
@@ -229,8 +246,9 @@ def test_an_error_in_the_worker_is_a_message_not_a_crash(qtbot, window: MainWind
     assert not window.importer.running  # the next import may start
 
 
-def test_a_bug_in_the_worker_says_so(qtbot, window: MainWindow, big_bib: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bug_in_the_worker_says_so(
+    qtbot, window: MainWindow, big_bib: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def bug(self: db.Library, *args, **kwargs):
         raise KeyError("oops")
 
@@ -244,9 +262,10 @@ def test_a_bug_in_the_worker_says_so(qtbot, window: MainWindow, big_bib: Path,
 
 # -- what the window does around it ------------------------------------------------------------
 
+
 def test_a_note_typed_just_before_an_import_is_saved_before_the_worker_writes(
-        qtbot, window: MainWindow, big_bib: Path, lib_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, window: MainWindow, big_bib: Path, lib_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pid = window.paper_model.paper_id(0)
     window.table.select_papers([pid], pid)
     editor = window.findChild(QPlainTextEdit, "notesEditor")
@@ -266,9 +285,9 @@ def test_a_note_typed_just_before_an_import_is_saved_before_the_worker_writes(
     assert [n.body for n in window.library.notes(pid)] == ["typed right before the import"]
 
 
-def test_a_large_import_is_undone_and_redone_in_one_step(qtbot, window: MainWindow,
-                                                         big_bib: Path, lib_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_large_import_is_undone_and_redone_in_one_step(
+    qtbot, window: MainWindow, big_bib: Path, lib_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     choose_files(monkeypatch, big_bib)
     with qtbot.waitSignal(window.importer.finished, timeout=120000):
         window.action(ActionId.IMPORT).trigger()
@@ -292,7 +311,8 @@ def edit_title(qtbot, window: MainWindow, pid: int, text: str) -> None:
 
 
 def test_an_edit_after_an_import_uses_the_imported_string_macros(
-        qtbot, window: MainWindow, big_bib: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, window: MainWindow, big_bib: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # An edit before the import: the window's connection has read the library's macros.
     edit_title(qtbot, window, window.paper_model.paper_id(0), "Edited before the import")
     choose_files(monkeypatch, big_bib)

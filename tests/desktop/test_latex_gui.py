@@ -110,12 +110,17 @@ def select_row(qtbot, tree: QTreeWidget, text: str) -> None:
 
 # -- export with a profile -------------------------------------------------------------------------
 
+
 def test_export_dialog_with_the_bibtex_profile_writes_ascii_and_the_tagged_entries(
-        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     lib = window.library
-    window.events.changed.emit(lib.import_text(
-        "@article{goedel1931, title={Über formal unentscheidbare Sätze}, "
-        "author={Gödel, Kurt}, journal={Monatshefte für Mathematik}, year={1931}}").changes)
+    window.events.changed.emit(
+        lib.import_text(
+            "@article{goedel1931, title={Über formal unentscheidbare Sätze}, "
+            "author={Gödel, Kurt}, journal={Monatshefte für Mathematik}, year={1931}}"
+        ).changes
+    )
     goedel = lib.id_for_key("goedel1931")
     qyolo = lib.id_for_key(QYOLO)
     window.events.changed.emit(lib.add_tags([goedel, qyolo], ["logic"]))
@@ -128,7 +133,10 @@ def test_export_dialog_with_the_bibtex_profile_writes_ascii_and_the_tagged_entri
     choose(dialog.findChild(QComboBox, "exportTagChoice"), "logic")
     profiles = dialog.findChild(QComboBox, "exportProfile")
     assert [profiles.itemText(i) for i in range(3)] == [
-        "As stored (lossless)", "BibTeX (ASCII)", "BibLaTeX (UTF-8)"]
+        "As stored (lossless)",
+        "BibTeX (ASCII)",
+        "BibLaTeX (UTF-8)",
+    ]
     choose(profiles, "bibtex")
     click(qtbot, dialog.export_button)
 
@@ -151,13 +159,18 @@ def test_a_saved_profile_is_offered_in_the_export_dialog(qtbot, window: MainWind
 
 # -- .aux export -----------------------------------------------------------------------------------
 
+
 def test_aux_export_writes_the_cited_entries_and_names_a_missing_key(
-        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     aux = tmp_path / "paper" / "paper.aux"
     aux.parent.mkdir()
-    aux.write_text("\\relax\n\\citation{" + QYOLO + "}\n"
-                   "\\citation{" + SGD_BOUNDS + ",knuth1984texbook}\n"
-                   "\\bibdata{refs}\n", encoding="utf-8")
+    aux.write_text(
+        "\\relax\n\\citation{" + QYOLO + "}\n"
+        "\\citation{" + SGD_BOUNDS + ",knuth1984texbook}\n"
+        "\\bibdata{refs}\n",
+        encoding="utf-8",
+    )
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(aux), ""))
 
     window.action(ActionId.EXPORT_AUX).trigger()
@@ -169,8 +182,9 @@ def test_aux_export_writes_the_cited_entries_and_names_a_missing_key(
     choose(dialog.findChild(QComboBox, "auxProfile"), "biblatex")
     click(qtbot, dialog.findChild(QPushButton, "auxExport"))
 
-    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "auxExportResult") is not None,
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.findChild(QMessageBox, "auxExportResult") is not None, timeout=10000
+    )
     result = window.findChild(QMessageBox, "auxExportResult")
     assert "Wrote 2 entries to refs.bib" in result.text()
     assert "knuth1984texbook" in result.text()
@@ -178,9 +192,9 @@ def test_aux_export_writes_the_cited_entries_and_names_a_missing_key(
     assert "1 cited key not in the library" in window.statusBar().currentMessage()
 
 
-def test_aux_export_can_keep_the_file_current(qtbot, window: MainWindow,
-                                              monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
+def test_aux_export_can_keep_the_file_current(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     aux = tmp_path / "paper.aux"
     aux.write_text("\\citation{" + QYOLO + "}\n", encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(aux), ""))
@@ -188,8 +202,9 @@ def test_aux_export_can_keep_the_file_current(qtbot, window: MainWindow,
     dialog = sub_dialog(qtbot, window, AuxExportDialog, "auxExportDialog")
     click(qtbot, dialog.findChild(QCheckBox, "auxKeepCurrent"))
     click(qtbot, dialog.findChild(QPushButton, "auxExport"))
-    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "auxExportResult") is not None,
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.findChild(QMessageBox, "auxExportResult") is not None, timeout=10000
+    )
     [spec] = window.library.autoexports()
     assert spec["aux"] == str(aux.resolve())
     assert spec["path"] == str(aux.with_name("refs.bib").resolve())
@@ -197,8 +212,10 @@ def test_aux_export_can_keep_the_file_current(qtbot, window: MainWindow,
 
 # -- preferences -----------------------------------------------------------------------------------
 
+
 def test_preferences_keep_a_good_key_pattern_in_the_library_and_refuse_a_bad_one(
-        qtbot, window: MainWindow, library_path: Path) -> None:
+    qtbot, window: MainWindow, library_path: Path
+) -> None:
     window.select_key(QYOLO)
     prefs = open_preferences(qtbot, window)
     pattern = prefs.findChild(QLineEdit, "keyPattern")
@@ -236,8 +253,8 @@ def test_profiles_are_added_edited_and_removed_in_preferences(qtbot, window: Mai
     assert window.library.profile_names() == ["biblatex", "bibtex"]  # nothing written yet
     click(qtbot, ok_button(prefs))
     assert window.library.profile("thesis") == ExportProfile(
-        "thesis", "bibtex", ("abstract", "url", "file"), protect_capitals=True,
-        page_dashes=False)
+        "thesis", "bibtex", ("abstract", "url", "file"), protect_capitals=True, page_dashes=False
+    )
 
     prefs = open_preferences(qtbot, window)
     profiles = prefs.findChild(QTreeWidget, "profileList")
@@ -258,8 +275,9 @@ def test_cancel_in_preferences_changes_nothing(qtbot, window: MainWindow) -> Non
     assert "draft" not in window.library.profile_names()
 
 
-def test_auto_exports_are_added_and_removed_in_preferences(qtbot, window: MainWindow,
-                                                           tmp_path: Path) -> None:
+def test_auto_exports_are_added_and_removed_in_preferences(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
     window.library.save_profile(ExportProfile("thesis", "bibtex"))
     dest = tmp_path / "thesis.bib"
     prefs = open_preferences(qtbot, window)
@@ -274,7 +292,8 @@ def test_auto_exports_are_added_and_removed_in_preferences(qtbot, window: MainWi
     with qtbot.waitSignal(window.autoexporter.finished, timeout=10000):
         click(qtbot, ok_button(prefs))
     assert window.library.autoexports() == [
-        {"path": str(dest.resolve()), "tag": None, "aux": None, "profile": "thesis"}]
+        {"path": str(dest.resolve()), "tag": None, "aux": None, "profile": "thesis"}
+    ]
     assert len(exported_keys(dest)) == 25  # written at once
 
     prefs = open_preferences(qtbot, window)
@@ -287,8 +306,10 @@ def test_auto_exports_are_added_and_removed_in_preferences(qtbot, window: MainWi
 
 # -- keys ----------------------------------------------------------------------------------------
 
+
 def test_regenerating_keys_asks_then_undo_restores_the_entry_exactly(
-        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lib = window.library
     pid = lib.id_for_key(QYOLO)
     before = lib.entry_text(pid)
@@ -312,7 +333,8 @@ def test_regenerating_keys_asks_then_undo_restores_the_entry_exactly(
 
 
 def test_regenerating_keys_that_already_follow_the_pattern_asks_nothing(
-        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     asked: list[str] = []
     monkeypatch.setattr(QMessageBox, "question", answer_yes(asked))
     assert window.select_key(QYOLO)
@@ -323,6 +345,7 @@ def test_regenerating_keys_that_already_follow_the_pattern_asks_nothing(
 
 
 # -- duplicates ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def with_duplicates(library_path: Path, tmp_path: Path) -> Path:
@@ -340,7 +363,8 @@ def with_duplicates(library_path: Path, tmp_path: Path) -> Path:
 
 
 def test_find_duplicates_merge_then_undo_restores_both_papers(
-        qtbot, with_duplicates: Path, open_window) -> None:
+    qtbot, with_duplicates: Path, open_window
+) -> None:
     window = open_window()
     lib = window.library
     seeded, copy = lib.id_for_key(QYOLO), lib.id_for_key("wang2023qyoloacpr")
@@ -348,8 +372,10 @@ def test_find_duplicates_merge_then_undo_restores_both_papers(
     window.action(ActionId.FIND_DUPLICATES).trigger()
     dialog = sub_dialog(qtbot, window, DuplicatesDialog, "duplicatesDialog")
     groups = dialog.groups()
-    assert [g.ids for g in groups] == [[seeded, copy], [lib.id_for_key(SGD_BOUNDS),
-                                                       lib.id_for_key("wang2022sgdbounds")]]
+    assert [g.ids for g in groups] == [
+        [seeded, copy],
+        [lib.id_for_key(SGD_BOUNDS), lib.id_for_key("wang2022sgdbounds")],
+    ]
     group = groups[0]
     assert group.keep() == seeded  # the first added is chosen to keep
     click(qtbot, group.findChild(QPushButton, "mergeGroup"))
@@ -376,7 +402,8 @@ def test_find_duplicates_merge_then_undo_restores_both_papers(
 
 
 def test_the_paper_to_keep_can_be_changed_and_merge_all_is_one_undo_step(
-        qtbot, with_duplicates: Path, open_window) -> None:
+    qtbot, with_duplicates: Path, open_window
+) -> None:
     window = open_window()
     lib = window.library
     copy = lib.id_for_key("wang2023qyoloacpr")
@@ -397,8 +424,10 @@ def test_the_paper_to_keep_can_be_changed_and_merge_all_is_one_undo_step(
 
 # -- auto-export -----------------------------------------------------------------------------------
 
+
 def test_adding_a_tag_in_the_window_updates_the_auto_export(
-        qtbot, library_path: Path, open_window, tmp_path: Path) -> None:
+    qtbot, library_path: Path, open_window, tmp_path: Path
+) -> None:
     refs = tmp_path / "refs.bib"
     with db.Library.open(library_path) as lib:
         lib.add_autoexport(refs, tag="thesis", profile="biblatex")
@@ -410,14 +439,16 @@ def test_adding_a_tag_in_the_window_updates_the_auto_export(
     # The edit is done; the export waits for a quiet moment and then runs elsewhere.
     assert window.library.paper_tags(window.library.id_for_key(QYOLO)) == ["thesis"]
     assert window.autoexporter.pending
-    qtbot.waitUntil(lambda: refs.is_file() and QYOLO in refs.read_text(encoding="utf-8"),
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: refs.is_file() and QYOLO in refs.read_text(encoding="utf-8"), timeout=5000
+    )
     assert exported_keys(refs) == [QYOLO]
     qtbot.waitUntil(lambda: "refs.bib updated" in window.statusBar().currentMessage())
 
 
 def test_an_edit_that_does_not_change_the_export_leaves_the_file_alone(
-        qtbot, library_path: Path, open_window, tmp_path: Path) -> None:
+    qtbot, library_path: Path, open_window, tmp_path: Path
+) -> None:
     refs = tmp_path / "refs.bib"
     with db.Library.open(library_path) as lib:
         lib.add_autoexport(refs, profile="bibtex")
@@ -429,14 +460,14 @@ def test_an_edit_that_does_not_change_the_export_leaves_the_file_alone(
     status = window.findChild(QComboBox, "statusSelector")
     with qtbot.waitSignal(window.autoexporter.finished, timeout=5000) as blocker:
         qtbot.keyClick(status, Qt.Key.Key_Down)  # reading status never goes into a .bib
-    assert window.library.rows([window.library.id_for_key(QYOLO)]).popitem()[1].status \
-        == "reading"
+    assert window.library.rows([window.library.id_for_key(QYOLO)]).popitem()[1].status == "reading"
     assert blocker.args[0] == [(str(refs.resolve()), "unchanged")]
     assert refs.stat().st_mtime_ns == stamp
 
 
 def test_a_failing_auto_export_is_shown_until_it_works_again(
-        qtbot, library_path: Path, open_window, tmp_path: Path) -> None:
+    qtbot, library_path: Path, open_window, tmp_path: Path
+) -> None:
     blocker_file = tmp_path / "not-a-folder"
     blocker_file.write_text("", encoding="utf-8")
     with db.Library.open(library_path) as lib:
@@ -453,4 +484,3 @@ def test_a_failed_undo_is_shown_in_the_status_bar(qtbot, window: MainWindow) -> 
     assert "busy" in window.statusBar().currentMessage()
     box = window.findChild(QMessageBox, "failureMessage")
     assert box is not None and "busy" in box.text()
-

@@ -58,17 +58,31 @@ def title_of(window: MainWindow, row: int) -> str:
 
 # -- the window ------------------------------------------------------------------------------------
 
+
 def test_create_window_returns_a_shown_window_with_the_seeded_papers(
-        window: MainWindow, library_path: Path) -> None:
+    window: MainWindow, library_path: Path
+) -> None:
     assert window.isVisible()
     assert window.objectName() == "mainWindow"
     assert window.windowTitle() == f"Citedesk — {library_path.name}"
-    for name in ("sidebar", "paperTable", "searchBox", "detailPane", "tagEditor",
-                 "statusSelector", "ratingSelector", "notesEditor", "bibtexView"):
+    for name in (
+        "sidebar",
+        "paperTable",
+        "searchBox",
+        "detailPane",
+        "tagEditor",
+        "statusSelector",
+        "ratingSelector",
+        "notesEditor",
+        "bibtexView",
+    ):
         assert window.findChild(object, name) is not None, name
     assert window.table.model().rowCount() == 25
-    assert window.findChild(QLineEdit, "searchBox").placeholderText().startswith(
-        "Search title, authors, abstract, tags, notes")
+    assert (
+        window.findChild(QLineEdit, "searchBox")
+        .placeholderText()
+        .startswith("Search title, authors, abstract, tags, notes")
+    )
 
 
 def test_default_pane_widths_suit_a_1280_wide_window(window: MainWindow) -> None:
@@ -152,8 +166,9 @@ def test_choosing_a_tag_in_the_sidebar_filters_the_table(qtbot, window: MainWind
     window.events.changed.emit(window.library.add_tags(ids, ["reading-group"]))
     sidebar = window.findChild(QTreeView, "sidebar")
     index = window.sidebar.index_of_tag("reading-group")
-    qtbot.mouseClick(sidebar.viewport(), Qt.MouseButton.LeftButton,
-                     pos=sidebar.visualRect(index).center())
+    qtbot.mouseClick(
+        sidebar.viewport(), Qt.MouseButton.LeftButton, pos=sidebar.visualRect(index).center()
+    )
     qtbot.waitUntil(lambda: window.paper_model.rowCount() == 2)
     type_search(qtbot, window, "zzzzzz")
     qtbot.waitUntil(lambda: window.paper_model.rowCount() == 0)
@@ -165,8 +180,7 @@ def test_choosing_a_reading_status_filters_the_table(qtbot, window: MainWindow) 
     qtbot.waitUntil(lambda: window.paper_model.rowCount() == 3)
 
 
-def test_adding_a_tag_updates_the_sidebar_and_undo_removes_it(qtbot,
-                                                               window: MainWindow) -> None:
+def test_adding_a_tag_updates_the_sidebar_and_undo_removes_it(qtbot, window: MainWindow) -> None:
     click_row(qtbot, window, 0)
     pid = window.paper_model.paper_id(0)
     qtbot.waitUntil(lambda: detail_title(window) == title_of(window, 0))
@@ -193,8 +207,10 @@ def test_clicking_the_year_header_sorts_by_year(qtbot, window: MainWindow) -> No
     pos = QPoint(x, header.height() // 2)
 
     def years() -> list[int]:
-        return [int(window.paper_model.index(r, Column.YEAR).data())
-                for r in range(window.paper_model.rowCount())]
+        return [
+            int(window.paper_model.index(r, Column.YEAR).data())
+            for r in range(window.paper_model.rowCount())
+        ]
 
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     qtbot.waitUntil(lambda: window.paper_model.sort_key == "year")
@@ -202,8 +218,7 @@ def test_clicking_the_year_header_sorts_by_year(qtbot, window: MainWindow) -> No
     assert first in (sorted(first), sorted(first, reverse=True))
     assert first != sorted(first, reverse=first == sorted(first))  # not constant
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=pos)
-    qtbot.waitUntil(lambda: years() == list(reversed(sorted(first, reverse=first[0] >
-                                                              first[-1]))))
+    qtbot.waitUntil(lambda: years() == list(reversed(sorted(first, reverse=first[0] > first[-1]))))
 
 
 def test_the_selection_survives_a_new_sort(qtbot, window: MainWindow) -> None:
@@ -219,8 +234,9 @@ def test_a_note_typed_is_there_after_closing_and_reopening(qtbot, open_window) -
     click_row(qtbot, window, 2)
     pid = window.paper_model.paper_id(2)
     tabs = window.detail.findChild(QTabWidget, "detailTabs")
-    qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton,
-                     pos=tabs.tabBar().tabRect(1).center())
+    qtbot.mouseClick(
+        tabs.tabBar(), Qt.MouseButton.LeftButton, pos=tabs.tabBar().tabRect(1).center()
+    )
     editor = window.findChild(QPlainTextEdit, "notesEditor")
     qtbot.keyClicks(editor, "Check the proof of Lemma 3")
     window.close()
@@ -231,7 +247,8 @@ def test_a_note_typed_is_there_after_closing_and_reopening(qtbot, open_window) -
 
 
 def test_delete_then_undo_brings_the_paper_back_with_tags_and_notes(
-        qtbot, library_path: Path, open_window, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, library_path: Path, open_window, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with db.Library.open(library_path) as lib:
         pid = lib.id_for_key("wang2022generalizationerrorbounds")
         lib.add_tags([pid], ["theory", "sgd"])
@@ -258,18 +275,19 @@ def test_delete_then_undo_brings_the_paper_back_with_tags_and_notes(
     assert sidebar_count(window, SidebarFilter(NodeKind.TAG, "theory")) == 1
 
 
-def test_delete_asks_first_and_a_no_keeps_the_paper(qtbot, window: MainWindow,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_delete_asks_first_and_a_no_keeps_the_paper(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     click_row(qtbot, window, 0)
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
     window.action(ActionId.DELETE).trigger()
     assert window.paper_model.rowCount() == 25
     assert not window.action(ActionId.UNDO).isEnabled()
 
 
-def test_the_delete_key_in_the_search_box_edits_the_text(qtbot, window: MainWindow,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_delete_key_in_the_search_box_edits_the_text(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     asked: list[str] = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append("asked"))
     click_row(qtbot, window, 0)
@@ -343,8 +361,9 @@ def test_copy_cite_puts_the_keys_on_the_clipboard(qtbot, window: MainWindow) -> 
     assert all(k in text for k in keys) and text.count("@") == 2
 
 
-def test_renaming_a_tag_from_the_sidebar_is_undoable(qtbot, window: MainWindow,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_renaming_a_tag_from_the_sidebar_is_undoable(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window.events.changed.emit(window.library.add_tags([1, 2], ["optim"]))
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("optimisation", True))
     window.sidebar.rename_tag("optim")
@@ -355,7 +374,8 @@ def test_renaming_a_tag_from_the_sidebar_is_undoable(qtbot, window: MainWindow,
 
 
 def test_merging_a_tag_keeps_every_papers_tags_and_is_undoable(
-        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window.events.changed.emit(window.library.add_tags([1, 2], ["ml"]))
     window.events.changed.emit(window.library.add_tags([2, 3], ["machine-learning"]))
     monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("machine-learning", True))
@@ -367,8 +387,9 @@ def test_merging_a_tag_keeps_every_papers_tags_and_is_undoable(
     assert sidebar_count(window, SidebarFilter(NodeKind.TAG, "machine-learning")) == 2
 
 
-def test_recolouring_a_tag_shows_in_the_sidebar_swatch(qtbot, window: MainWindow,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recolouring_a_tag_shows_in_the_sidebar_swatch(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window.events.changed.emit(window.library.add_tags([1], ["urgent"]))
     monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: QColor("#cc2222"))
     window.sidebar.recolor_tag("urgent")
@@ -381,9 +402,9 @@ def test_recolouring_a_tag_shows_in_the_sidebar_swatch(qtbot, window: MainWindow
     assert window.library.tag_color("urgent") is None
 
 
-def test_deleting_the_chosen_tag_falls_back_to_all_papers(qtbot, window: MainWindow,
-                                                          monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_deleting_the_chosen_tag_falls_back_to_all_papers(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window.events.changed.emit(window.library.add_tags([1, 2], ["old"]))
     window.sidebar.select_filter(SidebarFilter(NodeKind.TAG, "old"))
     qtbot.waitUntil(lambda: window.paper_model.rowCount() == 2)
@@ -393,8 +414,9 @@ def test_deleting_the_chosen_tag_falls_back_to_all_papers(qtbot, window: MainWin
     assert window.sidebar.current_filter == SidebarFilter()
 
 
-def test_a_change_by_another_program_shows_up(qtbot, window: MainWindow,
-                                              library_path: Path) -> None:
+def test_a_change_by_another_program_shows_up(
+    qtbot, window: MainWindow, library_path: Path
+) -> None:
     with db.Library.open(library_path) as other:
         other.add_tags([1], ["from-the-cli"])
     flt = SidebarFilter(NodeKind.TAG, "from-the-cli")
@@ -423,11 +445,10 @@ def test_actions_have_the_promised_shortcuts(window: MainWindow) -> None:
 
 # -- starting --------------------------------------------------------------------------------------
 
-def test_run_with_screenshot_writes_a_png_with_the_paper_selected(tmp_path: Path,
-                                                                  qapp) -> None:
+
+def test_run_with_screenshot_writes_a_png_with_the_paper_selected(tmp_path: Path, qapp) -> None:
     png = tmp_path / "shot.png"
-    code = run(tmp_path / "shot.sqlite", screenshot=png, select="wang2023qyolo",
-               size="1024x700")
+    code = run(tmp_path / "shot.sqlite", screenshot=png, select="wang2023qyolo", size="1024x700")
     assert code == 0
     image = QImage(str(png))
     assert (image.width(), image.height()) == (1024, 700)

@@ -29,7 +29,9 @@ from desktop.models import (
 def many_papers_bib(n: int) -> str:
     return "\n".join(
         f"@article{{gen{i:04d}, author = {{Author{i % 37}, A.}}, title = {{Paper number {i}}},"
-        f" journal = {{J{i % 5}}}, year = {{{1990 + i % 35}}}}}" for i in range(n))
+        f" journal = {{J{i % 5}}}, year = {{{1990 + i % 35}}}}}"
+        for i in range(n)
+    )
 
 
 @pytest.fixture
@@ -50,14 +52,17 @@ def column_values(model: PaperTableModel, column: Column) -> list[str]:
 
 # -- PaperTableModel -----------------------------------------------------------------------------
 
-def test_paper_model_passes_qtmodeltester(qtmodeltester, library: db.Library,
-                                          events: LibraryEvents) -> None:
+
+def test_paper_model_passes_qtmodeltester(
+    qtmodeltester, library: db.Library, events: LibraryEvents
+) -> None:
     model = PaperTableModel(library, events)
     qtmodeltester.check(model)
 
 
 def test_paper_model_passes_qtmodeltester_through_search_sort_and_changes(
-        qtmodeltester, library: db.Library, events: LibraryEvents) -> None:
+    qtmodeltester, library: db.Library, events: LibraryEvents
+) -> None:
     model = PaperTableModel(library, events)
     model.set_query(db.Query(search="sgd"))
     model.sort(Column.YEAR, Qt.SortOrder.AscendingOrder)
@@ -79,11 +84,18 @@ def test_paper_model_shows_the_columns_of_a_row(library: db.Library) -> None:
     assert model.index(row, Column.STATUS).data() == "Unread"
     assert model.index(row, Column.RATING).data() == "★★★☆☆"
     assert len(model.index(row, Column.ADDED).data()) == 10  # a date, no time
-    assert model.index(row, Column.TAGS).data(TAG_LIST_ROLE) == [("sgd", None),
-                                                                ("theory", None)]
+    assert model.index(row, Column.TAGS).data(TAG_LIST_ROLE) == [("sgd", None), ("theory", None)]
     assert model.index(row, 0).data(PAPER_ID_ROLE) == 4
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(len(COLUMNS))] == [
-        "Title", "Authors", "Year", "Venue", "Tags", "Status", "Rating", "Added"]
+        "Title",
+        "Authors",
+        "Year",
+        "Venue",
+        "Tags",
+        "Status",
+        "Rating",
+        "Added",
+    ]
 
 
 def test_stars_show_nothing_for_unrated() -> None:
@@ -92,7 +104,8 @@ def test_stars_show_nothing_for_unrated() -> None:
 
 
 def test_paper_model_fetches_rows_a_page_at_a_time_and_caches_few(
-        big_library: db.Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    big_library: db.Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = PaperTableModel(big_library)
     assert model.rowCount() == 1200
     asked: list[int] = []
@@ -110,8 +123,9 @@ def test_paper_model_fetches_rows_a_page_at_a_time_and_caches_few(
     assert model.cached_count() <= PaperTableModel.CACHE_SIZE
 
 
-def test_sorting_by_a_column_runs_a_new_query_in_sql(big_library: db.Library,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sorting_by_a_column_runs_a_new_query_in_sql(
+    big_library: db.Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = PaperTableModel(big_library)
     calls: list[tuple[str, bool]] = []
     real = big_library.paper_ids
@@ -131,7 +145,8 @@ def test_sorting_by_a_column_runs_a_new_query_in_sql(big_library: db.Library,
 
 
 def test_a_query_that_cannot_run_keeps_the_last_results(
-        library: db.Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    library: db.Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = PaperTableModel(library)
     assert model.set_query(db.Query(search="sgd"))
     before = titles(model)
@@ -145,8 +160,9 @@ def test_a_query_that_cannot_run_keeps_the_last_results(
     assert model.query == db.Query(search="sgd")
 
 
-def test_added_and_removed_papers_appear_and_vanish(library: db.Library,
-                                                   events: LibraryEvents) -> None:
+def test_added_and_removed_papers_appear_and_vanish(
+    library: db.Library, events: LibraryEvents
+) -> None:
     model = PaperTableModel(library, events)
     pid = library.add_paper({"title": "A new paper", "author": "Doe, Jane", "year": "2024"})
     events.changed.emit(db.Changes(added={pid}))
@@ -158,8 +174,9 @@ def test_added_and_removed_papers_appear_and_vanish(library: db.Library,
     assert model.row_of(pid) is None
 
 
-def test_a_changed_paper_is_read_again_and_repainted(qtbot, library: db.Library,
-                                                     events: LibraryEvents) -> None:
+def test_a_changed_paper_is_read_again_and_repainted(
+    qtbot, library: db.Library, events: LibraryEvents
+) -> None:
     model = PaperTableModel(library, events)
     row = model.row_of(7)
     assert row is not None
@@ -171,8 +188,9 @@ def test_a_changed_paper_is_read_again_and_repainted(qtbot, library: db.Library,
     assert model.index(row, Column.TAGS).data() == "llm"
 
 
-def test_a_change_that_moves_nothing_does_not_reset(qtbot, library: db.Library,
-                                                    events: LibraryEvents) -> None:
+def test_a_change_that_moves_nothing_does_not_reset(
+    qtbot, library: db.Library, events: LibraryEvents
+) -> None:
     model = PaperTableModel(library, events)
     resets: list[bool] = []
     model.modelReset.connect(lambda: resets.append(True))
@@ -180,8 +198,9 @@ def test_a_change_that_moves_nothing_does_not_reset(qtbot, library: db.Library,
     assert resets == []
 
 
-def test_a_filtered_view_drops_a_paper_that_leaves_the_filter(library: db.Library,
-                                                              events: LibraryEvents) -> None:
+def test_a_filtered_view_drops_a_paper_that_leaves_the_filter(
+    library: db.Library, events: LibraryEvents
+) -> None:
     library.add_tags([1, 2], ["theory"])
     model = PaperTableModel(library, events)
     model.set_query(db.Query(tag="theory"))
@@ -191,6 +210,7 @@ def test_a_filtered_view_drops_a_paper_that_leaves_the_filter(library: db.Librar
 
 
 # -- SidebarModel --------------------------------------------------------------------------------
+
 
 def sidebar_rows(model: SidebarModel) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
@@ -203,8 +223,9 @@ def sidebar_rows(model: SidebarModel) -> dict[str, int | None]:
     return out
 
 
-def test_sidebar_model_passes_qtmodeltester(qtmodeltester, library: db.Library,
-                                            events: LibraryEvents) -> None:
+def test_sidebar_model_passes_qtmodeltester(
+    qtmodeltester, library: db.Library, events: LibraryEvents
+) -> None:
     library.add_tags([1, 2, 3], ["theory"])
     library.add_tags([4], ["vision"])
     library.set_tag_color("theory", "#cc3333")
@@ -213,7 +234,8 @@ def test_sidebar_model_passes_qtmodeltester(qtmodeltester, library: db.Library,
 
 
 def test_sidebar_model_passes_qtmodeltester_while_tags_come_and_go(
-        qtmodeltester, library: db.Library, events: LibraryEvents) -> None:
+    qtmodeltester, library: db.Library, events: LibraryEvents
+) -> None:
     model = SidebarModel(library, events)
     qtmodeltester.check(model)
     events.changed.emit(library.add_tags([1], ["alpha", "beta"]))
@@ -221,8 +243,9 @@ def test_sidebar_model_passes_qtmodeltester_while_tags_come_and_go(
     qtmodeltester.check(model)
 
 
-def test_sidebar_counts_papers_statuses_and_tags(library: db.Library,
-                                                events: LibraryEvents) -> None:
+def test_sidebar_counts_papers_statuses_and_tags(
+    library: db.Library, events: LibraryEvents
+) -> None:
     model = SidebarModel(library, events)
     rows = sidebar_rows(model)
     assert rows["All papers"] == 25

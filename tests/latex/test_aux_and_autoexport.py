@@ -35,15 +35,21 @@ def _keys(text: str) -> list[str]:
 
 
 def citedesk(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_read_aux_finds_bibtex_and_biblatex_citations(tmp_path: Path) -> None:
     (tmp_path / "paper.aux").write_text(BIBTEX_AUX)
     (tmp_path / "chapter1.aux").write_text("\\citation{late}\n")
     assert read_aux(tmp_path / "paper.aux").keys == [
-        "wang2023qyolo", "wu2022alignmentpropertysgd", "child", "ghost", "late"]
+        "wang2023qyolo",
+        "wu2022alignmentpropertysgd",
+        "child",
+        "ghost",
+        "late",
+    ]
     (tmp_path / "b.aux").write_text(BIBLATEX_AUX)
     assert read_aux(tmp_path / "b.aux").keys == ["wang2023qyolo", "child"]
     (tmp_path / "old.aux").write_text(OLD_BIBLATEX_AUX)
@@ -52,15 +58,22 @@ def test_read_aux_finds_bibtex_and_biblatex_citations(tmp_path: Path) -> None:
     assert read_aux(tmp_path / "all.aux").everything
 
 
-def test_aux_export_writes_cited_entries_with_crossref_parents(seeded: Library,
-                                                              tmp_path: Path) -> None:
-    seeded.import_text("@proceedings{parent, title={P}, year=1999}\n"
-                       "@inproceedings{child, title={C}, crossref={parent}}\n")
+def test_aux_export_writes_cited_entries_with_crossref_parents(
+    seeded: Library, tmp_path: Path
+) -> None:
+    seeded.import_text(
+        "@proceedings{parent, title={P}, year=1999}\n"
+        "@inproceedings{child, title={C}, crossref={parent}}\n"
+    )
     (tmp_path / "paper.aux").write_text(BIBTEX_AUX)
     n, missing = seeded.export_aux(tmp_path / "paper.aux", tmp_path / "refs.bib")
     assert missing == ["ghost"]
     assert sorted(_keys((tmp_path / "refs.bib").read_text())) == [
-        "child", "parent", "wang2023qyolo", "wu2022alignmentpropertysgd"]
+        "child",
+        "parent",
+        "wang2023qyolo",
+        "wu2022alignmentpropertysgd",
+    ]
     assert n == 4
 
 
@@ -81,8 +94,9 @@ def test_cli_aux_export_names_missing_keys_and_exits_1(lib_path: Path, tmp_path:
 
 
 def test_cli_aux_export_of_a_folder_says_so_in_one_line(lib_path: Path, tmp_path: Path) -> None:
-    r = citedesk("--library", str(lib_path), "export", "--aux", str(tmp_path), "-o",
-                 str(tmp_path / "x.bib"))
+    r = citedesk(
+        "--library", str(lib_path), "export", "--aux", str(tmp_path), "-o", str(tmp_path / "x.bib")
+    )
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.strip() == f"citedesk: {tmp_path}: is a folder, not a .aux file"
     assert not (tmp_path / "x.bib").exists()
@@ -92,11 +106,11 @@ def test_old_key_after_change_still_resolves(seeded: Library, tmp_path: Path) ->
     pid = seeded.id_for_key("wang2023qyolo")
     seeded.set_key(pid, "QYOLO2023")
     (tmp_path / "paper.aux").write_text("\\citation{wang2023qyolo}\n")
-    seeded.export_aux(tmp_path / "paper.aux", tmp_path / "bibtex.bib",
-                      seeded.profile(dialect="bibtex"))
+    seeded.export_aux(
+        tmp_path / "paper.aux", tmp_path / "bibtex.bib", seeded.profile(dialect="bibtex")
+    )
     # BibTeX knows no aliases: the entry is also written under the key the document cites.
-    assert sorted(_keys((tmp_path / "bibtex.bib").read_text())) == [
-        "QYOLO2023", "wang2023qyolo"]
+    assert sorted(_keys((tmp_path / "bibtex.bib").read_text())) == ["QYOLO2023", "wang2023qyolo"]
     text, _ = seeded.export_text(profile=seeded.profile(dialect="biblatex"))
     fields = {e.key: dict(e.fields) for e in parse_text(text).entries}
     assert fields["QYOLO2023"]["ids"] == "{wang2023qyolo}"
@@ -121,8 +135,20 @@ def test_autoexport_rewrites_only_when_content_changes(seeded: Library, tmp_path
 
 def test_cli_keeps_autoexports_current_after_every_change(lib_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "reading.bib"
-    assert citedesk("--library", str(lib_path), "autoexport", "add", str(out), "--tag",
-                    "reading", "--profile", "bibtex").returncode == 0
+    assert (
+        citedesk(
+            "--library",
+            str(lib_path),
+            "autoexport",
+            "add",
+            str(out),
+            "--tag",
+            "reading",
+            "--profile",
+            "bibtex",
+        ).returncode
+        == 0
+    )
     listed = citedesk("--library", str(lib_path), "autoexport", "list").stdout
     assert str(out) in listed and "tag reading" in listed
     citedesk("--library", str(lib_path), "tag", "wang2023qyolo", "reading")

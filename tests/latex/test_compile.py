@@ -11,21 +11,27 @@ import pytest
 from db import Library
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-TOOLS = {"pdflatex": shutil.which("pdflatex"), "bibtex": shutil.which("bibtex"),
-         "biber": shutil.which("biber")}
+TOOLS = {
+    "pdflatex": shutil.which("pdflatex"),
+    "bibtex": shutil.which("bibtex"),
+    "biber": shutil.which("biber"),
+}
 
 
 def _needs(*names: str) -> None:
     missing = [n for n in names if not TOOLS[n]]
     if missing:
-        pytest.skip(f"{', '.join(missing)} not installed (Debian: texlive-latex-base, "
-                    "texlive-latex-recommended, texlive-bibtex-extra, biber; .ci/run installs "
-                    "them)")
+        pytest.skip(
+            f"{', '.join(missing)} not installed (Debian: texlive-latex-base, "
+            "texlive-latex-recommended, texlive-bibtex-extra, biber; .ci/run installs "
+            "them)"
+        )
 
 
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=180,
-                          errors="replace")
+    return subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, timeout=180, errors="replace"
+    )
 
 
 def _latex_errors(cwd: Path, name: str) -> list[str]:
@@ -41,7 +47,8 @@ def test_bibtex_dialect_compiles_with_bibtex(seeded: Library, tmp_path: Path) ->
     assert n == 25 + 36
     (tmp_path / "doc.tex").write_text(
         "\\documentclass{article}\n\\begin{document}\n\\nocite{*}\n"
-        "\\bibliographystyle{plain}\n\\bibliography{refs}\n\\end{document}\n")
+        "\\bibliographystyle{plain}\n\\bibliography{refs}\n\\end{document}\n"
+    )
     latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
     assert _run(latex, tmp_path).returncode == 0
     bib = _run(["bibtex", "doc"], tmp_path)
@@ -64,7 +71,8 @@ def test_biblatex_dialect_compiles_with_biber(bibdata: Path, tmp_path: Path) -> 
     (tmp_path / "doc.tex").write_text(
         "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
         "\\usepackage[backend=biber]{biblatex}\n\\addbibresource{refs.bib}\n"
-        "\\begin{document}\n\\nocite{*}\n\\printbibliography\n\\end{document}\n")
+        "\\begin{document}\n\\nocite{*}\n\\printbibliography\n\\end{document}\n"
+    )
     latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
     assert _run(latex, tmp_path).returncode == 0
     biber = _run(["biber", "doc"], tmp_path)

@@ -55,8 +55,11 @@ def test_profile_leaves_out_fields_and_fixes_pages_and_specials(lib: Library) ->
 
 
 def test_saved_profile_is_used_by_name(lib: Library) -> None:
-    lib.save_profile(ExportProfile("thesis", "bibtex", exclude=("file",),
-                                   protect_capitals=False, page_dashes=False))
+    lib.save_profile(
+        ExportProfile(
+            "thesis", "bibtex", exclude=("file",), protect_capitals=False, page_dashes=False
+        )
+    )
     fields = _entry(lib.export_text(profile=lib.profile("thesis"))[0], "unicode")
     assert fields["abstract"] == "{long}" and fields["pages"] == "{1-10}"
     assert "thesis" in lib.profile_names()
@@ -78,8 +81,10 @@ def test_capitals_are_braced_once() -> None:
 
 
 def test_specials_escaped_outside_math_and_urls() -> None:
-    assert escape_specials("a & b_c 5% #1 $x_1$ \\url{a_b%}") == \
-        "a \\& b\\_c 5\\% \\#1 $x_1$ \\url{a_b%}"
+    assert (
+        escape_specials("a & b_c 5% #1 $x_1$ \\url{a_b%}")
+        == "a \\& b\\_c 5\\% \\#1 $x_1$ \\url{a_b%}"
+    )
     assert escape_specials("costs $5") == "costs \\$5"
 
 
@@ -87,12 +92,17 @@ def test_string_macros_stay_macros_in_profiles(empty_lib: Library) -> None:
     empty_lib.import_files([DATA / "tricky.bib"])
     text, _ = empty_lib.export_text(profile=empty_lib.profile(dialect="bibtex"))
     assert '@string{cacm = "Communications of the " # acm}' in text
-    assert "journal = cacm" in text or "journal      = cacm" in text or \
-        _entry(text, "Muller2020")["journal"] == "cacm"
+    assert (
+        "journal = cacm" in text
+        or "journal      = cacm" in text
+        or _entry(text, "Muller2020")["journal"] == "cacm"
+    )
 
 
 def test_crossref_parent_comes_after_its_children(empty_lib: Library) -> None:
-    empty_lib.import_text("@proceedings{parent, title={P}, year=1999}\n"
-                          "@inproceedings{child, title={C}, crossref={parent}}\n")
+    empty_lib.import_text(
+        "@proceedings{parent, title={P}, year=1999}\n"
+        "@inproceedings{child, title={C}, crossref={parent}}\n"
+    )
     text, _ = empty_lib.export_text(profile=empty_lib.profile(dialect="bibtex"))
     assert text.index("@inproceedings{child") < text.index("@proceedings{parent")

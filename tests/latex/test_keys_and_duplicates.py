@@ -53,7 +53,8 @@ def test_duplicates_by_doi_arxiv_and_title(empty_lib: Library) -> None:
         "@misc{a3, title={Other}, eprint={2001.00001v2}, archiveprefix={arXiv}}\n"
         "@misc{b1, title={A Completely Different Paper}, year=2021}\n"
         "@misc{b2, title={A completely different paper}, year=2021}\n"
-        "@misc{c1, title={Unique Work Here}, year=2019}\n")
+        "@misc{c1, title={Unique Work Here}, year=2019}\n"
+    )
     groups = [[empty_lib.paper(i).key for i in g] for g in empty_lib.find_duplicates()]
     assert groups == [["a1", "a2", "a3"], ["b1", "b2"]]
 
@@ -61,7 +62,8 @@ def test_duplicates_by_doi_arxiv_and_title(empty_lib: Library) -> None:
 def test_merge_keeps_richer_fields_tags_notes_and_old_key(empty_lib: Library) -> None:
     empty_lib.import_text(
         "@article{keep, title={Deep}, doi={10.1/x}}\n"
-        "@article{dup, title={Deep learning, the long title}, pages={1--2}}\n")
+        "@article{dup, title={Deep learning, the long title}, pages={1--2}}\n"
+    )
     keep, dup = empty_lib.id_for_key("keep"), empty_lib.id_for_key("dup")
     empty_lib.add_tags([keep], ["a"])
     empty_lib.add_tags([dup], ["b"])
@@ -76,8 +78,9 @@ def test_merge_keeps_richer_fields_tags_notes_and_old_key(empty_lib: Library) ->
 
 
 def test_merge_can_be_undone_with_a_snapshot(empty_lib: Library) -> None:
-    empty_lib.import_text("@article{keep, title={Deep}, doi={10.1/x}}\n"
-                          "@article{dup, title={Deeper}, doi={10.1/x2}}\n")
+    empty_lib.import_text(
+        "@article{keep, title={Deep}, doi={10.1/x}}\n@article{dup, title={Deeper}, doi={10.1/x2}}\n"
+    )
     ids = [empty_lib.id_for_key("keep"), empty_lib.id_for_key("dup")]
     before = empty_lib.export_text()
     snap = empty_lib.snapshot(ids)
@@ -89,8 +92,12 @@ def test_merge_can_be_undone_with_a_snapshot(empty_lib: Library) -> None:
 
 def test_cli_keys_and_duplicates(lib_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "desktop", "--library", str(lib_path),
-                               *args], capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "desktop", "--library", str(lib_path), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     assert run("keys", "pattern").stdout.strip() == "[auth:lower][year][shorttitle]"
     assert run("keys", "pattern", "[bogus]").returncode == 2

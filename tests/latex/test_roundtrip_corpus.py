@@ -19,8 +19,11 @@ from db import Library
 from db.bibtex import decode_bytes, parse_file, parse_text
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
-FILES = sorted(p for p in CORPUS.rglob("*.bib") if "malformed" not in p.parts) \
-    if CORPUS.is_dir() else []
+FILES = (
+    sorted(p for p in CORPUS.rglob("*.bib") if "malformed" not in p.parts)
+    if CORPUS.is_dir()
+    else []
+)
 
 
 def _fields(text: str) -> dict[str, list[tuple[str, str]]]:
@@ -33,9 +36,11 @@ def test_corpus_file_round_trips(path: Path, tmp_path: Path) -> None:
     with Library.open(tmp_path / "lib.sqlite", seed=False) as lib:
         report = lib.import_files([path])
         if not report.added:
-            reason = (f"not well-formed ({report.failures[0].message}); the robustness tests "
-                      "cover it" if report.failures else
-                      "holds no entries (only @string, @preamble or comments)")
+            reason = (
+                f"not well-formed ({report.failures[0].message}); the robustness tests cover it"
+                if report.failures
+                else "holds no entries (only @string, @preamble or comments)"
+            )
             pytest.skip(f"{path.name} {reason}")
         exported, given = _whole_file(lib, path, tmp_path)
         text, n = lib.export_text()
@@ -61,11 +66,13 @@ def test_corpus_file_round_trips(path: Path, tmp_path: Path) -> None:
         lib.update_fields(first, {"note": "checked by Citedesk"})
         after = _fields(lib.export_text()[0])
         assert dict(after[key])["note"] == "{checked by Citedesk}"
-        assert {k: v for k, v in after.items() if k != key} == \
-            {k: v for k, v in original.items() if k != key}
+        assert {k: v for k, v in after.items() if k != key} == {
+            k: v for k, v in original.items() if k != key
+        }
         # Same values; the clean layout writes names in lower case, in a fixed order.
-        assert sorted((n.lower(), v) for n, v in after[key] if n.lower() != "note") == \
-            sorted((n.lower(), v) for n, v in original[key] if n.lower() != "note")
+        assert sorted((n.lower(), v) for n, v in after[key] if n.lower() != "note") == sorted(
+            (n.lower(), v) for n, v in original[key] if n.lower() != "note"
+        )
 
 
 def _whole_file(lib: Library, path: Path, tmp_path: Path) -> tuple[bytes, list[str]]:
@@ -84,10 +91,12 @@ def _whole_file(lib: Library, path: Path, tmp_path: Path) -> tuple[bytes, list[s
         return exported, given
     text, encoding = decode_bytes(exported)
     for key in given:
-        text = re.sub(r"(@[^{(]*[{(][ \t]*)" + re.escape(key) + r"(?=\s*[,})])", r"\1", text,
-                      count=1)
-    assert (text, encoding) == decode_bytes(original), \
+        text = re.sub(
+            r"(@[^{(]*[{(][ \t]*)" + re.escape(key) + r"(?=\s*[,})])", r"\1", text, count=1
+        )
+    assert (text, encoding) == decode_bytes(original), (
         f"{path.name}: a whole export differs from the file by more than the keys given"
+    )
     return exported, given
 
 
@@ -96,10 +105,14 @@ def _bbl(bib: bytes, work: Path) -> tuple[str, bool]:
     reported an error."""
     work.mkdir()
     (work / "refs.bib").write_bytes(bib)
-    (work / "doc.aux").write_text("\\relax\n\\citation{*}\n\\bibstyle{plain}\n"
-                                  "\\bibdata{refs}\n")
-    subprocess.run(["bibtex", "-terse", "doc"], cwd=work, capture_output=True, timeout=60,
-                   env={**os.environ, "openout_any": "a"})
+    (work / "doc.aux").write_text("\\relax\n\\citation{*}\n\\bibstyle{plain}\n\\bibdata{refs}\n")
+    subprocess.run(
+        ["bibtex", "-terse", "doc"],
+        cwd=work,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "openout_any": "a"},
+    )
     bbl, blg = work / "doc.bbl", work / "doc.blg"
     errors = "error message" in blg.read_text(encoding="latin-1") if blg.exists() else True
     return (bbl.read_text(encoding="latin-1") if bbl.exists() else ""), errors

@@ -95,12 +95,14 @@ def test_an_edit_changes_only_the_edited_entry(tmp_path: Path) -> None:
         lib.delete_papers([lib.require_key("two")])
         deleted = lib.export_text()[0]
     before, _, after = REDEFINED.partition(
-        "@book{one, author = {Ann Alpha}, title = {One}, publisher = pub, year = 2001}")
+        "@book{one, author = {Ann Alpha}, title = {One}, publisher = pub, year = 2001}"
+    )
     assert edited.startswith(before) and edited.endswith(after)
     assert "note      = {Reread}" in edited
     assert "@book{two" not in deleted and deleted.endswith(
         "%@book{gone, title = {Commented out}}\nFree text after the entries, no line end at "
-        "the end.")
+        "the end."
+    )
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])
@@ -109,13 +111,19 @@ def test_line_ends_are_the_files_own(tmp_path: Path, newline: str) -> None:
     assert _round_trip(tmp_path, data) == data
 
 
-@pytest.mark.parametrize(("encoding", "bom"), [
-    ("cp1252", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
-    ("utf-16-be", codecs.BOM_UTF16_BE),
-])
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("cp1252", b""),
+        ("utf-8", codecs.BOM_UTF8),
+        ("utf-16-le", codecs.BOM_UTF16_LE),
+        ("utf-16-be", codecs.BOM_UTF16_BE),
+    ],
+)
 def test_the_encoding_is_kept_when_asked(tmp_path: Path, encoding: str, bom: bytes) -> None:
-    text = REDEFINED.replace("Ann Alpha", "Anne Ødegård").replace("Bob", "Bőb" if
-                                                                 encoding != "cp1252" else "Böb")
+    text = REDEFINED.replace("Ann Alpha", "Anne Ødegård").replace(
+        "Bob", "Bőb" if encoding != "cp1252" else "Böb"
+    )
     data = bom + text.encode(encoding)
     assert _round_trip(tmp_path, data, keep_encoding=True) == data
     # UTF-8 stays the default.
@@ -167,8 +175,11 @@ def test_the_command_line_round_trips_a_file(tmp_path: Path) -> None:
     lib = tmp_path / "cli.sqlite"
 
     def citedesk(*args: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([sys.executable, "-m", "desktop", "--library", str(lib),
-                               "--empty", *args], capture_output=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "desktop", "--library", str(lib), "--empty", *args],
+            capture_output=True,
+            timeout=120,
+        )
 
     assert citedesk("import", str(src)).returncode == 0
     assert citedesk("export", "--keep-encoding", "-o", str(tmp_path / "o.bib")).returncode == 0

@@ -47,26 +47,102 @@ from db.bibtex import decode_bytes, parse_text  # noqa: E402
 CORPUS = REPO.parent / "shared" / "bibdata"
 #: Real files small enough to import many times a second; all of them in the long run.
 SAMPLE_FILES = [
-    "texlive/xampl.bib", "texlive/btxdoc.bib", "texlive/biblatex-examples.bib",
-    "malformed/bibclean-tests/testbib5.bib", "malformed/bibclean-tests/testscr1.bib",
-    "malformed/bibtexparser-v1/traps.bib", "malformed/jabref-encoding/tiny-LE-noBOM.bib",
-    "malformed/jabref-history/duplicates.bib", "malformed/synthetic/cr_only_xampl.bib",
+    "texlive/xampl.bib",
+    "texlive/btxdoc.bib",
+    "texlive/biblatex-examples.bib",
+    "malformed/bibclean-tests/testbib5.bib",
+    "malformed/bibclean-tests/testscr1.bib",
+    "malformed/bibtexparser-v1/traps.bib",
+    "malformed/jabref-encoding/tiny-LE-noBOM.bib",
+    "malformed/jabref-history/duplicates.bib",
+    "malformed/synthetic/cr_only_xampl.bib",
 ]
 
 # -- generated BibTeX -----------------------------------------------------------------------------
 
-PIECES = ["{", "}", '"', "@", "%", "#", ",", "=", "(", ")", "\\", "\n", "\r", "\t", " ",
-          "\x00", "\ufeff", "~", "$", "é", "🙂", "\\'e", "{\\\"o}", "and", "others", "jan",
-          "\n@misc{inner,", "\n% comment\n", "@comment{", "}}", "{{", '{"}', "\\{", "\\}",
-          # A backslash escapes no brace in BibTeX: these open, close or balance groups.
-          "{\\{}", "{\\}", "\\{\\&}", "{T. {Te\\{v}zak}}", "\\\\{",
-          # Block starts only BibTeX sees.
-          "@ misc{", "\n@misc\n{j,", "@www-misc{", "@\n"]
-ENTRY_TYPES = ["article", "book", "misc", "inproceedings", "ARTICLE", "comment", "string",
-               "preamble", "set", "", "x-y", " inproceedings", "InProceedings\n", "\nmisc ",
-               "www-inproceedings", "String\n", " preamble"]
-FIELD_NAMES = ["title", "author", "editor", "year", "month", "journal", "doi", "url",
-               "crossref", "abstract", "TITLE", "note", "% c\n  title", "ti tle", ""]
+PIECES = [
+    "{",
+    "}",
+    '"',
+    "@",
+    "%",
+    "#",
+    ",",
+    "=",
+    "(",
+    ")",
+    "\\",
+    "\n",
+    "\r",
+    "\t",
+    " ",
+    "\x00",
+    "\ufeff",
+    "~",
+    "$",
+    "é",
+    "🙂",
+    "\\'e",
+    '{\\"o}',
+    "and",
+    "others",
+    "jan",
+    "\n@misc{inner,",
+    "\n% comment\n",
+    "@comment{",
+    "}}",
+    "{{",
+    '{"}',
+    "\\{",
+    "\\}",
+    # A backslash escapes no brace in BibTeX: these open, close or balance groups.
+    "{\\{}",
+    "{\\}",
+    "\\{\\&}",
+    "{T. {Te\\{v}zak}}",
+    "\\\\{",
+    # Block starts only BibTeX sees.
+    "@ misc{",
+    "\n@misc\n{j,",
+    "@www-misc{",
+    "@\n",
+]
+ENTRY_TYPES = [
+    "article",
+    "book",
+    "misc",
+    "inproceedings",
+    "ARTICLE",
+    "comment",
+    "string",
+    "preamble",
+    "set",
+    "",
+    "x-y",
+    " inproceedings",
+    "InProceedings\n",
+    "\nmisc ",
+    "www-inproceedings",
+    "String\n",
+    " preamble",
+]
+FIELD_NAMES = [
+    "title",
+    "author",
+    "editor",
+    "year",
+    "month",
+    "journal",
+    "doi",
+    "url",
+    "crossref",
+    "abstract",
+    "TITLE",
+    "note",
+    "% c\n  title",
+    "ti tle",
+    "",
+]
 
 text_piece = st.one_of(st.sampled_from(PIECES), st.text(max_size=6))
 value_text = st.lists(text_piece, max_size=12).map("".join)
@@ -89,22 +165,24 @@ def field_value(draw: Any) -> str:
 
 @st.composite
 def bib_block(draw: Any) -> str:
-    kind = draw(st.sampled_from(["entry", "entry", "entry", "string", "preamble", "comment",
-                                 "junk"]))
+    kind = draw(
+        st.sampled_from(["entry", "entry", "entry", "string", "preamble", "comment", "junk"])
+    )
     if kind == "junk":
         return draw(value_text)
     if kind == "string":
-        return f"@string{{{draw(st.sampled_from(['acm', 'jan', 'x y', '']))} = " \
-               f"{draw(field_value())}}}"
+        return (
+            f"@string{{{draw(st.sampled_from(['acm', 'jan', 'x y', '']))} = {draw(field_value())}}}"
+        )
     if kind == "preamble":
         return f"@preamble{{{draw(field_value())}}}"
     if kind == "comment":
         return "@comment{" + draw(value_text) + "}"
     open_, close = draw(st.sampled_from([("{", "}"), ("(", ")"), ("{", ""), ("{", "}}")]))
-    key = draw(st.one_of(st.sampled_from(["k1", "k2", "K1", "Smith2020", "a b", ""]),
-                         st.text(max_size=10)))
-    fields = draw(st.lists(st.tuples(st.sampled_from(FIELD_NAMES), field_value()),
-                           max_size=6))
+    key = draw(
+        st.one_of(st.sampled_from(["k1", "k2", "K1", "Smith2020", "a b", ""]), st.text(max_size=10))
+    )
+    fields = draw(st.lists(st.tuples(st.sampled_from(FIELD_NAMES), field_value()), max_size=6))
     sep = draw(st.sampled_from([",\n  ", ", ", "\n  ", ",,", ",\n% note\n  "]))
     body = sep.join(f"{name} = {value}" for name, value in fields)
     trail = draw(st.sampled_from([",", "", "\n"]))
@@ -114,8 +192,9 @@ def bib_block(draw: Any) -> str:
 @st.composite
 def bibtex_file(draw: Any) -> bytes:
     text = draw(st.lists(bib_block(), max_size=8).map("\n\n".join))
-    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "utf-16", "utf-16-le",
-                                     "latin-1", "cr"]))
+    encoding = draw(
+        st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "latin-1", "cr"])
+    )
     if encoding == "cr":
         return text.replace("\n", "\r").encode("utf-8", "surrogatepass")
     return text.encode(encoding, errors="replace")
@@ -123,8 +202,18 @@ def bibtex_file(draw: Any) -> bytes:
 
 # -- mutated real files ---------------------------------------------------------------------------
 
-MUTATIONS = ["truncate", "delete", "duplicate", "insert_bytes", "insert_piece", "scribble",
-             "cr_only", "bom", "utf16", "swap"]
+MUTATIONS = [
+    "truncate",
+    "delete",
+    "duplicate",
+    "insert_bytes",
+    "insert_piece",
+    "scribble",
+    "cr_only",
+    "bom",
+    "utf16",
+    "swap",
+]
 
 
 @dataclass
@@ -147,7 +236,7 @@ class Mutation:
         if self.op in ("insert_bytes", "insert_piece"):
             return data[:i] + self.payload + data[i:]
         if self.op == "scribble":
-            return data[:i] + self.payload[: j - i] + data[i + len(self.payload[: j - i]):]
+            return data[:i] + self.payload[: j - i] + data[i + len(self.payload[: j - i]) :]
         if self.op == "cr_only":
             return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r")
         if self.op == "bom":
@@ -161,10 +250,16 @@ class Mutation:
 
 
 mutation = st.builds(
-    Mutation, st.sampled_from(MUTATIONS), st.floats(0, 1), st.integers(0, 400),
-    st.one_of(st.binary(max_size=64),
-              st.sampled_from(PIECES).map(lambda p: p.encode("utf-8")),
-              st.sampled_from([b"\xff\xfe", b"\xef\xbb\xbf", b"\x00" * 8, b"\xe9\xe8"])))
+    Mutation,
+    st.sampled_from(MUTATIONS),
+    st.floats(0, 1),
+    st.integers(0, 400),
+    st.one_of(
+        st.binary(max_size=64),
+        st.sampled_from(PIECES).map(lambda p: p.encode("utf-8")),
+        st.sampled_from([b"\xff\xfe", b"\xef\xbb\xbf", b"\x00" * 8, b"\xe9\xe8"]),
+    ),
+)
 
 
 def mutate(data: bytes, mutations: list[Mutation]) -> bytes:
@@ -174,6 +269,7 @@ def mutate(data: bytes, mutations: list[Mutation]) -> bytes:
 
 
 # -- the checks -----------------------------------------------------------------------------------
+
 
 @dataclass
 class Checker:
@@ -203,8 +299,12 @@ class Checker:
         notes: dict[int, list[str]] = {}
         for pid, body in self.lib.conn.execute("SELECT paper_id, body FROM notes ORDER BY id"):
             notes.setdefault(pid, []).append(body)
-        return {r[0]: (*r[1:], tuple(notes.get(r[0], ()))) for r in self.lib.conn.execute(
-            "SELECT id, key, fields, source, tags, status, rating FROM papers")}
+        return {
+            r[0]: (*r[1:], tuple(notes.get(r[0], ())))
+            for r in self.lib.conn.execute(
+                "SELECT id, key, fields, source, tags, status, rating FROM papers"
+            )
+        }
 
     def check(self, data: bytes, name: str = "case.bib") -> None:
         self.cases += 1
@@ -240,13 +340,17 @@ def corpus_files() -> list[Path]:
 
 # -- the long run ---------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=5.0, help="stop after this long")
     ap.add_argument("--cases", type=int, default=1_000_000, help="or after this many cases")
     ap.add_argument("--seed", type=int, default=None, help="hypothesis seed (random if unset)")
-    ap.add_argument("--all-corpus", action="store_true",
-                    help="mutate every .bib under ../shared/bibdata up to 2 MB, not a sample")
+    ap.add_argument(
+        "--all-corpus",
+        action="store_true",
+        help="mutate every .bib under ../shared/bibdata up to 2 MB, not a sample",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     args = ap.parse_args(argv)
 
@@ -261,9 +365,13 @@ def main(argv: list[str] | None = None) -> int:
     per_run = 200
 
     def run(strategy: st.SearchStrategy[bytes], label: str) -> None:
-        @settings(max_examples=per_run, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck),
-                  phases=[Phase.generate, Phase.shrink])
+        @settings(
+            max_examples=per_run,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.generate, Phase.shrink],
+        )
         @given(strategy)
         def case(data: bytes) -> None:
             try:
@@ -280,8 +388,14 @@ def main(argv: list[str] | None = None) -> int:
 
     strategies: list[tuple[str, st.SearchStrategy[bytes]]] = [("generated", bibtex_file())]
     if contents:
-        strategies.append(("mutated", st.builds(
-            mutate, st.sampled_from(contents), st.lists(mutation, min_size=1, max_size=6))))
+        strategies.append(
+            (
+                "mutated",
+                st.builds(
+                    mutate, st.sampled_from(contents), st.lists(mutation, min_size=1, max_size=6)
+                ),
+            )
+        )
     else:
         print(f"note: no corpus at {CORPUS}; only generated BibTeX is fuzzed", file=sys.stderr)
     started = time.monotonic()
@@ -289,8 +403,11 @@ def main(argv: list[str] | None = None) -> int:
         while time.monotonic() < deadline and checker.cases < args.cases:
             for label, strategy in strategies:
                 run(strategy, label)
-            print(f"{checker.cases} cases, {checker.added} entries added, {checker.failed} "
-                  f"failures reported, {time.monotonic() - started:.0f} s", flush=True)
+            print(
+                f"{checker.cases} cases, {checker.added} entries added, {checker.failed} "
+                f"failures reported, {time.monotonic() - started:.0f} s",
+                flush=True,
+            )
     finally:
         checker.close()
         if not args.keep:
@@ -299,8 +416,16 @@ def main(argv: list[str] | None = None) -> int:
             work.rmdir()
         else:
             print(f"work folder: {work}")
-    print(json.dumps({"cases": checker.cases, "added": checker.added,
-                      "failures_reported": checker.failed, "problems": 0}))
+    print(
+        json.dumps(
+            {
+                "cases": checker.cases,
+                "added": checker.added,
+                "failures_reported": checker.failed,
+                "problems": 0,
+            }
+        )
+    )
     return 0
 
 

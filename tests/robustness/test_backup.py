@@ -16,10 +16,16 @@ from db import Library, LibraryDamagedError, LibraryError, LibraryTooNewError, s
 from db import backup as backup_mod
 
 
-def citedesk(*args: str, lib: Path, stdin: int | None = subprocess.DEVNULL
-             ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "desktop", "--library", str(lib), *args],
-                          capture_output=True, text=True, timeout=60, stdin=stdin)
+def citedesk(
+    *args: str, lib: Path, stdin: int | None = subprocess.DEVNULL
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", "--library", str(lib), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=stdin,
+    )
 
 
 def tag_of(lib_path: Path, key: str = "wang2023qyolo") -> list[str]:
@@ -35,6 +41,7 @@ def library(lib_path: Path) -> Path:
 
 
 # -- making backups ------------------------------------------------------------------------------
+
 
 def test_backup_command_writes_a_timestamped_copy_in_backups(library: Path) -> None:
     r = citedesk("backup", lib=library)
@@ -63,13 +70,17 @@ def test_backup_is_a_single_file_not_a_wal_database(library: Path, tmp_path: Pat
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".one")]
 
 
-def test_backup_while_another_process_writes_is_consistent(library: Path,
-                                                           tmp_path: Path) -> None:
+def test_backup_while_another_process_writes_is_consistent(library: Path, tmp_path: Path) -> None:
     writer = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from db import Library\n"
-         "lib = Library.open(sys.argv[1])\npid = lib.require_key('wang2023qyolo')\n"
-         "for i in range(300): lib.add_tags([pid], [f't{i}'])\nlib.close()", str(library)])
+        [
+            sys.executable,
+            "-c",
+            "import sys; from db import Library\n"
+            "lib = Library.open(sys.argv[1])\npid = lib.require_key('wang2023qyolo')\n"
+            "for i in range(300): lib.add_tags([pid], [f't{i}'])\nlib.close()",
+            str(library),
+        ]
+    )
     copies = [backup_mod.backup(library, tmp_path / f"b{i}.sqlite") for i in range(5)]
     assert writer.wait(timeout=120) == 0
     for copy in copies:
@@ -78,7 +89,8 @@ def test_backup_while_another_process_writes_is_consistent(library: Path,
         # The denormalised tag text agrees with the tag rows: no half-written transaction.
         text, rows = conn.execute(
             "SELECT tags, (SELECT count(*) FROM paper_tags WHERE paper_id = p.id) FROM papers p "
-            "WHERE key = 'wang2023qyolo'").fetchone()
+            "WHERE key = 'wang2023qyolo'"
+        ).fetchone()
         conn.close()
         assert len(text.split(", ")) == rows
 
@@ -97,6 +109,7 @@ def test_backup_of_a_damaged_library_says_so(library: Path) -> None:
 
 # -- rotation ------------------------------------------------------------------------------------
 
+
 def test_rotate_makes_one_backup_a_day_and_keeps_the_newest_n(library: Path) -> None:
     day = datetime(2026, 3, 1, 9, 0)
     made = [backup_mod.rotate(library, keep=3, now=day + timedelta(days=i)) for i in range(5)]
@@ -105,11 +118,13 @@ def test_rotate_makes_one_backup_a_day_and_keeps_the_newest_n(library: Path) -> 
     autos = backup_mod.backups(library, auto_only=True)
     assert autos == list(reversed(made[2:]))
     assert [p.name[:25] for p in autos] == [
-        "library-auto-20260305-090", "library-auto-20260304-090", "library-auto-20260303-090"]
+        "library-auto-20260305-090",
+        "library-auto-20260304-090",
+        "library-auto-20260303-090",
+    ]
 
 
-def test_rotate_reads_n_from_the_library_setting_and_spares_manual_backups(
-        library: Path) -> None:
+def test_rotate_reads_n_from_the_library_setting_and_spares_manual_backups(library: Path) -> None:
     manual = backup_mod.backup(library)
     with Library.open(library) as lib:
         lib.set_setting(backup_mod.KEEP_SETTING, 2)
@@ -128,6 +143,7 @@ def test_newest_backup_skips_unreadable_files(library: Path) -> None:
 
 
 # -- restoring -----------------------------------------------------------------------------------
+
 
 def test_restore_with_yes_replaces_and_keeps_the_replaced_file(library: Path) -> None:
     saved = backup_mod.backup(library)
@@ -148,8 +164,10 @@ def test_restore_without_a_terminal_or_yes_refuses(library: Path) -> None:
         lib.set_tags(lib.require_key("wang2023qyolo"), ["after"])
     r = citedesk("restore", str(saved), lib=library)
     assert r.returncode == 1
-    assert r.stderr == (f"citedesk: restore would replace {library} (25 papers); confirm on a "
-                        "terminal or add --yes\n")
+    assert r.stderr == (
+        f"citedesk: restore would replace {library} (25 papers); confirm on a "
+        "terminal or add --yes\n"
+    )
     assert tag_of(library) == ["after"]
 
 
@@ -215,8 +233,9 @@ def test_restore_checks_the_backup_first(library: Path, tmp_path: Path, kind: st
     elif kind == "itself":
         bad = library
     before = library.read_bytes()
-    error = {"too_new": LibraryTooNewError, "missing": LibraryError,
-             "itself": LibraryError}.get(kind, LibraryDamagedError)
+    error = {"too_new": LibraryTooNewError, "missing": LibraryError, "itself": LibraryError}.get(
+        kind, LibraryDamagedError
+    )
     with pytest.raises(error):
         backup_mod.restore(bad, library)
     r = citedesk("restore", str(bad), "--yes", lib=library)

@@ -26,8 +26,12 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def citedesk(*args: str, lib: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "desktop", "--library", str(lib), *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", "--library", str(lib), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def assert_clean_report(r: subprocess.CompletedProcess[str]) -> list[str]:
@@ -44,9 +48,11 @@ def integrity(lib: Library) -> str:
 
 # -- the corpus of malformed files ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", MALFORMED, ids=lambda p: str(p.relative_to(CORPUS / "malformed")))
-def test_every_malformed_file_gives_a_report_and_keeps_the_library(path: Path,
-                                                                    seeded: Library) -> None:
+def test_every_malformed_file_gives_a_report_and_keeps_the_library(
+    path: Path, seeded: Library
+) -> None:
     before = seeded.count()
     started = time.monotonic()
     report = seeded.import_files([path])
@@ -64,8 +70,9 @@ def test_malformed_corpus_is_present(bibdata: Path) -> None:
     assert len(list((bibdata / "malformed").rglob("*.bib"))) >= 40
 
 
-def test_valid_bibtex_that_bibtexparser_rejects_is_imported(bibdata: Path,
-                                                            empty_lib: Library) -> None:
+def test_valid_bibtex_that_bibtexparser_rejects_is_imported(
+    bibdata: Path, empty_lib: Library
+) -> None:
     # bibclean's testbib5: quotes inside braces inside a quoted value, valid for BibTeX.
     report = empty_lib.import_files([bibdata / "malformed/bibclean-tests/testbib5.bib"])
     assert report.added == ["label"] and not report.failures
@@ -74,8 +81,7 @@ def test_valid_bibtex_that_bibtexparser_rejects_is_imported(bibdata: Path,
     assert p.raw("everything2").startswith('"{umlaut accents: "a, "e,')
 
 
-def test_truncated_corpus_file_names_the_entry_and_line(bibdata: Path,
-                                                        empty_lib: Library) -> None:
+def test_truncated_corpus_file_names_the_entry_and_line(bibdata: Path, empty_lib: Library) -> None:
     path = bibdata / "malformed/synthetic/truncated_in_field_biblatex-examples.bib"
     report = empty_lib.import_files([path])
     [failure] = report.failures
@@ -96,28 +102,41 @@ def _hostile(name: str, tmp_path: Path) -> Path:
     elif name == "binary":
         path.write_bytes(random.Random(5).randbytes(64 * 1024))  # fixed: no flaky luck
     elif name == "junk_between_entries":
-        path.write_bytes(GOOD.encode() + b"\n" + bytes(range(256)) * 16 + b"\n"
-                         + b"@misc{good3, title = {Three}}\n")
+        path.write_bytes(
+            GOOD.encode()
+            + b"\n"
+            + bytes(range(256)) * 16
+            + b"\n"
+            + b"@misc{good3, title = {Three}}\n"
+        )
     elif name == "unbalanced":
         path.write_text("@misc{open, title = {x {y}\n\n" + GOOD)
     elif name == "duplicate_keys":
         path.write_text(GOOD + "@misc{good1, title = {Again}}\n@misc{GOOD2, title = {Case}}\n")
     elif name == "huge_field":
-        path.write_text("@misc{huge, abstract = {" + "word " * (8 * 1024 * 1024 // 5) + "}}\n"
-                        + GOOD)
+        path.write_text(
+            "@misc{huge, abstract = {" + "word " * (8 * 1024 * 1024 // 5) + "}}\n" + GOOD
+        )
     elif name == "deep_braces":
-        path.write_text("@misc{deep, title = {" + "{" * 100_000 + "x" + "}" * 100_000 + "},\n"
-                        "  note = {\\emph{" * 1 + "\\textbf{" * 50_000 + "y" + "}" * 50_001
-                        + "}}\n" + GOOD)
+        path.write_text(
+            "@misc{deep, title = {" + "{" * 100_000 + "x" + "}" * 100_000 + "},\n"
+            "  note = {\\emph{" * 1 + "\\textbf{" * 50_000 + "y" + "}" * 50_001 + "}}\n" + GOOD
+        )
     elif name == "cr_only":
-        path.write_bytes(b"@misc{good1,\r title = {One}}\r\r@misc{bad,\r title = {x\r\r"
-                         b"@misc{good2, title = {Two}}\r")
+        path.write_bytes(
+            b"@misc{good1,\r title = {One}}\r\r@misc{bad,\r title = {x\r\r"
+            b"@misc{good2, title = {Two}}\r"
+        )
     elif name == "bom_latin1":
-        path.write_bytes(codecs.BOM_UTF8 + "@misc{good1, title = {Gödel}}\n".encode("latin-1")
-                         + "@misc{good2, title = {Two – Zwei}}\n".encode())
+        path.write_bytes(
+            codecs.BOM_UTF8
+            + "@misc{good1, title = {Gödel}}\n".encode("latin-1")
+            + "@misc{good2, title = {Two – Zwei}}\n".encode()
+        )
     elif name == "utf16_no_bom":
-        path.write_bytes(("@misc{good3, title = {Gödel}}\n@misc{good4, title = {Two}}\n")
-                         .encode("utf-16-le"))
+        path.write_bytes(
+            ("@misc{good3, title = {Gödel}}\n@misc{good4, title = {Two}}\n").encode("utf-16-le")
+        )
     elif name == "empty":
         path.write_bytes(b"")
     elif name == "directory":
@@ -132,25 +151,37 @@ def _hostile(name: str, tmp_path: Path) -> Path:
 
 # name -> (exit code, keys imported, a regular expression each problem line must match)
 HOSTILE = {
-    "truncated": (1, ["good1", "good2"],
-                  r"{f}:4 \(entry cut\): the '\{' opened on line 4 in field title is not closed "
-                  r"before the file ends"),
+    "truncated": (
+        1,
+        ["good1", "good2"],
+        r"{f}:4 \(entry cut\): the '\{' opened on line 4 in field title is not closed "
+        r"before the file ends",
+    ),
     "binary": (1, [], r"{f}: holds binary data, not BibTeX text"),
     # BibTeX 0.99d reads an entry in the junk: "@", letters and "[\]^_`" (its identifier
     # characters), then "{|}": key "|", which the 15 copies after it repeat. The junk
     # between them is skipped.
-    "junk_between_entries": (1, ["good1", "good2", "|", "good3"],
-                             r"(warning: {f}:\d+: lines? \d+(-\d+)? holds? binary data|"
-                             r"{f}:\d+ \(entry \|\): duplicate key '\|': the entry on line 7)"),
+    "junk_between_entries": (
+        1,
+        ["good1", "good2", "|", "good3"],
+        r"(warning: {f}:\d+: lines? \d+(-\d+)? holds? binary data|"
+        r"{f}:\d+ \(entry \|\): duplicate key '\|': the entry on line 7)",
+    ),
     "unbalanced": (1, ["good1", "good2"], r"{f}:1 \(entry open\): .*not closed"),
-    "duplicate_keys": (1, ["good1", "good2"],
-                       r"{f}:(4 \(entry good1\): duplicate key 'good1'|5 \(entry GOOD2\): key "
-                       r"'GOOD2' collides with 'good2')"),
+    "duplicate_keys": (
+        1,
+        ["good1", "good2"],
+        r"{f}:(4 \(entry good1\): duplicate key 'good1'|5 \(entry GOOD2\): key "
+        r"'GOOD2' collides with 'good2')",
+    ),
     "huge_field": (0, ["huge", "good1", "good2"], r"$^"),
     "deep_braces": (0, ["deep", "good1", "good2"], r"$^"),
     "cr_only": (1, ["good1", "good2"], r"{f}:4 \(entry bad\): the '\{' opened on line 5"),
-    "bom_latin1": (0, ["good1", "good2"],
-                   r"warning: {f}:1: line 1 not in UTF-8 like the rest of the file"),
+    "bom_latin1": (
+        0,
+        ["good1", "good2"],
+        r"warning: {f}:1: line 1 not in UTF-8 like the rest of the file",
+    ),
     "utf16_no_bom": (0, ["good3", "good4"], r"$^"),
     "empty": (1, [], r"{f}: is empty"),
     "directory": (1, [], r"{f}: is a directory"),
@@ -213,9 +244,20 @@ def test_huge_and_deep_input_stays_within_memory(tmp_path: Path) -> None:
     """Peak memory of the whole command, for an 8 MiB field and 100,000-deep braces."""
     lib = tmp_path / "lib.sqlite"
     files = [str(_hostile("huge_field", tmp_path)), str(_hostile("deep_braces", tmp_path))]
-    proc = subprocess.run([sys.executable, "-c", _PEAK_OF_COMMAND, "--library", str(lib),
-                           "--empty", "import", *files], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _PEAK_OF_COMMAND,
+            "--library",
+            str(lib),
+            "--empty",
+            "import",
+            *files,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     assert b"Traceback" not in proc.stderr
     assert proc.returncode == 0
     peak_kib = int(proc.stderr.decode().rsplit("peak-kib ", 1)[1])
@@ -224,25 +266,30 @@ def test_huge_and_deep_input_stays_within_memory(tmp_path: Path) -> None:
 
 # -- the reader on its own ------------------------------------------------------------------------
 
+
 def test_quotes_inside_braces_inside_quotes_are_valid_bibtex() -> None:
-    parsed = parse_text('@misc{q,\n  title = "A {B "C, D" E} F",\n  year = 2020\n}\n'
-                        "@misc{after, title = {ok}}\n")
+    parsed = parse_text(
+        '@misc{q,\n  title = "A {B "C, D" E} F",\n  year = 2020\n}\n@misc{after, title = {ok}}\n'
+    )
     assert not parsed.failures
     assert [(e.key, e.fields) for e in parsed.entries] == [
         ("q", [("title", '"A {B "C, D" E} F"'), ("year", "2020")]),
-        ("after", [("title", "{ok}")])]
+        ("after", [("title", "{ok}")]),
+    ]
     assert parsed.entries[0].source.startswith("@misc{q,") and parsed.entries[0].line == 1
 
 
 def test_percent_comment_lines_between_fields_are_skipped() -> None:
-    text = ("@article{pc,\n  % an old year, kept for reference: year = 1999\n"
-            "  title = {Kept},\n  % pages = {1--2},\n  year = 2020\n}\n"
-            "@misc{after, title = {ok}}\n")
+    text = (
+        "@article{pc,\n  % an old year, kept for reference: year = 1999\n"
+        "  title = {Kept},\n  % pages = {1--2},\n  year = 2020\n}\n"
+        "@misc{after, title = {ok}}\n"
+    )
     parsed = parse_text(text, "c.bib")
     assert not parsed.failures
     first = parsed.entries[0]
     assert (first.key, first.fields) == ("pc", [("title", "{Kept}"), ("year", "2020")])
-    assert first.source == text[:text.index("\n}\n") + 2]
+    assert first.source == text[: text.index("\n}\n") + 2]
     assert [e.key for e in parsed.entries] == ["pc", "after"]
     assert "'%' comment lines" in parsed.warnings[0].message
 
@@ -255,23 +302,27 @@ def test_percent_line_that_bibtexparser_misreads_silently_is_read_right() -> Non
 
 def test_an_entry_after_a_reread_block_is_neither_lost_nor_doubled() -> None:
     # bibtexparser aborts at the '{' in the comment and reads the rest as fragments.
-    text = ("@misc{a,\n  % see {this}, and \"that\"\n  title = {A}\n}\n"
-            "@misc{b, title = {B}}\n@misc{c, title = {C}}\n")
+    text = (
+        '@misc{a,\n  % see {this}, and "that"\n  title = {A}\n}\n'
+        "@misc{b, title = {B}}\n@misc{c, title = {C}}\n"
+    )
     parsed = parse_text(text)
     assert [e.key for e in parsed.entries] == ["a", "b", "c"] and not parsed.failures
 
 
 def test_failures_say_what_is_wrong_in_words() -> None:
     cases = {
-        "@misc{k,\n title = {x}\n year = 2020\n}\n":
-            "a comma is missing after the value of field title (found 'year' on line 3)",
+        "@misc{k,\n title = {x}\n year = 2020\n}\n": (
+            "a comma is missing after the value of field title (found 'year' on line 3)"
+        ),
         "@misc{k,\n title {x}\n}\n": "field title: expected '=' on line 2, found '{'",
         "@misc{title = {x}}\n": "the entry has no citation key",
         "@misc{k, title = , year = 1}\n": "field title has no value",
-        "@misc{k, title = \"x } y\"}\n": "a '}' without a matching '{'",
-        "@misc{k,\n title = {x},\n\n@misc{j, title = {y}}\n":
+        '@misc{k, title = "x } y"}\n': "a '}' without a matching '{'",
+        "@misc{k,\n title = {x},\n\n@misc{j, title = {y}}\n": (
             "the entry is not closed before the next entry starts (line 4); its closing '}' "
-            "is missing",
+            "is missing"
+        ),
     }
     for text, words in cases.items():
         parsed = parse_text(text, "w.bib")
@@ -281,11 +332,13 @@ def test_failures_say_what_is_wrong_in_words() -> None:
 
 
 def test_field_given_twice_is_imported_with_a_warning_first_wins(empty_lib: Library) -> None:
-    report = empty_lib.import_text("@misc{tw, year = 2001, title = {T}, Year = 2002}\n",
-                                   name="tw.bib")
+    report = empty_lib.import_text(
+        "@misc{tw, year = 2001, title = {T}, Year = 2002}\n", name="tw.bib"
+    )
     assert report.added == ["tw"]
-    assert report.warnings == ["tw.bib:1 (entry tw): field year is given more than once; "
-                               "BibTeX uses the first"]
+    assert report.warnings == [
+        "tw.bib:1 (entry tw): field year is given more than once; BibTeX uses the first"
+    ]
     assert empty_lib.paper_by_key("tw").year == 2001
 
 
@@ -328,7 +381,8 @@ def test_parse_file_reports_unreadable_files_as_errors(tmp_path: Path) -> None:
 
 
 def test_a_bibtexparser_bug_falls_back_to_citedesks_own_reader(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import db.bibtex
 
     def broken(*args: object, **kwargs: object) -> None:

@@ -20,8 +20,10 @@ import pytest
 
 from db import Library
 
-WORDS = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi "
-         "rho sigma tau upsilon phi chi psi omega").split()
+WORDS = (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi "
+    "rho sigma tau upsilon phi chi psi omega"
+).split()
 
 
 def write_big_bib(path: Path, n: int = 20_000, prefix: str = "gen") -> Path:
@@ -29,10 +31,12 @@ def write_big_bib(path: Path, n: int = 20_000, prefix: str = "gen") -> Path:
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
             abstract = " ".join(rng.choice(WORDS) for _ in range(30))
-            fh.write(f"@article{{{prefix}{i},\n  author = {{M{{\\\"u}}ller, J{{\\\"o}}rg and "
-                     f"Smith, Ann}},\n  title = {{Generated paper {i} on {rng.choice(WORDS)}}},\n"
-                     f"  journal = {{Journal of {rng.choice(WORDS)}}},\n  year = {1990 + i % 30},"
-                     f"\n  abstract = {{{abstract}}},\n}}\n\n")
+            fh.write(
+                f'@article{{{prefix}{i},\n  author = {{M{{\\"u}}ller, J{{\\"o}}rg and '
+                f"Smith, Ann}},\n  title = {{Generated paper {i} on {rng.choice(WORDS)}}},\n"
+                f"  journal = {{Journal of {rng.choice(WORDS)}}},\n  year = {1990 + i % 30},"
+                f"\n  abstract = {{{abstract}}},\n}}\n\n"
+            )
     return path
 
 
@@ -41,8 +45,9 @@ def snapshot(path: Path) -> dict[str, Any]:
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        papers = conn.execute("SELECT key, fields, source, tags, status FROM papers "
-                              "ORDER BY key").fetchall()
+        papers = conn.execute(
+            "SELECT key, fields, source, tags, status FROM papers ORDER BY key"
+        ).fetchall()
         notes = conn.execute("SELECT paper_id, body FROM notes ORDER BY id").fetchall()
         blocks = conn.execute("SELECT kind, source FROM blocks ORDER BY id").fetchall()
         fts = conn.execute("SELECT count(*) FROM papers_fts").fetchone()[0]
@@ -75,8 +80,7 @@ def wait_for(predicate: Any, proc: subprocess.Popen[Any], timeout: float = 60) -
 def start(args: list[str], **kw: Any) -> subprocess.Popen[Any]:
     # Its own process group: the kill takes the import's worker processes with it, as a
     # crash of the program would.
-    return subprocess.Popen([sys.executable, "-m", "desktop", *args], start_new_session=True,
-                            **kw)
+    return subprocess.Popen([sys.executable, "-m", "desktop", *args], start_new_session=True, **kw)
 
 
 def kill(proc: subprocess.Popen[Any]) -> None:
@@ -95,8 +99,12 @@ def big_bib(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_sigkill_mid_import_leaves_the_library_as_it_was(tmp_path: Path, big_bib: Path) -> None:
     lib = personal_library(tmp_path / "lib.sqlite")
     before = snapshot(lib)
-    proc = start(["--library", str(lib), "import", "--progress", str(big_bib)],
-                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = start(
+        ["--library", str(lib), "import", "--progress", str(big_bib)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     line = proc.stderr.readline()  # the first chunk is in, the transaction still open
     assert line.startswith("progress: ") and not line.startswith("progress: 6"), line
@@ -109,13 +117,16 @@ def test_sigkill_mid_import_leaves_the_library_as_it_was(tmp_path: Path, big_bib
         assert again.import_text("@misc{after_crash, title = {Works}}").added == ["after_crash"]
 
 
-def test_sigkill_during_commit_leaves_old_or_new_never_half(tmp_path: Path,
-                                                            big_bib: Path) -> None:
+def test_sigkill_during_commit_leaves_old_or_new_never_half(tmp_path: Path, big_bib: Path) -> None:
     """Killed when the last progress line is out: while committing, or just after."""
     lib = personal_library(tmp_path / "lib.sqlite")
     before = snapshot(lib)
-    proc = start(["--library", str(lib), "import", "--progress", str(big_bib)],
-                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = start(
+        ["--library", str(lib), "import", "--progress", str(big_bib)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     size = big_bib.stat().st_size
     for line in proc.stderr:
@@ -145,8 +156,11 @@ def test_export_file_is_old_or_new_even_when_killed(tmp_path: Path, big_library:
         new = lib.export_text()[0].encode()
     killed_mid_write = False
     for _ in range(3):  # the write lasts a moment: try to catch it, check every state seen
-        proc = start(["--library", str(big_library), "export", "-o", str(out)],
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = start(
+            ["--library", str(big_library), "export", "-o", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
         def temp_file_there() -> bool:
             content = out.read_bytes()
@@ -187,9 +201,15 @@ print("done", flush=True)
 def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
     lib = personal_library(tmp_path / "lib.sqlite")
     go = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(lib), name, str(go)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for name in ("one", "two")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(lib), name, str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("one", "two")
+    ]
     for p in procs:
         assert p.stdout is not None and p.stdout.readline() == "ready\n"
     go.touch()
@@ -219,14 +239,25 @@ def test_command_line_waits_for_another_process_instead_of_failing(tmp_path: Pat
     lib = personal_library(tmp_path / "lib.sqlite")
     small = tmp_path / "small.bib"
     small.write_text("@misc{fresh2024, title = {Fresh}, year = 2024}\n")
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(lib), "1.5"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(lib), "1.5"], stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
-    commands = [["tag", "wang2023qyolo", "while-busy"], ["status", "wang2023qyolo", "reading"],
-                ["import", str(small)], ["note", "wang2023qyolo", "written while busy"]]
-    running = [subprocess.Popen([sys.executable, "-m", "desktop", "--library", str(lib), *c],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for c in commands]
+    commands = [
+        ["tag", "wang2023qyolo", "while-busy"],
+        ["status", "wang2023qyolo", "reading"],
+        ["import", str(small)],
+        ["note", "wang2023qyolo", "written while busy"],
+    ]
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-m", "desktop", "--library", str(lib), *c],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for c in commands
+    ]
     for proc in running:
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0 and "locked" not in err and "busy" not in err, err

@@ -19,16 +19,58 @@ from db import Library, Query
 from db.bibtex import parse_text
 from db.bibvalue import brace, is_well_formed
 
-FIELDS = ["title", "author", "abstract", "note", "url", "doi", "journal", "year", "keywords",
-          "pages", "howpublished", "x-custom"]
-NASTY = ["{", "}", "\\", "\\{", "\\}", "\\\\", '"', "@", "\n@misc{evil,", "\n  @article(",
-         "%", "#", "&", "$", ",", "=", "}}", "{{", "\n", "\r", "\t", "\\textbf{", "~", "'",
-         "\n}\n@misc{x, title={y}}\n", "@comment{", " ", "é", "🙂", "\x00"]
-hostile = st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=8)), max_size=25).map(
-    "".join)
-SAFE = settings(max_examples=300, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FIELDS = [
+    "title",
+    "author",
+    "abstract",
+    "note",
+    "url",
+    "doi",
+    "journal",
+    "year",
+    "keywords",
+    "pages",
+    "howpublished",
+    "x-custom",
+]
+NASTY = [
+    "{",
+    "}",
+    "\\",
+    "\\{",
+    "\\}",
+    "\\\\",
+    '"',
+    "@",
+    "\n@misc{evil,",
+    "\n  @article(",
+    "%",
+    "#",
+    "&",
+    "$",
+    ",",
+    "=",
+    "}}",
+    "{{",
+    "\n",
+    "\r",
+    "\t",
+    "\\textbf{",
+    "~",
+    "'",
+    "\n}\n@misc{x, title={y}}\n",
+    "@comment{",
+    " ",
+    "é",
+    "🙂",
+    "\x00",
+]
+hostile = st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=8)), max_size=25).map("".join)
+SAFE = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def bibtex_balanced(raw: str) -> bool:
@@ -44,8 +86,7 @@ def bibtex_balanced(raw: str) -> bool:
 
 @SAFE
 @given(st.dictionaries(st.sampled_from(FIELDS), hostile, min_size=1, max_size=4))
-def test_typed_text_never_breaks_out_of_its_field(seeded: Library, values: dict[str, str]
-                                                  ) -> None:
+def test_typed_text_never_breaks_out_of_its_field(seeded: Library, values: dict[str, str]) -> None:
     pid = seeded.require_key("wang2023qyolo")
     original = seeded.paper(pid).fields
     try:
@@ -89,11 +130,15 @@ def test_brace_makes_any_text_one_closed_value(text: str) -> None:
     assert [f.value for f in parsed.entries[0].fields] == [raw]
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(hostile, hostile)
-def test_hostile_text_in_tags_notes_and_keys_is_data_not_sql(seeded: Library, tag: str,
-                                                             note: str) -> None:
+def test_hostile_text_in_tags_notes_and_keys_is_data_not_sql(
+    seeded: Library, tag: str, note: str
+) -> None:
     pid = seeded.require_key("wang2023qyolo")
     name = " ".join(tag.replace("\x00", "").split())  # NUL would fool NOCASE: dropped
     if name:
@@ -111,17 +156,33 @@ def test_hostile_text_in_tags_notes_and_keys_is_data_not_sql(seeded: Library, ta
 # review that it is of the same kind.
 SQL_FRAGMENTS = {
     "where",  # Library._where: fixed fragments, values as parameters (search.py likewise)
-    "sets", "names", "marks", "table", "select", "sel",  # column lists of our own tables
-    "nulls", "column", "direction", "order",  # SORT_COLUMNS lookups
-    "BUSY_TIMEOUT_MS", "IMPORT_CACHE_KIB", "PAGE_SIZE", "int(cache)", "number",  # integers
-    "cond", "sql", "statement",
+    "sets",
+    "names",
+    "marks",
+    "table",
+    "select",
+    "sel",  # column lists of our own tables
+    "nulls",
+    "column",
+    "direction",
+    "order",  # SORT_COLUMNS lookups
+    "BUSY_TIMEOUT_MS",
+    "IMPORT_CACHE_KIB",
+    "PAGE_SIZE",
+    "int(cache)",
+    "number",  # integers
+    "cond",
+    "sql",
+    "statement",
     "selection",  # Library._unindex, _fill_index: "= ?", "BETWEEN ? AND ?", "IN (...json_each(?))"
     "notes_text",  # Library._fill_index: _NOTES_OF_PAPER or "''"
     # db/importer.py: INSERT statements over our own columns, with {offset} (an int) and the
     # import's timestamp (made by the importer) filled in.
-    "self.insert_sql", "self.persons_sql",
+    "self.insert_sql",
+    "self.persons_sql",
     # Library._export_parts: "" or a fixed WHERE/AND over json_each(?) and fixed block kinds.
-    "selected", "kinds",
+    "selected",
+    "kinds",
     "layout",  # Library._layout_end: a union over papers and blocks made by autoexport_data
 }
 SQL_METHODS = {"execute", "executemany", "executescript", "query"}
@@ -132,8 +193,12 @@ def test_sql_text_in_db_is_built_only_from_fixed_fragments() -> None:
     found = set()
     for path in db.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in SQL_METHODS and node.args):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SQL_METHODS
+                and node.args
+            ):
                 continue
             sql = node.args[0]
             if isinstance(sql, ast.JoinedStr):
@@ -146,24 +211,38 @@ def test_sql_text_in_db_is_built_only_from_fixed_fragments() -> None:
     unexpected = sorted(f for f in found if formatted.sub("", f[2]) not in SQL_FRAGMENTS)
     assert unexpected == [], (
         "SQL text built from a new expression: check it holds only fixed SQL (user text goes "
-        "in as ? parameters), then add its name to SQL_FRAGMENTS")
+        "in as ? parameters), then add its name to SQL_FRAGMENTS"
+    )
 
 
 def test_no_code_can_start_a_program_or_a_shell() -> None:
     """Links open through QDesktopServices only: nothing in db/ or desktop/ runs commands."""
     root = Path(__file__).resolve().parents[2]
     banned_modules = {"subprocess", "webbrowser", "pty"}
-    banned_calls = {"os.system", "os.popen", "os.startfile", "os.execv", "os.execvp",
-                    "os.spawnl", "QProcess"}
+    banned_calls = {
+        "os.system",
+        "os.popen",
+        "os.startfile",
+        "os.execv",
+        "os.execvp",
+        "os.spawnl",
+        "QProcess",
+    }
     found = []
     for path in [*(root / "db").glob("*.py"), *(root / "desktop").glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
-                found += [(path.name, a.name) for a in node.names
-                          if a.name.split(".")[0] in banned_modules]
+                found += [
+                    (path.name, a.name)
+                    for a in node.names
+                    if a.name.split(".")[0] in banned_modules
+                ]
             elif isinstance(node, ast.ImportFrom) and node.module:
-                found += [(path.name, node.module) for _ in [0]
-                          if node.module.split(".")[0] in banned_modules]
+                found += [
+                    (path.name, node.module)
+                    for _ in [0]
+                    if node.module.split(".")[0] in banned_modules
+                ]
                 found += [(path.name, a.name) for a in node.names if a.name in banned_calls]
             elif isinstance(node, ast.Attribute | ast.Name):
                 name = ast.unparse(node)
@@ -178,10 +257,18 @@ def test_links_from_bibtex_open_only_as_web_pages(monkeypatch) -> None:
     from desktop.detail import open_link
 
     opened: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString())
-                        or True)
-    for url in ["file:///etc/passwd", "javascript:alert(1)", "smb://host/share",
-                "x-scheme-handler://run", "; rm -rf ~", "/usr/bin/xterm", ""]:
+    monkeypatch.setattr(
+        QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True
+    )
+    for url in [
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "smb://host/share",
+        "x-scheme-handler://run",
+        "; rm -rf ~",
+        "/usr/bin/xterm",
+        "",
+    ]:
         assert open_link(url) is False
     assert open_link("https://doi.org/10.1000/xyz") is True
     assert opened == ["https://doi.org/10.1000/xyz"]

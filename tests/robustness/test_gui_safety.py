@@ -59,9 +59,10 @@ def notes_on_disk(library_path: Path, key: str = KEY) -> list[str]:
 
 # -- import reports ------------------------------------------------------------------------------
 
-def test_window_reports_every_bad_file_with_file_and_line(qtbot, window: MainWindow,
-                                                          tmp_path: Path,
-                                                          monkeypatch) -> None:
+
+def test_window_reports_every_bad_file_with_file_and_line(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
     truncated = tmp_path / "truncated.bib"
     truncated.write_text("@misc{good, title = {Good}}\n\n@article{cut, title = {never end")
     binary = tmp_path / "binary.bib"
@@ -71,16 +72,24 @@ def test_window_reports_every_bad_file_with_file_and_line(qtbot, window: MainWin
     gone = tmp_path / "gone.bib"
     from PySide6.QtWidgets import QFileDialog
 
-    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: (
-        [str(p) for p in (truncated, binary, empty, gone)], "BibTeX files (*.bib)"))
+    monkeypatch.setattr(
+        QFileDialog,
+        "getOpenFileNames",
+        lambda *a, **k: (
+            [str(p) for p in (truncated, binary, empty, gone)],
+            "BibTeX files (*.bib)",
+        ),
+    )
     with qtbot.waitSignal(window.importer.finished, timeout=20000) as blocker:
         window.action(ActionId.IMPORT).trigger()
     report = blocker.args[0]
     assert report.added == ["good"]
     dialog = window.findChild(ImportReportDialog, "importReport")
     assert dialog is not None and dialog.isVisible()
-    rows = [tuple(dialog.failures.topLevelItem(i).text(c) for c in range(3))
-            for i in range(dialog.failures.topLevelItemCount())]
+    rows = [
+        tuple(dialog.failures.topLevelItem(i).text(c) for c in range(3))
+        for i in range(dialog.failures.topLevelItemCount())
+    ]
     by_file = {r[0]: r for r in rows}
     assert by_file["truncated.bib"][1] == "3" and "not closed" in by_file["truncated.bib"][2]
     assert "binary data" in by_file["binary.bib"][2]
@@ -91,18 +100,24 @@ def test_window_reports_every_bad_file_with_file_and_line(qtbot, window: MainWin
 
 # -- notes ----------------------------------------------------------------------------------------
 
-def test_note_typed_just_before_closing_survives(qtbot, window: MainWindow,
-                                                 library_path: Path) -> None:
+
+def test_note_typed_just_before_closing_survives(
+    qtbot, window: MainWindow, library_path: Path
+) -> None:
     type_note(qtbot, window, "typed a moment before closing")
     window.close()
     assert notes_on_disk(library_path) == ["typed a moment before closing"]
 
 
-def test_note_typed_before_switching_papers_is_saved(qtbot, window: MainWindow,
-                                                     library_path: Path) -> None:
+def test_note_typed_before_switching_papers_is_saved(
+    qtbot, window: MainWindow, library_path: Path
+) -> None:
     pid = type_note(qtbot, window, "half a thought")
-    other = next(r for r in range(window.paper_model.rowCount())
-                 if window.paper_model.index(r, 0).data(Qt.ItemDataRole.UserRole) != pid)
+    other = next(
+        r
+        for r in range(window.paper_model.rowCount())
+        if window.paper_model.index(r, 0).data(Qt.ItemDataRole.UserRole) != pid
+    )
     rect = window.table.visualRect(window.paper_model.index(other, Column.TITLE))
     qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.library.notes(pid)[0].body == "half a thought"
@@ -131,14 +146,22 @@ while True:
 """
 
 
-def test_note_survives_sigkill_within_two_seconds_of_typing(library_path: Path,
-                                                             tmp_path: Path) -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
-           SETTINGS_DIR_ENV: str(tmp_path / "child-settings")}
+def test_note_survives_sigkill_within_two_seconds_of_typing(
+    library_path: Path, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        SETTINGS_DIR_ENV: str(tmp_path / "child-settings"),
+    }
     text = "an idea I must not lose"
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(TYPE_THEN_WAIT),
-                             str(library_path), KEY, text], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(TYPE_THEN_WAIT), str(library_path), KEY, text],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     proc.send_signal(signal.SIGKILL)  # 0.7 s after the last keystroke
@@ -150,24 +173,51 @@ def test_note_survives_sigkill_within_two_seconds_of_typing(library_path: Path,
 
 # -- two processes --------------------------------------------------------------------------------
 
-def test_window_shows_a_change_made_by_the_command_line(qtbot, window: MainWindow,
-                                                        library_path: Path) -> None:
-    row = next(r for r in range(window.paper_model.rowCount())
-               if window.paper_model.index(r, Column.TITLE).data(Qt.ItemDataRole.DisplayRole)
-               .startswith("Q-YOLO"))
-    r = subprocess.run([sys.executable, "-m", "desktop", "--library", str(library_path), "tag",
-                        KEY, "from-the-terminal"], capture_output=True, text=True, timeout=60)
+
+def test_window_shows_a_change_made_by_the_command_line(
+    qtbot, window: MainWindow, library_path: Path
+) -> None:
+    row = next(
+        r
+        for r in range(window.paper_model.rowCount())
+        if window.paper_model.index(r, Column.TITLE)
+        .data(Qt.ItemDataRole.DisplayRole)
+        .startswith("Q-YOLO")
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "desktop",
+            "--library",
+            str(library_path),
+            "tag",
+            KEY,
+            "from-the-terminal",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
-    qtbot.waitUntil(lambda: "from-the-terminal" in str(
-        window.paper_model.index(row, Column.TAGS).data(Qt.ItemDataRole.DisplayRole)),
-        timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            "from-the-terminal"
+            in str(window.paper_model.index(row, Column.TAGS).data(Qt.ItemDataRole.DisplayRole))
+        ),
+        timeout=5000,
+    )
 
 
-def test_command_line_writes_while_the_window_writes(qtbot, window: MainWindow,
-                                                     library_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "desktop", "--library", str(library_path),
-                             "tag", KEY, "cli-tag"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+def test_command_line_writes_while_the_window_writes(
+    qtbot, window: MainWindow, library_path: Path
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "--library", str(library_path), "tag", KEY, "cli-tag"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     pid = window.library.require_key(KEY)
     for i in range(30):  # the window keeps writing meanwhile
         window.library.add_tags([pid], [f"window-{i}"])
@@ -177,6 +227,7 @@ def test_command_line_writes_while_the_window_writes(qtbot, window: MainWindow,
 
 
 # -- backups --------------------------------------------------------------------------------------
+
 
 def test_window_makes_the_daily_backup(qtbot, window: MainWindow, library_path: Path) -> None:
     with qtbot.waitSignal(window.daily_backup.finished, timeout=20000) as blocker:
@@ -198,8 +249,9 @@ def test_number_of_backups_kept_is_set_in_preferences(qtbot, window: MainWindow)
     spin.setFocus()
     spin.selectAll()
     qtbot.keyClicks(spin, "3")
-    qtbot.mouseClick(prefs.buttons.button(QDialogButtonBox.StandardButton.Ok),
-                     Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        prefs.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+    )
     assert window.library.get_setting(backup_mod.KEEP_SETTING) == 3
 
 
@@ -215,20 +267,23 @@ def _damaged_with_backup(library_path: Path) -> Path:
 
 def _answer_damaged_dialog(qtbot, button: str) -> None:
     """Click a button of the damaged-library message once it shows (it is modal)."""
+
     def click() -> None:
         box = QApplication.activeModalWidget()
         if not isinstance(box, QMessageBox) or box.objectName() != "damagedLibrary":
             QTimer.singleShot(20, click)
             return
-        target = (box.findChild(type(box.buttons()[0]), "restoreBackup") if button == "restore"
-                  else box.button(QMessageBox.StandardButton.Close))
+        target = (
+            box.findChild(type(box.buttons()[0]), "restoreBackup")
+            if button == "restore"
+            else box.button(QMessageBox.StandardButton.Close)
+        )
         qtbot.mouseClick(target, Qt.MouseButton.LeftButton)
 
     QTimer.singleShot(0, click)
 
 
-def test_damaged_library_offers_and_restores_the_newest_backup(qtbot,
-                                                               library_path: Path) -> None:
+def test_damaged_library_offers_and_restores_the_newest_backup(qtbot, library_path: Path) -> None:
     _damaged_with_backup(library_path)
     damaged = library_path.read_bytes()
     _answer_damaged_dialog(qtbot, "restore")
@@ -240,8 +295,9 @@ def test_damaged_library_offers_and_restores_the_newest_backup(qtbot,
     assert kept.read_bytes() == damaged
 
 
-def test_damaged_library_is_left_alone_when_the_offer_is_declined(qtbot,
-                                                                  library_path: Path) -> None:
+def test_damaged_library_is_left_alone_when_the_offer_is_declined(
+    qtbot, library_path: Path
+) -> None:
     _damaged_with_backup(library_path)
     damaged = library_path.read_bytes()
     _answer_damaged_dialog(qtbot, "close")
@@ -251,6 +307,7 @@ def test_damaged_library_is_left_alone_when_the_offer_is_declined(qtbot,
 
 
 # -- a long session -------------------------------------------------------------------------------
+
 
 def test_a_long_session_of_qt_calls_does_not_abort(tmp_path: Path) -> None:
     """PySide6 6.12.0 on Python 3.11 loses a reference to None per void Qt call; without
@@ -266,6 +323,11 @@ def test_a_long_session_of_qt_calls_does_not_abort(tmp_path: Path) -> None:
             label.setText(str(i))
         print("survived")
     """)
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert (r.returncode, r.stdout) == (0, "survived\n"), r.stderr

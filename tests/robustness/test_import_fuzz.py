@@ -15,15 +15,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 _spec = importlib.util.spec_from_file_location(
-    "fuzz_import", Path(__file__).resolve().parent / "fuzz_import.py")
+    "fuzz_import", Path(__file__).resolve().parent / "fuzz_import.py"
+)
 assert _spec is not None and _spec.loader is not None
 fuzz = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("fuzz_import", fuzz)
 _spec.loader.exec_module(fuzz)
 
-BOUNDED = settings(max_examples=250, deadline=None,
-                   suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                          HealthCheck.too_slow, HealthCheck.data_too_large])
+BOUNDED = settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 
 
 @pytest.fixture
@@ -49,8 +56,9 @@ def corpus_contents() -> list[bytes]:
 
 @BOUNDED
 @given(data=st.data())
-def test_mutated_real_files_never_crash_or_corrupt(checker, corpus_contents: list[bytes],
-                                                   data: st.DataObject) -> None:
+def test_mutated_real_files_never_crash_or_corrupt(
+    checker, corpus_contents: list[bytes], data: st.DataObject
+) -> None:
     original = data.draw(st.sampled_from(corpus_contents))
     mutations = data.draw(st.lists(fuzz.mutation, min_size=1, max_size=5))
     checker.check(fuzz.mutate(original, mutations))

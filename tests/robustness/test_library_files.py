@@ -48,8 +48,9 @@ def damage(path: Path, how: str) -> None:
     elif how == "one_bad_page":
         # The papers table's root page scribbled over: the schema reads fine, reading fails.
         conn = sqlite3.connect(path)
-        (root,) = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'papers'"
-                               ).fetchone()
+        (root,) = conn.execute(
+            "SELECT rootpage FROM sqlite_schema WHERE name = 'papers'"
+        ).fetchone()
         conn.close()
         buf = bytearray(data)
         start = (root - 1) * page
@@ -59,8 +60,14 @@ def damage(path: Path, how: str) -> None:
         raise AssertionError(how)
 
 
-DAMAGE = ["garbage", "truncated", "truncated_mid_page", "header_only", "corrupt_pages",
-          "one_bad_page"]
+DAMAGE = [
+    "garbage",
+    "truncated",
+    "truncated_mid_page",
+    "header_only",
+    "corrupt_pages",
+    "one_bad_page",
+]
 
 
 @pytest.mark.parametrize("how", DAMAGE)
@@ -86,8 +93,10 @@ def test_damaged_library_names_the_newest_backup(lib_path: Path, how: str) -> No
     with pytest.raises(LibraryDamagedError) as info:
         Library.open(lib_path)
     assert info.value.backup == newer
-    assert f"The newest backup is {newer}; restore it with: citedesk --library {lib_path} " \
-           f"restore {newer}" in str(info.value)
+    assert (
+        f"The newest backup is {newer}; restore it with: citedesk --library {lib_path} "
+        f"restore {newer}" in str(info.value)
+    )
 
 
 def test_emptied_library_with_a_backup_is_not_seeded_again(lib_path: Path) -> None:
@@ -119,8 +128,12 @@ def test_newer_library_is_refused_by_the_command_and_kept(lib_path: Path) -> Non
     conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
     conn.close()
     before = lib_path.read_bytes()
-    r = subprocess.run([sys.executable, "-m", "desktop", "--library", str(lib_path), "list"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "desktop", "--library", str(lib_path), "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.startswith(f"citedesk: {lib_path} was written by a newer Citedesk")
     assert lib_path.read_bytes() == before
@@ -133,8 +146,12 @@ def test_damaged_library_on_the_command_line_is_one_line(lib_path: Path, how: st
     make_library(lib_path)
     saved = backup_mod.backup(lib_path)
     damage(lib_path, how)
-    r = subprocess.run([sys.executable, "-m", "desktop", "--library", str(lib_path), "list"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "desktop", "--library", str(lib_path), "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1 and "Traceback" not in r.stderr
     [line] = r.stderr.splitlines()
     assert line.startswith(f"citedesk: {lib_path} ") and f"restore {saved}" in line
@@ -145,21 +162,29 @@ def test_damage_found_only_while_reading_is_reported_without_traceback(tmp_path:
     lib_path = make_library(tmp_path / "lib.sqlite")
     saved = backup_mod.backup(lib_path)
     damage(lib_path, "one_bad_page")
-    code = ("import sys; import db.store as b; b.QUICK_CHECK_MAX_BYTES = 0; "
-            "from desktop.cli import main; sys.exit(main(sys.argv[1:]))")
-    r = subprocess.run([sys.executable, "-c", code, "--library", str(lib_path), "list"],
-                       capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys; import db.store as b; b.QUICK_CHECK_MAX_BYTES = 0; "
+        "from desktop.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, "--library", str(lib_path), "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "Traceback" not in r.stderr and r.returncode == 1
     [line] = r.stderr.splitlines()
     assert "is damaged" in line and str(saved) in line
 
 
 def test_migration_writes_a_backup_beside_the_library_first(
-        lib_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lib_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_library(lib_path)
     old_version = schema.SCHEMA_VERSION
-    monkeypatch.setattr(schema, "MIGRATIONS", [
-        *schema.MIGRATIONS, "ALTER TABLE papers ADD COLUMN test_extra TEXT;"])
+    monkeypatch.setattr(
+        schema, "MIGRATIONS", [*schema.MIGRATIONS, "ALTER TABLE papers ADD COLUMN test_extra TEXT;"]
+    )
     monkeypatch.setattr(schema, "SCHEMA_VERSION", old_version + 1)
     with Library.open(lib_path) as lib:
         assert lib.count() == 25
@@ -174,11 +199,15 @@ def test_migration_writes_a_backup_beside_the_library_first(
 
 
 def test_failed_migration_leaves_the_library_as_it_was(
-        lib_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lib_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_library(lib_path)
     old_version = schema.SCHEMA_VERSION
-    monkeypatch.setattr(schema, "MIGRATIONS", [
-        *schema.MIGRATIONS, "ALTER TABLE papers ADD COLUMN half TEXT; THIS IS NOT SQL;"])
+    monkeypatch.setattr(
+        schema,
+        "MIGRATIONS",
+        [*schema.MIGRATIONS, "ALTER TABLE papers ADD COLUMN half TEXT; THIS IS NOT SQL;"],
+    )
     monkeypatch.setattr(schema, "SCHEMA_VERSION", old_version + 1)
     with pytest.raises(LibraryDamagedError):
         Library.open(lib_path)
