@@ -171,9 +171,8 @@ class AutoExports:
         if main is None and late is None:  # None: nothing in that section
             return b""
         ends = (
-            f"SELECT pos, lead, 'entry' AS kind FROM papers WHERE {selected} "
-            f"AND NOT {in_parents} UNION ALL SELECT pos, lead, kind FROM blocks "
-            f"WHERE {kinds}"
+            f"SELECT pos, lead, 'entry' FROM papers WHERE {selected} AND NOT {in_parents}",
+            f"SELECT pos, lead, kind FROM blocks WHERE {kinds}",
         )
         first_lead, _ = self._layout_end(ends, params, "ASC")
         _, last_kind = self._layout_end(ends, params, "DESC")
@@ -186,14 +185,25 @@ class AutoExports:
         return data if newline == "\n" else data.replace(b"\n", newline.encode())
 
     def _layout_end(
-        self, layout: str, params: dict[str, Any], direction: str
+        self, layout: tuple[str, str], params: dict[str, Any], direction: str
     ) -> tuple[str | None, str | None]:
         """The lead and kind of the first (ASC) or last (DESC) item of an export's layout
-        (``layout`` is fixed SQL made by :meth:`autoexport_data`)."""
-        row = self.conn.execute(
-            f"SELECT lead, kind FROM ({layout}) ORDER BY pos {direction} LIMIT 1", params
-        ).fetchone()
-        return (row[0], row[1]) if row else (None, None)
+        (``layout``: fixed SQL over papers and over blocks, made by :meth:`autoexport_data`).
+
+        Each table is read by its place index; ordering their union would sort every row.
+        """
+        rows = [
+            row
+            for sql in layout
+            for row in [
+                self.conn.execute(f"{sql} ORDER BY pos {direction} LIMIT 1", params).fetchone()
+            ]
+            if row is not None
+        ]
+        if not rows:
+            return None, None
+        pos, lead, kind = (min if direction == "ASC" else max)(rows, key=lambda r: r[0])
+        return lead, kind
 
     def _autoexport_parent_ids(self) -> list[int]:
         """The ids of the papers that others crossref (see :meth:`Exports.crossref_targets`)."""

@@ -183,7 +183,6 @@ SQL_FRAGMENTS = {
     # Library._export_parts: "" or a fixed WHERE/AND over json_each(?) and fixed block kinds.
     "selected",
     "kinds",
-    "layout",  # Library._layout_end: a union over papers and blocks made by autoexport_data
 }
 SQL_METHODS = {"execute", "executemany", "executescript", "query"}
 
