@@ -41,7 +41,7 @@ class Imports:
         """Add the 25 seeded papers (used when a library is created)."""
         from importlib.resources import files
 
-        text = files("seeds").joinpath("seed.bib").read_text(encoding="utf-8")
+        text = files("citedesk.seeds").joinpath("seed.bib").read_text(encoding="utf-8")
         return self.import_text(text, name="seed.bib")
 
     def import_text(self, text: str, name: str = "<pasted text>") -> ImportReport:

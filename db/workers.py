@@ -210,7 +210,7 @@ def mp_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["db.workers"])
+        ctx.set_forkserver_preload(["citedesk.db.workers"])
         return ctx
     return multiprocessing.get_context("spawn")
 

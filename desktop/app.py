@@ -19,17 +19,17 @@ from PySide6.QtCore import QMessageLogContext, QSettings, QSize, QtMsgType, qIns
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-import db
-from desktop.settings import APPLICATION, ORGANISATION, Settings
+from . import db
+from .settings import APPLICATION, ORGANISATION, Settings
 
 if TYPE_CHECKING:
-    from desktop.mainwindow import MainWindow
+    from .mainwindow import MainWindow
 
 DEFAULT_SCREENSHOT_SIZE = "1280x800"
 
 
 def resource_path(name: str) -> Path:
-    return Path(str(files("resources").joinpath(name)))
+    return Path(str(files("citedesk.resources").joinpath(name)))
 
 
 def app_icon() -> QIcon:
@@ -57,7 +57,7 @@ def create_window(
     Raises ``db.LibraryError`` when the library cannot be opened.
     """
     ensure_application()
-    from desktop.mainwindow import MainWindow
+    from .mainwindow import MainWindow
 
     library = db.Library.open(path, seed=seed)
     try:
@@ -79,7 +79,7 @@ def open_window(path: str | os.PathLike[str], *, seed: bool = True) -> MainWindo
     try:
         return create_window(path, seed=seed)
     except db.LibraryDamagedError as exc:
-        from desktop.backups import offer_backup
+        from .backups import offer_backup
 
         if not offer_backup(exc):
             return None

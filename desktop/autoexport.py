@@ -22,8 +22,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QElapsedTimer, QObject, Qt, QThread, QTimer, Signal, Slot
 
-import db
-from desktop.background import EXPECTED_ERRORS, guarded
+from . import db
+from .background import EXPECTED_ERRORS, guarded
 
 #: Quiet time after the last change before the files are written.
 DELAY_MS = 150

@@ -20,7 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-import db
+from . import db
 
 log = logging.getLogger(__name__)
 

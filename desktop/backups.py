@@ -12,8 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-import db
-from desktop.background import TaskRunner
+from . import db
+from .background import TaskRunner
 
 #: After the window opens, so the backup never competes with the first paint.
 START_DELAY_MS = 1500

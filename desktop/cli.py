@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from db import (
+from .db import (
     DIALECTS,
     ENV_VAR,
     STATUSES,

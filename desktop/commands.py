@@ -35,8 +35,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-import db
-
+from . import db
 from .hub import LibraryEvents
 
 log = logging.getLogger(__name__)

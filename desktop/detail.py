@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import db
-
+from . import db
 from .commands import LibraryCommand, push
 from .hub import LibraryEvents
 from .notes import NotesPanel

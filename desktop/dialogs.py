@@ -39,10 +39,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import db
-from db import ExportProfile, read_aux
-from desktop.geometry import PreserveGeometry
-from desktop.settings import Settings
+from . import db
+from .db import ExportProfile, read_aux
+from .geometry import PreserveGeometry
+from .settings import Settings
 
 
 def app_version() -> str:

@@ -29,13 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import db
-from desktop import commands
-from desktop.commands import MergePapersCommand
-from desktop.dialogs import muted
-from desktop.geometry import PreserveGeometry
-from desktop.hub import LibraryEvents
-from desktop.settings import Settings
+from . import commands, db
+from .commands import MergePapersCommand
+from .dialogs import muted
+from .geometry import PreserveGeometry
+from .hub import LibraryEvents
+from .settings import Settings
 
 YEAR_WIDTH = 40
 VENUE_WIDTH = 190

@@ -14,11 +14,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
-import db
-from desktop import settings as opts
-from desktop.dialogs import AuxExportDialog, ExportDialog
-from desktop.importer import Exporter
-from desktop.settings import Settings
+from . import db
+from . import settings as opts
+from .dialogs import AuxExportDialog, ExportDialog
+from .importer import Exporter
+from .settings import Settings
 
 #: Cited keys named in the result box; the rest are in its details.
 MISSING_SHOWN = 30

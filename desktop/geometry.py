@@ -13,8 +13,8 @@ from __future__ import annotations
 from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import QSplitter, QWidget
 
-from desktop import settings as opts
-from desktop.settings import Settings
+from . import settings as opts
+from .settings import Settings
 
 
 class PreserveGeometry:

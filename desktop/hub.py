@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-import db
+from . import db
 
 #: Milliseconds between two looks for changes made by other programs.
 POLL_MS = 1000

@@ -52,14 +52,13 @@ from PySide6.QtCore import SIGNAL, SLOT, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton, QWidget
 
-import db
-from desktop import commands
-from desktop.background import Job, TaskRunner
-from desktop.commands import ImportCommand
-from desktop.dialogs import ImportReportDialog
-from desktop.geometry import PreserveGeometry
-from desktop.hub import LibraryEvents
-from desktop.settings import Settings
+from . import commands, db
+from .background import Job, TaskRunner
+from .commands import ImportCommand
+from .dialogs import ImportReportDialog
+from .geometry import PreserveGeometry
+from .hub import LibraryEvents
+from .settings import Settings
 
 #: Inputs smaller than this (a pasted entry, a short file) are imported in a few
 #: milliseconds: the progress dialog waits ``SHOW_AFTER_MS`` before showing, so it does not

@@ -13,11 +13,11 @@ from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtGui import QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
-import db
-from desktop import settings as opts
-from desktop.hub import LibraryEvents
-from desktop.importer import Importer
-from desktop.settings import Settings
+from . import db
+from . import settings as opts
+from .hub import LibraryEvents
+from .importer import Importer
+from .settings import Settings
 
 BIB_SUFFIXES = (".bib", ".bibtex")
 

@@ -20,9 +20,9 @@ from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QUndoStack
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-import db
-from desktop import settings as opts
-from desktop.actions import (
+from . import db
+from . import settings as opts
+from .actions import (
     ActionId,
     build_menus,
     build_toolbar,
@@ -31,23 +31,23 @@ from desktop.actions import (
     follow_undo_stack,
     refresh_icons,
 )
-from desktop.autoexport import AutoExporter
-from desktop.backups import DailyBackup
-from desktop.detail import DetailPane
-from desktop.dialogs import show_about
-from desktop.duplicates import DuplicatesDialog
-from desktop.exporting import ExportFlow
-from desktop.geometry import PreserveGeometry
-from desktop.hub import ChangeWatcher, LibraryEvents
-from desktop.importing import ImportFlow
-from desktop.models import NodeKind, PaperTableModel, SidebarFilter
-from desktop.paperactions import PaperActions
-from desktop.papertable import PaperTable
-from desktop.preferences import PreferencesDialog
-from desktop.searchbar import SearchBar
-from desktop.settings import Settings
-from desktop.sidebar import Sidebar
-from desktop.statusbar import StatusBar
+from .autoexport import AutoExporter
+from .backups import DailyBackup
+from .detail import DetailPane
+from .dialogs import show_about
+from .duplicates import DuplicatesDialog
+from .exporting import ExportFlow
+from .geometry import PreserveGeometry
+from .hub import ChangeWatcher, LibraryEvents
+from .importing import ImportFlow
+from .models import NodeKind, PaperTableModel, SidebarFilter
+from .paperactions import PaperActions
+from .papertable import PaperTable
+from .preferences import PreferencesDialog
+from .searchbar import SearchBar
+from .settings import Settings
+from .sidebar import Sidebar
+from .statusbar import StatusBar
 
 DEFAULT_SIZE = QSize(1280, 800)
 SIDEBAR_WIDTH = 200

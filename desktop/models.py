@@ -28,8 +28,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
-import db
-from desktop.hub import LibraryEvents
+from . import db
+from .hub import LibraryEvents
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import db
-
+from . import db
 from .commands import AddNoteCommand, DeleteNoteCommand, EditNoteCommand, LibraryCommand
 from .hub import LibraryEvents
 from .widgets import muted, open_link

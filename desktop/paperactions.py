@@ -13,18 +13,17 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
-import db
-from desktop import commands
-from desktop.commands import (
+from . import commands, db
+from .commands import (
     AddPaperCommand,
     DeletePapersCommand,
     LibraryCommand,
     RegenerateKeysCommand,
 )
-from desktop.dialogs import NewPaperDialog
-from desktop.hub import LibraryEvents
-from desktop.papertable import PaperTable
-from desktop.settings import Settings
+from .dialogs import NewPaperDialog
+from .hub import LibraryEvents
+from .papertable import PaperTable
+from .settings import Settings
 
 #: Key changes named when asking; the rest are counted.
 EXAMPLES_SHOWN = 5

@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import db
-
+from . import db
 from .commands import (
     AddTagsCommand,
     LibraryCommand,

@@ -43,18 +43,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import db
-from db import DIALECTS, ExportProfile, parse_exclude
-from desktop import settings as opts
-from desktop.dialogs import (
+from . import db
+from . import settings as opts
+from .db import DIALECTS, ExportProfile, parse_exclude
+from .dialogs import (
     DIALECT_NAMES,
     PROFILE_LABELS,
     ProfileCombo,
     muted,
     saved_profiles,
 )
-from desktop.geometry import PreserveGeometry
-from desktop.settings import Settings
+from .geometry import PreserveGeometry
+from .settings import Settings
 
 TOKEN_HELP = (
     "<tt>[auth]</tt> first author · <tt>[authors2]</tt> two, then EtAl · "

@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from desktop.actions import glyph_icon
+from .actions import glyph_icon
 
 SEARCH_PLACEHOLDER = (
     "Search title, authors, abstract, tags, notes — author: title: tag: year:2020..2024"

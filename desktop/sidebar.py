@@ -21,17 +21,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import db
-from desktop import commands
-from desktop.commands import (
+from . import commands, db
+from .commands import (
     DeleteTagCommand,
     LibraryCommand,
     MergeTagsCommand,
     RenameTagCommand,
     SetTagColorCommand,
 )
-from desktop.hub import LibraryEvents
-from desktop.models import COUNT_ROLE, FILTER_ROLE, KIND_ROLE, NodeKind, SidebarFilter, SidebarModel
+from .hub import LibraryEvents
+from .models import COUNT_ROLE, FILTER_ROLE, KIND_ROLE, NodeKind, SidebarFilter, SidebarModel
 
 HEADINGS = (NodeKind.STATUS_GROUP, NodeKind.TAG_GROUP)
 

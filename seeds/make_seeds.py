@@ -16,16 +16,12 @@ import sys
 from pathlib import Path
 from typing import TypedDict
 
+from citedesk.db.keys import DEFAULT_PATTERN, format_key, unique_key
+from citedesk.db.names import parse_names
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PROFILE = REPO_ROOT.parent / "shared" / "seeds" / "000_8b734c93a603e0fd.txt"
 SEED_BIB = REPO_ROOT / "seeds" / "seed.bib"
-
-# Run as a script, only seeds/ is on sys.path; the key helpers live in the repo's db package.
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from db.keys import DEFAULT_PATTERN, format_key, unique_key  # noqa: E402
-from db.names import parse_names  # noqa: E402
 
 #: The profile's category labels and the arXiv classes they stand for.
 ARXIV_CLASSES = {"LG": "cs.LG", "CV": "cs.CV", "ML": "stat.ML", "CL": "cs.CL", "HC": "cs.HC"}

@@ -39,7 +39,7 @@ def lib_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def seeded(lib_path: Path):
-    from db import Library
+    from citedesk.db import Library
 
     lib = Library.open(lib_path)
     yield lib
@@ -48,7 +48,7 @@ def seeded(lib_path: Path):
 
 @pytest.fixture
 def empty_lib(lib_path: Path):
-    from db import Library
+    from citedesk.db import Library
 
     lib = Library.open(lib_path, seed=False)
     yield lib
@@ -64,7 +64,7 @@ def library_path(lib_path: Path) -> Path:
 @pytest.fixture
 def open_window(qtbot, library_path: Path):
     """Opens a real window over ``library_path`` (again after a close, like a restart)."""
-    from desktop.app import create_window  # Qt only for the tests that ask for a window
+    from citedesk.app import create_window  # Qt only for the tests that ask for a window
 
     def opener(**kwargs):
         window = create_window(library_path, **kwargs)

@@ -1,4 +1,9 @@
-"""db/ never imports Qt or desktop/: the rule that keeps the house clean."""
+"""db/ never imports Qt or the GUI: the rule that keeps the house clean.
+
+The installed package is ``citedesk``: desktop/ is the package itself (the GUI and the
+command), db/ is ``citedesk.db`` (see package-dir in pyproject.toml). Imports are read here
+as absolute names of the installed package.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +13,60 @@ import sys
 from pathlib import Path
 
 DB = Path(__file__).resolve().parents[1] / "db"
+DESKTOP = DB.parent / "desktop"
+
+#: The installed package each source folder is.
+PACKAGES = {DB: "citedesk.db", DESKTOP: "citedesk"}
 
 
-def test_db_sources_import_no_qt_or_desktop() -> None:
+def _imports(path: Path, package: str) -> list[str]:
+    """Every module a file imports, anywhere in it (functions and TYPE_CHECKING blocks too),
+    as absolute names; ``from . import x`` in db/ counts as importing ``citedesk.db`` and
+    ``citedesk.db.x``. A relative import past the top of ``citedesk`` is named ``..``."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                if node.level > len(parts):
+                    found.append("..")
+                    continue
+                base = ".".join([*parts[: len(parts) - node.level + 1], *filter(None, [base])])
+            found.append(base)
+            found += [f"{base}.{a.name}" for a in node.names]
+    return found
+
+
+def test_db_sources_import_no_qt_or_gui() -> None:
+    """No Qt, and nothing of the GUI package: db/ names its own modules relatively and
+    never leaves its folder (``citedesk`` itself is desktop/; even ``import citedesk.db.x``
+    would run its __init__)."""
+    assert "citedesk.db.store" in _imports(DB / "library.py", "citedesk.db")
     offenders = []
     for path in DB.rglob("*.py"):
+        for name in _imports(path, "citedesk.db"):
+            root = name.split(".")[0]
+            gui = name == ".." or (root == "citedesk" and not name.startswith("citedesk.db"))
+            if gui or root in ("PySide6", "shiboken6", "desktop"):
+                offenders.append(f"{path.name}: {name}")
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            names = []
+            absolute = []
             if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
+                absolute = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            offenders += [
-                f"{path.name}: {n}"
-                for n in names
-                if n.split(".")[0] in ("PySide6", "desktop", "shiboken6")
-            ]
+                absolute = [node.module]
+            offenders += [f"{path.name}: {n}" for n in absolute if n.split(".")[0] == "citedesk"]
     assert offenders == []
 
 
 def test_importing_db_loads_no_qt() -> None:
-    code = "import db, db.library, db.bibtex, sys; print('PySide6' in sys.modules)"
+    code = (
+        "import citedesk.db, citedesk.db.library, citedesk.db.bibtex, sys; "
+        "print('PySide6' in sys.modules)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -36,20 +74,12 @@ def test_importing_db_loads_no_qt() -> None:
 
 
 def _imported_modules(path: Path) -> set[str]:
-    """Every module a file of db/ imports, anywhere in it (functions and TYPE_CHECKING
-    blocks too), as absolute names; ``from . import x`` counts as importing ``db.x``."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                package = "db" if node.level == 1 else ""
-                base = ".".join(p for p in (package, base) if p)
-            found.add(base)
-            found.update(f"{base}.{a.name}" for a in node.names)
-    return found
+    """Every module a file of db/ imports, anywhere in it, named as within db/:
+    ``from . import x`` counts as importing ``db.x``."""
+    return {
+        "db" + name.removeprefix("citedesk.db") if name.startswith("citedesk.db") else name
+        for name in _imports(path, "citedesk.db")
+    }
 
 
 def _db_import_graph() -> dict[str, set[str]]:
@@ -111,28 +141,20 @@ def test_only_the_store_imports_sqlite() -> None:
     assert importers == []
 
 
-DESKTOP = DB.parent / "desktop"
-
-
 def test_desktop_reaches_db_only_through_its_door() -> None:
-    """desktop/ imports ``db`` or names from ``db/__init__.py``, never one of its modules
-    and never sqlite3: what the window may use is what db/ chooses to export."""
+    """desktop/ imports ``citedesk.db`` (``from . import db``) or names from
+    ``db/__init__.py``, never one of its modules and never sqlite3: what the window may use
+    is what db/ chooses to export. The old top-level names (``db``, ``desktop``) are gone."""
+    read = set(_imports(DESKTOP / "preferences.py", "citedesk"))
+    assert {"citedesk.db", "citedesk.db.ExportProfile"} <= read
     modules = {p.stem for p in DB.glob("*.py")}
     offenders = []
     for path in DESKTOP.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-                if node.module == "db":
-                    names += [f"db.{a.name}" for a in node.names if a.name in modules]
-            offenders += [
-                f"{path.name}: {n}"
-                for n in names
-                if n.startswith("db.") or n.split(".")[0] in ("sqlite3", "sqlite_utils")
-            ]
+        for name in _imports(path, "citedesk"):
+            parts = name.split(".")
+            past_door = name.startswith("citedesk.db.") and (len(parts) > 3 or parts[2] in modules)
+            if past_door or parts[0] in ("db", "desktop", "sqlite3", "sqlite_utils", ".."):
+                offenders.append(f"{path.name}: {name}")
     assert offenders == []
 
 

@@ -20,9 +20,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QSettings, QSize  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-import db  # noqa: E402
-from desktop.app import create_window  # noqa: E402
-from desktop.settings import Settings  # noqa: E402
+from citedesk import db  # noqa: E402
+from citedesk.app import create_window  # noqa: E402
+from citedesk.settings import Settings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SIZE = QSize(1280, 800)

@@ -36,8 +36,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, cast
 
-from db import Library
-from db.bibtex import decode_bytes
+from citedesk.db import Library
+from citedesk.db.bibtex import decode_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE_LIMIT_S = 120.0

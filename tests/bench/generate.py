@@ -714,7 +714,7 @@ def bib_path(size: str | int, seed: int = DEFAULT_SEED, cache: Path | None = Non
 
 def add_personal_data(lib: object, seed: int = DEFAULT_SEED) -> None:
     """Give an imported library tags (30 % of papers), notes (5 %), statuses and ratings."""
-    from db import Library
+    from citedesk.db import Library
 
     assert isinstance(lib, Library)
     rng = random.Random(seed + 1000)

@@ -29,8 +29,8 @@ class _Window:
     def __init__(self, library: str) -> None:
         from PySide6.QtCore import QEvent, QObject, QSettings
 
-        from desktop.app import create_window, ensure_application
-        from desktop.settings import Settings
+        from citedesk.app import create_window, ensure_application
+        from citedesk.settings import Settings
 
         self.app = ensure_application()
         self._tmp = tempfile.mkdtemp(prefix="citedesk-bench-gui-")
@@ -259,7 +259,7 @@ def child_gui_freeze_import(library: str, bib: str) -> None:
 
 
 def child_gui_freeze_export(library: str, target: str) -> None:
-    import db
+    from citedesk import db
 
     w = _Window(library)
     w.wait_painted(0.0)
@@ -335,7 +335,7 @@ CHILDREN = {
 
 def _seeded_library(bench: R.Bench) -> str:
     """The 25-paper library a new Citedesk starts with (the reference for opening)."""
-    from db import Library
+    from citedesk.db import Library
 
     path = bench.tmp / "seeded.sqlite"
     if not path.exists():
@@ -433,7 +433,7 @@ def fig_freeze_import(bench: R.Bench, size: str) -> None:
     added, calls = 0, 0
     for i in range(bench.runs):
         lib = bench.target(f"freeze-import-{i}.sqlite")
-        from db import Library
+        from citedesk.db import Library
 
         Library.open(lib).close()  # a new, seeded library, as a first-time user has
         s = _measure(["gui-freeze-import", lib, bib])
@@ -483,7 +483,7 @@ def fig_freeze_export(bench: R.Bench, size: str) -> None:
 def fig_autoexport_edit(bench: R.Bench, size: str) -> None:
     if size != "10k":
         return  # the budget is for a 10k-entry auto-export
-    from db import Library
+    from citedesk.db import Library
 
     edits, currents, peak = [], [], 0.0
     for i in range(bench.runs):

@@ -117,7 +117,7 @@ def child_parse(bib: str, stack: str) -> None:
 
 
 def child_import(bib: str, target: str) -> None:
-    from db import Library
+    from citedesk.db import Library
 
     lib = Library.open(target, seed=False)
     t = time.perf_counter()
@@ -128,7 +128,7 @@ def child_import(bib: str, target: str) -> None:
 
 
 def child_export(library: str, target: str) -> None:
-    from db import Library
+    from citedesk.db import Library
 
     lib = Library.open(library, seed=False)
     t = time.perf_counter()
@@ -139,7 +139,7 @@ def child_export(library: str, target: str) -> None:
 
 
 def child_search(library: str) -> None:
-    from db import Library, Query
+    from citedesk.db import Library, Query
 
     lib = Library.open(library, seed=False)
     lib.rows(lib.paper_ids(limit=VISIBLE_ROWS))  # the window has shown the table
@@ -160,8 +160,8 @@ def child_search(library: str) -> None:
 
 
 def child_sort(library: str) -> None:
-    from db import Library
-    from db.library import SORT_COLUMNS
+    from citedesk.db import Library
+    from citedesk.db.library import SORT_COLUMNS
 
     lib = Library.open(library, seed=False)
     lib.rows(lib.paper_ids(limit=VISIBLE_ROWS))
@@ -296,8 +296,8 @@ class Bench:
 
     def library(self, size: str) -> Path:
         """The size's library (imported, with tags, notes, statuses), built once and cached."""
-        from db import Library
-        from db.schema import SCHEMA_VERSION
+        from citedesk.db import Library
+        from citedesk.db.schema import SCHEMA_VERSION
 
         n = generate.SIZES[size]
         path = self.cache / (

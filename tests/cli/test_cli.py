@@ -17,7 +17,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 def citedesk(
     *args: str, lib: Path | None = None, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "desktop"]
+    argv = [sys.executable, "-m", "citedesk"]
     if lib is not None:
         argv += ["--library", str(lib)]
     full_env = {**os.environ, **(env or {})}
@@ -128,7 +128,7 @@ def test_export_of_unknown_key_names_it(lib_path: Path) -> None:
 @pytest.mark.parametrize("args", [["list"], ["export"], ["tag", "wang2023qyolo", "x"]])
 def test_subcommands_never_import_qt(lib_path: Path, args: list[str]) -> None:
     code = (
-        "import sys, desktop.cli as c; rc = c.main(sys.argv[1:]); "
+        "import sys, citedesk.cli as c; rc = c.main(sys.argv[1:]); "
         "assert 'PySide6' not in sys.modules, 'Qt imported'; sys.exit(rc)"
     )
     r = subprocess.run(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.cli import main
+from citedesk.cli import main
 
 
 def citedesk(capsys: pytest.CaptureFixture[str], lib: Path, *args: str) -> tuple[int, str, str]:

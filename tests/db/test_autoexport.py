@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from db import Library, LibraryError
-from db.export import ExportProfile
-from db.library import Query
+from citedesk.db import Library, LibraryError
+from citedesk.db.export import ExportProfile
+from citedesk.db.library import Query
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 QYOLO = "wang2023qyolo"
@@ -81,7 +81,7 @@ def test_an_autoexport_matches_the_command_line_export(
         [
             sys.executable,
             "-m",
-            "desktop",
+            "citedesk",
             "--library",
             str(lib_path),
             "export",
@@ -115,7 +115,7 @@ def test_an_error_while_writing_an_entry_is_reported_as_itself(
     def refuse(*args: object) -> str:
         raise LibraryError("this entry cannot be written")
 
-    monkeypatch.setattr("db.library.bibtex.format_entry", refuse)
+    monkeypatch.setattr("citedesk.db.library.bibtex.format_entry", refuse)
     assert seeded.run_autoexports() == [(str(out.resolve()), "error: this entry cannot be written")]
     assert not out.exists()
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db import bibfast, bibtex
+from citedesk.db import bibfast, bibtex
 
 _spec = importlib.util.spec_from_file_location(
     "fuzz_import", Path(__file__).resolve().parents[1] / "robustness" / "fuzz_import.py"

@@ -8,8 +8,8 @@ from pathlib import Path
 import bibtexparser
 import pytest
 
-from db import Library, Query
-from db.bibtex import decode_bytes, parse_text
+from citedesk.db import Library, Query
+from citedesk.db.bibtex import decode_bytes, parse_text
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -112,7 +112,7 @@ def test_import_of_several_files_is_one_transaction(empty_lib: Library, tmp_path
         return boom.calls > 30  # type: ignore[attr-defined]
 
     boom.calls = 0  # type: ignore[attr-defined]
-    from db.bibtex import parse_file
+    from citedesk.db.bibtex import parse_file
 
     files = [parse_file(DATA / "xampl.bib"), parse_file(DATA / "tricky.bib")]
     report = empty_lib.import_parsed(files, cancelled=boom)
@@ -249,7 +249,7 @@ def test_corpus_round_trip(bibdata: Path, tmp_path: Path, name: str) -> None:
 
 
 def parse_and_strip(path: Path) -> str:
-    from db.bibtex import read_bib_file
+    from citedesk.db.bibtex import read_bib_file
 
     return read_bib_file(path)[0]
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from db import bibtex
-from db.bibtex import parse_text
-from db.bibvalue import evaluate
-from db.latex import collapse_space
-from db.names import parse_names
+from citedesk.db import bibtex
+from citedesk.db.bibtex import parse_text
+from citedesk.db.bibvalue import evaluate
+from citedesk.db.latex import collapse_space
+from citedesk.db.names import parse_names
 
 FIELDS = ["title", "author", "year", "note", "journal", "booktitle"]
 TYPES = ["article", "misc", "inproceedings", "www-inproceedings", "book", "fake-entry"]

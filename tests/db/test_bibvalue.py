@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from db import bibvalue
-from db.bibvalue import braced_end, evaluate, is_well_formed
+from citedesk.db import bibvalue
+from citedesk.db.bibvalue import braced_end, evaluate, is_well_formed
 
 TRICKY = [
     "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from db.bibtex import decode_lines, parse_file, parse_text, undefined_bytes
+from citedesk.db.bibtex import decode_lines, parse_file, parse_text, undefined_bytes
 
 UTF8_WITH_A_CP1252_LINE = (
     "@misc{k1, title = {Gödel}}\n".encode()

@@ -7,11 +7,11 @@ import random
 
 import pytest
 
-from db import bibtex, bibvalue
-from db.bibtex import derive, field_map, parse_text, text_of
-from db.latex import collapse_space, latex_to_unicode
-from db.names import Person
-from db.papers import display_columns
+from citedesk.db import bibtex, bibvalue
+from citedesk.db.bibtex import derive, field_map, parse_text, text_of
+from citedesk.db.latex import collapse_space, latex_to_unicode
+from citedesk.db.names import Person
+from citedesk.db.papers import display_columns
 
 RAWS = [
     "{Plain title}",

@@ -9,8 +9,8 @@ from typing import Any
 import bibtexparser
 import pytest
 
-from db import Library, Query, importer
-from db.bibtex import parse_file
+from citedesk.db import Library, Query, importer
+from citedesk.db.bibtex import parse_file
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -338,7 +338,7 @@ def test_the_fast_name_split_splits_as_bibtexparser_does() -> None:
 
     from bibtexparser.middlewares.names import split_multiple_persons_names
 
-    from db.names import _bibtexparser_split, _split_names
+    from citedesk.db.names import _bibtexparser_split, _split_names
 
     rng = random.Random(3)
     pieces = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from db import Library, Query
-from db.jabref import parse_groups
+from citedesk.db import Library, Query
+from citedesk.db.jabref import parse_groups
 
 JABREF2 = """\
 @article{a1, title = {First}, keywords = {deep learning, vision}}

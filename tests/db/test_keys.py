@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from db.keys import DEFAULT_PATTERN, KeyPatternError, format_key, unique_key
-from db.names import parse_names
+from citedesk.db.keys import DEFAULT_PATTERN, KeyPatternError, format_key, unique_key
+from citedesk.db.names import parse_names
 
 PEOPLE = parse_names("Wang, Mingze and Sun, Huixin and others")
 TITLE = "Q-YOLO: Efficient Inference for Real-time Object Detection"

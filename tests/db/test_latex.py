@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from db import latex
-from db.latex import ascii_fold, collapse_space, latex_to_unicode
+from citedesk.db import latex
+from citedesk.db.latex import ascii_fold, collapse_space, latex_to_unicode
 
 # Inputs where a fast path could go wrong: braces, escapes, accents, math, ties, dashes,
 # macros-like words, commands at the ends, white space of every kind.

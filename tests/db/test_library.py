@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from db import (
+from citedesk.db import (
     Library,
     LibraryDamagedError,
     LibraryError,
@@ -16,7 +16,7 @@ from db import (
     UnknownPaperError,
     normal_tag,
 )
-from db.schema import SCHEMA_VERSION
+from citedesk.db.schema import SCHEMA_VERSION
 
 
 def test_new_library_is_seeded_with_25_unread_papers(seeded: Library) -> None:
@@ -43,7 +43,7 @@ def test_library_uses_wal_and_foreign_keys(seeded: Library) -> None:
 def test_new_libraries_use_large_pages_and_old_ones_keep_theirs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import db.store as library_module
+    import citedesk.db.store as library_module
 
     with Library.open(tmp_path / "new.sqlite", seed=False) as lib:
         assert lib.conn.execute("PRAGMA page_size").fetchone()[0] == 16384
@@ -201,7 +201,7 @@ def test_user_text_cannot_break_out_of_its_field(seeded: Library) -> None:
     pid = seeded.paper_ids()[0]
     seeded.update_fields(pid, {"title": "evil}, author = {Hacker", "note": "100% {open"})
     text = seeded.entry_text(pid)
-    from db import parse_text
+    from citedesk.db import parse_text
 
     parsed = parse_text(text)
     assert not parsed.failures and len(parsed.entries) == 1
@@ -284,7 +284,7 @@ def test_a_schema_3_library_keeps_its_export_through_migration_4(tmp_path) -> No
     """Migration 4 gives existing papers and blocks places in the order exports used."""
     import sqlite3
 
-    from db.schema import MIGRATIONS
+    from citedesk.db.schema import MIGRATIONS
 
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)

@@ -10,9 +10,9 @@ from bibtexparser.middlewares.names import (
     split_multiple_persons_names,
 )
 
-from db import names
-from db.latex import collapse_space
-from db.names import Person, parse_names
+from citedesk.db import names
+from citedesk.db.latex import collapse_space
+from citedesk.db.names import Person, parse_names
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db import Library, Query
-from db.schema import SCHEMA_VERSION
-from db.search import parse_query
+from citedesk.db import Library, Query
+from citedesk.db.schema import SCHEMA_VERSION
+from citedesk.db.search import parse_query
 
 HOSTILE = [
     '"',

@@ -14,8 +14,8 @@ import pytest
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 
-import db
-from desktop.hub import LibraryEvents
+from citedesk import db
+from citedesk.hub import LibraryEvents
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
-import db
-from db import library as library_mod
-from desktop.autoexport import AutoExporter
-from desktop.mainwindow import MainWindow
+from citedesk import db
+from citedesk.autoexport import AutoExporter
+from citedesk.db import library as library_mod
+from citedesk.mainwindow import MainWindow
 
 QYOLO = "wang2023qyolo"
 

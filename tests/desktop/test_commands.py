@@ -7,9 +7,8 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-import db
-from desktop import commands
-from desktop.commands import (
+from citedesk import commands, db
+from citedesk.commands import (
     AddNoteCommand,
     AddPaperCommand,
     AddTagsCommand,
@@ -28,7 +27,7 @@ from desktop.commands import (
     SetStatusCommand,
     SetTagColorCommand,
 )
-from desktop.hub import LibraryEvents
+from citedesk.hub import LibraryEvents
 
 NEW_BIB = """\
 @article{knuth1984literate,

@@ -20,12 +20,11 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-import db
-from desktop import commands
-from desktop.detail import PLACEHOLDER_TEXT, DetailPane
-from desktop.hub import LibraryEvents
-from desktop.notes import SAVE_DELAY_MS
-from desktop.widgets import TagChip
+from citedesk import commands, db
+from citedesk.detail import PLACEHOLDER_TEXT, DetailPane
+from citedesk.hub import LibraryEvents
+from citedesk.notes import SAVE_DELAY_MS
+from citedesk.widgets import TagChip
 
 W = TypeVar("W", bound=QWidget)
 

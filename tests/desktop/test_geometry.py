@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from desktop.actions import ActionId
-from desktop.dialogs import AuxExportDialog, ExportDialog, ImportReportDialog, NewPaperDialog
-from desktop.duplicates import DuplicatesDialog
-from desktop.mainwindow import MainWindow
-from desktop.preferences import PreferencesDialog, ProfileDialog
+from citedesk.actions import ActionId
+from citedesk.dialogs import AuxExportDialog, ExportDialog, ImportReportDialog, NewPaperDialog
+from citedesk.duplicates import DuplicatesDialog
+from citedesk.mainwindow import MainWindow
+from citedesk.preferences import PreferencesDialog, ProfileDialog
 
 #: Fits the offscreen screen (800 x 800), so nothing is clamped when it comes back.
 WINDOW_SIZE = QSize(780, 720)

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QRadioButton,
 )
 
-import db
-from desktop.actions import ActionId
-from desktop.dialogs import ExportDialog, ImportReportDialog, NewPaperDialog
-from desktop.mainwindow import MainWindow
-from desktop.models import KEY_ROLE, Column
-from desktop.preferences import PreferencesDialog
+from citedesk import db
+from citedesk.actions import ActionId
+from citedesk.dialogs import ExportDialog, ImportReportDialog, NewPaperDialog
+from citedesk.mainwindow import MainWindow
+from citedesk.models import KEY_ROLE, Column
+from citedesk.preferences import PreferencesDialog
 
 BIBDATA = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
 XAMPL = BIBDATA / "texlive" / "xampl.bib"
@@ -399,6 +399,6 @@ def test_undoing_an_import_takes_its_strings_and_preambles_too(
 def test_the_about_box_version_is_the_installed_package_version() -> None:
     from importlib.metadata import version
 
-    from desktop.dialogs import app_version
+    from citedesk.dialogs import app_version
 
     assert app_version() == version("citedesk")

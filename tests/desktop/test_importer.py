@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
-import db
-from desktop.actions import ActionId
-from desktop.importer import ImportProgressDialog
-from desktop.mainwindow import MainWindow
+from citedesk import db
+from citedesk.actions import ActionId
+from citedesk.importer import ImportProgressDialog
+from citedesk.mainwindow import MainWindow
 
 SEEDED = 25
 WORDS = (

@@ -26,13 +26,13 @@ from PySide6.QtWidgets import (
     QTreeWidget,
 )
 
-import db
-from db.export import ExportProfile
-from desktop.actions import ActionId
-from desktop.dialogs import AuxExportDialog, ExportDialog
-from desktop.duplicates import DuplicatesDialog
-from desktop.mainwindow import MainWindow
-from desktop.preferences import AutoExportDialog, PreferencesDialog, ProfileDialog
+from citedesk import db
+from citedesk.actions import ActionId
+from citedesk.db.export import ExportProfile
+from citedesk.dialogs import AuxExportDialog, ExportDialog
+from citedesk.duplicates import DuplicatesDialog
+from citedesk.mainwindow import MainWindow
+from citedesk.preferences import AutoExportDialog, PreferencesDialog, ProfileDialog
 
 QYOLO = "wang2023qyolo"
 SGD_BOUNDS = "wang2022generalizationerrorbounds"

@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
     QTreeView,
 )
 
-import db
-from desktop.actions import ActionId
-from desktop.app import run
-from desktop.mainwindow import MainWindow
-from desktop.models import COUNT_ROLE, Column, NodeKind, SidebarFilter
+from citedesk import db
+from citedesk.actions import ActionId
+from citedesk.app import run
+from citedesk.mainwindow import MainWindow
+from citedesk.models import COUNT_ROLE, Column, NodeKind, SidebarFilter
 
 
 def click_row(qtbot, window: MainWindow, row: int, modifier=Qt.KeyboardModifier.NoModifier):
@@ -124,7 +124,7 @@ def test_typing_in_the_search_box_filters_the_table(qtbot, window: MainWindow) -
 
 def test_the_search_box_explains_its_syntax_and_the_examples_work(window: MainWindow) -> None:
     """Hovering the box shows the syntax; each field it names is one the search knows."""
-    from db.search import parse_query
+    from citedesk.db.search import parse_query
 
     tip = window.search_box.toolTip()
     assert "abstract:" in tip and "one or two letters" in tip

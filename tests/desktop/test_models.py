@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-import db
-from desktop.hub import LibraryEvents
-from desktop.models import (
+from citedesk import db
+from citedesk.hub import LibraryEvents
+from citedesk.models import (
     COLUMNS,
     COUNT_ROLE,
     FILTER_ROLE,

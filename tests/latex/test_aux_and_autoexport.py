@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from db import Library
-from db.bibtex import parse_text
-from db.export import read_aux
+from citedesk.db import Library
+from citedesk.db.bibtex import parse_text
+from citedesk.db.export import read_aux
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -36,7 +36,7 @@ def _keys(text: str) -> list[str]:
 
 def citedesk(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desktop", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "citedesk", *args], capture_output=True, text=True, timeout=60
     )
 
 

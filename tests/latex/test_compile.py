@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from db import Library
+from citedesk.db import Library
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TOOLS = {

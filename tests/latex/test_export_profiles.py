@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from db import Library, LibraryError
-from db.bibtex import parse_text
-from db.export import ExportProfile, escape_specials, protect_capitals
+from citedesk.db import Library, LibraryError
+from citedesk.db.bibtex import parse_text
+from citedesk.db.export import ExportProfile, escape_specials, protect_capitals
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

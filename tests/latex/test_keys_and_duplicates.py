@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from db import Library, LibraryError
+from citedesk.db import Library, LibraryError
 
 
 def test_keys_never_change_by_themselves(seeded: Library) -> None:
@@ -93,7 +93,7 @@ def test_merge_can_be_undone_with_a_snapshot(empty_lib: Library) -> None:
 def test_cli_keys_and_duplicates(lib_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "desktop", "--library", str(lib_path), *args],
+            [sys.executable, "-m", "citedesk", "--library", str(lib_path), *args],
             capture_output=True,
             text=True,
             timeout=60,

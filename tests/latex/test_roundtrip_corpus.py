@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from db import Library
-from db.bibtex import decode_bytes, parse_file, parse_text
+from citedesk.db import Library
+from citedesk.db.bibtex import decode_bytes, parse_file, parse_text
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
 FILES = (

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from db import Library, Query
+from citedesk.db import Library, Query
 
 REDEFINED = """\
 @string{pub = "First Press"}
@@ -176,7 +176,7 @@ def test_the_command_line_round_trips_a_file(tmp_path: Path) -> None:
 
     def citedesk(*args: str) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
-            [sys.executable, "-m", "desktop", "--library", str(lib), "--empty", *args],
+            [sys.executable, "-m", "citedesk", "--library", str(lib), "--empty", *args],
             capture_output=True,
             timeout=120,
         )

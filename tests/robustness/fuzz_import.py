@@ -41,8 +41,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from db import Library  # noqa: E402
-from db.bibtex import decode_bytes, parse_text  # noqa: E402
+from citedesk.db import Library  # noqa: E402
+from citedesk.db.bibtex import decode_bytes, parse_text  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "bibdata"
 #: Real files small enough to import many times a second; all of them in the long run.

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from db import Library, LibraryDamagedError, LibraryError, LibraryTooNewError, schema
-from db import backup as backup_mod
+from citedesk.db import Library, LibraryDamagedError, LibraryError, LibraryTooNewError, schema
+from citedesk.db import backup as backup_mod
 
 
 def citedesk(
     *args: str, lib: Path, stdin: int | None = subprocess.DEVNULL
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desktop", "--library", str(lib), *args],
+        [sys.executable, "-m", "citedesk", "--library", str(lib), *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -75,7 +75,7 @@ def test_backup_while_another_process_writes_is_consistent(library: Path, tmp_pa
         [
             sys.executable,
             "-c",
-            "import sys; from db import Library\n"
+            "import sys; from citedesk.db import Library\n"
             "lib = Library.open(sys.argv[1])\npid = lib.require_key('wang2023qyolo')\n"
             "for i in range(300): lib.add_tags([pid], [f't{i}'])\nlib.close()",
             str(library),

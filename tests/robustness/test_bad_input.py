@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from db import Library
-from db.bibtex import parse_file, parse_text
+from citedesk.db import Library
+from citedesk.db.bibtex import parse_file, parse_text
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
 MALFORMED = sorted(p for p in (CORPUS / "malformed").rglob("*.bib")) if CORPUS.is_dir() else []
@@ -27,7 +27,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 def citedesk(*args: str, lib: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desktop", "--library", str(lib), *args],
+        [sys.executable, "-m", "citedesk", "--library", str(lib), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -235,7 +235,7 @@ def peak():
     sys.stderr.write(f"\\npeak-kib {max(own, kids)}\\n")
 atexit.register(peak)
 sys.argv[0] = "citedesk"
-runpy.run_module("desktop", run_name="__main__", alter_sys=True)
+runpy.run_module("citedesk", run_name="__main__", alter_sys=True)
 """
 
 
@@ -355,8 +355,8 @@ def test_many_broken_blocks_on_one_line_take_linear_time() -> None:
 
 
 def test_hundred_thousand_deep_braces_need_no_recursion() -> None:
-    from db.bibsplit import read_block
-    from db.latex import latex_to_unicode
+    from citedesk.db.bibsplit import read_block
+    from citedesk.db.latex import latex_to_unicode
 
     deep = "{" * 100_000 + "x" + "}" * 100_000
     block = read_block(f"@misc{{d, title = {deep}}}", 0)
@@ -374,7 +374,7 @@ def test_bibtexparser_log_lines_never_reach_the_terminal(tmp_path: Path) -> None
 
 
 def test_parse_file_reports_unreadable_files_as_errors(tmp_path: Path) -> None:
-    from db.errors import BibFileError
+    from citedesk.db.errors import BibFileError
 
     with pytest.raises(BibFileError, match="no such file"):
         parse_file(tmp_path / "nope.bib")
@@ -383,12 +383,12 @@ def test_parse_file_reports_unreadable_files_as_errors(tmp_path: Path) -> None:
 def test_a_bibtexparser_bug_falls_back_to_citedesks_own_reader(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import db.bibtex
+    from citedesk.db import bibtex
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("python-bibtexparser detected an invalid state")
 
-    monkeypatch.setattr(db.bibtex, "parse_string", broken)
+    monkeypatch.setattr(bibtex, "parse_string", broken)
     parsed = parse_text(GOOD + "@string{acm = {ACM}}\n@misc{bad, title = {x\n", "g.bib")
     assert [(e.key, e.line) for e in parsed.entries] == [("good1", 1), ("good2", 3)]
     assert [b.name for b in parsed.blocks] == ["acm"]

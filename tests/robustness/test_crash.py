@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from db import Library
+from citedesk.db import Library
 
 WORDS = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi "
@@ -80,7 +80,7 @@ def wait_for(predicate: Any, proc: subprocess.Popen[Any], timeout: float = 60) -
 def start(args: list[str], **kw: Any) -> subprocess.Popen[Any]:
     # Its own process group: the kill takes the import's worker processes with it, as a
     # crash of the program would.
-    return subprocess.Popen([sys.executable, "-m", "desktop", *args], start_new_session=True, **kw)
+    return subprocess.Popen([sys.executable, "-m", "citedesk", *args], start_new_session=True, **kw)
 
 
 def kill(proc: subprocess.Popen[Any]) -> None:
@@ -181,7 +181,7 @@ def test_export_file_is_old_or_new_even_when_killed(tmp_path: Path, big_library:
 
 WRITER = """
 import sys
-from db import Library
+from citedesk.db import Library
 path, name, go = sys.argv[1], sys.argv[2], sys.argv[3]
 lib = Library.open(path)
 pid = lib.require_key("wang2023qyolo")
@@ -224,7 +224,7 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
 
 HOLDER = """
 import sys, time
-from db import Library
+from citedesk.db import Library
 lib = Library.open(sys.argv[1])
 with lib._write():  # a long write, as a big import in the window would hold
     lib.conn.execute("UPDATE papers SET rating = 5 WHERE key = 'wang2023qyolo'")
@@ -251,7 +251,7 @@ def test_command_line_waits_for_another_process_instead_of_failing(tmp_path: Pat
     ]
     running = [
         subprocess.Popen(
-            [sys.executable, "-m", "desktop", "--library", str(lib), *c],
+            [sys.executable, "-m", "citedesk", "--library", str(lib), *c],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -15,9 +15,9 @@ import bibtexparser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db import Library, Query
-from db.bibtex import parse_text
-from db.bibvalue import brace, is_well_formed
+from citedesk.db import Library, Query
+from citedesk.db.bibtex import parse_text
+from citedesk.db.bibvalue import brace, is_well_formed
 
 FIELDS = [
     "title",
@@ -253,7 +253,7 @@ def test_no_code_can_start_a_program_or_a_shell() -> None:
 def test_links_from_bibtex_open_only_as_web_pages(monkeypatch) -> None:
     from PySide6.QtGui import QDesktopServices
 
-    from desktop.detail import open_link
+    from citedesk.detail import open_link
 
     opened: list[str] = []
     monkeypatch.setattr(

@@ -18,15 +18,15 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QPlainTextEdit, QSpinBox
 
-import db
-from db import backup as backup_mod
-from desktop.actions import ActionId
-from desktop.app import open_window
-from desktop.dialogs import ImportReportDialog
-from desktop.mainwindow import MainWindow
-from desktop.models import Column
-from desktop.preferences import PreferencesDialog
-from desktop.settings import SETTINGS_DIR_ENV
+from citedesk import db
+from citedesk.actions import ActionId
+from citedesk.app import open_window
+from citedesk.db import backup as backup_mod
+from citedesk.dialogs import ImportReportDialog
+from citedesk.mainwindow import MainWindow
+from citedesk.models import Column
+from citedesk.preferences import PreferencesDialog
+from citedesk.settings import SETTINGS_DIR_ENV
 
 KEY = "wang2023qyolo"
 
@@ -128,7 +128,7 @@ TYPE_THEN_WAIT = """
 import os, sys, time
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
-from desktop.app import create_window
+from citedesk.app import create_window
 
 window = create_window(sys.argv[1])
 assert window.select_key(sys.argv[2])
@@ -188,7 +188,7 @@ def test_window_shows_a_change_made_by_the_command_line(
         [
             sys.executable,
             "-m",
-            "desktop",
+            "citedesk",
             "--library",
             str(library_path),
             "tag",
@@ -213,7 +213,7 @@ def test_command_line_writes_while_the_window_writes(
     qtbot, window: MainWindow, library_path: Path
 ) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop", "--library", str(library_path), "tag", KEY, "cli-tag"],
+        [sys.executable, "-m", "citedesk", "--library", str(library_path), "tag", KEY, "cli-tag"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -311,9 +311,9 @@ def test_damaged_library_is_left_alone_when_the_offer_is_declined(
 
 def test_a_long_session_of_qt_calls_does_not_abort(tmp_path: Path) -> None:
     """PySide6 6.12.0 on Python 3.11 loses a reference to None per void Qt call; without
-    desktop.qtfix the interpreter aborts after about 5,000 of them (a few minutes of use)."""
+    citedesk.qtfix the interpreter aborts after about 5,000 of them (a few minutes of use)."""
     code = textwrap.dedent("""
-        import desktop  # applies desktop.qtfix before any Qt call
+        import citedesk  # applies citedesk.qtfix before any Qt call
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication, QLabel
         app = QApplication([])

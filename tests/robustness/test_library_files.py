@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from db import Library, LibraryDamagedError, LibraryTooNewError, schema
-from db import backup as backup_mod
+from citedesk.db import Library, LibraryDamagedError, LibraryTooNewError, schema
+from citedesk.db import backup as backup_mod
 
 
 def make_library(path: Path) -> Path:
@@ -129,7 +129,7 @@ def test_newer_library_is_refused_by_the_command_and_kept(lib_path: Path) -> Non
     conn.close()
     before = lib_path.read_bytes()
     r = subprocess.run(
-        [sys.executable, "-m", "desktop", "--library", str(lib_path), "list"],
+        [sys.executable, "-m", "citedesk", "--library", str(lib_path), "list"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -147,7 +147,7 @@ def test_damaged_library_on_the_command_line_is_one_line(lib_path: Path, how: st
     saved = backup_mod.backup(lib_path)
     damage(lib_path, how)
     r = subprocess.run(
-        [sys.executable, "-m", "desktop", "--library", str(lib_path), "list"],
+        [sys.executable, "-m", "citedesk", "--library", str(lib_path), "list"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -163,8 +163,8 @@ def test_damage_found_only_while_reading_is_reported_without_traceback(tmp_path:
     saved = backup_mod.backup(lib_path)
     damage(lib_path, "one_bad_page")
     code = (
-        "import sys; import db.store as b; b.QUICK_CHECK_MAX_BYTES = 0; "
-        "from desktop.cli import main; sys.exit(main(sys.argv[1:]))"
+        "import sys; import citedesk.db.store as b; b.QUICK_CHECK_MAX_BYTES = 0; "
+        "from citedesk.cli import main; sys.exit(main(sys.argv[1:]))"
     )
     r = subprocess.run(
         [sys.executable, "-c", code, "--library", str(lib_path), "list"],

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db import Library, Query
-from db.search import parse_query
-from desktop.cli import main
+from citedesk.cli import main
+from citedesk.db import Library, Query
+from citedesk.db.search import parse_query
 
 HOSTILE_TOKENS = [
     '"',
@@ -147,7 +147,7 @@ def test_any_search_through_list_search(seeded: Library, text: str) -> None:
 def test_hostile_search_in_the_real_command(lib_path: Path, text: str) -> None:
     Library.open(lib_path).close()
     r = subprocess.run(
-        [sys.executable, "-m", "desktop", "--library", str(lib_path), "list", f"--search={text}"],
+        [sys.executable, "-m", "citedesk", "--library", str(lib_path), "list", f"--search={text}"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import datetime
 import re
-import sys
-from pathlib import Path
 
 import bibtexparser
 import pytest
 from bibtexparser.model import Entry
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from db.names import parse_names  # noqa: E402
-from seeds.make_seeds import (  # noqa: E402
+from citedesk.db.names import parse_names
+from citedesk.seeds.make_seeds import (
     ARXIV_CLASSES,
     DEFAULT_PROFILE,
     SEED_BIB,
