@@ -193,8 +193,12 @@ class _Import:
         self.missed_ids: list[int] = []
         self.missed_names: list[str] = []
         self.generated: set[str] = set()  # folded keys made up for keyless entries
-        # The macros as the library will have them, so far.
+        # The macros as the library will have them, so far (read ahead of the chunks).
         self.known = dict(self.macros.current())
+        # The macros in force after the blocks added so far, kept as they are added: what
+        # the library's own macros would give, without reading them back for every chunk.
+        self.in_force = dict(self.known)
+        self._old_blocks: set[tuple[str, str]] | None = None  # (kind, source), see _repeated
         # Lower-cased key -> the key as written, and the line of its entry (as above).
         self.seen_in_file: dict[str, str] = {}
         self.seen_lines: dict[str, int] = {}
@@ -314,13 +318,16 @@ class _Import:
         """Add a parsed chunk; ``sent`` are the macros its entries were derived with."""
         self.places = self.next_pos
         self.next_pos += result.items + 1
-        # The macros in force where the chunk starts: the workers took the chunk's own
-        # definitions in order from there, so these are what to compare ``sent`` with.
-        before = dict(self.macros.current())
+        # A macro whose value the worker guessed wrong at the chunk's start (read ahead of
+        # the chunk, see _task) makes the entries that used it be derived again at the end.
+        # The workers took the chunk's own definitions in order, so the macros in force at
+        # its start are what ``sent`` is compared with.
+        in_force = self.in_force
+        stale = {n for n in sent.keys() | in_force.keys() if sent.get(n) != in_force.get(n)}
         self._blocks(name, result.blocks, result.block_places)
         self.report.failures.extend(result.failures)
         self.report.warnings.extend(str(w) for w in result.warnings)
-        self._entries(name, result.rows, sent, before)
+        self._entries(name, result.rows, stale)
         self._text(result.tail, result.items)
         if self.next_id - self.indexed_to >= FTS_BATCH:
             self._index_new()
@@ -358,13 +365,8 @@ class _Import:
                         f"{row[0][:40]} for the entries after it (as in BibTeX)"
                     )
                 self.macros.forget()
-            elif (
-                self.old_blocks
-                and self.conn.execute(
-                    "SELECT 1 FROM blocks WHERE kind = ? AND source = ? AND id <= ?",
-                    [b.kind, b.source, self.old_blocks],
-                ).fetchone()
-            ):
+                self.in_force[(b.name or "").lower()] = bibvalue.evaluate(b.value, self.in_force)
+            elif self._repeated(b):
                 self._text(b.lead, place)  # the same file again: kept once
                 continue
             elif b.kind == "comment" and b.value.lstrip().startswith("jabref-meta:"):
@@ -375,7 +377,22 @@ class _Import:
                 [b.kind, b.name, b.value, b.source, self.places + place, b.lead, self.file_id],
             )
 
-    def _entries(self, name: str, rows: Rows, sent: dict[str, str], before: dict[str, str]) -> None:
+    def _repeated(self, block: ParsedBlock) -> bool:
+        """Whether a library had this @comment or @preamble before the import began; their
+        texts are read once, when the first such block comes."""
+        if not self.old_blocks:
+            return False
+        if self._old_blocks is None:
+            self._old_blocks = set(
+                self.conn.execute(
+                    "SELECT kind, source FROM blocks WHERE kind IN ('comment', 'preamble') "
+                    "AND id <= ?",
+                    [self.old_blocks],
+                )
+            )
+        return (block.kind, block.source) in self._old_blocks
+
+    def _entries(self, name: str, rows: Rows, stale: set[str]) -> None:
         report, seen, cancelled = self.report, self.seen_in_file, self.cancelled
         # A strict import that already failed adds nothing; it still lists what else fails.
         inserting = not (self.strict and report.failures)
@@ -387,9 +404,6 @@ class _Import:
             else {}
         )
         added_dois: dict[str, str] = {}
-        # A macro whose value the worker guessed wrong at the chunk's start (read ahead of
-        # the chunk, see _task) makes the entries that used it be derived again at the end.
-        stale = {n for n in sent.keys() | before.keys() if sent.get(n) != before.get(n)}
         added: list[tuple[int, str]] = []  # (row, key) of the entries to add, in order
         for i, (meta, key) in enumerate(zip(rows.meta, keys, strict=True)):
             if cancelled is not None and cancelled():
