@@ -108,12 +108,13 @@ class CiteKeys:
         wanted = None if ids is None else set(ids)
         changed: dict[int, tuple[str, str]] = {}
         with self.store.write():
+            macros = self.macros.current()  # regenerating keys defines no @string
             rows = self.conn.execute("SELECT id, key, fields FROM papers ORDER BY added, id")
             for pid, old, fields_json in rows.fetchall():
                 if wanted is not None and pid not in wanted:
                     continue
                 fields = [tuple(x) for x in json.loads(fields_json)]
-                d = bibtex.derive(fields, self.macros.current())
+                d = bibtex.derive(fields, macros)
                 base = keys.format_key(pattern, d.authors or d.editors, str(d.year or ""), d.title)
                 suffix = old[len(base) :] if old.startswith(base) else None
                 if suffix == "" or (
