@@ -33,6 +33,7 @@ import re
 from typing import NamedTuple
 
 # A block start as bibtexparser's splitter sees one too: ``@type`` then ``{`` or ``(``.
+from . import bibvalue
 from .bibsplit import BLOCK_START
 
 # The marks (less newlines, which only count lines, and ``=`` inside values, which the
@@ -40,7 +41,6 @@ from .bibsplit import BLOCK_START
 # stop at one: in a key or a field name.
 _NAME_END = re.compile(r'[{}]|(?<!\\)[",=]|@\w*[ \t]*(?=[{(])')
 _VALUE_MARK = re.compile(r'[{}]|(?<!\\)[",]')
-_BRACE = re.compile(r"[{}]")
 _QUOTED_MARK = re.compile(r'[{}]|(?<!\\)"')
 #: A braced group with no braces inside: the usual abstract, title or author list.
 _FLAT_GROUP = re.compile(r"\{[^{}]*+\}")
@@ -173,14 +173,10 @@ def _value_end(text: str, pos: int, limit: int) -> int:
             if flat is not None:
                 pos = flat.end()
                 continue
-            depth = 0
-            for b in _BRACE.finditer(text, at, limit):
-                depth += 1 if b.group() == "{" else -1
-                if depth == 0:
-                    pos = b.end()
-                    break
-            else:
+            end = bibvalue.braced_end(text, at, limit)
+            if end < 0:
                 return -1
+            pos = end + 1
         elif mark == '"':
             pos = _quote_end(text, at + 1, limit)
             if pos < 0:

@@ -58,28 +58,29 @@ def _group_end(raw: str, i: int) -> int:
     return -1
 
 
-def braced_end(raw: str, i: int = 0) -> int:
-    """Where the braced group opening at ``raw[i]`` closes, or -1 if it never does.
+def braced_end(raw: str, i: int = 0, stop: int | None = None) -> int:
+    """Where the braced group opening at ``raw[i]`` closes (before ``stop``), or -1 if it
+    does not.
 
     BibTeX counts every brace, escaped or not (``{a \\{ b}`` is not closed). Found with
     ``str.find``: two memchr scans and a step per brace, where a regular expression steps
     through every character (several times slower over an abstract with a few marks in it).
     """
-    n = len(raw)
+    n = len(raw) if stop is None else stop
     depth = 1
-    o = raw.find("{", i + 1)
-    c = raw.find("}", i + 1)
+    o = raw.find("{", i + 1, n)
+    c = raw.find("}", i + 1, n)
     o = n if o < 0 else o
     while c >= 0:
         if o < c:
             depth += 1
-            o = raw.find("{", o + 1)
+            o = raw.find("{", o + 1, n)
             o = n if o < 0 else o
         else:
             depth -= 1
             if depth == 0:
                 return c
-            c = raw.find("}", c + 1)
+            c = raw.find("}", c + 1, n)
     return -1
 
 
