@@ -298,13 +298,8 @@ def undefined_bytes(
 
 
 def read_bib_file(path: str | os.PathLike[str]) -> tuple[str, str]:
-    text, encoding, _ = _read(path)
+    text, encoding, _, _ = _read_report(path)
     return text, encoding
-
-
-def _read(path: str | os.PathLike[str]) -> tuple[str, str, list[int]]:
-    text, encoding, bad_lines, _ = _read_report(path)
-    return text, encoding, bad_lines
 
 
 def _read_report(
