@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMessageLogContext, QSettings, QSize, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
-from . import db
+from . import db, messages
 from .settings import APPLICATION, ORGANISATION, Settings
 
 if TYPE_CHECKING:
@@ -84,12 +84,12 @@ def open_window(path: str | os.PathLike[str], *, seed: bool = True) -> MainWindo
         if not offer_backup(exc):
             return None
     except db.LibraryError as exc:
-        QMessageBox.critical(None, "Citedesk", f"The library cannot be opened.\n\n{exc}")
+        messages.critical(None, "The library cannot be opened.", exc)
         return None
     try:
         return create_window(path, seed=seed)
     except db.LibraryError as exc:
-        QMessageBox.critical(None, "Citedesk", f"The library cannot be opened.\n\n{exc}")
+        messages.critical(None, "The library cannot be opened.", exc)
         return None
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
-from . import db
+from . import db, messages
 from .background import TaskRunner
 
 #: After the window opens, so the backup never competes with the first paint.
@@ -75,27 +75,29 @@ def offer_backup(error: db.LibraryDamagedError, parent: QWidget | None = None) -
     """
     path = Path(str(error.path)) if error.path else None
     backup = Path(str(error.backup)) if error.backup else None
-    box = QMessageBox(parent)
-    box.setObjectName("damagedLibrary")
-    box.setIcon(QMessageBox.Icon.Critical)
-    box.setWindowTitle("Citedesk")
-    box.setText("The library cannot be opened: the file is damaged.")
-    box.setInformativeText(str(error))
-    restore = None
-    if backup is not None and path is not None:
-        restore = box.addButton("Restore Newest Backup", QMessageBox.ButtonRole.AcceptRole)
-        restore.setObjectName("restoreBackup")
-        box.setInformativeText(
-            f"{error}\n\nRestore {backup.name}? The damaged file is kept beside it as "
-            f"{path.name}.replaced-<time>."
+    if backup is None or path is None:
+        messages.offer(
+            parent,
+            "The library cannot be opened: the file is damaged.",
+            str(error),
+            None,
+            name="damagedLibrary",
         )
-    box.addButton(QMessageBox.StandardButton.Close)
-    box.exec()
-    if restore is None or box.clickedButton() is not restore:
+        return False
+    restore = messages.offer(
+        parent,
+        "The library cannot be opened: the file is damaged.",
+        f"{error}\n\nRestore {backup.name}? The damaged file is kept beside it as "
+        f"{path.name}.replaced-<time>.",
+        "Restore Newest Backup",
+        name="damagedLibrary",
+        accept_name="restoreBackup",
+    )
+    if not restore:
         return False
     try:
-        db.restore_library(backup, path)  # type: ignore[arg-type]
+        db.restore_library(backup, path)
     except db.LibraryError as exc:
-        QMessageBox.critical(parent, "Citedesk", f"The backup could not be restored.\n\n{exc}")
+        messages.critical(parent, "The backup could not be restored.", exc)
         return False
     return True

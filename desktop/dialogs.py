@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
-    QMessageBox,
     QPushButton,
     QRadioButton,
     QTabWidget,
@@ -39,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import db
+from . import db, messages
 from .db import ExportProfile, read_aux
 from .geometry import PreserveGeometry
 from .settings import Settings
@@ -517,7 +516,7 @@ class NewPaperDialog(PreserveGeometry, QDialog):
 
 
 def show_about(parent: QWidget, library: db.Library) -> None:
-    QMessageBox.about(
+    messages.about(
         parent,
         "About Citedesk",
         f"<h3>Citedesk {app_version()}</h3>"

@@ -50,9 +50,9 @@ from pathlib import Path
 
 from PySide6.QtCore import SIGNAL, SLOT, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QUndoStack
-from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton, QWidget
+from PySide6.QtWidgets import QProgressDialog, QPushButton, QWidget
 
-from . import commands, db
+from . import commands, db, messages
 from .background import Job, TaskRunner
 from .commands import ImportCommand
 from .dialogs import ImportReportDialog
@@ -306,18 +306,12 @@ class Importer(QObject):
         self.finished.emit(report)
 
     def _show_failure(self, error: str) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Citedesk",
-            "The import failed; the library is unchanged.",
-            QMessageBox.StandardButton.Ok,
+        messages.notify(
             self._window,
+            "The import failed; the library is unchanged.",
+            informative=error,
+            name="importFailed",
         )
-        box.setObjectName("importFailed")
-        box.setInformativeText(error)
-        box.setModal(False)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.show()
 
 
 def _size(path: str) -> int:

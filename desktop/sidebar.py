@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QColorDialog,
     QInputDialog,
     QMenu,
-    QMessageBox,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import commands, db
+from . import commands, db, messages
 from .commands import (
     DeleteTagCommand,
     LibraryCommand,
@@ -214,15 +213,12 @@ class Sidebar(QTreeView):
     def delete_tag(self, name: str) -> None:
         count = next((t.count for t in self._library.tags() if t.name == name), 0)
         noun = "paper" if count == 1 else "papers"
-        answer = QMessageBox.question(
+        if messages.confirm(
             self,
             "Delete tag",
             f"Delete the tag “{name}”? It is removed from {count} {noun}; the papers stay.\n"
             "Undo brings it back.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        ):
             self._push(DeleteTagCommand(self._library, self._events, name))
 
     # -- inside ------------------------------------------------------------------------------------

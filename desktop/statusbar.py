@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from . import messages
 
 
 class StatusBar(QStatusBar):
@@ -74,14 +75,4 @@ class StatusBar(QStatusBar):
     def show_failure(self, message: str) -> None:
         """A write failed (an undo, say): in the bar and in a box that does not block."""
         self.showMessage(message, 10000)
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Citedesk",
-            message,
-            QMessageBox.StandardButton.Ok,
-            self.window(),
-        )
-        box.setObjectName("failureMessage")
-        box.setModal(False)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.show()
+        messages.notify(self.window(), message, name="failureMessage")
