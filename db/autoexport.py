@@ -19,7 +19,7 @@ from .bibout import Exports, write_export
 from .errors import LibraryError
 from .queries import Queries
 from .store import Store
-from .values import Query
+from .values import Changes, Query
 
 
 class AutoExports:
@@ -42,7 +42,7 @@ class AutoExports:
         tag: str | None = None,
         aux: str | os.PathLike[str] | None = None,
         profile: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Changes:
         if tag and aux:
             raise LibraryError("an auto-export follows a tag or an .aux file, not both")
         if profile:
@@ -54,17 +54,18 @@ class AutoExports:
             "aux": str(Path(aux).expanduser().resolve()) if aux else None,
             "profile": profile,
         }
-        current = [a for a in self.autoexports() if a["path"] != target]
-        self.store.change_setting(options.AUTOEXPORTS, [*current, entry])
-        return entry
+        with self.store.write():
+            current = [a for a in self.autoexports() if a["path"] != target]
+            return self.store.change_setting(options.AUTOEXPORTS, [*current, entry])
 
-    def remove_autoexport(self, path: str | os.PathLike[str]) -> None:
+    def remove_autoexport(self, path: str | os.PathLike[str]) -> Changes:
         target = str(Path(path).expanduser().resolve())
-        current = self.autoexports()
-        kept = [a for a in current if a["path"] != target and a["path"] != str(path)]
-        if len(kept) == len(current):
-            raise LibraryError(f"no auto-export writes {path}")
-        self.store.change_setting(options.AUTOEXPORTS, kept)
+        with self.store.write():
+            current = self.autoexports()
+            kept = [a for a in current if a["path"] != target and a["path"] != str(path)]
+            if len(kept) == len(current):
+                raise LibraryError(f"no auto-export writes {path}")
+            return self.store.change_setting(options.AUTOEXPORTS, kept)
 
     def autoexport_data(self, spec: dict[str, Any]) -> bytes:
         """An auto-export's content: the UTF-8 bytes that ``export_text`` gives for it.

@@ -19,7 +19,7 @@ from .errors import LibraryError, UnknownPaperError
 from .export import ExportProfile
 from .queries import Queries
 from .store import Store
-from .values import Query
+from .values import Changes, Query
 
 
 class Exports:
@@ -76,17 +76,19 @@ class Exports:
     def profile_names(self) -> list[str]:
         return export_mod.profile_names(self.store.setting(options.EXPORT_PROFILES))
 
-    def save_profile(self, profile: ExportProfile) -> None:
-        stored = self.store.setting(options.EXPORT_PROFILES)
-        stored[profile.name] = profile.to_json()
-        self.store.change_setting(options.EXPORT_PROFILES, stored)
+    def save_profile(self, profile: ExportProfile) -> Changes:
+        with self.store.write():  # read and written in one transaction: no lost update
+            stored = self.store.setting(options.EXPORT_PROFILES)
+            stored[profile.name] = profile.to_json()
+            return self.store.change_setting(options.EXPORT_PROFILES, stored)
 
-    def remove_profile(self, name: str) -> None:
-        stored = self.store.setting(options.EXPORT_PROFILES)
-        if name not in stored:
-            raise LibraryError(f"no saved export profile named {name!r}")
-        del stored[name]
-        self.store.change_setting(options.EXPORT_PROFILES, stored)
+    def remove_profile(self, name: str) -> Changes:
+        with self.store.write():
+            stored = self.store.setting(options.EXPORT_PROFILES)
+            if name not in stored:
+                raise LibraryError(f"no saved export profile named {name!r}")
+            del stored[name]
+            return self.store.change_setting(options.EXPORT_PROFILES, stored)
 
     def aliases(self, ids: Sequence[int] | None) -> dict[int, list[str]]:
         """Each paper's old keys (of all papers, or of ``ids``), oldest first."""

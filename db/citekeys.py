@@ -28,9 +28,9 @@ class CiteKeys:
     def key_pattern(self) -> str:
         return self.store.setting(options.KEY_PATTERN)
 
-    def set_key_pattern(self, pattern: str) -> None:
+    def set_key_pattern(self, pattern: str) -> Changes:
         keys.check_pattern(pattern)
-        self.store.change_setting(options.KEY_PATTERN, pattern)
+        return self.store.change_setting(options.KEY_PATTERN, pattern)
 
     def id_for_key(self, key: str) -> int | None:
         row = self.conn.execute(
@@ -73,7 +73,9 @@ class CiteKeys:
         new_key = new_key.strip()
         if not new_key or any(c in new_key for c in " ,{}\"#%'()=\\"):
             raise LibraryError(f"{new_key!r} cannot be a citation key")
-        with self.store.write():
+        with self.store.write() as w:
+            w.capture("papers", "id", [paper_id], only=["key", "source", "modified"])
+            w.capture("key_aliases", "paper_id", [paper_id])
             row = self.conn.execute("SELECT key FROM papers WHERE id = ?", [paper_id]).fetchone()
             if row is None:
                 raise UnknownPaperError(f"no paper with id {paper_id}")
@@ -93,44 +95,59 @@ class CiteKeys:
                 "UPDATE papers SET key = ?, source = NULL, modified = ? WHERE id = ?",
                 [new_key, now(), paper_id],
             )
-        return Changes(papers={paper_id})
+        return w.result(Changes(papers={paper_id}, fields=True, keys={paper_id: (old, new_key)}))
 
-    def regenerate_keys(
+    def plan_keys(
         self, ids: Iterable[int] | None = None, pattern: str | None = None
     ) -> dict[int, tuple[str, str]]:
-        """Give papers new keys by the pattern, on request only; old keys stay as aliases.
+        """Which keys :meth:`regenerate_keys` would change, {id: (old, new)}: a read only.
 
         Papers are taken in date-added order, so the a, b, c suffixes do not depend on the
-        order of the ids given. Returns {id: (old, new)} for the keys that changed.
+        order of the ids given; a key given to one paper is taken for the next.
         """
         pattern = pattern or self.key_pattern
         keys.check_pattern(pattern)
         wanted = None if ids is None else set(ids)
-        changed: dict[int, tuple[str, str]] = {}
-        with self.store.write():
-            macros = self.macros.current()  # regenerating keys defines no @string
-            rows = self.conn.execute("SELECT id, key, fields FROM papers ORDER BY added, id")
-            for pid, old, fields_json in rows.fetchall():
-                if wanted is not None and pid not in wanted:
-                    continue
-                fields = [tuple(x) for x in json.loads(fields_json)]
-                d = bibtex.derive(fields, macros)
-                base = keys.format_key(pattern, d.authors or d.editors, str(d.year or ""), d.title)
-                suffix = old[len(base) :] if old.startswith(base) else None
-                if suffix == "" or (
-                    suffix
-                    and suffix.isalpha()
-                    and suffix.islower()
-                    and self.id_for_key(base) not in (None, pid)
-                ):
-                    continue  # already this pattern's key, or its suffixed form: stable
+        planned: dict[int, tuple[str, str]] = {}
+        claimed: set[str] = set()
+        macros = self.macros.current()  # regenerating keys defines no @string
+        rows = self.conn.execute("SELECT id, key, fields FROM papers ORDER BY added, id")
+        for pid, old, fields_json in rows.fetchall():
+            if wanted is not None and pid not in wanted:
+                continue
+            fields = [tuple(x) for x in json.loads(fields_json)]
+            d = bibtex.derive(fields, macros)
+            base = keys.format_key(pattern, d.authors or d.editors, str(d.year or ""), d.title)
+            suffix = old[len(base) :] if old.startswith(base) else None
+            if suffix == "" or (
+                suffix
+                and suffix.isalpha()
+                and suffix.islower()
+                and (base.lower() in claimed or self.id_for_key(base) not in (None, pid))
+            ):
+                continue  # already this pattern's key, or its suffixed form: stable
 
-                def taken(k: str, pid: int = pid) -> bool:
-                    other = self.id_for_key(k)
-                    return other is not None and other != pid
+            def taken(k: str, pid: int = pid) -> bool:
+                if k.lower() in claimed:
+                    return True
+                other = self.id_for_key(k)
+                return other is not None and other != pid
 
-                new = keys.unique_key(base, taken)
-                if new != old:
-                    self.set_key(pid, new)
-                    changed[pid] = (old, new)
-        return changed
+            new = keys.unique_key(base, taken)
+            if new != old:
+                planned[pid] = (old, new)
+                claimed.add(new.lower())
+        return planned
+
+    def regenerate_keys(
+        self, ids: Iterable[int] | None = None, pattern: str | None = None
+    ) -> Changes:
+        """Give papers new keys by the pattern, on request only; old keys stay as aliases.
+
+        The change's ``keys`` holds {id: (old, new)} for the keys that changed.
+        """
+        changes = Changes()
+        with self.store.write() as w:
+            for pid, (_old, new) in self.plan_keys(ids, pattern).items():
+                changes.merge(self.set_key(pid, new))
+        return w.result(changes) if changes else changes

@@ -1,4 +1,4 @@
-"""Papers that are the same work: finding them, merging them, and putting them back."""
+"""Papers that are the same work: finding them and merging them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .papers import Papers
 from .personal import Personal
 from .queries import SearchIndex
 from .store import Store
-from .values import STATUSES, Changes, DeletedPapers
+from .values import STATUSES, Changes
 
 
 class Duplicates:
@@ -76,20 +76,6 @@ class Duplicates:
             key=lambda g: order[g[0]],
         )
 
-    def snapshot(self, ids: Iterable[int]) -> DeletedPapers:
-        """Everything about these papers, to put them back later with :meth:`revert`."""
-        with self.store.write():
-            snap = self.papers.delete_papers(ids)
-            self.papers.restore_papers(snap)
-        return snap
-
-    def revert(self, snap: DeletedPapers, current_ids: Iterable[int]) -> Changes:
-        """Replace the given papers by a snapshot's (undo of a merge or bulk change)."""
-        with self.store.write():
-            self.papers.delete_papers(current_ids)
-            changes = self.papers.restore_papers(snap)
-        return changes
-
     def merge_papers(self, keep: int, others: Iterable[int]) -> Changes:
         """Merge duplicates into ``keep``: richer fields, all tags and notes, old keys as aliases.
 
@@ -98,7 +84,8 @@ class Duplicates:
         others = [o for o in dict.fromkeys(others) if o != keep]
         if not others:
             return Changes()
-        with self.store.write():
+        with self.store.write() as w:
+            w.capture_papers([keep, *others])
             target = self.papers.paper(keep)
             fields = list(target.fields)
             index = {name.lower(): i for i, (name, _) in enumerate(fields)}
@@ -139,4 +126,14 @@ class Duplicates:
                 "UPDATE papers SET status = ?, rating = ? WHERE id = ?", [status, rating, keep]
             )
             self.personal.after_change([keep])
-        return Changes(papers={keep}, removed=set(others), tags=True, notes=True)
+        return w.result(
+            Changes(
+                papers={keep},
+                removed=set(others),
+                fields=True,
+                tags=True,
+                notes=True,
+                status=True,
+                rating=True,
+            )
+        )

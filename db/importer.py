@@ -136,6 +136,7 @@ class _Import:
         parallel_min: int,
         chunk_bytes: int | None = None,
     ) -> None:
+        self.store = lib.store
         self.conn = lib.store.conn
         self.index = lib.index
         self.macros = lib.string_macros
@@ -227,6 +228,9 @@ class _Import:
             or 0
         )
         self.report.file_ids.append(self.file_id)
+        undo = self.store.recording()
+        undo.created("files", "id", [self.file_id])
+        undo.created("blocks", "file_id", [self.file_id])
 
     def run_source(self, src: Source) -> None:
         """Import one file, a chunk at a time, in parallel when it is large enough."""
@@ -376,6 +380,7 @@ class _Import:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [b.kind, b.name, b.value, b.source, self.places + place, b.lead, self.file_id],
             )
+            self.report.changes.blocks = True
 
     def _repeated(self, block: ParsedBlock) -> bool:
         """Whether a library had this @comment or @preamble before the import began; their
@@ -479,6 +484,7 @@ class _Import:
         ids = range(base, base + len(added))
         self.next_id = ids.stop
         self.report.changes.added.update(ids)
+        self.store.recording().created_papers(ids)
         papers, persons = rows.papers, rows.persons
         if len(added) == len(papers) and all(papers[i][1] == key for i, key in added):
             # Every entry of the chunk, keys as written: the rows go in as they came.
@@ -691,9 +697,12 @@ def _transaction(lib: Target, run: _Import, body: Callable[[], None]) -> ImportR
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     try:
-        with lib.store.write(), lib.index.bulk(IMPORT_FTS_HASHSIZE):
+        with lib.store.write() as w, lib.index.bulk(IMPORT_FTS_HASHSIZE):
             body()
             run.finish()
+        if report.changes:
+            report.changes.status = True  # new papers are unread
+            w.result(report.changes)
     except ImportCancelled:
         report.added.clear()
         report.changes = Changes()

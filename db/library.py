@@ -1,7 +1,8 @@
 """The one facade over a Citedesk library file.
 
 Every write runs in one transaction and returns a :class:`Changes` value that says what
-changed, so a window can refresh only what it shows and build undo commands from it.
+changed, so a window can refresh only what it shows, and how to undo it (captured in that
+same transaction): :meth:`Library.undo` puts it back and returns the redo.
 
 :class:`Library` holds the parts that do the work, as Anki's ``Collection`` holds its
 managers, and each of its methods hands over to one of them:
@@ -11,6 +12,7 @@ managers, and each of its methods hands over to one of them:
 - :mod:`db.papers`: papers and their BibTeX fields; :mod:`db.personal`: tags, status,
   rating, notes; :mod:`db.citekeys`: keys; :mod:`db.duplicates`: duplicates and merges;
 - :mod:`db.bibin`: BibTeX in; :mod:`db.bibout` and :mod:`db.autoexport`: BibTeX out;
+- :mod:`db.history`: undo and redo of any write, from the row images it captured;
 - :mod:`db.backup`: backups (the window and the command line call it directly).
 
 The window and the command line use this class only, never a part.
@@ -33,6 +35,7 @@ from .citekeys import CiteKeys
 from .duplicates import Duplicates
 from .errors import LibraryError
 from .export import ExportProfile
+from .history import History
 from .macros import StringMacros
 from .options import LibrarySetting
 from .papers import Papers
@@ -42,13 +45,13 @@ from .store import DamagedFile, Store, file_problem
 from .values import (
     STATUSES,
     Changes,
-    DeletedPapers,
     ImportReport,
     Note,
     Paper,
     Query,
     Row,
     TagInfo,
+    Undo,
 )
 
 # What ``db.library`` has always offered, wherever it is made now.
@@ -56,7 +59,6 @@ __all__ = [
     "STATUSES",
     "SORT_COLUMNS",
     "Changes",
-    "DeletedPapers",
     "ImportReport",
     "Library",
     "Note",
@@ -89,6 +91,7 @@ class Library:
         self.personal = Personal(store, self.index)
         self.papers = Papers(store, self.index, self.string_macros, self.keys, self.personal)
         self.duplicates = Duplicates(store, self.index, self.papers, self.personal)
+        self.history = History(store, self.index, self.personal, self.string_macros)
         self.imports = Imports(
             store, self.index, self.string_macros, self.keys, self.personal, self.papers
         )
@@ -136,6 +139,13 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- undo and redo (db/history.py) ----------------------------------------------------------
+
+    def undo(self, undo: Undo) -> Changes:
+        """Put back what a write changed, from the ``undo`` of the :class:`Changes` it
+        returned. The result's own ``undo`` redoes the write."""
+        return self.history.undo(undo)
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Several writes as one: all of them happen or none (undo commands use it)."""
@@ -155,15 +165,15 @@ class Library:
     def get_setting(self, name: str, default: Any = None) -> Any:
         return self.store.get_setting(name, default)
 
-    def set_setting(self, name: str, value: Any) -> None:
-        self.store.set_setting(name, value)
+    def set_setting(self, name: str, value: Any) -> Changes:
+        return self.store.set_setting(name, value)
 
     def setting(self, setting: LibrarySetting[T]) -> T:
         """A declared library-wide setting (db/options.py)."""
         return self.store.setting(setting)
 
-    def change_setting(self, setting: LibrarySetting[T], value: T) -> None:
-        self.store.change_setting(setting, value)
+    def change_setting(self, setting: LibrarySetting[T], value: T) -> Changes:
+        return self.store.change_setting(setting, value)
 
     # -- finding papers (db/queries.py) -------------------------------------------------------
 
@@ -200,8 +210,8 @@ class Library:
     def key_pattern(self) -> str:
         return self.keys.key_pattern
 
-    def set_key_pattern(self, pattern: str) -> None:
-        self.keys.set_key_pattern(pattern)
+    def set_key_pattern(self, pattern: str) -> Changes:
+        return self.keys.set_key_pattern(pattern)
 
     def id_for_key(self, key: str) -> int | None:
         return self.keys.id_for_key(key)
@@ -215,9 +225,15 @@ class Library:
     def set_key(self, paper_id: int, new_key: str, keep_alias: bool = True) -> Changes:
         return self.keys.set_key(paper_id, new_key, keep_alias)
 
-    def regenerate_keys(
+    def plan_keys(
         self, ids: Iterable[int] | None = None, pattern: str | None = None
     ) -> dict[int, tuple[str, str]]:
+        """Which keys :meth:`regenerate_keys` would change (a read: nothing is written)."""
+        return self.keys.plan_keys(ids, pattern)
+
+    def regenerate_keys(
+        self, ids: Iterable[int] | None = None, pattern: str | None = None
+    ) -> Changes:
         return self.keys.regenerate_keys(ids, pattern)
 
     # -- papers and their fields (db/papers.py) -----------------------------------------------
@@ -243,7 +259,8 @@ class Library:
         fields: Sequence[tuple[str, str]] | dict[str, str],
         entry_type: str = "article",
         key: str | None = None,
-    ) -> int:
+    ) -> Changes:
+        """Add a paper; the new paper's id is the change's ``new_paper``."""
         return self.papers.add_paper(fields, entry_type, key)
 
     def update_fields(self, paper_id: int, changes: dict[str, str | None]) -> Changes:
@@ -257,14 +274,11 @@ class Library:
     def set_entry_type(self, paper_id: int, entry_type: str) -> Changes:
         return self.papers.set_entry_type(paper_id, entry_type)
 
-    def delete_papers(self, ids: Iterable[int]) -> DeletedPapers:
+    def delete_papers(self, ids: Iterable[int]) -> Changes:
         return self.papers.delete_papers(ids)
 
-    def delete_import(self, report: ImportReport) -> DeletedPapers:
+    def delete_import(self, report: ImportReport) -> Changes:
         return self.papers.delete_import(report)
-
-    def restore_papers(self, snap: DeletedPapers) -> Changes:
-        return self.papers.restore_papers(snap)
 
     # -- personal data (db/personal.py) -------------------------------------------------------
 
@@ -277,8 +291,12 @@ class Library:
     def note(self, note_id: int) -> Note | None:
         return self.personal.note(note_id)
 
-    def tags(self) -> list[TagInfo]:
-        return self.personal.tags()
+    def tags(self, names: Iterable[str] | None = None) -> list[TagInfo]:
+        """All tags (or only those named) with their colours and paper counts."""
+        return self.personal.tags(names)
+
+    def paper_tag_colors(self, paper_id: int) -> list[tuple[str, str | None]]:
+        return self.personal.paper_tag_colors(paper_id)
 
     def tag_color(self, name: str) -> str | None:
         return self.personal.tag_color(name)
@@ -313,28 +331,20 @@ class Library:
     def set_rating(self, ids: Iterable[int], rating: int) -> Changes:
         return self.personal.set_rating(ids, rating)
 
-    def add_note(self, paper_id: int, body: str = "") -> Note:
+    def add_note(self, paper_id: int, body: str = "") -> Changes:
+        """Add a note; the new note's id is the change's ``new_note``."""
         return self.personal.add_note(paper_id, body)
 
     def update_note(self, note_id: int, body: str) -> Changes:
         return self.personal.update_note(note_id, body)
 
-    def delete_note(self, note_id: int) -> Note | None:
+    def delete_note(self, note_id: int) -> Changes:
         return self.personal.delete_note(note_id)
-
-    def restore_note(self, note: Note) -> None:
-        self.personal.restore_note(note)
 
     # -- duplicates (db/duplicates.py) --------------------------------------------------------
 
     def find_duplicates(self) -> list[list[int]]:
         return self.duplicates.find_duplicates()
-
-    def snapshot(self, ids: Iterable[int]) -> DeletedPapers:
-        return self.duplicates.snapshot(ids)
-
-    def revert(self, snap: DeletedPapers, current_ids: Iterable[int]) -> Changes:
-        return self.duplicates.revert(snap, current_ids)
 
     def merge_papers(self, keep: int, others: Iterable[int]) -> Changes:
         return self.duplicates.merge_papers(keep, others)
@@ -387,11 +397,11 @@ class Library:
     def profile_names(self) -> list[str]:
         return self.exports.profile_names()
 
-    def save_profile(self, profile: ExportProfile) -> None:
-        self.exports.save_profile(profile)
+    def save_profile(self, profile: ExportProfile) -> Changes:
+        return self.exports.save_profile(profile)
 
-    def remove_profile(self, name: str) -> None:
-        self.exports.remove_profile(name)
+    def remove_profile(self, name: str) -> Changes:
+        return self.exports.remove_profile(name)
 
     def export_text(
         self,
@@ -443,11 +453,12 @@ class Library:
         tag: str | None = None,
         aux: str | os.PathLike[str] | None = None,
         profile: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Changes:
+        """Keep ``path`` written after every change (the new entry is ``autoexports()[-1]``)."""
         return self.autoexport.add_autoexport(path, tag=tag, aux=aux, profile=profile)
 
-    def remove_autoexport(self, path: str | os.PathLike[str]) -> None:
-        self.autoexport.remove_autoexport(path)
+    def remove_autoexport(self, path: str | os.PathLike[str]) -> Changes:
+        return self.autoexport.remove_autoexport(path)
 
     def autoexport_data(self, spec: dict[str, Any]) -> bytes:
         return self.autoexport.autoexport_data(spec)

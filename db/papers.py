@@ -21,7 +21,7 @@ from .names import Person, short_authors
 from .personal import Personal
 from .queries import SearchIndex
 from .store import Store
-from .values import Changes, DeletedPapers, ImportReport, Paper, now
+from .values import Changes, ImportReport, Paper, now
 
 
 class Papers:
@@ -206,27 +206,28 @@ class Papers:
         fields: Sequence[tuple[str, str]] | dict[str, str],
         entry_type: str = "article",
         key: str | None = None,
-    ) -> int:
+    ) -> Changes:
         """Add a paper typed by a person: values are LaTeX text, made safe by :func:`field_raw`."""
         items = list(fields.items()) if isinstance(fields, dict) else list(fields)
         raw = [(name.lower(), field_raw(name, value)) for name, value in items if value.strip()]
         stamp = now()
-        with self.store.write():
+        with self.store.write() as w:
             if key:
                 if self.keys.key_taken(key):
                     raise LibraryError(f"citation key {key!r} is already used")
             else:
                 key = self.keys.generate_key(raw)
             pid = self._insert_paper(key, entry_type.lower(), raw, None, stamp)
+            w.created_papers([pid])
             self.index.update([pid])
-        return pid
+        return w.result(Changes(added={pid}, status=True))
 
     def update_fields(self, paper_id: int, changes: dict[str, str | None]) -> Changes:
         """Set or remove fields (values are LaTeX text as shown in an editor).
 
         The entry's original text is dropped, so export writes it in the clean layout.
         """
-        with self.store.write():
+        with self.store.write() as w:
             p = self.paper(paper_id)
             fields = list(p.fields)
             lowered = {k.lower(): v for k, v in changes.items()}
@@ -250,15 +251,15 @@ class Papers:
             if out == fields:
                 return Changes()
             self.replace_fields(paper_id, out)
-        return Changes(papers={paper_id})
+        return w.result(Changes(papers={paper_id}, fields=True))
 
     def set_fields_raw(
         self, paper_id: int, fields: list[tuple[str, str]], source: str | None = None
     ) -> Changes:
-        """Put back exact raw fields (and original text): what undo of an edit needs."""
-        with self.store.write():
+        """Make a paper's fields exactly these raw values (and its text ``source``)."""
+        with self.store.write() as w:
             self.replace_fields(paper_id, fields, source)
-        return Changes(papers={paper_id})
+        return w.result(Changes(papers={paper_id}, fields=True))
 
     def replace_fields(
         self, paper_id: int, fields: list[tuple[str, str]], source: str | None = None
@@ -268,6 +269,9 @@ class Papers:
         for name, raw in fields:
             if not bibvalue.is_well_formed(raw):
                 raise LibraryError(f"field {name} has an unbalanced value: {raw[:60]}")
+        w = self.store.recording()
+        w.capture("papers", "id", [paper_id])
+        w.capture("persons", "paper_id", [paper_id])
         cols, d = self._columns(fields, self.macros.at(paper_id))
         cols.update(fields=json.dumps(fields), source=source, modified=now())
         sets = ", ".join(f"{c} = ?" for c in cols)
@@ -276,78 +280,53 @@ class Papers:
         self.index.update([paper_id])
 
     def set_entry_type(self, paper_id: int, entry_type: str) -> Changes:
-        with self.store.write():
-            self.conn.execute(
-                "UPDATE papers SET entry_type = ?, source = NULL, modified = ? WHERE id = ?",
-                [entry_type.lower(), now(), paper_id],
-            )
-        return Changes(papers={paper_id})
+        """Change an entry's type (@article, @misc...); its text is written anew."""
+        entry_type = entry_type.strip().lower()
+        if not entry_type.isidentifier():
+            raise LibraryError(f"{entry_type!r} cannot be an entry type")
+        with self.store.write() as w:
+            w.capture("papers", "id", [paper_id], only=["entry_type", "source", "modified"])
+            changed = self.conn.execute(
+                "UPDATE papers SET entry_type = ?, source = NULL, modified = ? "
+                "WHERE id = ? AND entry_type != ?",
+                [entry_type, now(), paper_id, entry_type],
+            ).rowcount
+        return w.result(Changes(papers={paper_id}, fields=True)) if changed else Changes()
 
-    # -- deleting and bringing back ---------------------------------------------------------------
+    # -- deleting -------------------------------------------------------------------------------
 
-    def delete_papers(self, ids: Iterable[int]) -> DeletedPapers:
-        """Delete papers with their tags, notes and aliases; the return value restores them."""
+    def delete_papers(self, ids: Iterable[int]) -> Changes:
+        """Delete papers with their tags, notes and aliases (undo brings them back whole)."""
         ids = sorted(set(ids))
         arg = json.dumps(ids)
-        sel = "IN (SELECT value FROM json_each(?))"
-        db = self.store.db
-        with self.store.write():
-            snap = DeletedPapers(
-                papers=list(db.query(f"SELECT * FROM papers WHERE id {sel}", [arg])),
-                persons=list(db.query(f"SELECT * FROM persons WHERE paper_id {sel}", [arg])),
-                paper_tags=list(
-                    db.query(
-                        f"SELECT pt.paper_id, t.name, t.color FROM paper_tags pt JOIN tags t "
-                        f"ON t.id = pt.tag_id WHERE pt.paper_id {sel}",
-                        [arg],
-                    )
-                ),
-                notes=list(db.query(f"SELECT * FROM notes WHERE paper_id {sel}", [arg])),
-                aliases=list(db.query(f"SELECT * FROM key_aliases WHERE paper_id {sel}", [arg])),
-            )
-            self.index.remove(ids)
-            self.conn.execute(f"DELETE FROM papers WHERE id {sel}", [arg])
-        return snap
+        with self.store.write() as w:
+            w.capture_papers(ids)
+            gone = {
+                pid
+                for (pid,) in self.conn.execute(
+                    "DELETE FROM papers WHERE id IN (SELECT value FROM json_each(?)) RETURNING id",
+                    [arg],
+                ).fetchall()
+            }
+            self.index.remove(sorted(gone))
+            if not gone:
+                return Changes()
+        return w.result(Changes(removed=gone, tags=True, notes=True, status=True))
 
-    def delete_import(self, report: ImportReport) -> DeletedPapers:
+    def delete_import(self, report: ImportReport) -> Changes:
         """Take back an import whole: its papers, and its files' @strings, @comments and
-        text; the return value restores them (:meth:`restore_papers`)."""
+        text (undo brings them back)."""
         arg = json.dumps(sorted(report.file_ids))
         sel = "IN (SELECT value FROM json_each(?))"
-        db = self.store.db
-        with self.store.write():
-            snap = self.delete_papers(report.changes.added)
-            snap.files = list(db.query(f"SELECT * FROM files WHERE id {sel}", [arg]))
-            snap.blocks = list(db.query(f"SELECT * FROM blocks WHERE file_id {sel}", [arg]))
-            self.conn.execute(f"DELETE FROM blocks WHERE file_id {sel}", [arg])
+        with self.store.write() as w:
+            changes = self.delete_papers(report.changes.added)
+            w.capture("blocks", "file_id", report.file_ids)
+            w.capture("files", "id", report.file_ids)
+            gone = self.conn.execute(f"DELETE FROM blocks WHERE file_id {sel}", [arg]).rowcount
             self.conn.execute(f"DELETE FROM files WHERE id {sel}", [arg])
             self.macros.forget()
-        return snap
-
-    def restore_papers(self, snap: DeletedPapers) -> Changes:
-        """Bring deleted papers back exactly as they were (ids, keys, tags, notes)."""
-        with self.store.write():
-            if snap.blocks:
-                self.macros.forget()
-            for table, rows in (
-                ("files", snap.files),
-                ("blocks", snap.blocks),
-                ("papers", snap.papers),
-                ("persons", snap.persons),
-                ("notes", snap.notes),
-                ("key_aliases", snap.aliases),
-            ):
-                for row in rows:
-                    names = ", ".join(row)
-                    marks = ", ".join("?" for _ in row)
-                    self.conn.execute(
-                        f"INSERT INTO {table}({names}) VALUES ({marks})", list(row.values())
-                    )
-            self.personal.restore_tags(snap.paper_tags)
-            ids = [r["id"] for r in snap.papers]
-            self.personal.refresh_tags_text(ids)
-            self.index.update(ids)
-        return Changes(added=set(ids), tags=True)
+        changes.blocks = gone > 0
+        return w.result(changes) if changes else changes
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -45,11 +45,13 @@ class SearchIndex:
         self.store = store
         self.conn = store.conn
 
-    def update(self, ids: Sequence[int]) -> None:
-        """Bring the rows of these papers in step with their data."""
+    def update(self, ids: Sequence[int], abstract: bool = True) -> None:
+        """Bring the rows of these papers in step with their data (``abstract=False``: the
+        abstracts did not change, their index is left as it is)."""
         selection, arg = "IN (SELECT value FROM json_each(?))", [json.dumps(list(ids))]
-        self._remove(selection, arg)
-        self._fill(selection, arg)
+        tables = SEARCH_TABLES if abstract else SEARCH_TABLES[:1]
+        self._remove(selection, arg, tables)
+        self._fill(selection, arg, abstract=abstract)
 
     def add_new(self, first: int, last: int) -> None:
         """Add the papers with ids ``first`` to ``last``, just added: they have no notes."""
@@ -81,7 +83,9 @@ class SearchIndex:
     def _config(self, table: str, name: str, value: object) -> None:
         self.conn.execute(f"INSERT INTO {table}({table}, rank) VALUES (?, ?)", [name, value])
 
-    def _fill(self, selection: str, params: Sequence[Any], notes: bool = True) -> None:
+    def _fill(
+        self, selection: str, params: Sequence[Any], notes: bool = True, abstract: bool = True
+    ) -> None:
         """Add the papers whose ``p.id`` matches ``selection`` to both search indexes."""
         notes_text = _NOTES_OF_PAPER if notes else "''"
         self.conn.execute(
@@ -90,15 +94,19 @@ class SearchIndex:
             f"FROM papers p WHERE p.id {selection}",
             params,
         )
+        if not abstract:
+            return
         self.conn.execute(
             "INSERT INTO papers_abstract(rowid, abstract) SELECT p.id, p.abstract FROM papers p "
             f"WHERE p.id {selection} AND p.abstract != ''",
             params,
         )
 
-    def _remove(self, selection: str, params: Sequence[Any]) -> None:
-        """Take papers out of both search indexes; ``selection`` follows ``rowid``."""
-        for table in SEARCH_TABLES:
+    def _remove(
+        self, selection: str, params: Sequence[Any], tables: Sequence[str] = SEARCH_TABLES
+    ) -> None:
+        """Take papers out of search indexes; ``selection`` follows ``rowid``."""
+        for table in tables:
             self.conn.execute(f"DELETE FROM {table} WHERE rowid {selection}", params)
 
 

@@ -48,31 +48,140 @@ def now() -> str:
 
 @dataclass
 class Changes:
-    """What a write changed. Views refresh from this; empty means nothing happened.
+    """What a write changed, and how to undo it. Views refresh from this; empty (false)
+    means nothing happened.
 
-    Ids and flags only: a value a later group library can send to a server as it is.
+    Ids, names and flags only: a value a later group library can send to a server as it is.
+    Every write of :class:`db.Library` returns one; its ``undo`` was captured inside the
+    write's own transaction, and ``Library.undo(changes.undo)`` puts the library back,
+    returning the changes of that (whose ``undo`` redoes the write).
     """
 
+    #: Papers whose data changed in any way (fields, tags, status, notes...).
     papers: set[int] = field(default_factory=set)
     added: set[int] = field(default_factory=set)
     removed: set[int] = field(default_factory=set)
+    #: The bibliographic data of ``papers`` changed: fields, entry type or citation key.
+    fields: bool = False
+    #: Citation keys that changed: paper id -> (old key, new key).
+    keys: dict[int, tuple[str, str]] = field(default_factory=dict)
+    #: Anything about tags: on papers, or the tags themselves.
     tags: bool = False
+    #: Tags were deleted, renamed, merged or recoloured (a tag list must be read again).
+    tag_list: bool = False
+    #: Tags made (new tags have no colour; a list of tags gains them).
+    tags_made: set[str] = field(default_factory=set)
+    #: How many papers each tag (as named now) gained (or, below zero, lost).
+    tag_counts: dict[str, int] = field(default_factory=dict)
     notes: bool = False
+    #: Notes made, edited or deleted.
+    note_ids: set[int] = field(default_factory=set)
     status: bool = False
+    rating: bool = False
+    #: @string, @preamble or @comment blocks, or the text between entries, changed.
+    blocks: bool = False
+    #: Library-wide settings written (their names; see db/options.py).
+    settings: set[str] = field(default_factory=set)
+    #: What putting things back needs; None for a change that cannot be undone.
+    undo: Undo | None = field(default=None, compare=False, repr=False)
+    #: Who asked for the change, set by whoever announces it (a window's view, so it can
+    #: tell its own edits from others'); never stored, compared or sent anywhere.
+    initiator: object = field(default=None, compare=False, repr=False)
 
     def __bool__(self) -> bool:
         return bool(
-            self.papers or self.added or self.removed or self.tags or self.notes or self.status
+            self.papers
+            or self.added
+            or self.removed
+            or self.fields
+            or self.tags
+            or self.notes
+            or self.status
+            or self.rating
+            or self.blocks
+            or self.settings
         )
 
     def merge(self, other: Changes) -> Changes:
+        """Add what ``other`` changed (its ``undo`` is not taken: a write's own covers all)."""
         self.papers |= other.papers
         self.added |= other.added
         self.removed |= other.removed
+        self.fields |= other.fields
+        self.keys.update(other.keys)
         self.tags |= other.tags
+        self.tag_list |= other.tag_list
+        self.tags_made |= other.tags_made
+        for name, n in other.tag_counts.items():
+            self.tag_counts[name] = self.tag_counts.get(name, 0) + n
         self.notes |= other.notes
+        self.note_ids |= other.note_ids
         self.status |= other.status
+        self.rating |= other.rating
+        self.blocks |= other.blocks
+        self.settings |= other.settings
         return self
+
+    @property
+    def new_paper(self) -> int:
+        """The id of the one paper this change added (``add_paper``)."""
+        if len(self.added) != 1:
+            raise ValueError(f"{len(self.added)} papers were added, not one")
+        return next(iter(self.added))
+
+    @property
+    def new_note(self) -> int:
+        """The id of the one note this change made or touched (``add_note``)."""
+        if len(self.note_ids) != 1:
+            raise ValueError(f"{len(self.note_ids)} notes changed, not one")
+        return next(iter(self.note_ids))
+
+    def inverse(self) -> Changes:
+        """What undoing this changes: the same things, with added and removed swapped."""
+        return Changes(
+            papers=set(self.papers),
+            added=set(self.removed),
+            removed=set(self.added),
+            fields=self.fields,
+            keys={pid: (new, old) for pid, (old, new) in self.keys.items()},
+            tags=self.tags,
+            # Undoing the making of a tag deletes it.
+            tag_list=self.tag_list or bool(self.tags_made),
+            tag_counts={name: -n for name, n in self.tag_counts.items()},
+            notes=self.notes,
+            note_ids=set(self.note_ids),
+            status=self.status,
+            rating=self.rating,
+            blocks=self.blocks,
+            settings=set(self.settings),
+        )
+
+
+@dataclass(frozen=True)
+class RowImage:
+    """The rows of one table whose ``column`` is one of ``keys``, as they were.
+
+    ``rows`` are tuples in the order of ``columns``; an image with no rows says none of
+    those rows existed (papers an import made, say). Putting the image back deletes the
+    rows in its scope that it does not hold and writes back the ones it does.
+    """
+
+    table: str
+    column: str
+    keys: tuple[Any, ...]
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[Any, ...], ...] = ()
+    #: Only some columns were kept: putting back updates them and deletes nothing.
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class Undo:
+    """How to put back what one write changed: row images captured inside its transaction
+    before it changed them (put back last first), and what putting them back changes."""
+
+    images: tuple[RowImage, ...]
+    changes: Changes
 
 
 @dataclass(frozen=True)
@@ -200,17 +309,3 @@ class ImportReport:
         parts.append(f"{len(self.duplicates)} duplicate{'s' if len(self.duplicates) != 1 else ''}")
         parts.append(f"{len(self.failures)} failed")
         return ", ".join(parts)
-
-
-@dataclass
-class DeletedPapers:
-    """Everything needed to bring deleted papers back exactly (for undo)."""
-
-    papers: list[dict[str, Any]]
-    persons: list[dict[str, Any]]
-    paper_tags: list[dict[str, Any]]
-    notes: list[dict[str, Any]]
-    aliases: list[dict[str, Any]]
-    #: An import's files and their blocks (@string, @comment, the text between entries).
-    files: list[dict[str, Any]] = field(default_factory=list)
-    blocks: list[dict[str, Any]] = field(default_factory=list)

@@ -111,6 +111,7 @@ class AutoExporter(QObject):
         self._running = False
         self._again = False
         self._closed = False
+        self._configured: bool | None = None  # any auto-exports? None: read it again
 
     @property
     def running(self) -> bool:
@@ -121,9 +122,15 @@ class AutoExporter(QObject):
         """A run is waiting (for quiet, or for the run in progress to end)."""
         return self._timer.isActive() or self._again
 
+    def settings_changed(self) -> None:
+        """The library's settings changed (auto-exports added or removed, say)."""
+        self._configured = None
+
     def schedule(self) -> None:
         """Write the files shortly, once changes stop; nothing when there are none."""
-        if self._closed or not self._library.setting(db.AUTOEXPORTS):
+        if self._configured is None:
+            self._configured = bool(self._library.setting(db.AUTOEXPORTS))
+        if self._closed or not self._configured:
             return
         self._since_change.start()
         self._timer.start(self._delay_ms)

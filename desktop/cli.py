@@ -328,7 +328,7 @@ def _cmd_keys(lib: Library, args: argparse.Namespace) -> int:
         except KeyPatternError as exc:
             raise UsageError(str(exc)) from None
     ids = None if args.all else [lib.require_key(k) for k in args.key]
-    changed = lib.regenerate_keys(ids, args.pattern)
+    changed = lib.regenerate_keys(ids, args.pattern).keys
     for old, new in changed.values():
         print(f"{old} -> {new}")
     print(f"{len(changed)} keys changed; old keys stay as aliases", file=sys.stderr)
@@ -361,8 +361,8 @@ def _cmd_profile(lib: Library, args: argparse.Namespace) -> int:
 
 def _cmd_autoexport(lib: Library, args: argparse.Namespace) -> int:
     if args.auto_command == "add":
-        spec = lib.add_autoexport(args.file, tag=args.tag, aux=args.aux, profile=args.profile)
-        print(f"keeping {spec['path']} current", file=sys.stderr)
+        lib.add_autoexport(args.file, tag=args.tag, aux=args.aux, profile=args.profile)
+        print(f"keeping {lib.autoexports()[-1]['path']} current", file=sys.stderr)
     elif args.auto_command == "remove":
         lib.remove_autoexport(args.file)
     elif args.auto_command == "list":
@@ -431,8 +431,8 @@ def _cmd_note(lib: Library, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     if not text.strip():
         raise UsageError("the note is empty")
-    note = lib.add_note(pid, text)
-    print(f"added note {note.id} to {args.key}", file=sys.stderr)
+    note_id = lib.add_note(pid, text).new_note
+    print(f"added note {note_id} to {args.key}", file=sys.stderr)
     return 0
 
 

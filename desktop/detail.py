@@ -61,7 +61,6 @@ class DetailPane(QWidget):
         self.undo_stack = undo_stack
         self.events = events
         self._paper: db.Paper | None = None
-        self._writing = False  # our own command runs: we refresh when its tab says wrote
         self._build()
         events.changed.connect(self._on_events_changed)
         events.reloaded.connect(self._on_events_reloaded)
@@ -149,10 +148,8 @@ class DetailPane(QWidget):
         self.tabs.setObjectName("detailTabs")
         self.tabs.setDocumentMode(True)
         self.info = PaperInfo(self.library, self.events, self._push)
-        self.info.wrote.connect(self._on_info_wrote)
         self.tabs.addTab(self.info, "Info")
         self.notes = NotesPanel(self.library, self.events, self._push)
-        self.notes.wrote.connect(self._on_notes_wrote)
         self.tabs.addTab(self.notes, "Notes")
         self.tabs.addTab(self._build_bibtex_tab(), "BibTeX")
         layout.addWidget(self.tabs, 1)
@@ -240,14 +237,14 @@ class DetailPane(QWidget):
     # -- writing ------------------------------------------------------------------------------
 
     def _push(self, command: LibraryCommand) -> bool:
-        """Apply a command through the undo stack; show its error instead of a traceback."""
-        self._writing = True
-        try:
-            error = push(self.undo_stack, command)
-        finally:
-            self._writing = False
+        """Apply a command through the undo stack; show its error instead of a traceback.
+
+        Its changes come back on ``events.changed`` with this pane as their initiator.
+        """
+        error = push(self.undo_stack, command, initiator=self)
         if error is not None:
             self._error_bar.show_message(f"{command.text()} failed: {error}")
+            self.refresh()  # show what is really stored
             return False
         self._hide_error()
         return True
@@ -258,25 +255,20 @@ class DetailPane(QWidget):
     # -- slots --------------------------------------------------------------------------------
 
     def _on_events_changed(self, changes: db.Changes) -> None:
-        if self._writing:
-            return  # our own command: the tab that pushed it says wrote once it is done
         if self._paper is None:
-            if changes.tags:
+            if changes.tag_list or changes.tags_made:
                 self.info.update_tag_names()
             return
         pid = self._paper.id
         if pid in changes.removed:
             self._forget_paper()
-        elif pid in changes.papers or pid in changes.added or changes.tags:
+        elif changes.initiator is self and _only_tags(changes):
+            # Our own tag edit: the chips are all that changed (no BibTeX, no header).
+            self._paper.tags = self.info.refresh_tags(pid, new_names=bool(changes.tags_made))
+        elif pid in changes.papers or pid in changes.added or changes.tag_list or changes.tags_made:
             self.refresh()
 
     def _on_events_reloaded(self) -> None:
-        self.refresh()
-
-    def _on_info_wrote(self) -> None:
-        self.refresh()
-
-    def _on_notes_wrote(self) -> None:
         self.refresh()
 
     # -- Qt events ----------------------------------------------------------------------------
@@ -284,3 +276,10 @@ class DetailPane(QWidget):
     def hideEvent(self, event: QHideEvent) -> None:
         self.flush()
         super().hideEvent(event)
+
+
+def _only_tags(changes: db.Changes) -> bool:
+    """Tags on papers changed and nothing else that a paper shows."""
+    return changes.tags and not (
+        changes.fields or changes.notes or changes.status or changes.rating or changes.added
+    )

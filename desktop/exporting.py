@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
+from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
-from . import db
+from . import db, messages
 from . import settings as opts
 from .dialogs import AuxExportDialog, ExportDialog
+from .hub import LibraryEvents
 from .importer import Exporter
 from .settings import Settings
 
@@ -39,10 +40,16 @@ class ExportFlow(QObject):
     """
 
     def __init__(
-        self, library: db.Library, settings: Settings, window: QWidget, status: QStatusBar
+        self,
+        library: db.Library,
+        settings: Settings,
+        window: QWidget,
+        status: QStatusBar,
+        events: LibraryEvents,
     ) -> None:
         super().__init__(window)
         self._library = library
+        self._events = events
         self._settings = settings
         self._window = window
         self._status = status
@@ -120,58 +127,53 @@ class ExportFlow(QObject):
         aux, dest, profile = dialog.aux_path, dialog.output_path(), dialog.profile_choice()
         if dialog.keep_current.isChecked():
             try:
-                self._library.add_autoexport(dest, aux=aux, profile=profile or None)
+                changes = self._library.add_autoexport(dest, aux=aux, profile=profile or None)
+                self._events.changed.emit(changes)
             except db.LibraryError as exc:
-                QMessageBox.warning(
-                    self._window, "Auto-export", f"{dest} will not be kept current.\n\n{exc}"
-                )
+                messages.warn(self._window, "Auto-export", f"{dest} will not be kept current.", exc)
         self._status.showMessage(f"Exporting the entries {Path(aux).name} cites…")
         self.exporter.export_aux(aux, dest, profile)
 
     def _on_exporter_finished(self, path: str, n: int, error: str) -> None:
         if error:
             self._status.clearMessage()
-            QMessageBox.warning(self._window, "Export", f"Nothing was exported.\n\n{error}")
+            messages.warn(self._window, "Export", "Nothing was exported.", error)
             return
         self._status.showMessage(f"Exported {_entries(n)} to {path}", 8000)
 
     def _on_exporter_aux_finished(self, path: str, n: int, missing: list[str], error: str) -> None:
         """Say what was written and name every cited key the library lacks."""
         name = Path(path).name
+        title = "Export entries cited in .aux"
         if error:
             self._status.clearMessage()
-            box = QMessageBox(
-                QMessageBox.Icon.Warning,
-                "Export entries cited in .aux",
+            messages.notify(
+                self._window,
                 "Nothing was exported.",
-                QMessageBox.StandardButton.Ok,
-                self._window,
+                informative=error,
+                title=title,
+                name="auxExportResult",
+                window_modal=True,
             )
-            box.setInformativeText(error)
-        else:
-            text = f"Wrote {_entries(n)} to {name}."
-            icon = QMessageBox.Icon.Information
-            self._status.showMessage(f"Exported {_entries(n)} to {path}", 8000)
-            if missing:
-                icon = QMessageBox.Icon.Warning
-                more = len(missing) - MISSING_SHOWN
-                keys = ", ".join(missing[:MISSING_SHOWN]) + (
-                    f", … and {more} more" if more > 0 else ""
-                )
-                text += f"\n\nThe library has no entry for {_keys(len(missing))}:\n{keys}"
-                self._status.showMessage(
-                    f"Exported {_entries(n)} to {path}; {_keys(len(missing))} not in the library",
-                    12000,
-                )
-            box = QMessageBox(
-                icon,
-                "Export entries cited in .aux",
-                text,
-                QMessageBox.StandardButton.Ok,
-                self._window,
+            return
+        text = f"Wrote {_entries(n)} to {name}."
+        icon = messages.Icon.Information
+        self._status.showMessage(f"Exported {_entries(n)} to {path}", 8000)
+        if missing:
+            icon = messages.Icon.Warning
+            more = len(missing) - MISSING_SHOWN
+            keys = ", ".join(missing[:MISSING_SHOWN]) + (f", … and {more} more" if more > 0 else "")
+            text += f"\n\nThe library has no entry for {_keys(len(missing))}:\n{keys}"
+            self._status.showMessage(
+                f"Exported {_entries(n)} to {path}; {_keys(len(missing))} not in the library",
+                12000,
             )
-            if len(missing) > MISSING_SHOWN:
-                box.setDetailedText("\n".join(missing))
-        box.setObjectName("auxExportResult")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        messages.notify(
+            self._window,
+            text,
+            title=title,
+            icon=icon,
+            detailed="\n".join(missing) if len(missing) > MISSING_SHOWN else "",
+            name="auxExportResult",
+            window_modal=True,
+        )

@@ -102,6 +102,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.splitter.setCollapsible(1, False)
         self.setCentralWidget(self.splitter)
         self.status_bar = StatusBar()
+        self._total: int | None = None  # papers in the library, read when a filter needs it
         self.setStatusBar(self.status_bar)
 
         self.actions_by_id = create_actions(self)
@@ -121,7 +122,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
             before_write=self.detail.flush,
         )
         self.importer = self.imports.importer
-        self.exports = ExportFlow(library, settings, self, self.status_bar)
+        self.exports = ExportFlow(library, settings, self, self.status_bar, self.events)
         self.exporter = self.exports.exporter
         self.paper_actions = PaperActions(
             library,
@@ -287,9 +288,15 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.search.show_result(text, ran, hint)
         self._update_counts()
 
-    def _update_counts(self) -> None:
+    def _update_counts(self, total_changed: bool = False) -> None:
         filtered = bool(self.search.last_run) or self.sidebar.current_filter != SidebarFilter()
-        total = self.library.count(db.Query()) if filtered else None
+        if total_changed:
+            self._total = None
+        total = None
+        if filtered:
+            if self._total is None:
+                self._total = self.library.count(db.Query())
+            total = self._total
         self.status_bar.show_counts(
             self.paper_model.rowCount(), total, len(self.table.selected_rows())
         )
@@ -327,13 +334,16 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self._on_edit_triggered()
 
     def _on_events_changed(self, changes: db.Changes) -> None:
-        self.watcher.saw_own_change()
-        self._update_counts()
+        # Our own commits leave SQLite's data_version alone: the watcher needs no word.
+        self._update_counts(total_changed=bool(changes.added or changes.removed))
+        if changes.settings:
+            self.autoexporter.settings_changed()
         self.autoexporter.schedule()
 
     def _on_events_reloaded(self) -> None:
         self.detail.refresh()
-        self._update_counts()
+        self._update_counts(total_changed=True)
+        self.autoexporter.settings_changed()
         self.autoexporter.schedule()
 
     def _on_importer_started(self) -> None:
@@ -402,10 +412,12 @@ class MainWindow(PreserveGeometry, QMainWindow):
                 example = None
         dialog = PreferencesDialog(self.library, self.settings, example, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self._on_preferences_accepted)
+        dialog.accepted.connect(lambda: self._on_preferences_accepted(dialog))
         dialog.open()
 
-    def _on_preferences_accepted(self) -> None:
+    def _on_preferences_accepted(self, dialog: PreferencesDialog) -> None:
+        if dialog.changes:
+            self.events.changed.emit(dialog.changes)  # settings writes are announced too
         if not self.library.autoexports():
             self.status_bar.clear_autoexport_failure()  # it may just have been removed
         self.autoexporter.schedule()  # new or changed auto-exports are written at once

@@ -8,6 +8,7 @@ no proxy model ever sees every paper.
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,6 +97,20 @@ def local_date(stamp: str) -> str:
 
 def stars(rating: int) -> str:
     return "★" * rating + "☆" * (5 - rating) if rating > 0 else ""
+
+
+#: What kind of change can reorder a list sorted by each sort key (db.SORT_COLUMNS).
+_SORTED_BY: dict[str, tuple[str, ...]] = {
+    "title": ("fields",),
+    "authors": ("fields",),
+    "year": ("fields",),
+    "venue": ("fields",),
+    "key": ("fields",),
+    "tags": ("tags",),
+    "status": ("status",),
+    "rating": ("rating",),
+    "added": (),
+}
 
 
 def _query_failed(exc: Exception) -> bool:
@@ -338,9 +353,33 @@ class PaperTableModel(QAbstractTableModel):
         self.requeried.emit()
         return True
 
+    def _may_move(self, changes: db.Changes) -> bool:
+        """Whether a change can move papers in or out of the list or along its order."""
+        if changes.added or changes.removed:
+            return True
+        q = self._query
+        kinds = {
+            "fields": changes.fields,
+            "tags": changes.tags,
+            "notes": changes.notes,
+            "status": changes.status,
+            "rating": changes.rating,
+        }
+        if q.search and (kinds["fields"] or kinds["tags"] or kinds["notes"]):
+            return True
+        if (
+            (q.tag and kinds["tags"])
+            or (q.status and kinds["status"])
+            or (q.keys and kinds["fields"])
+        ):
+            return True
+        return any(kinds[k] for k in _SORTED_BY.get(self._sort, ("fields",)))
+
     def _on_events_changed(self, changes: db.Changes) -> None:
-        if changes.tags:
-            self._tag_colors = None
+        if changes.tag_list:
+            self._tag_colors = None  # renamed, recoloured, deleted
+        elif changes.tags_made and self._tag_colors is not None:
+            self._tag_colors.update((name.lower(), None) for name in changes.tags_made)
         touched = changes.papers | changes.removed
         for ids in (touched, changes.added):
             # The cache holds a few hundred rows; an import may announce 100,000 ids.
@@ -348,9 +387,10 @@ class PaperTableModel(QAbstractTableModel):
                 ids if len(ids) < len(self._cache) else [pid for pid in self._cache if pid in ids]
             ):
                 self._cache.pop(pid, None)
-        # Any change may move a paper in or out of the filter or along the sort order;
-        # the query runs over indexes, and the reset is skipped when nothing moved.
-        self.refresh()
+        # The query runs over indexes, and the reset is skipped when nothing moved; it is
+        # not run at all for a change that cannot move anything (a rating, a note...).
+        if self._may_move(changes):
+            self.refresh()
         if touched:
             self.invalidate(touched)
         elif changes.tags and self._ids:
@@ -439,7 +479,7 @@ class SidebarModel(QAbstractItemModel):
     """All papers, Recently added, Reading status and Tags, each with a paper count.
 
     A two-level tree: the section headings are not selectable; their entries filter the
-    table. Counts are read again on every library change.
+    table. A library change reads again only the counts it touches (``db.Changes``).
     """
 
     def __init__(
@@ -476,8 +516,34 @@ class SidebarModel(QAbstractItemModel):
         self.dataChanged.emit(
             self.index(0, 0, status_parent), self.index(len(self._statuses) - 1, 0, status_parent)
         )
+        self._refresh_tags()
+
+    def _update_tag_counts(self, deltas: dict[str, int], made: set[str]) -> None:
+        """Move the counts of the tags a change touched by what it says each gained or
+        lost, and add rows for tags it made (new tags have no colour): nothing is read."""
+        tag_parent = self.index(3, 0)
+        rows = {node.label.lower(): row for row, node in enumerate(self._tags)}
+        for name in sorted({*deltas, *made}, key=str.lower):
+            row = rows.get(name.lower())
+            if row is None:
+                at = bisect.bisect([t.label.lower() for t in self._tags], name.lower())
+                self.beginInsertRows(tag_parent, at, at)
+                self._tags.insert(at, _Node(NodeKind.TAG, name, name, deltas.get(name, 0)))
+                self.endInsertRows()
+                rows = {node.label.lower(): r for r, node in enumerate(self._tags)}
+                continue
+            self._tags[row].count += deltas.get(name, 0)
+            index = self.index(row, 0, tag_parent)
+            self.dataChanged.emit(index, index)
+        if len(self._tags) != self._top[3].count:
+            self._top[3].count = len(self._tags)
+            self.dataChanged.emit(tag_parent, tag_parent)
+
+    def _refresh_tags(self) -> None:
+        """Read the tags again: names, colours and counts; rows come and go as needed."""
         tags = self._read_tags()
         tag_parent = self.index(3, 0)
+        self.dataChanged.emit(tag_parent, tag_parent)  # the heading's count
         if [t.label for t in tags] == [t.label for t in self._tags]:
             self._tags = tags
             if tags:
@@ -600,6 +666,9 @@ class SidebarModel(QAbstractItemModel):
     def _load_counts(self) -> None:
         self._top[0].count = self._library.count(db.Query())
         self._top[1].count = self._library.count(db.Query(recent_days=RECENT_DAYS))
+        self._load_status_counts()
+
+    def _load_status_counts(self) -> None:
         counts = self._library.status_counts()
         for node in self._statuses:
             node.count = counts.get(node.value or "", 0)
@@ -613,7 +682,22 @@ class SidebarModel(QAbstractItemModel):
         return nodes
 
     def _on_events_changed(self, changes: db.Changes) -> None:
-        self.refresh()
+        """Read again only the counts a change touches."""
+        if changes.added or changes.removed:
+            self.refresh()
+            return
+        if changes.status:
+            self._load_status_counts()
+            status_parent = self.index(2, 0)
+            self.dataChanged.emit(self.index(2, 0), self.index(2, 0))
+            self.dataChanged.emit(
+                self.index(0, 0, status_parent),
+                self.index(len(self._statuses) - 1, 0, status_parent),
+            )
+        if changes.tag_list:
+            self._refresh_tags()
+        elif changes.tag_counts or changes.tags_made:
+            self._update_tag_counts(changes.tag_counts, changes.tags_made)
 
     def _on_events_reloaded(self) -> None:
         self.refresh()

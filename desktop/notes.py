@@ -2,8 +2,8 @@
 
 Note text is saved as it is typed (:class:`NoteAutosave`), so nothing typed is lost and a
 burst of typing is one undo step. The panel writes only through the ``push`` it is given
-(the pane's: it puts a command on the undo stack and shows a failure), and says ``wrote``
-after every write so the pane re-reads its paper.
+(the pane's: it puts a command on the undo stack and shows a failure); the pane hears of
+each change on ``events.changed``.
 """
 
 from __future__ import annotations
@@ -84,12 +84,7 @@ class NoteAutosave(QObject):
 
     ``saved_body`` is the note's text as last read from or written to disk, so an edit
     records the text it replaces (its undo).
-
-    Signals:
-        wrote(): a note was written, or a write was tried; the pane re-reads its paper.
     """
-
-    wrote = Signal()
 
     def __init__(
         self,
@@ -166,7 +161,6 @@ class NoteAutosave(QObject):
             self._push(
                 EditNoteCommand(self._library, self._events, self.note_id, self.saved_body, text)
             )
-            self.wrote.emit()
         else:
             self.add(text)
 
@@ -181,10 +175,9 @@ class NoteAutosave(QObject):
         assert self.paper_id is not None
         command = AddNoteCommand(self._library, self._events, self.paper_id, body)
         ok = self._push(command)
-        if ok and command.note is not None:
-            self.note_id = command.note.id
+        if ok and command.note_id is not None:
+            self.note_id = command.note_id
             self.saved_body = body
-        self.wrote.emit()
         return ok
 
     def delete(self) -> None:
@@ -196,7 +189,6 @@ class NoteAutosave(QObject):
         self.note_id = None
         self.saved_body = self._editor.toPlainText()
         ok = self._push(DeleteNoteCommand(self._library, self._events, note_id))
-        self.wrote.emit()
         if not ok:
             self.note_id = note_id
 
@@ -205,13 +197,7 @@ class NoteAutosave(QObject):
 
 
 class NotesPanel(QWidget):
-    """The paper's notes (a list when there are any), the editor and the live preview.
-
-    Signals:
-        wrote(): a note was written, or a write was tried; the pane re-reads its paper.
-    """
-
-    wrote = Signal()
+    """The paper's notes (a list when there are any), the editor and the live preview."""
 
     def __init__(
         self, library: db.Library, events: LibraryEvents, push: Push, parent: QWidget | None = None
@@ -221,7 +207,6 @@ class NotesPanel(QWidget):
         self._loading = False  # filling widgets: their change signals are not typing
         self._build()
         self.autosave = NoteAutosave(library, events, self.notes_editor, push, self)
-        self.autosave.wrote.connect(self.wrote)
 
     def show_notes(self, paper: db.Paper, new_paper: bool) -> None:
         """Show the paper's notes as now on disk; typing not yet saved stays in the editor."""

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
-from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
+from PySide6.QtWidgets import QStatusBar, QWidget
 
-from . import commands, db
+from . import commands, db, messages
 from .commands import (
     AddPaperCommand,
     DeletePapersCommand,
@@ -27,10 +27,6 @@ from .settings import Settings
 
 #: Key changes named when asking; the rest are counted.
 EXAMPLES_SHOWN = 5
-
-
-class _DryRun(Exception):
-    """Rolls back a write made only to see what it would change."""
 
 
 def _plural(n: int, word: str) -> str:
@@ -129,14 +125,11 @@ class PaperActions(QObject):
             what = f"“{rows[ids[0]].title}”" if ids[0] in rows else "this paper"
         else:
             what = f"these {len(ids)} papers"
-        answer = QMessageBox.question(
+        if not messages.confirm(
             self._window,
             "Delete papers",
             f"Delete {what} with their tags and notes?\nUndo (Ctrl+Z) brings them back.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return
         self._flush()
         after = self._paper_after(ids)
@@ -168,9 +161,9 @@ class PaperActions(QObject):
         self._flush()
         pattern = self._library.key_pattern
         try:
-            changes = self._preview_key_changes(ids, pattern)
+            changes = self._library.plan_keys(ids, pattern)  # a read: nothing is written
         except db.LibraryError as exc:
-            QMessageBox.warning(self._window, "Regenerate citation keys", str(exc))
+            messages.warn(self._window, "Regenerate citation keys", str(exc))
             return
         if not changes:
             self._status.showMessage(
@@ -182,7 +175,7 @@ class PaperActions(QObject):
         if n > EXAMPLES_SHOWN:
             examples.append(f"… and {n - EXAMPLES_SHOWN} more")
         of = f" of the {len(ids)} selected papers" if n != len(ids) else ""
-        answer = QMessageBox.question(
+        if not messages.confirm(
             self._window,
             "Regenerate citation keys",
             f"{n} {_plural(n, 'citation key')}{of} will change, by the pattern "
@@ -190,10 +183,7 @@ class PaperActions(QObject):
             + "\n".join(examples)
             + "\n\nThe old keys are kept as aliases, so documents that cite them still "
             "compile. Undo (Ctrl+Z) puts them back.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return
         command = RegenerateKeysCommand(self._library, self._events, ids, pattern)
         if self._push(command):
@@ -201,17 +191,6 @@ class PaperActions(QObject):
             self._status.showMessage(
                 f"Regenerated {n} {_plural(n, 'citation key')}; the old ones are aliases now.", 8000
             )
-
-    def _preview_key_changes(self, ids: list[int], pattern: str) -> dict[int, tuple[str, str]]:
-        """Which keys regenerating would change: done in a transaction, then rolled back."""
-        found: dict[int, tuple[str, str]] = {}
-        try:
-            with self._library.transaction():
-                found.update(self._library.regenerate_keys(ids, pattern))
-                raise _DryRun
-        except _DryRun:
-            pass
-        return found
 
     def _push(self, command: LibraryCommand) -> bool:
         return commands.push(self._undo_stack, command, self._window) is None

@@ -2,7 +2,7 @@
 and BibTeX fields, each editable in place.
 
 Every edit is a command put on the undo stack through the ``push`` the pane gives (which
-shows a failure in the pane); ``wrote`` then tells the pane to re-read its paper.
+shows a failure in the pane); the pane hears of the change on ``events.changed``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import html
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QStringListModel, Qt, QUrl, Signal
+from PySide6.QtCore import QStringListModel, Qt, QUrl
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -83,13 +83,7 @@ def _field_value(paper: db.Paper, name: str) -> str:
 
 
 class PaperInfo(QScrollArea):
-    """Links, abstract, tags, status and rating, and the metadata form of one paper.
-
-    Signals:
-        wrote(): an edit was written, or a write was tried; the pane re-reads its paper.
-    """
-
-    wrote = Signal()
+    """Links, abstract, tags, status and rating, and the metadata form of one paper."""
 
     def __init__(
         self,
@@ -135,6 +129,18 @@ class PaperInfo(QScrollArea):
     def update_tag_names(self) -> None:
         """Complete from the library's tags as they are now."""
         self._tag_names.setStringList([t.name for t in self.library.tags()])
+
+    def refresh_tags(self, paper_id: int, new_names: bool = False) -> list[str]:
+        """Show the paper's tags again after an edit of them (one read); with
+        ``new_names`` tags were made, and the completion learns them. Returns the names."""
+        shown = self.library.paper_tag_colors(paper_id)
+        if new_names:
+            known = self._tag_names.stringList()
+            lowered = {n.lower() for n in known}
+            known += [name for name, _ in shown if name.lower() not in lowered]
+            self._tag_names.setStringList(sorted(known, key=str.lower))
+        self._show_chips(shown)
+        return [name for name, _ in shown]
 
     def has_field(self, name: str) -> bool:
         return name in self._field_edits
@@ -275,7 +281,9 @@ class PaperInfo(QScrollArea):
         infos = self.library.tags()
         self._tag_names.setStringList([t.name for t in infos])
         colors = {t.name.lower(): t.color for t in infos}
-        wanted = [(name, colors.get(name.lower())) for name in paper.tags]
+        self._show_chips([(name, colors.get(name.lower())) for name in paper.tags])
+
+    def _show_chips(self, wanted: list[tuple[str, str | None]]) -> None:
         if wanted == self._chips_shown:
             return
         self._chips_shown = wanted
@@ -306,9 +314,7 @@ class PaperInfo(QScrollArea):
     # -- writing ------------------------------------------------------------------------------
 
     def _apply(self, command: LibraryCommand) -> bool:
-        ok = self._push(command)
-        self.wrote.emit()
-        return ok
+        return self._push(command)
 
     def _apply_field(self, name: str) -> None:
         edit = self._field_edits[name]

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -43,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import db
+from . import db, messages
 from . import settings as opts
 from .db import DIALECTS, ExportProfile, parse_exclude
 from .dialogs import (
@@ -589,32 +588,37 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         before_profiles = {p.name: p for p in saved_profiles(lib)}
         before_auto = {a["path"]: a for a in lib.autoexports()}
         wanted_auto = {a["path"]: a for a in self._autoexports}
+        changes = db.Changes()
         try:
             with lib.transaction():
                 for name in before_profiles.keys() - self._profiles.keys():
-                    lib.remove_profile(name)
+                    changes.merge(lib.remove_profile(name))
                 for name, profile in self._profiles.items():
                     if before_profiles.get(name) != profile:
-                        lib.save_profile(profile)
+                        changes.merge(lib.save_profile(profile))
                 for path in before_auto.keys() - wanted_auto.keys():
-                    lib.remove_autoexport(path)
+                    changes.merge(lib.remove_autoexport(path))
                 for path, spec in wanted_auto.items():
                     if before_auto.get(path) != spec:
-                        lib.add_autoexport(
-                            path,
-                            tag=spec.get("tag"),
-                            aux=spec.get("aux"),
-                            profile=spec.get("profile"),
+                        changes.merge(
+                            lib.add_autoexport(
+                                path,
+                                tag=spec.get("tag"),
+                                aux=spec.get("aux"),
+                                profile=spec.get("profile"),
+                            )
                         )
                 if pattern != lib.key_pattern:
-                    lib.set_key_pattern(pattern)
+                    changes.merge(lib.set_key_pattern(pattern))
                 keep = self.backup_keep.value()
                 if keep != lib.setting(db.BACKUP_KEEP):
-                    lib.change_setting(db.BACKUP_KEEP, keep)
+                    changes.merge(lib.change_setting(db.BACKUP_KEEP, keep))
         except (db.KeyPatternError, db.LibraryError, ValueError) as exc:
-            QMessageBox.warning(self, "Preferences", f"Nothing was changed.\n\n{exc}")
+            messages.warn(self, "Preferences", "Nothing was changed.", exc)
             return
         self._settings.set(opts.EXPORT_PROFILE, self.default_profile.choice())
+        #: The library settings written (the window announces them to every view).
+        self.changes = changes
         super().accept()
 
     def _on_restore_clicked(self) -> None:

@@ -58,12 +58,13 @@ def test_an_autoexport_is_byte_for_byte_the_export(
     varied: Library, tmp_path: Path, profile: str | None, follows: str
 ) -> None:
     out = tmp_path / "out.bib"
-    spec = varied.add_autoexport(
+    varied.add_autoexport(
         out,
         tag={"tag": "thesis", "empty tag": "nothing-here"}.get(follows),
         aux=tmp_path / "paper.aux" if follows == "aux" else None,
         profile=profile,
     )
+    spec = varied.autoexports()[-1]
     assert varied.run_autoexports() == [(str(out.resolve()), "written")]
     assert out.read_bytes() == export_text(varied, spec).encode("utf-8")
     if follows == "all":
@@ -144,6 +145,7 @@ def test_corpus_autoexports_are_the_export(path: Path, tmp_path: Path) -> None:
             lib.update_fields(lib.paper_ids()[0], {"note": "checked by Citedesk"})
         for profile in (None, "bibtex", "biblatex"):
             out = tmp_path / f"{profile}.bib"
-            spec = lib.add_autoexport(out, profile=profile)
+            lib.add_autoexport(out, profile=profile)
+            spec = lib.autoexports()[-1]
             lib.run_autoexports()
             assert out.read_bytes() == export_text(lib, spec).encode("utf-8"), profile

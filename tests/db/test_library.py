@@ -134,10 +134,10 @@ def test_status_and_rating_are_kept_with_the_date_set(seeded: Library) -> None:
 
 def test_notes_are_personal_and_never_in_bibtex(seeded: Library) -> None:
     pid = seeded.paper_ids()[0]
-    note = seeded.add_note(pid, "# Idea\nsecret *thoughts*")
+    note = seeded.add_note(pid, "# Idea\nsecret *thoughts*").new_note
     seeded.add_note(pid, "second")
     assert [n.body for n in seeded.notes(pid)] == ["# Idea\nsecret *thoughts*", "second"]
-    seeded.update_note(note.id, "changed")
+    seeded.update_note(note, "changed")
     assert seeded.notes(pid)[0].body == "changed"
     assert "changed" not in seeded.entry_text(pid)
     assert "note" not in [name for name, _ in seeded.paper(pid).fields]
@@ -150,9 +150,9 @@ def test_full_text_search_follows_every_write(seeded: Library) -> None:
     seeded.add_tags([pid], ["zebrafish"])
     assert seeded.paper_ids(Query(search="zebrafish")) == [pid]
     seeded.remove_tags([pid], ["zebrafish"])
-    note = seeded.add_note(pid, "compare with platypus detectors")
+    note = seeded.add_note(pid, "compare with platypus detectors").new_note
     assert seeded.paper_ids(Query(search="platypus")) == [pid]
-    seeded.update_note(note.id, "nothing")
+    seeded.update_note(note, "nothing")
     assert seeded.paper_ids(Query(search="platypus")) == []
     seeded.update_fields(pid, {"title": "Axolotl detection"})
     assert seeded.paper_ids(Query(search="axolotl")) == [pid]
@@ -213,10 +213,11 @@ def test_delete_and_restore_bring_back_tags_notes_and_key(seeded: Library) -> No
     pid = seeded.id_for_key("wang2023qyolo")
     seeded.add_tags([pid], ["cv"])
     seeded.add_note(pid, "keep me")
-    snap = seeded.delete_papers([pid])
+    deleted = seeded.delete_papers([pid])
     assert seeded.count() == 24 and seeded.id_for_key("wang2023qyolo") is None
     assert seeded.paper_ids(Query(search="yolo")) == []
-    seeded.restore_papers(snap)
+    assert deleted.undo is not None
+    seeded.undo(deleted.undo)
     p = seeded.paper_by_key("wang2023qyolo")
     assert p.id == pid and p.tags == ["cv"] and [n.body for n in p.notes] == ["keep me"]
     assert seeded.paper_ids(Query(search="yolo")) == [pid]
@@ -229,9 +230,9 @@ def test_unknown_key_is_a_clear_error(seeded: Library) -> None:
 
 def test_new_paper_gets_a_generated_unique_key(empty_lib: Library) -> None:
     fields = {"author": "Wang, Mingze", "title": "Q-YOLO: Efficient Inference", "year": "2023"}
-    first = empty_lib.add_paper(fields, "article")
-    second = empty_lib.add_paper(fields, "article")
-    third = empty_lib.add_paper(fields, "article")
+    first = empty_lib.add_paper(fields, "article").new_paper
+    second = empty_lib.add_paper(fields, "article").new_paper
+    third = empty_lib.add_paper(fields, "article").new_paper
     keys = [empty_lib.paper(i).key for i in (first, second, third)]
     assert keys == ["wang2023qyolo", "wang2023qyoloa", "wang2023qyolob"]
 
@@ -306,5 +307,5 @@ def test_a_schema_3_library_keeps_its_export_through_migration_4(tmp_path) -> No
             '@preamble{"p"}\n\n@string{j = {J}}\n\n'
             "@misc{b, journal = j}\n\n@misc{a,}\n\n@comment{c}\n"
         )
-        pid = lib.add_paper({"title": "New"}, "misc", key="c")
+        pid = lib.add_paper({"title": "New"}, "misc", key="c").new_paper
         assert lib.export_text()[0].endswith("@comment{c}\n\n" + lib.entry_text(pid) + "\n")

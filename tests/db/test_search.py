@@ -125,10 +125,11 @@ def test_an_edited_abstract_is_found_by_its_new_words_only(zoo: Library) -> None
     zoo.update_fields(pid, {"abstract": "Platypus sightings."})
     assert _keys(zoo, "platyp") == {"zoo2"}
     assert _keys(zoo, "nothing") == set()
-    snap = zoo.delete_papers([pid])
+    deleted = zoo.delete_papers([pid])
     assert _keys(zoo, "platyp") == set()
     assert zoo.conn.execute("SELECT count(*) FROM papers_abstract").fetchone()[0] == 2
-    zoo.restore_papers(snap)  # undoing the delete
+    assert deleted.undo is not None
+    zoo.undo(deleted.undo)  # undoing the delete
     assert _keys(zoo, "platyp") == {"zoo2"}
 
 

@@ -39,6 +39,13 @@ NEW_BIB = """\
 """
 
 
+def _new_note(library: db.Library, paper_id: int, body: str) -> db.Note:
+    """Add a note and read it back whole."""
+    note = library.note(library.add_note(paper_id, body).new_note)
+    assert note is not None
+    return note
+
+
 @pytest.fixture
 def ids(library: db.Library) -> list[int]:
     return library.paper_ids()
@@ -214,7 +221,7 @@ def test_set_rating_undo_restores_each_papers_own_rating(
 def test_consecutive_edits_of_one_note_merge_into_one_undo_step(
     library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
 ) -> None:
-    note = library.add_note(ids[0], "Start")
+    note = _new_note(library, ids[0], "Start")
 
     for old, new in (
         ("Start", "Start."),
@@ -234,7 +241,7 @@ def test_consecutive_edits_of_one_note_merge_into_one_undo_step(
 def test_edits_of_different_notes_stay_separate_steps(
     library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
 ) -> None:
-    first, second = library.add_note(ids[0], "a"), library.add_note(ids[0], "b")
+    first, second = _new_note(library, ids[0], "a"), _new_note(library, ids[0], "b")
 
     commands.push(undo_stack, EditNoteCommand(library, events, first.id, "a", "a1"))
     commands.push(undo_stack, EditNoteCommand(library, events, second.id, "b", "b1"))
@@ -259,7 +266,7 @@ def test_add_note_redo_after_undo_brings_back_the_same_note(
 def test_delete_note_undo_restores_it_exactly(
     library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
 ) -> None:
-    note = library.add_note(ids[0], "keep me")
+    note = _new_note(library, ids[0], "keep me")
 
     commands.push(undo_stack, DeleteNoteCommand(library, events, note.id))
     assert library.notes(ids[0]) == []
@@ -276,7 +283,7 @@ def test_delete_papers_undo_restores_tags_notes_and_key(
 ) -> None:
     pid = ids[0]
     library.add_tags([pid], ["theory"])
-    note = library.add_note(pid, "important")
+    note = _new_note(library, pid, "important")
     key, text = library.paper(pid).key, library.entry_text(pid)
 
     commands.push(undo_stack, DeletePapersCommand(library, events, [pid, ids[1]]))

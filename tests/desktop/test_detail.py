@@ -29,6 +29,13 @@ from citedesk.widgets import TagChip
 W = TypeVar("W", bound=QWidget)
 
 
+def _new_note(library: db.Library, paper_id: int, body: str) -> db.Note:
+    """Add a note and read it back whole."""
+    note = library.note(library.add_note(paper_id, body).new_note)
+    assert note is not None
+    return note
+
+
 @pytest.fixture
 def pane(
     qtbot: QtBot, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents
@@ -380,7 +387,7 @@ def test_hiding_the_pane_saves_the_note(
 def test_a_burst_of_typing_is_one_undo_step_and_undo_updates_the_editor(
     qtbot: QtBot, pane: DetailPane, library: db.Library, undo_stack: QUndoStack, pid: int
 ) -> None:
-    note = library.add_note(pid, "Notes")
+    note = _new_note(library, pid, "Notes")
     pane.show_paper(pid)
     editor = notes_editor(pane)
     editor.moveCursor(editor.textCursor().MoveOperation.End)
@@ -426,7 +433,7 @@ def test_new_note_and_delete_note_buttons(
 def test_choosing_another_note_saves_the_one_being_typed(
     qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
 ) -> None:
-    first, second = library.add_note(pid, "one"), library.add_note(pid, "two")
+    first, second = _new_note(library, pid, "one"), _new_note(library, pid, "two")
     pane.show_paper(pid)
     editor = notes_editor(pane)  # shows the latest note, "two"
     editor.moveCursor(editor.textCursor().MoveOperation.End)

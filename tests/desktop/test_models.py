@@ -164,7 +164,9 @@ def test_added_and_removed_papers_appear_and_vanish(
     library: db.Library, events: LibraryEvents
 ) -> None:
     model = PaperTableModel(library, events)
-    pid = library.add_paper({"title": "A new paper", "author": "Doe, Jane", "year": "2024"})
+    pid = library.add_paper(
+        {"title": "A new paper", "author": "Doe, Jane", "year": "2024"}
+    ).new_paper
     events.changed.emit(db.Changes(added={pid}))
     assert model.rowCount() == 26
     assert model.row_of(pid) is not None

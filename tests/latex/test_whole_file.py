@@ -153,9 +153,10 @@ def test_undoing_an_import_takes_its_blocks_back(tmp_path: Path) -> None:
     src.write_text(REDEFINED)
     with Library.open(tmp_path / "lib.sqlite", seed=False) as lib:
         report = lib.import_files([src])
-        snap = lib.delete_import(report)
+        taken = lib.delete_import(report)
         assert lib.export_text() == ("", 0) and lib.macros() == {}
-        lib.restore_papers(snap)
+        assert taken.undo is not None
+        lib.undo(taken.undo)
         assert lib.export_text()[0] == REDEFINED
         # The same file again adds no second copy of its blocks.
         lib.import_files([src])

@@ -183,6 +183,19 @@ SQL_FRAGMENTS = {
     # Library._export_parts: "" or a fixed WHERE/AND over json_each(?) and fixed block kinds.
     "selected",
     "kinds",
+    # db/personal.py: ", modified = ?" or ""; "status" or "rating" and their fixed extras.
+    "stamp",
+    "also",
+    # db/store.py (undo): our own table and column names from PRIMARY_KEYS and the
+    # columns SQLite reported for a row image; values always go in as ? parameters.
+    "_IN_JSON",
+    "not_kept",
+    "update",
+    "cols",
+    "image.column",
+    "pk[0]",
+    "parts",
+    "keys",
 }
 SQL_METHODS = {"execute", "executemany", "executescript", "query"}
 
