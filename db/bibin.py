@@ -1,24 +1,41 @@
-"""BibTeX in: the import part of a library. The engine is :mod:`db.importer`."""
+"""BibTeX in: the import part of a library, and running an import in one transaction.
+
+The engine is :mod:`db.importer`; :func:`import_files` and :func:`import_parsed` run it.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
 
-from . import bibtex, importer
+from . import bibtex
+from .bibtex import Failure, ParsedFile
+from .chunks import Unreadable, open_source
 from .citekeys import CiteKeys
+from .importer import (
+    IMPORT_CACHE_KIB,
+    IMPORT_FTS_HASHSIZE,
+    PARALLEL_MIN_BYTES,
+    Cancelled,
+    ImportCancelled,
+    ImportRun,
+    Progress,
+    StrictFailure,
+    Target,
+)
 from .macros import StringMacros
 from .papers import Papers
 from .personal import Personal
 from .queries import SearchIndex
 from .store import Store
-from .values import ImportReport
+from .values import Changes, ImportReport
+from .workers import default_workers
 
 
 class Imports:
     """Imports of files, text and parsed files, each in one transaction.
 
-    It holds the parts an import writes to (an :class:`importer.Target`).
+    It holds the parts an import writes to (an :class:`db.importer.Target`).
     """
 
     def __init__(
@@ -62,9 +79,7 @@ class Imports:
         polled between entries, and when it returns True the import is rolled back. With
         ``strict`` nothing is added when anything failed.
         """
-        return importer.import_files(
-            self, paths, strict=strict, progress=progress, cancelled=cancelled
-        )
+        return import_files(self, paths, strict=strict, progress=progress, cancelled=cancelled)
 
     def import_parsed(
         self,
@@ -80,7 +95,7 @@ class Imports:
         With ``strict`` nothing is added when anything failed. ``cancelled`` is a callable
         polled between entries; when it returns True the import is rolled back.
         """
-        return importer.import_parsed(
+        return import_parsed(
             self,
             files,
             strict=strict,
@@ -88,3 +103,118 @@ class Imports:
             cancelled=cancelled,
             progress=progress,
         )
+
+
+# -- running the engine (db/importer.py) in one transaction ----------------------------------
+
+
+def import_files(
+    lib: Target,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    workers: int | None = None,
+    parallel_min: int = PARALLEL_MIN_BYTES,
+    chunk_bytes: int | None = None,
+) -> ImportReport:
+    """Import .bib files in one transaction, streaming each; see the module docstring.
+
+    Unreadable files are failures (line 0), not exceptions. ``progress(done, total)`` gets
+    bytes; ``cancelled()`` is polled between entries and rolls everything back.
+    ``workers`` (default: one per core), ``parallel_min`` and ``chunk_bytes`` tune the
+    engine; tests use them to force many chunks and the parallel path on small files.
+    """
+    report = ImportReport()
+    sources = []
+    for path in paths:
+        try:
+            sources.append(open_source(path))
+        except Unreadable as exc:
+            report.failures.append(Failure(str(path), 0, str(exc)))
+    report.files = [s.path for s in sources]
+    total = sum(s.size for s in sources)
+    run = ImportRun(
+        lib,
+        report,
+        strict=strict,
+        cancelled=cancelled,
+        progress=progress,
+        total=total,
+        workers=workers or default_workers(),
+        parallel_min=parallel_min,
+        chunk_bytes=chunk_bytes,
+    )
+
+    def body() -> None:
+        for src in sources:
+            run.run_source(src)
+
+    return _transaction(lib, run, body)
+
+
+def import_parsed(
+    lib: Target,
+    files: Sequence[ParsedFile],
+    *,
+    strict: bool = False,
+    extra_failures: Sequence[Failure] = (),
+    cancelled: Cancelled | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Add files parsed already (pasted text, the seed) in one transaction, in-process."""
+    report = ImportReport(files=[f.path for f in files], failures=list(extra_failures))
+    for f in files:
+        report.failures.extend(f.failures)
+    if strict and report.failures:
+        return report
+    total = sum(len(e.source) for f in files for e in f.entries)
+    run = ImportRun(
+        lib,
+        report,
+        strict=strict,
+        cancelled=cancelled,
+        progress=progress,
+        total=total,
+        workers=1,
+        parallel_min=0,
+    )
+
+    def body() -> None:
+        for f in files:
+            run.run_parsed(f)
+
+    return _transaction(lib, run, body)
+
+
+def _transaction(lib: Target, run: ImportRun, body: Callable[[], None]) -> ImportReport:
+    report = run.report
+    conn = lib.store.conn
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    try:
+        with lib.store.write() as w, lib.index.bulk(IMPORT_FTS_HASHSIZE):
+            body()
+            run.finish()
+        if report.changes:
+            report.changes.status = True  # new papers are unread
+            w.result(report.changes)
+    except ImportCancelled:
+        report.added.clear()
+        report.changes = Changes()
+        report.file_ids.clear()
+        report.warnings.append("import cancelled: nothing was added")
+    except StrictFailure:
+        report.added.clear()
+        report.duplicates.clear()
+        report.warnings.clear()
+        report.changes = Changes()
+        report.file_ids.clear()
+    finally:
+        run.close()
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        lib.string_macros.forget()
+    if run.progress is not None and run.total:
+        run.progress(run.total, run.total)
+    return report

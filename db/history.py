@@ -1,7 +1,7 @@
 """Putting back what a write changed: undo, and redo as the undo of an undo.
 
 Every write captures, inside its own transaction, images of the rows it is about to
-change (:class:`db.store.Recording`) and returns them in its :class:`Changes` as an
+change (:class:`db.undolog.Recording`) and returns them in its :class:`Changes` as an
 :class:`Undo`. :meth:`History.undo` writes those images back in one transaction, first
 capturing the rows as they are now, so the :class:`Changes` it returns carries the undo
 of the undo: redo. Nothing here knows which edit it undoes (Anki's backend undo works the
@@ -17,7 +17,8 @@ from .errors import LibraryError
 from .macros import StringMacros
 from .personal import Personal
 from .queries import SearchIndex
-from .store import DatabaseError, Store, put_back, violated
+from .store import DatabaseError, Store, violated
+from .undolog import put_back
 from .values import Changes, RowImage, Undo
 
 #: Tables whose rows belong to a paper, and the column that names it.

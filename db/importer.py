@@ -17,12 +17,12 @@ How, and why:
    was sent are derived again.
 
 The engine writes through the library's parts (:class:`Target`), by their public methods.
+:mod:`db.bibin` runs it: one :class:`ImportRun` per import, in one transaction.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import ChainMap, deque
 from collections.abc import Callable, Sequence
@@ -35,10 +35,8 @@ from .chunks import (
     CHUNK_BYTES,
     MIN_CHUNK_BYTES,
     Source,
-    Unreadable,
     line_end_counts,
     newline_of,
-    open_source,
     split_bytes,  # noqa: F401 - tests/db/test_import_engine.py cuts bytes with it
     string_macros,
 )
@@ -50,13 +48,12 @@ from .papers import Papers
 from .personal import Personal
 from .queries import SearchIndex
 from .store import Store
-from .values import Changes, ImportReport, now
+from .values import ImportReport, now
 from .workers import (
     ChunkResult,
     ChunkTask,
     Rows,
     chunk_result,
-    default_workers,
     display_column_names,
     mp_context,
     parse_chunk,
@@ -105,7 +102,7 @@ class ImportCancelled(Exception):
     """Raised inside an import's transaction to roll it back."""
 
 
-class _StrictFailure(Exception):
+class StrictFailure(Exception):
     """Raised inside the transaction: a strict import saw a failure."""
 
 
@@ -120,7 +117,7 @@ class Target(Protocol):
     papers: Papers
 
 
-class _Import:
+class ImportRun:
     """One import run: its report, the ids it hands out, what is settled at the end."""
 
     def __init__(
@@ -542,7 +539,7 @@ class _Import:
     def finish(self) -> None:
         """Settle crossrefs and late macros, then index the new papers for search."""
         if self.strict and self.report.failures:
-            raise _StrictFailure()
+            raise StrictFailure()
         self.macros.forget()
         defined = set(self.macros.current())
         late = self.rederive + [
@@ -606,118 +603,3 @@ class _Import:
         if self.next_id > self.indexed_to:
             self.index.add_new(self.indexed_to, self.next_id - 1)
             self.indexed_to = self.next_id
-
-
-# -- entry points (db.bibin.Imports calls these) ---------------------------------------------
-
-
-def import_files(
-    lib: Target,
-    paths: Sequence[str | os.PathLike[str]],
-    *,
-    strict: bool = False,
-    progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
-    workers: int | None = None,
-    parallel_min: int = PARALLEL_MIN_BYTES,
-    chunk_bytes: int | None = None,
-) -> ImportReport:
-    """Import .bib files in one transaction, streaming each; see the module docstring.
-
-    Unreadable files are failures (line 0), not exceptions. ``progress(done, total)`` gets
-    bytes; ``cancelled()`` is polled between entries and rolls everything back.
-    ``workers`` (default: one per core), ``parallel_min`` and ``chunk_bytes`` tune the
-    engine; tests use them to force many chunks and the parallel path on small files.
-    """
-    report = ImportReport()
-    sources = []
-    for path in paths:
-        try:
-            sources.append(open_source(path))
-        except Unreadable as exc:
-            report.failures.append(Failure(str(path), 0, str(exc)))
-    report.files = [s.path for s in sources]
-    total = sum(s.size for s in sources)
-    run = _Import(
-        lib,
-        report,
-        strict=strict,
-        cancelled=cancelled,
-        progress=progress,
-        total=total,
-        workers=workers or default_workers(),
-        parallel_min=parallel_min,
-        chunk_bytes=chunk_bytes,
-    )
-
-    def body() -> None:
-        for src in sources:
-            run.run_source(src)
-
-    return _transaction(lib, run, body)
-
-
-def import_parsed(
-    lib: Target,
-    files: Sequence[ParsedFile],
-    *,
-    strict: bool = False,
-    extra_failures: Sequence[Failure] = (),
-    cancelled: Cancelled | None = None,
-    progress: Progress | None = None,
-) -> ImportReport:
-    """Add files parsed already (pasted text, the seed) in one transaction, in-process."""
-    report = ImportReport(files=[f.path for f in files], failures=list(extra_failures))
-    for f in files:
-        report.failures.extend(f.failures)
-    if strict and report.failures:
-        return report
-    total = sum(len(e.source) for f in files for e in f.entries)
-    run = _Import(
-        lib,
-        report,
-        strict=strict,
-        cancelled=cancelled,
-        progress=progress,
-        total=total,
-        workers=1,
-        parallel_min=0,
-    )
-
-    def body() -> None:
-        for f in files:
-            run.run_parsed(f)
-
-    return _transaction(lib, run, body)
-
-
-def _transaction(lib: Target, run: _Import, body: Callable[[], None]) -> ImportReport:
-    report = run.report
-    conn = lib.store.conn
-    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
-    try:
-        with lib.store.write() as w, lib.index.bulk(IMPORT_FTS_HASHSIZE):
-            body()
-            run.finish()
-        if report.changes:
-            report.changes.status = True  # new papers are unread
-            w.result(report.changes)
-    except ImportCancelled:
-        report.added.clear()
-        report.changes = Changes()
-        report.file_ids.clear()
-        report.warnings.append("import cancelled: nothing was added")
-    except _StrictFailure:
-        report.added.clear()
-        report.duplicates.clear()
-        report.warnings.clear()
-        report.changes = Changes()
-        report.file_ids.clear()
-    finally:
-        run.close()
-        conn.execute(f"PRAGMA cache_size = {int(cache)}")
-        lib.string_macros.forget()
-    if run.progress is not None and run.total:
-        run.progress(run.total, run.total)
-    return report

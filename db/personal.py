@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 
 from .errors import LibraryError, UnknownPaperError
 from .queries import SearchIndex
-from .store import Recording, Store
+from .store import Store
+from .undolog import Recording
 from .values import STATUSES, Changes, Note, TagInfo, normal_tag, now
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -22,7 +22,8 @@ import sqlite_utils
 from . import schema
 from .errors import LibraryDamagedError, LibraryError, LibraryLockedError, LibraryTooNewError
 from .options import LibrarySetting
-from .values import Changes, RowImage, Undo
+from .undolog import Recording
+from .values import Changes
 
 T = TypeVar("T")
 
@@ -301,167 +302,6 @@ class DamagedFile(LibraryDamagedError):
     def __init__(self, path: Path, problem: str) -> None:
         super().__init__(f"{path} {problem}; it was left untouched.", path=path)
         self.problem = problem
-
-
-# -- what a write changes, for undo -----------------------------------------------------------
-
-#: Each table's primary key: what putting a row image back matches rows by.
-PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
-    "papers": ("id",),
-    "persons": ("paper_id", "role", "position"),
-    "tags": ("id",),
-    "paper_tags": ("paper_id", "tag_id"),
-    "notes": ("id",),
-    "key_aliases": ("alias",),
-    "blocks": ("id",),
-    "files": ("id",),
-    "settings": ("name",),
-}
-#: A paper's own rows: deleting the paper deletes them all (ON DELETE CASCADE), so an
-#: image of papers is always taken with images of these.
-PAPER_TABLES = (
-    ("papers", "id"),
-    ("persons", "paper_id"),
-    ("paper_tags", "paper_id"),
-    ("notes", "paper_id"),
-    ("key_aliases", "paper_id"),
-)
-_IN_JSON = "IN (SELECT value FROM json_each(?))"
-
-
-def _seen_key(key: Any) -> Any:
-    return key.lower() if isinstance(key, str) else key  # tag names and aliases are NOCASE
-
-
-class Recording:
-    """The undo log of one write transaction: row images taken before the rows change.
-
-    A write calls :meth:`capture` for the rows it is about to change (or :meth:`created`
-    for rows that cannot exist yet) and, when done, :meth:`result` to attach the undo to
-    its :class:`Changes`. Rows captured once in a transaction are not captured again: the
-    first image is the state before the transaction, and images are put back last first.
-    """
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.images: list[RowImage] = []
-        self._seen: dict[tuple[str, ...], set[Any]] = {}
-
-    def _new_keys(
-        self, table: str, column: str, keys: Iterable[Any], only: tuple[str, ...] = ()
-    ) -> list[Any]:
-        seen = self._seen.setdefault((table, column, *only), set())
-        out = []
-        for key in keys:
-            norm = _seen_key(key)
-            if norm not in seen:
-                seen.add(norm)
-                out.append(key)
-        return out
-
-    def capture(
-        self, table: str, column: str, keys: Iterable[Any], only: Sequence[str] = ()
-    ) -> RowImage | None:
-        """Keep the rows of ``table`` whose ``column`` is in ``keys`` as they are now.
-
-        With ``only`` just those columns (and the primary key) are kept: the write changes
-        nothing else of these rows, makes none and deletes none (a status, a key).
-        Returns the image (None when every key was captured before in this write).
-        """
-        if table not in PRIMARY_KEYS:
-            raise ValueError(f"no undo for table {table!r}")
-        pk = PRIMARY_KEYS[table]
-        cols = tuple(dict.fromkeys((*pk, *only))) if only else ()
-        new = self._new_keys(table, column, keys, cols)
-        if not new:
-            return None
-        names = ", ".join(cols) if cols else "*"
-        cur = self.conn.execute(
-            f"SELECT {names} FROM {table} WHERE {column} {_IN_JSON}", [json.dumps(new)]
-        )
-        image = RowImage(
-            table,
-            column,
-            tuple(new),
-            tuple(d[0] for d in cur.description),
-            tuple(cur.fetchall()),
-            partial=bool(cols),
-        )
-        self.images.append(image)
-        return image
-
-    def created(self, table: str, column: str, keys: Iterable[Any]) -> None:
-        """Say that no rows with these keys existed before this write (no query needed)."""
-        new = self._new_keys(table, column, keys)
-        if new:
-            self.images.append(RowImage(table, column, tuple(new)))
-
-    def capture_papers(self, ids: Iterable[int]) -> None:
-        """Capture papers with all their own rows (before deleting or merging them)."""
-        ids = list(ids)
-        for table, column in PAPER_TABLES:
-            self.capture(table, column, ids)
-
-    def created_papers(self, ids: Iterable[int]) -> None:
-        ids = list(ids)
-        for table, column in PAPER_TABLES:
-            self.created(table, column, ids)
-
-    def result(self, changes: Changes) -> Changes:
-        """``changes`` with the undo of everything this transaction captured."""
-        changes.undo = Undo(tuple(self.images), changes.inverse())
-        return changes
-
-
-def put_back(conn: sqlite3.Connection, image: RowImage) -> None:
-    """Inside a write: make the rows in ``image``'s scope exactly its rows again.
-
-    Rows are written back in place (an upsert on the primary key, so no ON DELETE CASCADE
-    fires) and rows the image does not hold are deleted. Foreign keys are checked at commit
-    (``defer_foreign_keys``), so images may be put back in any order.
-    """
-    table, pk = image.table, PRIMARY_KEYS[image.table]
-    conn.execute("PRAGMA defer_foreign_keys = ON")
-    if image.partial:
-        others = [c for c in image.columns if c not in pk]
-        at = [image.columns.index(c) for c in (*others, *pk)]
-        sets = ", ".join(f"{c} = ?" for c in others)
-        where = " AND ".join(f"{c} = ?" for c in pk)
-        conn.executemany(
-            f"UPDATE {table} SET {sets} WHERE {where}",
-            [[row[i] for i in at] for row in image.rows],
-        )
-    elif image.rows:
-        at = [image.columns.index(c) for c in pk]
-        if len(pk) == 1:
-            kept = json.dumps([row[at[0]] for row in image.rows])
-            not_kept = f"{pk[0]} NOT IN (SELECT value FROM json_each(?))"
-        else:
-            kept = json.dumps([[row[i] for i in at] for row in image.rows])
-            parts = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(pk)))
-            keys = ", ".join(pk)
-            not_kept = f"({keys}) NOT IN (SELECT {parts} FROM json_each(?))"
-        conn.execute(
-            f"DELETE FROM {table} WHERE {image.column} {_IN_JSON} AND {not_kept}",
-            [json.dumps(list(image.keys)), kept],
-        )
-        others = [c for c in image.columns if c not in pk]
-        update = (
-            f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in others)}"
-            if others
-            else "DO NOTHING"
-        )
-        names = ", ".join(image.columns)
-        marks = ", ".join("?" for _ in image.columns)
-        keys = ", ".join(pk)
-        conn.executemany(
-            f"INSERT INTO {table}({names}) VALUES ({marks}) ON CONFLICT({keys}) {update}",
-            image.rows,
-        )
-    else:
-        conn.execute(
-            f"DELETE FROM {table} WHERE {image.column} {_IN_JSON}", [json.dumps(list(image.keys))]
-        )
 
 
 class Store:

@@ -9,7 +9,7 @@ from typing import Any
 import bibtexparser
 import pytest
 
-from citedesk.db import Library, Query, importer
+from citedesk.db import Library, Query, bibin, importer
 from citedesk.db.bibtex import parse_file
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -127,8 +127,8 @@ def test_a_long_comment_before_the_first_entry_is_not_a_chunk_of_its_own() -> No
 def test_parallel_and_serial_imports_make_identical_libraries(tmp_path: Path, name: str) -> None:
     src = DATA / name
     serial, parallel = _new(tmp_path, "s.sqlite"), _new(tmp_path, "p.sqlite")
-    r1 = importer.import_files(serial, [src], **SERIAL)
-    r2 = importer.import_files(parallel, [src], **PARALLEL)
+    r1 = bibin.import_files(serial, [src], **SERIAL)
+    r2 = bibin.import_files(parallel, [src], **PARALLEL)
     assert (r1.added, r1.duplicates, r1.failures, r1.warnings) == (
         r2.added,
         r2.duplicates,
@@ -142,8 +142,8 @@ def test_parallel_and_serial_imports_make_identical_libraries(tmp_path: Path, na
 def test_chunked_import_matches_the_whole_file_import(tmp_path: Path) -> None:
     src = _write(tmp_path, TRICKY_VALUES + (DATA / "xampl.bib").read_text())
     chunked, whole = _new(tmp_path, "c.sqlite"), _new(tmp_path, "w.sqlite")
-    r1 = importer.import_files(chunked, [src], **PARALLEL)
-    r2 = importer.import_parsed(whole, [parse_file(src)])
+    r1 = bibin.import_files(chunked, [src], **PARALLEL)
+    r2 = bibin.import_parsed(whole, [parse_file(src)])
     assert (r1.added, r1.duplicates, [str(f) for f in r1.failures]) == (
         r2.added,
         r2.duplicates,
@@ -169,7 +169,7 @@ def test_failure_lines_are_right_in_every_chunk(tmp_path: Path) -> None:
         if i % 7 == 3
     }
     for options in (SERIAL, PARALLEL):
-        report = importer.import_files(_new(tmp_path, f"{len(options)}.sqlite"), [src], **options)
+        report = bibin.import_files(_new(tmp_path, f"{len(options)}.sqlite"), [src], **options)
         assert {f.key: f.line for f in report.failures} == expected
         assert len(report.added) == 60
 
@@ -178,7 +178,7 @@ def test_duplicate_key_in_a_later_chunk_fails_with_its_line(tmp_path: Path) -> N
     text = _entry("same") + "".join(_entry(f"k{i:03d}") for i in range(20)) + _entry("SAME")
     text += _entry("same")
     src = _write(tmp_path, text)
-    report = importer.import_files(_new(tmp_path, "l.sqlite"), [src], **PARALLEL)
+    report = bibin.import_files(_new(tmp_path, "l.sqlite"), [src], **PARALLEL)
     lines = text.split("\n")
     where = [n for n, line in enumerate(lines, 1) if line.lower().startswith("@article{same")]
     assert [(f.key, f.line) for f in report.failures] == [("SAME", where[1]), ("same", where[2])]
@@ -196,7 +196,7 @@ def test_taken_keys_are_skipped_and_shared_dois_kept_across_chunks(tmp_path: Pat
         + _entry("other", "\n  doi = {10.1000/SAME}")
         + _entry("third", "\n  doi = {10.1000/old}")
     )
-    report = importer.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
+    report = bibin.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
     # Only a key already taken makes a duplicate; a shared DOI is worth a word, not a loss.
     assert [d.split(" ")[0] for d in report.duplicates] == ["OLD"]
     assert "other" in report.added and "third" in report.added and len(report.added) == 23
@@ -209,7 +209,7 @@ def test_a_macro_defined_after_its_use_still_applies(tmp_path: Path) -> None:
     text = "".join(_entry(f"k{i:03d}") for i in range(30))
     text += "@string{jmlr = {Journal of Machine Learning Research}}\n"
     lib = _new(tmp_path, "m.sqlite")
-    importer.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
+    bibin.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
     venues = {r.venue for r in lib.rows(lib.paper_ids()).values()}
     assert venues == {"Journal of Machine Learning Research"}
 
@@ -222,7 +222,7 @@ def test_crossref_child_gets_a_parent_from_a_later_chunk(tmp_path: Path) -> None
         + "@proceedings{parent, title = {Proceedings of Things}, year = {1999}}\n"
     )
     lib = _new(tmp_path, "x.sqlite")
-    importer.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
+    bibin.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
     child = lib.paper_by_key("child")
     assert (child.year, child.venue) == (1999, "Proceedings of Things")
 
@@ -240,7 +240,7 @@ def test_search_index_built_in_batches_matches_a_rebuilt_one(
         + "@proceedings{parent, title = {Proceedings of Zygomorphic Things}, year = {1999}}\n"
     )
     lib = _new(tmp_path, "b.sqlite")
-    importer.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
+    bibin.import_files(lib, [_write(tmp_path, text)], **PARALLEL)
     found = {lib.paper(i).key for i in lib.paper_ids(Query(search="zygomorphic"))}
     assert found == {"child", "parent"}
     batched = _dump(lib)["fts"]
@@ -255,7 +255,7 @@ def test_latin1_lines_in_a_utf8_file_are_read_and_reported(tmp_path: Path) -> No
     src = tmp_path / "mixed.bib"
     src.write_bytes(data)
     lib = _new(tmp_path, "e.sqlite")
-    report = importer.import_files(lib, [src], **PARALLEL)
+    report = bibin.import_files(lib, [src], **PARALLEL)
     line = body.count("\n") + 1
     assert lib.paper_by_key("late").title == "Café crème"
     assert report.warnings[0] == (
@@ -266,7 +266,7 @@ def test_latin1_lines_in_a_utf8_file_are_read_and_reported(tmp_path: Path) -> No
 
 def test_empty_and_missing_files_are_failures(tmp_path: Path) -> None:
     empty = _write(tmp_path, "", "empty.bib")
-    report = importer.import_files(
+    report = bibin.import_files(
         _new(tmp_path, "f.sqlite"), [empty, tmp_path / "none.bib"], **PARALLEL
     )
     assert [(f.file, f.message) for f in report.failures] == [
@@ -290,7 +290,7 @@ def test_cancelling_leaves_the_library_as_it_was(tmp_path: Path, options: dict[s
         calls += 1
         return calls > 25
 
-    report = importer.import_files(
+    report = bibin.import_files(
         lib, [_write(tmp_path, TRICKY_VALUES)], cancelled=cancelled, **options
     )
     assert report.added == [] and "import cancelled: nothing was added" in report.warnings
@@ -308,7 +308,7 @@ def test_strict_import_adds_nothing_when_a_later_chunk_fails(tmp_path: Path) -> 
 def test_progress_rises_to_the_total(tmp_path: Path) -> None:
     src = _write(tmp_path, TRICKY_VALUES)
     seen: list[tuple[int, int]] = []
-    importer.import_files(
+    bibin.import_files(
         _new(tmp_path, "g.sqlite"),
         [src],
         progress=lambda done, total: seen.append((done, total)),
