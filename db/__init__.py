@@ -4,8 +4,9 @@ from .backup import backup as backup_library
 from .backup import backup_dir, check_library, newest_backup
 from .backup import restore as restore_library
 from .backup import rotate as rotate_backups
+from .bibitems import Failure, ParsedFile
 from .bibout import write_export
-from .bibtex import Failure, ParsedFile, parse_file, parse_text
+from .bibtex import parse_file, parse_text
 from .errors import (
     BibFileError,
     LibraryDamagedError,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import bibtex, options
+from . import bibwrite, options
 from . import export as export_mod
 from .bibout import Exports, write_export
 from .errors import LibraryError
@@ -117,7 +117,7 @@ class AutoExports:
             def string(name: str, value: str, source: str) -> str:
                 try:
                     new_value = export_mod.transform_string(value, string_profile)
-                    return source if new_value == value else bibtex.format_string(name, new_value)
+                    return source if new_value == value else bibwrite.format_string(name, new_value)
                 except BaseException as exc:
                     failures.append(exc)
                     raise

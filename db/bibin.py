@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from . import bibtex
-from .bibtex import Failure, ParsedFile
+from . import bibitems, bibtex
+from .bibitems import Failure, ParsedFile
 from .chunks import Unreadable, open_source
 from .citekeys import CiteKeys
 from .importer import (
@@ -83,10 +83,10 @@ class Imports:
 
     def import_parsed(
         self,
-        files: Sequence[bibtex.ParsedFile],
+        files: Sequence[bibitems.ParsedFile],
         *,
         strict: bool = False,
-        extra_failures: Sequence[bibtex.Failure] = (),
+        extra_failures: Sequence[bibitems.Failure] = (),
         cancelled: Callable[[], bool] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> ImportReport:

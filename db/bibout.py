@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 
-from . import bibtex, bibvalue, options
+from . import bibvalue, bibwrite, derive, options
 from . import export as export_mod
 from .citekeys import CiteKeys
 from .errors import LibraryError, UnknownPaperError
@@ -58,7 +58,7 @@ class Exports:
         if source is not None:
             return source  # (no JSON to decode: most of a large export is this line)
         fields = [tuple(x) for x in json.loads(fields_json)]
-        return bibtex.format_entry(entry_type, key, fields)
+        return bibwrite.format_entry(entry_type, key, fields)
 
     def profile(self, name: str | None = None, dialect: str | None = None) -> ExportProfile:
         """A named export profile (saved in the library, or built in), or a dialect's default."""
@@ -112,7 +112,7 @@ class Exports:
             ).fetchall()
             frontier = []
             for (fields_json,) in rows:
-                f = bibtex.field_map(tuple(x) for x in json.loads(fields_json))
+                f = derive.field_map(tuple(x) for x in json.loads(fields_json))
                 for name in ("crossref", "xdata"):
                     if name not in f:
                         continue
@@ -192,7 +192,7 @@ class Exports:
                 if profile is not None and kind == "string":
                     new_value = export_mod.transform_string(value, profile)
                     if new_value != value:
-                        text = bibtex.format_string(name, new_value)
+                        text = bibwrite.format_string(name, new_value)
             else:
                 kind, pid, key, entry_type = "entry", a, b, c
                 texts = [
@@ -225,7 +225,7 @@ class Exports:
         ).fetchone()
         out = set()
         for fields in json.loads(children):
-            f = bibtex.field_map(tuple(x) for x in fields)
+            f = derive.field_map(tuple(x) for x in fields)
             if "crossref" in f:
                 out.add(bibvalue.evaluate(f["crossref"]).strip().lower())
         return out
@@ -282,7 +282,7 @@ class Exports:
         count = [0]
         encoding, newline = self.export_format(keep_encoding)
         try:
-            with bibtex.atomic_writer(dest, "latin-1") as fh:
+            with bibwrite.atomic_writer(dest, "latin-1") as fh:
                 out = fh.buffer
                 buffer: list[str] = []
                 size = 0
@@ -351,7 +351,7 @@ _WRITE_ENCODING = {
 
 def _c1_bytes(exc: UnicodeError) -> tuple[bytes, int]:
     """Write U+0080-U+009F as the byte of the same number: the five bytes Windows-1252
-    leaves undefined are read as those characters (see db.bibtex), and go back as they came."""
+    leaves undefined are read as those characters (see db.bibdecode), and go back as they came."""
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
     chunk = exc.object[exc.start : exc.end]
@@ -387,6 +387,6 @@ def _encode_piece(text: str, encoding: str, newline: str, first: bool) -> bytes:
 
 def write_export(dest: str | os.PathLike[str], text: str | bytes) -> None:
     try:
-        bibtex.atomic_write(dest, text)
+        bibwrite.atomic_write(dest, text)
     except OSError as exc:
         raise LibraryError(f"cannot write {dest}: {exc.strerror or exc}") from None

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import bibtex
-from .bibtex import ParsedBlock
+from . import bibdecode, bibtex
+from .bibitems import ParsedBlock
 
 #: Text per parse task, at most; smaller files are cut into about four chunks per worker,
 #: so that the workers start early and finish together.
@@ -204,7 +204,7 @@ def open_source(path: str | os.PathLike[str]) -> Source:
             data = p.read_bytes()
         except OSError as exc:
             raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
-        text, encoding = bibtex.decode_bytes(data)
+        text, encoding = bibdecode.decode_bytes(data)
         if data.startswith(codecs.BOM_UTF16_LE):
             encoding = "utf-16-le+bom"
         elif data.startswith(codecs.BOM_UTF16_BE):
@@ -248,7 +248,7 @@ def string_macros(data: bytes, name: str) -> list[ParsedBlock]:
             if _line_start(data, nxt.start()) > 0:
                 end = nxt.start()
                 break
-        text, _, _ = bibtex.decode_lines(data[m.start() : end])
+        text, _, _ = bibdecode.decode_lines(data[m.start() : end])
         out.extend(b for b in bibtex.parse_text(text, name).blocks if b.kind == "string")
         covered = end
     return out

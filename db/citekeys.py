@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from . import bibtex, keys, options
+from . import derive, keys, options
 from .errors import LibraryError, UnknownPaperError
 from .macros import StringMacros
 from .store import Store
@@ -62,7 +62,7 @@ class CiteKeys:
 
     def generate_key(self, fields: list[tuple[str, str]], pattern: str | None = None) -> str:
         """A new unique key for these fields by the library's key pattern."""
-        d = bibtex.derive(fields, self.macros.current())
+        d = derive.derive(fields, self.macros.current())
         base = keys.format_key(
             pattern or self.key_pattern, d.authors or d.editors, str(d.year or ""), d.title
         )
@@ -116,7 +116,7 @@ class CiteKeys:
             if wanted is not None and pid not in wanted:
                 continue
             fields = [tuple(x) for x in json.loads(fields_json)]
-            d = bibtex.derive(fields, macros)
+            d = derive.derive(fields, macros)
             base = keys.format_key(pattern, d.authors or d.editors, str(d.year or ""), d.title)
             suffix = old[len(base) :] if old.startswith(base) else None
             if suffix == "" or (

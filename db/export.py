@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import bibvalue
-from .bibtex import VERBATIM_FIELDS, field_map, format_entry
+from .bibwrite import VERBATIM_FIELDS, format_entry
+from .derive import field_map
 from .latex import unicode_to_latex
 
 #: pylatexenc is slow and auto-exports convert the same values again and again.

@@ -30,7 +30,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol
 
 from . import bibvalue, jabref
-from .bibtex import Failure, ParsedBlock, ParsedFile
+from .bibitems import Failure, ParsedBlock, ParsedFile
 from .chunks import (
     CHUNK_BYTES,
     MIN_CHUNK_BYTES,

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import backup as backup_mod
-from . import bibtex, options
+from . import bibitems, options
 from .autoexport import AutoExports
 from .bibin import Imports
 from .bibout import Exports, write_export
@@ -371,10 +371,10 @@ class Library:
 
     def import_parsed(
         self,
-        files: Sequence[bibtex.ParsedFile],
+        files: Sequence[bibitems.ParsedFile],
         *,
         strict: bool = False,
-        extra_failures: Sequence[bibtex.Failure] = (),
+        extra_failures: Sequence[bibitems.Failure] = (),
         cancelled: Callable[[], bool] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> ImportReport:

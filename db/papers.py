@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import bibtex, bibvalue
+from . import bibvalue, bibwrite, derive
 from .citekeys import CiteKeys
 from .errors import LibraryError, UnknownPaperError
 from .latex import ascii_fold, escape_user_text
@@ -134,8 +134,8 @@ class Papers:
 
     def _columns(
         self, fields: list[tuple[str, str]], macros: Mapping[str, str] | None = None
-    ) -> tuple[dict[str, Any], bibtex.Derived]:
-        f = bibtex.field_map(fields)
+    ) -> tuple[dict[str, Any], derive.Derived]:
+        f = derive.field_map(fields)
         parent = None
         if "crossref" in f:
             parent_key = bibvalue.evaluate(f["crossref"]).strip()
@@ -143,11 +143,11 @@ class Papers:
                 "SELECT fields FROM papers WHERE key = ? COLLATE NOCASE", [parent_key]
             ).fetchone()
             if row:
-                parent = bibtex.field_map(tuple(x) for x in json.loads(row[0]))
-        d = bibtex.derive(fields, self.macros.current() if macros is None else macros, parent)
+                parent = derive.field_map(tuple(x) for x in json.loads(row[0]))
+        d = derive.derive(fields, self.macros.current() if macros is None else macros, parent)
         return display_columns(d), d
 
-    def _write_persons(self, paper_id: int, d: bibtex.Derived) -> None:
+    def _write_persons(self, paper_id: int, d: derive.Derived) -> None:
         self.conn.execute("DELETE FROM persons WHERE paper_id = ?", [paper_id])
         rows = [
             (paper_id, role, i, p.family, p.given, p.prefix, p.suffix)
@@ -343,7 +343,7 @@ def field_raw(name: str, text: str) -> str:
     # readers); line ends become plain newlines, as the reader makes them on import.
     text = _CONTROL_CHARS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = " ".join(text.split()) if name.lower() not in ("abstract", "note") else text.strip()
-    if name.lower() in bibtex.VERBATIM_FIELDS:
+    if name.lower() in bibwrite.VERBATIM_FIELDS:
         return bibvalue.brace(text.replace("{", "").replace("}", ""))
     out = []
     in_math = False
@@ -359,7 +359,7 @@ def field_raw(name: str, text: str) -> str:
     return bibvalue.brace("".join(out))
 
 
-def display_columns(d: bibtex.Derived) -> dict[str, Any]:
+def display_columns(d: derive.Derived) -> dict[str, Any]:
     """The papers columns shown, sorted and searched, from an entry's derived values.
 
     A module function, not a method, so that import workers compute the same values.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import bibtex, bibvalue
+from . import bibitems, bibvalue, derive
 from .names import Person
 
 STATUSES = ("unread", "reading", "read")
@@ -264,7 +264,7 @@ class Paper:
 
     def raw(self, name: str) -> str | None:
         """A field's raw BibTeX value (with delimiters), or None."""
-        return bibtex.field_map(self.fields).get(name.lower())
+        return derive.field_map(self.fields).get(name.lower())
 
     def text(self, name: str) -> str:
         """A field's LaTeX text without delimiters (what an editor shows), or ''."""
@@ -293,7 +293,7 @@ class ImportReport:
 
     added: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
-    failures: list[bibtex.Failure] = field(default_factory=list)
+    failures: list[bibitems.Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)

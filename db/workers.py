@@ -1,7 +1,7 @@
 """What an import's workers do: parse a chunk and derive the rows the library stores.
 
 Chunks (:mod:`db.chunks`) are parsed by :func:`db.bibtex.parse_text` and their display
-values derived by :func:`db.bibtex.derive` in worker processes; what comes back is rows
+values derived by :func:`db.derive.derive` in worker processes; what comes back is rows
 ready for ``executemany`` (:class:`Rows`). Inputs too small to be worth a worker run the
 same code in-process.
 
@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import bibtex, bibvalue
-from .bibtex import Failure, ParsedBlock, ParsedEntry, ParsedFile
+from . import bibdecode, bibtex, bibvalue, derive
+from .bibitems import Failure, ParsedBlock, ParsedEntry, ParsedFile
 from .papers import display_columns
 
 
@@ -44,7 +44,7 @@ class ChunkResult:
 
     Its layout: ``block_places[i]`` is the place of ``blocks[i]`` among the chunk's
     ``items`` entries and blocks (an entry's place is the last value of its row), and
-    ``tail`` the text after the last of them (see :attr:`db.bibtex.ParsedFile.items`).
+    ``tail`` the text after the last of them (see :attr:`db.bibitems.ParsedFile.items`).
     """
 
     rows: Rows = field(default_factory=lambda: Rows([], [], []))
@@ -93,7 +93,7 @@ class _MacroLookup(dict[str, str]):
 
 
 def display_column_names() -> tuple[str, ...]:
-    return tuple(display_columns(bibtex.Derived()))
+    return tuple(display_columns(derive.Derived()))
 
 
 @dataclass
@@ -133,8 +133,8 @@ def entry_rows(items: Iterable[ParsedEntry | ParsedBlock], macros: dict[str, str
         assert isinstance(e, ParsedEntry)
         i += 1
         lookup.used = set()
-        d = bibtex.derive(e.fields, lookup)
-        fmap = bibtex.field_map(e.fields)
+        d = derive.derive(e.fields, lookup)
+        fmap = derive.field_map(e.fields)
         doi = bibvalue.evaluate(fmap["doi"]).strip() if "doi" in fmap else ""
         rows.persons.extend(
             (i, "author", n, p.family, p.given, p.prefix, p.suffix) for n, p in enumerate(d.authors)
@@ -175,12 +175,12 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
     was_enabled = gc.isenabled()
     gc.disable()  # many short-lived objects and no cycles worth collecting meanwhile
     try:
-        text, bad, utf8_seen = bibtex.decode_lines(task.data)
+        text, bad, utf8_seen = bibdecode.decode_lines(task.data)
         pf = bibtex.parse_text(
             text,
             task.name,
             first_line=task.line_offset + 1,
-            undefined=bibtex.undefined_bytes(task.data, bad),
+            undefined=bibdecode.undefined_bytes(task.data, bad),
         )
         result = chunk_result(pf, task.macros, len(task.data))
         result.bad_lines = [task.line_offset + n for n in bad]

@@ -116,7 +116,7 @@ def test_an_error_while_writing_an_entry_is_reported_as_itself(
     def refuse(*args: object) -> str:
         raise LibraryError("this entry cannot be written")
 
-    monkeypatch.setattr("citedesk.db.library.bibtex.format_entry", refuse)
+    monkeypatch.setattr("citedesk.db.bibwrite.format_entry", refuse)
     assert seeded.run_autoexports() == [(str(out.resolve()), "error: this entry cannot be written")]
     assert not out.exists()
 
