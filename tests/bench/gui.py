@@ -117,8 +117,9 @@ def child_gui_search(library: str) -> None:
         for ch in text:
             t = time.perf_counter()
             _type(box, ch)
-            # Return applies the search at once (typing alone waits for a pause first);
-            # the query runs within the key press, and a new list of papers is painted.
+            # The key searches as it is typed (or, after a slow search, a moment later);
+            # Return searches again at once, within the key press (the gui-type figure
+            # measures typing alone), and a new list of papers is painted.
             QTest.keyClick(box, Qt.Key.Key_Return)
             if resets and resets[-1] > t:
                 done = w.wait_painted(t)
@@ -129,6 +130,45 @@ def child_gui_search(library: str) -> None:
                 worst = (box.text(), done - t, w.window.paper_model.rowCount())
     w.close()
     R._report(samples=times, worst=list(worst))
+
+
+def child_gui_type(library: str) -> None:
+    """Typing without Return: each keystroke to the table painted with that text's papers,
+    whether the key searched at once or waited for others after a slow search."""
+    w = _Window(library)
+    w.wait_painted(0.0)
+    box = w.window.search_box
+    resets: list[float] = []
+    w.window.paper_model.modelReset.connect(lambda: resets.append(time.perf_counter()))
+    searched: list[tuple[float, str]] = []  # connected after the window: its search is done
+    w.window.search.search_requested.connect(
+        lambda: searched.append((time.perf_counter(), box.text()))
+    )
+    times: list[float] = []
+    worst = ("", 0.0, 0)
+    searches = 0  # fewer than keystrokes where keys typed after a slow search were gathered
+    for text in R.TYPED:
+        box.clear()
+        w.wait_painted(time.perf_counter() - 1)
+        before = len(searched)
+        for ch in text:
+            t = time.perf_counter()
+            _type(box, ch)
+            end = t + 30
+            while not (searched and searched[-1][0] > t and searched[-1][1] == box.text()):
+                if time.perf_counter() > end:
+                    raise RuntimeError(f"{box.text()!r} was never searched")
+                w.app.processEvents()
+            if resets and resets[-1] > t:
+                done = w.wait_painted(resets[-1])
+            else:
+                done = searched[-1][0]  # the same papers: nothing to repaint
+            times.append(done - t)
+            if done - t > worst[1]:
+                worst = (box.text(), done - t, w.window.paper_model.rowCount())
+        searches += len(searched) - before
+    w.close()
+    R._report(samples=times, worst=list(worst), searches=searches)
 
 
 def child_gui_select(library: str) -> None:
@@ -322,6 +362,7 @@ def child_gui_autoexport_edit(library: str, target: str) -> None:
 CHILDREN = {
     "gui-open": child_gui_open,
     "gui-search": child_gui_search,
+    "gui-type": child_gui_type,
     "gui-select": child_gui_select,
     "gui-memory": child_gui_memory,
     "gui-freeze-import": child_gui_freeze_import,
@@ -391,6 +432,30 @@ def fig_gui_search(bench: R.Bench, size: str) -> None:
         (med <= 0.030 and p95 <= 0.060) if big else None,
         f"key + Return to table painted; slowest {worst[0]!r} {R._fmt_s(worst[1])}, "
         f"{worst[2]} rows",
+    )
+
+
+def fig_gui_type(bench: R.Bench, size: str) -> None:
+    lib = str(bench.library(size))
+    samples, peak, worst, searches = [], 0.0, ("", 0.0, 0), 0
+    for _ in range(bench.runs):
+        s = _measure(["gui-type", lib])
+        samples += s.data["samples"]
+        searches += s.data["searches"]
+        peak = max(peak, s.peak_mb)
+        if s.data["worst"][1] > worst[1]:
+            worst = tuple(s.data["worst"])  # type: ignore[assignment]
+    p95 = statistics.quantiles(samples, n=20)[-1]
+    big = size == "100k"
+    R._line(
+        f"search typing {size} (window)",
+        samples,
+        peak,
+        f"p95 {R._fmt_s(p95)}, {searches} searches for {len(samples)} keys",
+        "p95 ≤ 50 ms" if big else "none at this size",
+        p95 <= 0.050 if big else None,
+        f"each key, no Return, to the table painted with its results; slowest "
+        f"{worst[0]!r} {R._fmt_s(worst[1])}, {worst[2]} rows",
     )
 
 

@@ -67,6 +67,7 @@ ALL_FIGURES = [
     "sort",
     "open",
     "gui-search",
+    "gui-type",
     "select",
     "gui-memory",
     "freeze-import",
@@ -76,6 +77,7 @@ ALL_FIGURES = [
 GUI_FIGURES = {
     "open",
     "gui-search",
+    "gui-type",
     "select",
     "gui-memory",
     "freeze-import",
