@@ -26,6 +26,7 @@ from .commands import LibraryCommand, push
 from .hub import LibraryEvents
 from .notes import NotesPanel
 from .paperinfo import PaperInfo
+from .selection import SelectionPane
 from .widgets import ErrorBar, muted, selectable
 from .widgets import open_link as open_link  # how the pane opens links, checked by tests
 
@@ -72,10 +73,32 @@ class DetailPane(QWidget):
     def paper_id(self) -> int | None:
         return self._paper.id if self._paper is not None else None
 
+    def show_selection(self, ids: list[int], current: int | None = None) -> None:
+        """Show what the table's selection is: several papers (what they share, and edits
+        that act on all of them), or one (``current`` when nothing is selected)."""
+        if len(ids) < 2:
+            paper_id = ids[0] if ids else current
+            if paper_id != self.paper_id or self._pages.currentWidget() is not self._content:
+                self.show_paper(paper_id)  # (the same paper again: nothing to read)
+            return
+        self.flush()
+        self._drop_paper()
+        self._hide_error()
+        self.selection.show_papers(ids)
+        self._pages.setCurrentWidget(self.selection)
+
+    @property
+    def selected_ids(self) -> list[int]:
+        """The papers shown: several when the selection view is up, else the one (or none)."""
+        if self._pages.currentWidget() is self.selection:
+            return list(self.selection.ids)
+        return [self._paper.id] if self._paper is not None else []
+
     def show_paper(self, paper_id: int | None) -> None:
         """Show a paper (None: the placeholder), saving what was typed for the last one."""
         if paper_id is not None and paper_id == self.paper_id:
             self.refresh()
+            self._pages.setCurrentWidget(self._content)
             return
         self.flush()
         self._drop_paper()
@@ -154,6 +177,8 @@ class DetailPane(QWidget):
         self.tabs.addTab(self._build_bibtex_tab(), "BibTeX")
         layout.addWidget(self.tabs, 1)
         self._pages.addWidget(self._content)
+        self.selection = SelectionPane(self.library, self.events, self._push)
+        self._pages.addWidget(self.selection)
 
     def _build_header(self) -> QWidget:
         header = QWidget()
@@ -255,6 +280,9 @@ class DetailPane(QWidget):
     # -- slots --------------------------------------------------------------------------------
 
     def _on_events_changed(self, changes: db.Changes) -> None:
+        if self._pages.currentWidget() is self.selection:
+            self._selection_changed(changes)
+            return
         if self._paper is None:
             if changes.tag_list or changes.tags_made:
                 self.info.update_tag_names()
@@ -268,7 +296,21 @@ class DetailPane(QWidget):
         elif pid in changes.papers or pid in changes.added or changes.tag_list or changes.tags_made:
             self.refresh()
 
+    def _selection_changed(self, changes: db.Changes) -> None:
+        ids = [pid for pid in self.selection.ids if pid not in changes.removed]
+        if len(ids) < 2:
+            self.show_paper(ids[0] if ids else None)
+        elif (
+            len(ids) != len(self.selection.ids)
+            or changes.tag_list
+            or not changes.papers.isdisjoint(ids)
+        ):
+            self.selection.show_papers(ids)
+
     def _on_events_reloaded(self) -> None:
+        if self._pages.currentWidget() is self.selection:
+            self.selection.refresh()
+            return
         self.refresh()
 
     # -- Qt events ----------------------------------------------------------------------------

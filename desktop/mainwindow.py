@@ -16,8 +16,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QUndoStack
+from PySide6.QtCore import QEvent, QItemSelection, QObject, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QUndoStack,
+)
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from . import db
@@ -52,6 +58,12 @@ from .statusbar import StatusBar
 DEFAULT_SIZE = QSize(1280, 800)
 SIDEBAR_WIDTH = 200
 DETAIL_WIDTH = 420
+#: The side panes give way down to these before the paper titles get narrow (the detail
+#: pane no narrower than its content either: its form would be cut, not squeezed).
+SIDEBAR_MIN_WIDTH = 150
+DETAIL_MIN_WIDTH = 300
+#: The share of a wide window the detail pane takes by default.
+DETAIL_SHARE = 0.28
 
 
 class MainWindow(PreserveGeometry, QMainWindow):
@@ -96,11 +108,24 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.detail)
+        # The table takes most of what a resize gives or takes, the detail pane some: it
+        # grows with a wide window. Neither side pane collapses by a drag (View hides them).
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
-        self.splitter.setCollapsible(1, False)
+        for pane in range(3):
+            self.splitter.setCollapsible(pane, False)
+        self.sidebar.setMinimumWidth(SIDEBAR_MIN_WIDTH)
         self.setCentralWidget(self.splitter)
+        #: The side panes' widths the person chose (a drag, or as they left them); None:
+        #: the defaults for the window's width. See :meth:`fit_panes`.
+        self._pane_widths: tuple[int, int] | None = None
+        self._fitting = False
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self.fit_panes)
+        self.splitter.installEventFilter(self)
         self.status_bar = StatusBar()
         self._total: int | None = None  # papers in the library, read when a filter needs it
         self.setStatusBar(self.status_bar)
@@ -151,6 +176,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.table.current_paper_changed.connect(self._on_table_current_paper_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.table.edit_requested.connect(self._on_table_edit_requested)
+        self.table.needed_width_changed.connect(self._on_table_needed_width_changed)
+        self.splitter.splitterMoved.connect(self._on_splitter_splitter_moved)
         self.paper_model.requeried.connect(self._on_paper_model_requeried)
         self.events.changed.connect(self._on_events_changed)
         self.events.reloaded.connect(self._on_events_reloaded)
@@ -204,6 +231,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
         a[ActionId.SELECT_ALL].triggered.connect(self._on_select_all_triggered)
         a[ActionId.SHOW_SIDEBAR].toggled.connect(self.sidebar.setVisible)
         a[ActionId.SHOW_DETAIL].toggled.connect(self.detail.setVisible)
+        for pane in (ActionId.SHOW_SIDEBAR, ActionId.SHOW_DETAIL):
+            a[pane].toggled.connect(lambda _shown: self.fit_panes())
         a[ActionId.PREFERENCES].triggered.connect(self._on_preferences_triggered)
         a[ActionId.ABOUT].triggered.connect(self._on_about_triggered)
         a[ActionId.QUIT].triggered.connect(self.close)
@@ -223,21 +252,74 @@ class MainWindow(PreserveGeometry, QMainWindow):
         if not state.isEmpty():
             self.restoreState(state)
         self.table.restore_columns(s.get(opts.HEADER))
+        panes = s.get(opts.PANE_WIDTHS).split(",")
+        if len(panes) == 2 and all(p.isdigit() for p in panes):
+            self._pane_widths = (int(panes[0]), int(panes[1]))  # as the person left them
+        self.fit_panes()  # remembered panes may leave the titles too little
         key = s.get(opts.LAST_PAPER, opts.library_group(self.library.path))
         if not (key and self.select_key(key)) and self.paper_model.rowCount():
             self.table.select_papers([self.paper_model.paper_id(0) or 0])
 
     def reset_layout(self) -> None:
         """The default pane widths for the window's present width."""
-        width = self.splitter.width() if self.isVisible() else self.width()
-        width = max(width, SIDEBAR_WIDTH + DETAIL_WIDTH + 300)
-        self.splitter.setSizes([SIDEBAR_WIDTH, width - SIDEBAR_WIDTH - DETAIL_WIDTH, DETAIL_WIDTH])
+        self._pane_widths = None
+        self.fit_panes()
+
+    def fit_panes(self) -> None:
+        """Lay the panes out for the window's width: the side panes at the widths the
+        person chose (by default the sidebar at :data:`SIDEBAR_WIDTH` and the detail pane
+        at :data:`DETAIL_SHARE` of the window, at least :data:`DETAIL_WIDTH`), the table
+        the rest. When that leaves the table narrower than its shown columns need (the
+        titles at their minimum), the detail pane and then the sidebar give way, down to
+        their own minimums; the widths chosen come back when the window grows again."""
+        sizes = self._fitted_sizes()
+        if sizes is None or sizes == self.splitter.sizes():
+            return
+        self._fitting = True
+        try:
+            self.splitter.setSizes(sizes)
+        finally:
+            self._fitting = False
+
+    def _fitted_sizes(self) -> list[int] | None:
+        sizes = self.splitter.sizes()
+        total = sum(sizes) if sum(sizes) > 0 else self.width()
+        if len(sizes) != 3 or total <= 0:
+            return None
+        sidebar, detail = self._pane_widths or (
+            SIDEBAR_WIDTH,
+            max(DETAIL_WIDTH, round(self.width() * DETAIL_SHARE)),
+        )
+        sidebar = sidebar if self.sidebar.isVisibleTo(self) else 0
+        detail = detail if self.detail.isVisibleTo(self) else 0
+        short = self.table.needed_width() - (total - sidebar - detail)
+        if short > 0:
+            give = min(short, max(0, detail - self.detail_min_width()))
+            detail, short = detail - give, short - give
+            sidebar -= min(short, max(0, sidebar - SIDEBAR_MIN_WIDTH))
+        return [sidebar, max(0, total - sidebar - detail), detail]
+
+    def _chosen_pane_widths(self) -> tuple[int, int] | None:
+        """The side panes' widths to remember: those chosen, or those set otherwise than by
+        :meth:`fit_panes` (a script, a test); None for the defaults."""
+        if self._pane_widths is not None:
+            return self._pane_widths
+        sizes = self.splitter.sizes()
+        if self._fitted_sizes() not in (None, sizes) and sizes[0] and sizes[2]:
+            return sizes[0], sizes[2]
+        return None
+
+    def detail_min_width(self) -> int:
+        """The narrowest the detail pane gets without cutting its content."""
+        return max(DETAIL_MIN_WIDTH, self.detail.minimumSizeHint().width())
 
     def save_settings(self) -> None:
         s = self.settings
         self.save_geometry()
         s.set(opts.WINDOW_STATE, self.saveState())
         s.set(opts.HEADER, self.table.columns_state())
+        panes = self._chosen_pane_widths()
+        s.set(opts.PANE_WIDTHS, f"{panes[0]},{panes[1]}" if panes else "")
         pid = self.table.current_paper
         key = ""
         if pid is not None:
@@ -265,6 +347,12 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self._closed = True
         self.library.close()
         event.accept()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.splitter and event.type() == QEvent.Type.Resize:
+            # After the splitter has handled its new size (filters run before it does).
+            self._fit_timer.start()
+        return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
@@ -309,9 +397,15 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self._apply_query()
 
     def _on_search_box_down_pressed(self) -> None:
-        self.table.setFocus()
-        if not self.table.currentIndex().isValid() and self.paper_model.rowCount():
-            self.table.select_papers([self.paper_model.paper_id(0) or 0])
+        """Into the results, on a selected paper: the row the cursor is on (the first if
+        none), so every action on the selection works from the keyboard at once."""
+        self.table.setFocus(Qt.FocusReason.TabFocusReason)
+        index = self.table.currentIndex()
+        pid = self.paper_model.paper_id(index.row()) if index.isValid() else None
+        if pid is None:
+            pid = self.paper_model.paper_id(0)
+        if pid is not None and pid not in self.table.selected_ids():
+            self.table.select_papers([pid], pid)
 
     def _on_sidebar_filter_changed(self, flt: SidebarFilter) -> None:
         self._apply_query()
@@ -322,13 +416,23 @@ class MainWindow(PreserveGeometry, QMainWindow):
     # -- the table, the detail pane and the library ------------------------------------------------
 
     def _on_table_current_paper_changed(self, paper_id: int | None) -> None:
-        self.detail.show_paper(paper_id)
+        self.paper_model.keep(paper_id)  # an edit that takes it out of view keeps it listed
+        self.detail.show_selection(self.table.selected_ids(), paper_id)
 
     def _on_table_selection_changed(
         self, selected: QItemSelection, deselected: QItemSelection
     ) -> None:
         self._update_selection_actions()
         self._update_counts()
+        self.detail.show_selection(self.table.selected_ids(), self.table.current_paper)
+
+    def _on_table_needed_width_changed(self) -> None:
+        self.fit_panes()
+
+    def _on_splitter_splitter_moved(self, pos: int, index: int) -> None:
+        if not self._fitting:  # the person dragged a handle: these are their widths now
+            sizes = self.splitter.sizes()
+            self._pane_widths = (sizes[0], sizes[2])
 
     def _on_table_edit_requested(self) -> None:
         self._on_edit_triggered()

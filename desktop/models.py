@@ -26,7 +26,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from . import db
@@ -113,6 +113,13 @@ _SORTED_BY: dict[str, tuple[str, ...]] = {
 }
 
 
+@lru_cache(maxsize=1)
+def _italic() -> QFont:
+    font = QFont()
+    font.setItalic(True)
+    return font
+
+
 def _query_failed(exc: Exception) -> bool:
     return isinstance(exc, db.SQLiteError | db.LibraryError)
 
@@ -145,6 +152,10 @@ class PaperTableModel(QAbstractTableModel):
         self._scans = 0  # row_of lookups since the ids changed, answered without the dict
         self._cache: OrderedDict[int, db.Row | None] = OrderedDict()
         self._tag_colors: dict[str, str | None] | None = None
+        #: The paper the person is on: an edit that takes it out of the view leaves it
+        #: listed (marked) until they move on, as a mail program keeps a read message.
+        self._kept: int | None = None
+        self._stale: int | None = None  # the kept paper, when it no longer matches
         if events is not None:
             events.changed.connect(self._on_events_changed)
             events.reloaded.connect(self._on_events_reloaded)
@@ -175,7 +186,27 @@ class PaperTableModel(QAbstractTableModel):
 
     def refresh(self) -> bool:
         """Run the current query again (papers were added, removed or changed)."""
-        return self._requery(self._query, self._sort, self._descending)
+        return self._requery(self._query, self._sort, self._descending, keep=True)
+
+    def keep(self, paper_id: int | None) -> None:
+        """The person is on this paper now. A paper kept before that no longer matches the
+        view leaves it."""
+        if paper_id == self._kept:
+            return
+        self._kept = paper_id
+        stale, self._stale = self._stale, None
+        if stale is not None and stale != paper_id:
+            row = self.row_of(stale)
+            if row is not None:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._ids[row]
+                self._rows_of = None
+                self._scans = 0
+                self.endRemoveRows()
+
+    def is_stale(self, paper_id: int) -> bool:
+        """Whether the paper is listed only because the person is on it."""
+        return paper_id == self._stale
 
     def paper_id(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
@@ -277,11 +308,15 @@ class PaperTableModel(QAbstractTableModel):
             Qt.ItemDataRole.ToolTipRole,
             Qt.ItemDataRole.TextAlignmentRole,
             Qt.ItemDataRole.ForegroundRole,
+            Qt.ItemDataRole.FontRole,
             KEY_ROLE,
             TAG_LIST_ROLE,
         ):
             return None
         column = Column(index.column())
+        stale = self._stale is not None and self.paper_id(index.row()) == self._stale
+        if role == Qt.ItemDataRole.FontRole:
+            return _italic() if stale else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return COLUMNS[column].align | Qt.AlignmentFlag.AlignVCenter
         row = self.paper_row(index.row())
@@ -292,11 +327,13 @@ class PaperTableModel(QAbstractTableModel):
         if role == TAG_LIST_ROLE:
             return self._tag_list(row.tags)
         if role == Qt.ItemDataRole.ForegroundRole:
-            if column in (Column.YEAR, Column.VENUE, Column.ADDED, Column.STATUS):
+            if stale or column in (Column.YEAR, Column.VENUE, Column.ADDED, Column.STATUS):
                 return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
             return None
         text = self._text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if stale:
+                return "No longer in this view; it leaves the list when you move on."
             if column == Column.TITLE:
                 return f"{row.title}\n{row.key}"
             return text or None
@@ -335,7 +372,11 @@ class PaperTableModel(QAbstractTableModel):
         names = [n.strip() for n in text.split(",") if n.strip()]
         return [(n, self._tag_colors.get(n.lower())) for n in names]
 
-    def _requery(self, query: db.Query, sort_key: str, descending: bool) -> bool:
+    def _requery(
+        self, query: db.Query, sort_key: str, descending: bool, keep: bool = False
+    ) -> bool:
+        """Read the list of papers again. With ``keep`` (a change, not a new view) the
+        paper the person is on stays listed where it was even if it no longer matches."""
         try:
             ids = self._library.paper_ids(query, sort=sort_key, descending=descending)
         except Exception as exc:
@@ -343,6 +384,13 @@ class PaperTableModel(QAbstractTableModel):
                 return False
             raise
         self._query, self._sort, self._descending = query, sort_key, descending
+        self._stale = None
+        kept = self._kept
+        if keep and kept is not None and kept not in ids:
+            old = self.row_of(kept)
+            if old is not None and self._library.rows([kept]):  # listed, and not deleted
+                ids.insert(min(old, len(ids)), kept)
+                self._stale = kept
         if ids == self._ids:
             return True
         self.beginResetModel()

@@ -83,12 +83,17 @@ class PaperActions(QObject):
 
     def copy_keys(self) -> None:
         keys = self._selected_keys()
+        if not keys:
+            self._say_nothing_selected("copy their citation keys")
+            return
         self._copy(",".join(keys), _plural(len(keys), "citation key"))
 
     def copy_cite(self) -> None:
         keys = self._selected_keys()
-        if keys:
-            self._copy("\\cite{" + ",".join(keys) + "}", "\\cite{…}")
+        if not keys:
+            self._say_nothing_selected("copy \\cite{…}")
+            return
+        self._copy("\\cite{" + ",".join(keys) + "}", "\\cite{…}")
 
     def copy_bibtex(self) -> None:
         entries = []
@@ -98,6 +103,9 @@ class PaperActions(QObject):
             except db.UnknownPaperError:
                 continue
         n = len(entries)
+        if not n:
+            self._say_nothing_selected("copy their BibTeX")
+            return
         self._copy(
             "\n\n".join(entries) + ("\n" if entries else ""),
             f"{n} BibTeX entr{'y' if n == 1 else 'ies'}",
@@ -107,6 +115,10 @@ class PaperActions(QObject):
         ids = self._table.selected_ids()
         rows = self._library.rows(ids)
         return [rows[i].key for i in ids if i in rows]
+
+    def _say_nothing_selected(self, what: str) -> None:
+        """Why an action on the selection did nothing (a shortcut still reaches it)."""
+        self._status.showMessage(f"No papers are selected: select some to {what}.", 6000)
 
     def _copy(self, text: str, what: str) -> None:
         if text:
@@ -119,6 +131,7 @@ class PaperActions(QObject):
         """Ask, then delete the selection; the cursor moves to the paper after it."""
         ids = self._table.selected_ids()
         if not ids:
+            self._say_nothing_selected("delete them")
             return
         rows = self._library.rows(ids)
         if len(ids) == 1:
@@ -157,6 +170,7 @@ class PaperActions(QObject):
         """Show which keys the pattern would change, ask, then change them (undoable)."""
         ids = self._table.selected_ids()
         if not ids:
+            self._say_nothing_selected("give them new citation keys")
             return
         self._flush()
         pattern = self._library.key_pattern

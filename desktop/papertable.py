@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -34,6 +34,22 @@ from PySide6.QtWidgets import (
 )
 
 from .models import COLUMNS, SORT_KEY_COLUMN, TAG_LIST_ROLE, Column, PaperTableModel
+
+#: The title never gets narrower than this while the other columns can still give way.
+TITLE_MIN_WIDTH = 210
+#: How narrow each other column may get, giving way to the title in a small window.
+MIN_WIDTHS: dict[Column, int] = {
+    Column.AUTHORS: 80,
+    Column.YEAR: 44,
+    Column.VENUE: 60,
+    Column.TAGS: 60,
+    Column.STATUS: 60,
+    Column.RATING: 64,
+    Column.ADDED: 80,
+}
+#: Columns that widen to their content when the window has room (up to this width),
+#: unless the person set their width.
+GROW_TO_CONTENT: dict[Column, int] = {Column.AUTHORS: 220, Column.VENUE: 160}
 
 
 class TagChipsDelegate(QStyledItemDelegate):
@@ -107,6 +123,8 @@ class PaperTable(QTableView):
 
     current_paper_changed = Signal(object)
     edit_requested = Signal()
+    #: The width the table needs changed (a column was shown or hidden).
+    needed_width_changed = Signal()
 
     def __init__(self, model: PaperTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +134,11 @@ class PaperTable(QTableView):
         self._current: int | None = None
         self._saved_ids: list[int] = []
         self._saved_current: int | None = None
+        #: Column widths as the person (or the defaults) chose them; a small window shows
+        #: them narrower (:meth:`_fit_columns`), a larger one as chosen again.
+        self._preferred: dict[Column, int] = {}
+        self._user_sized: set[Column] = set()
+        self._fitting = False
         self.setModel(model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -144,6 +167,7 @@ class PaperTable(QTableView):
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._on_header_custom_context_menu_requested)
+        header.sectionResized.connect(self._on_header_section_resized)
         self.apply_default_columns()
         # The indicator first: enabling sorting sorts by whatever the indicator says.
         header.setSortIndicator(
@@ -159,11 +183,89 @@ class PaperTable(QTableView):
 
     def apply_default_columns(self) -> None:
         header = self.horizontalHeader()
-        for column, spec in COLUMNS.items():
-            header.setSectionHidden(column, spec.hidden)
-            self.setColumnWidth(column, spec.width)
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        self._fitting = True
+        try:
+            for column, spec in COLUMNS.items():
+                header.setSectionHidden(column, spec.hidden)
+                self.setColumnWidth(column, spec.width)
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        finally:
+            self._fitting = False
+        self._preferred = {c: spec.width for c, spec in COLUMNS.items() if c != Column.TITLE}
+        self._user_sized.clear()
+        self._title_takes_the_rest()
+
+    def needed_width(self) -> int:
+        """The narrowest the table can be with every shown column at its minimum and the
+        title at :data:`TITLE_MIN_WIDTH`."""
+        header = self.horizontalHeader()
+        others = sum(MIN_WIDTHS[c] for c in MIN_WIDTHS if not header.isSectionHidden(c))
+        scroll = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return TITLE_MIN_WIDTH + others + scroll + 2 * self.frameWidth()
+
+    def _title_takes_the_rest(self) -> None:
+        # Fixed: only the fitter sizes the title (it takes what the others leave, as a
+        # stretching section would, but never less than its minimum).
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Fixed)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Size the columns to the viewport: the title takes what is left; when that is
+        less than its minimum the other columns give way (down to theirs); with room to
+        spare the authors and venue widen to their content."""
+        if self._fitting:
+            return
+        header = self.horizontalHeader()
+        shown = [c for c in self._preferred if not header.isSectionHidden(c)]
+        avail = self.viewport().width()
+        preferred = {c: self._preferred[c] for c in shown}
+        widths = dict(preferred)
+        if avail - sum(widths.values()) >= TITLE_MIN_WIDTH:
+            # Room to spare: widen the cut columns to their content, as far as it goes.
+            spare = avail - sum(widths.values()) - TITLE_MIN_WIDTH
+            for c in shown:
+                if c in GROW_TO_CONTENT and c not in self._user_sized:
+                    hint = max(self.sizeHintForColumn(c), header.sectionSizeHint(c))
+                    grow = min(max(0, min(hint, GROW_TO_CONTENT[c]) - widths[c]), spare)
+                    widths[c] += grow
+                    spare -= grow
+        else:
+            # Too narrow: every other column gives up the same share of what it can give.
+            give = {c: max(0, preferred[c] - MIN_WIDTHS[c]) for c in shown}
+            short = TITLE_MIN_WIDTH - (avail - sum(widths.values()))
+            total = sum(give.values())
+            ratio = min(1.0, short / total) if total else 0.0
+            widths = {c: preferred[c] - round(give[c] * ratio) for c in shown}
+        title = max(TITLE_MIN_WIDTH, avail - sum(widths.values()))
+        self._fitting = True
+        try:
+            for c, width in widths.items():
+                if header.sectionSize(c) != width:
+                    header.resizeSection(c, width)
+            if header.sectionSize(Column.TITLE) != title:
+                header.resizeSection(Column.TITLE, title)
+        finally:
+            self._fitting = False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _on_header_section_resized(self, logical: int, old: int, new: int) -> None:
+        if self._fitting or logical == Column.TITLE:
+            return
+        column = Column(logical)
+        hidden = self.horizontalHeader().isSectionHidden(logical)
+        if new > 0 and not hidden and (old > 0 or new != self._preferred.get(column)):
+            # Dragged by the person (showing a column starts at 0; Qt's own relayouts
+            # happen with no button down).
+            if old > 0:
+                self._preferred[column] = new
+                self._user_sized.add(column)
+        if (old == 0) != (new == 0):
+            self.needed_width_changed.emit()
+        self._fit_columns()
 
     def add_column_menu(self, menu: QMenu) -> QMenu:
         """A Columns submenu of ``menu``, filled each time it opens."""
@@ -175,12 +277,41 @@ class PaperTable(QTableView):
     def restore_columns(self, state: QByteArray) -> None:
         """Column order, widths, hidden columns and sort as saved (``header_state``)."""
         header = self.horizontalHeader()
-        if not state.isEmpty() and header.restoreState(state):
-            # The title column always stretches, whatever an old state says.
-            header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        self._fitting = True
+        try:
+            restored = not state.isEmpty() and header.restoreState(state)
+        finally:
+            self._fitting = False
+        if not restored:
+            return
+        # The widths saved are the person's choice; the title takes the rest, whatever an
+        # old state says (a saved narrow title must not come back).
+        for column, spec in COLUMNS.items():
+            if column == Column.TITLE:
+                continue
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            size = header.sectionSize(column) if not header.isSectionHidden(column) else 0
+            if size > 0:
+                self._preferred[column] = max(size, MIN_WIDTHS[column])
+                if size != spec.width:
+                    self._user_sized.add(column)
+        self.needed_width_changed.emit()
+        self._title_takes_the_rest()
 
     def columns_state(self) -> QByteArray:
-        return self.horizontalHeader().saveState()
+        """The header as saved: the widths the person chose, not those a small window
+        narrowed them to for the title."""
+        header = self.horizontalHeader()
+        self._fitting = True
+        try:
+            for column, width in self._preferred.items():
+                if not header.isSectionHidden(column):
+                    header.resizeSection(column, width)
+            state = header.saveState()
+        finally:
+            self._fitting = False
+        self._fit_columns()
+        return state
 
     def fill_column_menu(self, menu: QMenu) -> None:
         """Show or hide columns (the title always shows)."""

@@ -54,6 +54,9 @@ GEOMETRY: Option[QByteArray] = Option("window/geometry", QByteArray(), QByteArra
 WINDOW_STATE: Option[QByteArray] = Option("window/state", QByteArray(), QByteArray)
 #: The main splitter: sidebar | table | detail pane (see :func:`splitter_option`).
 SPLITTER: Option[QByteArray] = Option("window/splitter", QByteArray(), QByteArray)
+#: The side panes' widths as the person chose them, "sidebar,detail" ("" for the defaults):
+#: a window too narrow for them narrows them for the titles, and they come back with room.
+PANE_WIDTHS: Option[str] = Option("window/panes", "", str)
 #: The table header: column order, widths, hidden columns and the sort column and order.
 HEADER: Option[QByteArray] = Option("window/header", QByteArray(), QByteArray)
 #: Per library (see :func:`library_group`): the citation key of the paper last selected.

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QMargins, QModelIndex, QPoint, QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import (
+    QAbstractProxyModel,
+    QMargins,
+    QModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QColor, QDesktopServices, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QCompleter,
@@ -228,7 +238,26 @@ class TagCompleter(QCompleter):
         return [path.split(",")[-1].strip()]
 
     def pathFromIndex(self, index: QModelIndex) -> str:
-        completion = super().pathFromIndex(index)
+        """The editor's text with its last tag replaced by the tag at ``index``, an index
+        of the tag list (``model()``), as QCompleter passes it."""
+        return self.with_completion(super().pathFromIndex(index))
+
+    def highlighted_text(self) -> str | None:
+        """The editor's text with the tag highlighted in the popup, or None.
+
+        The popup shows the filtered ``completionModel()``: its rows are not the tag
+        list's rows, so its index is mapped back before it is read.
+        """
+        popup = self.popup()
+        index = popup.currentIndex() if popup is not None else QModelIndex()
+        if not index.isValid():
+            return None
+        model = self.completionModel()
+        if isinstance(model, QAbstractProxyModel) and index.model() is model:
+            index = model.mapToSource(index)
+        return self.pathFromIndex(index)
+
+    def with_completion(self, completion: str) -> str:
         widget = self.widget()
         text = widget.text() if isinstance(widget, QLineEdit) else ""
         head = text.rsplit(",", 1)[0] + ", " if "," in text else ""
@@ -251,9 +280,10 @@ class TagLineEdit(QLineEdit):
         completer = self.completer()
         popup = completer.popup() if completer is not None else None
         if completer is not None and popup is not None and popup.isVisible():
-            index = popup.currentIndex()
-            if index.isValid():
-                self.setText(completer.pathFromIndex(index))
+            if isinstance(completer, TagCompleter):
+                text = completer.highlighted_text()
+                if text is not None:
+                    self.setText(text)
             popup.hide()
         event.accept()
         self.tags_entered.emit(self.text())
