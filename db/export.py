@@ -93,6 +93,8 @@ _BIBTEX_TYPES = {
     "mvproceedings": "proceedings",
 }
 _BIBTEX_FIELDS = {"journaltitle": "journal", "location": "address", "institution": "institution"}
+#: BibTeX's names of those fields -> their BibLaTeX names.
+_BIBLATEX_NAMES = {v: k for k, v in _BIBTEX_FIELDS.items() if k != v}
 _MONTH_MACROS = list(bibvalue.MONTH_MACROS)
 
 
@@ -272,8 +274,10 @@ def transform_entry(
         if lname in excluded:
             continue
         if profile.dialect == "bibtex":
+            if lname in _BIBLATEX_NAMES and _BIBLATEX_NAMES[lname] in present:
+                continue  # biber reads the BibLaTeX name when both are given: so do we
             target = _BIBTEX_FIELDS.get(lname)
-            if target and target != lname and target not in present:
+            if target and target != lname:
                 name, lname = target, target
             if lname == "ids":
                 continue
@@ -292,10 +296,15 @@ def transform_entry(
     if profile.dialect == "bibtex":
         names = {n.lower() for n, _ in out}
         f = field_map(fields)
-        if "date" in f and "year" not in names:
+        if "date" in f:
             date = bibvalue.evaluate(f["date"])
             m = re.match(r"^(\d{4})(?:-(\d{2}))?", date)
-            if m:
+            if m and "year" in names:
+                # biber takes the year from the date when both are given: BibTeX must too.
+                if bibvalue.evaluate(f.get("year", "")).strip() != m.group(1):
+                    year = "{" + m.group(1) + "}"
+                    out = [(n, year) if n.lower() == "year" else (n, v) for n, v in out]
+            elif m:
                 out.append(("year", "{" + m.group(1) + "}"))
                 if m.group(2) and "month" not in names and 1 <= int(m.group(2)) <= 12:
                     out.append(("month", _MONTH_MACROS[int(m.group(2)) - 1]))

@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import backup as backup_mod
-from . import bibitems, options
+from . import bibitems, entrytypes, options
 from .autoexport import AutoExports
 from .bibin import Imports
 from .bibout import Exports, write_export
 from .citekeys import CiteKeys
 from .duplicates import Duplicates
+from .entrytypes import FormRow
 from .errors import LibraryError
 from .export import ExportProfile
 from .history import History
@@ -273,6 +274,30 @@ class Library:
 
     def set_entry_type(self, paper_id: int, entry_type: str) -> Changes:
         return self.papers.set_entry_type(paper_id, entry_type)
+
+    def set_entry_types(self, ids: Iterable[int], entry_type: str) -> Changes:
+        return self.papers.set_entry_types(ids, entry_type)
+
+    def replace_entry(self, paper_id: int, text: str) -> Changes:
+        """Make a paper what one BibTeX entry's ``text`` says (type, key, fields), or
+        raise a ``LibraryError`` saying what is wrong and where, changing nothing."""
+        return self.papers.replace_entry(paper_id, text)
+
+    def form_rows(self, entry_type: str, field_names: Sequence[str]) -> list[FormRow]:
+        """The rows a field form shows for an entry: its type's required fields, then its
+        optional ones, then the other fields it has (see db/entrytypes.py)."""
+        return entrytypes.form_rows(entry_type, field_names)
+
+    def field_names(self) -> list[str]:
+        """Field names a person may want to add (those the form knows by name)."""
+        return sorted(entrytypes.LABELS)
+
+    def field_label(self, name: str) -> str:
+        return entrytypes.label(name.lower())
+
+    def valid_field_name(self, name: str) -> bool:
+        """Whether a field may be called ``name`` (lower case; see update_fields)."""
+        return entrytypes.valid_field_name(name)
 
     def delete_papers(self, ids: Iterable[int]) -> Changes:
         return self.papers.delete_papers(ids)

@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import bibvalue, bibwrite, derive
+from . import bibvalue, bibwrite, derive, entrytypes
+from .bibtex import parse_text
 from .citekeys import CiteKeys
 from .errors import LibraryError, UnknownPaperError
 from .latex import ascii_fold, escape_user_text
@@ -225,12 +226,21 @@ class Papers:
     def update_fields(self, paper_id: int, changes: dict[str, str | None]) -> Changes:
         """Set or remove fields (values are LaTeX text as shown in an editor).
 
+        The names BibLaTeX and BibTeX give one thing are kept agreeing where an entry has
+        both (:func:`entrytypes.paired_changes`: a new year is written into the date too).
         The entry's original text is dropped, so export writes it in the clean layout.
         """
+        for name in changes:
+            if not entrytypes.valid_field_name(name.lower()):
+                raise LibraryError(
+                    f"{name!r} cannot be a field name: use letters, digits and - _ : . +, "
+                    "starting with a letter"
+                )
         with self.store.write() as w:
             p = self.paper(paper_id)
             fields = list(p.fields)
-            lowered = {k.lower(): v for k, v in changes.items()}
+            texts = {name.lower(): bibvalue.evaluate(raw) for name, raw in reversed(fields)}
+            lowered = entrytypes.paired_changes(texts, changes)
             out: list[tuple[str, str]] = []
             seen = set()
             for name, raw in fields:
@@ -281,17 +291,75 @@ class Papers:
 
     def set_entry_type(self, paper_id: int, entry_type: str) -> Changes:
         """Change an entry's type (@article, @misc...); its text is written anew."""
+        return self.set_entry_types([paper_id], entry_type)
+
+    def set_entry_types(self, ids: Iterable[int], entry_type: str) -> Changes:
+        """Change the type of several entries in one write (those of another type)."""
         entry_type = entry_type.strip().lower()
         if not entry_type.isidentifier():
             raise LibraryError(f"{entry_type!r} cannot be an entry type")
+        ids = list(dict.fromkeys(ids))
         with self.store.write() as w:
-            w.capture("papers", "id", [paper_id], only=["entry_type", "source", "modified"])
-            changed = self.conn.execute(
-                "UPDATE papers SET entry_type = ?, source = NULL, modified = ? "
-                "WHERE id = ? AND entry_type != ?",
-                [entry_type, now(), paper_id, entry_type],
-            ).rowcount
-        return w.result(Changes(papers={paper_id}, fields=True)) if changed else Changes()
+            w.capture("papers", "id", ids, only=["entry_type", "source", "modified"])
+            changed = {
+                pid
+                for (pid,) in self.conn.execute(
+                    "UPDATE papers SET entry_type = ?, source = NULL, modified = ? "
+                    "WHERE id IN (SELECT value FROM json_each(?)) AND entry_type != ? "
+                    "RETURNING id",
+                    [entry_type, now(), json.dumps(ids), entry_type],
+                ).fetchall()
+            }
+        return w.result(Changes(papers=changed, fields=True)) if changed else Changes()
+
+    def replace_entry(self, paper_id: int, text: str) -> Changes:
+        """Make a paper what BibTeX ``text`` (one entry) says: its type, key and fields.
+
+        Nothing is changed when the text is not exactly one well-formed entry, or its key
+        cannot be a key or is another paper's: the :class:`LibraryError` says what and on
+        which line.
+        """
+        parsed = parse_text(text, "the entry")
+        problems = [str(f) for f in parsed.failures]
+        if not problems and len(parsed.entries) != 1:
+            problems.append(f"the text holds {len(parsed.entries)} entries, not one")
+        if not problems and parsed.blocks:
+            block = parsed.blocks[0]
+            problems.append(f"the text holds a @{block.kind} besides the entry")
+        if problems:
+            raise LibraryError("; ".join(problems))
+        entry = parsed.entries[0]
+        where = f"the entry:{entry.line}"
+        for name, raw in entry.fields:
+            if not entrytypes.valid_field_name(name.lower()):
+                raise LibraryError(f"{where}: {name!r} cannot be a field name")
+            if not bibvalue.is_well_formed(raw):
+                raise LibraryError(f"{where}: field {name} has unbalanced braces")
+        if not entry.key.strip() or any(c in entry.key for c in " ,{}\"#%'()=\\"):
+            raise LibraryError(f"{where}: {entry.key!r} cannot be a citation key")
+        entry_type = entry.entry_type.strip().lower()
+        if not entry_type.isidentifier():
+            raise LibraryError(f"{where}: {entry_type!r} cannot be an entry type")
+        fields = [(name.lower(), raw) for name, raw in entry.fields]
+        with self.store.write() as w:
+            before = self.conn.execute(
+                "SELECT key, entry_type, fields FROM papers WHERE id = ?", [paper_id]
+            ).fetchone()
+            if before is None:
+                raise UnknownPaperError(f"no paper with id {paper_id}")
+            clash = self.keys.id_for_key(entry.key)
+            if clash is not None and clash != paper_id:
+                raise LibraryError(f"{where}: citation key {entry.key!r} is already used")
+            if (before[0], before[1], before[2]) == (entry.key, entry_type, json.dumps(fields)):
+                return Changes()
+            changes = Changes(papers={paper_id}, fields=True)
+            self.replace_fields(paper_id, fields)
+            self.conn.execute(
+                "UPDATE papers SET entry_type = ? WHERE id = ?", [entry_type, paper_id]
+            )
+            if entry.key != before[0]:
+                changes.merge(self.keys.set_key(paper_id, entry.key))
+        return w.result(changes)
 
     # -- deleting -------------------------------------------------------------------------------
 

@@ -206,6 +206,34 @@ class SetEntryTypeCommand(LibraryCommand):
         return self.library.set_entry_type(self.paper_id, self.entry_type)
 
 
+class ReplaceEntryCommand(LibraryCommand):
+    """Make an entry what its edited BibTeX text says (type, key and fields) in one step."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, paper_id: int, text: str
+    ) -> None:
+        super().__init__(library, events, "Edit BibTeX")
+        self.paper_id = paper_id
+        self.source = text
+
+    def _apply(self) -> db.Changes:
+        return self.library.replace_entry(self.paper_id, self.source)
+
+
+class SetEntryTypesCommand(LibraryCommand):
+    """Change the type of several entries at once (one undo step)."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, paper_ids: Iterable[int], entry_type: str
+    ) -> None:
+        super().__init__(library, events, f"Change type to @{entry_type}")
+        self.paper_ids = _unique(paper_ids)
+        self.entry_type = entry_type
+
+    def _apply(self) -> db.Changes:
+        return self.library.set_entry_types(self.paper_ids, self.entry_type)
+
+
 class SetKeyCommand(LibraryCommand):
     """Change a citation key (the old one stays an alias); undo restores key and text."""
 

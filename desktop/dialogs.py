@@ -1,4 +1,5 @@
-"""The window's dialogs: import report, export, .aux export, new paper, about.
+"""The window's dialogs: import report, export, .aux export, new paper, an entry's BibTeX,
+about.
 
 Preferences live in ``desktop/preferences.py``, duplicates in ``desktop/duplicates.py``.
 
@@ -10,12 +11,12 @@ size it was last left at (``desktop/geometry.py``), so each takes the window ``s
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from PySide6.QtCore import QStringListModel, Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QTabWidget,
@@ -42,6 +44,7 @@ from . import db, messages
 from .db import ExportProfile, read_aux
 from .geometry import PreserveGeometry
 from .settings import Settings
+from .widgets import ErrorBar
 
 
 def app_version() -> str:
@@ -513,6 +516,51 @@ class NewPaperDialog(PreserveGeometry, QDialog):
 
     def _on_title_text_changed(self, text: str) -> None:
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(text.strip()))
+
+
+class EditEntryDialog(QDialog):
+    """An entry's BibTeX text, edited as text. Apply hands the text to ``apply``, which
+    returns why it was refused (the dialog stays open showing it) or None (it closes)."""
+
+    def __init__(
+        self,
+        text: str,
+        apply: Callable[[str], db.LibraryError | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("editEntryDialog")
+        self.setWindowTitle("Edit BibTeX")
+        self._apply = apply
+        self.editor = QPlainTextEdit()
+        self.editor.setObjectName("entrySourceEditor")
+        self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.editor.setPlainText(text)
+        self.error_bar = ErrorBar()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Apply).setObjectName("entrySourceApply")
+        self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(
+            self._on_apply_clicked
+        )
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            muted(QLabel("One entry: its type, key and fields. Undo puts the old one back."))
+        )
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.error_bar)
+        layout.addWidget(self.buttons)
+        self.resize(640, 420)
+
+    def _on_apply_clicked(self) -> None:
+        error = self._apply(self.editor.toPlainText())
+        if error is None:
+            self.accept()
+            return
+        self.error_bar.show_message(f"Nothing was changed: {error}")
 
 
 def show_about(parent: QWidget, library: db.Library) -> None:

@@ -1,6 +1,11 @@
 """The Info tab of the detail pane: a paper's links, abstract, tags, reading status, rating
 and BibTeX fields, each editable in place.
 
+The Details form shows the fields of the entry's type (required first, in bold), then every
+other field the entry has, each by the name the entry uses (``journaltitle`` is the Journal
+row of a BibLaTeX entry; db/entrytypes.py knows which), then the abstract in a multi-line
+editor, a box to add any field by name and a button to edit the entry's BibTeX as text.
+
 Every edit is a command put on the undo stack through the ``push`` the pane gives (which
 shows a failure in the pane); the pane hears of the change on ``events.changed``.
 """
@@ -11,8 +16,8 @@ import html
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QStringListModel, Qt, QUrl
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QStringListModel, Qt, QUrl, Signal
+from PySide6.QtGui import QFocusEvent, QFontDatabase, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -21,6 +26,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -31,12 +38,14 @@ from .commands import (
     AddTagsCommand,
     LibraryCommand,
     RemoveTagsCommand,
+    ReplaceEntryCommand,
     SetEntryTypeCommand,
     SetFieldsCommand,
     SetKeyCommand,
     SetRatingCommand,
     SetStatusCommand,
 )
+from .dialogs import EditEntryDialog
 from .hub import LibraryEvents
 from .widgets import (
     OPENABLE_SCHEMES,
@@ -51,27 +60,60 @@ from .widgets import (
     selectable,
 )
 
-#: The metadata form: (field, label). ``entrytype`` and ``key`` are not BibTeX fields.
-FORM_FIELDS: list[tuple[str, str]] = [
-    ("entrytype", "Type"),
-    ("key", "Key"),
-    ("title", "Title"),
-    ("author", "Authors"),
-    ("editor", "Editors"),
-    ("year", "Year"),
-    ("month", "Month"),
-    ("journal", "Journal"),
-    ("booktitle", "Book title"),
-    ("volume", "Volume"),
-    ("number", "Number"),
-    ("pages", "Pages"),
-    ("publisher", "Publisher"),
-    ("doi", "DOI"),
-    ("url", "URL"),
-    ("eprint", "eprint"),
-    ("keywords", "Keywords"),
-    ("note", "Note"),
-]
+#: The rows every form starts with: (name, label); they are not BibTeX fields.
+FIXED_ROWS: list[tuple[str, str]] = [("entrytype", "Type"), ("key", "Key")]
+
+#: Lines of text the abstract editor shows before it scrolls.
+ABSTRACT_LINES = 6
+
+
+class FieldTextEdit(QPlainTextEdit):
+    """A multi-line field editor that applies like a line edit: on leaving it, or on
+    Ctrl+Enter (Enter alone starts a new line).
+
+    Signals:
+        editingFinished: the person is done with the text (focus left, Ctrl+Enter).
+    """
+
+    editingFinished = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        lines = self.fontMetrics().lineSpacing() * ABSTRACT_LINES
+        self.setFixedHeight(lines + 2 * self.frameWidth() + 8)
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def setText(self, text: str) -> None:
+        self.setPlainText(text)
+
+    def isModified(self) -> bool:
+        return self.document().isModified()
+
+    def setModified(self, modified: bool) -> None:
+        self.document().setModified(modified)
+
+    def setCursorPosition(self, position: int) -> None:
+        cursor = self.textCursor()
+        cursor.setPosition(position)
+        self.setTextCursor(cursor)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.editingFinished.emit()
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.editingFinished.emit()
+
+
+FieldEditor = QLineEdit | FieldTextEdit
 
 
 def _field_value(paper: db.Paper, name: str) -> str:
@@ -154,8 +196,9 @@ class PaperInfo(QScrollArea):
 
     def apply_edits(self) -> None:
         """Write every field typed in but not yet applied (Enter or leaving applies it)."""
-        for name, edit in self._field_edits.items():
-            if edit.isModified():
+        for name, edit in list(self._field_edits.items()):
+            # An edit applied may take rows away (a field cleared): skip editors gone.
+            if self._field_edits.get(name) is edit and edit.isModified():
                 self._apply_field(name)
 
     # -- building -----------------------------------------------------------------------------
@@ -242,26 +285,133 @@ class PaperInfo(QScrollArea):
         reading.addStretch(1)
         return reading
 
-    def _build_form(self) -> QFormLayout:
-        form = QFormLayout()
+    def _build_form(self) -> QVBoxLayout:
+        self._form = QFormLayout()
+        form = self._form
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.setHorizontalSpacing(10)
         form.setVerticalSpacing(5)
-        self._field_edits: dict[str, QLineEdit] = {}
-        for name, label in FORM_FIELDS:
-            edit = QLineEdit()
-            edit.setObjectName(f"field_{name}")
-            edit.setAccessibleName(label)
-            edit.editingFinished.connect(partial(self._on_field_editing_finished, name))
-            self._field_edits[name] = edit
-            form.addRow(label, edit)
+        self._field_edits: dict[str, FieldEditor] = {}
+        #: The field rows shown now, between the fixed rows and the abstract.
+        self._rows_shown: list[tuple[str, str, bool, str]] = []
+        #: Fields added by name with "Add field…", shown until another paper is.
+        self._added_names: list[str] = []
+        for name, label in FIXED_ROWS:
+            form.addRow(label, self._new_line_edit(name, label))
         types = QCompleter(list(db.ENTRY_TYPES), self._field_edits["entrytype"])
         types.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self._field_edits["entrytype"].setCompleter(types)
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self._field_edits["key"].setFont(fixed)
-        return form
+
+        abstract = FieldTextEdit()
+        abstract.setObjectName("field_abstract")
+        abstract.setAccessibleName("Abstract")
+        abstract.setPlaceholderText("Ctrl+Enter or leaving the box applies")
+        abstract.editingFinished.connect(partial(self._on_field_editing_finished, "abstract"))
+        self._field_edits["abstract"] = abstract
+        abstract_label = QLabel("Abstract")
+        abstract_label.setBuddy(abstract)
+        form.addRow(abstract_label, abstract)
+
+        self.add_field_edit = QLineEdit()
+        self.add_field_edit.setObjectName("addFieldEdit")
+        self.add_field_edit.setAccessibleName("Add field")
+        self.add_field_edit.setPlaceholderText("Add field… (a name, then Enter)")
+        self._field_names = QStringListModel(self.library.field_names(), self)
+        names = QCompleter(self._field_names, self.add_field_edit)
+        names.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        names.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.add_field_edit.setCompleter(names)
+        self.add_field_edit.returnPressed.connect(self._on_add_field_edit_return_pressed)
+        add_label = QLabel("More")
+        add_label.setBuddy(self.add_field_edit)
+        form.addRow(add_label, self.add_field_edit)
+        self._add_field_error = muted(QLabel())
+        self._add_field_error.setObjectName("addFieldError")
+        self._add_field_error.setWordWrap(True)
+        self._add_field_error.hide()
+
+        self.edit_source_button = QPushButton("Edit BibTeX…")
+        self.edit_source_button.setObjectName("editSourceButton")
+        self.edit_source_button.setToolTip("Edit the entry's type, key and fields as BibTeX text")
+        self.edit_source_button.clicked.connect(self._on_edit_source_button_clicked)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.edit_source_button)
+
+        box = QVBoxLayout()
+        box.setSpacing(5)
+        box.addLayout(form)
+        box.addWidget(self._add_field_error)
+        box.addLayout(buttons)
+        return box
+
+    def _new_line_edit(self, name: str, label: str) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setObjectName(f"field_{name}")
+        edit.setAccessibleName(label)
+        edit.editingFinished.connect(partial(self._on_field_editing_finished, name))
+        self._field_edits[name] = edit
+        return edit
+
+    def _show_rows(self, paper: db.Paper, new_paper: bool) -> None:
+        """Make the form's field rows those of the paper's type and fields, reusing the
+        editors of rows that stay (so text being typed, and the focus, stay too)."""
+        if new_paper:
+            self._added_names = []
+        present = [name.lower() for name, _ in paper.fields]
+        fixed = {name for name, _ in FIXED_ROWS}
+        rows = [
+            (r.name, r.label, r.required, r.hint)
+            for r in self.library.form_rows(paper.entry_type, present)
+            if r.name not in fixed  # a "key" field is edited as BibTeX text
+        ]
+        names = {r[0] for r in rows} | fixed
+        extra = list(self._added_names)
+        if not new_paper:
+            # A field being typed in stays until applied, even if its row would go.
+            extra += [
+                n
+                for n, _, _, _ in self._rows_shown
+                if self._field_edits[n].isModified() and n not in extra
+            ]
+        for name in extra:
+            if name not in names:
+                names.add(name)
+                rows.append((name, self.library.field_label(name), False, name))
+        if rows == self._rows_shown:
+            return
+        first = len(FIXED_ROWS)
+        for _ in self._rows_shown:
+            taken = self._form.takeRow(first)
+            label = taken.labelItem.widget() if taken.labelItem is not None else None
+            if label is not None:
+                label.hide()  # out of the layout, but drawn until deleted
+                label.deleteLater()
+        for name in [n for n, _, _, _ in self._rows_shown if n not in names]:
+            edit = self._field_edits.pop(name)
+            edit.hide()
+            edit.deleteLater()
+        for i, (name, label, required, hint) in enumerate(rows):
+            edit = self._field_edits.get(name) or self._new_line_edit(name, label)
+            edit.setAccessibleName(label)
+            edit.setToolTip(hint)
+            title = QLabel(label)
+            title.setObjectName(f"label_{name}")
+            title.setToolTip(hint)
+            title.setBuddy(edit)
+            if required:
+                font = title.font()
+                font.setBold(True)
+                title.setFont(font)
+            self._form.insertRow(first + i, title, edit)
+            edit.show()
+        self._rows_shown = rows
+        self._field_names.setStringList(
+            [n for n in self.library.field_names() if n not in names and n != "abstract"]
+        )
 
     # -- filling ------------------------------------------------------------------------------
 
@@ -302,6 +452,9 @@ class PaperInfo(QScrollArea):
         self._chips_layout.invalidate()
 
     def _fill_fields(self, paper: db.Paper, new_paper: bool) -> None:
+        self._show_rows(paper, new_paper)
+        if new_paper:
+            self._add_field_error.hide()
         for name, edit in self._field_edits.items():
             if edit.isModified() and not new_paper:
                 continue  # the person is typing here; their text wins until applied
@@ -365,5 +518,40 @@ class PaperInfo(QScrollArea):
             self._apply(SetRatingCommand(self.library, self.events, [self._paper.id], rating))
 
     def _on_field_editing_finished(self, name: str) -> None:
-        if not self._loading:
+        if not self._loading and name in self._field_edits:
             self._apply_field(name)
+
+    def _on_add_field_edit_return_pressed(self) -> None:
+        name = self.add_field_edit.text().strip().lower()
+        if self._paper is None or not name:
+            return
+        if name not in self._field_edits and not self.library.valid_field_name(name):
+            self._add_field_error.setText(
+                f"“{name}” cannot be a field name: use letters, digits and - _ : . +, "
+                "starting with a letter."
+            )
+            self._add_field_error.show()
+            return
+        self._add_field_error.hide()
+        self.add_field_edit.clear()
+        if name not in self._field_edits:
+            self._added_names.append(name)
+            self._show_rows(self._paper, new_paper=False)
+        self.focus_field(name)
+
+    def _on_edit_source_button_clicked(self) -> None:
+        if self._paper is None:
+            return
+        self.apply_edits()  # what was typed is part of the text shown
+        if self._paper is None:
+            return
+        paper_id = self._paper.id
+        dialog = EditEntryDialog(
+            self.library.entry_text(paper_id), partial(self._replace_entry, paper_id), self
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _replace_entry(self, paper_id: int, text: str) -> db.LibraryError | None:
+        command = ReplaceEntryCommand(self.library, self.events, paper_id, text)
+        return None if self._apply(command) else command.error
