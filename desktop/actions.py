@@ -69,6 +69,8 @@ class ActionSpec:
     needs_selection: bool = False
     #: Short text for the toolbar.
     short: str | None = None
+    #: A second shortcut (Ctrl+Y for redo, as on Windows and most Linux programs).
+    also: str | None = None
 
 
 ACTIONS: dict[ActionId, ActionSpec] = {
@@ -170,7 +172,13 @@ ACTIONS: dict[ActionId, ActionSpec] = {
         "&Undo", "Ctrl+Z", "Undo the last change", "edit-undo", "undo", short="Undo"
     ),
     ActionId.REDO: ActionSpec(
-        "&Redo", "Ctrl+Shift+Z", "Redo what was undone", "edit-redo", "redo", short="Redo"
+        "&Redo",
+        "Ctrl+Shift+Z",
+        "Redo what was undone",
+        "edit-redo",
+        "redo",
+        short="Redo",
+        also="Ctrl+Y",
     ),
     ActionId.FIND: ActionSpec(
         "&Find", "Ctrl+F", "Search titles, authors, abstracts, tags and notes", "edit-find"
@@ -342,7 +350,9 @@ def create_actions(parent: QWidget) -> dict[ActionId, QAction]:
         action = QAction(spec.text, parent)
         action.setObjectName(f"action{action_id.name.title().replace('_', '')}")
         if spec.shortcut is not None:
-            action.setShortcut(QKeySequence(spec.shortcut))
+            action.setShortcuts(
+                [QKeySequence(spec.shortcut), *([QKeySequence(spec.also)] if spec.also else [])]
+            )
         if spec.tooltip:
             shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             action.setToolTip(f"{spec.tooltip} ({shortcut})" if shortcut else spec.tooltip)

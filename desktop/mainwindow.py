@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelection, QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelection, QObject, QPoint, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -24,9 +24,16 @@ from PySide6.QtGui import (
     QDropEvent,
     QUndoStack,
 )
-from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from . import db
+from . import commands, db
 from . import settings as opts
 from .actions import (
     ActionId,
@@ -51,9 +58,11 @@ from .paperactions import PaperActions
 from .papertable import PaperTable
 from .preferences import PreferencesDialog
 from .searchbar import SearchBar
+from .selectionmenu import SelectionMenu
 from .settings import Settings
 from .sidebar import Sidebar
 from .statusbar import StatusBar
+from .undokeys import FieldUndoKeys
 
 DEFAULT_SIZE = QSize(1280, 800)
 SIDEBAR_WIDTH = 200
@@ -126,12 +135,31 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self._fit_timer.setInterval(0)
         self._fit_timer.timeout.connect(self.fit_panes)
         self.splitter.installEventFilter(self)
+        # Ctrl+Z in a field with nothing of its own to undo undoes the window's last edit.
+        self._field_undo_keys = FieldUndoKeys(self)
+        QApplication.instance().installEventFilter(self._field_undo_keys)
         self.status_bar = StatusBar()
         self._total: int | None = None  # papers in the library, read when a filter needs it
         self.setStatusBar(self.status_bar)
 
         self.actions_by_id = create_actions(self)
         menus = build_menus(self.menuBar(), self.actions_by_id)
+        # The Paper menu: edits of every selected paper; also the table's right-click menu.
+        self.selection_menu = SelectionMenu(
+            library,
+            self.events,
+            self.table,
+            self,
+            self.status_bar,
+            lambda command: commands.push(self.undo_stack, command, self) is None,
+        )
+        paper_menu = QMenu("&Paper", self)
+        paper_menu.setObjectName("paperMenu")
+        self.selection_menu.fill(paper_menu)
+        self.menuBar().insertMenu(menus["&View"].menuAction(), paper_menu)
+        menus["&Paper"] = paper_menu
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_custom_context_menu_requested)
         menus["&View"].addSeparator()
         self.table.add_column_menu(menus["&View"])
         self.toolbar = build_toolbar(self.actions_by_id)
@@ -392,6 +420,23 @@ class MainWindow(PreserveGeometry, QMainWindow):
     def _update_selection_actions(self) -> None:
         has = self.table.selectionModel().hasSelection()
         enable_selection_actions(self.actions_by_id, has)
+        self.selection_menu.enable(has)
+
+    def _on_table_custom_context_menu_requested(self, pos: QPoint) -> None:
+        a = self.actions_by_id
+        self.selection_menu.show_context_menu(
+            pos,
+            [
+                a[ActionId.COPY_CITE],
+                a[ActionId.COPY_KEYS],
+                a[ActionId.COPY_BIBTEX],
+                None,
+                a[ActionId.EXPORT],
+                a[ActionId.REGENERATE_KEYS],
+                None,
+                a[ActionId.DELETE],
+            ],
+        )
 
     def _on_search_search_requested(self) -> None:
         self._apply_query()
