@@ -338,8 +338,19 @@ class MainWindow(PreserveGeometry, QMainWindow):
         return None
 
     def detail_min_width(self) -> int:
-        """The narrowest the detail pane gets without cutting its content."""
-        return max(DETAIL_MIN_WIDTH, self.detail.minimumSizeHint().width())
+        """The narrowest the detail pane gets without cutting its content: the Info tab
+        scrolls only up and down, so its content's own minimum, its scroll bar and the
+        pane's margins."""
+        info = self.detail.info
+        inner = info.widget()
+        content = inner.minimumSizeHint().width() if inner is not None else 0
+        scroll = info.verticalScrollBar().sizeHint().width()
+        margins = self.detail.width() - info.viewport().width() - scroll if info.isVisible() else 40
+        return max(
+            DETAIL_MIN_WIDTH,
+            self.detail.minimumSizeHint().width(),
+            content + scroll + max(0, margins),
+        )
 
     def save_settings(self) -> None:
         s = self.settings

@@ -237,7 +237,7 @@ class PaperInfo(QScrollArea):
 
         layout.addSpacing(8)
         layout.addWidget(heading("Reading"))
-        layout.addLayout(self._build_reading())
+        layout.addWidget(self._build_reading())
 
         layout.addSpacing(8)
         layout.addWidget(heading("Details"))
@@ -264,9 +264,9 @@ class PaperInfo(QScrollArea):
         self.tag_editor.tags_entered.connect(self._on_tag_editor_tags_entered)
         layout.addWidget(self.tag_editor)
 
-    def _build_reading(self) -> QHBoxLayout:
-        reading = QHBoxLayout()
-        reading.setSpacing(8)
+    def _build_reading(self) -> QWidget:
+        """Status and rating side by side, the rating under the status in a narrow pane
+        (so the pane can be narrow without cutting the stars)."""
         self.status_selector = QComboBox()
         self.status_selector.setObjectName("statusSelector")
         self.status_selector.setAccessibleName("Reading status")
@@ -277,13 +277,20 @@ class PaperInfo(QScrollArea):
         self.rating_selector.rating_chosen.connect(self._on_rating_selector_rating_chosen)
         status_label = QLabel("Status")
         status_label.setBuddy(self.status_selector)
-        reading.addWidget(status_label)
-        reading.addWidget(self.status_selector)
-        reading.addSpacing(16)
-        reading.addWidget(QLabel("Rating"))
-        reading.addWidget(self.rating_selector)
-        reading.addStretch(1)
-        return reading
+        row = QWidget()
+        flow = FlowLayout(row, spacing=16)
+        for label, widget in (
+            (status_label, self.status_selector),
+            (QLabel("Rating"), self.rating_selector),
+        ):
+            group = QWidget()
+            pair = QHBoxLayout(group)
+            pair.setContentsMargins(0, 0, 0, 0)
+            pair.setSpacing(8)
+            pair.addWidget(label)
+            pair.addWidget(widget)
+            flow.addWidget(group)
+        return row
 
     def _build_form(self) -> QVBoxLayout:
         self._form = QFormLayout()

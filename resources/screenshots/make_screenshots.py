@@ -1,11 +1,14 @@
-"""Render the README's screenshots of the real window, offscreen, at 1280x800.
+"""Render screenshots of the real window, offscreen: the README's two at 1280x800, and the
+window at 1024x640, 1280x800 and 1920x1080 in a light and a dark palette, on the seeded
+library and on biblatex's own examples (biblatex-examples.bib).
 
-    python resources/screenshots/make_screenshots.py
+    python resources/screenshots/make_screenshots.py [--bibdata ../shared/bibdata]
 
-The library is the seeded one (25 papers) in a temporary folder. So that the sidebar and
-the tag column show what a library in use looks like, a few papers are given tags (with
+The seeded library (25 papers) is made in a temporary folder. So that the sidebar and the
+tag column show what a library in use looks like, a few papers are given tags (with
 colours), reading statuses, ratings and a note first, through the same ``db.Library`` calls
 the window uses. Settings are throwaway, so a saved layout never changes the pictures.
+biblatex-examples.bib is read from the shared corpus (skipped, saying so, where absent).
 """
 
 from __future__ import annotations
@@ -18,14 +21,19 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings, QSize  # noqa: E402
+from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from citedesk import db  # noqa: E402
-from citedesk.app import create_window  # noqa: E402
+from citedesk.app import create_window, ensure_application  # noqa: E402
 from citedesk.settings import Settings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SIZE = QSize(1280, 800)
+SIZES = (QSize(1024, 640), QSize(1280, 800), QSize(1920, 1080))
+BIBDATA = HERE.parents[2] / "shared" / "bibdata"
+EXAMPLES = "texlive/biblatex-examples.bib"
+EXAMPLES_SELECTED = "aksin"
 SELECTED = "wang2023theoreticalanalysisnoise"
 
 TAGS = {
@@ -109,32 +117,87 @@ def populate(path: Path) -> None:
         lib.add_note(lib.require_key(SELECTED), NOTE)
 
 
-def shoot(library: Path, target: Path, search: str = "") -> None:
+def dark_palette() -> QPalette:
+    """A dark palette, as a dark desktop theme gives one (Fusion's roles)."""
+    p = QPalette()
+    base, window, text = QColor("#1e1f22"), QColor("#2b2d30"), QColor("#dfe1e5")
+    for role, color in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, QColor("#26282b")),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, window),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.ToolTipBase, window),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.Highlight, QColor("#2f65ca")),
+        (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
+        (QPalette.ColorRole.PlaceholderText, QColor("#8c8f94")),
+        (QPalette.ColorRole.Mid, QColor("#4e5157")),
+        (QPalette.ColorRole.Link, QColor("#6fa8ff")),
+    ):
+        p.setColor(role, color)
+    return p
+
+
+def shoot(
+    library: Path,
+    target: Path,
+    search: str = "",
+    size: QSize = SIZE,
+    selected: str = SELECTED,
+    dark: bool = False,
+) -> None:
+    app = ensure_application()
+    default = app.palette()
+    if dark:
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
         window = create_window(library, settings=settings)
-        app = QApplication.instance()
-        window.resize(SIZE)
+        window.resize(size)
         window.reset_layout()
-        window.select_key(SELECTED)
+        window.select_key(selected)
         if search:
             window.search_box.setText(search)
             window.search_box.returnPressed.emit()
-        for _ in range(3):
+        for _ in range(5):
             app.processEvents()
         window.grab().save(str(target))
         window.close()
         window.deleteLater()
         app.processEvents()
+    if dark:
+        app.setPalette(default)
     print(f"wrote {target}")
 
 
 def main() -> int:
+    bibdata = BIBDATA
+    if "--bibdata" in sys.argv:
+        bibdata = Path(sys.argv[sys.argv.index("--bibdata") + 1])
     with tempfile.TemporaryDirectory() as tmp:
         library = Path(tmp) / "library.sqlite"
         populate(library)
         shoot(library, HERE / "main.png")
         shoot(library, HERE / "search.png", search="sgd")
+        for size in SIZES:
+            for dark in (False, True):
+                name = f"seed-{size.width()}x{size.height()}-{'dark' if dark else 'light'}.png"
+                shoot(library, HERE / name, size=size, dark=dark)
+        examples = bibdata / EXAMPLES
+        if not examples.exists():
+            print(f"skipped biblatex-examples: {examples} is absent")
+            return 0
+        other = Path(tmp) / "examples.sqlite"
+        with db.Library.open(other, seed=False) as lib:
+            lib.import_files([examples])
+        for size in SIZES:
+            for dark in (False, True):
+                name = f"examples-{size.width()}x{size.height()}-{'dark' if dark else 'light'}.png"
+                shoot(other, HERE / name, size=size, selected=EXAMPLES_SELECTED, dark=dark)
     return 0
 
 
