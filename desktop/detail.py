@@ -138,6 +138,11 @@ class DetailPane(QWidget):
         self.info.focus_field(name)
         return True
 
+    def set_search_text(self, text: str) -> None:
+        """The window's search ``text`` ('' for none): its words are marked in the notes,
+        and a paper whose note has them opens on that note."""
+        self.notes.highlight(text)
+
     def flush(self) -> None:
         """Write pending edits now: the note being typed and any field not yet applied."""
         if self._paper is None:

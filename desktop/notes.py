@@ -1,5 +1,8 @@
 """The Notes tab of the detail pane: a paper's notes, a Markdown editor and its preview.
 
+The preview draws TeX math (``$…$``, ``$$…$$``) with ``desktop/mathrender.py`` and marks
+the window's search words.
+
 Note text is saved as it is typed (:class:`NoteAutosave`), so nothing typed is lost and a
 burst of typing is one undo step. The panel writes only through the ``push`` it is given
 (the pane's: it puts a command on the undo stack and shows a failure); the pane hears of
@@ -8,11 +11,22 @@ each change on ``events.changed``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QFocusEvent
+from PySide6.QtCore import QObject, QRegularExpression, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QFontInfo,
+    QPalette,
+    QResizeEvent,
+    QShowEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -20,8 +34,11 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTextBrowser,
+    QTextEdit,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,10 +46,28 @@ from PySide6.QtWidgets import (
 from . import db
 from .commands import AddNoteCommand, DeleteNoteCommand, EditNoteCommand, LibraryCommand
 from .hub import LibraryEvents
+from .mathrender import MathRenderer, set_markdown_with_math, warm_up
 from .widgets import muted, open_link
 
 #: Milliseconds after the last keystroke before a note is saved.
 SAVE_DELAY_MS = 500
+
+#: The panel is at least this wide: editor and preview side by side.
+SIDE_BY_SIDE_MIN_WIDTH = 700
+
+#: Rows of the notes list shown above the editor before it scrolls; its width beside it.
+LIST_ROWS = 3
+LIST_WIDTH = 200
+
+HINT_TEXT = "Markdown · saved as you type"
+
+#: Search words in a note are marked with this background.
+HIT_BACKGROUND = "#ffe27a"
+
+#: Search fields (``notes:word``) whose terms can be in a note.
+NOTE_FIELDS = {"note", "notes"}
+
+QWIDGETSIZE_MAX = (1 << 24) - 1
 
 #: Puts a command on the undo stack; False (the failure shown) when it did not apply.
 Push = Callable[[LibraryCommand], bool]
@@ -73,8 +108,8 @@ class NoteAutosave(QObject):
     States:
         no paper: ``paper_id`` is None; there is nothing to save into.
         no note: a paper is shown but no note is current (it has none yet, or the last
-            one was deleted); the first keystroke creates a note at once, so the text has
-            a note to be saved into.
+            one was deleted); the first keystroke creates an empty note at once, so the
+            text has a note to be saved into, and the burst is saved into it as one edit.
         saved: the editor holds note ``note_id`` as it is on disk (``saved_body``).
         pending: the editor's text differs from ``saved_body``. It is written
             ``SAVE_DELAY_MS`` after the last keystroke, or at once by :meth:`save` (the
@@ -145,10 +180,10 @@ class NoteAutosave(QObject):
         if self.paper_id is None:
             return
         if self.note_id is None:
-            text = self._editor.toPlainText()
-            if text:
-                self.add(text)
-            return
+            # The note starts empty and the typing is saved into it as an edit, like any
+            # other burst: Undo then takes back the whole burst, not all but its first letter.
+            if not self._editor.toPlainText() or not self.add(""):
+                return
         self._timer.start()
 
     def save(self) -> None:
@@ -197,7 +232,13 @@ class NoteAutosave(QObject):
 
 
 class NotesPanel(QWidget):
-    """The paper's notes (a list when there are any), the editor and the live preview."""
+    """The paper's notes (a compact list when there are several), the editor and the preview.
+
+    Editor and preview stand side by side when the panel is at least
+    ``SIDE_BY_SIDE_MIN_WIDTH`` wide; narrower, they are stacked and the Edit and Preview
+    toggles show either or both. :meth:`highlight` marks the window's search words in the
+    notes and opens the note they are in.
+    """
 
     def __init__(
         self, library: db.Library, events: LibraryEvents, push: Push, parent: QWidget | None = None
@@ -205,6 +246,9 @@ class NotesPanel(QWidget):
         super().__init__(parent)
         self.library = library
         self._loading = False  # filling widgets: their change signals are not typing
+        self._math = MathRenderer()
+        self._search_text = ""
+        self._search: list[QRegularExpression] = []
         self._build()
         self.autosave = NoteAutosave(library, events, self.notes_editor, push, self)
 
@@ -215,6 +259,11 @@ class NotesPanel(QWidget):
             self.autosave.paper_id = paper.id
             notes = {n.id: n for n in paper.notes}
             body = self.autosave.choose(notes, new_paper)
+            if new_paper and self._search:
+                hit = self._note_with_hits(paper.notes)
+                if hit is not None:
+                    self.autosave.open(hit.id, hit.body)
+                    body = hit.body
             self._fill_list(paper.notes)
             self.delete_note_button.setEnabled(self.autosave.note_id in notes)
             self.notes_editor.setPlaceholderText(
@@ -225,6 +274,8 @@ class NotesPanel(QWidget):
             elif body is not None and self.notes_editor.toPlainText() != body:
                 self._replace_editor_text(body)
             self._render_preview()
+            if new_paper and self._search:
+                self._scroll_to_first_hit()
         finally:
             self._loading = False
 
@@ -235,6 +286,25 @@ class NotesPanel(QWidget):
     def save(self) -> None:
         """Write the note being typed now."""
         self.autosave.save()
+
+    def highlight(self, text: str) -> None:
+        """Mark the words of the window's search ``text`` in the notes ('' for none).
+
+        The paper's note with the most of them is opened (the current one when it ties),
+        and so is every paper's shown later.
+        """
+        if text == self._search_text:
+            return
+        self._search_text = text
+        self._search = _search_patterns(text)
+        paper_id = self.autosave.paper_id
+        if self._search and paper_id is not None:
+            hit = self._note_with_hits(self.library.notes(paper_id))
+            if hit is not None and hit.id != self.autosave.note_id:
+                self._open_note(hit.id)
+        self._render_preview()
+        if self._search:
+            self._scroll_to_first_hit()
 
     # -- building -----------------------------------------------------------------------------
 
@@ -250,17 +320,26 @@ class NotesPanel(QWidget):
         self.delete_note_button = QPushButton("Delete note")
         self.delete_note_button.setObjectName("deleteNoteButton")
         self.delete_note_button.clicked.connect(self._on_delete_note_button_clicked)
+        self.edit_toggle = _toggle("Edit", "notesEditToggle", "Show the Markdown editor")
+        self.preview_toggle = _toggle("Preview", "notesPreviewToggle", "Show the rendered note")
+        self.edit_toggle.toggled.connect(self._on_edit_toggle_toggled)
+        self.preview_toggle.toggled.connect(self._on_preview_toggle_toggled)
         buttons.addWidget(self.new_note_button)
         buttons.addWidget(self.delete_note_button)
-        buttons.addStretch(1)
-        buttons.addWidget(muted(QLabel("Markdown · saved as you type")))
+        self._hint = muted(QLabel(HINT_TEXT))
+        # Only where there is room: it must not widen the pane's minimum width.
+        self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        buttons.addWidget(self._hint, 1)
+        buttons.addWidget(self.edit_toggle)
+        buttons.addWidget(self.preview_toggle)
         layout.addLayout(buttons)
 
         self.notes_list = QListWidget()
         self.notes_list.setObjectName("notesList")
         self.notes_list.setAlternatingRowColors(True)
-        self.notes_list.setWordWrap(True)
-        self.notes_list.setSpacing(2)
+        self.notes_list.setUniformItemSizes(True)
+        self.notes_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.notes_list.currentItemChanged.connect(self._on_notes_list_current_item_changed)
 
         self.notes_editor = NotesEditor()
@@ -275,17 +354,70 @@ class NotesPanel(QWidget):
         self.notes_preview.setPlaceholderText("The rendered note appears here.")
         self.notes_preview.anchorClicked.connect(self._on_notes_preview_anchor_clicked)
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.setObjectName("notesSplitter")
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.notes_list)
-        splitter.addWidget(self.notes_editor)
-        splitter.addWidget(self.notes_preview)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 3)
-        splitter.setStretchFactor(2, 3)
-        splitter.setSizes([90, 260, 260])
-        layout.addWidget(splitter, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("notesSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.notes_list)
+        self.splitter.addWidget(self.notes_editor)
+        self.splitter.addWidget(self.notes_preview)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 1)
+        self.splitter.setSizes([LIST_ROWS * 24, 260, 260])
+        layout.addWidget(self.splitter, 1)
+        self._fit_list()
+
+    # -- laying out ---------------------------------------------------------------------------
+
+    @property
+    def side_by_side(self) -> bool:
+        return self.splitter.orientation() == Qt.Orientation.Horizontal
+
+    def _update_layout(self) -> None:
+        wide = self.width() >= SIDE_BY_SIDE_MIN_WIDTH
+        if wide != self.side_by_side:
+            self.splitter.setOrientation(
+                Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+            )
+            self._fit_list()
+            total = max(0, sum(self.splitter.sizes()) - self.splitter.sizes()[0])
+            first = LIST_WIDTH if wide else self.notes_list.maximumHeight()
+            self.splitter.setSizes([first, total // 2, total - total // 2])
+        self._clamp_list()
+        self.edit_toggle.setVisible(not wide)
+        self.preview_toggle.setVisible(not wide)
+        others = (self.new_note_button, self.delete_note_button) + (
+            () if wide else (self.edit_toggle, self.preview_toggle)
+        )
+        room = self.width() - sum(w.sizeHint().width() + 6 for w in others)
+        self._hint.setText(
+            HINT_TEXT if room >= self._hint.fontMetrics().horizontalAdvance(HINT_TEXT) else ""
+        )
+        self.notes_editor.setVisible(wide or self.edit_toggle.isChecked())
+        self.notes_preview.setVisible(wide or self.preview_toggle.isChecked())
+
+    def _fit_list(self) -> None:
+        """A few one-line rows above the editor (a column beside it when side by side)."""
+        if self.side_by_side:
+            self.notes_list.setMaximumHeight(QWIDGETSIZE_MAX)
+            self.notes_list.setMaximumWidth(LIST_WIDTH)
+            return
+        rows = min(max(self.notes_list.count(), 1), LIST_ROWS)
+        row = self.notes_list.sizeHintForRow(0)
+        if row <= 0:
+            row = self.notes_list.fontMetrics().height() + 4
+        frame = 2 * self.notes_list.frameWidth()
+        self.notes_list.setMaximumWidth(QWIDGETSIZE_MAX)
+        self.notes_list.setMaximumHeight(rows * row + frame)
+        self._clamp_list()
+
+    def _clamp_list(self) -> None:
+        """QSplitter keeps a slot's old size when its widget's maximum shrinks: give the
+        room the list cannot use to the editor."""
+        sizes = self.splitter.sizes()
+        extra = sizes[0] - self.notes_list.maximumHeight()
+        if not self.side_by_side and extra > 0:
+            self.splitter.setSizes([sizes[0] - extra, sizes[1] + extra, sizes[2]])
 
     # -- filling ------------------------------------------------------------------------------
 
@@ -304,12 +436,16 @@ class NotesPanel(QWidget):
                     self.notes_list.addItem(item)
             for row, note in enumerate(notes):
                 item = self.notes_list.item(row)
-                item.setText(f"{_note_title(note)}\n{_local_time(note.updated)}")
+                title, when = _note_title(note), _local_time(note.updated)
+                item.setText(f"{title}  ·  {when}")
+                item.setToolTip(f"{title}\n{when}")
                 if note.id == self.autosave.note_id:
                     self.notes_list.setCurrentItem(item)
             if self.autosave.note_id not in {n.id for n in notes}:
                 self.notes_list.setCurrentItem(None)
-            self.notes_list.setVisible(bool(notes))
+            # One note needs no list: the editor shows it.
+            self.notes_list.setVisible(len(notes) > 1)
+            self._fit_list()
         finally:
             self.notes_list.blockSignals(False)
 
@@ -327,8 +463,83 @@ class NotesPanel(QWidget):
     def _render_preview(self) -> None:
         bar = self.notes_preview.verticalScrollBar()
         scroll = bar.value()
-        self.notes_preview.setMarkdown(self.notes_editor.toPlainText())
+        preview = self.notes_preview
+        set_markdown_with_math(
+            preview.document(),
+            self.notes_editor.toPlainText(),
+            self._math,
+            QFontInfo(preview.font()).pixelSize(),
+            preview.palette().color(QPalette.ColorRole.Text),
+            preview.devicePixelRatioF(),
+        )
         bar.setValue(scroll)
+        self._mark_hits()
+
+    def _open_note(self, note_id: int) -> None:
+        """Show another note of the paper in the editor, saving the one being left first."""
+        paper_id = self.autosave.paper_id
+        if paper_id is None:
+            return
+        self.autosave.save()  # into the note being left, before the editor shows another
+        note = self.library.note(note_id)
+        if note is None:
+            return
+        self.autosave.open(note_id, note.body)
+        self._loading = True
+        try:
+            self.notes_editor.setPlainText(note.body)
+            # Saving the old note refreshed the list with the old note current; fix that.
+            self._fill_list(self.library.notes(paper_id))
+        finally:
+            self._loading = False
+        self.delete_note_button.setEnabled(True)
+        self._render_preview()
+
+    # -- search hits --------------------------------------------------------------------------
+
+    def _note_with_hits(self, notes: list[db.Note]) -> db.Note | None:
+        """The note with the most search words (the current one when it ties), if any."""
+
+        def score(note: db.Note) -> tuple[int, bool]:
+            found = sum(p.match(note.body).hasMatch() for p in self._search)
+            return found, note.id == self.autosave.note_id
+
+        best = max(notes, key=score, default=None)
+        return best if best is not None and score(best)[0] else None
+
+    def _hits(self, document: QTextDocument) -> list[QTextCursor]:
+        hits: list[QTextCursor] = []
+        for pattern in self._search:
+            cursor = QTextCursor(document)
+            while not (cursor := document.find(pattern, cursor)).isNull():
+                if not cursor.hasSelection():
+                    break
+                hits.append(cursor)
+        return sorted(hits, key=QTextCursor.selectionStart)
+
+    def _mark_hits(self) -> None:
+        """Search words: a highlight in the editor (not part of the text) and the preview."""
+        mark = QTextCharFormat()
+        mark.setBackground(QColor(HIT_BACKGROUND))
+        mark.setForeground(QColor("black"))
+        selections = []
+        for cursor in self._hits(self.notes_editor.document()):
+            selection = QTextEdit.ExtraSelection()
+            selection.cursor = cursor  # type: ignore[attr-defined]
+            selection.format = mark  # type: ignore[attr-defined]
+            selections.append(selection)
+        self.notes_editor.setExtraSelections(selections)
+        for cursor in self._hits(self.notes_preview.document()):
+            cursor.mergeCharFormat(mark)
+
+    def _scroll_to_first_hit(self) -> None:
+        for view in (self.notes_editor, self.notes_preview):
+            hits = self._hits(view.document())
+            if hits:
+                cursor = QTextCursor(view.document())
+                cursor.setPosition(hits[0].selectionStart())
+                view.setTextCursor(cursor)
+                view.ensureCursorVisible()
 
     # -- slots --------------------------------------------------------------------------------
 
@@ -346,24 +557,9 @@ class NotesPanel(QWidget):
     def _on_notes_list_current_item_changed(
         self, current: QListWidgetItem | None, previous: QListWidgetItem | None
     ) -> None:
-        paper_id = self.autosave.paper_id
-        if self._loading or current is None or paper_id is None:
+        if self._loading or current is None or self.autosave.paper_id is None:
             return
-        note_id = int(current.data(Qt.ItemDataRole.UserRole))
-        self.autosave.save()  # into the note being left, before the editor shows another
-        note = self.library.note(note_id)
-        if note is None:
-            return
-        self.autosave.open(note_id, note.body)
-        self._loading = True
-        try:
-            self.notes_editor.setPlainText(note.body)
-            # Saving the old note refreshed the list with the old note current; fix that.
-            self._fill_list(self.library.notes(paper_id))
-        finally:
-            self._loading = False
-        self.delete_note_button.setEnabled(True)
-        self._render_preview()
+        self._open_note(int(current.data(Qt.ItemDataRole.UserRole)))
 
     def _on_new_note_button_clicked(self) -> None:
         if self.autosave.paper_id is None:
@@ -379,3 +575,61 @@ class NotesPanel(QWidget):
 
     def _on_delete_note_button_clicked(self) -> None:
         self.autosave.delete()
+
+    def _on_edit_toggle_toggled(self, checked: bool) -> None:
+        if not checked and not self.preview_toggle.isChecked():
+            self.preview_toggle.setChecked(True)  # one of the two is always shown
+        self._update_layout()
+
+    def _on_preview_toggle_toggled(self, checked: bool) -> None:
+        if not checked and not self.edit_toggle.isChecked():
+            self.edit_toggle.setChecked(True)
+        self._update_layout()
+
+    # -- Qt events ----------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._update_layout()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        warm_up()  # matplotlib loads in the background before a formula needs it
+        self._update_layout()
+
+
+def _toggle(text: str, name: str, tip: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setObjectName(name)
+    button.setToolTip(tip)
+    button.setCheckable(True)
+    button.setChecked(True)
+    button.setAutoRaise(True)
+    return button
+
+
+_QUERY_TERM = re.compile(r'(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
+
+
+def _search_patterns(text: str) -> list[QRegularExpression]:
+    """What of the window's search can be in a note: its words (as prefixes, the way the
+    search reads them) and quoted phrases; not excluded words, nor other fields' terms."""
+    patterns: list[QRegularExpression] = []
+    options = (
+        QRegularExpression.PatternOption.CaseInsensitiveOption
+        | QRegularExpression.PatternOption.UseUnicodePropertiesOption
+    )
+    for m in _QUERY_TERM.finditer(text):
+        negative, field, quoted, bare = m.groups()
+        if negative or (field and field.lower() not in NOTE_FIELDS):
+            continue
+        if quoted is not None:
+            words = [re.escape(w) for w in quoted.split()]
+            pattern = r"\b" + r"\s+".join(words) + r"\b" if words else ""
+        else:
+            word = bare.strip("*").strip()
+            pattern = r"\b" + re.escape(word) + r"\w*" if word else ""
+        if pattern:
+            patterns.append(QRegularExpression(pattern, options))
+    return patterns
