@@ -137,12 +137,14 @@ class AutoExports:
             block_text = f"CASE WHEN kind = 'string' THEN {string_text} ELSE source END"
         whole = ids is None
         selected = "1" if whole else "id IN (SELECT value FROM json_each(:ids))"
-        kinds = "1" if whole else "kind IN ('string', 'preamble')"
+        kinds = "1" if whole else "id IN (SELECT value FROM json_each(:blocks))"
         # BibTeX wants an entry's crossref parent after it: with a profile, parents go last.
         parents = self._autoexport_parent_ids() if profile is not None else []
         params = {
             "copies": json.dumps(list(copies)),
             "ids": json.dumps(list(ids or ())),
+            # The @strings and @preambles a selection needs, as export_text writes them.
+            "blocks": json.dumps(self.exports.selection_blocks(ids or ())),
             "parents": json.dumps(parents),
             "whole": whole,
         }

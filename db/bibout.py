@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from . import bibvalue, bibwrite, derive, options
 from . import export as export_mod
@@ -159,20 +159,20 @@ class Exports:
         they came from (see ``pos`` in :mod:`db.schema`), so an @string redefined holds
         for the entries after it, as in the file. A whole-library export writes the files
         as they were: the text between entries, @comments and the end of each file in
-        place. A selection writes its entries with the @string and @preamble blocks, one
-        blank line apart. Autoexport builds the same bytes in SQL
-        (:meth:`db.autoexport.AutoExports.autoexport_data`).
+        place. A selection writes its entries with the @string and @preamble blocks they
+        need (:meth:`selection_blocks`), one blank line apart. Autoexport builds the same
+        bytes in SQL (:meth:`db.autoexport.AutoExports.autoexport_data`).
         """
         whole = self._is_whole(query, ids)
         if ids is None and not whole:
             ids = self.queries.paper_ids(query, sort="added")
-        kinds = "" if whole else "AND kind IN ('string', 'preamble')"
+        kinds = "" if whole else "AND id IN (SELECT value FROM json_each(?))"
         selected = "" if ids is None else "WHERE id IN (SELECT value FROM json_each(?))"
         cur = self.conn.execute(
             f"SELECT pos, 0, id, key, entry_type, fields, source, lead FROM papers {selected} "
             f"UNION ALL SELECT pos, 1, kind, name, value, NULL, source, lead FROM blocks "
             f"WHERE 1 {kinds} ORDER BY pos",
-            [] if ids is None else [json.dumps(list(ids))],
+            [] if ids is None else [json.dumps(list(ids)), json.dumps(self.selection_blocks(ids))],
         )
         aliases = self.aliases(ids) if profile is not None and profile.dialect == "biblatex" else {}
         parent_keys = self.crossref_targets() if profile is not None else set()
@@ -215,6 +215,66 @@ class Exports:
             previous, last_kind = text, "entry"
         if previous is not None and not (whole and last_kind == "text"):
             yield "\n"  # a file's own end (a 'text' block) is written as it was
+
+    def selection_blocks(self, ids: Sequence[int]) -> list[int]:
+        """The blocks an export of these papers (not the whole library) writes with them.
+
+        The @strings their fields use, and those these use in turn (every definition of
+        each name: kept in file order, each entry still sees the value it saw in its
+        file); the @preambles of the files they came from (BibTeX and biber need the
+        commands a file defines for its own entries). Never an @comment, nor another
+        file's preamble: a selection is not those files (JabRef's settings of one file
+        do not belong in another). The auto-export uses the same blocks.
+        """
+        if not ids:
+            return []
+        arg = json.dumps(list(ids))
+        found: list[int] = []
+        definitions: dict[str, list[tuple[int, str]]] = {}
+        for block_id, name, value in self.conn.execute(
+            "SELECT id, name, value FROM blocks WHERE kind = 'string'"
+        ):
+            definitions.setdefault(name.lower(), []).append((block_id, value))
+        if definitions:
+            # Only a value that is not one delimited group can name a macro: SQL leaves out
+            # the rest (nearly every field) before Python reads any.
+            candidates = self.conn.execute(
+                "SELECT DISTINCT json_extract(f.value, '$[1]') FROM papers p, "
+                "json_each(p.fields) f WHERE p.id IN (SELECT value FROM json_each(?)) "
+                "AND (substr(json_extract(f.value, '$[1]'), 1, 1) NOT IN ('{', '\"') "
+                "OR instr(json_extract(f.value, '$[1]'), '#') > 0)",
+                [arg],
+            )
+            frontier = [n for n in macro_names(v for (v,) in candidates) if n in definitions]
+            used = set(frontier)
+            while frontier:
+                for block_id, value in definitions[frontier.pop()]:
+                    found.append(block_id)
+                    for name in macro_names([value]):
+                        if name in definitions and name not in used:
+                            used.add(name)
+                            frontier.append(name)
+        preambles = self.conn.execute(
+            "SELECT id, coalesce(file_id, 0) FROM blocks WHERE kind = 'preamble'"
+        ).fetchall()
+        if preambles:
+            # The files they came from; 0 for a paper made in Citedesk (or kept from a library
+            # older than file layouts). A file's text ends with a block of its own after its
+            # last entry, so a paper's file is that of the first block with a file after it,
+            # provided the same import added both (a paper made in Citedesk before a later
+            # import would otherwise pass for one of that import's).
+            files = {
+                file_id
+                for (file_id,) in self.conn.execute(
+                    "SELECT DISTINCT CASE WHEN f.imported = p.added THEN f.id ELSE 0 END "
+                    "FROM papers p LEFT JOIN files f ON f.id = ("
+                    "SELECT b.file_id FROM blocks b WHERE b.pos > p.pos AND b.file_id IS NOT NULL "
+                    "ORDER BY b.pos LIMIT 1) WHERE p.id IN (SELECT value FROM json_each(?))",
+                    [arg],
+                )
+            }
+            found += [block_id for block_id, file_id in preambles if file_id in files]
+        return found
 
     def crossref_targets(self) -> set[str]:
         """The lower-cased keys that papers crossref. The rows are read in one statement:
@@ -278,7 +338,14 @@ class Exports:
         """Write a .bib file atomically; returns the number of entries written.
 
         The text is streamed from SQL to the file a megabyte at a time, never held whole.
+        A selection with no papers writes nothing (:class:`LibraryError`): a file of bare
+        macros is no one's bibliography.
         """
+        ids = None
+        if not self._is_whole(query, None):
+            ids = self.queries.paper_ids(query, sort="added")
+            if not ids:
+                raise LibraryError("nothing to export: no paper matches; no file was written")
         count = [0]
         encoding, newline = self.export_format(keep_encoding)
         try:
@@ -287,7 +354,7 @@ class Exports:
                 buffer: list[str] = []
                 size = 0
                 first = True
-                for part in self._export_parts(query, profile, None, None, count):
+                for part in self._export_parts(query, profile, ids, None, count):
                     buffer.append(part)
                     size += len(part)
                     if size >= 1 << 20:
@@ -327,11 +394,46 @@ class Exports:
         dest: str | os.PathLike[str],
         profile: ExportProfile | None = None,
     ) -> tuple[int, list[str]]:
-        """Write exactly the entries a document cites; returns (entries, keys not found)."""
+        """Write exactly the entries a document cites; returns (entries, keys not found).
+
+        When the library has none of them, nothing is written (:class:`LibraryError`).
+        """
         ids, missing, copies = self.aux_selection(aux_path, profile)
+        if ids == []:
+            raise LibraryError(nothing_cited(aux_path, missing))
         text, n = self.export_text(None, profile, ids=ids, extra_keys=copies)
         write_export(dest, self.encode_export(text))
         return n, missing
+
+
+class _Lookups(Mapping[str, str]):
+    """Macros that know none, and note each name a value looks up (see :func:`macro_names`)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.names.add(name)
+        return False
+
+    def __getitem__(self, name: str) -> str:
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def macro_names(raw_values: Iterable[str]) -> set[str]:
+    """The macro names (lower case) these raw field values use, as BibTeX reads them:
+    ``jan``, ``"x" # tpami``; never a word inside braces or quotes, nor a number."""
+    lookups = _Lookups()
+    for raw in raw_values:
+        bibvalue.evaluate(raw, lookups)
+    return lookups.names
 
 
 #: How a file's encoding, as the importer records it, is written back.
@@ -383,6 +485,16 @@ def _encode_piece(text: str, encoding: str, newline: str, first: bool) -> bytes:
             f"{bad!r} cannot be written in {encoding} (near “{around}”); export in UTF-8, "
             "without keeping the file's encoding"
         ) from None
+
+
+def nothing_cited(aux_path: str | os.PathLike[str], missing: Sequence[str]) -> str:
+    """One line for an .aux export that found nothing to write."""
+    name = os.path.basename(aux_path)
+    if not missing:
+        return f"nothing to export: {name} cites no keys (run LaTeX on the document first)"
+    shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+    keys = "the key" if len(missing) == 1 else f"any of the {len(missing)} keys"
+    return f"nothing to export: the library lacks {keys} {name} cites ({shown}); no file written"
 
 
 def write_export(dest: str | os.PathLike[str], text: str | bytes) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import json
 import os
 import re
@@ -381,15 +382,37 @@ def transform_string(raw: str, profile: ExportProfile) -> str:
 _AUX_CITATION = re.compile(r"\\citation\{([^}]*)\}")
 _AUX_BIBLATEX = re.compile(r"\\abx@aux@cite\{([^}]*)\}(?:\{([^}]*)\})?")
 _AUX_INPUT = re.compile(r"\\@input\{([^}]*)\}")
+_AUX_BIBDATA = re.compile(r"\\bibdata\{([^}]*)\}")
+_AUX_BIBSTYLE = re.compile(r"\\bibstyle\{([^}]*)\}")
+#: The .bib files biber reads, from the .bcf biblatex writes beside the .aux.
+_BCF_DATASOURCE = re.compile(r"<bcf:datasource\b[^>]*\btype=\"file\"[^>]*>([^<]*)</bcf:datasource>")
+#: What biblatex (with BibTeX as its backend) cites and reads for itself, not the document.
+_BIBLATEX_CONTROL_KEY = "biblatex-control"
 
 
 @dataclass
 class AuxCitations:
-    """The keys a LaTeX document cites, in first-cited order; ``everything`` for \\nocite{*}."""
+    """The keys a LaTeX document cites, in first-cited order; ``everything`` for \\nocite{*}.
+
+    ``bib_files`` are the .bib files it reads (``\\bibdata``, or biber's .bcf), as paths
+    from the .aux's folder; ``dialect`` is 'biblatex' when biblatex wrote the .aux,
+    'bibtex' for BibTeX's own, None when neither says.
+    """
 
     keys: list[str] = field(default_factory=list)
     everything: bool = False
     files: list[str] = field(default_factory=list)
+    bib_files: list[str] = field(default_factory=list)
+    dialect: str | None = None
+
+    def output_file(self) -> str | None:
+        """The .bib file an export for this document writes by default: the last it names.
+
+        Abbreviation files (``\\bibliography{IEEEabrv,refs}``) come first, as their
+        @strings must be read before the entries that use them, and usually live in the
+        TeX tree; writing the entries over one would lose its macros.
+        """
+        return self.bib_files[-1] if self.bib_files else None
 
 
 def read_aux(path: str | os.PathLike[str], _seen: set[Path] | None = None) -> AuxCitations:
@@ -423,12 +446,30 @@ def read_aux(path: str | os.PathLike[str], _seen: set[Path] | None = None) -> Au
         elif key:
             ordered.setdefault(key, None)
 
+    def add_bib(name: str) -> None:
+        name = name.strip()
+        if name and not name.endswith("-blx"):  # biblatex's control file, not the document's
+            path = str(p.parent / (name if name.lower().endswith(".bib") else name + ".bib"))
+            if path not in result.bib_files:
+                result.bib_files.append(path)
+
+    if "\\abx@aux@" in text:
+        result.dialect = "biblatex"
     for line in text.splitlines():
         for m in _AUX_CITATION.finditer(line):
+            result.dialect = result.dialect or "bibtex"
             for key in m.group(1).split(","):
-                add(key)
+                if key.strip() != _BIBLATEX_CONTROL_KEY:
+                    add(key)
         for m in _AUX_BIBLATEX.finditer(line):
             add(m.group(2) if m.group(2) is not None else m.group(1))
+        for m in _AUX_BIBSTYLE.finditer(line):
+            result.dialect = "biblatex" if m.group(1).strip() == "biblatex" else result.dialect
+            result.dialect = result.dialect or "bibtex"
+        for m in _AUX_BIBDATA.finditer(line):
+            result.dialect = result.dialect or "bibtex"
+            for name in m.group(1).split(","):
+                add_bib(name)
         for m in _AUX_INPUT.finditer(line):
             child = (
                 read_aux(p.parent / m.group(1), seen)
@@ -439,7 +480,18 @@ def read_aux(path: str | os.PathLike[str], _seen: set[Path] | None = None) -> Au
                 ordered.setdefault(key, None)
             result.everything |= child.everything
             result.files.extend(child.files)
+            result.bib_files += [b for b in child.bib_files if b not in result.bib_files]
+            if child.dialect is not None and result.dialect != "biblatex":
+                result.dialect = child.dialect
     result.keys = list(ordered)
+    bcf = p.with_suffix(".bcf")
+    if _seen is None and not result.bib_files and bcf.is_file():
+        try:
+            sources = _BCF_DATASOURCE.findall(bcf.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            sources = []
+        for name in sources:
+            add_bib(html.unescape(name))
     return result
 
 

@@ -282,6 +282,19 @@ def _profile(lib: Library, args: argparse.Namespace) -> ExportProfile | None:
     return None
 
 
+def _nothing_chosen(args: argparse.Namespace) -> str:
+    """What an export that found no paper asked for, in one line."""
+    if args.aux:
+        return f"the library has none of the keys {args.aux} cites; no file written"
+    wanted = [
+        *([f"tag {args.tag!r}"] if args.tag else []),
+        *([f"status {args.status}"] if args.status else []),
+        *([f"search {args.search!r}"] if args.search else []),
+        *(["--key"] if args.key else []),
+    ]
+    return f"no paper matches ({', '.join(wanted)}); no file written"
+
+
 def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
     profile = _profile(lib, args)
     if args.aux:
@@ -289,6 +302,7 @@ def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
             raise UsageError("--aux chooses the entries itself; drop --key/--tag/--status/--search")
         ids, missing, copies = lib.aux_selection(args.aux, profile)
         text, n = lib.export_text(None, profile, ids=ids, extra_keys=copies)
+        chosen = ids is not None  # (None: \nocite{*}, the whole library)
         for k in missing:
             print(f"citedesk: {args.aux} cites {k!r}, which is not in the library", file=sys.stderr)
     else:
@@ -299,6 +313,11 @@ def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
             search=args.search or "", tag=args.tag, status=args.status, keys=tuple(args.key)
         )
         text, n = lib.export_text(query, profile)
+        chosen = query != Query()
+    if n == 0 and chosen:
+        # A selection with nothing in it: a file of bare macros is no one's bibliography.
+        print(f"citedesk: nothing to export: {_nothing_chosen(args)}", file=sys.stderr)
+        return 1
     data = lib.encode_export(text, args.keep_encoding)
     if args.output:
         write_export(args.output, data)

@@ -341,8 +341,12 @@ class ExportDialog(PreserveGeometry, QDialog):
 class AuxExportDialog(PreserveGeometry, QDialog):
     """Export what a LaTeX document cites: its .aux file, the .bib to write, the profile.
 
-    The output defaults to ``refs.bib`` beside the .aux; the dialog says so when that file
-    exists already (it will be replaced) and how many cited keys the library lacks.
+    The output defaults to the .bib file the document reads (``\\bibdata{mybib}`` gives
+    ``mybib.bib`` beside the .aux; biber's .bcf likewise), else ``refs.bib`` beside it; the
+    dialog says so when that file exists already (it will be replaced) and how many cited
+    keys the library lacks. The profile defaults to the document's dialect: BibTeX for an
+    .aux BibTeX reads, BibLaTeX for one biblatex wrote (unless the default profile is of
+    that dialect already).
     """
 
     def __init__(
@@ -364,7 +368,14 @@ class AuxExportDialog(PreserveGeometry, QDialog):
         self.summary = QLabel()
         self.summary.setObjectName("auxSummary")
         self.summary.setWordWrap(True)
-        self.output = QLineEdit(str(aux.with_name("refs.bib")))
+        self.found = 0  # cited keys the library has (see _summarise)
+        try:
+            cited, self._read_error = read_aux(aux), ""
+        except db.LibraryError as exc:
+            cited, self._read_error = None, str(exc)
+        self.cited = cited
+        written = self.cited.output_file() if self.cited is not None else None
+        self.output = QLineEdit(written or str(aux.with_name("refs.bib")))
         self.output.setObjectName("auxOutput")
         self.output.setMinimumWidth(360)
         browse = QPushButton("Browse…")
@@ -375,8 +386,14 @@ class AuxExportDialog(PreserveGeometry, QDialog):
         out_row.addWidget(browse)
         self.output_note = muted(QLabel())
         self.output_note.setObjectName("auxOutputNote")
-        self.profile = ProfileCombo(saved_profiles(library), default_profile)
+        saved = saved_profiles(library)
+        self.profile = ProfileCombo(saved, default_profile)
         self.profile.setObjectName("auxProfile")
+        dialect = self.cited.dialect if self.cited is not None else None
+        if dialect is not None and default_profile not in {
+            p.name for p in saved if p.dialect == dialect
+        }:
+            self.profile.set_choice(dialect)
         self.keep_current = QCheckBox("Keep this file current as the library changes (auto-export)")
         self.keep_current.setObjectName("auxKeepCurrent")
         form = QFormLayout()
@@ -397,7 +414,7 @@ class AuxExportDialog(PreserveGeometry, QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.output.textChanged.connect(self._on_output_text_changed)
-        self._readable = self._summarise(library, aux)
+        self._readable = self._summarise(library)
         self._on_output_text_changed(self.output.text())
         self.restore_geometry(settings)
 
@@ -411,11 +428,14 @@ class AuxExportDialog(PreserveGeometry, QDialog):
     def profile_choice(self) -> str:
         return self.profile.choice()
 
-    def _summarise(self, library: db.Library, aux: Path) -> bool:
-        try:
-            cited = read_aux(aux)
-        except db.LibraryError as exc:
-            self.summary.setText(html.escape(str(exc)))
+    def nothing_to_export(self) -> bool:
+        """True when the library has none of the keys the document cites."""
+        return self.cited is not None and not self.cited.everything and self.found == 0
+
+    def _summarise(self, library: db.Library) -> bool:
+        cited = self.cited
+        if cited is None:
+            self.summary.setText(html.escape(self._read_error))
             return False
         if cited.everything:
             n = library.count(db.Query())
@@ -424,11 +444,13 @@ class AuxExportDialog(PreserveGeometry, QDialog):
             )
             return True
         missing = [k for k in cited.keys if library.id_for_key(k) is None]
-        found = len(cited.keys) - len(missing)
+        found = self.found = len(cited.keys) - len(missing)
         text = f"The document cites {_noun(len(cited.keys), 'key')}: {found} in this library"
         if missing:
             shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
             text += f", {len(missing)} missing ({shown})"
+        if not found:
+            text += "; nothing to export"
         self.summary.setText(html.escape(text) + ".")
         return True
 

@@ -108,9 +108,23 @@ class ExportFlow(QObject):
         """Let running exports finish (the window is closing)."""
         self.exporter.shutdown()
 
+    def _nothing_to_export(self, why: str) -> None:
+        """Say that there is nothing to write, and write nothing (no file of bare macros)."""
+        messages.notify(
+            self._window,
+            "Nothing to export.",
+            informative=why,
+            title="Export",
+            name="exportNothing",
+            window_modal=True,
+        )
+
     def _export(
         self, query: db.Query, suggested: str, profile: str = "", keep_encoding: bool = False
     ) -> None:
+        if query != db.Query() and self._library.count(query) == 0:
+            self._nothing_to_export("No paper is in what you chose to export; no file was written.")
+            return
         start = str(Path(opts.start_folder(self._settings)) / suggested)
         path, _ = QFileDialog.getSaveFileName(
             self._window, "Export BibTeX", start, "BibTeX files (*.bib);;All files (*)"
@@ -125,6 +139,14 @@ class ExportFlow(QObject):
 
     def _export_aux(self, dialog: AuxExportDialog) -> None:
         aux, dest, profile = dialog.aux_path, dialog.output_path(), dialog.profile_choice()
+        if dialog.nothing_to_export():
+            name = Path(aux).name
+            self._nothing_to_export(
+                f"The library has none of the keys {name} cites; no file was written."
+                if dialog.cited.keys
+                else f"{name} cites no keys (run LaTeX on the document first)."
+            )
+            return
         if dialog.keep_current.isChecked():
             try:
                 changes = self._library.add_autoexport(dest, aux=aux, profile=profile or None)
