@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from . import bibvalue
-from .latex import collapse_space, latex_to_unicode
+from .latex import collapse_space, display_text, latex_to_unicode
 from .names import Person, parse_names
 
 _VENUE_FIELDS = (
@@ -71,9 +71,12 @@ def field_map(fields: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def text_of(raw: str | None, macros: Mapping[str, str] | None) -> str:
+def text_of(raw: str | None, macros: Mapping[str, str] | None, math: bool = False) -> str:
+    """A field's text as shown: decoded, white space folded. ``math``: simple math as
+    Unicode too (titles and abstracts, which people read; see :func:`latex.display_text`)."""
     if raw is None:
         return ""
+    decode = display_text if math else latex_to_unicode
     n = len(raw)
     if n > 1 and raw[0] == "{" and raw[-1] == "}":
         # The usual value, one braced group: its text is what is inside (what evaluate
@@ -81,12 +84,12 @@ def text_of(raw: str | None, macros: Mapping[str, str] | None) -> str:
         # for two it is some 20 times slower.)
         body = raw[1:-1]
         if not ("\\" in body or "{" in body or "}" in body):
-            if not ("~" in body or ("-" in body and "--" in body)):
+            if not ("~" in body or ("-" in body and "--" in body) or (math and "$" in body)):
                 return collapse_space(body)  # nothing to decode either
-            return collapse_space(latex_to_unicode(body))
+            return collapse_space(decode(body))
         if bibvalue.braced_end(raw) == n - 1:
-            return collapse_space(latex_to_unicode(body))
-    return collapse_space(latex_to_unicode(bibvalue.evaluate(raw, macros)))
+            return collapse_space(decode(body))
+    return collapse_space(decode(bibvalue.evaluate(raw, macros)))
 
 
 def _month_number(text: str) -> int | None:
@@ -120,7 +123,7 @@ def derive(
                 f[name] = raw
     evaluate = bibvalue.evaluate
     get = f.get
-    title = text_of(get("title"), macros)
+    title = text_of(get("title"), macros, math=True)
     authors = parse_names(collapse_space(evaluate(f["author"], macros))) if "author" in f else []
     editors = parse_names(collapse_space(evaluate(f["editor"], macros))) if "editor" in f else []
     date = text_of(get("date"), macros) or None
@@ -171,7 +174,7 @@ def derive(
         doi=doi,
         url=url,
         arxiv=arxiv,
-        abstract=text_of(get("abstract"), macros),
+        abstract=text_of(get("abstract"), macros, math=True),
         keywords=text_of(get("keywords"), macros),
         category=category,
     )

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from typing import Any
 
+from .bibvalue import braced_end
+
 _ACCENTS = {
     "'": "\u0301",
     "`": "\u0300",
@@ -93,6 +95,13 @@ _SYMBOLS = {
     "noopsort": "",
     "/": "",
     "-": "",
+    # biblatex's hyphens that let the rest of the word hyphenate (``methodology\hyphen
+    # independent``): a hyphen to a reader.
+    "hyphen": "-",
+    "nbhyphen": "-",
+    "hyphenate": "-",
+    "slash": "/",
+    "nobreakspace": "\u00a0",
 }
 
 _ESCAPES = {
@@ -131,12 +140,13 @@ _TEXT_COMMANDS = {
     "MakeUppercase",
     "MakeLowercase",
     "bibstring",
-    "mkbibquote",
     "mkbibemph",
-    "enquote",
     "foreignlanguage",
     "href",
 }
+
+#: Commands that quote their argument (biblatex's, csquotes'): “argument”.
+_QUOTE_COMMANDS = {"mkbibquote", "enquote"}
 
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 #: Text copied as it is: up to the next character that needs work. A lone hyphen needs
@@ -201,8 +211,18 @@ def latex_to_unicode(text: str, _depth: int = 0) -> str:
     return text.replace("---", "—").replace("--", "–")
 
 
-def _decode(text: str, _depth: int) -> str:
-    """latex_to_unicode's loop, for a text that has something to decode."""
+def display_text(text: str) -> str:
+    """:func:`latex_to_unicode` for text a person reads (titles, abstracts): simple math
+    (``$O(n^2)$``, ``$\\alpha$``) becomes Unicode as well; math it cannot write so is kept
+    as written. Not for keys or names, which fold what is decoded to ASCII."""
+    if "$" not in text:
+        return latex_to_unicode(text)
+    return _decode(text, 0, math=True)
+
+
+def _decode(text: str, _depth: int, math: bool = False) -> str:
+    """latex_to_unicode's loop, for a text that has something to decode (``math``: as
+    :func:`display_text`)."""
     out: list[str] = []
     i = 0
     n = len(text)
@@ -217,6 +237,22 @@ def _decode(text: str, _depth: int) -> str:
     )
     while i < n:
         c = text[i]
+        if c == "$" and math and not in_math:
+            # As in a note's preview: "$x$" opens before and closes after a non-space, and
+            # is not followed by a digit ("costs $5 and $10" is no formula).
+            end = text.find("$", i + 1)
+            shown = None
+            if (
+                end > i + 1
+                and not text[i + 1].isspace()
+                and not text[end - 1].isspace()
+                and not text[end + 1 : end + 2].isdigit()
+            ):
+                shown = math_to_unicode(text[i + 1 : end])
+            if shown is not None:
+                out.append(shown)
+                i = end + 1
+                continue
         if c == "$":
             in_math = not in_math
             out.append(c)
@@ -257,7 +293,10 @@ def _decode(text: str, _depth: int) -> str:
                 out.append(_ESCAPES[name])
             elif name == "\\":
                 out.append(" ")
-            elif name in _TEXT_COMMANDS:
+            elif name in _QUOTE_COMMANDS and _depth < _MAX_ACCENT_DEPTH:
+                arg, i = _read_group(text, i)
+                out.append(f"\u201c{_decode(arg, _depth + 1, math)}\u201d")
+            elif name in _TEXT_COMMANDS or name in _QUOTE_COMMANDS:
                 # The argument is decoded in place by this loop (its braces are dropped
                 # below); recursing here would overflow on deeply nested input.
                 if name == "href":
@@ -412,3 +451,235 @@ def unicode_to_latex(text: str) -> str:
 
 
 _ENCODER: Any = None  # a pylatexenc UnicodeToLatexEncoder, built on first use
+
+
+# -- simple math, for display ---------------------------------------------------------------------
+
+_GREEK = (
+    "alpha α beta β gamma γ delta δ epsilon ϵ varepsilon ε zeta ζ eta η theta θ vartheta ϑ "
+    "iota ι kappa κ lambda λ mu μ nu ν xi ξ pi π varpi ϖ rho ρ varrho ϱ sigma σ "
+    "varsigma ς tau τ upsilon υ phi ϕ varphi φ chi χ psi ψ omega ω Gamma Γ Delta Δ "
+    "Theta Θ Lambda Λ Xi Ξ Pi Π Sigma Σ Upsilon Υ Phi Φ Psi Ψ Omega Ω"
+).split()
+_MATH_SYMBOLS: dict[str, str] = dict(zip(_GREEK[::2], _GREEK[1::2], strict=True))
+_MATH_SYMBOLS.update(
+    {
+        "leq": "≤",
+        "le": "≤",
+        "geq": "≥",
+        "ge": "≥",
+        "neq": "≠",
+        "ne": "≠",
+        "approx": "≈",
+        "sim": "∼",
+        "simeq": "≃",
+        "equiv": "≡",
+        "propto": "∝",
+        "ll": "≪",
+        "gg": "≫",
+        "times": "×",
+        "cdot": "·",
+        "pm": "±",
+        "mp": "∓",
+        "div": "÷",
+        "ast": "∗",
+        "star": "⋆",
+        "circ": "∘",
+        "infty": "∞",
+        "top": "⊤",
+        "dagger": "†",
+        "partial": "∂",
+        "nabla": "∇",
+        "ell": "ℓ",
+        "hbar": "ℏ",
+        "to": "→",
+        "rightarrow": "→",
+        "leftarrow": "←",
+        "Rightarrow": "⇒",
+        "leftrightarrow": "↔",
+        "mapsto": "↦",
+        "in": "∈",
+        "notin": "∉",
+        "subset": "⊂",
+        "subseteq": "⊆",
+        "cup": "∪",
+        "cap": "∩",
+        "emptyset": "∅",
+        "forall": "∀",
+        "exists": "∃",
+        "neg": "¬",
+        "wedge": "∧",
+        "vee": "∨",
+        "oplus": "⊕",
+        "otimes": "⊗",
+        "sum": "∑",
+        "prod": "∏",
+        "int": "∫",
+        "prime": "′",
+        "dots": "…",
+        "ldots": "…",
+        "cdots": "⋯",
+        "langle": "⟨",
+        "rangle": "⟩",
+        "lvert": "|",
+        "rvert": "|",
+        "mid": "|",
+        "vert": "|",
+        "Vert": "‖",
+        "|": "‖",
+        "{": "{",
+        "}": "}",
+        "%": "%",
+        "&": "&",
+        "#": "#",
+        "_": "_",
+        "$": "$",
+        ",": "\u2009",
+        ";": " ",
+        ":": " ",
+        " ": " ",
+        "!": "",
+        "quad": " ",
+        "qquad": " ",
+        "left": "",
+        "right": "",
+        "big": "",
+        "Big": "",
+        "bigl": "",
+        "bigr": "",
+        "displaystyle": "",
+        "textstyle": "",
+    }
+)
+_MATH_FUNCTIONS = {
+    "log", "ln", "exp", "sin", "cos", "tan", "max", "min", "sup", "inf", "lim", "arg",
+    "det", "dim", "ker", "deg", "gcd", "Pr", "liminf", "limsup", "tanh", "sinh", "cosh",
+}  # fmt: skip
+#: Commands that set their argument in a font: the argument as it is (double-struck for
+#: the usual number sets).
+_MATH_FONTS = {
+    "mathrm", "mathit", "mathbf", "mathsf", "mathtt", "mathcal", "mathscr", "mathfrak",
+    "mathbb", "boldsymbol", "bm", "text", "textrm", "textit", "textbf", "mbox",
+    "operatorname", "mathnormal",
+}  # fmt: skip
+_DOUBLE_STRUCK = {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ", "P": "ℙ", "E": "𝔼"}
+_SUPERSCRIPTS = dict(
+    zip(
+        "0123456789+-=() abcdefghijklmnoprstuvwxyzT*′⊤†",
+        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ*′ᵀ†",
+        strict=True,
+    )
+)
+_SUBSCRIPTS = dict(
+    zip("0123456789+-=() aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True)
+)
+_MATH_COMMANDS_NAMED = re.compile(r"\\([A-Za-z]+|.)")
+#: Math longer than this, or nested deeper, is kept as written.
+_MATH_MAX_CHARS = 200
+_MATH_MAX_DEPTH = 4
+
+
+def math_to_unicode(tex: str) -> str | None:
+    """Inline math (what is between ``$`` signs) as a reader would read it in plain text:
+    ``O(n^2)`` → ``O(n²)``, ``\\alpha`` → ``α``, ``\\mathbb{R}^d`` → ``ℝᵈ``. None when it
+    holds anything that plain text cannot show faithfully (``\\frac``, a superscript of
+    letters with no Unicode form, an unknown command): the caller keeps it as written."""
+    if len(tex) > _MATH_MAX_CHARS or "$" in tex:
+        return None
+    shown = _math(tex, 0)
+    return None if shown is None else collapse_space(shown)
+
+
+def _math_group(tex: str, i: int) -> tuple[str, int] | None:
+    """The argument at ``i`` (a braced group, a command or one character), and its end."""
+    n = len(tex)
+    while i < n and tex[i] == " ":
+        i += 1
+    if i >= n:
+        return None
+    if tex[i] == "{":
+        end = braced_end(tex, i)
+        return (tex[i + 1 : end], end + 1) if end > 0 else None
+    if tex[i] == "}":
+        return None
+    if tex[i] == "\\":
+        m = _MATH_COMMANDS_NAMED.match(tex, i)
+        return (m.group(0), m.end()) if m else None
+    return tex[i], i + 1
+
+
+def _math(tex: str, depth: int) -> str | None:
+    if depth > _MATH_MAX_DEPTH:
+        return None
+    out: list[str] = []
+    i = 0
+    n = len(tex)
+    while i < n:
+        c = tex[i]
+        if c == "\\":
+            m = _MATH_COMMANDS_NAMED.match(tex, i)
+            if m is None:
+                return None
+            name = m.group(1)
+            i = m.end()
+            if name in _MATH_SYMBOLS:
+                out.append(_MATH_SYMBOLS[name])
+            elif name in _MATH_FUNCTIONS:
+                out.append(name)
+                if i < n and tex[i] not in " ^_({[\\":
+                    out.append(" ")  # "\log n" reads "log n" and so does "\log{n}"
+            elif name in _MATH_FONTS:
+                found = _math_group(tex, i)
+                if found is None:
+                    return None
+                arg, i = found
+                inner = _math(arg, depth + 1)
+                if inner is None:
+                    return None
+                if name == "mathbb":
+                    inner = "".join(_DOUBLE_STRUCK.get(ch, ch) for ch in inner)
+                out.append(inner)
+            elif name == "sqrt":
+                found = _math_group(tex, i)
+                if found is None:
+                    return None
+                arg, i = found
+                inner = _math(arg, depth + 1)
+                if inner is None:
+                    return None
+                out.append("√" + (inner if len(inner) == 1 else f"({inner})"))
+            else:
+                return None
+        elif c in "^_":
+            found = _math_group(tex, i + 1)
+            if found is None:
+                return None
+            arg, i = found
+            inner = _math(arg, depth + 1)
+            if inner is None:
+                return None
+            table = _SUPERSCRIPTS if c == "^" else _SUBSCRIPTS
+            if not inner or any(ch not in table for ch in inner):
+                return None
+            out.append("".join(table[ch] for ch in inner))
+        elif c == "{":
+            end = braced_end(tex, i)
+            if end < 0:
+                return None
+            inner = _math(tex[i + 1 : end], depth + 1)
+            if inner is None:
+                return None
+            out.append(inner)
+            i = end + 1
+        elif c == "}" or c == "&" or c == "%" or c == "#":
+            return None
+        elif c == "'":
+            out.append("′")
+            i += 1
+        elif c == "~":
+            out.append(" ")
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)

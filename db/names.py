@@ -447,9 +447,13 @@ def _plain_name_parts(name: str) -> tuple[list[str], list[str], list[str], list[
 
 
 def short_authors(families: list[str], others: bool = False) -> str:
-    """The table's author column: 'Wang', 'Wang, Zhou', 'Wang, Zhou et al.'."""
+    """The authors in short, as a creator summary reads (APA, Zotero): 'Wang', 'Wang & E',
+    'Wang et al.' (three or more, or 'and others'). Names joined by commas read as one
+    person's 'Family, Given' ('Wang, E'), so two are joined by '&' and more are cut."""
     if not families:
         return ""
-    if len(families) <= 2 and not others:
-        return ", ".join(families)
-    return ", ".join(families[:2]) + " et al."
+    if len(families) == 1 and not others:
+        return families[0]
+    if len(families) == 2 and not others:
+        return f"{families[0]} & {families[1]}"
+    return f"{families[0]} et al."

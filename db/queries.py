@@ -219,7 +219,7 @@ class Queries:
             parsed = parse_query(query.search)
         if parsed is not None and parsed.words_only:
             # Only words to find: the indexes' row ids are the paper ids.
-            wanted = self._word_matches(parsed.words, parsed.exclude)
+            wanted = self._word_matches(parsed.words, parsed.exclude, parsed.alternatives)
         else:
             # "+p.id": look the words up once, not the wide papers row of each hit (a year
             # or a status is then read from its index).
@@ -238,11 +238,22 @@ class Queries:
         self,
         words: list[tuple[str | None, str | None]],
         exclude: tuple[str | None, str | None] | None,
+        alternatives: Sequence[tuple[str, list[object]] | None] = (),
     ) -> set[int]:
-        """Ids of the papers that match every word (in either index) and no excluded one."""
+        """Ids of the papers that match every word (in either index, or by the key or DOI
+        it may be: ``alternatives``, one for each word) and no excluded one."""
 
-        def found(pair: tuple[str | None, str | None]) -> set[int]:
+        def found(
+            pair: tuple[str | None, str | None],
+            alternative: tuple[str, list[object]] | None = None,
+        ) -> set[int]:
             ids: set[int] = set()
+            if alternative is not None:
+                cond, params = alternative
+                (text,) = self.conn.execute(
+                    f"SELECT json_group_array(p.id) FROM papers p WHERE {cond}", params
+                ).fetchone()
+                ids.update(json.loads(text))
             for table, expr in zip(SEARCH_TABLES, pair, strict=True):
                 if expr is not None:
                     (text,) = self.conn.execute(
@@ -251,11 +262,12 @@ class Queries:
                     ids.update(json.loads(text))
             return ids
 
-        wanted = found(words[0])
-        for pair in words[1:]:
+        alts = list(alternatives) or [None] * len(words)
+        wanted = found(words[0], alts[0])
+        for pair, alternative in zip(words[1:], alts[1:], strict=True):
             if not wanted:
                 break
-            wanted &= found(pair)
+            wanted &= found(pair, alternative)
         if exclude is not None and wanted:
             wanted -= found(exclude)
         return wanted

@@ -2,7 +2,10 @@
 
 Syntax: words (prefix-matched as you type), ``"exact phrase"``, ``-word`` to exclude,
 ``author:wang``, ``title:sgd``, ``abstract:conv``, ``venue:icml``, ``tag:theory``,
-``year:2023``, ``year:2022..2024`` (either end may be left open). A word of one or two
+``year:2023``, ``year:2022..2024`` (either end may be left open), ``doi:10.1/x``. A DOI
+typed as it is (``10.1/x``, ``https://doi.org/10.1/x``) finds its paper as well as the
+words it holds; a term typed alone finds the paper with that citation key or old key
+(exact, any case) as well as its full-text matches. A word of one or two
 letters matches the start of words in every field but the abstract, and whole words in
 abstracts; from three letters on it matches the start of abstract words too. User text
 reaches FTS5 only as quoted strings, so no input can make a query fail; what cannot be
@@ -30,6 +33,14 @@ _TOKEN = re.compile(r'(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
 _WORD = re.compile(r"\w", re.UNICODE)
 _TOKENS = re.compile(r"[^\W_]+")  # words as the unicode61 tokenizer cuts them (near enough)
 _YEAR = re.compile(r"^(\d{4})?(?:(\.\.)(\d{4})?)?$")
+#: A DOI as people paste it: bare, ``doi:``, or a doi.org link.
+_DOI = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?(10\.\d+/\S+)$", re.IGNORECASE)
+#: The paper with this citation key, or that had it (``?``: the key, twice).
+KEY_CONDITION = (
+    "p.key = ? COLLATE NOCASE OR p.id IN (SELECT paper_id FROM key_aliases WHERE alias = ?)"
+)
+#: The paper with this DOI (the ``papers_doi`` index compares without case).
+DOI_CONDITION = "p.doi = ? COLLATE NOCASE"
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
 
@@ -59,6 +70,9 @@ class ParsedQuery:
     words: list[tuple[str | None, str | None]] = field(default_factory=list)
     exclude: tuple[str | None, str | None] | None = None
     words_only: bool = False
+    #: For each of ``words``: None, or a condition over ``papers p`` (and its parameters)
+    #: that also satisfies it (a citation key or a DOI typed as it is).
+    alternatives: list[tuple[str, list[object]] | None] = field(default_factory=list)
 
     def matches(self) -> list[tuple[str, str]]:
         """Every (index, MATCH expression) the query runs."""
@@ -82,6 +96,26 @@ def _in_indexes(pair: tuple[str | None, str | None]) -> tuple[str, list[object]]
     return " UNION ALL ".join(parts), params
 
 
+def doi_in(text: str) -> str | None:
+    """The DOI in a typed term (``10.1/x``, ``doi:10.1/x``, ``https://doi.org/10.1/x``)."""
+    m = _DOI.match(text.strip())
+    return m.group(1) if m else None
+
+
+def _alternative(term: str, alone: bool) -> tuple[str, list[object]] | None:
+    """What else a typed term finds: its paper by DOI, and when typed alone, by key."""
+    parts: list[str] = []
+    params: list[object] = []
+    doi = doi_in(term)
+    if doi is not None:
+        parts.append(DOI_CONDITION)
+        params.append(doi)
+    if alone and term:
+        parts.append(KEY_CONDITION)
+        params.extend([term, term])
+    return (" OR ".join(parts), params) if parts else None
+
+
 def _fts_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
@@ -99,8 +133,11 @@ def parse_query(text: str) -> ParsedQuery:
     others = False  # conditions that are not words (year:, tag:, key:)
     where: list[str] = []
     params: list[object] = []
+    alternatives: list[tuple[str, list[object]] | None] = []
     terms = 0
-    for m in _TOKEN.finditer(text):
+    found = [m for m in _TOKEN.finditer(text) if m.group(3) is not None or m.group(4) is not None]
+    alone = len(found) == 1  # a key typed alone finds its paper
+    for m in found:
         neg, prefix, quoted, bare = m.group(1) == "-", m.group(2), m.group(3), m.group(4)
         value = quoted if quoted is not None else bare
         if value is None:
@@ -148,6 +185,12 @@ def parse_query(text: str) -> ParsedQuery:
             where.append(f"NOT ({cond})" if neg else f"({cond})")
             params.append(esc + "%")
             continue
+        if key == "doi":
+            cond = "p.id IN (SELECT id FROM papers WHERE doi = ? COLLATE NOCASE)"
+            others = True
+            where.append(f"NOT ({cond})" if neg else cond)
+            params.append(doi_in(value) or value.strip())
+            continue
         column = None
         if key is not None:
             column = _FIELD_COLUMNS.get(key)
@@ -174,11 +217,21 @@ def parse_query(text: str) -> ParsedQuery:
             pair = (None, _fts_string(value) + ("" if quoted is not None else "*"))
         elif column is not None:
             pair = (f"{column} : {pair[0]}", None)
-        (negative if neg else positive).append(pair)
-    for pair in positive:
+        if neg:
+            negative.append(pair)
+            continue
+        positive.append(pair)
+        typed = value if quoted is not None else m.group(0)
+        alternatives.append(None if column is not None else _alternative(typed, alone))
+    for pair, alternative in zip(positive, alternatives, strict=True):
         sql, word_params = _in_indexes(pair)
-        where.append(f"p.id IN ({sql})")
         params.extend(word_params)
+        if alternative is None:
+            where.append(f"p.id IN ({sql})")
+            continue
+        cond, alt_params = alternative
+        where.append(f"(p.id IN ({sql}) OR {cond})")
+        params.extend(alt_params)
     exclude = None
     if negative:
         main = [m for m, _ in negative if m is not None]
@@ -195,4 +248,5 @@ def parse_query(text: str) -> ParsedQuery:
         words=positive,
         exclude=exclude,
         words_only=bool(positive) and not others,
+        alternatives=alternatives,
     )

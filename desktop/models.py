@@ -57,6 +57,8 @@ class Column(IntEnum):
     STATUS = 5
     RATING = 6
     ADDED = 7
+    #: Last, so that header states saved before it existed keep their columns.
+    KEY = 8
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class ColumnSpec:
     width: int
     hidden: bool = False
     align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft
+    #: A first click on the header sorts from the most (the best rated) down.
+    descending_first: bool = False
 
 
 COLUMNS: dict[Column, ColumnSpec] = {
@@ -80,8 +84,9 @@ COLUMNS: dict[Column, ColumnSpec] = {
     # the status, the detail pane the rating); the header's context menu and
     # View > Columns show them.
     Column.STATUS: ColumnSpec("Status", "status", 72, hidden=True),
-    Column.RATING: ColumnSpec("Rating", "rating", 72, hidden=True),
+    Column.RATING: ColumnSpec("Rating", "rating", 72, hidden=True, descending_first=True),
     Column.ADDED: ColumnSpec("Added", "added", 88, hidden=True),
+    Column.KEY: ColumnSpec("Key", "key", 150, hidden=True),
 }
 SORT_KEY_COLUMN = {spec.sort_key: col for col, spec in COLUMNS.items()}
 
@@ -285,6 +290,11 @@ class PaperTableModel(QAbstractTableModel):
             return f"Sort by {spec.header.lower()}"
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return spec.align | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.InitialSortOrderRole:
+            # How the header sorts when this column is clicked first (an int: the
+            # header reads the role with canConvert<int>).
+            first = Qt.SortOrder.DescendingOrder, Qt.SortOrder.AscendingOrder
+            return first[0].value if spec.descending_first else first[1].value
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -315,25 +325,29 @@ class PaperTableModel(QAbstractTableModel):
             return None
         column = Column(index.column())
         stale = self._stale is not None and self.paper_id(index.row()) == self._stale
-        if role == Qt.ItemDataRole.FontRole:
-            return _italic() if stale else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return COLUMNS[column].align | Qt.AlignmentFlag.AlignVCenter
         row = self.paper_row(index.row())
         if row is None:
             return None
+        # An entry without a title (a @set, say) shows its key there, in italics.
+        keyed = column == Column.TITLE and not row.title
+        if role == Qt.ItemDataRole.FontRole:
+            return _italic() if stale or keyed else None
         if role == KEY_ROLE:
             return row.key
         if role == TAG_LIST_ROLE:
             return self._tag_list(row.tags)
         if role == Qt.ItemDataRole.ForegroundRole:
-            if stale or column in (Column.YEAR, Column.VENUE, Column.ADDED, Column.STATUS):
+            if stale or keyed or column in (Column.YEAR, Column.VENUE, Column.ADDED, Column.STATUS):
                 return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
             return None
         text = self._text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             if stale:
                 return "No longer in this view; it leaves the list when you move on."
+            if keyed:
+                return f"{row.key} (no title)"
             if column == Column.TITLE:
                 return f"{row.title}\n{row.key}"
             return text or None
@@ -349,7 +363,9 @@ class PaperTableModel(QAbstractTableModel):
     @staticmethod
     def _text(row: db.Row, column: Column) -> str:
         if column == Column.TITLE:
-            return row.title
+            return row.title or row.key
+        if column == Column.KEY:
+            return row.key
         if column == Column.AUTHORS:
             return row.authors
         if column == Column.YEAR:

@@ -132,7 +132,7 @@ def test_derive_reads_an_entry_with_every_kind_of_value() -> None:
         "10",
         "2101.00001",
     )
-    assert d.abstract == "We show that $O(n)$ holds in 95% of cases."
+    assert d.abstract == "We show that O(n) holds in 95% of cases."  # simple math as text
 
 
 def _display_slow(d: bibtex.Derived) -> tuple[str, str, str]:
@@ -145,9 +145,9 @@ def _display_slow(d: bibtex.Derived) -> tuple[str, str, str]:
     short = (
         ""
         if not families
-        else ", ".join(families)
+        else " & ".join(families)
         if len(families) <= 2 and not others
-        else ", ".join(families[:2]) + " et al."
+        else families[0] + " et al."
     )
     return (
         short,

@@ -85,7 +85,7 @@ def test_paper_keeps_authors_in_order_with_others(seeded: Library) -> None:
     ]
     assert p.year == 2023 and p.month == 7 and p.date == "2023-07-01"
     assert p.category == "cs.CV"
-    assert seeded.rows([p.id])[p.id].authors == "Wang, Sun et al."
+    assert seeded.rows([p.id])[p.id].authors == "Wang et al."
 
 
 def test_tags_are_added_counted_and_removed(seeded: Library) -> None:

@@ -78,7 +78,7 @@ def test_paper_model_shows_the_columns_of_a_row(library: db.Library) -> None:
     assert row is not None
     r = library.rows([4])[4]
     assert model.index(row, Column.TITLE).data() == r.title
-    assert model.index(row, Column.AUTHORS).data() == "Wang, Ma"
+    assert model.index(row, Column.AUTHORS).data() == "Wang & Ma"
     assert model.index(row, Column.YEAR).data() == "2022"
     assert model.index(row, Column.TAGS).data() == "sgd, theory"
     assert model.index(row, Column.STATUS).data() == "Unread"
@@ -95,6 +95,7 @@ def test_paper_model_shows_the_columns_of_a_row(library: db.Library) -> None:
         "Status",
         "Rating",
         "Added",
+        "Key",
     ]
 
 
