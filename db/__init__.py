@@ -2,6 +2,7 @@
 
 from .backup import backup as backup_library
 from .backup import backup_dir, check_library, newest_backup
+from .backup import backups as list_backups
 from .backup import restore as restore_library
 from .backup import rotate as rotate_backups
 from .bibitems import Failure, ParsedFile
@@ -75,6 +76,7 @@ __all__ = [
     "UnknownPaperError",
     "backup_dir",
     "backup_library",
+    "list_backups",
     "check_library",
     "check_pattern",
     "default_library_path",

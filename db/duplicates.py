@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from . import bibvalue
+from .entrytypes import TYPE_FIELDS
 from .identifiers import is_doi
 from .latex import ascii_fold
 from .papers import Papers
@@ -13,6 +14,45 @@ from .personal import Personal
 from .queries import SearchIndex
 from .store import Store
 from .values import STATUSES, Changes
+
+#: Fields that say where a work appeared, in the order they decide its type, each with the
+#: type an entry holding it is when no paper of the group has a type that fits it.
+VENUE_TYPES: dict[str, str] = {
+    "booktitle": "inproceedings",
+    "journal": "article",
+    "journaltitle": "article",
+    "school": "phdthesis",
+    "institution": "techreport",
+}
+
+
+def fits(entry_type: str, field: str) -> bool:
+    """Whether an entry of this type may hold this field (biblatex's and JabRef's model).
+
+    A type Citedesk does not know (``@conference``, a custom one) fits every field: it was
+    somebody's choice, and nothing here knows better.
+    """
+    slots = TYPE_FIELDS.get(entry_type.lower())
+    if slots is None:
+        return True
+    required, optional = slots
+    return any(
+        field in name.split("/") for slot in (*required, *optional) for name in slot.split("|")
+    )
+
+
+def merged_type(keep_type: str, venues: list[tuple[str, str]]) -> str:
+    """The type of a merged entry: its own while it fits the venue fields it ends up with.
+
+    ``venues`` are the merged entry's venue fields (:data:`VENUE_TYPES`), each with the type
+    of the paper whose value was kept. A type that fits none of them (a @misc that took a
+    booktitle from an @inproceedings copy) gives way to the type of the paper the first
+    venue came from, or, when that one does not fit either, the type the venue implies.
+    """
+    if not venues or any(fits(keep_type, name) for name, _ in venues):
+        return keep_type
+    name, origin = min(venues, key=lambda v: list(VENUE_TYPES).index(v[0]))
+    return origin if fits(origin, name) else VENUE_TYPES[name]
 
 
 class Duplicates:
@@ -80,6 +120,9 @@ class Duplicates:
         """Merge duplicates into ``keep``: richer fields, all tags and notes, old keys as aliases.
 
         For a field both have, the longer value wins; fields only the others have are added.
+        The merged entry keeps its type unless that does not fit the venue it ends up with
+        (:func:`merged_type`): a @misc merged with an @inproceedings copy becomes an
+        @inproceedings, never a @misc with a booktitle.
         """
         others = [o for o in dict.fromkeys(others) if o != keep]
         if not others:
@@ -89,6 +132,8 @@ class Duplicates:
             target = self.papers.paper(keep)
             fields = list(target.fields)
             index = {name.lower(): i for i, (name, _) in enumerate(fields)}
+            #: The type of the paper each field's kept value came from.
+            origin = {name.lower(): target.entry_type for name, _ in fields}
             reading_rank = {s: i for i, s in enumerate(STATUSES)}
             status, rating = target.status, target.rating
             for oid in others:
@@ -98,10 +143,12 @@ class Duplicates:
                     if lname not in index:
                         index[lname] = len(fields)
                         fields.append((name, raw))
+                        origin[lname] = other.entry_type
                     elif len(bibvalue.evaluate(raw)) > len(
                         bibvalue.evaluate(fields[index[lname]][1])
                     ):
                         fields[index[lname]] = (fields[index[lname]][0], raw)
+                        origin[lname] = other.entry_type
                 self.conn.execute("UPDATE notes SET paper_id = ? WHERE paper_id = ?", [keep, oid])
                 self.conn.execute(
                     "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
@@ -122,6 +169,13 @@ class Duplicates:
                 rating = max(rating, other.rating)
             if fields != target.fields:
                 self.papers.replace_fields(keep, fields)
+            venues = [(n, origin[n]) for n in VENUE_TYPES if n in origin]
+            entry_type = merged_type(target.entry_type, venues)
+            if entry_type != target.entry_type:
+                self.conn.execute(
+                    "UPDATE papers SET entry_type = ?, source = NULL WHERE id = ?",
+                    [entry_type, keep],
+                )
             self.conn.execute(
                 "UPDATE papers SET status = ?, rating = ? WHERE id = ?", [status, rating, keep]
             )

@@ -70,8 +70,29 @@ _MODIFIERS: dict[str, Callable[[str], str]] = {
 }
 
 
+def _check_brackets(pattern: str) -> None:
+    """Raise KeyPatternError at the first bracket without its partner, or a pair that holds
+    no token (positions count from 1, as a person counts characters)."""
+    opened: int | None = None
+    for i, ch in enumerate(pattern):
+        if ch == "[":
+            if opened is not None:
+                raise KeyPatternError(f"unclosed [ at position {opened + 1}")
+            opened = i
+        elif ch == "]":
+            if opened is None:
+                raise KeyPatternError(f"unmatched ] at position {i + 1}")
+            if not _TOKEN.fullmatch(pattern, opened, i + 1):
+                inside = pattern[opened : i + 1]
+                raise KeyPatternError(f"{inside} at position {opened + 1} is not a token")
+            opened = None
+    if opened is not None:
+        raise KeyPatternError(f"unclosed [ at position {opened + 1}")
+
+
 def check_pattern(pattern: str) -> None:
-    """Raise KeyPatternError naming the first unknown token or modifier."""
+    """Raise KeyPatternError naming the first unbalanced bracket, unknown token or modifier."""
+    _check_brackets(pattern)
     for m in _TOKEN.finditer(pattern):
         name = m.group(1)
         if not (name in _TOKENS or re.fullmatch(r"authors\d+", name)):

@@ -40,6 +40,7 @@ class ActionId(Enum):
     COPY_BIBTEX = auto()
     REGENERATE_KEYS = auto()
     FIND_DUPLICATES = auto()
+    RESTORE_BACKUP = auto()
     UNDO = auto()
     REDO = auto()
     FIND = auto()
@@ -168,6 +169,12 @@ ACTIONS: dict[ActionId, ActionSpec] = {
         "merge them (undoable)",
         "edit-find-replace",
     ),
+    ActionId.RESTORE_BACKUP: ActionSpec(
+        "&Restore Backup…",
+        None,
+        "Replace the library with one of its backups (the library as it is now is kept)",
+        "document-revert",
+    ),
     ActionId.UNDO: ActionSpec(
         "&Undo", "Ctrl+Z", "Undo the last change", "edit-undo", "undo", short="Undo"
     ),
@@ -214,6 +221,8 @@ MENUS: dict[str, list[ActionId | None]] = {
         None,
         ActionId.EXPORT,
         ActionId.EXPORT_AUX,
+        None,
+        ActionId.RESTORE_BACKUP,
         None,
         ActionId.QUIT,
     ],

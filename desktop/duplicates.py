@@ -3,8 +3,8 @@
 ``Library.find_duplicates`` groups papers that share a DOI, an arXiv id, or a normalised
 title with year and first author. The dialog shows each group with the first-added paper
 chosen to keep; merging a group is one ``MergePapersCommand`` on the window's undo stack
-("Merge All" is one undo step for all of them), so Ctrl+Z in the window brings the papers
-back with their tags and notes.
+("Merge all", after asking, is one undo step for all of them), so Ctrl+Z in the window
+brings the papers back with their tags and notes.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import commands, db
+from . import commands, db, messages
 from .commands import MergePapersCommand
 from .dialogs import muted
 from .geometry import PreserveGeometry
@@ -175,7 +175,7 @@ class DuplicatesDialog(PreserveGeometry, QDialog):
         scroll.setWidget(self._container)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.merge_all_button = self.buttons.addButton(
-            "Merge All", QDialogButtonBox.ButtonRole.ActionRole
+            "Merge all", QDialogButtonBox.ButtonRole.ActionRole
         )
         self.merge_all_button.setObjectName("mergeAllDuplicates")
         self.merge_all_button.setToolTip("Merge every group into its chosen paper (one undo step)")
@@ -262,6 +262,17 @@ class DuplicatesDialog(PreserveGeometry, QDialog):
         groups = [(g.keep(), g.others()) for g in self._groups]
         if not groups:
             return
+        papers = sum(len(others) + 1 for _, others in groups)
+        gone = sum(len(others) for _, others in groups)
+        if not messages.confirm(
+            self,
+            "Merge all duplicates",
+            f"Merge {papers} papers in {len(groups)} group{'s' if len(groups) != 1 else ''} "
+            f"into {len(groups)}? {gone} paper{'s' if gone != 1 else ''} "
+            f"{'go' if gone != 1 else 'goes'}, their keys kept as aliases of the paper "
+            "chosen to keep in each group. Undo (Ctrl+Z) separates them again.",
+        ):
+            return
         self._undo_stack.beginMacro(f"Merge {len(groups)} groups of duplicates")
         try:
             for keep, others in groups:
@@ -271,6 +282,6 @@ class DuplicatesDialog(PreserveGeometry, QDialog):
             self._undo_stack.endMacro()
 
     def _on_events_changed(self, *_: object) -> None:
-        # Not at once: a "Merge All" is still walking the groups.
+        # Not at once: a "Merge all" is still walking the groups.
         if self.isVisible():
             self._refresh_timer.start()

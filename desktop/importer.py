@@ -48,14 +48,34 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import SIGNAL, SLOT, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QUndoStack
-from PySide6.QtWidgets import QProgressDialog, QPushButton, QWidget
+from PySide6.QtCore import (
+    SIGNAL,
+    SLOT,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoStack
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QFileDialog,
+    QListView,
+    QProgressDialog,
+    QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QWidget,
+)
 
-from . import commands, db, messages
+from . import commands, db, dialogs, messages
 from .background import Job, TaskRunner
 from .commands import ImportCommand
-from .dialogs import ImportReportDialog
 from .geometry import PreserveGeometry
 from .hub import LibraryEvents
 from .settings import Settings
@@ -312,6 +332,105 @@ class Importer(QObject):
             informative=error,
             name="importFailed",
         )
+
+
+def report_text(report: db.ImportReport) -> str:
+    """The whole report as plain text: for the clipboard, a .txt file, a bug report."""
+    names = ", ".join(report.files) or "pasted text"
+    lines = [f"Imported {names}", report.summary(), ""]
+    for title, items in (
+        ("Failed", [str(f) for f in report.failures]),
+        ("Warnings", report.warnings),
+        ("Duplicates (skipped)", report.duplicates),
+        ("Added", report.added),
+    ):
+        lines.append(f"{title} ({len(items)}):")
+        lines += [f"  {item}" for item in items]
+        lines.append("")
+    return "\n".join(lines)
+
+
+class _WrappingDelegate(QStyledItemDelegate):
+    """Wraps an item's text at its column's width.
+
+    A tree view asks its delegate for a row's height with no width (Qt's shortcut), so its
+    own ``wordWrap`` never makes a row taller: this gives the delegate the column's width.
+    """
+
+    def __init__(self, view: QTreeView) -> None:
+        super().__init__(view)
+        self._view = view
+        view.header().sectionResized.connect(self._on_header_section_resized)
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        opt = QStyleOptionViewItem(option)
+        # A valid rect (a height too) of the column's width: the style wraps text in it.
+        opt.rect = QRect(0, 0, self._view.columnWidth(index.column()), opt.fontMetrics.height())
+        return super().sizeHint(opt, index)
+
+    def _on_header_section_resized(self, section: int, old: int, new: int) -> None:
+        self._view.doItemsLayout()  # the rows' heights follow the new width
+
+
+class ImportReportDialog(dialogs.ImportReportDialog):
+    """The import report, with whole messages (wrapped, never cut) and the report as text.
+
+    Copy all puts :func:`report_text` on the clipboard; Save… writes it to a .txt file.
+    It can be resized (a size grip shows it) and opens at the size it was last left at.
+    """
+
+    #: Lists of long messages are wrapped; "Added" (keys, up to every entry of a large
+    #: file) keeps uniform rows, which cost nothing to lay out.
+    WRAPPED_LISTS = ("importDuplicates", "importWarnings")
+
+    def __init__(
+        self, report: db.ImportReport, parent: QWidget | None = None, *, settings: Settings
+    ) -> None:
+        super().__init__(report, parent, settings=settings)
+        self.setSizeGripEnabled(True)
+        self.failures.setWordWrap(True)
+        self.failures.setUniformRowHeights(False)
+        self.failures.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.failures.setItemDelegate(_WrappingDelegate(self.failures))
+        for name in self.WRAPPED_LISTS:
+            view = self.findChild(QListView, name)
+            if view is not None:
+                view.setUniformItemSizes(False)
+                view.setWordWrap(True)
+                view.setTextElideMode(Qt.TextElideMode.ElideNone)
+                view.setResizeMode(QListView.ResizeMode.Adjust)
+                view.setLayoutMode(QListView.LayoutMode.Batched)
+        buttons = self.findChild(QDialogButtonBox)
+        assert buttons is not None
+        self.copy_button = buttons.addButton("Copy all", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.setObjectName("copyImportReport")
+        self.copy_button.setToolTip("Copy the whole report as text")
+        self.copy_button.clicked.connect(self._on_copy_button_clicked)
+        self.save_button = buttons.addButton("Save…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.save_button.setObjectName("saveImportReport")
+        self.save_button.setToolTip("Save the whole report as a text file")
+        self.save_button.clicked.connect(self._on_save_button_clicked)
+
+    def text(self) -> str:
+        return report_text(self.report)
+
+    def _on_copy_button_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self.text())
+
+    def _on_save_button_clicked(self) -> None:
+        first = Path(self.report.files[0]) if self.report.files else None
+        start = first.with_name(f"{first.stem}-import-report.txt") if first else "import-report.txt"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save import report", str(start), "Text files (*.txt);;All files (*)"
+        )
+        if not path:
+            return
+        try:
+            Path(path).write_text(self.text(), encoding="utf-8")
+        except OSError as exc:
+            messages.warn(self, "Save import report", "The report could not be saved.", exc)
 
 
 def _size(path: str) -> int:

@@ -45,7 +45,7 @@ from .actions import (
     refresh_icons,
 )
 from .autoexport import AutoExporter
-from .backups import DailyBackup
+from .backups import DailyBackup, RestoreBackupDialog
 from .detail import DetailPane
 from .dialogs import show_about
 from .duplicates import DuplicatesDialog
@@ -252,6 +252,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         a[ActionId.EXPORT_AUX].triggered.connect(self.exports.export_aux)
         a[ActionId.REGENERATE_KEYS].triggered.connect(self.paper_actions.regenerate_keys)
         a[ActionId.FIND_DUPLICATES].triggered.connect(self._on_find_duplicates_triggered)
+        a[ActionId.RESTORE_BACKUP].triggered.connect(self._on_restore_backup_triggered)
         a[ActionId.COPY_KEYS].triggered.connect(self.paper_actions.copy_keys)
         a[ActionId.COPY_CITE].triggered.connect(self.paper_actions.copy_cite)
         a[ActionId.COPY_BIBTEX].triggered.connect(self.paper_actions.copy_bibtex)
@@ -412,6 +413,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         text = self.search.text()
         hint = self.library.search_hint(text) if text else None
         ran = self.paper_model.set_query(self.sidebar.current_filter.query(text))
+        self.detail.set_search_text(text)
         self.search.show_result(text, ran, hint)
         self._update_counts()
 
@@ -584,3 +586,11 @@ class MainWindow(PreserveGeometry, QMainWindow):
 
     def _on_about_triggered(self) -> None:
         show_about(self, self.library)
+
+    def _on_restore_backup_triggered(self) -> None:
+        self.detail.flush()  # a note typed just now is kept in the library being replaced
+        dialog = RestoreBackupDialog(
+            self.library, self.events, self.undo_stack, self, settings=self.settings
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from .models import COLUMNS, SORT_KEY_COLUMN, TAG_LIST_ROLE, Column, PaperTableModel
+from .widgets import readable_chip_colors
 
 #: The title never gets narrower than this while the other columns can still give way.
 TITLE_MIN_WIDTH = 210
@@ -46,6 +47,7 @@ MIN_WIDTHS: dict[Column, int] = {
     Column.STATUS: 60,
     Column.RATING: 64,
     Column.ADDED: 80,
+    Column.KEY: 80,
 }
 #: Columns that widen to their content when the window has room (up to this width),
 #: unless the person set their width.
@@ -102,7 +104,8 @@ class TagChipsDelegate(QStyledItemDelegate):
             width = min(width, max(room, 24))
             fill = QColor(color) if color and QColor(color).isValid() else QColor(text_color)
             fill.setAlpha(70 if color else 30)
-            painter.setPen(Qt.PenStyle.NoPen)
+            chip = readable_chip_colors(color, opt.palette, QPalette.ColorRole.Base)
+            painter.setPen(chip.border if color and chip.outlined else Qt.PenStyle.NoPen)
             painter.setBrush(fill)
             painter.drawRoundedRect(x, y, width, height, height / 2, height / 2)
             painter.setPen(text_color)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QTabWidget,
     QTreeWidget,
@@ -349,9 +350,9 @@ class PreferencesDialog(PreserveGeometry, QDialog):
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("preferencesTabs")
-        self.tabs.addTab(self._build_keys_tab(), "Citation Keys")
-        self.tabs.addTab(self._build_export_tab(), "Export Profiles")
-        self.tabs.addTab(self._build_autoexport_tab(), "Auto-Export")
+        self.tabs.addTab(self._build_keys_tab(), "Citation keys")
+        self.tabs.addTab(self._build_export_tab(), "Export profiles")
+        self.tabs.addTab(self._build_autoexport_tab(), "Auto-export")
         self.tabs.addTab(self._build_backup_tab(), "Backups")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
@@ -466,23 +467,28 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self.backup_keep = QSpinBox()
         self.backup_keep.setObjectName("backupKeep")
         self.backup_keep.setRange(0, 365)
-        self.backup_keep.setSuffix(" days")
-        self.backup_keep.setSpecialValueText("no automatic backups")
+        self.backup_keep.setSpecialValueText("none")
+        self.backup_keep.setToolTip("How many daily backups to keep; 0 makes none")
         self.backup_keep.setValue(self._library.setting(db.BACKUP_KEEP))
+        # A number of up to three digits: as wide as that, not as the form.
+        self.backup_keep.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        keep_row = QHBoxLayout()
+        keep_row.addWidget(self.backup_keep)
+        keep_row.addWidget(muted(QLabel("the newest daily copies (0: no automatic backups)")), 1)
         newest = db.newest_backup(self._library.path)
         folder = html.escape(str(db.backup_dir(self._library.path)))
         about = muted(
             QLabel(
                 f"Citedesk copies this library once a day to {folder} and keeps the newest "
                 "copies; backups made with <tt>citedesk backup</tt> are never deleted. Restore "
-                "one with <tt>citedesk restore FILE</tt>.<br><br>"
+                "one with File ▸ Restore Backup… or <tt>citedesk restore FILE</tt>.<br><br>"
                 f"Newest backup: {html.escape(newest.name) if newest else 'none yet'}"
             )
         )
         about.setTextFormat(Qt.TextFormat.RichText)
         about.setWordWrap(True)
         form = QFormLayout()
-        form.addRow("Keep daily backups of the last:", self.backup_keep)
+        form.addRow("Backups kept:", keep_row)
         layout = QVBoxLayout(page)
         layout.addLayout(form)
         layout.addSpacing(6)

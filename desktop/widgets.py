@@ -7,12 +7,15 @@ through a signal, so the pane decides what to write.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from PySide6.QtCore import (
     QAbstractProxyModel,
+    QEvent,
     QMargins,
     QModelIndex,
+    QObject,
     QPoint,
     QRect,
     QSize,
@@ -22,6 +25,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QDesktopServices, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QCompleter,
     QFrame,
     QHBoxLayout,
@@ -169,8 +173,82 @@ class FlowLayout(QLayout):
         return y + row_height - rect.y() + m.bottom()
 
 
+@dataclass(frozen=True)
+class ChipColors:
+    """How a tag chip is painted: its fill, its text, and its edge."""
+
+    background: QColor
+    text: QColor
+    border: QColor
+    #: The border differs from the fill: the fill alone would not show the chip's edge
+    #: against what is behind it (a black tag on a dark window, a white one on a light one).
+    outlined: bool = False
+
+
+#: Below this contrast (WCAG's ratio, 1 to 21) with what is behind it, a chip's edge gets a
+#: line of its own. Ordinary tag colours are above it on light and dark palettes alike.
+MIN_EDGE_CONTRAST = 2.0
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG's contrast ratio of two colours: 1 (the same) to 21 (black on white)."""
+
+    def luminance(c: QColor) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+        )
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _mix(a: QColor, b: QColor, share_of_a: float) -> QColor:
+    t = share_of_a
+    return QColor.fromRgbF(
+        a.redF() * t + b.redF() * (1 - t),
+        a.greenF() * t + b.greenF() * (1 - t),
+        a.blueF() * t + b.blueF() * (1 - t),
+    )
+
+
+def readable_chip_colors(
+    color: str | None,
+    palette: QPalette,
+    behind: QPalette.ColorRole = QPalette.ColorRole.Window,
+) -> ChipColors:
+    """The colours of a chip for a tag of ``color`` (None: no colour) on ``palette``.
+
+    The fill is the tag's colour, the text black or white, whichever reads on it. When the
+    fill hardly differs from the ``behind`` colour of the palette (a black tag on a dark
+    theme), the edge is drawn in a colour between the palette's text and that background,
+    so the chip still shows as a chip. A tag without a colour takes the palette's button
+    colours. Every place that paints a tag (chips, the table's chips, the sidebar's
+    swatches) should take its colours from here.
+    """
+    back = palette.color(behind)
+    qcolor = QColor(color) if color else QColor()
+    if qcolor.isValid():
+        fill = QColor(qcolor.name())  # opaque, as a tag's colour is meant
+        text = QColor("#000000") if _is_light(fill.name()) else QColor("#ffffff")
+        border = fill
+    else:
+        fill = palette.color(QPalette.ColorRole.Button)
+        text = palette.color(QPalette.ColorRole.ButtonText)
+        border = palette.color(QPalette.ColorRole.Mid)
+    if max(contrast(fill, back), contrast(border, back)) >= MIN_EDGE_CONTRAST:
+        return ChipColors(fill, text, border)
+    edge = _mix(palette.color(QPalette.ColorRole.WindowText), back, 0.6)
+    return ChipColors(fill, text, edge, outlined=True)
+
+
 class TagChip(QFrame):
     """One tag of the paper, in the tag's colour, with a × that removes it.
+
+    Its colours follow the palette of where it is shown (:func:`readable_chip_colors`):
+    they are worked out again when it is put in a widget and when the palette changes.
 
     Signals:
         remove_clicked(str): the × was clicked; carries the tag name.
@@ -182,6 +260,8 @@ class TagChip(QFrame):
         super().__init__(parent)
         self.setObjectName("tagChip")
         self.setProperty("tag", name)
+        self._color = _valid_color(color)
+        self._watched: QWidget | None = None
         layout = QHBoxLayout(self)
         layout.setContentsMargins(9, 2, 3, 2)
         layout.setSpacing(2)
@@ -197,17 +277,48 @@ class TagChip(QFrame):
         remove.clicked.connect(lambda: self.remove_clicked.emit(name))
         layout.addWidget(label)
         layout.addWidget(remove)
-        self.setStyleSheet(self._style(color))
+        self._watch_parent()
+        self._apply_colors()
+
+    def colors(self) -> ChipColors:
+        """The colours it is painted in, for the palette of the widget it is in."""
+        parent = self.parentWidget()
+        palette = parent.palette() if parent is not None else QApplication.palette()
+        return readable_chip_colors(self._color, palette)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.ParentChange, QEvent.Type.ApplicationPaletteChange):
+            self._watch_parent()
+            self._apply_colors()
+        super().changeEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The chip's own palette is its style sheet's: the palette it sits on is its
+        # parent's, so that is the one watched.
+        if watched is self._watched and event.type() == QEvent.Type.PaletteChange:
+            self._apply_colors()
+        return super().eventFilter(watched, event)
+
+    def _watch_parent(self) -> None:
+        parent = self.parentWidget()
+        if parent is self._watched:
+            return
+        if self._watched is not None:
+            self._watched.removeEventFilter(self)
+        self._watched = parent
+        if parent is not None:
+            parent.installEventFilter(self)
+
+    def _apply_colors(self) -> None:
+        style = self._style(self.colors())
+        if style != self.styleSheet():  # setting it re-polishes, which may change the palette
+            self.setStyleSheet(style)
 
     @staticmethod
-    def _style(color: str | None) -> str:
-        qcolor = _valid_color(color)
-        if qcolor is None:
-            # No colour of its own: the palette's button colours, so dark themes work.
-            background, text, border = "palette(button)", "palette(button-text)", "palette(mid)"
-        else:
-            background = border = qcolor
-            text = "#000000" if _is_light(qcolor) else "#ffffff"
+    def _style(colors: ChipColors) -> str:
+        background, text, border = (
+            c.name() for c in (colors.background, colors.text, colors.border)
+        )
         return (
             f"QFrame#tagChip {{ background-color: {background}; border: 1px solid {border};"
             f" border-radius: 10px; }}"

@@ -402,8 +402,10 @@ def test_find_duplicates_merge_then_undo_restores_both_papers(
 
 
 def test_the_paper_to_keep_can_be_changed_and_merge_all_is_one_undo_step(
-    qtbot, with_duplicates: Path, open_window
+    qtbot, with_duplicates: Path, open_window, monkeypatch
 ) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", answer_yes(asked))  # Merge all asks first
     window = open_window()
     lib = window.library
     copy = lib.id_for_key("wang2023qyoloacpr")
@@ -414,6 +416,7 @@ def test_the_paper_to_keep_can_be_changed_and_merge_all_is_one_undo_step(
     click(qtbot, radio)
     assert first.keep() == copy
     click(qtbot, dialog.findChild(QPushButton, "mergeAllDuplicates"))
+    assert len(asked) == 1
     qtbot.waitUntil(lambda: not dialog.groups())
     assert lib.count(db.Query()) == 25
     assert lib.id_for_key(QYOLO) == copy
