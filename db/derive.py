@@ -14,6 +14,12 @@ from . import bibvalue
 from .latex import collapse_space, display_text, latex_to_unicode
 from .names import Person, parse_names
 
+#: The version of these rules. Raise it when what is derived changes (how titles, abstracts
+#: or short author lists are shown): libraries derived by older rules are derived again
+#: when opened (Library.open, options.DERIVED_WITH). 2: LaTeX math and \\hyphen shown as
+#: readers expect, short author lists "Wang & E" / "Wang et al.".
+DERIVE_VERSION = 2
+
 _VENUE_FIELDS = (
     "journal",
     "journaltitle",

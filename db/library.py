@@ -32,6 +32,7 @@ from .autoexport import AutoExports
 from .bibin import Imports
 from .bibout import Exports, write_export
 from .citekeys import CiteKeys
+from .derive import DERIVE_VERSION
 from .duplicates import Duplicates
 from .entrytypes import FormRow
 from .errors import LibraryError
@@ -127,9 +128,21 @@ class Library:
         except DamagedFile as exc:
             raise backup_mod.damaged(p, exc.problem) from None
         lib = cls(store)
-        if is_new and seed:
-            lib.import_seed()
+        if is_new:
+            lib.change_setting(options.DERIVED_WITH, DERIVE_VERSION)
+            if seed:
+                lib.import_seed()
+        elif lib.setting(options.DERIVED_WITH) < DERIVE_VERSION:
+            lib.rederive_all()
         return lib
+
+    def rederive_all(self) -> int:
+        """Derive every paper's shown values again by today's rules (done on opening a
+        library derived by older ones); returns how many papers."""
+        with self.store.write():
+            n = self.papers.rederive_all()
+            self.change_setting(options.DERIVED_WITH, DERIVE_VERSION)
+        return n
 
     def close(self) -> None:
         self.store.close()

@@ -36,4 +36,9 @@ EXPORT_PROFILES: LibrarySetting[dict[str, dict[str, Any]]] = LibrarySetting("exp
 #: The files kept up to date after every write (see db/autoexport.py).
 AUTOEXPORTS: LibrarySetting[list[dict[str, Any]]] = LibrarySetting("autoexports", [])
 
-LIBRARY_SETTINGS = (KEY_PATTERN, BACKUP_KEEP, EXPORT_PROFILES, AUTOEXPORTS)
+#: The version of the rules (db/derive.py DERIVE_VERSION) the papers' shown values (title,
+#: short author list...) were derived by; a library derived by older rules is derived again
+#: when opened. Unset: a library from before versions were kept (version 1).
+DERIVED_WITH: LibrarySetting[int] = LibrarySetting("derived_with", 1)
+
+LIBRARY_SETTINGS = (KEY_PATTERN, BACKUP_KEEP, EXPORT_PROFILES, AUTOEXPORTS, DERIVED_WITH)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import ChainMap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -166,6 +167,27 @@ class Papers:
         sets = ", ".join(f"{c} = ?" for c in cols)
         self.conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*cols.values(), paper_id])
         self._write_persons(paper_id, d)
+
+    def rederive_all(self) -> int:
+        """Derive every paper's shown values again (the rules changed), each with the
+        macros in force at its place, and index them anew, in one write. Returns how many."""
+        with self.store.write():
+            strings = self.conn.execute(
+                "SELECT pos, name, value FROM blocks WHERE kind = 'string' ORDER BY pos"
+            ).fetchall()
+            here: dict[str, str] = {}
+            macros = ChainMap(here, self.macros.current())
+            n = 0
+            rows = self.conn.execute(
+                "SELECT id, pos, fields FROM papers ORDER BY pos IS NULL, pos, id"
+            ).fetchall()
+            for pid, pos, fields_json in rows:
+                while n < len(strings) and pos is not None and strings[n][0] < pos:
+                    here[strings[n][1].lower()] = bibvalue.evaluate(strings[n][2], here)
+                    n += 1
+                self.rederive(pid, [tuple(x) for x in json.loads(fields_json)], macros)
+            self.index.rebuild()
+        return len(rows)
 
     # -- writing ----------------------------------------------------------------------------------
 

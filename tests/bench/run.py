@@ -299,11 +299,15 @@ class Bench:
     def library(self, size: str) -> Path:
         """The size's library (imported, with tags, notes, statuses), built once and cached."""
         from citedesk.db import Library
+        from citedesk.db.derive import DERIVE_VERSION
         from citedesk.db.schema import SCHEMA_VERSION
 
         n = generate.SIZES[size]
+        # A library of an older schema or derived by older rules would be upgraded by the
+        # first figure that opens it, which would then measure that.
         path = self.cache / (
-            f"lib-{n}-s{generate.DEFAULT_SEED}-v{generate.VERSION}-schema{SCHEMA_VERSION}.sqlite"
+            f"lib-{n}-s{generate.DEFAULT_SEED}-v{generate.VERSION}-schema{SCHEMA_VERSION}"
+            f"-derive{DERIVE_VERSION}.sqlite"
         )
         if not path.exists():
             tmp = path.with_suffix(".building")
