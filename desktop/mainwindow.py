@@ -53,7 +53,7 @@ from .exporting import ExportFlow
 from .geometry import PreserveGeometry
 from .hub import ChangeWatcher, LibraryEvents
 from .importing import ImportFlow
-from .models import NodeKind, PaperTableModel, SidebarFilter
+from .models import COLUMNS, NodeKind, PaperTableModel, SidebarFilter
 from .paperactions import PaperActions
 from .papertable import PaperTable
 from .preferences import PreferencesDialog
@@ -280,7 +280,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         state = s.get(opts.WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)
-        self.table.restore_columns(s.get(opts.HEADER))
+        self.table.restore_columns(s.get(opts.HEADER), s.get(opts.HEADER_COLUMNS) or 8)
         panes = s.get(opts.PANE_WIDTHS).split(",")
         if len(panes) == 2 and all(p.isdigit() for p in panes):
             self._pane_widths = (int(panes[0]), int(panes[1]))  # as the person left them
@@ -358,6 +358,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.save_geometry()
         s.set(opts.WINDOW_STATE, self.saveState())
         s.set(opts.HEADER, self.table.columns_state())
+        s.set(opts.HEADER_COLUMNS, len(COLUMNS))
         panes = self._chosen_pane_widths()
         s.set(opts.PANE_WIDTHS, f"{panes[0]},{panes[1]}" if panes else "")
         pid = self.table.current_paper

@@ -277,12 +277,18 @@ class PaperTable(QTableView):
         columns.aboutToShow.connect(partial(self.fill_column_menu, columns))
         return columns
 
-    def restore_columns(self, state: QByteArray) -> None:
-        """Column order, widths, hidden columns and sort as saved (``header_state``)."""
+    def restore_columns(self, state: QByteArray, saved_columns: int = len(COLUMNS)) -> None:
+        """Column order, widths, hidden columns and sort as saved (``header_state``), by a
+        table of ``saved_columns`` columns: those added since are shown or hidden as their
+        defaults say (Qt would show them)."""
         header = self.horizontalHeader()
         self._fitting = True
         try:
             restored = not state.isEmpty() and header.restoreState(state)
+            if restored:
+                for column, spec in COLUMNS.items():
+                    if column >= saved_columns:
+                        header.setSectionHidden(column, spec.hidden)
         finally:
             self._fitting = False
         if not restored:

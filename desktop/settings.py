@@ -57,6 +57,9 @@ SPLITTER: Option[QByteArray] = Option("window/splitter", QByteArray(), QByteArra
 #: The side panes' widths as the person chose them, "sidebar,detail" ("" for the defaults):
 #: a window too narrow for them narrows them for the titles, and they come back with room.
 PANE_WIDTHS: Option[str] = Option("window/panes", "", str)
+#: How many columns the table had when its header was saved (0: before this was kept, when
+#: it had 8): columns added since start as their defaults say (the Key column hidden).
+HEADER_COLUMNS: Option[int] = Option("window/header_columns", 0, int)
 #: The table header: column order, widths, hidden columns and the sort column and order.
 HEADER: Option[QByteArray] = Option("window/header", QByteArray(), QByteArray)
 #: Per library (see :func:`library_group`): the citation key of the paper last selected.

@@ -202,3 +202,22 @@ def test_a_doi_typed_in_the_search_box_finds_its_paper(
 ) -> None:
     type_search(qtbot, window, typed)
     qtbot.waitUntil(lambda: shown_keys(window) == {"Math2024"})
+
+
+def test_a_header_saved_before_the_key_column_existed_keeps_it_hidden(qtbot, open_window) -> None:
+    from PySide6.QtGui import QStandardItemModel
+    from PySide6.QtWidgets import QTableView
+
+    from citedesk import settings as opts
+    from citedesk.models import Column
+
+    window = open_window()
+    window.close()
+    # A header as a Citedesk of eight columns saved it (no column count kept then).
+    old = QTableView()
+    old.setModel(QStandardItemModel(0, 8))
+    window.settings.set(opts.HEADER, old.horizontalHeader().saveState())
+    window.settings.set(opts.HEADER_COLUMNS, 0)
+    again = open_window()
+    assert again.table.isColumnHidden(Column.KEY)
+    assert not again.table.isColumnHidden(Column.TITLE)
