@@ -63,8 +63,14 @@ from .settings import Settings
 from .sidebar import Sidebar
 from .statusbar import StatusBar
 from .undokeys import FieldUndoKeys
+from .widgets import open_link
 
 DEFAULT_SIZE = QSize(1280, 800)
+#: What the table says when the library has no papers.
+EMPTY_LIBRARY = (
+    "Your library is empty.\n\nImport a .bib file (File ▸ Import, Ctrl+I), drop one on the "
+    "window, or paste BibTeX (Ctrl+Shift+V). New Paper (Ctrl+N) types one in."
+)
 SIDEBAR_WIDTH = 200
 DETAIL_WIDTH = 420
 #: The side panes give way down to these before the paper titles get narrow (the detail
@@ -204,6 +210,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.table.current_paper_changed.connect(self._on_table_current_paper_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.table.edit_requested.connect(self._on_table_edit_requested)
+        self.table.open_requested.connect(self._on_table_open_requested)
         self.table.needed_width_changed.connect(self._on_table_needed_width_changed)
         self.splitter.splitterMoved.connect(self._on_splitter_splitter_moved)
         self.paper_model.requeried.connect(self._on_paper_model_requeried)
@@ -288,6 +295,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         key = s.get(opts.LAST_PAPER, opts.library_group(self.library.path))
         if not (key and self.select_key(key)) and self.paper_model.rowCount():
             self.table.select_papers([self.paper_model.paper_id(0) or 0])
+        self._update_empty_text()
 
     def reset_layout(self) -> None:
         """The default pane widths for the window's present width."""
@@ -417,6 +425,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.detail.set_search_text(text)
         self.search.show_result(text, ran, hint)
         self._update_counts()
+        self._update_empty_text()
 
     def _update_counts(self, total_changed: bool = False) -> None:
         filtered = bool(self.search.last_run) or self.sidebar.current_filter != SidebarFilter()
@@ -471,6 +480,21 @@ class MainWindow(PreserveGeometry, QMainWindow):
 
     def _on_paper_model_requeried(self) -> None:
         self._update_counts()
+        self._update_empty_text()
+
+    def _update_empty_text(self) -> None:
+        """What the table says when it shows nothing: how to add papers to an empty
+        library, or that the search or view found none."""
+        if self.paper_model.rowCount():
+            self.table.set_empty_text("")
+        elif not self.library.count(db.Query()):
+            self.table.set_empty_text(EMPTY_LIBRARY)
+        elif self.search.last_run:
+            self.table.set_empty_text(
+                f"No papers match “{self.search.last_run}” in {self.sidebar.current_filter.label}."
+            )
+        else:
+            self.table.set_empty_text(f"No papers in {self.sidebar.current_filter.label}.")
 
     # -- the table, the detail pane and the library ------------------------------------------------
 
@@ -493,6 +517,11 @@ class MainWindow(PreserveGeometry, QMainWindow):
             sizes = self.splitter.sizes()
             self._pane_widths = (sizes[0], sizes[2])
 
+    def _on_table_open_requested(self, paper_id: int) -> None:
+        links = self.library.paper(paper_id).links
+        if not links or not open_link(links[0][1]):
+            self.status_bar.showMessage("This paper has no link to open; F2 edits it.", 6000)
+
     def _on_table_edit_requested(self) -> None:
         self._on_edit_triggered()
 
@@ -502,12 +531,15 @@ class MainWindow(PreserveGeometry, QMainWindow):
         if changes.settings:
             self.autoexporter.settings_changed()
         self.autoexporter.schedule()
+        if changes.added or changes.removed:
+            self._update_empty_text()
 
     def _on_events_reloaded(self) -> None:
         self.detail.refresh()
         self._update_counts(total_changed=True)
         self.autoexporter.settings_changed()
         self.autoexporter.schedule()
+        self._update_empty_text()
 
     def _on_importer_started(self) -> None:
         # The worker's commit would look like another program's change: the import

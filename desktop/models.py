@@ -44,6 +44,10 @@ COUNT_ROLE = Qt.ItemDataRole.UserRole + 10
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 11
 #: A sidebar entry's :class:`NodeKind`.
 KIND_ROLE = Qt.ItemDataRole.UserRole + 12
+#: A heading's hint when its section is empty (the Tags section with no tags yet).
+HINT_ROLE = Qt.ItemDataRole.UserRole + 13
+#: What the Tags section says while there are no tags.
+NO_TAGS_HINT = "None yet: type one in a paper's Tags box, or select papers and press Ctrl+T."
 
 RECENT_DAYS = 30
 
@@ -693,6 +697,8 @@ class SidebarModel(QAbstractItemModel):
         heading = node.kind in (NodeKind.STATUS_GROUP, NodeKind.TAG_GROUP)
         if role == Qt.ItemDataRole.DisplayRole:
             return node.label
+        if role == HINT_ROLE:
+            return NO_TAGS_HINT if node.kind == NodeKind.TAG_GROUP and not self._tags else None
         if role == Qt.ItemDataRole.ToolTipRole:
             if heading:
                 return None

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette, QResizeEvent
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -126,6 +126,8 @@ class PaperTable(QTableView):
 
     current_paper_changed = Signal(object)
     edit_requested = Signal()
+    #: A paper was double-clicked: open it (its link; later its PDF).
+    open_requested = Signal(int)
     #: The width the table needs changed (a column was shown or hidden).
     needed_width_changed = Signal()
 
@@ -142,6 +144,7 @@ class PaperTable(QTableView):
         self._preferred: dict[Column, int] = {}
         self._user_sized: set[Column] = set()
         self._fitting = False
+        self._empty_text = ""
         self.setModel(model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -421,7 +424,37 @@ class PaperTable(QTableView):
             self.current_paper_changed.emit(pid)
 
     def _on_self_double_clicked(self, index: QModelIndex) -> None:
-        self.edit_requested.emit()
+        pid = self.paper_model.paper_id(index.row())
+        if pid is not None:
+            self.open_requested.emit(pid)
+
+    # -- when there is nothing to show ---------------------------------------------------------
+
+    def set_empty_text(self, text: str) -> None:
+        """What the table says when it shows no papers (how to add some, or that a search
+        found none)."""
+        if text != self._empty_text:
+            self._empty_text = text
+            self.viewport().update()
+
+    @property
+    def empty_text(self) -> str:
+        return self._empty_text
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.paper_model.rowCount() or not self._empty_text:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        area = self.viewport().rect().adjusted(24, 24, -24, -24)
+        painter.drawText(
+            area,
+            int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+            | int(Qt.TextFlag.TextWordWrap),
+            self._empty_text,
+        )
+        painter.end()
 
     def _on_header_custom_context_menu_requested(self, pos: QPoint) -> None:
         menu = QMenu(self)

@@ -29,7 +29,15 @@ from .commands import (
     SetTagColorCommand,
 )
 from .hub import LibraryEvents
-from .models import COUNT_ROLE, FILTER_ROLE, KIND_ROLE, NodeKind, SidebarFilter, SidebarModel
+from .models import (
+    COUNT_ROLE,
+    FILTER_ROLE,
+    HINT_ROLE,
+    KIND_ROLE,
+    NodeKind,
+    SidebarFilter,
+    SidebarModel,
+)
 
 HEADINGS = (NodeKind.STATUS_GROUP, NodeKind.TAG_GROUP)
 
@@ -46,6 +54,8 @@ class SidebarDelegate(QStyledItemDelegate):
         size.setHeight(max(size.height(), option.fontMetrics.height() + 10))
         if index.data(KIND_ROLE) in HEADINGS:
             size.setHeight(size.height() + self.HEADING_GAP)
+            if index.data(HINT_ROLE):
+                size.setHeight(size.height() + 3 * option.fontMetrics.height())
         return size
 
     def paint(
@@ -68,10 +78,20 @@ class SidebarDelegate(QStyledItemDelegate):
             font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
             painter.setFont(font)
             painter.setPen(muted)
+            hint = index.data(HINT_ROLE)
+            line = opt.fontMetrics.height() + 10
             rect = opt.rect.adjusted(6, self.HEADING_GAP, -6, 0)
+            if hint:
+                rect.setHeight(line)
             painter.drawText(
                 rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, opt.text.upper()
             )
+            if hint:  # the section is empty: how to fill it, under the heading
+                font = opt.font
+                font.setItalic(True)
+                painter.setFont(font)
+                below = opt.rect.adjusted(10, self.HEADING_GAP + line, -6, 0)
+                painter.drawText(below, int(Qt.TextFlag.TextWordWrap), hint)
             painter.restore()
             return
         count = index.data(COUNT_ROLE)
