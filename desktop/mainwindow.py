@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelection, QObject, QPoint, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -27,7 +27,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
-    QMenu,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -54,6 +53,7 @@ from .geometry import PreserveGeometry
 from .hub import ChangeWatcher, LibraryEvents
 from .importing import ImportFlow
 from .models import COLUMNS, NodeKind, PaperTableModel, SidebarFilter
+from .panes import PaneLayout
 from .paperactions import PaperActions
 from .papertable import PaperTable
 from .preferences import PreferencesDialog
@@ -71,14 +71,6 @@ EMPTY_LIBRARY = (
     "Your library is empty.\n\nImport a .bib file (File ▸ Import, Ctrl+I), drop one on the "
     "window, or paste BibTeX (Ctrl+Shift+V). New Paper (Ctrl+N) types one in."
 )
-SIDEBAR_WIDTH = 200
-DETAIL_WIDTH = 420
-#: The side panes give way down to these before the paper titles get narrow (the detail
-#: pane no narrower than its content either: its form would be cut, not squeezed).
-SIDEBAR_MIN_WIDTH = 150
-DETAIL_MIN_WIDTH = 300
-#: The share of a wide window the detail pane takes by default.
-DETAIL_SHARE = 0.28
 
 
 class MainWindow(PreserveGeometry, QMainWindow):
@@ -123,24 +115,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.detail)
-        # The table takes most of what a resize gives or takes, the detail pane some: it
-        # grows with a wide window. Neither side pane collapses by a drag (View hides them).
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 0)
-        for pane in range(3):
-            self.splitter.setCollapsible(pane, False)
-        self.sidebar.setMinimumWidth(SIDEBAR_MIN_WIDTH)
         self.setCentralWidget(self.splitter)
-        #: The side panes' widths the person chose (a drag, or as they left them); None:
-        #: the defaults for the window's width. See :meth:`fit_panes`.
-        self._pane_widths: tuple[int, int] | None = None
-        self._fitting = False
-        self._fit_timer = QTimer(self)
-        self._fit_timer.setSingleShot(True)
-        self._fit_timer.setInterval(0)
-        self._fit_timer.timeout.connect(self.fit_panes)
-        self.splitter.installEventFilter(self)
+        self.panes = PaneLayout(self, self.splitter, self.sidebar, self.table, self.detail)
         # Ctrl+Z in a field with nothing of its own to undo undoes the window's last edit.
         self._field_undo_keys = FieldUndoKeys(self)
         QApplication.instance().installEventFilter(self._field_undo_keys)
@@ -159,13 +135,21 @@ class MainWindow(PreserveGeometry, QMainWindow):
             self.status_bar,
             lambda command: commands.push(self.undo_stack, command, self) is None,
         )
-        paper_menu = QMenu("&Paper", self)
-        paper_menu.setObjectName("paperMenu")
-        self.selection_menu.fill(paper_menu)
-        self.menuBar().insertMenu(menus["&View"].menuAction(), paper_menu)
-        menus["&Paper"] = paper_menu
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.table.customContextMenuRequested.connect(self._on_table_custom_context_menu_requested)
+        a = self.actions_by_id
+        menus["&Paper"] = self.selection_menu.install(
+            self.menuBar(),
+            before=menus["&View"],
+            context=[
+                a[ActionId.COPY_CITE],
+                a[ActionId.COPY_KEYS],
+                a[ActionId.COPY_BIBTEX],
+                None,
+                a[ActionId.EXPORT],
+                a[ActionId.REGENERATE_KEYS],
+                None,
+                a[ActionId.DELETE],
+            ],
+        )
         menus["&View"].addSeparator()
         self.table.add_column_menu(menus["&View"])
         self.toolbar = build_toolbar(self.actions_by_id)
@@ -211,8 +195,6 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.table.edit_requested.connect(self._on_table_edit_requested)
         self.table.open_requested.connect(self._on_table_open_requested)
-        self.table.needed_width_changed.connect(self._on_table_needed_width_changed)
-        self.splitter.splitterMoved.connect(self._on_splitter_splitter_moved)
         self.paper_model.requeried.connect(self._on_paper_model_requeried)
         self.events.changed.connect(self._on_events_changed)
         self.events.reloaded.connect(self._on_events_reloaded)
@@ -288,10 +270,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         if not state.isEmpty():
             self.restoreState(state)
         self.table.restore_columns(s.get(opts.HEADER), s.get(opts.HEADER_COLUMNS) or 8)
-        panes = s.get(opts.PANE_WIDTHS).split(",")
-        if len(panes) == 2 and all(p.isdigit() for p in panes):
-            self._pane_widths = (int(panes[0]), int(panes[1]))  # as the person left them
-        self.fit_panes()  # remembered panes may leave the titles too little
+        self.panes.restore(s.get(opts.PANE_WIDTHS))  # remembered panes may squeeze titles
         key = s.get(opts.LAST_PAPER, opts.library_group(self.library.path))
         if not (key and self.select_key(key)) and self.paper_model.rowCount():
             self.table.select_papers([self.paper_model.paper_id(0) or 0])
@@ -299,67 +278,13 @@ class MainWindow(PreserveGeometry, QMainWindow):
 
     def reset_layout(self) -> None:
         """The default pane widths for the window's present width."""
-        self._pane_widths = None
-        self.fit_panes()
+        self.panes.reset()
 
     def fit_panes(self) -> None:
-        """Lay the panes out for the window's width: the side panes at the widths the
-        person chose (by default the sidebar at :data:`SIDEBAR_WIDTH` and the detail pane
-        at :data:`DETAIL_SHARE` of the window, at least :data:`DETAIL_WIDTH`), the table
-        the rest. When that leaves the table narrower than its shown columns need (the
-        titles at their minimum), the detail pane and then the sidebar give way, down to
-        their own minimums; the widths chosen come back when the window grows again."""
-        sizes = self._fitted_sizes()
-        if sizes is None or sizes == self.splitter.sizes():
-            return
-        self._fitting = True
-        try:
-            self.splitter.setSizes(sizes)
-        finally:
-            self._fitting = False
-
-    def _fitted_sizes(self) -> list[int] | None:
-        sizes = self.splitter.sizes()
-        total = sum(sizes) if sum(sizes) > 0 else self.width()
-        if len(sizes) != 3 or total <= 0:
-            return None
-        sidebar, detail = self._pane_widths or (
-            SIDEBAR_WIDTH,
-            max(DETAIL_WIDTH, round(self.width() * DETAIL_SHARE)),
-        )
-        sidebar = sidebar if self.sidebar.isVisibleTo(self) else 0
-        detail = detail if self.detail.isVisibleTo(self) else 0
-        short = self.table.needed_width() - (total - sidebar - detail)
-        if short > 0:
-            give = min(short, max(0, detail - self.detail_min_width()))
-            detail, short = detail - give, short - give
-            sidebar -= min(short, max(0, sidebar - SIDEBAR_MIN_WIDTH))
-        return [sidebar, max(0, total - sidebar - detail), detail]
-
-    def _chosen_pane_widths(self) -> tuple[int, int] | None:
-        """The side panes' widths to remember: those chosen, or those set otherwise than by
-        :meth:`fit_panes` (a script, a test); None for the defaults."""
-        if self._pane_widths is not None:
-            return self._pane_widths
-        sizes = self.splitter.sizes()
-        if self._fitted_sizes() not in (None, sizes) and sizes[0] and sizes[2]:
-            return sizes[0], sizes[2]
-        return None
+        self.panes.fit()
 
     def detail_min_width(self) -> int:
-        """The narrowest the detail pane gets without cutting its content: the Info tab
-        scrolls only up and down, so its content's own minimum, its scroll bar and the
-        pane's margins."""
-        info = self.detail.info
-        inner = info.widget()
-        content = inner.minimumSizeHint().width() if inner is not None else 0
-        scroll = info.verticalScrollBar().sizeHint().width()
-        margins = self.detail.width() - info.viewport().width() - scroll if info.isVisible() else 40
-        return max(
-            DETAIL_MIN_WIDTH,
-            self.detail.minimumSizeHint().width(),
-            content + scroll + max(0, margins),
-        )
+        return self.panes.detail_min_width()
 
     def save_settings(self) -> None:
         s = self.settings
@@ -367,8 +292,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         s.set(opts.WINDOW_STATE, self.saveState())
         s.set(opts.HEADER, self.table.columns_state())
         s.set(opts.HEADER_COLUMNS, len(COLUMNS))
-        panes = self._chosen_pane_widths()
-        s.set(opts.PANE_WIDTHS, f"{panes[0]},{panes[1]}" if panes else "")
+        s.set(opts.PANE_WIDTHS, self.panes.saved())
         pid = self.table.current_paper
         key = ""
         if pid is not None:
@@ -396,12 +320,6 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self._closed = True
         self.library.close()
         event.accept()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.splitter and event.type() == QEvent.Type.Resize:
-            # After the splitter has handled its new size (filters run before it does).
-            self._fit_timer.start()
-        return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
@@ -444,22 +362,6 @@ class MainWindow(PreserveGeometry, QMainWindow):
         has = self.table.selectionModel().hasSelection()
         enable_selection_actions(self.actions_by_id, has)
         self.selection_menu.enable(has)
-
-    def _on_table_custom_context_menu_requested(self, pos: QPoint) -> None:
-        a = self.actions_by_id
-        self.selection_menu.show_context_menu(
-            pos,
-            [
-                a[ActionId.COPY_CITE],
-                a[ActionId.COPY_KEYS],
-                a[ActionId.COPY_BIBTEX],
-                None,
-                a[ActionId.EXPORT],
-                a[ActionId.REGENERATE_KEYS],
-                None,
-                a[ActionId.DELETE],
-            ],
-        )
 
     def _on_search_search_requested(self) -> None:
         self._apply_query()
@@ -508,14 +410,6 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self._update_selection_actions()
         self._update_counts()
         self.detail.show_selection(self.table.selected_ids(), self.table.current_paper)
-
-    def _on_table_needed_width_changed(self) -> None:
-        self.fit_panes()
-
-    def _on_splitter_splitter_moved(self, pos: int, index: int) -> None:
-        if not self._fitting:  # the person dragged a handle: these are their widths now
-            sizes = self.splitter.sizes()
-            self._pane_widths = (sizes[0], sizes[2])
 
     def _on_table_open_requested(self, paper_id: int) -> None:
         links = self.library.paper(paper_id).links

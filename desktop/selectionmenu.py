@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject, QPoint
+from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMenu, QStatusBar, QWidget
+from PySide6.QtWidgets import QInputDialog, QMenu, QMenuBar, QStatusBar, QWidget
 
 from . import db
 from .commands import (
@@ -72,8 +72,23 @@ class SelectionMenu(QObject):
             "Open Link", "Ctrl+Shift+O", lambda _c=False: self.open_links()
         )
         self.open_link_action.setObjectName("openLink")
+        self._context: list[QAction | None] = []
 
     # -- the menus ------------------------------------------------------------------------------
+
+    def install(self, bar: QMenuBar, before: QMenu, context: Sequence[QAction | None]) -> QMenu:
+        """Put the Paper menu in ``bar`` before ``before``, and make the table's right-click
+        menu these edits followed by ``context`` (the window's own selection actions)."""
+        menu = QMenu("&Paper", self._window)
+        menu.setObjectName("paperMenu")
+        self.fill(menu)
+        bar.insertMenu(before.menuAction(), menu)
+        self._context = list(context)
+        self._table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._table.customContextMenuRequested.connect(
+            lambda pos: self.show_context_menu(pos, self._context)
+        )
+        return menu
 
     def fill(self, menu: QMenu) -> None:
         """The Paper menu's items (the tag and type submenus are filled as they open)."""

@@ -82,7 +82,7 @@ def test_the_right_click_menu_holds_the_edits_and_the_selection_actions(
         "Reading &Status",
         "&Rating",
     ]
-    window._on_table_custom_context_menu_requested(window.table.viewport().rect().center())
+    window.table.customContextMenuRequested.emit(window.table.viewport().rect().center())
     shown = window.findChildren(QMenu, "paperContextMenu")
     assert shown and any(m.isVisible() for m in shown)
     texts = [a.text() for a in shown[-1].actions()]
