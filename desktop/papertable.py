@@ -232,7 +232,7 @@ class PaperTable(QTableView):
             spare = avail - sum(widths.values()) - TITLE_MIN_WIDTH
             for c in shown:
                 if c in GROW_TO_CONTENT and c not in self._user_sized:
-                    hint = max(self.sizeHintForColumn(c), header.sectionSizeHint(c))
+                    hint = max(self._content_width(c), header.sectionSizeHint(c))
                     grow = min(max(0, min(hint, GROW_TO_CONTENT[c]) - widths[c]), spare)
                     widths[c] += grow
                     spare -= grow
@@ -253,6 +253,23 @@ class PaperTable(QTableView):
                 header.resizeSection(Column.TITLE, title)
         finally:
             self._fitting = False
+
+    def _content_width(self, column: Column) -> int:
+        """How wide the column's text is in the rows in view. (Qt's sizeHintForColumn
+        reads every row while the table is hidden or not laid out yet: 100,000 rows from
+        the library at open, 0.4 s.)"""
+        rows = self.paper_model.rowCount()
+        if not rows:
+            return 0
+        first = max(0, self.rowAt(0))
+        last = self.rowAt(self.viewport().height() - 1)
+        if last < 0:
+            last = min(rows - 1, first + 60)
+        widths = (
+            self.sizeHintForIndex(self.paper_model.index(r, column)).width()
+            for r in range(first, last + 1)
+        )
+        return max(widths, default=0) + (1 if self.showGrid() else 0)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
