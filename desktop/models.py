@@ -47,7 +47,7 @@ KIND_ROLE = Qt.ItemDataRole.UserRole + 12
 #: A heading's hint when its section is empty (the Tags section with no tags yet).
 HINT_ROLE = Qt.ItemDataRole.UserRole + 13
 #: What the Tags section says while there are no tags.
-NO_TAGS_HINT = "None yet: type one in a paper's Tags box, or select papers and press Ctrl+T."
+NO_TAGS_HINT = "None yet: type one in a paper's Tags box (Ctrl+T tags the selection)."
 
 RECENT_DAYS = 30
 
