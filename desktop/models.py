@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QApplication
 
 from . import db
 from .hub import LibraryEvents
+from .widgets import readable_chip_colors
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -533,7 +534,9 @@ def swatch(color: str | None, size: int = 12) -> QIcon:
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     if color and QColor(color).isValid():
-        painter.setPen(QColor(color).darker(120))
+        # A black tag on a dark sidebar gets an edge that shows (as chips do).
+        colors = readable_chip_colors(color, QApplication.palette(), QPalette.ColorRole.Base)
+        painter.setPen(colors.border if colors.outlined else QColor(color).darker(120))
         painter.setBrush(QColor(color))
     else:
         painter.setPen(QApplication.palette().color(QPalette.ColorRole.PlaceholderText))

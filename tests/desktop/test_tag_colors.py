@@ -82,3 +82,26 @@ def test_the_helper_outlines_what_would_vanish_into_the_table_background() -> No
     chip = readable_chip_colors("#111111", palette, QPalette.ColorRole.Base)
     assert chip.outlined
     assert contrast(chip.border, palette.color(QPalette.ColorRole.Base)) >= MIN_EDGE_CONTRAST
+
+
+def test_a_black_tag_swatch_has_a_visible_edge_on_a_dark_sidebar(qapp) -> None:
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from citedesk.models import swatch
+
+    old = QApplication.palette()
+    dark = QPalette(old)
+    for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Window):
+        dark.setColor(role, QColor("#1e1f22"))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText):
+        dark.setColor(role, QColor("#dfe1e5"))
+    QApplication.setPalette(dark)
+    try:
+        image = swatch("#000000").pixmap(24, 24).toImage()
+    finally:
+        QApplication.setPalette(old)
+    edge = max(
+        QColor(image.pixel(x, 12)).lightness() for x in range(image.width())
+    )  # across the middle row: the ring must be lighter than black
+    assert edge > 60
