@@ -263,7 +263,8 @@ class ExportDialog(PreserveGeometry, QDialog):
         self.tag_button.setEnabled(bool(tags))
         self.tag_combo.setEnabled(bool(tags))
         self.tag_combo.activated.connect(self._on_tag_combo_activated)
-        (self.selection_button if len(self._selected) > 1 else self.view_button).setChecked(True)
+        # The selection when there is one (its count is on the button), else the view.
+        (self.selection_button if self._selected else self.view_button).setChecked(True)
         grid = QGridLayout()
         grid.addWidget(self.selection_button, 0, 0, 1, 2)
         grid.addWidget(self.view_button, 1, 0, 1, 2)

@@ -91,6 +91,19 @@ def test_export_with_three_papers_selected_offers_the_selection_first(
     assert dialog.view_button.isEnabled() and dialog.all_button.isEnabled()
 
 
+def test_export_with_one_paper_selected_offers_that_paper_first(
+    qtbot, window: MainWindow
+) -> None:
+    click_row(qtbot, window, 2)
+    assert len(window.selected_ids()) == 1
+    window.action(ActionId.EXPORT).trigger()
+    dialog = window.findChild(ExportDialog, "exportDialog")
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    assert dialog.selection_button.isChecked()
+    assert dialog.selection_button.text() == "Selected papers (1)"
+
+
 def test_exporting_an_empty_view_warns_and_writes_nothing(
     qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
