@@ -91,9 +91,7 @@ def test_export_with_three_papers_selected_offers_the_selection_first(
     assert dialog.view_button.isEnabled() and dialog.all_button.isEnabled()
 
 
-def test_export_with_one_paper_selected_offers_that_paper_first(
-    qtbot, window: MainWindow
-) -> None:
+def test_export_with_one_paper_selected_offers_that_paper_first(qtbot, window: MainWindow) -> None:
     click_row(qtbot, window, 2)
     assert len(window.selected_ids()) == 1
     window.action(ActionId.EXPORT).trigger()
