@@ -349,14 +349,16 @@ class MainWindow(PreserveGeometry, QMainWindow):
         filtered = bool(self.search.last_run) or self.sidebar.current_filter != SidebarFilter()
         if total_changed:
             self._total = None
-        total = None
-        if filtered:
-            if self._total is None:
-                self._total = self.library.count(db.Query())
-            total = self._total
+        total = self._library_size() if filtered else None
         self.status_bar.show_counts(
             self.paper_model.rowCount(), total, len(self.table.selected_rows())
         )
+
+    def _library_size(self) -> int:
+        """How many papers the library has: read once, again after papers come or go."""
+        if self._total is None:
+            self._total = self.library.count(db.Query())
+        return self._total
 
     def _update_selection_actions(self) -> None:
         has = self.table.selectionModel().hasSelection()
@@ -389,7 +391,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         library, or that the search or view found none."""
         if self.paper_model.rowCount():
             self.table.set_empty_text("")
-        elif not self.library.count(db.Query()):
+        elif not self._library_size():
             self.table.set_empty_text(EMPTY_LIBRARY)
         elif self.search.last_run:
             self.table.set_empty_text(
