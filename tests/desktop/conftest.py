@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from citedesk import db
+from citedesk.detail import DetailPane
 from citedesk.hub import LibraryEvents
 
 
@@ -42,3 +44,31 @@ def recorded(events: LibraryEvents) -> list[db.Changes]:
     out: list[db.Changes] = []
     events.changed.connect(out.append)
     return out
+
+
+@pytest.fixture
+def pane_size() -> tuple[int, int]:
+    """The width and height ``pane`` is shown at; a module overrides this for another."""
+    return (600, 800)
+
+
+@pytest.fixture
+def pane(
+    qtbot: QtBot,
+    library: db.Library,
+    undo_stack: QUndoStack,
+    events: LibraryEvents,
+    pane_size: tuple[int, int],
+) -> DetailPane:
+    """A shown detail pane over ``library``, on its own (no window)."""
+    widget = DetailPane(library, undo_stack, events)
+    qtbot.addWidget(widget)
+    widget.resize(*pane_size)
+    widget.show()
+    return widget
+
+
+@pytest.fixture
+def pid(library: db.Library) -> int:
+    """The first paper of ``library``."""
+    return library.paper_ids()[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
@@ -34,22 +33,6 @@ def _new_note(library: db.Library, paper_id: int, body: str) -> db.Note:
     note = library.note(library.add_note(paper_id, body).new_note)
     assert note is not None
     return note
-
-
-@pytest.fixture
-def pane(
-    qtbot: QtBot, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents
-) -> DetailPane:
-    widget = DetailPane(library, undo_stack, events)
-    qtbot.addWidget(widget)
-    widget.resize(600, 800)
-    widget.show()
-    return widget
-
-
-@pytest.fixture
-def pid(library: db.Library) -> int:
-    return library.paper_ids()[0]
 
 
 def child(pane: DetailPane, kind: type[W], name: str) -> W:

@@ -13,7 +13,6 @@ from pytestqt.qtbot import QtBot
 
 from citedesk import db
 from citedesk.detail import DetailPane
-from citedesk.hub import LibraryEvents
 
 W = TypeVar("W", bound=QWidget)
 
@@ -24,14 +23,9 @@ BIBLATEX_ARTICLE = (
 
 
 @pytest.fixture
-def pane(
-    qtbot: QtBot, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents
-) -> DetailPane:
-    widget = DetailPane(library, undo_stack, events)
-    qtbot.addWidget(widget)
-    widget.resize(420, 900)
-    widget.show()
-    return widget
+def pane_size() -> tuple[int, int]:
+    """The form is laid out in a narrow pane (the conftest's ``pane``)."""
+    return (420, 900)
 
 
 def child(parent: QWidget, kind: type[W], name: str) -> W:

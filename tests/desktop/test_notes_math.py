@@ -3,31 +3,13 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument, QTextFormat, QUndoStack
+from PySide6.QtGui import QTextDocument, QTextFormat
 from PySide6.QtWidgets import QListWidget, QPlainTextEdit, QTextBrowser, QToolButton
 from pytestqt.qtbot import QtBot
 
 from citedesk import db
 from citedesk.detail import DetailPane
-from citedesk.hub import LibraryEvents
-
-
-@pytest.fixture
-def pane(
-    qtbot: QtBot, library: db.Library, undo_stack: QUndoStack, events: LibraryEvents
-) -> DetailPane:
-    widget = DetailPane(library, undo_stack, events)
-    qtbot.addWidget(widget)
-    widget.resize(600, 800)
-    widget.show()
-    return widget
-
-
-@pytest.fixture
-def pid(library: db.Library) -> int:
-    return library.paper_ids()[0]
 
 
 def type_note(qtbot: QtBot, pane: DetailPane, text: str) -> QTextBrowser:
