@@ -52,12 +52,11 @@ from .widgets import (
     FlowLayout,
     RatingSelector,
     TagChip,
-    TagCompleter,
-    TagLineEdit,
     heading,
     muted,
     open_link,
     selectable,
+    tag_editor,
 )
 
 #: The rows every form starts with: (name, label); they are not BibTeX fields.
@@ -252,15 +251,9 @@ class PaperInfo(QScrollArea):
         self._no_tags = muted(QLabel("No tags yet"))
         layout.addWidget(self._chips)
         layout.addWidget(self._no_tags)
-        self.tag_editor = TagLineEdit()
-        self.tag_editor.setObjectName("tagEditor")
-        self.tag_editor.setPlaceholderText("Add tags, separated by commas, then press Enter")
-        self.tag_editor.setClearButtonEnabled(True)
-        self._tag_names = QStringListModel(self)
-        completer = TagCompleter(self._tag_names, self.tag_editor)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.tag_editor.setCompleter(completer)
+        self.tag_editor, self._tag_names = tag_editor(
+            "tagEditor", "Add tags, separated by commas, then press Enter", self
+        )
         self.tag_editor.tags_entered.connect(self._on_tag_editor_tags_entered)
         layout.addWidget(self.tag_editor)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from . import db
@@ -22,7 +21,7 @@ from .commands import (
     SetStatusCommand,
 )
 from .hub import LibraryEvents
-from .widgets import FlowLayout, RatingSelector, TagChip, TagCompleter, TagLineEdit, muted
+from .widgets import FlowLayout, RatingSelector, TagChip, muted, tag_editor
 
 #: Titles listed by name; the rest are counted.
 TITLES_SHOWN = 5
@@ -110,15 +109,9 @@ class SelectionPane(QWidget):
         layout.addWidget(self._chips)
         self._no_shared = muted(QLabel("None in common"))
         layout.addWidget(self._no_shared)
-        self.tag_editor = TagLineEdit()
-        self.tag_editor.setObjectName("selectionTagEditor")
-        self.tag_editor.setPlaceholderText("Tag all of them: tags separated by commas, Enter")
-        self.tag_editor.setClearButtonEnabled(True)
-        self._tag_names = QStringListModel(self)
-        completer = TagCompleter(self._tag_names, self.tag_editor)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.tag_editor.setCompleter(completer)
+        self.tag_editor, self._tag_names = tag_editor(
+            "selectionTagEditor", "Tag all of them: tags separated by commas, Enter", self
+        )
         self.tag_editor.tags_entered.connect(self._on_tag_editor_tags_entered)
         layout.addWidget(self.tag_editor)
         layout.addSpacing(10)

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QPoint,
     QRect,
     QSize,
+    QStringListModel,
     Qt,
     QUrl,
     Signal,
@@ -398,6 +399,21 @@ class TagLineEdit(QLineEdit):
             popup.hide()
         event.accept()
         self.tags_entered.emit(self.text())
+
+
+def tag_editor(name: str, placeholder: str, owner: QObject) -> tuple[TagLineEdit, QStringListModel]:
+    """A line edit for comma-separated tags that completes the last one, case-insensitively
+    and anywhere in the name, from the returned list of names (owned by ``owner``)."""
+    editor = TagLineEdit()
+    editor.setObjectName(name)
+    editor.setPlaceholderText(placeholder)
+    editor.setClearButtonEnabled(True)
+    names = QStringListModel(owner)
+    completer = TagCompleter(names, editor)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    editor.setCompleter(completer)
+    return editor, names
 
 
 class RatingSelector(QWidget):
