@@ -28,6 +28,7 @@ from citedesk.commands import (
     SetTagColorCommand,
 )
 from citedesk.hub import LibraryEvents
+from tests.desktop.helpers import new_note
 
 NEW_BIB = """\
 @article{knuth1984literate,
@@ -37,13 +38,6 @@ NEW_BIB = """\
   year = {1984},
 }
 """
-
-
-def _new_note(library: db.Library, paper_id: int, body: str) -> db.Note:
-    """Add a note and read it back whole."""
-    note = library.note(library.add_note(paper_id, body).new_note)
-    assert note is not None
-    return note
 
 
 @pytest.fixture
@@ -221,7 +215,7 @@ def test_set_rating_undo_restores_each_papers_own_rating(
 def test_consecutive_edits_of_one_note_merge_into_one_undo_step(
     library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
 ) -> None:
-    note = _new_note(library, ids[0], "Start")
+    note = new_note(library, ids[0], "Start")
 
     for old, new in (
         ("Start", "Start."),
@@ -241,7 +235,7 @@ def test_consecutive_edits_of_one_note_merge_into_one_undo_step(
 def test_edits_of_different_notes_stay_separate_steps(
     library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
 ) -> None:
-    first, second = _new_note(library, ids[0], "a"), _new_note(library, ids[0], "b")
+    first, second = new_note(library, ids[0], "a"), new_note(library, ids[0], "b")
 
     commands.push(undo_stack, EditNoteCommand(library, events, first.id, "a", "a1"))
     commands.push(undo_stack, EditNoteCommand(library, events, second.id, "b", "b1"))
@@ -266,7 +260,7 @@ def test_add_note_redo_after_undo_brings_back_the_same_note(
 def test_delete_note_undo_restores_it_exactly(
     library: db.Library, events: LibraryEvents, undo_stack: QUndoStack, ids: list[int]
 ) -> None:
-    note = _new_note(library, ids[0], "keep me")
+    note = new_note(library, ids[0], "keep me")
 
     commands.push(undo_stack, DeleteNoteCommand(library, events, note.id))
     assert library.notes(ids[0]) == []
@@ -283,7 +277,7 @@ def test_delete_papers_undo_restores_tags_notes_and_key(
 ) -> None:
     pid = ids[0]
     library.add_tags([pid], ["theory"])
-    note = _new_note(library, pid, "important")
+    note = new_note(library, pid, "important")
     key, text = library.paper(pid).key, library.entry_text(pid)
 
     commands.push(undo_stack, DeletePapersCommand(library, events, [pid, ids[1]]))

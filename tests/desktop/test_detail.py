@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
@@ -24,21 +22,7 @@ from citedesk.detail import PLACEHOLDER_TEXT, DetailPane
 from citedesk.hub import LibraryEvents
 from citedesk.notes import SAVE_DELAY_MS
 from citedesk.widgets import TagChip
-
-W = TypeVar("W", bound=QWidget)
-
-
-def _new_note(library: db.Library, paper_id: int, body: str) -> db.Note:
-    """Add a note and read it back whole."""
-    note = library.note(library.add_note(paper_id, body).new_note)
-    assert note is not None
-    return note
-
-
-def child(pane: DetailPane, kind: type[W], name: str) -> W:
-    widget = pane.findChild(kind, name)
-    assert widget is not None, f"no {kind.__name__} named {name!r}"
-    return widget
+from tests.desktop.helpers import child, new_note
 
 
 def shown_tags(pane: DetailPane) -> list[str]:
@@ -370,7 +354,7 @@ def test_hiding_the_pane_saves_the_note(
 def test_a_burst_of_typing_is_one_undo_step_and_undo_updates_the_editor(
     qtbot: QtBot, pane: DetailPane, library: db.Library, undo_stack: QUndoStack, pid: int
 ) -> None:
-    note = _new_note(library, pid, "Notes")
+    note = new_note(library, pid, "Notes")
     pane.show_paper(pid)
     editor = notes_editor(pane)
     editor.moveCursor(editor.textCursor().MoveOperation.End)
@@ -416,7 +400,7 @@ def test_new_note_and_delete_note_buttons(
 def test_choosing_another_note_saves_the_one_being_typed(
     qtbot: QtBot, pane: DetailPane, library: db.Library, pid: int
 ) -> None:
-    first, second = _new_note(library, pid, "one"), _new_note(library, pid, "two")
+    first, second = new_note(library, pid, "one"), new_note(library, pid, "two")
     pane.show_paper(pid)
     editor = notes_editor(pane)  # shows the latest note, "two"
     editor.moveCursor(editor.textCursor().MoveOperation.End)

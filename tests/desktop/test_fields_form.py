@@ -3,8 +3,6 @@ adding a field by name, the abstract, and the entry's BibTeX edited as text."""
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoStack
@@ -13,8 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from citedesk import db
 from citedesk.detail import DetailPane
-
-W = TypeVar("W", bound=QWidget)
+from tests.desktop.helpers import child
 
 BIBLATEX_ARTICLE = (
     "@article{bl, author = {Doe, Jane}, title = {On Things}, journaltitle = {Old Journal},"
@@ -26,12 +23,6 @@ BIBLATEX_ARTICLE = (
 def pane_size() -> tuple[int, int]:
     """The form is laid out in a narrow pane (the conftest's ``pane``)."""
     return (420, 900)
-
-
-def child(parent: QWidget, kind: type[W], name: str) -> W:
-    widget = parent.findChild(kind, name)
-    assert widget is not None, f"no {kind.__name__} named {name!r}"
-    return widget
 
 
 def field(pane: DetailPane, name: str) -> QLineEdit:

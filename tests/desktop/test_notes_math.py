@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument, QTextFormat
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QListWidget, QPlainTextEdit, QTextBrowser, QToolButton
 from pytestqt.qtbot import QtBot
 
 from citedesk import db
 from citedesk.detail import DetailPane
+from tests.desktop.helpers import fragments
 
 
 def type_note(qtbot: QtBot, pane: DetailPane, text: str) -> QTextBrowser:
@@ -18,20 +19,6 @@ def type_note(qtbot: QtBot, pane: DetailPane, text: str) -> QTextBrowser:
     editor = pane.findChild(QPlainTextEdit, "notesEditor")
     qtbot.keyClicks(editor, text)
     return pane.findChild(QTextBrowser, "notesPreview")
-
-
-def fragments(document: QTextDocument) -> list[tuple[str, QTextFormat]]:
-    """Every run of text of one format in the document, in order."""
-    out = []
-    block = document.begin()
-    while block.isValid():
-        it = block.begin()
-        while not it.atEnd():
-            fragment = it.fragment()
-            out.append((fragment.text(), fragment.charFormat()))
-            it += 1
-        block = block.next()
-    return out
 
 
 def images(document: QTextDocument) -> list[str]:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLineEdit, QListWidget, QPlainTextEdit, QTabWidget
 from citedesk import db
 from citedesk.mainwindow import MainWindow
 from citedesk.models import Column
+from tests.desktop.helpers import fragments
 
 KEY = "wang2022generalizationerrorbounds"
 
@@ -52,18 +53,11 @@ def marked_in_editor(window: MainWindow) -> list[str]:
 
 def marked_in_preview(window: MainWindow) -> list[str]:
     preview = window.findChild(QTextBrowser, "notesPreview")
-    document = preview.document()
-    marked = []
-    block = document.begin()
-    while block.isValid():
-        it = block.begin()
-        while not it.atEnd():
-            fragment = it.fragment()
-            if fragment.charFormat().background().style() != Qt.BrushStyle.NoBrush:
-                marked.append(fragment.text())
-            it += 1
-        block = block.next()
-    return marked
+    return [
+        text
+        for text, text_format in fragments(preview.document())
+        if text_format.background().style() != Qt.BrushStyle.NoBrush
+    ]
 
 
 def test_a_search_word_found_in_a_note_opens_that_note_with_the_word_marked(
