@@ -10,22 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFileDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QRadioButton,
 )
 
 from citedesk.actions import ActionId
 from citedesk.dialogs import AuxExportDialog, ExportDialog
 from citedesk.mainwindow import MainWindow
-from citedesk.models import Column
+from tests.desktop.helpers import click, click_row
 
 QYOLO = "wang2023qyolo"
 BIBTEX_AUX = (
@@ -45,18 +43,6 @@ BIBLATEX_BCF = (
     '    <bcf:datasource type="file" datatype="bibtex" glob="false">thesis.bib</bcf:datasource>\n'
     "  </bcf:bibdata>\n</bcf:controlfile>\n"
 )
-
-
-def click(qtbot, button) -> None:
-    if isinstance(button, QRadioButton | QCheckBox):
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
-    else:
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
-def click_row(qtbot, window: MainWindow, row: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    rect = window.table.visualRect(window.paper_model.index(row, Column.TITLE))
-    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
 
 
 def no_save_dialog(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import bibtexparser
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
@@ -27,8 +26,9 @@ from citedesk import db
 from citedesk.actions import ActionId
 from citedesk.dialogs import ExportDialog, ImportReportDialog, NewPaperDialog
 from citedesk.mainwindow import MainWindow
-from citedesk.models import KEY_ROLE, Column
+from citedesk.models import KEY_ROLE
 from citedesk.preferences import PreferencesDialog
+from tests.desktop.helpers import click, click_row, exported_keys, open_dialog
 
 BIBDATA = Path(__file__).resolve().parents[2].parent / "shared" / "bibdata"
 XAMPL = BIBDATA / "texlive" / "xampl.bib"
@@ -51,28 +51,8 @@ def save_to(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     )
 
 
-def click(qtbot, button) -> None:
-    if isinstance(button, QRadioButton):
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
-    else:
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
-def click_row(qtbot, window: MainWindow, row: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    rect = window.table.visualRect(window.paper_model.index(row, Column.TITLE))
-    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
-
-
-def exported_keys(path: Path) -> list[str]:
-    return [e.key for e in bibtexparser.parse_file(str(path)).entries]
-
-
 def open_export_dialog(qtbot, window: MainWindow) -> ExportDialog:
-    window.action(ActionId.EXPORT).trigger()
-    dialog = window.findChild(ExportDialog, "exportDialog")
-    assert dialog is not None
-    qtbot.waitExposed(dialog)
-    return dialog
+    return open_dialog(qtbot, window, ActionId.EXPORT, ExportDialog, "exportDialog")
 
 
 # -- import ----------------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import bibtexparser
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QRadioButton,
     QTreeWidget,
 )
 
@@ -32,7 +30,8 @@ from citedesk.db.export import ExportProfile
 from citedesk.dialogs import AuxExportDialog, ExportDialog
 from citedesk.duplicates import DuplicatesDialog
 from citedesk.mainwindow import MainWindow
-from citedesk.preferences import AutoExportDialog, PreferencesDialog, ProfileDialog
+from citedesk.preferences import AutoExportDialog, ProfileDialog
+from tests.desktop.helpers import click, exported_keys, open_preferences
 
 QYOLO = "wang2023qyolo"
 SGD_BOUNDS = "wang2022generalizationerrorbounds"
@@ -57,13 +56,6 @@ DUPLICATES_BIB = """\
 """
 
 
-def click(qtbot, button) -> None:
-    if isinstance(button, QRadioButton | QCheckBox):
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
-    else:
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
 def ok_button(dialog) -> QPushButton:
     return dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
 
@@ -74,24 +66,12 @@ def choose(combo: QComboBox, data: str) -> None:
     combo.setCurrentIndex(index)
 
 
-def exported_keys(path: Path) -> list[str]:
-    return [e.key for e in bibtexparser.parse_file(str(path)).entries]
-
-
 def answer_yes(asked: list[str]):
     def question(parent, title, text, *args, **kwargs):
         asked.append(text)
         return QMessageBox.StandardButton.Yes
 
     return question
-
-
-def open_preferences(qtbot, window: MainWindow) -> PreferencesDialog:
-    window.action(ActionId.PREFERENCES).trigger()
-    prefs = window.findChild(PreferencesDialog, "preferencesDialog")
-    assert prefs is not None
-    qtbot.waitExposed(prefs)
-    return prefs
 
 
 def sub_dialog(qtbot, parent, kind, name: str):

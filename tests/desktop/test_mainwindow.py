@@ -29,12 +29,7 @@ from citedesk.actions import ActionId
 from citedesk.app import run
 from citedesk.mainwindow import MainWindow
 from citedesk.models import COUNT_ROLE, Column, NodeKind, SidebarFilter
-
-
-def click_row(qtbot, window: MainWindow, row: int, modifier=Qt.KeyboardModifier.NoModifier):
-    table = window.table
-    rect = table.visualRect(window.paper_model.index(row, Column.TITLE))
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+from tests.desktop.helpers import click_row
 
 
 def detail_title(window: MainWindow) -> str:

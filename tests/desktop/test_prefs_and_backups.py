@@ -28,7 +28,7 @@ from citedesk.actions import ActionId
 from citedesk.backups import RestoreBackupDialog
 from citedesk.duplicates import DuplicatesDialog
 from citedesk.mainwindow import MainWindow
-from citedesk.preferences import PreferencesDialog
+from tests.desktop.helpers import open_dialog, open_preferences
 
 QYOLO = "wang2023qyolo"
 #: A proceedings copy of a seeded @misc paper (same title, year and first author).
@@ -59,14 +59,6 @@ def answer(monkeypatch: pytest.MonkeyPatch, button: QMessageBox.StandardButton) 
 
     monkeypatch.setattr(QMessageBox, "question", question)
     return asked
-
-
-def open_preferences(qtbot, window: MainWindow) -> PreferencesDialog:
-    window.action(ActionId.PREFERENCES).trigger()
-    prefs = window.findChild(PreferencesDialog, "preferencesDialog")
-    assert prefs is not None
-    qtbot.waitExposed(prefs)
-    return prefs
 
 
 def ok_button(dialog) -> QPushButton:
@@ -157,11 +149,9 @@ def with_duplicates(library_path: Path, tmp_path: Path) -> Path:
 
 
 def open_duplicates(qtbot, window: MainWindow) -> DuplicatesDialog:
-    window.action(ActionId.FIND_DUPLICATES).trigger()
-    dialog = window.findChild(DuplicatesDialog, "duplicatesDialog")
-    assert dialog is not None
-    qtbot.waitExposed(dialog)
-    return dialog
+    return open_dialog(
+        qtbot, window, ActionId.FIND_DUPLICATES, DuplicatesDialog, "duplicatesDialog"
+    )
 
 
 def test_merge_all_asks_first_and_cancel_merges_nothing(
@@ -206,11 +196,9 @@ def backed_up(library_path: Path) -> Path:
 
 
 def open_restore(qtbot, window: MainWindow) -> RestoreBackupDialog:
-    window.action(ActionId.RESTORE_BACKUP).trigger()
-    dialog = window.findChild(RestoreBackupDialog, "restoreBackupDialog")
-    assert dialog is not None
-    qtbot.waitExposed(dialog)
-    return dialog
+    return open_dialog(
+        qtbot, window, ActionId.RESTORE_BACKUP, RestoreBackupDialog, "restoreBackupDialog"
+    )
 
 
 def test_file_menu_offers_to_restore_a_backup(window: MainWindow) -> None:
