@@ -59,12 +59,8 @@ TYPED = [
     "bayes",
 ]
 
-ALL_FIGURES = [
-    "import",
-    "jabref",
-    "export",
-    "search",
-    "sort",
+#: The figures measured in a window (gui.py), in the order they are run.
+_GUI_FIGURE_ORDER = [
     "open",
     "gui-search",
     "gui-type",
@@ -74,16 +70,8 @@ ALL_FIGURES = [
     "freeze-export",
     "autoexport-edit",
 ]
-GUI_FIGURES = {
-    "open",
-    "gui-search",
-    "gui-type",
-    "select",
-    "gui-memory",
-    "freeze-import",
-    "freeze-export",
-    "autoexport-edit",
-}
+ALL_FIGURES = ["import", "jabref", "export", "search", "sort", *_GUI_FIGURE_ORDER]
+GUI_FIGURES = set(_GUI_FIGURE_ORDER)
 
 
 # -- in the child process ---------------------------------------------------------------------
