@@ -65,7 +65,9 @@ class SelectionPane(QWidget):
         if n > len(shown):
             lines.append(f"… and {n - len(shown)} more")
         self.titles.setText("\n".join(lines))
-        self._fill_tags(rows if summary else None)
+        infos = self.library.tags()  # one read: the completion and the chips' colours
+        self._tag_names.setStringList([t.name for t in infos])
+        self._fill_tags(rows if summary else None, {t.name.lower(): t.color for t in infos})
         statuses = {row.status for row in rows.values()}
         ratings = {row.rating for row in rows.values()}
         self.status_selector.blockSignals(True)
@@ -79,7 +81,6 @@ class SelectionPane(QWidget):
             self.status_selector.setCurrentIndex(self.status_selector.findData(MIXED))
         self.status_selector.blockSignals(False)
         self.rating_selector.set_rating(next(iter(ratings)) if len(ratings) == 1 else 0)
-        self._tag_names.setStringList([t.name for t in self.library.tags()])
 
     def shared_tags(self) -> list[str]:
         return list(self._shared)
@@ -156,13 +157,12 @@ class SelectionPane(QWidget):
         elif not wanted and at >= 0:
             self.status_selector.removeItem(at)
 
-    def _fill_tags(self, rows: dict[int, db.Row] | None) -> None:
+    def _fill_tags(self, rows: dict[int, db.Row] | None, colors: dict[str, str | None]) -> None:
         shared: set[str] | None = None
         for row in (rows or {}).values():
             names = {n.strip() for n in row.tags.split(",") if n.strip()}
             shared = names if shared is None else shared & names
         self._shared = sorted(shared or set(), key=str.lower)
-        colors = {t.name.lower(): t.color for t in self.library.tags(self._shared)}
         while (item := self._chips_layout.takeAt(0)) is not None:
             widget = item.widget()
             if widget is not None:
