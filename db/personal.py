@@ -27,14 +27,7 @@ class Personal:
     # -- reading --------------------------------------------------------------------------------
 
     def paper_tags(self, paper_id: int) -> list[str]:
-        return [
-            n
-            for (n,) in self.conn.execute(
-                "SELECT t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
-                "WHERE pt.paper_id = ? ORDER BY t.name COLLATE NOCASE",
-                [paper_id],
-            )
-        ]
+        return [name for name, _ in self.paper_tag_colors(paper_id)]
 
     def notes(self, paper_id: int) -> list[Note]:
         return [
@@ -107,35 +100,32 @@ class Personal:
             ).fetchall()
         return {name.lower(): (int(tid), name) for tid, name in rows}
 
-    def _tag_id(self, name: str, create: bool) -> int | None:
-        name = normal_tag(name)
-        row = self.conn.execute(
-            "SELECT id FROM tags WHERE name = ? COLLATE NOCASE", [name]
-        ).fetchone()
-        if row:
-            return int(row[0])
-        if not create:
-            return None
-        if not name:
-            raise LibraryError("a tag needs a name")
-        return int(self.conn.execute("INSERT INTO tags(name) VALUES (?)", [name]).lastrowid or 0)
-
-    def _colored_tag(self, name: str, color: str | None) -> int | None:
-        """The tag's id, made if missing; a tag without a colour takes ``color``."""
-        tag_id = self._tag_id(name, create=True)
-        if color and not self.tag_color(name):
-            self.conn.execute("UPDATE tags SET color = ? WHERE id = ?", [color, tag_id])
-        return tag_id
-
     def tag_papers(self, ids: Sequence[int], name: str, color: str | None = None) -> None:
-        """Tag papers inside a write (an import's groups); a new tag takes ``color``.
+        """Tag papers inside a write (an import's groups); a tag without a colour takes
+        ``color``.
 
         The search index is left to the caller: an import indexes its papers after.
         """
+        name = normal_tag(name)
         with self.store.write() as w:
-            w.capture("tags", "name", [normal_tag(name)])
+            existing = self._tag_rows(w, [name])
             w.capture("paper_tags", "paper_id", ids)
-            tag_id = self._colored_tag(name, color)
+            if name.lower() in existing:
+                tag_id = existing[name.lower()][0]
+                if color:
+                    self.conn.execute(
+                        "UPDATE tags SET color = ? WHERE id = ? AND coalesce(color, '') = ''",
+                        [color, tag_id],
+                    )
+            elif not name:
+                raise LibraryError("a tag needs a name")
+            else:
+                tag_id = int(
+                    self.conn.execute(
+                        "INSERT INTO tags(name, color) VALUES (?, ?)", [name, color or None]
+                    ).lastrowid
+                    or 0
+                )
             self.conn.execute(
                 "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
                 "SELECT value, ? FROM json_each(?)",
@@ -311,13 +301,15 @@ class Personal:
 
     def set_tag_color(self, name: str, color: str | None) -> Changes:
         with self.store.write() as w:
-            image = w.capture("tags", "name", [normal_tag(name)])
-            tag_id = self._tag_id(name, create=False)
-            if tag_id is None:
+            existing = self._tag_rows(w, [normal_tag(name)])
+            if not existing:
                 raise LibraryError(f"no tag named {name!r}")
-            if image is not None and image.rows[0][image.columns.index("color")] == color:
+            ((tag_id, _),) = existing.values()
+            if not self.conn.execute(
+                "UPDATE tags SET color = ? WHERE id = ? AND color IS NOT ? RETURNING id",
+                [color, tag_id, color],
+            ).fetchall():
                 return Changes()
-            self.conn.execute("UPDATE tags SET color = ? WHERE id = ?", [color, tag_id])
         return w.result(Changes(tags=True, tag_list=True))
 
     # -- status and rating ----------------------------------------------------------------------
