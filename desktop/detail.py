@@ -81,6 +81,8 @@ class DetailPane(QWidget):
             if paper_id != self.paper_id or self._pages.currentWidget() is not self._content:
                 self.show_paper(paper_id)  # (the same paper again: nothing to read)
             return
+        if self._pages.currentWidget() is self.selection and ids == self.selection.ids:
+            return  # a click reports both current and selection; events keep it fresh
         self.flush()
         self._drop_paper()
         self._hide_error()
