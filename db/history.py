@@ -18,17 +18,11 @@ from .macros import StringMacros
 from .personal import Personal
 from .queries import SearchIndex
 from .store import DatabaseError, Store, violated
-from .undolog import put_back
+from .undolog import PAPER_TABLES, put_back
 from .values import Changes, RowImage, Undo
 
 #: Tables whose rows belong to a paper, and the column that names it.
-_PAPER_COLUMN = {
-    "papers": "id",
-    "persons": "paper_id",
-    "paper_tags": "paper_id",
-    "notes": "paper_id",
-    "key_aliases": "paper_id",
-}
+_PAPER_COLUMN = dict(PAPER_TABLES)
 
 
 def _papers_of(image: RowImage) -> set[int]:
