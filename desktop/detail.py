@@ -287,11 +287,14 @@ class DetailPane(QWidget):
     # -- slots --------------------------------------------------------------------------------
 
     def _on_events_changed(self, changes: db.Changes) -> None:
+        tag_list = changes.tag_list or bool(changes.tags_made)
+        if tag_list:
+            self.info.tag_list_changed()
         if self._pages.currentWidget() is self.selection:
             self._selection_changed(changes)
             return
         if self._paper is None:
-            if changes.tag_list or changes.tags_made:
+            if tag_list:
                 self.info.update_tag_names()
             return
         pid = self._paper.id
@@ -300,7 +303,7 @@ class DetailPane(QWidget):
         elif changes.initiator is self and _only_tags(changes):
             # Our own tag edit: the chips are all that changed (no BibTeX, no header).
             self._paper.tags = self.info.refresh_tags(pid, new_names=bool(changes.tags_made))
-        elif pid in changes.papers or pid in changes.added or changes.tag_list or changes.tags_made:
+        elif pid in changes.papers or pid in changes.added or tag_list:
             self.refresh()
 
     def _selection_changed(self, changes: db.Changes) -> None:
@@ -315,6 +318,7 @@ class DetailPane(QWidget):
             self.selection.show_papers(ids)
 
     def _on_events_reloaded(self) -> None:
+        self.info.tag_list_changed()
         if self._pages.currentWidget() is self.selection:
             self.selection.refresh()
             return

@@ -141,6 +141,9 @@ class PaperInfo(QScrollArea):
         self._paper: db.Paper | None = None
         self._loading = False  # filling widgets: their change signals are not edits
         self._chips_shown: list[tuple[str, str | None]] | None = None
+        #: The library's tag colours by lowercased name; None until read (again): the
+        #: tag list is read once, not for each paper shown (it counts every paper's tags).
+        self._tag_colors: dict[str, str | None] | None = None
         self._build()
 
     def show_paper(self, paper: db.Paper, new_paper: bool) -> None:
@@ -169,7 +172,13 @@ class PaperInfo(QScrollArea):
 
     def update_tag_names(self) -> None:
         """Complete from the library's tags as they are now."""
-        self._tag_names.setStringList([t.name for t in self.library.tags()])
+        infos = self.library.tags()
+        self._tag_names.setStringList([t.name for t in infos])
+        self._tag_colors = {t.name.lower(): t.color for t in infos}
+
+    def tag_list_changed(self) -> None:
+        """Tags were made, renamed, merged, deleted or recoloured: read them when next shown."""
+        self._tag_colors = None
 
     def refresh_tags(self, paper_id: int, new_names: bool = False) -> list[str]:
         """Show the paper's tags again after an edit of them (one read); with
@@ -428,9 +437,9 @@ class PaperInfo(QScrollArea):
         self.links_label.setVisible(bool(parts))
 
     def _fill_tags(self, paper: db.Paper) -> None:
-        infos = self.library.tags()
-        self._tag_names.setStringList([t.name for t in infos])
-        colors = {t.name.lower(): t.color for t in infos}
+        if self._tag_colors is None:
+            self.update_tag_names()
+        colors = self._tag_colors or {}
         self._show_chips([(name, colors.get(name.lower())) for name in paper.tags])
 
     def _show_chips(self, wanted: list[tuple[str, str | None]]) -> None:
