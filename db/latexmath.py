@@ -165,6 +165,15 @@ def _math_group(tex: str, i: int) -> tuple[str, int] | None:
     return tex[i], i + 1
 
 
+def _math_arg(tex: str, i: int, depth: int) -> tuple[str, int] | None:
+    """The argument at ``i`` (see :func:`_math_group`) rendered, and where it ends."""
+    found = _math_group(tex, i)
+    if found is None:
+        return None
+    inner = _math(found[0], depth + 1)
+    return None if inner is None else (inner, found[1])
+
+
 def _math(tex: str, depth: int) -> str | None:
     if depth > _MATH_MAX_DEPTH:
         return None
@@ -186,48 +195,36 @@ def _math(tex: str, depth: int) -> str | None:
                 if i < n and tex[i] not in " ^_({[\\":
                     out.append(" ")  # "\log n" reads "log n" and so does "\log{n}"
             elif name in _MATH_FONTS:
-                found = _math_group(tex, i)
+                found = _math_arg(tex, i, depth)
                 if found is None:
                     return None
-                arg, i = found
-                inner = _math(arg, depth + 1)
-                if inner is None:
-                    return None
+                inner, i = found
                 if name == "mathbb":
                     inner = "".join(_DOUBLE_STRUCK.get(ch, ch) for ch in inner)
                 out.append(inner)
             elif name == "sqrt":
-                found = _math_group(tex, i)
+                found = _math_arg(tex, i, depth)
                 if found is None:
                     return None
-                arg, i = found
-                inner = _math(arg, depth + 1)
-                if inner is None:
-                    return None
+                inner, i = found
                 out.append("√" + (inner if len(inner) == 1 else f"({inner})"))
             else:
                 return None
         elif c in "^_":
-            found = _math_group(tex, i + 1)
+            found = _math_arg(tex, i + 1, depth)
             if found is None:
                 return None
-            arg, i = found
-            inner = _math(arg, depth + 1)
-            if inner is None:
-                return None
+            inner, i = found
             table = _SUPERSCRIPTS if c == "^" else _SUBSCRIPTS
             if not inner or any(ch not in table for ch in inner):
                 return None
             out.append("".join(table[ch] for ch in inner))
         elif c == "{":
-            end = braced_end(tex, i)
-            if end < 0:
+            found = _math_arg(tex, i, depth)
+            if found is None:
                 return None
-            inner = _math(tex[i + 1 : end], depth + 1)
-            if inner is None:
-                return None
+            inner, i = found
             out.append(inner)
-            i = end + 1
         elif c == "}" or c == "&" or c == "%" or c == "#":
             return None
         elif c == "'":
