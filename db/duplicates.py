@@ -136,6 +136,7 @@ class Duplicates:
             origin = {name.lower(): target.entry_type for name, _ in fields}
             reading_rank = {s: i for i, s in enumerate(STATUSES)}
             status, rating = target.status, target.rating
+            self.index.remove(others)
             for oid in others:
                 other = self.papers.paper(oid)
                 for name, raw in other.fields:
@@ -156,7 +157,6 @@ class Duplicates:
                     [keep, oid],
                 )
                 aliases = [other.key, *other.aliases]
-                self.index.remove([oid])
                 self.conn.execute("DELETE FROM papers WHERE id = ?", [oid])
                 for alias in aliases:
                     if alias.lower() != target.key.lower():
