@@ -329,9 +329,9 @@ class Library:
     def note(self, note_id: int) -> Note | None:
         return self.personal.note(note_id)
 
-    def tags(self, names: Iterable[str] | None = None) -> list[TagInfo]:
-        """All tags (or only those named) with their colours and paper counts."""
-        return self.personal.tags(names)
+    def tags(self) -> list[TagInfo]:
+        """All tags with their colours and paper counts."""
+        return self.personal.tags()
 
     def paper_tag_colors(self, paper_id: int) -> list[tuple[str, str | None]]:
         return self.personal.paper_tag_colors(paper_id)

@@ -45,19 +45,14 @@ class Personal:
         ).fetchone()
         return Note(*r) if r else None
 
-    def tags(self, names: Iterable[str] | None = None) -> list[TagInfo]:
-        """All tags (or those named) with how many papers carry each, by name."""
-        where, params = "", []
-        if names is not None:
-            where = "WHERE t.name IN (SELECT value FROM json_each(?)) "
-            params = [json.dumps(list(names))]
+    def tags(self) -> list[TagInfo]:
+        """All tags with how many papers carry each, by name."""
         return [
             TagInfo(*r)
             for r in self.conn.execute(
                 "SELECT t.name, t.color, count(pt.paper_id) FROM tags t "
-                f"LEFT JOIN paper_tags pt ON pt.tag_id = t.id {where}GROUP BY t.id "
-                "ORDER BY t.name COLLATE NOCASE",
-                params,
+                "LEFT JOIN paper_tags pt ON pt.tag_id = t.id GROUP BY t.id "
+                "ORDER BY t.name COLLATE NOCASE"
             )
         ]
 
