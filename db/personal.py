@@ -363,28 +363,17 @@ class Personal:
 
     def update_note(self, note_id: int, body: str) -> Changes:
         with self.store.write() as w:
-            image = w.capture("notes", "id", [note_id])
-            row = (
-                self.conn.execute(
-                    "SELECT paper_id, body FROM notes WHERE id = ?", [note_id]
-                ).fetchone()
-                if image is None
-                else (image.rows[0] if image.rows else None)
-            )
-            if row is None:
+            w.capture("notes", "id", [note_id])
+            note = self.note(note_id)
+            if note is None:
                 raise LibraryError(f"note {note_id} no longer exists")
-            paper_id, old = (
-                (row[0], row[1])
-                if image is None
-                else (row[image.columns.index("paper_id")], row[image.columns.index("body")])
-            )
-            if old == body:
+            if note.body == body:
                 return Changes()
             self.conn.execute(
                 "UPDATE notes SET body = ?, updated = ? WHERE id = ?", [body, now(), note_id]
             )
-            self.after_change([paper_id], modified=False, abstract=False)
-        return w.result(Changes(papers={paper_id}, notes=True, note_ids={note_id}))
+            self.after_change([note.paper_id], modified=False, abstract=False)
+        return w.result(Changes(papers={note.paper_id}, notes=True, note_ids={note_id}))
 
     def delete_note(self, note_id: int) -> Changes:
         """Delete a note (undo puts it back with its id, text and dates)."""
