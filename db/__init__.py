@@ -1,5 +1,6 @@
 """Citedesk's library: schema, queries, BibTeX and citation keys. No Qt here."""
 
+from .attachments import Attachment, RelinkReport
 from .backup import backup as backup_library
 from .backup import backup_dir, check_library, newest_backup
 from .backup import backups as list_backups
@@ -20,7 +21,15 @@ from .export import DIALECTS, ExportProfile, parse_exclude, read_aux
 from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
 from .library import Library
 from .names import Person
-from .options import AUTOEXPORTS, BACKUP_KEEP, EXPORT_PROFILES, KEY_PATTERN, LibrarySetting
+from .options import (
+    AUTOEXPORTS,
+    BACKUP_KEEP,
+    EXPORT_PROFILES,
+    FILE_PATTERN,
+    FILES_DIR,
+    KEY_PATTERN,
+    LibrarySetting,
+)
 from .paths import ENV_VAR, default_library_path
 from .store import DatabaseError, SQLiteError
 from .values import (
@@ -40,6 +49,10 @@ from .values import (
 )
 
 __all__ = [
+    "Attachment",
+    "RelinkReport",
+    "FILE_PATTERN",
+    "FILES_DIR",
     "AUTOEXPORTS",
     "BACKUP_KEEP",
     "EXPORT_PROFILES",

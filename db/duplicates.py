@@ -152,6 +152,12 @@ class Duplicates:
                         origin[lname] = other.entry_type
                 self.conn.execute("UPDATE notes SET paper_id = ? WHERE paper_id = ?", [keep, oid])
                 self.conn.execute(
+                    "UPDATE attachments SET paper_id = ?, role = 'supplement' "
+                    "WHERE paper_id = ? AND hash NOT IN "
+                    "(SELECT hash FROM attachments WHERE paper_id = ? AND hash IS NOT NULL)",
+                    [keep, oid, keep],
+                )
+                self.conn.execute(
                     "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) "
                     "SELECT ?, tag_id FROM paper_tags WHERE paper_id = ?",
                     [keep, oid],

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from . import backup as backup_mod
 from . import bibitems, entrytypes, options
+from .attachments import Attachment, Attachments, RelinkReport
 from .autoexport import AutoExports
 from .bibin import Imports
 from .bibout import Exports, write_export
@@ -62,6 +63,7 @@ __all__ = [
     "SORT_COLUMNS",
     "Changes",
     "ImportReport",
+    "Attachment",
     "Library",
     "Note",
     "Paper",
@@ -99,6 +101,7 @@ class Library:
         )
         self.exports = Exports(store, self.queries, self.keys)
         self.autoexport = AutoExports(store, self.queries, self.exports)
+        self.attachments = Attachments(store)
         #: Rewrite auto-exports right after each write (the command line). The window
         #: leaves this off and runs them in the background instead, so edits stay fast.
         self.autoexport_after_write = False
@@ -128,6 +131,7 @@ class Library:
         except DamagedFile as exc:
             raise backup_mod.damaged(p, exc.problem) from None
         lib = cls(store)
+        lib.attachments.settle()  # moves a crash left undone
         if is_new:
             lib.change_setting(options.DERIVED_WITH, DERIVE_VERSION)
             if seed:
@@ -505,3 +509,50 @@ class Library:
         # write_export is looked up here at each run: tests/desktop/test_autoexport.py
         # holds a run at its write by patching db.library.write_export.
         return self.autoexport.run_autoexports(write_export)
+
+    # -- attached files ---------------------------------------------------------------------
+
+    @property
+    def files_dir(self) -> Path:
+        """The folder stored files are kept in."""
+        return self.attachments.files_dir
+
+    def attachments_of(self, paper_id: int) -> list[Attachment]:
+        return self.attachments.of_paper(paper_id)
+
+    def attachment(self, attachment_id: int) -> Attachment:
+        return self.attachments.get(attachment_id)
+
+    def all_attachments(self, paper_ids: Iterable[int] | None = None) -> list[Attachment]:
+        return self.attachments.all(paper_ids)
+
+    def main_file(self, paper_id: int) -> Attachment | None:
+        return self.attachments.main_file(paper_id)
+
+    def attach(
+        self,
+        paper_id: int,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        store: bool = True,
+        role: str | None = None,
+    ) -> Changes:
+        return self.attachments.attach(paper_id, paths, store=store, role=role)
+
+    def detach(self, attachment_ids: Iterable[int]) -> Changes:
+        return self.attachments.detach(attachment_ids)
+
+    def rename_attachment(self, attachment_id: int, name: str) -> Changes:
+        return self.attachments.rename(attachment_id, name)
+
+    def set_attachment_role(self, attachment_id: int, role: str) -> Changes:
+        return self.attachments.set_role(attachment_id, role)
+
+    def relink(self, folders: Sequence[str | os.PathLike[str]]) -> RelinkReport:
+        return self.attachments.relink(folders)
+
+    def restore_stored_files(self) -> int:
+        return self.attachments.restore_stored()
+
+    def empty_file_trash(self) -> int:
+        return self.attachments.empty_trash()

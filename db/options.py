@@ -41,4 +41,18 @@ AUTOEXPORTS: LibrarySetting[list[dict[str, Any]]] = LibrarySetting("autoexports"
 #: when opened. Unset: a library from before versions were kept (version 1).
 DERIVED_WITH: LibrarySetting[int] = LibrarySetting("derived_with", 1)
 
-LIBRARY_SETTINGS = (KEY_PATTERN, BACKUP_KEEP, EXPORT_PROFILES, AUTOEXPORTS, DERIVED_WITH)
+#: Where stored files are kept: a folder, taken from the library's folder when relative.
+#: Empty: ``files`` beside the library.
+FILES_DIR: LibrarySetting[str] = LibrarySetting("files_dir", "")
+#: How a stored file is named, before its extension: ``{key}`` is the citation key.
+FILE_PATTERN: LibrarySetting[str] = LibrarySetting("file_pattern", "{key}")
+
+LIBRARY_SETTINGS = (
+    KEY_PATTERN,
+    BACKUP_KEEP,
+    EXPORT_PROFILES,
+    AUTOEXPORTS,
+    DERIVED_WITH,
+    FILES_DIR,
+    FILE_PATTERN,
+)

@@ -181,6 +181,81 @@ MIGRATIONS: list[str] = [
         WHERE r.id = papers.id;
     CREATE INDEX papers_pos ON papers(pos);
     """,
+    # 5: the papers themselves. ``attachments``: any number of files per paper, each
+    # *stored* (``path`` relative to the library's files folder, which Citedesk names and
+    # moves) or *linked* (``path`` absolute, left where it is), with the content's SHA-256,
+    # size and modification time as last seen (relinking finds moved files by hash).
+    # Stored files follow their rows: triggers note in ``file_moves`` every stored path a
+    # write takes away or brings in, in the write's own transaction, and after it commits
+    # db/attachments.py makes the files folder match the rows (a file no row claims goes to
+    # ``.trash/<hash>``; a row whose file is not there takes it from there). Undo, redo, a
+    # deleted paper and a crash between commit and the move all come right the same way.
+    # ``documents`` and ``pages_fts``: the text of each distinct file content (by hash, so
+    # the same PDF attached twice is read once), page by page; a page's rowid is the
+    # document's id * 2**20 + its page number. ``annotation_notes``: which note holds the
+    # annotations of which file, and what Citedesk wrote in it last (so a second run keeps
+    # what the reader wrote there).
+    """
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL DEFAULT 0,
+        stored INTEGER NOT NULL CHECK (stored IN (0, 1)),
+        path TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT 'main' CHECK (role IN ('main', 'supplement')),
+        description TEXT NOT NULL DEFAULT '',
+        mime TEXT NOT NULL DEFAULT '',
+        hash TEXT,
+        size INTEGER,
+        mtime REAL,
+        added TEXT NOT NULL
+    );
+    CREATE INDEX attachments_paper ON attachments(paper_id, position);
+    CREATE INDEX attachments_hash ON attachments(hash) WHERE hash IS NOT NULL;
+    CREATE UNIQUE INDEX attachments_stored ON attachments(path) WHERE stored = 1;
+
+    CREATE TABLE file_moves (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        hash TEXT
+    );
+    CREATE TRIGGER attachments_in AFTER INSERT ON attachments WHEN new.stored = 1
+    BEGIN
+        INSERT INTO file_moves(path, hash) VALUES (new.path, new.hash);
+    END;
+    CREATE TRIGGER attachments_out AFTER DELETE ON attachments WHEN old.stored = 1
+    BEGIN
+        INSERT INTO file_moves(path, hash) VALUES (old.path, old.hash);
+    END;
+    CREATE TRIGGER attachments_moved AFTER UPDATE OF path, stored, hash ON attachments
+        WHEN (old.stored = 1 OR new.stored = 1) AND (old.path IS NOT new.path
+            OR old.stored IS NOT new.stored OR old.hash IS NOT new.hash)
+    BEGIN
+        INSERT INTO file_moves(path, hash) SELECT old.path, old.hash WHERE old.stored = 1;
+        INSERT INTO file_moves(path, hash) SELECT new.path, new.hash WHERE new.stored = 1;
+    END;
+
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL CHECK (state IN ('indexed', 'failed')),
+        pages INTEGER NOT NULL DEFAULT 0,
+        problem TEXT,
+        reason TEXT,
+        extractor TEXT NOT NULL,
+        indexed TEXT NOT NULL
+    );
+    CREATE VIRTUAL TABLE pages_fts USING fts5(
+        text,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TABLE annotation_notes (
+        note_id INTEGER PRIMARY KEY REFERENCES notes(id) ON DELETE CASCADE,
+        attachment_id INTEGER NOT NULL UNIQUE REFERENCES attachments(id) ON DELETE CASCADE,
+        generated TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -318,6 +318,9 @@ class Store:
         self.after_commit: list[Callable[[], None]] = []
         #: Run after a write rolled back: caches read inside it may hold what is gone.
         self.after_rollback: list[Callable[[], None]] = []
+        #: Run inside the outermost write, just before it commits, with its undo log: a
+        #: step that follows from what the write did (stored files renamed with their key).
+        self.before_commit: list[Callable[[Recording], None]] = []
         self._recording: Recording | None = None
 
     @classmethod
@@ -407,6 +410,8 @@ class Store:
         self._recording = Recording(self.conn)
         try:
             yield self._recording
+            for step in self.before_commit:
+                step(self._recording)
         except BaseException:
             self._recording = None
             self.conn.execute("ROLLBACK")

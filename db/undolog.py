@@ -35,6 +35,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "blocks": ("id",),
     "files": ("id",),
     "settings": ("name",),
+    "attachments": ("id",),
+    "annotation_notes": ("note_id",),
 }
 #: A paper's own rows: deleting the paper deletes them all (ON DELETE CASCADE), so an
 #: image of papers is always taken with images of these.
@@ -44,6 +46,7 @@ PAPER_TABLES = (
     ("paper_tags", "paper_id"),
     ("notes", "paper_id"),
     ("key_aliases", "paper_id"),
+    ("attachments", "paper_id"),
 )
 _IN_JSON = "IN (SELECT value FROM json_each(?))"
 

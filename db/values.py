@@ -78,6 +78,8 @@ class Changes:
     note_ids: set[int] = field(default_factory=set)
     status: bool = False
     rating: bool = False
+    #: The attached files of ``papers`` changed (attached, detached, renamed, relinked).
+    files: bool = False
     #: @string, @preamble or @comment blocks, or the text between entries, changed.
     blocks: bool = False
     #: Library-wide settings written (their names; see db/options.py).
@@ -98,6 +100,7 @@ class Changes:
             or self.notes
             or self.status
             or self.rating
+            or self.files
             or self.blocks
             or self.settings
         )
@@ -118,6 +121,7 @@ class Changes:
         self.note_ids |= other.note_ids
         self.status |= other.status
         self.rating |= other.rating
+        self.files |= other.files
         self.blocks |= other.blocks
         self.settings |= other.settings
         return self
@@ -152,6 +156,7 @@ class Changes:
             note_ids=set(self.note_ids),
             status=self.status,
             rating=self.rating,
+            files=self.files,
             blocks=self.blocks,
             settings=set(self.settings),
         )

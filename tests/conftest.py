@@ -110,3 +110,14 @@ def bbl(tmp_path: Path):
         return (work / "doc.bbl").read_text(encoding="latin-1")
 
     return run
+
+
+SHARED_PDFS = REPO.parent / "shared" / "pdfs"
+
+
+@pytest.fixture
+def pdfs() -> Path:
+    """Real PDFs (../shared/pdfs, see its PROVENANCE.md), read in place, never copied."""
+    if not SHARED_PDFS.is_dir():
+        pytest.skip(f"the shared PDFs are not at {SHARED_PDFS} (they live beside the repo)")
+    return SHARED_PDFS

@@ -135,6 +135,11 @@ def test_an_edited_abstract_is_found_by_its_new_words_only(zoo: Library) -> None
 
 #: What migration 4 added, taken away again: a file as Citedesk 1-3 left it.
 SCHEMA_3_BLOCKS = """
+    DROP TABLE annotation_notes;
+    DROP TABLE pages_fts;
+    DROP TABLE documents;
+    DROP TABLE file_moves;
+    DROP TABLE attachments;
     CREATE TABLE blocks_old (
         id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL CHECK (kind IN ('string', 'preamble', 'comment')),

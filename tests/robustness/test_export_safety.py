@@ -196,6 +196,8 @@ SQL_FRAGMENTS = {
     "pk[0]",
     "parts",
     "keys",
+    # db/attachments.py: the fixed column list of the attachments table.
+    "_COLUMNS",
 }
 SQL_METHODS = {"execute", "executemany", "executescript", "query"}
 
