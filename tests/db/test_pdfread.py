@@ -25,7 +25,6 @@ from citedesk.db.pdfread import (
 )
 
 
-
 @pytest.fixture
 def blank_pdf(tmp_path: Path) -> Path:
     """A PDF of two pages and no text at all, as a scan without OCR would be."""
