@@ -21,14 +21,15 @@ The window and the command line use this class only, never a part.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import backup as backup_mod
-from . import bibitems, entrytypes, options
-from .attachments import Attachment, Attachments, RelinkReport
+from . import bibitems, entrytypes, options, pdfread
+from .attachments import Attachment, Attachments, RelinkReport, file_hash
 from .autoexport import AutoExports
 from .bibin import Imports
 from .bibout import Exports, write_export
@@ -38,6 +39,15 @@ from .duplicates import Duplicates
 from .entrytypes import FormRow
 from .errors import LibraryError
 from .export import ExportProfile
+from .fulltext import (
+    Fulltext,
+    FulltextHit,
+    FulltextReport,
+    FulltextStatus,
+    Progress,
+    annotation_note,
+    paper_fields,
+)
 from .history import History
 from .macros import StringMacros
 from .options import LibrarySetting
@@ -102,6 +112,7 @@ class Library:
         self.exports = Exports(store, self.queries, self.keys)
         self.autoexport = AutoExports(store, self.queries, self.exports)
         self.attachments = Attachments(store)
+        self.fulltext = Fulltext(store, self.attachments)
         #: Rewrite auto-exports right after each write (the command line). The window
         #: leaves this off and runs them in the background instead, so edits stay fast.
         self.autoexport_after_write = False
@@ -556,3 +567,83 @@ class Library:
 
     def empty_file_trash(self) -> int:
         return self.attachments.empty_trash()
+
+    def paper_for_file(self, path: str | os.PathLike[str]) -> int | None:
+        """The paper that already has a file with this content, if one does."""
+        digest = file_hash(Path(path))
+        row = self.conn.execute(
+            "SELECT paper_id FROM attachments WHERE hash = ? ORDER BY id LIMIT 1", [digest]
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def paper_from_pdf(self, path: str | os.PathLike[str], *, store: bool = True) -> Changes:
+        """A new paper from what a PDF says of itself (title, authors, year, DOI, arXiv id,
+        ISBN), with the PDF attached: one write, one undo. ``new_paper`` is its id.
+
+        Raises LibraryError, saying why, for a file that is not a readable PDF.
+        """
+        p = Path(path).expanduser().absolute()
+        if not p.is_file():
+            raise LibraryError(f"{p} does not exist")
+        entry_type, fields = paper_fields(p)
+        with self.store.write() as w:
+            added = self.papers.add_paper(fields, entry_type)
+            attached = self.attachments.attach(added.new_paper, [p], store=store)
+        changes = added.merge(attached)
+        return w.result(changes)
+
+    # -- full text --------------------------------------------------------------------------
+
+    def index_fulltext(
+        self,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        workers: int | None = None,
+        rebuild: bool = False,
+    ) -> FulltextReport:
+        """Read the text of attached PDFs not read yet (see db/fulltext.py); call it from
+        a thread of its own with a Library of its own when a window must stay responsive."""
+        return self.fulltext.index(progress, cancel, workers, rebuild)
+
+    def fulltext_status(self) -> FulltextStatus:
+        return self.fulltext.status()
+
+    def fulltext_hits(self, paper_id: int, search_text: str, limit: int = 5) -> list[FulltextHit]:
+        return self.fulltext.hits(paper_id, search_text, limit)
+
+    def has_fulltext(self) -> bool:
+        return self.queries.has_fulltext()
+
+    def import_annotations(self, attachment_id: int) -> Changes:
+        """The highlights and comments of a PDF as a Markdown note of its paper, updated in
+        place when run again; what the reader wrote in that note is kept."""
+        a = self.attachments.get(attachment_id)
+        if a.missing:
+            raise LibraryError(f"{a.path} is missing")
+        try:
+            found = pdfread.annotations(a.path)
+        except pdfread.PdfProblem as exc:
+            raise LibraryError(f"{a.name} {exc}") from None
+        fresh = pdfread.annotations_markdown(a.name, found)
+        with self.store.write() as w:
+            last = annotation_note(self.store, attachment_id)
+            w.capture("annotation_notes", "note_id", [last[0]] if last else [])
+            if last is None:
+                changes = self.personal.add_note(a.paper_id, fresh)
+                self.conn.execute(
+                    "INSERT INTO annotation_notes(note_id, attachment_id, generated) "
+                    "VALUES (?, ?, ?)",
+                    [changes.new_note, attachment_id, fresh],
+                )
+                w.created("annotation_notes", "note_id", [changes.new_note])
+            else:
+                note_id, generated, body = last
+                merged = pdfread.merge_annotation_note(generated, body, fresh)
+                if merged == body and generated == fresh:
+                    return Changes()
+                changes = self.personal.update_note(note_id, merged)
+                changes.note_ids.add(note_id)
+                self.conn.execute(
+                    "UPDATE annotation_notes SET generated = ? WHERE note_id = ?", [fresh, note_id]
+                )
+        return w.result(changes)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .names import Person
-from .search import SEARCH_TABLES, WORD_CONDITION, parse_query
+from .search import FULLTEXT_SQL, SEARCH_TABLES, WORD_CONDITION, parse_query
 from .store import Store, rejected
 from .values import Query, Row
 
@@ -119,14 +119,16 @@ class Queries:
         # The whole library's ids in one sort order, with the state it was read in.
         self._order_cache: tuple[tuple[Any, ...], list[int], dict[int, int] | None] | None = None
 
-    def _where(self, query: Query | None) -> tuple[str, list[Any], str | None]:
+    def _where(
+        self, query: Query | None, fulltext: bool = True
+    ) -> tuple[str, list[Any], str | None]:
         if query is None:
             return "1", [], None
         where: list[str] = []
         params: list[Any] = []
         hint = None
         if query.search.strip():
-            parsed = parse_query(query.search)
+            parsed = parse_query(query.search, fulltext)
             where.append(parsed.where)
             params.extend(parsed.params)
             hint = parsed.hint
@@ -211,21 +213,44 @@ class Queries:
                 f"SELECT json_group_array(id) FROM (SELECT p.id FROM papers p {order})"
             ).fetchone()
             self._order_cache = (state, json.loads(text), None)
-        _, full, positions = self._order_cache
+        full = self._order_cache[1]
         if where == "1":
             return list(full)
-        parsed = None
-        if query is not None and query == Query(search=query.search):
-            parsed = parse_query(query.search)
-        if parsed is not None and parsed.words_only:
+        parsed = parse_query(query.search) if query is not None else None
+        # Papers found by their own data come first, those found only in the text of their
+        # files after them (each part in the sort order).
+        first: set[int] | None = None
+        if (
+            query is not None
+            and parsed is not None
+            and query == Query(search=query.search)
+            and parsed.words_only
+        ):
             # Only words to find: the indexes' row ids are the paper ids.
-            wanted = self._word_matches(parsed.words, parsed.exclude, parsed.alternatives)
+            wanted, first = self._word_matches(
+                parsed.words, parsed.exclude, parsed.alternatives, parsed.fulltext
+            )
         else:
-            # "+p.id": look the words up once, not the wide papers row of each hit (a year
-            # or a status is then read from its index).
-            plain = where.replace(WORD_CONDITION, "+" + WORD_CONDITION)
-            sql = f"SELECT json_group_array(p.id) FROM papers p WHERE {plain}"
-            wanted = set(json.loads(self.conn.execute(sql, params).fetchone()[0]))
+            wanted = self._matching(where, params)
+            if parsed is not None and parsed.has_fulltext and self.has_fulltext():
+                first = self._matching(*self._where(query, fulltext=False)[:2])
+        if first is not None and first != wanted:
+            return [
+                *self._in_order(first & wanted, full, state),
+                *self._in_order(wanted - first, full, state),
+            ]
+        return self._in_order(wanted, full, state)
+
+    def _matching(self, where: str, params: list[Any]) -> set[int]:
+        # "+p.id": look the words up once, not the wide papers row of each hit (a year or a
+        # status is then read from its index).
+        plain = where.replace(WORD_CONDITION, "+" + WORD_CONDITION)
+        sql = f"SELECT json_group_array(p.id) FROM papers p WHERE {plain}"
+        return set(json.loads(self.conn.execute(sql, params).fetchone()[0]))
+
+    def _in_order(self, wanted: set[int], full: list[int], state: tuple[Any, ...]) -> list[int]:
+        """``wanted`` in the order of ``full`` (the whole library's, read in ``state``)."""
+        positions = self._order_cache[2] if self._order_cache is not None else None
         if len(wanted) * 8 < len(full):
             if positions is None:
                 positions = {pid: i for i, pid in enumerate(full)}
@@ -234,14 +259,26 @@ class Queries:
             return sorted((m for m in wanted if at(m) is not None), key=positions.__getitem__)
         return [pid for pid in full if pid in wanted]
 
+    def has_fulltext(self) -> bool:
+        """Whether any attached file's text is indexed (else full text can find nothing)."""
+        return bool(self.conn.execute("SELECT EXISTS (SELECT 1 FROM documents)").fetchone()[0])
+
     def _word_matches(
         self,
         words: list[tuple[str | None, str | None]],
         exclude: tuple[str | None, str | None] | None,
         alternatives: Sequence[tuple[str, list[object]] | None] = (),
-    ) -> set[int]:
+        fulltext: Sequence[str | None] = (),
+    ) -> tuple[set[int], set[int]]:
         """Ids of the papers that match every word (in either index, or by the key or DOI
-        it may be: ``alternatives``, one for each word) and no excluded one."""
+        it may be: ``alternatives``, or in their files' text: ``fulltext``, one for each
+        word) and no excluded one; and of those that match every word without the files."""
+
+        def ids_of(sql: str, params: list[object]) -> set[int]:
+            (text,) = self.conn.execute(
+                f"SELECT json_group_array(id) FROM ({sql})", params
+            ).fetchone()
+            return set(json.loads(text))
 
         def found(
             pair: tuple[str | None, str | None],
@@ -250,27 +287,33 @@ class Queries:
             ids: set[int] = set()
             if alternative is not None:
                 cond, params = alternative
-                (text,) = self.conn.execute(
-                    f"SELECT json_group_array(p.id) FROM papers p WHERE {cond}", params
-                ).fetchone()
-                ids.update(json.loads(text))
+                ids |= ids_of(f"SELECT p.id AS id FROM papers p WHERE {cond}", params)
             for table, expr in zip(SEARCH_TABLES, pair, strict=True):
                 if expr is not None:
-                    (text,) = self.conn.execute(
-                        f"SELECT json_group_array(rowid) FROM {table} WHERE {table} MATCH ?", [expr]
-                    ).fetchone()
-                    ids.update(json.loads(text))
+                    ids |= ids_of(f"SELECT rowid AS id FROM {table} WHERE {table} MATCH ?", [expr])
             return ids
 
         alts = list(alternatives) or [None] * len(words)
-        wanted = found(words[0], alts[0])
-        for pair, alternative in zip(words[1:], alts[1:], strict=True):
+        pages = list(fulltext) or [None] * len(words)
+        with_files = any(p is not None for p in pages) and self.has_fulltext()
+        wanted: set[int] | None = None
+        own: set[int] | None = None
+        for pair, alternative, page_expr in zip(words, alts, pages, strict=True):
+            meta = found(pair, alternative)
+            own = meta if own is None else own & meta
+            if with_files and page_expr is not None:
+                meta = meta | ids_of(
+                    FULLTEXT_SQL.replace("a.paper_id", "a.paper_id AS id"), [page_expr]
+                )
+            wanted = meta if wanted is None else wanted & meta
             if not wanted:
                 break
-            wanted &= found(pair, alternative)
+        wanted, own = wanted or set(), own or set()
         if exclude is not None and wanted:
-            wanted -= found(exclude)
-        return wanted
+            gone = found(exclude)
+            wanted -= gone
+            own -= gone
+        return wanted, own
 
     def rows(self, ids: Sequence[int]) -> dict[int, Row]:
         """Table rows for these ids (the window asks only for what it shows)."""

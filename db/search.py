@@ -5,7 +5,8 @@ Syntax: words (prefix-matched as you type), ``"exact phrase"``, ``-word`` to exc
 ``year:2023``, ``year:2022..2024`` (either end may be left open), ``doi:10.1/x``. A DOI
 typed as it is (``10.1/x``, ``https://doi.org/10.1/x``) finds its paper as well as the
 words it holds; a term typed alone finds the paper with that citation key or old key
-(exact, any case) as well as its full-text matches. A word of one or two
+(exact, any case) as well as its full-text matches. Words also find the text of attached
+PDFs (``fulltext:word`` finds only that). A word of one or two
 letters matches the start of words in every field but the abstract, and whole words in
 abstracts; from three letters on it matches the start of abstract words too. User text
 reaches FTS5 only as quoted strings, so no input can make a query fail; what cannot be
@@ -28,6 +29,8 @@ _FIELD_COLUMNS = {
     "keywords": "keywords",
     "note": "notes",
     "notes": "notes",
+    "fulltext": "fulltext",
+    "pdf": "fulltext",
 }
 _TOKEN = re.compile(r'(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
 _WORD = re.compile(r"\w", re.UNICODE)
@@ -49,6 +52,12 @@ MAX_TERMS = 32
 SEARCH_TABLES = ("papers_fts", "papers_abstract")
 #: How a word's condition starts in ``ParsedQuery.where`` (library.py adds a ``+``).
 WORD_CONDITION = "p.id IN (SELECT rowid FROM papers_"
+#: The papers whose attached files' text matches ``?`` (schema.py, 5: a page's rowid is
+#: its document's id * 2**20 + its page number).
+FULLTEXT_SQL = (
+    "SELECT a.paper_id FROM attachments a JOIN documents d ON d.hash = a.hash "
+    "WHERE d.id IN (SELECT rowid >> 20 FROM pages_fts WHERE pages_fts MATCH ?)"
+)
 #: A word needs this many letters before it matches the start of abstract words too.
 ABSTRACT_PREFIX_MIN = 3
 
@@ -73,6 +82,14 @@ class ParsedQuery:
     #: For each of ``words``: None, or a condition over ``papers p`` (and its parameters)
     #: that also satisfies it (a citation key or a DOI typed as it is).
     alternatives: list[tuple[str, list[object]] | None] = field(default_factory=list)
+    #: For each of ``words``: its MATCH expression over the pages of attached files, or None
+    #: (a word asked of one field). A word with ``(None, None)`` in ``words`` is asked of the
+    #: full text only (``fulltext:``).
+    fulltext: list[str | None] = field(default_factory=list)
+
+    @property
+    def has_fulltext(self) -> bool:
+        return any(expr is not None for expr in self.fulltext)
 
     def matches(self) -> list[tuple[str, str]]:
         """Every (index, MATCH expression) the query runs."""
@@ -120,8 +137,12 @@ def _fts_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def parse_query(text: str) -> ParsedQuery:
-    """Turn typed text into SQL. Never raises; questionable parts yield a hint."""
+def parse_query(text: str, fulltext: bool = True) -> ParsedQuery:
+    """Turn typed text into SQL. Never raises; questionable parts yield a hint.
+
+    ``fulltext=False``: words do not search attached files' text (what finds a paper by
+    its own data, ranked first); ``fulltext:`` words then match nothing.
+    """
     hints: list[str] = []
     # SQLite reads a query string only up to a NUL; control characters mean nothing here.
     text = "".join(" " if ord(c) < 32 or c == "\x7f" else c for c in text)
@@ -134,6 +155,7 @@ def parse_query(text: str) -> ParsedQuery:
     where: list[str] = []
     params: list[object] = []
     alternatives: list[tuple[str, list[object]] | None] = []
+    full_texts: list[str | None] = []
     terms = 0
     found = [m for m in _TOKEN.finditer(text) if m.group(3) is not None or m.group(4) is not None]
     alone = len(found) == 1  # a key typed alone finds its paper
@@ -213,19 +235,32 @@ def parse_query(text: str) -> ParsedQuery:
             # One or two letters: the start of words in every field but the abstract, and
             # whole words there (a prefix that short is in nearly every abstract anyway).
             pair = (phrase + "*", phrase if short else phrase + "*")
+        page_expr = None if column is not None else pair[1]
         if column == "abstract":
             pair = (None, _fts_string(value) + ("" if quoted is not None else "*"))
+        elif column == "fulltext":
+            page_expr = pair[1] if fulltext else None
+            pair = (None, None)
+            if neg:
+                hints.append("-fulltext: is not supported; the word was left out")
+                continue
         elif column is not None:
             pair = (f"{column} : {pair[0]}", None)
         if neg:
             negative.append(pair)
             continue
         positive.append(pair)
+        full_texts.append(page_expr if fulltext else None)
         typed = value if quoted is not None else m.group(0)
         alternatives.append(None if column is not None else _alternative(typed, alone))
-    for pair, alternative in zip(positive, alternatives, strict=True):
+    for pair, alternative, page_expr in zip(positive, alternatives, full_texts, strict=True):
         sql, word_params = _in_indexes(pair)
         params.extend(word_params)
+        if page_expr is not None:
+            sql = f"{sql} UNION ALL {FULLTEXT_SQL}" if sql else FULLTEXT_SQL
+            params.append(page_expr)
+        elif not sql:  # fulltext: when the full text is not searched
+            sql = "SELECT NULL WHERE 0"
         if alternative is None:
             where.append(f"p.id IN ({sql})")
             continue
@@ -249,4 +284,5 @@ def parse_query(text: str) -> ParsedQuery:
         exclude=exclude,
         words_only=bool(positive) and not others,
         alternatives=alternatives,
+        fulltext=full_texts,
     )

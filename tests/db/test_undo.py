@@ -15,7 +15,18 @@ import pytest
 
 from citedesk.db import AUTOEXPORTS, BACKUP_KEEP, Changes, Library, LibraryError, Query
 
-TABLES = ("papers", "persons", "tags", "paper_tags", "notes", "key_aliases", "blocks", "files")
+TABLES = (
+    "papers",
+    "persons",
+    "tags",
+    "paper_tags",
+    "notes",
+    "key_aliases",
+    "blocks",
+    "files",
+    "attachments",
+    "annotation_notes",
+)
 
 SOURCE = """% My reading list
 @string{jfr = {Journal of Field Robotics}}
@@ -46,6 +57,12 @@ def dump(lib: Library) -> dict[str, Any]:
     for table in ("papers_fts", "papers_abstract"):
         out[table] = lib.conn.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid").fetchall()
     out["export"] = lib.export_text()
+    # Stored files on disk (the trash aside): their names and contents.
+    out["stored files"] = sorted(
+        (str(f.relative_to(lib.files_dir)), f.read_bytes())
+        for f in (lib.files_dir.rglob("*") if lib.files_dir.is_dir() else [])
+        if f.is_file() and ".trash" not in f.parts
+    )
     out["search"] = [
         lib.paper_ids(Query(search=word)) for word in ("platypus", "robots", "theory", "idea")
     ]
@@ -61,6 +78,10 @@ def lib(tmp_path: Path) -> Library:
     lib.add_tags([lib.require_key("alpha2020")], ["theory"])
     lib.set_tag_color("theory", "#aa3300")
     lib.add_note(lib.require_key("beta2021"), "an idea worth keeping")
+    for key, body in [("gamma", b"%PDF-1.4 gamma"), ("beta2021", b"%PDF-1.4 beta")]:
+        (tmp_path / f"{key}.pdf").write_bytes(body)
+        lib.attach(lib.require_key(key), [tmp_path / f"{key}.pdf"])
+    (tmp_path / "slides.pdf").write_bytes(b"%PDF-1.4 slides")
     return lib
 
 
@@ -108,6 +129,19 @@ EDITS: dict[str, Callable[[Library], Changes]] = {
         ).changes
     ),
     "delete an import": lambda lib: lib.delete_import(IMPORTED[lib.path]),
+    "attach a file": lambda lib: lib.attach(
+        _id(lib, "alpha2020"), [lib.path.parent / "slides.pdf"]
+    ),
+    "link a file": lambda lib: lib.attach(
+        _id(lib, "gamma"), [lib.path.parent / "slides.pdf"], store=False
+    ),
+    "detach a file": lambda lib: lib.detach([lib.attachments_of(_id(lib, "gamma"))[0].id]),
+    "rename a file": lambda lib: lib.rename_attachment(
+        lib.attachments_of(_id(lib, "beta2021"))[0].id, "my name.pdf"
+    ),
+    "file role": lambda lib: lib.set_attachment_role(
+        lib.attachments_of(_id(lib, "beta2021"))[0].id, "supplement"
+    ),
     "key pattern": lambda lib: lib.set_key_pattern("[auth:lower][year]"),
     "backups kept": lambda lib: lib.change_setting(BACKUP_KEEP, 3),
     "auto-export": lambda lib: lib.add_autoexport(lib.path.parent / "out.bib", tag="theory"),
