@@ -120,6 +120,14 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def files_folder(store: Store) -> Path:
+    """The folder a library's stored files are kept in (a relative setting is taken from
+    the library's folder)."""
+    setting = store.setting(options.FILES_DIR)
+    folder = Path(setting).expanduser() if setting else Path("files")
+    return folder if folder.is_absolute() else store.path.parent / folder
+
+
 class Attachments:
     """Attached files: rows in ``attachments``, stored files in the files folder."""
 
@@ -143,11 +151,8 @@ class Attachments:
 
     @property
     def files_dir(self) -> Path:
-        """The folder stored files are kept in (a relative setting is taken from the
-        library's folder)."""
-        setting = self.store.setting(options.FILES_DIR)
-        folder = Path(setting).expanduser() if setting else Path("files")
-        return folder if folder.is_absolute() else self.store.path.parent / folder
+        """The folder stored files are kept in."""
+        return files_folder(self.store)
 
     @property
     def trash_dir(self) -> Path:
@@ -593,7 +598,9 @@ class Attachments:
     def restore_stored(self) -> int:
         """Stored files not in place are looked for in the trash and the files folder (a
         file renamed or moved there by hand) by their hash; how many came back."""
-        lost = [a for a in self.all() if a.stored and a.missing and a.hash]
+        files_dir = self.files_dir
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM attachments WHERE stored = 1").fetchall()
+        lost = [a for a in (self._make(r, files_dir, True) for r in rows) if a.missing and a.hash]
         if not lost:
             return 0
         found = self._find_by_hash([self.files_dir], lost)

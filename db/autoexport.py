@@ -91,10 +91,14 @@ class AutoExports:
             if profile is not None and profile.dialect == "biblatex"
             else {}
         )
+        files = self.exports.file_fields(ids) if profile is not None and profile.files else {}
         failures: list[BaseException] = []
 
         def entry(pid: int, key: str, entry_type: str, fields_json: str, source: str | None) -> str:
             try:
+                if pid in files:
+                    fields_json = self.exports.with_file_field(fields_json, files[pid])
+                    source = None
                 texts = [
                     self.exports.text_of(
                         key, entry_type, fields_json, source, profile, aliases.get(pid, ())

@@ -12,8 +12,9 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from . import bibvalue, bibwrite, derive, options
+from . import bibvalue, bibwrite, derive, filefields, options
 from . import export as export_mod
+from .attachments import files_folder
 from .citekeys import CiteKeys
 from .errors import LibraryError, UnknownPaperError
 from .export import ExportProfile
@@ -39,6 +40,29 @@ class Exports:
         if row is None:
             raise UnknownPaperError(f"no paper with id {paper_id}")
         return self.text_of(*row)
+
+    def file_fields(self, ids: Sequence[int] | None) -> dict[int, str]:
+        """The ``file`` field a profile with ``files`` writes, for papers with files."""
+        folder = files_folder(self.store)
+        sql = (
+            "SELECT paper_id, stored, path, description, mime FROM attachments "
+            + ("" if ids is None else "WHERE paper_id IN (SELECT value FROM json_each(?)) ")
+            + "ORDER BY paper_id, role != 'main', position"
+        )
+        refs: dict[int, list[filefields.FileRef]] = {}
+        for pid, stored, path, description, mime in self.conn.execute(
+            sql, [] if ids is None else [json.dumps(list(ids))]
+        ):
+            full = str(folder / path) if stored else path
+            kind = "PDF" if mime == "application/pdf" else (mime or "")
+            refs.setdefault(pid, []).append(filefields.FileRef(full, description, kind))
+        return {pid: "{" + filefields.format_file_field(r) + "}" for pid, r in refs.items()}
+
+    @staticmethod
+    def with_file_field(fields_json: str, value: str) -> str:
+        """An entry's fields with its ``file`` field set to ``value``."""
+        fields = [(n, v) for n, v in json.loads(fields_json) if n.lower() != "file"]
+        return json.dumps([*fields, ("file", value)])
 
     def text_of(
         self,
@@ -175,6 +199,7 @@ class Exports:
             [] if ids is None else [json.dumps(list(ids)), json.dumps(self.selection_blocks(ids))],
         )
         aliases = self.aliases(ids) if profile is not None and profile.dialect == "biblatex" else {}
+        files = self.file_fields(ids) if profile is not None and profile.files else {}
         parent_keys = self.crossref_targets() if profile is not None else set()
         parents: list[str] = []
         previous: str | None = None  # the text of the last piece (None: nothing yet)
@@ -195,6 +220,8 @@ class Exports:
                         text = bibwrite.format_string(name, new_value)
             else:
                 kind, pid, key, entry_type = "entry", a, b, c
+                if pid in files:
+                    fields_json, source = self.with_file_field(fields_json, files[pid]), None
                 texts = [
                     self.text_of(
                         key, entry_type, fields_json, source, profile, aliases.get(pid, ())

@@ -108,6 +108,9 @@ class ExportProfile:
     exclude: tuple[str, ...] = ("abstract", "file", "keywords")
     protect_capitals: bool = True
     page_dashes: bool = True
+    #: Write each entry's attached files as a JabRef ``file`` field (absolute paths), for
+    #: tools that open them (JabRef, Zotero's import); off, entries are left as they are.
+    files: bool = False
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:
@@ -129,6 +132,7 @@ class ExportProfile:
             else (),
             protect_capitals=bool(data.get("protect_capitals", True)),
             page_dashes=bool(data.get("page_dashes", True)),
+            files=bool(data.get("files", False)),
         )
 
 
@@ -267,7 +271,7 @@ def transform_entry(
     aliases: Sequence[str] = (),
 ) -> tuple[str, list[tuple[str, str]]]:
     """An entry's type and fields as ``profile`` writes them."""
-    excluded = {x.lower() for x in profile.exclude}
+    excluded = {x.lower() for x in profile.exclude} - ({"file"} if profile.files else set())
     out: list[tuple[str, str]] = []
     present = {name.lower() for name, _ in fields}
     for name, raw in fields:

@@ -335,3 +335,15 @@ def resolve(ref: FileRef, bib_dir: Path) -> Path:
     if path.startswith("/") or _WINDOWS_ABSOLUTE.match(path):
         return Path(path)
     return bib_dir / path.replace("\\", "/")
+
+
+def _escape_jabref(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(":", "\\:").replace(";", "\\;")
+
+
+def format_file_field(refs: Iterable[FileRef]) -> str:
+    """A JabRef ``file`` field's value (``desc:path:type;...``, escaped as JabRef reads it)
+    for these files; Zotero and Better BibTeX read it too."""
+    return ";".join(
+        ":".join(_escape_jabref(part) for part in (r.description, r.path, r.type)) for r in refs
+    )

@@ -23,13 +23,15 @@ The engine writes through the library's parts (:class:`Target`), by their public
 from __future__ import annotations
 
 import json
+import mimetypes
 import re
 from collections import ChainMap, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Protocol
 
-from . import bibvalue, jabref
+from . import bibvalue, filefields, jabref
 from .bibitems import Failure, ParsedBlock, ParsedFile
 from .chunks import (
     CHUNK_BYTES,
@@ -96,6 +98,10 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     return "".join(c.lower() if c.isascii() else c for c in text)
+
+
+#: A Windows path (``C:\\x.pdf``, ``\\\\server\\x.pdf``): absolute, if not on this system.
+_WINDOWS_PATH = re.compile(r"[A-Za-z]:[\\/]|\\\\")
 
 
 class ImportCancelled(Exception):
@@ -180,6 +186,8 @@ class ImportRun:
             self.conn.execute("SELECT coalesce(max(id), 0) FROM blocks").fetchone()[0]
         )
         self.file_id: int | None = None
+        #: (first paper id, path) of each file imported, for its relative file paths.
+        self.file_starts: list[tuple[int, str]] = []
         self.jabref_groups: list[tuple[int, str]] = []  # (file id, jabref-meta comment)
         # Papers to derive again at the end: crossref children and those derived with a
         # macro value the library ended up not having; and, with the macros they missed,
@@ -217,6 +225,7 @@ class ImportRun:
 
     def _start_file(self, path: str, encoding: str = "utf-8", newline: str = "\n") -> None:
         self.seen_in_file, self.seen_lines = {}, {}
+        self.file_starts.append((self.next_id, path))
         self.file_id = int(
             self.conn.execute(
                 "INSERT INTO files(path, encoding, newline, imported) VALUES (?, ?, ?, ?)",
@@ -550,6 +559,7 @@ class ImportRun:
         if late:
             self._rederive(late)
         self._jabref_groups()
+        self._linked_files()
         # Papers indexed already whose values changed here are indexed again.
         again = [pid for pid in late if pid < self.indexed_to]
         if again:
@@ -596,6 +606,49 @@ class ImportRun:
                 again = [pid for pid in ids if pid < self.indexed_to]
                 if again:  # indexed for search already, without the tag
                     self.index.update(again)
+
+    def _linked_files(self) -> None:
+        """Files named in the ``file`` fields other tools write (JabRef, Zotero, Mendeley,
+        BibDesk) become linked attachments; a relative path is taken from the .bib file's
+        folder. Files are not read here (an import of 10,000 entries with their PDFs would
+        read gigabytes): their hash is taken when full text is indexed or relinked."""
+        rows = self.conn.execute(
+            "SELECT id, fields FROM papers WHERE id >= ? AND (lower(fields) LIKE '%[\"file%' "
+            "OR lower(fields) LIKE '%[\"bdsk-file-%')",
+            [self.first_id],
+        ).fetchall()
+        if not rows:
+            return
+        starts = sorted(self.file_starts)
+        linked: list[tuple[object, ...]] = []
+        for pid, fields_json in rows:
+            refs = filefields.file_refs(tuple(x) for x in json.loads(fields_json))
+            source = next((p for first, p in reversed(starts) if first <= pid), "")
+            folder = (
+                Path(source).absolute().parent if source and not source.startswith("<") else None
+            )
+            position = 0
+            for ref in refs:
+                if ref.is_url:
+                    continue
+                path = filefields.resolve(ref, folder or Path(""))
+                if folder is None and not (path.is_absolute() or _WINDOWS_PATH.match(ref.path)):
+                    continue  # pasted text: a relative path names nothing
+                position += 1
+                kind = ref.type.lower()
+                mime = (
+                    "application/pdf"
+                    if kind in ("pdf", "application/pdf") or path.suffix.lower() == ".pdf"
+                    else mimetypes.guess_type(path.name)[0] or ""
+                )
+                role = "main" if position == 1 else "supplement"
+                linked.append((pid, position, str(path), role, ref.description, mime, self.stamp))
+        self.conn.executemany(
+            "INSERT INTO attachments(paper_id, position, stored, path, role, description, mime,"
+            " added) VALUES (?, ?, 0, ?, ?, ?, ?, ?)",
+            linked,
+        )
+        self.report.changes.files |= bool(linked)
 
     def _index_new(self) -> None:
         """Index the papers added since the last call (one statement per index: see

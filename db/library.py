@@ -143,6 +143,7 @@ class Library:
             raise backup_mod.damaged(p, exc.problem) from None
         lib = cls(store)
         lib.attachments.settle()  # moves a crash left undone
+        lib.attachments.restore_stored()  # stored files moved by hand inside the folder
         if is_new:
             lib.change_setting(options.DERIVED_WITH, DERIVE_VERSION)
             if seed:

@@ -204,6 +204,10 @@ def test_a_stored_file_moved_by_hand_inside_the_folder_is_found(lib: Library, in
     assert lib.attachments_of(p)[0].missing
     assert lib.restore_stored_files() == 1
     assert not lib.attachments_of(p)[0].missing
+    # And when the library opens.
+    os.replace(a.path, lib.files_dir / "sub" / "again.pdf")
+    with Library.open(lib.path) as again:
+        assert not again.attachments_of(p)[0].missing
 
 
 def check_nothing_lost(lib: Library, contents: dict[str, bytes]) -> None:
