@@ -1,8 +1,20 @@
 """Citedesk's library: schema, queries, BibTeX and citation keys. No Qt here."""
 
-from .attachments import Attachment, RelinkReport
+from .attachments import TRASH as FILES_TRASH
+from .attachments import Attachment, RelinkReport, file_hash
+from .backup import (
+    FILES_SUFFIX,
+    FilesBackup,
+    FilesRestore,
+    backup_dir,
+    backup_with_files,
+    check_files_archive,
+    check_library,
+    files_archive,
+    newest_backup,
+    restore_files,
+)
 from .backup import backup as backup_library
-from .backup import backup_dir, check_library, newest_backup
 from .backup import backups as list_backups
 from .backup import restore as restore_library
 from .backup import rotate as rotate_backups
@@ -18,6 +30,7 @@ from .errors import (
     UnknownPaperError,
 )
 from .export import DIALECTS, ExportProfile, parse_exclude, read_aux
+from .fulltext import FulltextHit, FulltextReport, FulltextStatus
 from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
 from .library import Library
 from .names import Person
@@ -50,7 +63,19 @@ from .values import (
 
 __all__ = [
     "Attachment",
+    "FulltextHit",
+    "FulltextReport",
+    "FulltextStatus",
     "RelinkReport",
+    "FILES_TRASH",
+    "file_hash",
+    "FILES_SUFFIX",
+    "FilesBackup",
+    "FilesRestore",
+    "backup_with_files",
+    "check_files_archive",
+    "files_archive",
+    "restore_files",
     "FILE_PATTERN",
     "FILES_DIR",
     "AUTOEXPORTS",
