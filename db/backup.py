@@ -12,20 +12,37 @@ Where they go, beside the library ``~/.../library.sqlite``:
 - ``library.sqlite.vN-YYYYmmdd-HHMMSS.bak``: written before a migration changes the schema;
 - ``library.sqlite.replaced-YYYYmmdd-HHMMSS``: what a restore replaced.
 
+A backup *with files* (``citedesk backup --with-files``) is the same SQLite file plus a
+companion archive beside it, ``<backup>.files.zip``, holding the stored files the backup's
+rows name (read from the backup itself, so the two agree even while the library changes:
+a file detached meanwhile is taken from the trash by its hash). The database stays a plain
+backup that every tool here lists, checks and restores; the archive is optional and is
+written under a temporary name and renamed, like the database. It holds ``MANIFEST`` (JSON:
+each file's stored name, SHA-256 and size) and ``files/<stored name>`` entries, stored
+uncompressed (PDFs are compressed already). :func:`restore_files` brings them back by hash,
+never overwriting a different file of the same name (that one goes to ``replaced-<time>/``
+in the files folder).
+
 No Qt here: the window and the command line both call these functions. What SQLite does
 (the copy, the checks) is in :mod:`db.store`; here is where backups go and how many stay.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+import shutil
+import zipfile
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from . import options
 from . import store as store_mod
+from .attachments import TRASH, file_hash
 from .errors import LibraryDamagedError, LibraryError, LibraryLockedError, LibraryTooNewError
 from .store import Store, file_problem
 
@@ -34,6 +51,14 @@ KEEP_SETTING = options.BACKUP_KEEP.name
 DEFAULT_KEEP = options.BACKUP_KEEP.default
 
 _STAMP = "%Y%m%d-%H%M%S"
+
+#: The companion archive of a backup with files: ``<backup name>.files.zip``.
+FILES_SUFFIX = ".files.zip"
+#: In the archive: the list of files (JSON), and the folder the files are in.
+MANIFEST = "MANIFEST"
+_IN_ARCHIVE = "files/"
+_ARCHIVE_FORMAT = 1
+_CHUNK = 1 << 20
 
 
 class OpenLibrary(Protocol):
@@ -151,13 +176,19 @@ def before_migration(store: Store, version: int) -> Path:
 
 
 def backup(
-    source: OpenLibrary | str | os.PathLike[str], dest: str | os.PathLike[str] | None = None
+    source: OpenLibrary | str | os.PathLike[str],
+    dest: str | os.PathLike[str] | None = None,
+    *,
+    with_files: bool = False,
 ) -> Path:
     """Copy a library (an open :class:`Library` or a path) to ``dest`` with SQLite's online
     backup; ``dest`` may be a folder. Default: a timestamped file in ``backups/``.
 
     Returns the backup's path. The library is only read, and may be in use meanwhile.
+    ``with_files``: the stored files too, in the companion archive (:func:`backup_with_files`).
     """
+    if with_files:
+        return backup_with_files(source, dest).database
     lib_path = _library_path(source)
     if dest is None:
         target = default_dest(lib_path)
@@ -181,6 +212,258 @@ def backup(
     except OSError as exc:
         raise LibraryError(f"cannot write {target}: {exc.strerror or exc}") from None
     return target
+
+
+# -- backups with files --------------------------------------------------------------------------
+
+
+def files_archive(backup_path: str | os.PathLike[str]) -> Path:
+    """Where a backup's stored files are (or would be): ``<backup name>.files.zip``."""
+    p = Path(backup_path).expanduser()
+    return p.with_name(p.name + FILES_SUFFIX)
+
+
+@dataclass
+class FilesBackup:
+    """A backup with files: the database, its files archive, and what the archive holds."""
+
+    database: Path
+    archive: Path
+    files: int = 0
+    size: int = 0
+    #: Stored names the backup lists whose file was found neither in place nor in the trash
+    #: (the library misses them too: ``citedesk files --missing``).
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FilesRestore:
+    """What :func:`restore_files` did in the files folder."""
+
+    archive: Path
+    files_dir: Path
+    #: Written from the archive (or the trash) into the files folder.
+    restored: list[str] = field(default_factory=list)
+    #: Already in place with the right content: left alone.
+    kept: list[str] = field(default_factory=list)
+    #: A different file had the name: moved here before the backup's file took its place.
+    set_aside: dict[str, Path] = field(default_factory=dict)
+    #: Still not in place, with the reason.
+    missing: list[tuple[str, str]] = field(default_factory=list)
+
+
+def files_dir_of(library_path: Path, settings_from: Path | None = None) -> Path:
+    """The files folder of the library at ``library_path`` (its ``files_dir`` setting, read
+    from ``settings_from`` when given, taken from the library's folder when relative): the
+    same rule as :attr:`db.attachments.Attachments.files_dir`, for a library not open."""
+    setting = store_mod.read_setting(
+        settings_from or library_path, options.FILES_DIR.name, options.FILES_DIR.default
+    )
+    folder = Path(str(setting)).expanduser() if setting else Path("files")
+    return folder if folder.is_absolute() else library_path.parent / folder
+
+
+def _stored_rows(db_file: Path) -> list[tuple[str, str | None, int | None]]:
+    """The stored files a library file names: (stored name, hash, size)."""
+    conn = store_mod.connect_file(db_file)
+    try:
+        rows = conn.execute(
+            "SELECT path, max(hash), max(size) FROM attachments WHERE stored = 1 "
+            "GROUP BY path ORDER BY path"
+        ).fetchall()
+    except store_mod.DatabaseError:
+        rows = []  # a library from before attachments (schema < 5)
+    finally:
+        conn.close()
+    return [(str(p), h, s) for p, h, s in rows]
+
+
+def _with_content(candidates: list[Path], digest: str | None, size: int | None) -> Path | None:
+    """The first of ``candidates`` that has this content (any that exists, without a hash)."""
+    for c in candidates:
+        try:
+            if not c.is_file() or (size is not None and c.stat().st_size != size):
+                continue
+            if digest is None or file_hash(c) == digest:
+                return c
+        except OSError:
+            continue
+    return None
+
+
+def _inside(folder: Path, name: str) -> Path | None:
+    """``folder / name`` if that stays inside ``folder`` (a crafted backup cannot write
+    elsewhere), else None."""
+    target = folder / name
+    try:
+        target.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return None
+    return target
+
+
+def archive_files(db_file: Path, files_dir: Path, archive: Path) -> FilesBackup:
+    """Write the stored files that the library file ``db_file`` names into ``archive``
+    (a temporary name, then renamed: whole or absent)."""
+    trash = files_dir / TRASH
+    result = FilesBackup(db_file, archive)
+    entries: list[dict[str, object]] = []
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    tmp = archive.with_name(f".{archive.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for name, digest, size in _stored_rows(db_file):
+                places = [files_dir / name, *([trash / digest] if digest else [])]
+                src = _with_content(places, digest, size)
+                if src is None or _inside(files_dir, name) is None:
+                    result.missing.append(name)
+                    continue
+                zf.write(src, _IN_ARCHIVE + name)
+                real_size = src.stat().st_size
+                entries.append({"path": name, "hash": digest or file_hash(src), "size": real_size})
+                result.files += 1
+                result.size += real_size
+            manifest = {"format": _ARCHIVE_FORMAT, "database": db_file.name, "files": entries}
+            zf.writestr(MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False))
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, archive)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def backup_with_files(
+    source: OpenLibrary | str | os.PathLike[str], dest: str | os.PathLike[str] | None = None
+) -> FilesBackup:
+    """:func:`backup`, then the stored files in the companion archive beside it.
+
+    The files are those the backup's own rows name, so the two agree. When the archive
+    cannot be written, the database backup is removed too: a backup with files is whole or
+    absent. Files the library misses are listed in the result, not an error.
+    """
+    lib_path = _library_path(source)
+    database = backup(source, dest)
+    archive = files_archive(database)
+    try:
+        return archive_files(database, files_dir_of(lib_path, settings_from=database), archive)
+    except BaseException as exc:
+        database.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise LibraryError(
+                f"cannot write {archive}: {exc.strerror or exc}; no backup was made"
+            ) from None
+        raise
+
+
+def _manifest(zf: zipfile.ZipFile, archive: Path) -> list[dict[str, object]]:
+    try:
+        manifest = json.loads(zf.read(MANIFEST))
+        files = manifest["files"]
+        if manifest.get("format") != _ARCHIVE_FORMAT or not isinstance(files, list):
+            raise ValueError(f"format {manifest.get('format')!r}")
+        names = set(zf.namelist())
+        for f in files:
+            if _IN_ARCHIVE + str(f["path"]) not in names or not f["hash"]:
+                raise ValueError(f"{f['path']} is listed but not in it")
+    except (KeyError, ValueError, TypeError) as exc:
+        raise LibraryError(f"{archive} is not a Citedesk files archive ({exc})") from None
+    return list(files)
+
+
+def check_files_archive(backup_path: str | os.PathLike[str]) -> int | None:
+    """How many files the backup's archive holds; None when the backup has no archive.
+    Raises LibraryError for an archive that cannot be read (before anything is restored)."""
+    archive = files_archive(backup_path)
+    if not archive.is_file():
+        return None
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            return len(_manifest(zf, archive))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise LibraryError(f"{archive} cannot be read: {exc}") from None
+
+
+def _extract(zf: zipfile.ZipFile, entry: str, digest: str, dest: Path) -> bool:
+    """Write ``entry`` to ``dest`` (a temporary name, then renamed) if its content has
+    ``digest``; False (and nothing written) when it does not."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    h = hashlib.sha256()
+    try:
+        with zf.open(entry) as src, tmp.open("wb") as out:
+            while chunk := src.read(_CHUNK):
+                h.update(chunk)
+                out.write(chunk)
+        if h.hexdigest() != digest:
+            tmp.unlink()
+            return False
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
+
+
+def restore_files(
+    backup_path: str | os.PathLike[str],
+    library_path: str | os.PathLike[str],
+    *,
+    now: datetime | None = None,
+) -> FilesRestore | None:
+    """Bring back the stored files of a restored library from its backup's archive.
+
+    Run after :func:`restore`: each stored file the (restored) library names that is not in
+    its files folder with the right content is taken from the archive by its hash (or from
+    the trash), checked, and put in place. A file already there with the same content is
+    kept; a different file of the same name is moved to ``replaced-<time>/`` in the files
+    folder first, never overwritten. Files the library does not name are left alone.
+    Returns None when the backup has no archive.
+    """
+    archive = files_archive(backup_path)
+    if not archive.is_file():
+        return None
+    lib_path = Path(library_path).expanduser()
+    files_dir = files_dir_of(lib_path)
+    trash = files_dir / TRASH
+    result = FilesRestore(archive, files_dir)
+    aside_dir = files_dir / f"replaced-{stamp(now)}"
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            by_hash = {str(f["hash"]): _IN_ARCHIVE + str(f["path"]) for f in _manifest(zf, archive)}
+            for name, digest, size in _stored_rows(lib_path):
+                target = _inside(files_dir, name)
+                if target is None:
+                    result.missing.append((name, "the name leaves the files folder"))
+                    continue
+                if _with_content([target], digest, size) is not None:
+                    result.kept.append(name)
+                    continue
+                if digest is None:
+                    result.missing.append((name, "the library has no hash of it"))
+                    continue
+                entry = by_hash.get(digest)
+                if entry is None and not (trash / digest).is_file():
+                    result.missing.append((name, "not in the backup"))
+                    continue
+                staged = target.with_name(f".{target.name}.{os.getpid()}.restore")
+                if entry is not None:
+                    if not _extract(zf, entry, digest, staged):
+                        result.missing.append((name, "damaged in the backup (hash differs)"))
+                        continue
+                else:
+                    shutil.copyfile(trash / digest, staged)
+                if target.exists():
+                    aside = aside_dir / name
+                    aside.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(target, aside)
+                    result.set_aside[name] = aside
+                os.replace(staged, target)
+                result.restored.append(name)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise LibraryError(f"restoring files from {archive} failed: {exc}") from None
+    return result
 
 
 def rotate(
@@ -214,10 +497,11 @@ def rotate(
         made = backup(library, default_dest(lib_path, auto=True, now=now))
         autos = backups(lib_path, auto_only=True)
     for old in autos[keep:]:
-        try:
-            old.unlink()
-        except OSError:
-            pass
+        for doomed in (old, files_archive(old)):
+            try:
+                doomed.unlink(missing_ok=True)
+            except OSError:
+                pass
     return made
 
 

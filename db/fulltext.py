@@ -11,6 +11,7 @@ milliseconds, and a second run starts where the first stopped.
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -223,7 +224,9 @@ class Fulltext:
                     return
                 yield pdfread.extract(path)
             return
-        pool = mp_context().Pool(workers)
+        # Workers leave Ctrl+C to this process, which stops the run cleanly; a worker
+        # killed mid-file would leave imap_unordered waiting for its result for ever.
+        pool = mp_context().Pool(workers, initializer=_ignore_interrupts)
         try:
             yield from pool.imap_unordered(pdfread.extract, paths, chunksize=1)
         finally:
@@ -314,6 +317,10 @@ class Fulltext:
             if len(out) >= limit:
                 break
         return out
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def fields_from_pdf(

@@ -1,22 +1,30 @@
 """The ``citedesk`` command: the window, or a subcommand over the same library.
 
-Subcommands never import Qt, so they start fast and run on machines without a display.
+Subcommands never import Qt, so they start fast and run on machines without a display
+(``open`` alone loads Qt, to hand a file to the desktop through QDesktopServices).
 Exit codes: 0 success, 1 a problem with the input or the library (one line per problem on
-stderr, no traceback), 2 a usage error.
+stderr, no traceback), 2 a usage error, 130 interrupted (Ctrl+C).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from .db import (
     DIALECTS,
     ENV_VAR,
+    FILES_SUFFIX,
+    FILES_TRASH,
     STATUSES,
+    Attachment,
     DatabaseError,
     ExportProfile,
     KeyPatternError,
@@ -24,18 +32,25 @@ from .db import (
     LibraryError,
     Query,
     backup_library,
+    backup_with_files,
+    check_files_archive,
     check_library,
     check_pattern,
     default_library_path,
+    file_hash,
     newest_backup,
     parse_exclude,
+    restore_files,
     restore_library,
     write_export,
 )
 
 EPILOG = f"""\
 The library is --library PATH, else ${ENV_VAR}, else library.sqlite in the user data folder.
-A library that does not exist yet is created with the 25 seeded papers (unless --empty)."""
+A library that does not exist yet is created with the 25 seeded papers (unless --empty).
+Attached files are stored in files/ beside the library (copied there and named by the
+citation key) or linked (left where they are): see attach, detach, files, open, relink.
+Exit codes: 0 done, 1 a problem (one line each on stderr), 2 bad usage, 130 interrupted."""
 
 
 class UsageError(Exception):
@@ -203,6 +218,81 @@ def _parser() -> argparse.ArgumentParser:
         "text", nargs="?", help="the note (Markdown); '-' reads standard input; none lists notes"
     )
 
+    at = add("attach", "attach files to a paper: stored in the files folder, or linked")
+    at.add_argument("key", metavar="KEY")
+    at.add_argument("files", nargs="+", metavar="FILE")
+    how = at.add_mutually_exclusive_group()
+    how.add_argument(
+        "--store",
+        dest="store",
+        action="store_true",
+        default=True,
+        help="copy each file into the files folder, named by the key (the default)",
+    )
+    how.add_argument(
+        "--link", dest="store", action="store_false", help="leave each file where it is"
+    )
+    at.add_argument(
+        "--role",
+        choices=["main", "supplement"],
+        help="main: the file 'open' opens (default: the first PDF of a paper without one)",
+    )
+
+    de = sub.add_parser(
+        "detach",
+        help="take a file off a paper (a stored file goes to the trash of the files folder)",
+        description="Take a file off a paper. A stored file is moved to .trash/ in the files "
+        "folder ('citedesk files --empty-trash' deletes it); a linked file is not touched.",
+        parents=[common],
+    )
+    de.add_argument("key", metavar="KEY")
+    de.add_argument(
+        "file", metavar="FILE", help="its name as 'files' shows it, its stored path or full path"
+    )
+
+    fl = sub.add_parser(
+        "files",
+        help="list attached files (all, or one paper's)",
+        description="List attached files: key, role, stored/linked, size, name (stored) or "
+        "path (linked), and MISSING when the file is not where the library says. "
+        "Exit code: 0, or with --missing 1 when any file is missing (0 when none is), so "
+        "'citedesk files --missing' fails a Makefile or CI step while files are lost.",
+        parents=[common],
+    )
+    fl.add_argument("key", nargs="?", metavar="KEY", help="only this paper's files")
+    fl.add_argument("--missing", action="store_true", help="only files that are missing")
+    fl.add_argument(
+        "--json",
+        action="store_true",
+        help="a JSON array of {key, name, path, stored, role, mime, size, hash, missing}",
+    )
+    fl.add_argument(
+        "--empty-trash",
+        action="store_true",
+        help="delete the detached stored files kept in the files folder's .trash/ "
+        "(a window that is open can no longer undo those detaches)",
+    )
+
+    op = add("open", "open a paper's main file with the desktop's application")
+    op.add_argument("key", metavar="KEY")
+
+    rl = add("relink", "find missing files by their content in folders (searched recursively)")
+    rl.add_argument("folders", nargs="+", metavar="DIR")
+
+    ft = sub.add_parser(
+        "fulltext",
+        help="index the text of attached PDFs for search, or show the index's state",
+        description="Index the text of attached PDFs so that searches find words inside them. "
+        "Progress goes to stderr; files that cannot be read are reported by name with the "
+        "reason and the command still exits 0. Ctrl+C stops it (exit 130); what was indexed "
+        "stays.",
+        parents=[common],
+    )
+    ft.add_argument("--rebuild", action="store_true", help="index every PDF again")
+    ft.add_argument(
+        "--status", action="store_true", help="print files, indexed, pages, pending and failures"
+    )
+
     bk = add("backup", "copy the library with SQLite's online backup (safe while in use)")
     bk.add_argument(
         "dest",
@@ -210,14 +300,28 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DEST",
         help="a file or a folder (default: a timestamped file in backups/ beside the library)",
     )
-    rs = add("restore", "replace the library with a backup; the replaced file is kept")
+    bk.add_argument(
+        "--with-files",
+        action="store_true",
+        help=f"also the stored files, in DEST{FILES_SUFFIX} beside the backup",
+    )
+    rs = add(
+        "restore",
+        "replace the library with a backup; the replaced file is kept "
+        "(and bring back the stored files of a backup made --with-files)",
+    )
     rs.add_argument("backup", metavar="BACKUP")
     rs.add_argument("--yes", action="store_true", help="replace without asking")
     return p
 
 
+def _library_path(args: argparse.Namespace) -> Path:
+    # Absolute, so that the files folder beside it is named in full in what is printed.
+    return Path(default_library_path(getattr(args, "library", None))).absolute()
+
+
 def _open(args: argparse.Namespace) -> Library:
-    path = default_library_path(getattr(args, "library", None))
+    path = _library_path(args)
     return Library.open(path, seed=not getattr(args, "empty", False))
 
 
@@ -455,10 +559,284 @@ def _cmd_note(lib: Library, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- attached files -------------------------------------------------------------------------------
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _cmd_attach(lib: Library, args: argparse.Namespace) -> int:
+    pid = lib.require_key(args.key)
+    # Every file is checked before any is attached: one bad path attaches nothing.
+    paths = [Path(f).expanduser().absolute() for f in args.files]
+    for path in paths:
+        if path.is_dir():
+            raise LibraryError(f"{path} is a folder: attach the files in it, not the folder")
+        if not path.is_file():
+            raise LibraryError(f"{path}: no such file")
+    hashes: dict[Path, str] = {}
+    for path in paths:
+        try:
+            hashes[path] = file_hash(path)
+        except OSError as exc:
+            raise LibraryError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    before = {a.id for a in lib.attachments_of(pid)}
+    lib.attach(pid, paths, store=args.store, role=args.role)
+    by_hash = {a.hash: a for a in lib.attachments_of(pid)}
+    for path in paths:
+        a = by_hash.get(hashes[path])
+        if a is None:  # (changed while it was attached)
+            print(f"citedesk: {path} was not attached", file=sys.stderr)
+        elif a.id in before:
+            print(f"{path} -> already attached to {args.key} as {a.name}")
+        elif a.stored:
+            print(f"{path} -> {a.path}")
+        else:
+            print(f"{path} -> linked")
+    return 0
+
+
+def _find_attachment(lib: Library, key: str, text: str) -> Attachment:
+    pid = lib.require_key(key)
+    have = lib.attachments_of(pid)
+    wanted = Path(text).expanduser()
+    full = wanted.absolute()
+    found = [
+        a for a in have if text in (a.name, a.stored_path, str(a.path)) or full == a.path.absolute()
+    ]
+    if not found and wanted.exists():  # the same file under another spelling (a symlink)
+        found = [a for a in have if a.path.exists() and a.path.samefile(wanted)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        names = ", ".join(a.name for a in have) or "none"
+        raise LibraryError(f"{key} has no file {text!r} (its files: {names})")
+    paths = ", ".join(str(a.path) for a in found)
+    raise LibraryError(f"{key} has {len(found)} files named {text!r}; give the full path: {paths}")
+
+
+def _cmd_detach(lib: Library, args: argparse.Namespace) -> int:
+    a = _find_attachment(lib, args.key, args.file)
+    lib.detach([a.id])
+    if not a.stored:
+        print(f"detached {a.path} from {args.key}; the linked file was not touched")
+        return 0
+    kept = lib.files_dir / FILES_TRASH / a.hash if a.hash else None
+    if kept is not None and kept.is_file():
+        print(
+            f"detached {a.name} from {args.key}; the file is now {kept} "
+            "('citedesk files --empty-trash' deletes it)"
+        )
+    else:
+        print(f"detached {a.name} from {args.key}; its file was not in {lib.files_dir}")
+    return 0
+
+
+def _record(a: Attachment, key: str) -> dict[str, object]:
+    return {
+        "key": key,
+        "name": a.name,
+        "path": str(a.path),
+        "stored": a.stored,
+        "role": a.role,
+        "mime": a.mime,
+        "size": a.size,
+        "hash": a.hash,
+        "missing": a.missing,
+    }
+
+
+def _cmd_files(lib: Library, args: argparse.Namespace) -> int:
+    if args.empty_trash:
+        if args.key or args.missing or args.json:
+            raise UsageError("--empty-trash takes no KEY, --missing or --json")
+        gone = lib.empty_file_trash()
+        print(f"deleted {_count(gone, 'file')} from {lib.files_dir / FILES_TRASH}")
+        return 0
+    ids = [lib.require_key(args.key)] if args.key else None
+    found = lib.all_attachments(ids)
+    if args.missing:
+        found = [a for a in found if a.missing]
+    pids = sorted({a.paper_id for a in found})
+    keys: dict[int, str] = {}
+    for start in range(0, len(pids), 500):
+        rows = lib.rows(pids[start : start + 500])
+        keys.update({pid: row.key for pid, row in rows.items()})
+    if args.json:
+        print(json.dumps([_record(a, keys[a.paper_id]) for a in found], ensure_ascii=False))
+    else:
+        for a in found:
+            where = a.name if a.stored else str(a.path)
+            mark = "  MISSING" if a.missing else ""
+            print(
+                f"{keys[a.paper_id]:<32} {a.role:<10} {'stored' if a.stored else 'linked':<6} "
+                f"{_size(a.size):>9}  {where}{mark}"
+            )
+    if args.missing:
+        if found:
+            print(
+                f"citedesk: {_count(len(found), 'file')} missing; 'citedesk relink DIR' "
+                "finds them by their content",
+                file=sys.stderr,
+            )
+        return 1 if found else 0
+    return 0
+
+
+def _cmd_open(lib: Library, args: argparse.Namespace) -> int:
+    pid = lib.require_key(args.key)
+    a = lib.main_file(pid)
+    if a is None:
+        have = lib.attachments_of(pid)
+        if not have:
+            raise LibraryError(f"{args.key} has no file to open ('citedesk attach' adds one)")
+        raise LibraryError(
+            f"{args.key}'s files are missing ({', '.join(str(x.path) for x in have)}); "
+            "'citedesk relink DIR' finds them by their content"
+        )
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        raise LibraryError(f"no desktop to open {a.path} on (neither DISPLAY nor WAYLAND_DISPLAY)")
+    # Qt only here: files open through the desktop's own handler, never a program we start.
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+    _app = QGuiApplication.instance() or QGuiApplication(["citedesk"])
+    if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(a.path))):
+        raise LibraryError(f"the desktop could not open {a.path} (no application for it?)")
+    print(f"opened {a.path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_relink(lib: Library, args: argparse.Namespace) -> int:
+    lost = {a.id: a for a in lib.all_attachments() if a.missing}
+    if not lost:
+        print("no file is missing", file=sys.stderr)
+        return 0
+    report = lib.relink(args.folders)
+    keys = {
+        pid: row.key for pid, row in lib.rows(sorted({a.paper_id for a in lost.values()})).items()
+    }
+    for aid, path in report.found.items():
+        a = lost[aid]
+        how = f"copied back to {a.path}" if a.stored else "linked there now"
+        print(f"found {keys[a.paper_id]} {a.name} at {path} ({how})")
+    unfindable = [aid for aid in lost if aid not in report.found]
+    for aid in unfindable:
+        a = lost[aid]
+        print(f"still missing: {keys[a.paper_id]} {a.path}", file=sys.stderr)
+    print(
+        f"{len(report.found)} found, {len(unfindable)} still missing",
+        file=sys.stderr,
+    )
+    return 1 if unfindable else 0
+
+
+#: How often a full-text run says how far it got (in files).
+FULLTEXT_PROGRESS_EVERY = 25
+
+
+@contextmanager
+def _ctrl_c_sets(cancel: threading.Event) -> Iterator[None]:
+    """While inside: Ctrl+C asks the work to stop (it stops between files and keeps what it
+    did); a second Ctrl+C interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    owner = os.getpid()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if os.getpid() != owner:
+            return  # a forked worker process: the Ctrl+C is its parent's to handle
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print(
+            "\ncitedesk: stopping after the current file (Ctrl+C again to quit now)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _cmd_fulltext(lib: Library, args: argparse.Namespace) -> int:
+    if not hasattr(lib, "index_fulltext") or not hasattr(lib, "fulltext_status"):
+        raise LibraryError("this version of Citedesk cannot index the text of PDFs yet")
+    if args.status:
+        if args.rebuild:
+            raise UsageError("--status only shows the index; drop --rebuild")
+        st = lib.fulltext_status()
+        print(f"files:   {st.files}")
+        print(f"indexed: {st.indexed}")
+        print(f"pages:   {st.pages}")
+        print(f"pending: {st.pending}")
+        print(f"failed:  {len(st.failed)}")
+        for name, reason in st.failed:
+            print(f"  {name}: {reason}")
+        return 0
+
+    def progress(done: int, total: int, name: str) -> None:
+        if done and (done == total or done % FULLTEXT_PROGRESS_EVERY == 0):
+            print(f"fulltext: {done}/{total} files ({name})", file=sys.stderr, flush=True)
+
+    cancel = threading.Event()
+    try:
+        with _ctrl_c_sets(cancel):
+            report = lib.index_fulltext(progress=progress, cancel=cancel, rebuild=args.rebuild)
+    except KeyboardInterrupt:
+        print("\ncitedesk: fulltext: interrupted", file=sys.stderr)
+        return 130
+    for name, reason in report.failed:
+        print(f"citedesk: fulltext: {name}: {reason}", file=sys.stderr)
+    print(
+        f"indexed {_count(report.indexed, 'file')} ({_count(report.pages, 'page')}), "
+        f"{report.skipped} already indexed, {len(report.failed)} failed"
+        + (" (stopped)" if report.cancelled else ""),
+        file=sys.stderr,
+    )
+    return 130 if report.cancelled else 0
+
+
+# -- backups --------------------------------------------------------------------------------------
+
+
 def _cmd_backup(path: Path, args: argparse.Namespace) -> int:
-    dest = backup_library(path, args.dest)
+    if args.with_files:
+        made = backup_with_files(path, args.dest)
+        dest = made.database
+    else:
+        dest = backup_library(path, args.dest)
     _, papers = check_library(dest, quick_check=False)
     print(f"backed up {path} ({papers} papers) to {dest}", file=sys.stderr)
+    if args.with_files:
+        print(
+            f"with {_count(made.files, 'stored file')} ({_size(made.size)}) in {made.archive}",
+            file=sys.stderr,
+        )
+        for name in made.missing:
+            print(
+                f"citedesk: warning: {name} is missing from the library's files; not in the backup",
+                file=sys.stderr,
+            )
     print(dest)
     return 0
 
@@ -466,6 +844,8 @@ def _cmd_backup(path: Path, args: argparse.Namespace) -> int:
 def _cmd_restore(path: Path, args: argparse.Namespace) -> int:
     """Restore works on the file, so it also rescues a library that no longer opens."""
     _, papers = check_library(args.backup)
+    n_files = check_files_archive(args.backup)  # a bad archive stops before anything changes
+    with_files = "" if n_files is None else f" and its {_count(n_files, 'stored file')}"
     if path.exists():
         try:
             _, now_papers = check_library(path, quick_check=False)
@@ -481,7 +861,7 @@ def _cmd_restore(path: Path, args: argparse.Namespace) -> int:
                 )
                 return 1
             answer = input(
-                f"Replace {current} with {args.backup} ({papers} papers)? The "
+                f"Replace {current} with {args.backup} ({papers} papers){with_files}? The "
                 f"current file is kept as {path.name}.replaced-<time>. [y/N] "
             )
             if answer.strip().lower() not in ("y", "yes"):
@@ -491,7 +871,22 @@ def _cmd_restore(path: Path, args: argparse.Namespace) -> int:
     print(f"restored {args.backup} ({papers} papers) into {path}", file=sys.stderr)
     if kept is not None:
         print(f"the replaced library is kept as {kept}", file=sys.stderr)
-    return 0
+    files = restore_files(args.backup, path)
+    if files is None:
+        return 0
+    print(
+        f"restored {_count(len(files.restored), 'stored file')} from {files.archive} into "
+        f"{files.files_dir} ({len(files.kept)} were there already)",
+        file=sys.stderr,
+    )
+    for name, aside in files.set_aside.items():
+        print(
+            f"citedesk: {name} in {files.files_dir} was a different file; kept as {aside}",
+            file=sys.stderr,
+        )
+    for name, reason in files.missing:
+        print(f"citedesk: {name}: {reason}", file=sys.stderr)
+    return 1 if files.missing else 0
 
 
 #: Subcommands that work on the library file itself, without opening it as a library.
@@ -510,6 +905,12 @@ COMMANDS = {
     "autoexport": _cmd_autoexport,
     "duplicates": _cmd_duplicates,
     "merge": _cmd_merge,
+    "attach": _cmd_attach,
+    "detach": _cmd_detach,
+    "files": _cmd_files,
+    "open": _cmd_open,
+    "relink": _cmd_relink,
+    "fulltext": _cmd_fulltext,
 }
 
 
@@ -528,9 +929,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command in FILE_COMMANDS:
         try:
-            return FILE_COMMANDS[args.command](
-                default_library_path(getattr(args, "library", None)), args
-            )
+            return FILE_COMMANDS[args.command](_library_path(args), args)
         except LibraryError as exc:
             print(f"citedesk: {exc}", file=sys.stderr)
             return 1
