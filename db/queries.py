@@ -233,12 +233,10 @@ class Queries:
         else:
             wanted = self._matching(where, params)
             if parsed is not None and parsed.has_fulltext and self.has_fulltext():
-                first = self._matching(*self._where(query, fulltext=False)[:2])
-        if first is not None and first != wanted:
-            return [
-                *self._in_order(first & wanted, full, state),
-                *self._in_order(wanted - first, full, state),
-            ]
+                first = self._matching(*self._where(query, fulltext=False)[:2]) & wanted
+        rest = wanted - first if first is not None else set()
+        if rest:  # (``first`` holds only papers that are wanted)
+            return [*self._in_order(wanted - rest, full, state), *self._in_order(rest, full, state)]
         return self._in_order(wanted, full, state)
 
     def _matching(self, where: str, params: list[Any]) -> set[int]:
