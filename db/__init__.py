@@ -31,6 +31,7 @@ from .errors import (
 )
 from .export import DIALECTS, ExportProfile, parse_exclude, read_aux
 from .fulltext import FulltextHit, FulltextReport, FulltextStatus
+from .fulltext import paper_fields as read_pdf_paper
 from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
 from .library import Library
 from .names import Person
@@ -66,6 +67,7 @@ __all__ = [
     "FulltextHit",
     "FulltextReport",
     "FulltextStatus",
+    "read_pdf_paper",
     "RelinkReport",
     "FILES_TRASH",
     "file_hash",

@@ -11,6 +11,7 @@ milliseconds, and a second run starts where the first stopped.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -344,8 +345,10 @@ def fields_from_pdf(
     return entry_type, fields
 
 
-def paper_fields(path: Path) -> tuple[str, list[tuple[str, str]]]:
-    """What a PDF says of itself, as an entry type and fields (LibraryError if unreadable)."""
+def paper_fields(path: str | os.PathLike[str]) -> tuple[str, list[tuple[str, str]]]:
+    """What a PDF says of itself, as an entry type and fields (LibraryError if unreadable).
+    Reads the file only: safe off the GUI thread, with no library."""
+    path = Path(path)
     try:
         info = pdfread.pdf_info(path)
     except pdfread.PdfProblem as exc:

@@ -569,24 +569,35 @@ class Library:
     def empty_file_trash(self) -> int:
         return self.attachments.empty_trash()
 
-    def paper_for_file(self, path: str | os.PathLike[str]) -> int | None:
-        """The paper that already has a file with this content, if one does."""
-        digest = file_hash(Path(path))
+    def paper_for_file(
+        self, path: str | os.PathLike[str], digest: str | None = None
+    ) -> int | None:
+        """The paper that already has a file with this content (``digest``: its SHA-256,
+        when the caller has read it already), if one does."""
+        digest = digest or file_hash(Path(path))
         row = self.conn.execute(
             "SELECT paper_id FROM attachments WHERE hash = ? ORDER BY id LIMIT 1", [digest]
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def paper_from_pdf(self, path: str | os.PathLike[str], *, store: bool = True) -> Changes:
+    def paper_from_pdf(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        store: bool = True,
+        read: tuple[str, list[tuple[str, str]]] | None = None,
+    ) -> Changes:
         """A new paper from what a PDF says of itself (title, authors, year, DOI, arXiv id,
         ISBN), with the PDF attached: one write, one undo. ``new_paper`` is its id.
 
+        ``read``: what :func:`read_pdf_paper` gave for the file, read beforehand off the
+        GUI thread (reading takes tens of milliseconds; the write, a few).
         Raises LibraryError, saying why, for a file that is not a readable PDF.
         """
         p = Path(path).expanduser().absolute()
         if not p.is_file():
             raise LibraryError(f"{p} does not exist")
-        entry_type, fields = paper_fields(p)
+        entry_type, fields = read if read is not None else paper_fields(p)
         with self.store.write() as w:
             added = self.papers.add_paper(fields, entry_type)
             attached = self.attachments.attach(added.new_paper, [p], store=store)

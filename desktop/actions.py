@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar, QWidget
 
 class ActionId(Enum):
     NEW_PAPER = auto()
+    ADD_PDF = auto()
     EDIT = auto()
     DELETE = auto()
     IMPORT = auto()
@@ -82,6 +83,13 @@ ACTIONS: dict[ActionId, ActionSpec] = {
         "document-new",
         "new",
         short="New",
+    ),
+    ActionId.ADD_PDF: ActionSpec(
+        "Add &PDF…",
+        "Ctrl+Shift+N",
+        "Make a paper of each PDF from what it says, the PDF stored with it (you can also "
+        "drop PDFs below the papers)",
+        "document-import",
     ),
     ActionId.EDIT: ActionSpec(
         "&Edit Paper",
@@ -215,6 +223,7 @@ ACTIONS: dict[ActionId, ActionSpec] = {
 MENUS: dict[str, list[ActionId | None]] = {
     "&File": [
         ActionId.NEW_PAPER,
+        ActionId.ADD_PDF,
         None,
         ActionId.IMPORT,
         ActionId.PASTE_BIBTEX,

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QWidget
@@ -545,3 +546,103 @@ class ImportCommand(LibraryCommand):
 
     def _apply(self) -> db.Changes:
         return self.report.changes  # done already by the importer: only announce it
+
+
+# -- attached files ---------------------------------------------------------------------------
+
+
+class AttachFilesCommand(LibraryCommand):
+    """Attach files to a paper (stored: copied into the files folder); undo detaches them
+    and puts a stored copy in the files folder's trash, redo takes it back."""
+
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        paper_id: int,
+        paths: Iterable[str],
+        store: bool = True,
+    ) -> None:
+        self.paths = list(dict.fromkeys(str(p) for p in paths))
+        label = (
+            f"Attach {_file_name(self.paths[0])}"
+            if len(self.paths) == 1
+            else f"Attach {_plural(len(self.paths), 'file')}"
+        )
+        super().__init__(library, events, label)
+        self.paper_id = paper_id
+        self.store = store
+
+    def _apply(self) -> db.Changes:
+        return self.library.attach(self.paper_id, self.paths, store=self.store)
+
+
+class DetachFilesCommand(LibraryCommand):
+    """Take files off their paper (a stored file waits in the trash); undo puts them back."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, attachment_ids: Iterable[int], name: str
+    ) -> None:
+        self.attachment_ids = _unique(attachment_ids)
+        label = (
+            f"Detach {name}"
+            if len(self.attachment_ids) == 1
+            else f"Detach {_plural(len(self.attachment_ids), 'file')}"
+        )
+        super().__init__(library, events, label)
+
+    def _apply(self) -> db.Changes:
+        return self.library.detach(self.attachment_ids)
+
+
+class RenameAttachmentCommand(LibraryCommand):
+    """Rename a stored file; undo gives it back its old name on disk."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, attachment_id: int, name: str
+    ) -> None:
+        super().__init__(library, events, f"Rename file to {name}")
+        self.attachment_id = attachment_id
+        self.name = name
+
+    def _apply(self) -> db.Changes:
+        return self.library.rename_attachment(self.attachment_id, self.name)
+
+
+class SetAttachmentRoleCommand(LibraryCommand):
+    """Make a file its paper's main file (or a supplement); undo restores every role."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, attachment_id: int, role: str
+    ) -> None:
+        label = "Make main file" if role == "main" else "Make supplement"
+        super().__init__(library, events, label)
+        self.attachment_id = attachment_id
+        self.role = role
+
+    def _apply(self) -> db.Changes:
+        return self.library.set_attachment_role(self.attachment_id, self.role)
+
+
+class AddPaperFromPdfCommand(LibraryCommand):
+    """A new paper from what a PDF says, the PDF stored with it; undo deletes both, redo
+    brings back the same paper. ``paper_id`` is the new paper's id once applied."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, path: str, read: Any = None
+    ) -> None:
+        super().__init__(library, events, f"Add paper from {_file_name(path)}")
+        self.path = path
+        self.read = read  # what db.read_pdf_paper gave, read off the GUI thread
+        self.paper_id: int | None = None
+
+    def _apply(self) -> db.Changes:
+        return self.library.paper_from_pdf(self.path, read=self.read)
+
+    def _applied_once(self, changes: db.Changes) -> None:
+        if changes:
+            self.paper_id = changes.new_paper
+
+
+def _file_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]

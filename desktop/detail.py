@@ -4,14 +4,22 @@ The pane reads through ``db.Library``, writes only by pushing ``desktop.commands
 window's undo stack, and redraws itself when ``LibraryEvents.changed`` says its paper
 changed (whoever changed it: this pane, the table, an undo). The pane shows the header
 and the BibTeX; its Info tab is ``desktop/paperinfo.py``, its Notes tab and their autosave
-``desktop/notes.py``. :meth:`DetailPane.flush` (also run when the pane is hidden) writes
+``desktop/notes.py``; files dropped on the pane are attached to its paper
+(``desktop/attachments.py``). :meth:`DetailPane.flush` (also run when the pane is hidden) writes
 whatever is still being typed, so nothing typed is lost.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QHideEvent, QUndoStack
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFontDatabase,
+    QHideEvent,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
@@ -22,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import db
+from .attachments import dropped_files
 from .commands import LibraryCommand, push
 from .hub import LibraryEvents
 from .notes import NotesPanel
@@ -62,6 +71,7 @@ class DetailPane(QWidget):
         self.undo_stack = undo_stack
         self.events = events
         self._paper: db.Paper | None = None
+        self.setAcceptDrops(True)  # files dropped here are attached to the paper shown
         self._build()
         events.changed.connect(self._on_events_changed)
         events.reloaded.connect(self._on_events_reloaded)
@@ -325,6 +335,29 @@ class DetailPane(QWidget):
         self.refresh()
 
     # -- Qt events ----------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._showing_one() and dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()  # (.bib files go on to the window, which imports them)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._showing_one() and dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = dropped_files(event.mimeData())
+        if self._showing_one() and files:
+            self.info.files.attach(files)
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def _showing_one(self) -> bool:
+        return self._paper is not None and self._pages.currentWidget() is self._content
 
     def hideEvent(self, event: QHideEvent) -> None:
         self.flush()

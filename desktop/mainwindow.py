@@ -8,12 +8,13 @@ Each job has its module, and the window only connects them: the table
 (``papertable.py``), the detail pane (``detail.py``), the search box (``searchbar.py``),
 the status bar (``statusbar.py``), imports with drops and pastes (``importing.py``),
 exports (``exporting.py``), new papers and what the Edit menu does to the selection
-(``paperactions.py``), the menus and toolbar (``actions.py``), and remembering sizes
-(``geometry.py``).
+(``paperactions.py``), files and new papers from PDFs (``attachments.py``), the menus
+and toolbar (``actions.py``), and remembering sizes (``geometry.py``).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt
@@ -26,6 +27,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QFileDialog,
     QMainWindow,
     QSplitter,
     QVBoxLayout,
@@ -43,6 +45,7 @@ from .actions import (
     follow_undo_stack,
     refresh_icons,
 )
+from .attachments import PdfAdder, PdfReport, open_file
 from .autoexport import AutoExporter
 from .backups import DailyBackup, RestoreBackupDialog
 from .detail import DetailPane
@@ -64,6 +67,8 @@ from .sidebar import Sidebar
 from .statusbar import StatusBar
 from .undokeys import FieldUndoKeys
 from .widgets import open_link
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = QSize(1280, 800)
 #: What the table says when the library has no papers.
@@ -177,6 +182,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
             self,
             flush=self.detail.flush,
         )
+        # New papers from PDFs (File > Add PDF…, or dropped below the rows).
+        self.pdf_adder = PdfAdder(library, self.events, self.undo_stack, self)
         self.autoexporter = AutoExporter(library, self)
         self.watcher = ChangeWatcher(library, self.events, self)
         # One automatic backup a day, the newest N kept (Preferences), off the GUI thread.
@@ -195,6 +202,10 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.table.edit_requested.connect(self._on_table_edit_requested)
         self.table.open_requested.connect(self._on_table_open_requested)
+        self.table.files_dropped.connect(self._on_table_files_dropped)
+        self.table.pdfs_dropped.connect(self._on_table_pdfs_dropped)
+        self.pdf_adder.progress.connect(self._on_pdf_adder_progress)
+        self.pdf_adder.finished.connect(self._on_pdf_adder_finished)
         self.paper_model.requeried.connect(self._on_paper_model_requeried)
         self.events.changed.connect(self._on_events_changed)
         self.events.reloaded.connect(self._on_events_reloaded)
@@ -233,6 +244,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
     def _connect_actions(self) -> None:
         a = self.actions_by_id
         a[ActionId.NEW_PAPER].triggered.connect(self.paper_actions.new_paper)
+        a[ActionId.ADD_PDF].triggered.connect(self._on_add_pdf_triggered)
         a[ActionId.EDIT].triggered.connect(self._on_edit_triggered)
         a[ActionId.DELETE].triggered.connect(self.paper_actions.delete)
         a[ActionId.IMPORT].triggered.connect(self.imports.import_chosen_files)
@@ -310,6 +322,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         # First: a running import holds the write transaction; cancelled, it rolls back
         # and its thread ends, so what follows can write.
         self.importer.shutdown()
+        self.pdf_adder.wait()
         self.detail.flush()
         self.save_settings()
         self.watcher.pause()
@@ -318,6 +331,12 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.autoexporter.shutdown()
         self.daily_backup.shutdown()
         self._closed = True
+        try:
+            # Detached and replaced stored files wait in the trash while an undo could
+            # bring them back; with the undo stack gone nothing can.
+            self.library.empty_file_trash()
+        except (db.LibraryError, OSError) as exc:
+            log.warning("could not empty the files trash: %s", exc)
         self.library.close()
         event.accept()
 
@@ -414,9 +433,44 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.detail.show_selection(self.table.selected_ids(), self.table.current_paper)
 
     def _on_table_open_requested(self, paper_id: int) -> None:
+        """Open the paper's main file; a paper without files opens its first link."""
+        main = self.library.main_file(paper_id)
+        if main is not None:
+            if not open_file(main.path):
+                self.status_bar.showMessage(f"No program here opens {main.name}.", 6000)
+            return
         links = self.library.paper(paper_id).links
         if not links or not open_link(links[0][1]):
-            self.status_bar.showMessage("This paper has no link to open; F2 edits it.", 6000)
+            self.status_bar.showMessage(
+                "This paper has no link or file to open; F2 edits it.", 6000
+            )
+
+    def _on_table_files_dropped(self, paper_id: int, paths: list[str]) -> None:
+        before = self.undo_stack.index()
+        command = commands.AttachFilesCommand(self.library, self.events, paper_id, paths)
+        if commands.push(self.undo_stack, command, self) is None:
+            if self.undo_stack.index() == before:
+                self.status_bar.showMessage("The paper has these files already.", 6000)
+
+    def _on_table_pdfs_dropped(self, paths: list[str]) -> None:
+        self.pdf_adder.add(paths)
+
+    def _on_add_pdf_triggered(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Add PDFs", opts.start_folder(self.settings), "PDF files (*.pdf);;All files (*)"
+        )
+        if paths:
+            opts.remember_folder(self.settings, paths[0])
+            self.pdf_adder.add(paths)
+
+    def _on_pdf_adder_progress(self, done: int, total: int, name: str) -> None:
+        self.status_bar.showMessage(f"Adding PDFs: {done} of {total}, {name}…")
+
+    def _on_pdf_adder_finished(self, report: PdfReport) -> None:
+        papers = report.papers
+        if papers:
+            self.table.select_papers(papers, papers[0])
+        self.status_bar.showMessage(f"{report.summary()}.", 8000)
 
     def _on_table_edit_requested(self) -> None:
         self._on_edit_triggered()

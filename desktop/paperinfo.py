@@ -1,5 +1,5 @@
-"""The Info tab of the detail pane: a paper's links, abstract, tags, reading status, rating
-and BibTeX fields, each editable in place.
+"""The Info tab of the detail pane: a paper's links, files, abstract, tags, reading status,
+rating and BibTeX fields, each editable in place.
 
 The Details form shows the fields of the entry's type (required first, in bold), then every
 other field the entry has, each by the name the entry uses (``journaltitle`` is the Journal
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import db
+from .attachments import AttachmentList
 from .commands import (
     AddTagsCommand,
     LibraryCommand,
@@ -124,7 +125,7 @@ def _field_value(paper: db.Paper, name: str) -> str:
 
 
 class PaperInfo(QScrollArea):
-    """Links, abstract, tags, status and rating, and the metadata form of one paper."""
+    """Links, files, abstract, tags, status and rating, and the metadata form of one paper."""
 
     def __init__(
         self,
@@ -152,6 +153,7 @@ class PaperInfo(QScrollArea):
         self._loading = True
         try:
             self._fill_links(paper)
+            self.files.show_paper(paper.id)
             self.abstract_label.setText(paper.abstract)
             self._abstract_heading.setVisible(bool(paper.abstract))
             self.abstract_label.setVisible(bool(paper.abstract))
@@ -232,6 +234,10 @@ class PaperInfo(QScrollArea):
         self.links_label.linkActivated.connect(self._on_links_label_link_activated)
         self.links_label.linkHovered.connect(self._on_links_label_link_hovered)
         layout.addWidget(self.links_label)
+
+        layout.addSpacing(4)
+        self.files = AttachmentList(self.library, self.events, self._push)
+        layout.addWidget(self.files)
 
         self._abstract_heading = heading("Abstract")
         self.abstract_label = selectable(QLabel(), "abstractLabel")

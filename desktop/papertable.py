@@ -2,7 +2,9 @@
 
 The model (``desktop/models.py``) holds ids and queries the library; this view keeps what
 the person selected across every re-query (a search, a sort, a change elsewhere) and says
-which paper is current, so the window can show it in the detail pane.
+which paper is current, so the window can show it in the detail pane. Files dropped on a
+row are for that paper; PDFs dropped below the rows are for new papers (the window does
+both); dropped .bib files go on to the window, which imports them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,17 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent, QPalette, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -33,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .attachments import dropped_files, dropped_pdfs
 from .models import COLUMNS, SORT_KEY_COLUMN, TAG_LIST_ROLE, Column, PaperTableModel
 from .widgets import readable_chip_colors
 
@@ -126,8 +139,12 @@ class PaperTable(QTableView):
 
     current_paper_changed = Signal(object)
     edit_requested = Signal()
-    #: A paper was double-clicked: open it (its link; later its PDF).
+    #: A paper was double-clicked: open it (its main file, else its link).
     open_requested = Signal(int)
+    #: Files were dropped on a paper's row: (paper id, paths) to attach.
+    files_dropped = Signal(int, list)
+    #: PDFs were dropped below the rows: paths to make new papers of.
+    pdfs_dropped = Signal(list)
     #: The width the table needs changed (a column was shown or hidden).
     needed_width_changed = Signal()
 
@@ -135,6 +152,8 @@ class PaperTable(QTableView):
         super().__init__(parent)
         self.setObjectName("paperTable")
         self.setAccessibleName("Papers")
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
         self.paper_model = model
         self._current: int | None = None
         self._saved_ids: list[int] = []
@@ -416,6 +435,41 @@ class PaperTable(QTableView):
             self.edit_requested.emit()
             return
         super().keyPressEvent(event)
+
+    # -- dropped files -------------------------------------------------------------------------
+
+    def _drop_target(self, event: QDragMoveEvent | QDropEvent) -> tuple[int | None, list[str]]:
+        """(the paper under the drop, the files for it); (None, PDFs) below the rows;
+        (None, []) when this drop is not the table's to take."""
+        mime = event.mimeData()
+        index = self.indexAt(event.position().toPoint())
+        pid = self.paper_model.paper_id(index.row()) if index.isValid() else None
+        if pid is not None:
+            return pid, dropped_files(mime)
+        return None, dropped_pdfs(mime)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_files(event.mimeData()):
+            event.acceptProposedAction()  # where it may land is for the moves to say
+        else:
+            event.ignore()  # .bib files and text: the window imports them
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._drop_target(event)[1]:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        pid, files = self._drop_target(event)
+        if not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        if pid is not None:
+            self.files_dropped.emit(pid, files)
+        else:
+            self.pdfs_dropped.emit(files)
 
     # -- keeping the selection by id ---------------------------------------------------------------
 
