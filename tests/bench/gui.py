@@ -359,7 +359,65 @@ def child_gui_autoexport_edit(library: str, target: str) -> None:
     R._report(samples=edits, current=currents)
 
 
+def child_gui_freeze_indexing(library: str) -> None:
+    """The window indexing the full text of the library's PDFs (issue 14): the longest
+    stall of the GUI thread from ``window.start_fulltext_indexing()`` until
+    ``window.fulltext_idle()`` says it is done."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    w = _Window(library)
+    w.wait_painted(0.0)
+    start = getattr(w.window, "start_fulltext_indexing", None)
+    idle = getattr(w.window, "fulltext_idle", None)
+    if start is None or idle is None:
+        w.close()
+        R._report(skip="MainWindow has no start_fulltext_indexing() / fulltext_idle() yet")
+        return
+    # Wait in Qt's own event loop (as the application does), checking every 20 ms.
+    loop = QEventLoop()
+    done_at: list[float] = []
+
+    def check() -> None:
+        if idle():
+            done_at.append(time.perf_counter())
+            loop.quit()
+
+    poll = QTimer()
+    poll.setInterval(20)
+    poll.timeout.connect(check)
+    QTimer.singleShot(900_000, loop.quit)
+    beat = _Heartbeat()
+    t = time.perf_counter()
+    start()
+    poll.start()
+    loop.exec()
+    poll.stop()
+    if not done_at:
+        raise RuntimeError("the window's full-text indexing did not finish in 15 minutes")
+    settle = time.perf_counter()  # whatever the window does when done (status, table)
+    while time.perf_counter() - settle < 0.3:
+        w.app.processEvents()
+    longest = beat.stop()
+    during, during_at = beat.longest_between(t, done_at[0])
+    after, _ = beat.longest_between(done_at[0], time.perf_counter())
+    status = None
+    lib = getattr(w.window, "library", None)
+    if lib is not None and hasattr(lib, "fulltext_status"):
+        st = lib.fulltext_status()
+        status = {"files": st.files, "indexed": st.indexed, "pages": st.pages}
+    w.close()
+    R._report(
+        seconds=done_at[0] - t,
+        freeze=longest,
+        during=during,
+        during_at=during_at,
+        after=after,
+        status=status,
+    )
+
+
 CHILDREN = {
+    "gui-freeze-indexing": child_gui_freeze_indexing,
     "gui-open": child_gui_open,
     "gui-search": child_gui_search,
     "gui-type": child_gui_type,
@@ -571,4 +629,35 @@ def fig_autoexport_edit(bench: R.Bench, size: str) -> None:
         "edit ≤ 50 ms, file ≤ 1 s",
         ok,
         "title edited in the detail pane",
+    )
+
+
+def fig_freeze_indexing(bench: R.Bench, size: str) -> None:
+    name = f"longest freeze, {size} indexing"
+    if not R._has_fulltext(name):
+        return
+    template = bench.fulltext_library(size, False)  # 1,000 PDFs attached, not indexed
+    freezes, times, during, after, peak, status = [], [], [], [], 0.0, None
+    for i in range(bench.runs):
+        lib = bench.target(f"freeze-indexing-{i}.sqlite")
+        shutil.copyfile(template, lib)
+        s = _measure(["gui-freeze-indexing", lib])
+        if "skip" in s.data:
+            print(f"{name:<28} SKIP ({s.data['skip']})", flush=True)
+            return
+        freezes.append(s.data["freeze"])
+        times.append(s.seconds)
+        during.append(s.data["during"])
+        after.append(s.data["after"])
+        status = s.data["status"]
+        peak = max(peak, s.peak_mb)
+    R._line(
+        name,
+        freezes,
+        peak,
+        f"indexing took {R._fmt_s(statistics.median(times))} in the window",
+        "≤ 100 ms",
+        max(freezes) <= 0.100,
+        f"heartbeat QTimer, 5 ms; while indexing {R._fmt_s(max(during))}, after "
+        f"{R._fmt_s(max(after))}; 1,000 PDFs; status after: {status}",
     )

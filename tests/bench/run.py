@@ -2,6 +2,11 @@
 
     python -m tests.bench.run [--sizes 1k,10k,100k] [--runs N] [--figures import,export,...]
 
+The full-text figures (issue 14: fulltext-index, fulltext-memory, search-fulltext,
+freeze-indexing) work on a seeded corpus of 1,000 PDFs of about 10 pages
+(tests/bench/pdfcorpus.py, generated once into the cache directory) and print SKIP while
+``Library.index_fulltext`` does not exist.
+
 Prints one line per figure: the median and spread over ``--runs`` runs, the peak memory, a
 ratio against a reference measured in the same run (bibtexparser's parse of the same file,
 opening the 25-paper seeded library, ...), and the budget with PASS or FAIL.
@@ -33,7 +38,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench import generate  # noqa: E402
+from tests.bench import generate, pdfcorpus  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -69,8 +74,11 @@ _GUI_FIGURE_ORDER = [
     "freeze-import",
     "freeze-export",
     "autoexport-edit",
+    "freeze-indexing",
 ]
-ALL_FIGURES = ["import", "jabref", "export", "search", "sort", *_GUI_FIGURE_ORDER]
+#: Issue 14's figures: full text of attached PDFs, and attaching files.
+_FILE_FIGURES = ["fulltext-index", "fulltext-memory", "search-fulltext", "attach-rename"]
+ALL_FIGURES = ["import", "jabref", "export", "search", "sort", *_FILE_FIGURES, *_GUI_FIGURE_ORDER]
 GUI_FIGURES = set(_GUI_FIGURE_ORDER)
 
 
@@ -166,8 +174,78 @@ def child_sort(library: str) -> None:
     _report(samples=list(times.values()), by_column=times)
 
 
+def child_pdf_bare(folder: str) -> None:
+    """The reference for indexing: a bare single-process pypdfium2 loop over the corpus,
+    every page's text, every object closed."""
+    import pypdfium2 as pdfium
+
+    names = json.loads((Path(folder) / pdfcorpus.MANIFEST).read_text())["files"]
+    pages = chars = 0
+    t = time.perf_counter()
+    for name in names:
+        doc = pdfium.PdfDocument(Path(folder) / name)
+        try:
+            for i in range(len(doc)):
+                page = doc[i]
+                textpage = page.get_textpage()
+                chars += len(textpage.get_text_range())
+                textpage.close()
+                page.close()
+                pages += 1
+        finally:
+            doc.close()
+    seconds = time.perf_counter() - t
+    _report(seconds=seconds, files=len(names), pages=pages, chars=chars)
+
+
+def child_fulltext_index(library: str) -> None:
+    from citedesk.db import Library
+
+    lib = Library.open(library, seed=False)
+    t = time.perf_counter()
+    report = lib.index_fulltext()
+    seconds = time.perf_counter() - t
+    lib.close()
+    _report(
+        seconds=seconds,
+        indexed=report.indexed,
+        pages=report.pages,
+        failed=[list(f) for f in report.failed[:5]],
+        n_failed=len(report.failed),
+        skipped=report.skipped,
+        cancelled=report.cancelled,
+    )
+
+
+def child_attach_rename(library: str, pdfs: str) -> None:
+    """Attach a stored ~1 MB PDF to a paper, then rename it; once per PDF, each on its own
+    paper (papers without files, picked with a seed)."""
+    import random
+
+    from citedesk.db import Library
+
+    files = json.loads(pdfs)
+    lib = Library.open(library, seed=False)
+    ids = lib.paper_ids()
+    rng = random.Random(generate.DEFAULT_SEED + 14)
+    chosen = [pid for pid in rng.sample(ids, min(len(ids), 4 * len(files)))]
+    chosen = [pid for pid in chosen if not lib.attachments_of(pid)][: len(files)]
+    times: list[float] = []
+    for i, (pid, pdf) in enumerate(zip(chosen, files, strict=False)):
+        t = time.perf_counter()
+        lib.attach(pid, [pdf])
+        att = max(lib.attachments_of(pid), key=lambda a: a.position)
+        lib.rename_attachment(att.id, f"Renamed by the benchmark {i}.pdf")
+        times.append(time.perf_counter() - t)
+    lib.close()
+    _report(samples=times)
+
+
 CHILDREN: dict[str, Callable[..., None]] = {
     "parse": child_parse,
+    "pdf-bare": child_pdf_bare,
+    "fulltext-index": child_fulltext_index,
+    "attach-rename": child_attach_rename,
     "import": child_import,
     "export": child_export,
     "search": child_search,
@@ -277,6 +355,9 @@ class Bench:
         self.runs = runs
         self.cache = cache
         self.tmp = Path(tempfile.mkdtemp(prefix="citedesk-bench-"))
+        self._corpus: pdfcorpus.Corpus | None = None
+        self._fulltext: tuple[list[Sample], list[Sample]] | None = None
+        self._printed: set[str] = set()  # figures shown once per run, whatever the sizes
 
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -308,6 +389,56 @@ class Bench:
             lib.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             lib.close()
             os.replace(tmp, path)
+        return path
+
+    def corpus(self) -> pdfcorpus.Corpus:
+        """The 1,000 PDFs (generated once; the generation time is printed then)."""
+        if self._corpus is None:
+            self._corpus = pdfcorpus.corpus(cache=self.cache)
+            c = self._corpus
+            print(
+                f"# PDF corpus: {len(c.files)} files, {c.total_pages} pages, made with "
+                f"{c.maker} in {c.seconds:.1f} s ({c.folder})",
+                flush=True,
+            )
+        return self._corpus
+
+    def fulltext_library(self, size: str, indexed: bool) -> Path:
+        """The size's library with the corpus's PDFs attached, linked, to as many of its
+        papers (seeded), full text not indexed or indexed; built once and cached, keyed on
+        the library (its schema version included) and the corpus."""
+        import random
+
+        from citedesk.db import Library
+
+        base = self.library(size)
+        corpus = self.corpus()
+        stem = f"{base.stem}-{corpus.key}"
+        path = self.cache / f"{stem}-{'indexed' if indexed else 'attached'}.sqlite"
+        if path.exists():
+            return path
+        source = self.fulltext_library(size, False) if indexed else base
+        tmp = path.with_suffix(".building")
+        for extra in ("", "-wal", "-shm"):
+            Path(f"{tmp}{extra}").unlink(missing_ok=True)
+        shutil.copyfile(source, tmp)
+        t = time.perf_counter()
+        lib = Library.open(tmp, seed=False)
+        if indexed:
+            report = lib.index_fulltext()
+            what = f"indexed {report.indexed} files, {report.pages} pages"
+        else:
+            ids = lib.paper_ids()
+            rng = random.Random(generate.DEFAULT_SEED + 14)
+            chosen = sorted(rng.sample(ids, min(len(ids), len(corpus.files))))
+            for pid, pdf in zip(chosen, corpus.files, strict=False):
+                lib.attach(pid, [pdf], store=False)
+            what = f"attached {len(chosen)} PDFs"
+        lib.conn.execute("PRAGMA optimize")
+        lib.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        lib.close()
+        os.replace(tmp, path)
+        print(f"# {size} library: {what} in {time.perf_counter() - t:.1f} s", flush=True)
         return path
 
     def target(self, name: str) -> str:
@@ -410,7 +541,9 @@ class Bench:
         )
 
     def fig_search(self, size: str) -> None:
-        lib = str(self.library(size))
+        self._keystrokes(f"search keystroke {size} (db)", str(self.library(size)), size)
+
+    def _keystrokes(self, name: str, lib: str, size: str, note: str = "") -> None:
         samples, peak, worst = [], 0.0, ("", 0.0, 0)
         for _ in range(self.runs):
             s = measure(["search", lib])
@@ -420,10 +553,10 @@ class Bench:
                 worst = tuple(s.data["worst"])  # type: ignore[assignment]
         med = statistics.median(samples)
         p95 = statistics.quantiles(samples, n=20)[-1]
-        note = f"slowest {worst[0]!r}: {_fmt_s(worst[1])}, {worst[2]} hits"
+        note = f"{note}slowest {worst[0]!r}: {_fmt_s(worst[1])}, {worst[2]} hits"
         is_big = size == "100k"
         _line(
-            f"search keystroke {size} (db)",
+            name,
             samples,
             peak,
             f"p95 {_fmt_s(p95)}, {len(samples) // self.runs} keystrokes",
@@ -453,6 +586,105 @@ class Bench:
             max(values) <= 0.150 if is_big else None,
             "values: median per column",
         )
+
+    # -- issue 14: full text and attached files ------------------------------------------------
+
+    def _fulltext_runs(self) -> tuple[list[Sample], list[Sample]]:
+        """Indexing the 1,000-paper library's PDFs, and the bare loop over the same files,
+        each run in turn (measured once, for both fulltext figures, at whichever size)."""
+        if self._fulltext is None:
+            corpus = self.corpus()
+            template = self.fulltext_library("1k", False)
+            bare, index = [], []
+            for i in range(self.runs):
+                bare.append(measure(["pdf-bare", str(corpus.folder)]))
+                lib = self.target(f"fulltext-{i}.sqlite")
+                shutil.copyfile(template, lib)
+                index.append(measure(["fulltext-index", lib]))
+                for extra in ("", "-wal", "-shm"):
+                    Path(f"{lib}{extra}").unlink(missing_ok=True)
+            self._fulltext = (bare, index)
+        return self._fulltext
+
+    def fig_fulltext_index(self, size: str) -> None:
+        name = "fulltext index 1,000 PDFs"
+        if name in self._printed:
+            return
+        self._printed.add(name)
+        if not _has_fulltext(name):
+            return
+        bare, index = self._fulltext_runs()
+        b = statistics.median(s.seconds for s in bare)
+        m = statistics.median(s.seconds for s in index)
+        pages = index[0].data["pages"] or bare[0].data["pages"]
+        d = index[0].data
+        _line(
+            name,
+            [s.seconds for s in index],
+            max(s.peak_mb for s in index),
+            f"bare loop / index = {b / m:.2f}× ({pages / m:.0f} vs "
+            f"{bare[0].data['pages'] / b:.0f} pages/s)",
+            "≥ 1.5× bare pypdfium2 loop",
+            b / m >= 1.5,
+            f"bare single-process loop {_fmt_s(b)}; indexed {d['indexed']} files, "
+            f"{d['pages']} pages, {d['n_failed']} failed, {d['skipped']} skipped",
+        )
+
+    def fig_fulltext_memory(self, size: str) -> None:
+        name = "fulltext index peak memory"
+        if name in self._printed:
+            return
+        self._printed.add(name)
+        if not _has_fulltext(name):
+            return
+        bare, index = self._fulltext_runs()
+        peak = max(s.peak_mb for s in index)
+        print(
+            f"{name:<28} peak {peak:5.0f} MB (highest of {len(index)} runs: the indexing "
+            f"process and its workers; bare loop {max(s.peak_mb for s in bare):.0f} MB)  "
+            f"budget {'≤ 400 MB':<26} {'PASS' if peak <= 400 else 'FAIL'}",
+            flush=True,
+        )
+
+    def fig_search_fulltext(self, size: str) -> None:
+        name = f"search keystroke {size} +text"
+        if not _has_fulltext(name):
+            return
+        lib = self.fulltext_library(size, True)
+        self._keystrokes(name, str(lib), size, "1,000 PDFs indexed; ")
+
+    def fig_attach_rename(self, size: str) -> None:
+        pdfs = [str(p) for p in pdfcorpus.big_pdfs(20, cache=self.cache)]
+        mb = statistics.median(Path(p).stat().st_size for p in pdfs) / 1e6
+        samples, peak = [], 0.0
+        for i in range(self.runs):
+            lib = self.target(f"attach-{i}.sqlite")
+            shutil.copyfile(self.library(size), lib)
+            s = measure(["attach-rename", lib, json.dumps(pdfs)])
+            samples += s.data["samples"]
+            peak = max(peak, s.peak_mb)
+            shutil.rmtree(Path(lib).parent / "files", ignore_errors=True)
+        med = statistics.median(samples)
+        big = size == "100k"
+        _line(
+            f"attach+rename {size}",
+            samples,
+            peak,
+            f"p95 {_fmt_s(statistics.quantiles(samples, n=20)[-1])}",
+            "median ≤ 50 ms" if big else "none at this size",
+            med <= 0.050 if big else None,
+            f"Library.attach (stored, {mb:.1f} MB PDF) then rename_attachment",
+        )
+
+
+def _has_fulltext(name: str) -> bool:
+    """Whether the library can index full text yet; prints the figure's SKIP line if not."""
+    from citedesk.db import Library
+
+    if hasattr(Library, "index_fulltext"):
+        return True
+    print(f"{name:<28} SKIP (not built yet: Library.index_fulltext)", flush=True)
+    return False
 
 
 def child_main(argv: list[str]) -> None:
