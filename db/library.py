@@ -569,9 +569,7 @@ class Library:
     def empty_file_trash(self) -> int:
         return self.attachments.empty_trash()
 
-    def paper_for_file(
-        self, path: str | os.PathLike[str], digest: str | None = None
-    ) -> int | None:
+    def paper_for_file(self, path: str | os.PathLike[str], digest: str | None = None) -> int | None:
         """The paper that already has a file with this content (``digest``: its SHA-256,
         when the caller has read it already), if one does."""
         digest = digest or file_hash(Path(path))
@@ -639,6 +637,8 @@ class Library:
         fresh = pdfread.annotations_markdown(a.name, found)
         with self.store.write() as w:
             last = annotation_note(self.store, attachment_id)
+            if not found and last is None:
+                raise LibraryError(f"{a.name} has no highlights or comments to make a note of")
             w.capture("annotation_notes", "note_id", [last[0]] if last else [])
             if last is None:
                 changes = self.personal.add_note(a.paper_id, fresh)

@@ -41,6 +41,8 @@ class ActionId(Enum):
     COPY_BIBTEX = auto()
     REGENERATE_KEYS = auto()
     FIND_DUPLICATES = auto()
+    INDEX_FULLTEXT = auto()
+    REBUILD_FULLTEXT = auto()
     RESTORE_BACKUP = auto()
     UNDO = auto()
     REDO = auto()
@@ -177,6 +179,19 @@ ACTIONS: dict[ActionId, ActionSpec] = {
         "merge them (undoable)",
         "edit-find-replace",
     ),
+    ActionId.INDEX_FULLTEXT: ActionSpec(
+        "Read &PDFs for Search",
+        None,
+        "Read the text of attached PDFs not read yet, so that search finds their words "
+        "(runs by itself when files are attached)",
+        "system-search",
+    ),
+    ActionId.REBUILD_FULLTEXT: ActionSpec(
+        "Read All PDFs &Again",
+        None,
+        "Read the text of every attached PDF again (after a PDF reader update, say)",
+        "view-refresh",
+    ),
     ActionId.RESTORE_BACKUP: ActionSpec(
         "&Restore Backup…",
         None,
@@ -248,6 +263,8 @@ MENUS: dict[str, list[ActionId | None]] = {
         None,
         ActionId.REGENERATE_KEYS,
         ActionId.FIND_DUPLICATES,
+        ActionId.INDEX_FULLTEXT,
+        ActionId.REBUILD_FULLTEXT,
         None,
         ActionId.SELECT_ALL,
         ActionId.FIND,

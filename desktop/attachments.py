@@ -62,6 +62,7 @@ from .commands import (
     AttachFilesCommand,
     DetachFilesCommand,
     LibraryCommand,
+    NoteFromAnnotationsCommand,
     RenameAttachmentCommand,
     SetAttachmentRoleCommand,
     push,
@@ -83,9 +84,14 @@ DETAIL_ROLE = Qt.ItemDataRole.UserRole + 1
 MISSING_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
-def open_file(path: Path) -> bool:
-    """Open a file with the desktop's program for it (never through a shell)."""
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+def open_file(path: Path, page: int | None = None) -> bool:
+    """Open a file with the desktop's program for it (never through a shell), at ``page``
+    where the program can: a ``#page=N`` fragment, which browsers and some PDF viewers
+    follow and xdg-open drops."""
+    url = QUrl.fromLocalFile(str(path))
+    if page is not None:
+        url.setFragment(f"page={page}")
+    return QDesktopServices.openUrl(url)
 
 
 def show_in_folder(path: Path) -> bool:
@@ -330,6 +336,13 @@ class AttachmentList(QWidget):
             return False
         return self._push(SetAttachmentRoleCommand(self.library, self.events, a.id, "main"))
 
+    def note_from_annotations(self) -> bool:
+        """The current PDF's highlights and comments as a note of the paper (Notes tab)."""
+        a = self.current()
+        if a is None or a.missing:
+            return False
+        return self._push(NoteFromAnnotationsCommand(self.library, self.events, a.id, a.name))
+
     def detach_current(self) -> bool:
         a = self.current()
         if a is None:
@@ -442,6 +455,12 @@ class AttachmentList(QWidget):
                 self.make_current_main,
                 a is not None and a.role != "main",
             ),
+            (
+                "annotationsNoteAction",
+                "Note from &Annotations",
+                self.note_from_annotations,
+                a is not None and a.is_pdf and not a.missing,
+            ),
             ("detachFileAction", "&Detach\tDel", self.detach_current, a is not None),
         )
         for name, text, slot, enabled in actions:
@@ -451,7 +470,7 @@ class AttachmentList(QWidget):
             action.triggered.connect(lambda _checked=False, s=slot: s())
             if name == "openFileAction":
                 menu.addSeparator()
-            if name == "makeMainFileAction":
+            if name in ("makeMainFileAction", "annotationsNoteAction"):
                 menu.addSeparator()
 
     def _update_buttons(self) -> None:

@@ -624,6 +624,20 @@ class SetAttachmentRoleCommand(LibraryCommand):
         return self.library.set_attachment_role(self.attachment_id, self.role)
 
 
+class NoteFromAnnotationsCommand(LibraryCommand):
+    """A PDF's highlights and comments as a note of its paper (made, or updated keeping
+    what was written in it); undo puts the note back as it was."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, attachment_id: int, name: str
+    ) -> None:
+        super().__init__(library, events, f"Note from annotations of {name}")
+        self.attachment_id = attachment_id
+
+    def _apply(self) -> db.Changes:
+        return self.library.import_annotations(self.attachment_id)
+
+
 class AddPaperFromPdfCommand(LibraryCommand):
     """A new paper from what a PDF says, the PDF stored with it; undo deletes both, redo
     brings back the same paper. ``paper_id`` is the new paper's id once applied."""

@@ -152,8 +152,10 @@ class DetailPane(QWidget):
 
     def set_search_text(self, text: str) -> None:
         """The window's search ``text`` ('' for none): its words are marked in the notes,
-        and a paper whose note has them opens on that note."""
+        and a paper whose note has them opens on that note; where they are in its PDFs is
+        listed (page and words around them)."""
         self.notes.highlight(text)
+        self.info.set_search_text(text)
 
     def flush(self) -> None:
         """Write pending edits now: the note being typed and any field not yet applied."""

@@ -17,8 +17,7 @@ import logging
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,14 +31,6 @@ from . import db
 from .background import guarded
 
 log = logging.getLogger(__name__)
-
-
-def open_file(path: Path, page: int | None = None) -> bool:
-    """Open an attached file with the desktop's handler, at ``page`` where it can."""
-    url = QUrl.fromLocalFile(str(path))
-    if page is not None:
-        url.setFragment(f"page={page}")
-    return QDesktopServices.openUrl(url)
 
 
 class _IndexThread(QThread):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt
+from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -52,6 +52,7 @@ from .detail import DetailPane
 from .dialogs import show_about
 from .duplicates import DuplicatesDialog
 from .exporting import ExportFlow
+from .fulltext import FulltextIndexer, FulltextProgress
 from .geometry import PreserveGeometry
 from .hub import ChangeWatcher, LibraryEvents
 from .importing import ImportFlow
@@ -71,6 +72,9 @@ from .widgets import open_link
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = QSize(1280, 800)
+#: Files attached: their text is read this long after the last change (a burst of
+#: attaching is one run), or when the window opens with files not read yet.
+FULLTEXT_DELAY_MS = 1000
 #: What the table says when the library has no papers.
 EMPTY_LIBRARY = (
     "Your library is empty.\n\nImport a .bib file (File ▸ Import, Ctrl+I), drop one on the "
@@ -184,6 +188,14 @@ class MainWindow(PreserveGeometry, QMainWindow):
         )
         # New papers from PDFs (File > Add PDF…, or dropped below the rows).
         self.pdf_adder = PdfAdder(library, self.events, self.undo_stack, self)
+        # The text of attached PDFs, read in the background for search.
+        self.fulltext = FulltextIndexer(library.path, self)
+        self.fulltext_progress = FulltextProgress(self)
+        self.status_bar.addPermanentWidget(self.fulltext_progress)
+        self._fulltext_soon = QTimer(self)
+        self._fulltext_soon.setSingleShot(True)
+        self._fulltext_soon.setInterval(FULLTEXT_DELAY_MS)
+        self._fulltext_soon.timeout.connect(self.start_fulltext_indexing)
         self.autoexporter = AutoExporter(library, self)
         self.watcher = ChangeWatcher(library, self.events, self)
         # One automatic backup a day, the newest N kept (Preferences), off the GUI thread.
@@ -207,6 +219,9 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.pdf_adder.progress.connect(self._on_pdf_adder_progress)
         self.pdf_adder.finished.connect(self._on_pdf_adder_finished)
         self.paper_model.requeried.connect(self._on_paper_model_requeried)
+        self.fulltext.progressed.connect(self.fulltext_progress.show_progress)
+        self.fulltext.finished.connect(self._on_fulltext_finished)
+        self.fulltext_progress.cancel_requested.connect(self.fulltext.cancel)
         self.events.changed.connect(self._on_events_changed)
         self.events.reloaded.connect(self._on_events_reloaded)
         self.events.failed.connect(self.status_bar.show_failure)
@@ -216,6 +231,9 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self._update_selection_actions()
         # Bring auto-exports up to date with changes made while the window was closed.
         self.autoexporter.schedule()
+        # Read PDFs attached while the window was closed (or by another program).
+        if self.library.fulltext_status().pending:
+            self._fulltext_soon.start()
 
     # -- what scripts and tests use --------------------------------------------------------------
 
@@ -236,6 +254,19 @@ class MainWindow(PreserveGeometry, QMainWindow):
     def selected_ids(self) -> list[int]:
         return self.table.selected_ids()
 
+    def start_fulltext_indexing(self, rebuild: bool = False) -> None:
+        """Read the text of attached PDFs not read yet, in the background."""
+        self._fulltext_soon.stop()
+        if not self.fulltext.running:
+            # The thread's commits would look like another program's: the watcher waits,
+            # and the window reloads once when the run is over.
+            self.watcher.pause()
+        self.fulltext.start(rebuild)
+
+    def fulltext_idle(self) -> bool:
+        """No PDFs are being read (nor about to be)."""
+        return not self.fulltext.running and not self._fulltext_soon.isActive()
+
     def current_query(self) -> db.Query:
         return self.sidebar.current_filter.query(self.search.text())
 
@@ -253,6 +284,10 @@ class MainWindow(PreserveGeometry, QMainWindow):
         a[ActionId.EXPORT_AUX].triggered.connect(self.exports.export_aux)
         a[ActionId.REGENERATE_KEYS].triggered.connect(self.paper_actions.regenerate_keys)
         a[ActionId.FIND_DUPLICATES].triggered.connect(self._on_find_duplicates_triggered)
+        a[ActionId.INDEX_FULLTEXT].triggered.connect(lambda: self.start_fulltext_indexing())
+        a[ActionId.REBUILD_FULLTEXT].triggered.connect(
+            lambda: self.start_fulltext_indexing(rebuild=True)
+        )
         a[ActionId.RESTORE_BACKUP].triggered.connect(self._on_restore_backup_triggered)
         a[ActionId.COPY_KEYS].triggered.connect(self.paper_actions.copy_keys)
         a[ActionId.COPY_CITE].triggered.connect(self.paper_actions.copy_cite)
@@ -323,6 +358,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
         # and its thread ends, so what follows can write.
         self.importer.shutdown()
         self.pdf_adder.wait()
+        self._fulltext_soon.stop()
+        self.fulltext.wait()
         self.detail.flush()
         self.save_settings()
         self.watcher.pause()
@@ -483,6 +520,31 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.autoexporter.schedule()
         if changes.added or changes.removed:
             self._update_empty_text()
+        if changes.files:
+            self._fulltext_soon.start()  # attached files: read their text soon
+
+    def _on_fulltext_finished(self, report: db.FulltextReport | None, error: str) -> None:
+        self.fulltext_progress.hide()
+        if self.fulltext.running:
+            return  # asked again meanwhile: one more run is under way
+        self.watcher.resume()
+        self.watcher.saw_own_change()
+        if error:
+            self.status_bar.show_failure(f"Reading PDFs for search failed: {error}")
+            return
+        if report is None:
+            return
+        if report.indexed:
+            self.events.reloaded.emit()  # searches may find more now
+        message = f"Read {report.indexed} PDF{'s' if report.indexed != 1 else ''} for search"
+        if report.failed:
+            name, reason = report.failed[0]
+            more = f" and {len(report.failed) - 1} more" if len(report.failed) > 1 else ""
+            message += f"; could not read {name}{more}: {reason}"
+        if report.cancelled:
+            message += " (stopped)"
+        if report.indexed or report.failed:
+            self.status_bar.showMessage(message, 10_000)
 
     def _on_events_reloaded(self) -> None:
         self.detail.refresh()

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import db
-from .attachments import AttachmentList
+from .attachments import AttachmentList, open_file
 from .commands import (
     AddTagsCommand,
     LibraryCommand,
@@ -47,6 +47,7 @@ from .commands import (
     SetStatusCommand,
 )
 from .dialogs import EditEntryDialog
+from .fulltext import FulltextHits
 from .hub import LibraryEvents
 from .widgets import (
     OPENABLE_SCHEMES,
@@ -141,6 +142,7 @@ class PaperInfo(QScrollArea):
         self._push = push
         self._paper: db.Paper | None = None
         self._loading = False  # filling widgets: their change signals are not edits
+        self._search_text = ""
         self._chips_shown: list[tuple[str, str | None]] | None = None
         #: The library's tag colours by lowercased name; None until read (again): the
         #: tag list is read once, not for each paper shown (it counts every paper's tags).
@@ -154,6 +156,7 @@ class PaperInfo(QScrollArea):
         try:
             self._fill_links(paper)
             self.files.show_paper(paper.id)
+            self._fill_hits(paper.id)
             self.abstract_label.setText(paper.abstract)
             self._abstract_heading.setVisible(bool(paper.abstract))
             self.abstract_label.setVisible(bool(paper.abstract))
@@ -171,6 +174,25 @@ class PaperInfo(QScrollArea):
     def forget(self) -> None:
         """No paper any more: nothing to write into."""
         self._paper = None
+
+    def set_search_text(self, text: str) -> None:
+        """The window's search: where its words are in the paper's PDFs is shown."""
+        if text == self._search_text:
+            return
+        self._search_text = text
+        if self._paper is not None:
+            self._fill_hits(self._paper.id)
+
+    def _fill_hits(self, paper_id: int) -> None:
+        text = self._search_text
+        self.fulltext_hits.show_hits(self.library.fulltext_hits(paper_id, text) if text else [])
+
+    def _on_fulltext_hits_open_requested(self, attachment_id: int, page: int) -> None:
+        try:
+            path = self.library.attachment(attachment_id).path
+        except db.LibraryError:
+            return
+        open_file(path, page)
 
     def update_tag_names(self) -> None:
         """Complete from the library's tags as they are now."""
@@ -238,6 +260,11 @@ class PaperInfo(QScrollArea):
         layout.addSpacing(4)
         self.files = AttachmentList(self.library, self.events, self._push)
         layout.addWidget(self.files)
+        # Where the search's words are in this paper's PDFs (page and snippet).
+        self.fulltext_hits = FulltextHits()
+        self.fulltext_hits.setObjectName("fulltextHits")
+        self.fulltext_hits.open_requested.connect(self._on_fulltext_hits_open_requested)
+        layout.addWidget(self.fulltext_hits)
 
         self._abstract_heading = heading("Abstract")
         self.abstract_label = selectable(QLabel(), "abstractLabel")

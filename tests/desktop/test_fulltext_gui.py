@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QLabel
 
 from citedesk import db
-from citedesk.fulltext import FulltextHits, FulltextIndexer, FulltextProgress, open_file
+from citedesk.actions import ActionId
+from citedesk.attachments import open_file
+from citedesk.fulltext import FulltextHits, FulltextIndexer, FulltextProgress
 
 
 @pytest.fixture
@@ -90,3 +93,80 @@ def test_hits_show_page_and_words_and_open_that_page(qtbot, indexed_lib, monkeyp
     assert urls == [f"file://{indexed_lib.attachment(attachment_id).path}#page=5"]
     hits_view.show_hits([])
     assert hits_view.isHidden()
+
+
+# -- in the window ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def library_path(tmp_path: Path, pdfs: Path) -> Path:
+    """The seeded library with the arXiv paper's PDF linked to one paper, not read yet."""
+    path = tmp_path / "library.sqlite"
+    with db.Library.open(path) as lib:
+        lib.attach(lib.require_key(KEY), [pdfs / "arxiv-1111.2011v2.pdf"], store=False)
+        lib.attach(lib.require_key(KEY), [pdfs / "annotated_pdf.pdf"])
+    return path
+
+
+KEY = "wang2023theoreticalanalysisnoise"
+
+
+def test_the_window_reads_new_pdfs_and_search_finds_their_pages(qtbot, window, monkeypatch) -> None:
+    qtbot.waitUntil(window.fulltext_idle, timeout=60_000)
+    assert "Read 2 PDFs for search" in window.status_bar.currentMessage()
+    assert window.fulltext_progress.isHidden()
+    qtbot.keyClicks(window.search_box, "hoppings")
+    qtbot.waitUntil(lambda: window.paper_model.rowCount() == 1)
+    pid = window.library.require_key(KEY)
+    assert window.paper_model.paper_id(0) == pid
+    window.select_key(KEY)
+    hits = window.detail.info.fulltext_hits
+    qtbot.waitUntil(lambda: bool(hits.hits))
+    assert [(h.name, h.page) for h in hits.hits] == [("arxiv-1111.2011v2.pdf", 8)]
+    assert hits.isVisibleTo(window)
+    urls: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: urls.append(url.toString()))
+    label = hits.findChild(QLabel, "fulltext_hit_0")
+    label.linkActivated.emit("hit:0")
+    assert urls and urls[0].endswith("arxiv-1111.2011v2.pdf#page=8")
+    window.search_box.clear()
+    qtbot.waitUntil(lambda: not hits.hits)
+    assert hits.isHidden()
+
+
+def test_attaching_a_pdf_reads_it_soon_after(qtbot, window, pdfs, monkeypatch) -> None:
+    qtbot.waitUntil(window.fulltext_idle, timeout=60_000)
+    window.select_key("wu2022alignmentpropertysgd")
+    monkeypatch.setattr(
+        QFileDialog,
+        "getOpenFileNames",
+        lambda *a, **k: ([str(pdfs / "multicolumn.pdf")], "PDF files (*.pdf)"),
+    )
+    window.detail.info.files.choose_files()
+    assert not window.fulltext_idle()  # a run is due
+    qtbot.waitUntil(window.fulltext_idle, timeout=60_000)
+    ids = window.library.paper_ids(db.Query(search="fulltext:vienna"))
+    assert ids == [window.library.require_key("wu2022alignmentpropertysgd")]
+
+
+def test_a_note_from_annotations_is_one_undo_step(qtbot, window) -> None:
+    window.select_key(KEY)
+    files = window.detail.info.files
+    assert files.select_file(f"{KEY}.pdf")
+    menu = files.context_menu()
+    action = next(a for a in menu.actions() if a.objectName() == "annotationsNoteAction")
+    assert action.isEnabled()
+    action.trigger()
+    pid = window.library.require_key(KEY)
+    (note,) = window.library.notes(pid)
+    assert "Highlight comment" in note.body and "p. 1" in note.body
+    window.action(ActionId.UNDO).trigger()
+    assert window.library.notes(pid) == []
+
+
+def test_cancel_in_the_status_bar_stops_reading(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: window.fulltext.running, timeout=10_000)
+    window.fulltext_progress.show_progress(0, 2, "")
+    window.fulltext_progress.cancel_button.click()
+    qtbot.waitUntil(window.fulltext_idle, timeout=60_000)
+    assert window.fulltext_progress.isHidden()

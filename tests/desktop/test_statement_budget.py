@@ -24,12 +24,16 @@ ONE_TAG_BUDGET = 12
 def counted(window: MainWindow) -> Iterator[list[str]]:
     statements: list[str] = []
     conn = window.library.store.conn
+    # The watcher's poll for other programs' writes (PRAGMA data_version, once a second)
+    # is no part of an edit's cost; caught in the window it made the count flaky.
+    window.watcher.pause()
     # Statements SQLite runs inside FTS5 on our behalf come as "-- ..." comments: not ours.
     conn.set_trace_callback(lambda sql: None if sql.startswith("--") else statements.append(sql))
     try:
         yield statements
     finally:
         conn.set_trace_callback(None)
+        window.watcher.resume()
 
 
 def settle(qtbot) -> None:
