@@ -32,6 +32,7 @@ from .errors import (
 from .export import DIALECTS, ExportProfile, parse_exclude, read_aux
 from .fulltext import FulltextHit, FulltextReport, FulltextStatus
 from .fulltext import paper_fields as read_pdf_paper
+from .indexjob import index_apart
 from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
 from .library import Library
 from .names import Person
@@ -68,6 +69,7 @@ __all__ = [
     "FulltextReport",
     "FulltextStatus",
     "read_pdf_paper",
+    "index_apart",
     "RelinkReport",
     "FILES_TRASH",
     "file_hash",

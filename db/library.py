@@ -160,8 +160,10 @@ class Library:
             self.change_setting(options.DERIVED_WITH, DERIVE_VERSION)
         return n
 
-    def close(self) -> None:
-        self.store.close()
+    def close(self, optimize: bool = True) -> None:
+        """Close the library (``optimize=False``: a worker's connection beside a window;
+        see :meth:`db.store.Store.close`)."""
+        self.store.close(optimize)
 
     def __enter__(self) -> Library:
         return self

@@ -382,11 +382,15 @@ class Store:
         migrate(conn)
         return store
 
-    def close(self) -> None:
-        try:
-            self.conn.execute("PRAGMA optimize")
-        except sqlite3.Error:
-            pass
+    def close(self, optimize: bool = True) -> None:
+        """Close the connection; ``optimize``: let SQLite refresh its statistics first (it
+        may run ANALYZE: 1.6 s at 100,000 papers after many writes, holding the write lock,
+        so a worker thread beside a window skips it and the window does it on closing)."""
+        if optimize:
+            try:
+                self.conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass
         self.conn.close()
 
     @contextmanager

@@ -67,7 +67,7 @@ class _Worker(QObject):
     def close(self) -> None:
         if self._library is not None:
             library, self._library = self._library, None
-            library.close()
+            library.close(optimize=False)  # the window optimizes on closing
 
     def _open(self) -> db.Library:
         try:

@@ -71,7 +71,7 @@ class _Task(QThread):
             try:
                 return self._job(library)
             finally:
-                library.close()
+                library.close(optimize=False)  # the window optimizes on closing
 
         result, error = guarded(work)
         self.done.emit(self, result, error)

@@ -157,6 +157,10 @@ class DetailPane(QWidget):
         self.notes.highlight(text)
         self.info.set_search_text(text)
 
+    def refresh_fulltext_hits(self) -> None:
+        """PDFs were read: where the search's words are in the paper's may have changed."""
+        self.info.refresh_hits()
+
     def flush(self) -> None:
         """Write pending edits now: the note being typed and any field not yet applied."""
         if self._paper is None:

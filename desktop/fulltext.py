@@ -1,13 +1,13 @@
 """Full text in the window: reading attached PDFs in the background, and showing hits.
 
-:class:`FulltextIndexer` runs ``Library.index_fulltext`` in a thread of its own over its
-own connection (see desktop/background.py); PDFium reads the files in worker processes, so
-the GUI thread only receives progress signals. Each file's pages are committed as they
-arrive, so the window's edits wait a few milliseconds at most. :class:`FulltextProgress` is
-its face in the status bar (file count and a Cancel button); :class:`FulltextHits` lists
-the pages of the selected paper's files that match the search, each opening its file at
-that page where the viewer allows (a ``#page=N`` fragment: browsers and some PDF viewers
-follow it, xdg-open drops it and opens the file).
+:class:`FulltextIndexer` runs ``Library.index_fulltext`` in a process of its own over its
+own connection (``db.index_apart``), watched by a thread here; PDFium reads the files in
+that process's workers, so the GUI thread only receives progress signals. Each file's
+pages are committed as they arrive, so the window's edits wait a few milliseconds at most.
+:class:`FulltextProgress` is its face in the status bar (file count and a Cancel button);
+:class:`FulltextHits` lists the pages of the selected paper's files that match the search,
+each opening its file at that page where the viewer allows (a ``#page=N`` fragment:
+browsers and some PDF viewers follow it, xdg-open drops it and opens the file).
 """
 
 from __future__ import annotations
@@ -51,16 +51,13 @@ class _IndexThread(QThread):
         self.cancel = threading.Event()
 
     def run(self) -> None:
-        def work() -> db.FulltextReport:
-            library = db.Library.open(self.library_path, seed=False)
-            try:
-                return library.index_fulltext(
-                    progress=self.progressed.emit, cancel=self.cancel, rebuild=self.rebuild
-                )
-            finally:
-                library.close()
-
-        report, error = guarded(work)
+        # The work is done in a process of its own (db/indexjob.py): here the thread only
+        # waits on its pipe, so the window's thread never waits for the interpreter lock.
+        report, error = guarded(
+            lambda: db.index_apart(
+                self.library_path, self.rebuild, progress=self.progressed.emit, cancel=self.cancel
+            )
+        )
         self.ended.emit(report, error)
 
 

@@ -183,6 +183,10 @@ class PaperInfo(QScrollArea):
         if self._paper is not None:
             self._fill_hits(self._paper.id)
 
+    def refresh_hits(self) -> None:
+        if self._paper is not None:
+            self._fill_hits(self._paper.id)
+
     def _fill_hits(self, paper_id: int) -> None:
         text = self._search_text
         self.fulltext_hits.show_hits(self.library.fulltext_hits(paper_id, text) if text else [])

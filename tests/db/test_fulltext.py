@@ -226,3 +226,21 @@ def test_annotations_become_a_note_that_keeps_what_the_reader_wrote(
     (again,) = lib.notes(pid)
     assert "My own thought." in again.body and "Highlight comment" in again.body
     assert made.undo is not None
+
+
+def test_indexing_apart_runs_in_a_child_process_and_reports_back(
+    lib: Library, pdfs: Path, tmp_path: Path
+) -> None:
+    from citedesk.db import index_apart
+
+    attach(lib, "murray2011", pdfs / "arxiv-1111.2011v2.pdf")
+    attach(lib, "lorem", pdfs / "pdflatex-4-pages.pdf")
+    seen: list[tuple[int, int, str]] = []
+    report = index_apart(lib.path, progress=lambda d, t, n: seen.append((d, t, n)))
+    assert (report.indexed, report.pages) == (2, 12)
+    assert seen[0] == (0, 2, "") and seen[-1][:2] == (2, 2)
+    assert lib.paper_ids(Query(search="fulltext:hoppings")) == [lib.require_key("murray2011")]
+    garbage = tmp_path / "not-a-library.sqlite"
+    garbage.write_bytes(b"this is no database" * 100)
+    with pytest.raises(LibraryError, match="not a Citedesk library"):
+        index_apart(garbage)
