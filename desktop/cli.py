@@ -176,6 +176,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave page ranges as they are (default: 1-10 becomes 1--10)",
     )
+    pa.add_argument(
+        "--files",
+        action="store_true",
+        help="write each entry's attached files as a JabRef file field (absolute paths)",
+    )
     pr = prof_sub.add_parser("remove", help="remove a profile")
     pr.add_argument("name")
 
@@ -465,7 +470,8 @@ def _cmd_profile(lib: Library, args: argparse.Namespace) -> int:
             print(
                 f"{name:<16} {p.dialect:<9} exclude={','.join(p.exclude) or '-'} "
                 f"protect-capitals={'yes' if p.protect_capitals else 'no'} "
-                f"page-dashes={'yes' if p.page_dashes else 'no'}"
+                f"page-dashes={'yes' if p.page_dashes else 'no'} "
+                f"files={'yes' if p.files else 'no'}"
             )
     elif args.profile_command == "add":
         lib.save_profile(
@@ -475,6 +481,7 @@ def _cmd_profile(lib: Library, args: argparse.Namespace) -> int:
                 parse_exclude(args.exclude),
                 protect_capitals=not args.no_protect_capitals,
                 page_dashes=not args.no_page_dashes,
+                files=args.files,
             )
         )
     else:

@@ -142,6 +142,13 @@ class ProfileDialog(PreserveGeometry, QDialog):
         self.page_dashes = QCheckBox("Write page ranges with -- (12--19)")
         self.page_dashes.setObjectName("pageDashes")
         self.page_dashes.setChecked(profile.page_dashes)
+        self.files = QCheckBox("Write attached files as a file field (for JabRef, Zotero)")
+        self.files.setObjectName("profileFiles")
+        self.files.setToolTip(
+            "Each entry with files gets a JabRef-style file field with their full paths; "
+            "without this, entries are written as they are."
+        )
+        self.files.setChecked(profile.files)
         self.error = QLabel()
         self.error.setObjectName("profileError")
         self.error.setWordWrap(True)
@@ -151,6 +158,7 @@ class ProfileDialog(PreserveGeometry, QDialog):
         form.addRow("Leave out fields:", self.exclude)
         form.addRow("", self.protect_capitals)
         form.addRow("", self.page_dashes)
+        form.addRow("", self.files)
         form.addRow("", self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -172,6 +180,7 @@ class ProfileDialog(PreserveGeometry, QDialog):
             parse_exclude(self.exclude.text()),
             protect_capitals=self.protect_capitals.isChecked(),
             page_dashes=self.page_dashes.isChecked(),
+            files=self.files.isChecked(),
         )
 
     def _on_name_text_changed(self, text: str) -> None:

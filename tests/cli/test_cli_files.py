@@ -509,3 +509,26 @@ def test_fulltext_stops_on_ctrl_c_with_exit_130(
     assert code == 130
     assert "stopping after the current file" in err and "(stopped)" in err
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_export_profile_with_files_writes_them(
+    capsys, library: Path, pdf: Path, tmp_path: Path
+) -> None:
+    assert run(capsys, library, "attach", KEY, str(pdf))[0] == 0
+    assert run(capsys, library, "profile", "add", "jabref", "--files")[0] == 0
+    code, out, _ = run(capsys, library, "profile", "list")
+    assert any(line.startswith("jabref") and "files=yes" in line for line in out.splitlines())
+    out_bib = tmp_path / "with-files.bib"
+    assert (
+        run(capsys, library, "export", "--key", KEY, "--profile", "jabref", "-o", str(out_bib))[0]
+        == 0
+    )
+    stored = Library.open(library)
+    try:
+        path = stored.attachments_of(stored.require_key(KEY))[0].path
+    finally:
+        stored.close()
+    assert f"{{:{path}:PDF}}" in out_bib.read_text()
+    plain = tmp_path / "plain.bib"
+    assert run(capsys, library, "export", "--key", KEY, "-o", str(plain))[0] == 0
+    assert "file" not in plain.read_text()

@@ -227,13 +227,19 @@ def test_profiles_are_added_edited_and_removed_in_preferences(qtbot, window: Mai
     exclude.clear()
     qtbot.keyClicks(exclude, "abstract, URL ,file")
     click(qtbot, editor.findChild(QCheckBox, "pageDashes"))
+    click(qtbot, editor.findChild(QCheckBox, "profileFiles"))
     click(qtbot, ok_button(editor))
     profiles = prefs.findChild(QTreeWidget, "profileList")
     assert profiles.topLevelItem(0).text(0) == "thesis"
     assert window.library.profile_names() == ["biblatex", "bibtex"]  # nothing written yet
     click(qtbot, ok_button(prefs))
     assert window.library.profile("thesis") == ExportProfile(
-        "thesis", "bibtex", ("abstract", "url", "file"), protect_capitals=True, page_dashes=False
+        "thesis",
+        "bibtex",
+        ("abstract", "url", "file"),
+        protect_capitals=True,
+        page_dashes=False,
+        files=True,
     )
 
     prefs = open_preferences(qtbot, window)
