@@ -589,6 +589,40 @@ class Attachments:
                 gone += 1
         return gone
 
+    def move_folder(self, folder: str | os.PathLike[str]) -> Path:
+        """Keep stored files in ``folder`` from now on (relative: from the library's
+        folder), moving the files folder there; returns where it is now.
+
+        The folder is renamed when it can be (same file system), else copied, checked
+        file by file and only then removed. The new folder must not hold files already.
+        Not an undo step: moving it back is another move.
+        """
+        old = self.files_dir
+        setting = os.fspath(folder)
+        new = Path(setting).expanduser()
+        new = new if new.is_absolute() else self.store.path.parent / new
+        if new.resolve() == old.resolve():
+            return old
+        if new.exists() and (not new.is_dir() or any(new.iterdir())):
+            raise LibraryError(f"{new} is not an empty folder: choose a new or empty one")
+        if old.is_dir():
+            new.parent.mkdir(parents=True, exist_ok=True)
+            if new.exists():
+                new.rmdir()
+            try:
+                os.rename(old, new)
+            except OSError:  # another file system: copy, check, then remove
+                shutil.copytree(old, new)
+                for src in old.rglob("*"):
+                    if src.is_file() and not _same_file(src, new / src.relative_to(old)):
+                        shutil.rmtree(new)
+                        raise LibraryError(
+                            f"copying {src} to {new} failed; nothing was moved"
+                        ) from None
+                shutil.rmtree(old)
+        self.store.change_setting(options.FILES_DIR, setting)
+        return self.files_dir
+
     # -- finding files again --------------------------------------------------------------
 
     def missing(self) -> list[Attachment]:

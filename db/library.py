@@ -568,6 +568,9 @@ class Library:
     def restore_stored_files(self) -> int:
         return self.attachments.restore_stored()
 
+    def move_files_folder(self, folder: str | os.PathLike[str]) -> Path:
+        return self.attachments.move_folder(folder)
+
     def empty_file_trash(self) -> int:
         return self.attachments.empty_trash()
 

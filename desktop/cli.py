@@ -272,6 +272,14 @@ def _parser() -> argparse.ArgumentParser:
         help="a JSON array of {key, name, path, stored, role, mime, size, hash, missing}",
     )
     fl.add_argument(
+        "--folder",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="print the folder stored files are kept in; with DIR, move them there (a "
+        "relative DIR is taken from the library's folder)",
+    )
+    fl.add_argument(
         "--empty-trash",
         action="store_true",
         help="delete the detached stored files kept in the files folder's .trash/ "
@@ -666,6 +674,15 @@ def _record(a: Attachment, key: str) -> dict[str, object]:
 
 
 def _cmd_files(lib: Library, args: argparse.Namespace) -> int:
+    if args.folder is not None:
+        if args.key or args.missing or args.json or args.empty_trash:
+            raise UsageError("--folder takes no KEY, --missing, --json or --empty-trash")
+        if args.folder:
+            before = lib.files_dir
+            print(f"moved {before} to {lib.move_files_folder(args.folder)}")
+        else:
+            print(lib.files_dir)
+        return 0
     if args.empty_trash:
         if args.key or args.missing or args.json:
             raise UsageError("--empty-trash takes no KEY, --missing or --json")

@@ -532,3 +532,22 @@ def test_an_export_profile_with_files_writes_them(
     plain = tmp_path / "plain.bib"
     assert run(capsys, library, "export", "--key", KEY, "-o", str(plain))[0] == 0
     assert "file" not in plain.read_text()
+
+
+def test_the_files_folder_can_be_moved_with_its_files(
+    capsys, library: Path, pdf: Path, tmp_path: Path
+) -> None:
+    assert run(capsys, library, "attach", KEY, str(pdf))[0] == 0
+    code, out, _ = run(capsys, library, "files", "--folder")
+    assert code == 0 and out.strip() == str(library.parent / "files")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x").write_text("x")
+    code, _, err = run(capsys, library, "files", "--folder", str(tmp_path / "busy"))
+    assert code == 1 and "not an empty folder" in err
+    code, out, _ = run(capsys, library, "files", "--folder", "papers/pdfs")
+    assert code == 0 and out.strip().endswith(str(library.parent / "papers" / "pdfs"))
+    assert (library.parent / "papers" / "pdfs" / f"{KEY}.pdf").read_bytes() == pdf.read_bytes()
+    assert not (library.parent / "files").exists()
+    records = files_json(capsys, library)
+    assert [r["missing"] for r in records] == [False]
+    assert records[0]["path"] == str(library.parent / "papers" / "pdfs" / f"{KEY}.pdf")
