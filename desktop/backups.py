@@ -129,6 +129,22 @@ def offer_backup(error: db.LibraryDamagedError, parent: QWidget | None = None) -
     return True
 
 
+def _files_restored(files: db.FilesRestore | None) -> str:
+    """What a restore did with the backup's stored files, in a sentence ('' for none)."""
+    if files is None:
+        return ""
+
+    def count(n: int) -> str:
+        return f"{n} stored file{'' if n == 1 else 's'}"
+
+    said = f"{count(len(files.restored))} restored"
+    if files.set_aside:
+        said += f", {count(len(files.set_aside))} of the same name but other content set aside"
+    if files.missing:
+        said += f"; {count(len(files.missing))} could not be restored"
+    return said + "."
+
+
 _STAMP = re.compile(r"(\d{8}-\d{6})")
 
 
@@ -284,6 +300,8 @@ class RestoreBackupDialog(PreserveGeometry, QDialog):
             return
         try:
             kept = db.restore_library(backup, library)
+            # A backup made with its files (citedesk backup --with-files) brings them back.
+            files = db.restore_files(backup, library)
         except db.LibraryError as exc:
             messages.warn(self, "Restore backup", "The backup could not be restored.", exc)
             return
@@ -292,7 +310,14 @@ class RestoreBackupDialog(PreserveGeometry, QDialog):
         messages.notify(
             self.parentWidget(),
             f"Restored the backup made {item.text(0)}.",
-            informative=f"The library as it was is kept as {kept.name}." if kept else "",
+            informative=" ".join(
+                part
+                for part in (
+                    f"The library as it was is kept as {kept.name}." if kept else "",
+                    _files_restored(files),
+                )
+                if part
+            ),
             icon=messages.Icon.Information,
             name="backupRestored",
         )

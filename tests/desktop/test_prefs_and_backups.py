@@ -255,3 +255,25 @@ def test_with_no_backups_the_dialog_says_so(qtbot, window: MainWindow) -> None:
     assert dialog.findChild(QTreeWidget, "backupList").topLevelItemCount() == 0
     assert dialog.findChild(QLabel, "noBackups").isVisible()
     assert not dialog.findChild(QPushButton, "restoreChosenBackup").isEnabled()
+
+
+def test_restoring_a_backup_with_files_brings_the_files_back(
+    qtbot, tmp_path: Path, library_path: Path, open_window, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pdf = tmp_path / "paper.pdf"
+    pdf.write_bytes(b"%PDF-1.4 the paper itself")
+    with db.Library.open(library_path) as lib:
+        lib.attach(lib.require_key(QYOLO), [pdf])
+        stored = lib.attachments_of(lib.require_key(QYOLO))[0].path
+        db.backup_library(lib, with_files=True)
+    stored.unlink()  # lost since the backup
+    window = open_window()
+    dialog = open_restore(qtbot, window)
+    answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(window.events.reloaded):
+        qtbot.mouseClick(
+            dialog.findChild(QPushButton, "restoreChosenBackup"), Qt.MouseButton.LeftButton
+        )
+    assert stored.read_bytes() == pdf.read_bytes()
+    box = window.findChild(QMessageBox, "backupRestored")
+    assert box is not None and "1 stored file restored" in box.informativeText()
