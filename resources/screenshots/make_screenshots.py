@@ -173,6 +173,20 @@ def shoot(
     print(f"wrote {target}")
 
 
+def shoot_fulltext(library: Path, tmp: Path) -> None:
+    """fulltext.png: a word found only in the selected paper's PDF (its page and words)."""
+    pdf = HERE.parents[1].parent / "shared" / "pdfs" / "arxiv-1111.2011v2.pdf"
+    if not pdf.exists():
+        print(f"skipped fulltext.png: {pdf} is absent")
+        return
+    with_pdf = tmp / "with-pdf.sqlite"
+    db.backup_library(library, with_pdf)
+    with db.Library.open(with_pdf) as lib:
+        lib.attach(lib.require_key(SELECTED), [pdf])
+        lib.index_fulltext(workers=1)
+    shoot(with_pdf, HERE / "fulltext.png", search="impurity")
+
+
 def main() -> int:
     bibdata = BIBDATA
     if "--bibdata" in sys.argv:
@@ -182,6 +196,7 @@ def main() -> int:
         populate(library)
         shoot(library, HERE / "main.png")
         shoot(library, HERE / "search.png", search="sgd")
+        shoot_fulltext(library, Path(tmp))
         for size in SIZES:
             for dark in (False, True):
                 name = f"seed-{size.width()}x{size.height()}-{'dark' if dark else 'light'}.png"
