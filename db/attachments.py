@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import mimetypes
 import os
 import re
@@ -34,6 +35,8 @@ from .errors import LibraryError, UnknownPaperError
 from .store import Store
 from .undolog import Recording
 from .values import Changes, now
+
+log = logging.getLogger(__name__)
 
 #: Where a stored file waits, by content hash, while no row claims it.
 TRASH = ".trash"
@@ -217,13 +220,11 @@ class Attachments:
         return [self._make(r, files_dir, check) for r in rows.fetchall()]
 
     def main_file(self, paper_id: int) -> Attachment | None:
-        """The file to open for a paper: its main PDF that is there, else any file that is."""
-        found = [a for a in self.of_paper(paper_id) if not a.missing]
-        for a in found:
-            if a.role == "main" and a.is_pdf:
-                return a
-        pdfs = [a for a in found if a.is_pdf]
-        return (pdfs or found)[0] if (pdfs or found) else None
+        """The PDF to open for a paper (double-click, ``citedesk open``): its main file when
+        that is a PDF and there, else another PDF that is. Other files are opened only from
+        the list of files, on purpose: a .bib from elsewhere can link any file."""
+        pdfs = [a for a in self.of_paper(paper_id) if a.is_pdf and not a.missing]
+        return next((a for a in pdfs if a.role == "main"), pdfs[0] if pdfs else None)
 
     def counts(self, paper_ids: Sequence[int]) -> dict[int, int]:
         """How many files each of these papers has (for the table's paper-clip column)."""
@@ -401,6 +402,7 @@ class Attachments:
             if not papers:
                 return Changes()
             w.capture("attachments", "id", ids)
+            w.capture("annotation_notes", "attachment_id", ids)  # its note stays, unlinked
             self.conn.execute(
                 "DELETE FROM attachments WHERE id IN (SELECT value FROM json_each(?))",
                 [json.dumps(ids)],
@@ -510,36 +512,54 @@ class Attachments:
 
     def settle(self) -> int:
         """Make the files folder match the stored rows the last writes touched (see the
-        module's docstring). Returns how many files were moved; never deletes one whose
-        content is not kept elsewhere."""
+        module's docstring). Returns how many files were moved. Never raises (it runs after
+        a commit) and never deletes a file whose content is not kept elsewhere.
+
+        A file at a path a row claims stays, even when its content is not the row's hash
+        (the reader annotated the PDF): it is that row's file, unless its content is what
+        another row of this batch wants (two files swapped names). A file no row claims goes
+        to the trash under the hash its row had, so the row, wherever it went (a new key, an
+        undo), takes it back, edited or not.
+        """
+        try:
+            return self._settle()
+        except OSError as exc:  # another process settled the same moves, a full disk...
+            log.warning("stored files could not all be put in place: %s", exc)
+            return 0
+
+    def _settle(self) -> int:
         moves = self.conn.execute("SELECT id, path, hash FROM file_moves ORDER BY id").fetchall()
         if not moves:
             return 0
         files_dir, trash = self.files_dir, self.trash_dir
-        touched_paths = sorted({path for _, path, _ in moves})
+        first_hash: dict[str, str | None] = {}  # each path's hash before these writes
+        for _, path, digest in moves:
+            first_hash.setdefault(path, digest)
+        touched_paths = sorted(first_hash)
         touched_hashes = sorted({h for _, _, h in moves if h})
         rows = self.conn.execute(
             "SELECT path, hash, size FROM attachments WHERE stored = 1 AND (path IN "
             "(SELECT value FROM json_each(?)) OR hash IN (SELECT value FROM json_each(?)))",
             [json.dumps(touched_paths), json.dumps(touched_hashes)],
         ).fetchall()
-        claimed = {path: (digest, size) for path, digest, size in rows}
+        claimed = {path: digest for path, digest, _ in rows}
+        wanted_elsewhere = {digest: path for path, digest, _ in rows if digest}
         moved = 0
-        # 1. Files in place that no row claims with their content go to the trash.
+        # 1. Files in place that no row claims (or that another row wants) go to the trash.
         for path in touched_paths:
             src = files_dir / path
             if not src.is_file():
                 continue
             want = claimed.get(path)
-            if want is not None and src.stat().st_size == want[1] and file_hash(src) == want[0]:
-                continue
-            digest = file_hash(src)
-            trash.mkdir(parents=True, exist_ok=True)
-            dest = trash / digest
-            if dest.is_file() and dest.stat().st_size == src.stat().st_size:
-                src.unlink()  # the trash holds this content already
-            else:
-                os.replace(src, dest)
+            digest = first_hash[path]
+            if want is not None:
+                actual = file_hash(src)
+                other = wanted_elsewhere.get(actual)
+                if actual == want or other is None or other == path:
+                    continue  # this row's file (edited, perhaps): it stays
+                digest = actual  # a swap: the other row takes it from the trash
+            digest = digest or file_hash(src)
+            self._to_trash(src, trash, digest)
             moved += 1
         # 2. Rows whose file is not in place take it from the trash, or copy a twin's.
         needs: dict[str, list[str]] = {}
@@ -547,29 +567,43 @@ class Attachments:
             if digest and not (files_dir / path).exists():
                 needs.setdefault(digest, []).append(path)
         for digest, paths in needs.items():
-            src = trash / digest
+            held = sorted(p for p in trash.glob(f"{digest}*") if ".part-" not in p.name)
             twin = next(
                 (
                     files_dir / p
-                    for p, (h, _) in claimed.items()
+                    for p, h in claimed.items()
                     if h == digest and (files_dir / p).is_file()
                 ),
                 None,
             )
-            for i, path in enumerate(paths):
+            for path in paths:
                 dest = files_dir / path
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                if src.is_file() and i == len(paths) - 1 and twin is None:
-                    os.replace(src, dest)
-                elif src.is_file() or twin is not None:
-                    shutil.copyfile(src if src.is_file() else twin, dest)  # type: ignore[arg-type]
+                if held:
+                    os.replace(held.pop(0), dest)
+                elif twin is not None:
+                    shutil.copyfile(twin, dest)
                 else:
                     continue  # missing: shown as missing, found again by relink
-                twin = dest
+                twin = twin or dest
                 moved += 1
         with self.store.write():
             self.conn.execute("DELETE FROM file_moves WHERE id <= ?", [moves[-1][0]])
         return moved
+
+    @staticmethod
+    def _to_trash(src: Path, trash: Path, digest: str) -> None:
+        """Keep ``src`` in the trash under ``digest`` (``digest-2``... when another file
+        with other content is there already); a file the trash has already is dropped."""
+        trash.mkdir(parents=True, exist_ok=True)
+        dest, n = trash / digest, 1
+        while dest.exists():
+            if _same_file(src, dest):
+                src.unlink()
+                return
+            n += 1
+            dest = trash / f"{digest}-{n}"
+        os.replace(src, dest)
 
     def empty_trash(self) -> int:
         """Delete the files in the trash that no stored row is waiting for; how many."""
@@ -584,7 +618,8 @@ class Attachments:
         }
         gone = 0
         for entry in trash.iterdir():
-            if entry.is_file() and entry.name not in waiting and ".part-" not in entry.name:
+            held_for = entry.name.split("-")[0]  # "<hash>" or "<hash>-2"
+            if entry.is_file() and held_for not in waiting and ".part-" not in entry.name:
                 entry.unlink()
                 gone += 1
         return gone
@@ -639,12 +674,21 @@ class Attachments:
             return 0
         found = self._find_by_hash([self.files_dir], lost)
         back = 0
+        placed: dict[Path, Path] = {}  # a found file -> where it was put (for its twins)
         for a in lost:
             src = found.get(a.id)
             if src is None:
                 continue
-            a.path.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, a.path)
+            try:
+                a.path.parent.mkdir(parents=True, exist_ok=True)
+                if src in placed:
+                    shutil.copyfile(placed[src], a.path)
+                else:
+                    os.replace(src, a.path)
+                    placed[src] = a.path
+            except OSError as exc:
+                log.warning("could not put %s back: %s", a.path, exc)
+                continue
             back += 1
         return back
 

@@ -41,8 +41,8 @@ class Exports:
             raise UnknownPaperError(f"no paper with id {paper_id}")
         return self.text_of(*row)
 
-    def file_fields(self, ids: Sequence[int] | None) -> dict[int, str]:
-        """The ``file`` field a profile with ``files`` writes, for papers with files."""
+    def file_fields(self, ids: Sequence[int] | None) -> dict[int, list[filefields.FileRef]]:
+        """The files a profile with ``files`` writes, for papers with files."""
         folder = files_folder(self.store)
         sql = (
             "SELECT paper_id, stored, path, description, mime FROM attachments "
@@ -56,13 +56,17 @@ class Exports:
             full = str(folder / path) if stored else path
             kind = "PDF" if mime == "application/pdf" else (mime or "")
             refs.setdefault(pid, []).append(filefields.FileRef(full, description, kind))
-        return {pid: "{" + filefields.format_file_field(r) + "}" for pid, r in refs.items()}
+        return refs
 
     @staticmethod
-    def with_file_field(fields_json: str, value: str) -> str:
-        """An entry's fields with its ``file`` field set to ``value``."""
-        fields = [(n, v) for n, v in json.loads(fields_json) if n.lower() != "file"]
-        return json.dumps([*fields, ("file", value)])
+    def with_file_field(fields_json: str, refs: Sequence[filefields.FileRef]) -> str:
+        """An entry's fields with its ``file`` field listing ``refs``; the web addresses
+        its own ``file`` field had (no attachment holds them) are kept after them."""
+        fields = [(n, v) for n, v in json.loads(fields_json)]
+        urls = [r for r in filefields.file_refs(fields) if r.is_url]
+        value = "{" + filefields.format_file_field([*refs, *urls]) + "}"
+        kept = [(n, v) for n, v in fields if n.lower() not in ("file", "files")]
+        return json.dumps([*kept, ("file", value)])
 
     def text_of(
         self,

@@ -153,8 +153,8 @@ class Duplicates:
                 self.conn.execute("UPDATE notes SET paper_id = ? WHERE paper_id = ?", [keep, oid])
                 self.conn.execute(
                     "UPDATE attachments SET paper_id = ?, role = 'supplement' "
-                    "WHERE paper_id = ? AND hash NOT IN "
-                    "(SELECT hash FROM attachments WHERE paper_id = ? AND hash IS NOT NULL)",
+                    "WHERE paper_id = ? AND (hash IS NULL OR hash NOT IN "
+                    "(SELECT hash FROM attachments WHERE paper_id = ? AND hash IS NOT NULL))",
                     [keep, oid, keep],
                 )
                 self.conn.execute(

@@ -130,6 +130,7 @@ class Fulltext:
                 self.conn.executemany(
                     "UPDATE attachments SET hash = ?, size = ?, mtime = ? WHERE id = ?", changed
                 )
+            self.attachments.settle()  # the triggers noted the stored paths: nothing moves
 
     def _work(self, rebuild: bool) -> tuple[list[_Work], int]:
         """The distinct contents still to read, each with a file that has it; and how many

@@ -379,6 +379,7 @@ class Personal:
         """Delete a note (undo puts it back with its id, text and dates)."""
         with self.store.write() as w:
             w.capture("notes", "id", [note_id])
+            w.capture("annotation_notes", "note_id", [note_id])
             note = self.note(note_id)
             if note is None:
                 return Changes()

@@ -119,10 +119,14 @@ class Recording:
             self.images.append(RowImage(table, column, tuple(new)))
 
     def capture_papers(self, ids: Iterable[int]) -> None:
-        """Capture papers with all their own rows (before deleting or merging them)."""
+        """Capture papers with all their own rows (before deleting or merging them), and
+        which of their notes hold which file's annotations."""
         ids = list(ids)
         for table, column in PAPER_TABLES:
-            self.capture(table, column, ids)
+            image = self.capture(table, column, ids)
+            if table == "attachments" and image is not None and image.rows:
+                at = image.columns.index("id")
+                self.capture("annotation_notes", "attachment_id", [r[at] for r in image.rows])
 
     def created_papers(self, ids: Iterable[int]) -> None:
         ids = list(ids)

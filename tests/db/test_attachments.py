@@ -170,12 +170,14 @@ def test_merging_duplicates_keeps_every_file(lib: Library, inbox: Path) -> None:
 def test_main_file_is_the_main_pdf_that_is_there(lib: Library, inbox: Path) -> None:
     p = pid(lib, "gamma")
     lib.attach(p, [inbox / "data.csv"])
-    assert lib.main_file(p).name == "gamma.csv"  # only a CSV: that opens
-    lib.attach(p, [inbox / "paper.pdf"])
+    # Only PDFs open by themselves: a .bib from elsewhere can link any file.
+    assert lib.main_file(p) is None
+    lib.attach(p, [inbox / "paper.pdf", inbox / "supp.pdf"])
     assert lib.main_file(p).name == "gamma.pdf"
-    (supp,) = [a for a in lib.attachments_of(p) if a.name == "gamma.csv"]
+    (supp,) = [a for a in lib.attachments_of(p) if a.name == "gamma-2.pdf"]
     lib.set_attachment_role(supp.id, "main")
-    assert [a.role for a in lib.attachments_of(p)] == ["main", "supplement"]
+    assert lib.main_file(p).name == "gamma-2.pdf"
+    assert [a.role for a in lib.attachments_of(p)].count("main") == 1
 
 
 def test_relink_finds_moved_files_by_their_content(lib: Library, inbox: Path, tmp_path: Path):
@@ -317,3 +319,87 @@ def test_a_crash_in_a_stored_attach_leaves_library_and_files_consistent(
         assert again.paper_ids(Query(search="alpha"))
     finally:
         again.close()
+
+
+def annotate(path: Path) -> bytes:
+    """What a PDF viewer does to a stored file when the reader highlights: new content."""
+    with path.open("ab") as fh:
+        fh.write(b"% a highlight the reader made\n")
+    return path.read_bytes()
+
+
+def test_an_annotated_stored_file_follows_renames_key_changes_and_undo(
+    lib: Library, inbox: Path
+) -> None:
+    p = pid(lib, "alpha2020")
+    lib.attach(p, [inbox / "paper.pdf"])
+    (a,) = lib.attachments_of(p)
+    edited = annotate(a.path)
+    renamed = lib.rename_attachment(a.id, "mine.pdf")
+    assert lib.attachment(a.id).path.read_bytes() == edited
+    assert renamed.undo is not None
+    lib.undo(renamed.undo)
+    assert lib.attachment(a.id).path.read_bytes() == edited
+    lib.set_key(p, "li2020")
+    assert lib.attachment(a.id).path.read_bytes() == edited
+    gone = lib.detach([a.id])
+    assert gone.undo is not None
+    lib.undo(gone.undo)
+    assert lib.attachment(a.id).path.read_bytes() == edited
+    assert lib.empty_file_trash() == 0
+    # Full-text indexing takes the new content's hash; an undo of an older edit does not
+    # take the file away again.
+    role = lib.set_attachment_role(a.id, "supplement")
+    lib.index_fulltext(workers=1)
+    assert lib.attachment(a.id).hash == digest(lib.attachment(a.id).path)
+    assert role.undo is not None
+    lib.undo(role.undo)
+    assert lib.attachment(a.id).path.read_bytes() == edited
+    lib.close()
+    again = Library.open(lib.path)
+    try:
+        assert again.attachment(a.id).path.read_bytes() == edited
+    finally:
+        again.close()
+
+
+def test_two_papers_with_the_same_file_both_get_it_back(lib: Library, inbox: Path) -> None:
+    a, b = pid(lib, "alpha2020"), pid(lib, "beta2021")
+    lib.attach(a, [inbox / "paper.pdf"])
+    lib.attach(b, [inbox / "paper.pdf"])
+    fa, fb = lib.attachments_of(a)[0].path, lib.attachments_of(b)[0].path
+    (lib.files_dir / "sub").mkdir()
+    os.replace(fa, lib.files_dir / "sub" / "moved by hand.pdf")
+    fb.unlink()
+    path = lib.path
+    lib.close()
+    with Library.open(path) as again:
+        assert [x.missing for x in again.all_attachments()] == [False, False]
+    assert fa.read_bytes() == fb.read_bytes() == (inbox / "paper.pdf").read_bytes()
+
+
+def test_merging_keeps_linked_files_that_were_never_read(lib: Library, inbox: Path) -> None:
+    lib.import_text("@article{dup, title = {Dup}, file = {:" + str(inbox / "supp.pdf") + ":PDF}}")
+    keep, dup = pid(lib, "alpha2020"), pid(lib, "dup")
+    lib.attach(keep, [inbox / "paper.pdf"])
+    assert lib.attachments_of(dup)[0].hash is None  # imported: not read yet
+    lib.merge_papers(keep, [dup])
+    assert sorted(a.name for a in lib.attachments_of(keep)) == ["alpha2020.pdf", "supp.pdf"]
+
+
+def test_a_note_keeps_its_link_to_the_annotations_through_undo(lib: Library, pdfs: Path) -> None:
+    p = pid(lib, "gamma")
+    lib.attach(p, [pdfs / "annotated_pdf.pdf"])
+    (a,) = lib.attachments_of(p)
+    lib.import_annotations(a.id)
+    edits = [
+        lambda: lib.detach([a.id]),
+        lambda: lib.delete_papers([p]),
+        lambda: lib.delete_note(lib.notes(p)[0].id),
+    ]
+    for edit in edits:
+        change = edit()
+        assert change.undo is not None
+        lib.undo(change.undo)
+        assert not lib.import_annotations(a.id)  # the same note, as it was: nothing to do
+        assert len(lib.notes(p)) == 1

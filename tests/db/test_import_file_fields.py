@@ -114,3 +114,18 @@ def test_exports_write_files_only_when_a_profile_asks(tmp_path: Path) -> None:
         out = tmp_path / "auto.bib"
         lib.add_autoexport(out, profile="with files")
         assert lib.autoexport_data(lib.autoexports()[0]).decode() == asked
+
+
+def test_a_profile_with_files_keeps_the_web_addresses_of_the_field(tmp_path: Path) -> None:
+    from citedesk.db import ExportProfile
+
+    pdf = tmp_path / "p.pdf"
+    pdf.write_bytes(b"%PDF-1.4 p")
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@misc{a, title = {A}, file = {Local:p.pdf:PDF;Online:https\\://example.org/x.pdf:URL}}\n"
+    )
+    with Library.open(tmp_path / "lib.sqlite", seed=False) as lib:
+        lib.import_files([bib])
+        text = lib.export_text(profile=ExportProfile("p", files=True))[0]
+        assert f"{{Local:{pdf}:PDF;Online:https\\://example.org/x.pdf:URL}}" in text
