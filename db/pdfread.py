@@ -680,17 +680,21 @@ def annotations_markdown(file_name: str, annots: Sequence[Annotation]) -> str:
 
     ## Annotations from paper.pdf
 
-    - p. 3: > the highlighted text
-      the reader's comment
+    - p. 3: “the highlighted text” — the reader's comment
     - p. 5: a sticky note's comment
     - p. 6 (ink): its comment
+
+    One line per annotation (more only for a comment of several lines, indented), so that
+    :func:`merge_annotation_note` can follow each; the quotation marks and the dash read as
+    such both as text and in the rendered note (a ``>`` inside a list item would not).
     """
     out = [f"## Annotations from {file_name}", ""]
     for a in annots:
         comment = [line.strip() for line in a.comment.splitlines() if line.strip()]
         if a.text:
-            out.append(f"- p. {a.page}: > {_one_line(a.text)}")
-            out += [f"  {line}" for line in comment]
+            said = f" — {comment[0]}" if comment else ""
+            out.append(f"- p. {a.page}: “{_one_line(a.text)}”{said}")
+            out += [f"  {line}" for line in comment[1:]]
             continue
         label = f"- p. {a.page}" if a.kind in ("note", "freetext") else f"- p. {a.page} ({a.kind})"
         if comment:

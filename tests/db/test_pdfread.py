@@ -387,8 +387,7 @@ def test_annotations_markdown() -> None:
     assert annotations_markdown("paper.pdf", MARKS) == (
         "## Annotations from paper.pdf\n"
         "\n"
-        "- p. 3: > the highlighted text\n"
-        "  I doubt it\n"
+        "- p. 3: “the highlighted text” — I doubt it\n"
         "  second thought\n"
         "- p. 5: a sticky note\n"
         "- p. 6 (ink)\n"
