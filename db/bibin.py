@@ -6,11 +6,13 @@ The engine is :mod:`db.importer`; :func:`import_files` and :func:`import_parsed`
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from . import bibitems, bibtex
+from . import bibitems, bibtex, csljson, ris
 from .bibitems import Failure, ParsedFile
-from .chunks import Unreadable, open_source
+from .chunks import Source, Unreadable, open_source
 from .citekeys import CiteKeys
 from .importer import (
     IMPORT_CACHE_KIB,
@@ -103,6 +105,125 @@ class Imports:
             cancelled=cancelled,
             progress=progress,
         )
+
+    def import_any_files(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        strict: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ImportReport:
+        """Import BibTeX, RIS and CSL-JSON files, each told by its content, in one
+        transaction (see :func:`import_any_files`)."""
+        return import_any_files(self, paths, strict=strict, progress=progress, cancelled=cancelled)
+
+    def import_other_text(self, text: str, name: str = "<pasted text>") -> ImportReport:
+        """Import a text in any format Citedesk reads (BibTeX, RIS, CSL-JSON)."""
+        fmt = text_format(text)
+        if fmt == "bibtex":
+            return self.import_text(text, name)
+        return self.import_parsed([read_other_text(text, name, fmt)])
+
+
+# -- other tools' formats: RIS and CSL-JSON ---------------------------------------------------
+
+_BIBTEX_ENTRY = re.compile(r"^[ \t]*@[A-Za-z]+[ \t]*[{(]", re.MULTILINE)
+#: How much of a file's start tells its format.
+_SNIFF_BYTES = 64 * 1024
+
+
+def text_format(text: str) -> str:
+    """``"csl-json"``, ``"ris"`` or ``"bibtex"``, told by the text itself, not a file name."""
+    if csljson.looks_like(text) and not _BIBTEX_ENTRY.search(text):
+        # (A .bib may open with any text, a bracket too; JSON has no line opening "@type{".)
+        return "csl-json"
+    if ris.looks_like(text):
+        return "ris"
+    return "bibtex"
+
+
+def file_format(path: str | os.PathLike[str]) -> str:
+    """The format of a file by its first bytes (``"bibtex"`` when unreadable: the BibTeX
+    import then says why)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return "bibtex"
+    return text_format(head.decode("utf-8", errors="replace"))
+
+
+def read_other_text(text: str, name: str, fmt: str) -> ParsedFile:
+    """A RIS or CSL-JSON text as a parsed file the import engine takes."""
+    return (csljson.read_text if fmt == "csl-json" else ris.read_text)(text, name)
+
+
+def read_other_file(path: str | os.PathLike[str], fmt: str) -> ParsedFile:
+    """A RIS or CSL-JSON file, read whole (they are small: a record is a few hundred bytes)."""
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # EndNote on Windows writes ANSI
+    return read_other_text(text, str(path), fmt)
+
+
+def import_any_files(
+    lib: Target,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ImportReport:
+    """Import files of any format Citedesk reads in one transaction, as :func:`import_files`.
+
+    BibTeX files are streamed as ever; a RIS or CSL-JSON file becomes BibTeX entries whose
+    problems name the file and the line of the record (:mod:`db.csljson`). A file that
+    does not parse at all (malformed JSON) adds nothing and is one failure.
+    """
+    report = ImportReport()
+    steps: list[Source | ParsedFile] = []
+    for path in paths:
+        fmt = file_format(path)
+        try:
+            if fmt == "bibtex":
+                steps.append(open_source(path))
+            else:
+                steps.append(read_other_file(path, fmt))
+        except Unreadable as exc:
+            report.failures.append(Failure(str(path), 0, str(exc)))
+        except OSError as exc:
+            report.failures.append(Failure(str(path), 0, f"cannot be read ({exc.strerror or exc})"))
+    for step in steps:
+        if isinstance(step, ParsedFile):
+            report.failures.extend(step.failures)
+    report.files = [s.path for s in steps]
+    if strict and report.failures:
+        return report
+    total = sum(
+        s.size if isinstance(s, Source) else sum(len(e.source) for e in s.entries) for s in steps
+    )
+    run = ImportRun(
+        lib,
+        report,
+        strict=strict,
+        cancelled=cancelled,
+        progress=progress,
+        total=total,
+        workers=default_workers(),
+        parallel_min=PARALLEL_MIN_BYTES,
+    )
+
+    def body() -> None:
+        for step in steps:
+            if isinstance(step, ParsedFile):
+                run.run_parsed(step)
+            else:
+                run.run_source(step)
+
+    return _transaction(lib, run, body)
 
 
 # -- running the engine (db/importer.py) in one transaction ----------------------------------

@@ -20,6 +20,7 @@ The window and the command line use this class only, never a part.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import backup as backup_mod
-from . import bibitems, entrytypes, options, pdfread
+from . import bibitems, csljson, entrytypes, options, pdfread, ris
 from .attachments import Attachment, Attachments, RelinkReport, file_hash
 from .autoexport import AutoExports
 from .bibin import Imports
@@ -441,6 +442,65 @@ class Library:
             cancelled=cancelled,
             progress=progress,
         )
+
+    def import_any_files(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        strict: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ImportReport:
+        """Import BibTeX, RIS and CSL-JSON files, each told by its content, in one
+        transaction, with one report (db/bibin.py)."""
+        return self.imports.import_any_files(
+            paths, strict=strict, progress=progress, cancelled=cancelled
+        )
+
+    def import_other_text(self, text: str, name: str = "<pasted text>") -> ImportReport:
+        """Import a BibTeX, RIS or CSL-JSON text, told by its content."""
+        return self.imports.import_other_text(text, name)
+
+    # -- other tools' formats out (db/csljson.py, db/ris.py) ---------------------------------
+
+    #: The formats :meth:`export_other` writes.
+    OTHER_FORMATS = ("csl-json", "ris")
+
+    def csl_items(
+        self, query: Query | None = None, ids: Sequence[int] | None = None
+    ) -> list[csljson.Item]:
+        """The papers a query (or ``ids``) selects as CSL items, in the library's order."""
+        if ids is None:
+            ids = self.queries.paper_ids(query, sort="added")
+        macros = self.string_macros.current()
+        items: list[csljson.Item] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows = {
+                pid: (key, entry_type, fields_json)
+                for pid, key, entry_type, fields_json in self.conn.execute(
+                    "SELECT id, key, entry_type, fields FROM papers "
+                    "WHERE id IN (SELECT value FROM json_each(?))",
+                    [json.dumps(chunk)],
+                )
+            }
+            for pid in chunk:
+                if pid in rows:
+                    key, entry_type, fields_json = rows[pid]
+                    fields = [(str(n), str(v)) for n, v in json.loads(fields_json)]
+                    items.append(csljson.item_from_entry(key, entry_type, fields, macros))
+        return items
+
+    def export_other(
+        self, fmt: str, query: Query | None = None, ids: Sequence[int] | None = None
+    ) -> tuple[str, int]:
+        """CSL-JSON or RIS text for the papers selected, and how many records it holds."""
+        items = self.csl_items(query, ids)
+        if fmt == "csl-json":
+            return csljson.dumps(items), len(items)
+        if fmt == "ris":
+            return ris.dumps(items), len(items)
+        raise ValueError(f"unknown export format {fmt!r}")
 
     # -- BibTeX out (db/bibout.py) ------------------------------------------------------------
 

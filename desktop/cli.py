@@ -53,6 +53,10 @@ citation key) or linked (left where they are): see attach, detach, files, open, 
 Exit codes: 0 done, 1 a problem (one line each on stderr), 2 bad usage, 130 interrupted."""
 
 
+#: What ``citedesk export --format`` writes.
+EXPORT_FORMATS = ("bibtex", "biblatex", "csl-json", "ris")
+
+
 class UsageError(Exception):
     pass
 
@@ -104,8 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--reverse", action="store_true", help="sort descending")
     ls.add_argument("--json", action="store_true", help="print a JSON array of objects")
 
-    imp = add("import", "import .bib files (in one transaction)")
-    imp.add_argument("files", nargs="+", metavar="FILE.bib")
+    imp = add(
+        "import",
+        "import BibTeX, RIS and CSL-JSON files, each told by its content (in one transaction)",
+    )
+    imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--strict", action="store_true", help="import nothing when any entry fails")
     imp.add_argument(
         "--progress",
@@ -113,8 +120,15 @@ def _parser() -> argparse.ArgumentParser:
         help="print 'progress: DONE/TOTAL bytes' lines on stderr as it goes",
     )
 
-    exp = add("export", "export papers as BibTeX")
+    exp = add("export", "export papers as BibTeX, CSL-JSON or RIS")
     exp.add_argument("-o", "--output", metavar="OUT.bib", help="write here (default: stdout)")
+    exp.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="bibtex",
+        help="bibtex (the default; --dialect chooses bibtex or biblatex), biblatex "
+        "(as --dialect biblatex), csl-json (pandoc, Zotero) or ris (EndNote, Zotero)",
+    )
     exp.add_argument("--tag")
     exp.add_argument("--status", choices=STATUSES)
     exp.add_argument("--search", metavar="Q")
@@ -371,7 +385,7 @@ def _cmd_import(lib: Library, args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"progress: {done}/{total} bytes", file=sys.stderr, flush=True)
 
-    report = lib.import_files(
+    report = lib.import_any_files(
         args.files, strict=args.strict, progress=progress if args.progress else None
     )
     for dup in report.duplicates:
@@ -413,6 +427,12 @@ def _nothing_chosen(args: argparse.Namespace) -> str:
 
 
 def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
+    if args.format in ("csl-json", "ris"):
+        return _export_other(lib, args)
+    if args.format == "biblatex":
+        if args.dialect == "bibtex":
+            raise UsageError("--format biblatex and --dialect bibtex disagree; give one")
+        args.dialect = "biblatex"
     profile = _profile(lib, args)
     if args.aux:
         if args.key or args.tag or args.status or args.search:
@@ -436,6 +456,46 @@ def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
         print(f"citedesk: nothing to export: {_nothing_chosen(args)}", file=sys.stderr)
         return 1
     data = lib.encode_export(text, args.keep_encoding)
+    if args.output:
+        write_export(args.output, data)
+        print(f"exported {n} entries to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return 1 if missing else 0
+
+
+def _export_other(lib: Library, args: argparse.Namespace) -> int:
+    """``export --format csl-json|ris``: the same choice of papers, another format."""
+    for given, flag in (
+        (args.dialect, "--dialect"),
+        (args.profile, "--profile"),
+        (args.keep_encoding, "--keep-encoding"),
+    ):
+        if given:
+            raise UsageError(f"{flag} is for BibTeX; --format {args.format} writes UTF-8 as is")
+    if args.aux:
+        if args.key or args.tag or args.status or args.search:
+            raise UsageError("--aux chooses the entries itself; drop --key/--tag/--status/--search")
+        ids, missing, _copies = lib.aux_selection(args.aux)
+        for k in missing:
+            print(f"citedesk: {args.aux} cites {k!r}, which is not in the library", file=sys.stderr)
+        text, n = lib.export_other(args.format, None, ids)
+        chosen = ids is not None
+    else:
+        missing = [k for k in args.key if lib.id_for_key(k) is None]
+        for k in missing:
+            print(f"citedesk: no paper with citation key {k!r}", file=sys.stderr)
+        query = Query(
+            search=args.search or "", tag=args.tag, status=args.status, keys=tuple(args.key)
+        )
+        text, n = lib.export_other(args.format, query)
+        chosen = query != Query()
+    if n == 0 and chosen:
+        print(f"citedesk: nothing to export: {_nothing_chosen(args)}", file=sys.stderr)
+        return 1
+    data = text.encode("utf-8")
     if args.output:
         write_export(args.output, data)
         print(f"exported {n} entries to {args.output}", file=sys.stderr)
