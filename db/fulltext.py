@@ -17,9 +17,12 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import pdfread
 from .attachments import Attachments, file_hash
+
+if TYPE_CHECKING:
+    from .pdfread import PdfInfo
 from .errors import LibraryError
 from .search import parse_query
 from .store import Store
@@ -219,6 +222,8 @@ class Fulltext:
     def _extracted(
         self, todo: list[_Work], workers: int, cancel: threading.Event | None
     ) -> Iterator[tuple[str, list[str] | None, str | None, str | None]]:
+        from . import pdfread  # PDFium is loaded when there are PDFs to read
+
         paths = [w.path for w in todo]
         if workers <= 1:
             for path in paths:
@@ -325,9 +330,7 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def fields_from_pdf(
-    info: pdfread.PdfInfo, fallback_title: str
-) -> tuple[str, list[tuple[str, str]]]:
+def fields_from_pdf(info: PdfInfo, fallback_title: str) -> tuple[str, list[tuple[str, str]]]:
     """An entry type and fields for a paper made from what a PDF says of itself."""
     fields: list[tuple[str, str]] = [("title", info.title or fallback_title)]
     if info.authors:
@@ -349,6 +352,8 @@ def fields_from_pdf(
 def paper_fields(path: str | os.PathLike[str]) -> tuple[str, list[tuple[str, str]]]:
     """What a PDF says of itself, as an entry type and fields (LibraryError if unreadable).
     Reads the file only: safe off the GUI thread, with no library."""
+    from . import pdfread  # PDFium is loaded when there are PDFs to read (100 ms)
+
     path = Path(path)
     try:
         info = pdfread.pdf_info(path)

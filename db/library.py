@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import backup as backup_mod
-from . import bibitems, csljson, entrytypes, options, pdfread, ris
+from . import bibitems, csljson, entrytypes, options, ris
 from .attachments import Attachment, Attachments, RelinkReport, file_hash
 from .autoexport import AutoExports
 from .bibin import Imports
@@ -692,6 +692,8 @@ class Library:
     def import_annotations(self, attachment_id: int) -> Changes:
         """The highlights and comments of a PDF as a Markdown note of its paper, updated in
         place when run again; what the reader wrote in that note is kept."""
+        from . import pdfread  # PDFium is loaded when a PDF is read (100 ms)
+
         a = self.attachments.get(attachment_id)
         if a.missing:
             raise LibraryError(f"{a.path} is missing")

@@ -1,11 +1,35 @@
-"""``citedesk import`` of RIS and CSL-JSON, ``citedesk export --format``: real subprocesses."""
+"""``citedesk import`` of RIS and CSL-JSON, ``citedesk export --format``.
+
+The command runs in process (its ``main``), with stdout and stderr captured as a terminal
+would see them: tests/cli/test_cli.py runs it as real subprocesses already, and a second
+Python per call would cost the suite a second each.
+"""
 
 from __future__ import annotations
 
+import io
 import json
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from types import SimpleNamespace
 
-from .test_cli import citedesk
+from citedesk import cli
+
+
+def citedesk(*args: str, lib: Path | None = None) -> SimpleNamespace:
+    """``citedesk [--library LIB] ARGS``: its exit code, stdout and stderr."""
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+    err = io.StringIO()
+    argv = [*(["--library", str(lib)] if lib is not None else []), *args]
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 2
+        out.flush()
+    stdout = out.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+    return SimpleNamespace(returncode=code, stdout=stdout, stderr=err.getvalue())
+
 
 CSL = json.dumps(
     [
