@@ -106,18 +106,6 @@ class Imports:
             progress=progress,
         )
 
-    def import_any_files(
-        self,
-        paths: Sequence[str | os.PathLike[str]],
-        *,
-        strict: bool = False,
-        progress: Callable[[int, int], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
-    ) -> ImportReport:
-        """Import BibTeX, RIS and CSL-JSON files, each told by its content, in one
-        transaction (see :func:`import_any_files`)."""
-        return import_any_files(self, paths, strict=strict, progress=progress, cancelled=cancelled)
-
     def import_other_text(self, text: str, name: str = "<pasted text>") -> ImportReport:
         """Import a text in any format Citedesk reads (BibTeX, RIS, CSL-JSON)."""
         fmt = text_format(text)
@@ -169,63 +157,6 @@ def read_other_file(path: str | os.PathLike[str], fmt: str) -> ParsedFile:
     return read_other_text(text, str(path), fmt)
 
 
-def import_any_files(
-    lib: Target,
-    paths: Sequence[str | os.PathLike[str]],
-    *,
-    strict: bool = False,
-    progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
-) -> ImportReport:
-    """Import files of any format Citedesk reads in one transaction, as :func:`import_files`.
-
-    BibTeX files are streamed as ever; a RIS or CSL-JSON file becomes BibTeX entries whose
-    problems name the file and the line of the record (:mod:`db.csljson`). A file that
-    does not parse at all (malformed JSON) adds nothing and is one failure.
-    """
-    report = ImportReport()
-    steps: list[Source | ParsedFile] = []
-    for path in paths:
-        fmt = file_format(path)
-        try:
-            if fmt == "bibtex":
-                steps.append(open_source(path))
-            else:
-                steps.append(read_other_file(path, fmt))
-        except Unreadable as exc:
-            report.failures.append(Failure(str(path), 0, str(exc)))
-        except OSError as exc:
-            report.failures.append(Failure(str(path), 0, f"cannot be read ({exc.strerror or exc})"))
-    for step in steps:
-        if isinstance(step, ParsedFile):
-            report.failures.extend(step.failures)
-    report.files = [s.path for s in steps]
-    if strict and report.failures:
-        return report
-    total = sum(
-        s.size if isinstance(s, Source) else sum(len(e.source) for e in s.entries) for s in steps
-    )
-    run = ImportRun(
-        lib,
-        report,
-        strict=strict,
-        cancelled=cancelled,
-        progress=progress,
-        total=total,
-        workers=default_workers(),
-        parallel_min=PARALLEL_MIN_BYTES,
-    )
-
-    def body() -> None:
-        for step in steps:
-            if isinstance(step, ParsedFile):
-                run.run_parsed(step)
-            else:
-                run.run_source(step)
-
-    return _transaction(lib, run, body)
-
-
 # -- running the engine (db/importer.py) in one transaction ----------------------------------
 
 
@@ -240,7 +171,11 @@ def import_files(
     parallel_min: int = PARALLEL_MIN_BYTES,
     chunk_bytes: int | None = None,
 ) -> ImportReport:
-    """Import .bib files in one transaction, streaming each; see the module docstring.
+    """Import files in one transaction; see the module docstring. Each file's format is
+    told by its content: BibTeX is streamed; a RIS or CSL-JSON file (small: a record is a
+    few hundred bytes) is read whole into BibTeX entries whose problems name the file and
+    the line of the record (:mod:`db.csljson`), and one that does not parse at all adds
+    nothing and is one failure.
 
     Unreadable files are failures (line 0), not exceptions. ``progress(done, total)`` gets
     bytes; ``cancelled()`` is polled between entries and rolls everything back.
@@ -248,14 +183,22 @@ def import_files(
     engine; tests use them to force many chunks and the parallel path on small files.
     """
     report = ImportReport()
-    sources = []
+    steps: list[Source | ParsedFile] = []
     for path in paths:
+        fmt = file_format(path)
         try:
-            sources.append(open_source(path))
+            steps.append(open_source(path) if fmt == "bibtex" else read_other_file(path, fmt))
         except Unreadable as exc:
             report.failures.append(Failure(str(path), 0, str(exc)))
-    report.files = [s.path for s in sources]
-    total = sum(s.size for s in sources)
+        except OSError as exc:
+            report.failures.append(Failure(str(path), 0, f"cannot be read ({exc.strerror or exc})"))
+    for step in steps:
+        if isinstance(step, ParsedFile):
+            report.failures.extend(step.failures)
+    report.files = [s.path for s in steps]
+    total = sum(
+        s.size if isinstance(s, Source) else sum(len(e.source) for e in s.entries) for s in steps
+    )
     run = ImportRun(
         lib,
         report,
@@ -269,8 +212,11 @@ def import_files(
     )
 
     def body() -> None:
-        for src in sources:
-            run.run_source(src)
+        for step in steps:
+            if isinstance(step, ParsedFile):
+                run.run_parsed(step)
+            else:
+                run.run_source(step)
 
     return _transaction(lib, run, body)
 

@@ -443,20 +443,6 @@ class Library:
             progress=progress,
         )
 
-    def import_any_files(
-        self,
-        paths: Sequence[str | os.PathLike[str]],
-        *,
-        strict: bool = False,
-        progress: Callable[[int, int], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
-    ) -> ImportReport:
-        """Import BibTeX, RIS and CSL-JSON files, each told by its content, in one
-        transaction, with one report (db/bibin.py)."""
-        return self.imports.import_any_files(
-            paths, strict=strict, progress=progress, cancelled=cancelled
-        )
-
     def import_other_text(self, text: str, name: str = "<pasted text>") -> ImportReport:
         """Import a BibTeX, RIS or CSL-JSON text, told by its content."""
         return self.imports.import_other_text(text, name)

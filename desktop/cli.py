@@ -385,7 +385,7 @@ def _cmd_import(lib: Library, args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"progress: {done}/{total} bytes", file=sys.stderr, flush=True)
 
-    report = lib.import_any_files(
+    report = lib.import_files(
         args.files, strict=args.strict, progress=progress if args.progress else None
     )
     for dup in report.duplicates:

@@ -72,7 +72,7 @@ def fields_of(lib: Library, key: str) -> dict[str, str]:
 
 
 def test_zotero_items_become_entries_with_their_fields(empty_lib: Library, tmp_path: Path) -> None:
-    report = empty_lib.import_any_files([write(tmp_path, "zotero.json", ZOTERO)])
+    report = empty_lib.import_files([write(tmp_path, "zotero.json", ZOTERO)])
     assert report.summary() == "2 added, 0 duplicates, 0 failed"
     # A Zotero URI is no citation key: one is made by the library's pattern.
     article = next(k for k in report.added if k != "vanderaalst2016")
@@ -90,7 +90,7 @@ def test_zotero_items_become_entries_with_their_fields(empty_lib: Library, tmp_p
 def test_chapter_keeps_particle_literal_editor_and_escapes_latex(
     empty_lib: Library, tmp_path: Path
 ) -> None:
-    empty_lib.import_any_files([write(tmp_path, "zotero.json", ZOTERO)])
+    empty_lib.import_files([write(tmp_path, "zotero.json", ZOTERO)])
     paper = empty_lib.paper_by_key("vanderaalst2016")
     raw = field_map(paper.fields)
     assert raw["title"] == r"{Process Mining \& Data Science}"
@@ -107,7 +107,7 @@ def test_malformed_json_names_file_and_line_and_adds_nothing(
     empty_lib: Library, tmp_path: Path
 ) -> None:
     broken = write(tmp_path, "broken.json", '[\n  {"type": "book", "title": "A"},\n  {"type": }\n]')
-    report = empty_lib.import_any_files([broken])
+    report = empty_lib.import_files([broken])
     assert report.added == [] and empty_lib.count() == 0
     (failure,) = report.failures
     assert (failure.file, failure.line) == (str(broken), 3)
@@ -118,7 +118,7 @@ def test_a_record_that_is_not_an_item_is_named_by_index_and_line(
     empty_lib: Library, tmp_path: Path
 ) -> None:
     path = write(tmp_path, "mixed.json", '[\n  {"type": "book", "title": "Kept"},\n  42\n]\n')
-    report = empty_lib.import_any_files([path])
+    report = empty_lib.import_files([path])
     assert len(report.added) == 1
     (failure,) = report.failures
     assert failure.line == 3 and "record 2" in failure.message
@@ -126,14 +126,14 @@ def test_a_record_that_is_not_an_item_is_named_by_index_and_line(
 
 def test_strict_import_of_a_bad_record_adds_nothing(empty_lib: Library, tmp_path: Path) -> None:
     path = write(tmp_path, "mixed.json", '[{"type": "book", "title": "A"}, "x"]')
-    report = empty_lib.import_any_files([path], strict=True)
+    report = empty_lib.import_files([path], strict=True)
     assert report.failures and empty_lib.count() == 0
 
 
 def test_same_key_twice_is_a_duplicate(empty_lib: Library, tmp_path: Path) -> None:
     path = write(tmp_path, "z.json", ZOTERO)
-    empty_lib.import_any_files([path])
-    again = empty_lib.import_any_files([path])
+    empty_lib.import_files([path])
+    again = empty_lib.import_files([path])
     assert any(d.startswith("vanderaalst2016 (") and "z.json:" in d for d in again.duplicates)
 
 
@@ -152,7 +152,7 @@ def crossref_item() -> dict[str, object]:
 
 def test_a_real_crossref_citeproc_record_imports(empty_lib: Library, tmp_path: Path) -> None:
     path = write(tmp_path, "crossref.json", json.dumps(crossref_item()))
-    report = empty_lib.import_any_files([path])
+    report = empty_lib.import_files([path])
     assert report.ok and len(report.added) == 1
     f = fields_of(empty_lib, report.added[0])
     assert f["title"] == "The Structure of Ordinary Water"
@@ -187,7 +187,7 @@ def round_trip(lib: Library, tmp_path: Path, fmt: str, suffix: str) -> tuple[Lib
     assert n == lib.count()
     path = write(tmp_path, f"out{suffix}", text)
     back = Library.open(tmp_path / f"back-{fmt}.sqlite", seed=False)
-    report = back.import_any_files([path])
+    report = back.import_files([path])
     assert report.ok, report.failures
     assert len(report.added) == n
     return back, text

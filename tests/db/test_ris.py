@@ -74,7 +74,7 @@ def fields_of(lib: Library, key: str) -> dict[str, str]:
 
 
 def test_zotero_ris_becomes_an_article(empty_lib: Library, tmp_path: Path) -> None:
-    report = empty_lib.import_any_files([write(tmp_path, "zotero.ris", ZOTERO_RIS)])
+    report = empty_lib.import_files([write(tmp_path, "zotero.ris", ZOTERO_RIS)])
     assert report.summary() == "1 added, 0 duplicates, 0 failed"
     key = report.added[0]
     f = fields_of(empty_lib, key)
@@ -92,7 +92,7 @@ def test_zotero_ris_becomes_an_article(empty_lib: Library, tmp_path: Path) -> No
 def test_endnote_ris_with_crlf_keeps_ids_editors_and_types(
     empty_lib: Library, tmp_path: Path
 ) -> None:
-    report = empty_lib.import_any_files([write(tmp_path, "endnote.txt", ENDNOTE_RIS)])
+    report = empty_lib.import_files([write(tmp_path, "endnote.txt", ENDNOTE_RIS)])
     assert report.ok and len(report.added) == 2
     conf = empty_lib.paper_by_key("vaswani2017attention")
     assert conf.entry_type == "inproceedings"
@@ -114,7 +114,7 @@ def test_a_cut_off_record_is_a_failure_on_its_line_the_rest_imports(
 ) -> None:
     text = ZOTERO_RIS + "TY  - BOOK\nTI  - Never finished\nAU  - Doe, Jane\n"
     path = write(tmp_path, "cut.ris", text)
-    report = empty_lib.import_any_files([path])
+    report = empty_lib.import_files([path])
     assert len(report.added) == 1
     (failure,) = report.failures
     assert failure.file == str(path) and failure.line == ZOTERO_RIS.count("\n") + 1
@@ -125,7 +125,7 @@ def test_a_garbled_tag_line_names_its_line_and_strict_adds_nothing(
     empty_lib: Library, tmp_path: Path
 ) -> None:
     path = write(tmp_path, "bad.ris", ZOTERO_RIS.replace("VL  - 521", "VL - 521"))
-    report = empty_lib.import_any_files([path], strict=True)
+    report = empty_lib.import_files([path], strict=True)
     assert empty_lib.count() == 0
     (failure,) = report.failures
     assert failure.line == ZOTERO_RIS.splitlines().index("VL  - 521") + 1
@@ -136,8 +136,8 @@ def test_importing_the_same_ris_again_reports_duplicates(
     empty_lib: Library, tmp_path: Path
 ) -> None:
     path = write(tmp_path, "endnote.ris", ENDNOTE_RIS)
-    empty_lib.import_any_files([path])
-    again = empty_lib.import_any_files([path])
+    empty_lib.import_files([path])
+    again = empty_lib.import_files([path])
     assert any(d.startswith("vaswani2017attention (") for d in again.duplicates)
     assert "endnote.ris:1" in again.duplicates[0]
 
