@@ -427,18 +427,27 @@ def _nothing_chosen(args: argparse.Namespace) -> str:
 
 
 def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
-    if args.format in ("csl-json", "ris"):
-        return _export_other(lib, args)
-    if args.format == "biblatex":
+    other = args.format in Library.OTHER_FORMATS  # csl-json, ris: no BibTeX options
+    if other:
+        for given, flag in (
+            (args.dialect, "--dialect"),
+            (args.profile, "--profile"),
+            (args.keep_encoding, "--keep-encoding"),
+        ):
+            if given:
+                raise UsageError(f"{flag} is for BibTeX; --format {args.format} writes UTF-8 as is")
+    elif args.format == "biblatex":
         if args.dialect == "bibtex":
             raise UsageError("--format biblatex and --dialect bibtex disagree; give one")
         args.dialect = "biblatex"
-    profile = _profile(lib, args)
+    profile = None if other else _profile(lib, args)
+    query: Query | None = None
+    ids: list[int] | None = None
+    copies: dict[int, list[str]] = {}
     if args.aux:
         if args.key or args.tag or args.status or args.search:
             raise UsageError("--aux chooses the entries itself; drop --key/--tag/--status/--search")
         ids, missing, copies = lib.aux_selection(args.aux, profile)
-        text, n = lib.export_text(None, profile, ids=ids, extra_keys=copies)
         chosen = ids is not None  # (None: \nocite{*}, the whole library)
         for k in missing:
             print(f"citedesk: {args.aux} cites {k!r}, which is not in the library", file=sys.stderr)
@@ -449,53 +458,17 @@ def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
         query = Query(
             search=args.search or "", tag=args.tag, status=args.status, keys=tuple(args.key)
         )
-        text, n = lib.export_text(query, profile)
         chosen = query != Query()
+    if other:
+        text, n = lib.export_other(args.format, query, ids)
+        data = text.encode("utf-8")
+    else:
+        text, n = lib.export_text(query, profile, ids=ids, extra_keys=copies)
+        data = lib.encode_export(text, args.keep_encoding)
     if n == 0 and chosen:
         # A selection with nothing in it: a file of bare macros is no one's bibliography.
         print(f"citedesk: nothing to export: {_nothing_chosen(args)}", file=sys.stderr)
         return 1
-    data = lib.encode_export(text, args.keep_encoding)
-    if args.output:
-        write_export(args.output, data)
-        print(f"exported {n} entries to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    return 1 if missing else 0
-
-
-def _export_other(lib: Library, args: argparse.Namespace) -> int:
-    """``export --format csl-json|ris``: the same choice of papers, another format."""
-    for given, flag in (
-        (args.dialect, "--dialect"),
-        (args.profile, "--profile"),
-        (args.keep_encoding, "--keep-encoding"),
-    ):
-        if given:
-            raise UsageError(f"{flag} is for BibTeX; --format {args.format} writes UTF-8 as is")
-    if args.aux:
-        if args.key or args.tag or args.status or args.search:
-            raise UsageError("--aux chooses the entries itself; drop --key/--tag/--status/--search")
-        ids, missing, _copies = lib.aux_selection(args.aux)
-        for k in missing:
-            print(f"citedesk: {args.aux} cites {k!r}, which is not in the library", file=sys.stderr)
-        text, n = lib.export_other(args.format, None, ids)
-        chosen = ids is not None
-    else:
-        missing = [k for k in args.key if lib.id_for_key(k) is None]
-        for k in missing:
-            print(f"citedesk: no paper with citation key {k!r}", file=sys.stderr)
-        query = Query(
-            search=args.search or "", tag=args.tag, status=args.status, keys=tuple(args.key)
-        )
-        text, n = lib.export_other(args.format, query)
-        chosen = query != Query()
-    if n == 0 and chosen:
-        print(f"citedesk: nothing to export: {_nothing_chosen(args)}", file=sys.stderr)
-        return 1
-    data = text.encode("utf-8")
     if args.output:
         write_export(args.output, data)
         print(f"exported {n} entries to {args.output}", file=sys.stderr)
