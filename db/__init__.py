@@ -1,7 +1,7 @@
 """Citedesk's library: schema, queries, BibTeX and citation keys. No Qt here."""
 
 from .attachments import TRASH as FILES_TRASH
-from .attachments import Attachment, RelinkReport, file_hash
+from .attachments import Attachment, RelinkReport, file_hash, human_size
 from .backup import (
     FILES_SUFFIX,
     FilesBackup,
@@ -73,6 +73,7 @@ __all__ = [
     "RelinkReport",
     "FILES_TRASH",
     "file_hash",
+    "human_size",
     "FILES_SUFFIX",
     "FilesBackup",
     "FilesRestore",

@@ -87,6 +87,16 @@ class RelinkReport:
     changes: Changes = field(default_factory=Changes)
 
 
+def human_size(size: int) -> str:
+    """A file's size as people read it: ``812 B``, ``461.1 KB``, ``2.3 MB``."""
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
 def file_hash(path: Path) -> str:
     """The SHA-256 of a file's content, as hex."""
     h = hashlib.sha256()

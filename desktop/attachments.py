@@ -99,20 +99,9 @@ def show_in_folder(path: Path) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
 
 
-def human_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return ""  # not reached
-
-
 def describe(a: db.Attachment) -> str:
     """A file's second line: "missing", else its size, "main" and where it is kept."""
-    parts = ["missing"] if a.missing else [human_size(a.size)]
+    parts = ["missing"] if a.missing else [db.human_size(a.size) if a.size is not None else ""]
     if a.role == "main":
         parts.append("main file")
     parts.append("stored" if a.stored else "linked")

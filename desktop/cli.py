@@ -38,6 +38,7 @@ from .db import (
     check_pattern,
     default_library_path,
     file_hash,
+    human_size,
     newest_backup,
     parse_exclude,
     restore_files,
@@ -615,14 +616,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
+    return "?" if n is None else human_size(n)
 
 
 def _cmd_attach(lib: Library, args: argparse.Namespace) -> int:
