@@ -133,12 +133,16 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def files_folder(store: Store) -> Path:
-    """The folder a library's stored files are kept in (a relative setting is taken from
-    the library's folder)."""
-    setting = store.setting(options.FILES_DIR)
+def folder_of(library_path: Path, setting: str) -> Path:
+    """Where the ``files_dir`` setting puts a library's stored files: a relative folder is
+    taken from the library's folder; empty means ``files`` beside the library."""
     folder = Path(setting).expanduser() if setting else Path("files")
-    return folder if folder.is_absolute() else store.path.parent / folder
+    return folder if folder.is_absolute() else library_path.parent / folder
+
+
+def files_folder(store: Store) -> Path:
+    """The folder an open library's stored files are kept in."""
+    return folder_of(store.path, store.setting(options.FILES_DIR))
 
 
 class Attachments:
@@ -644,8 +648,7 @@ class Attachments:
         """
         old = self.files_dir
         setting = os.fspath(folder)
-        new = Path(setting).expanduser()
-        new = new if new.is_absolute() else self.store.path.parent / new
+        new = folder_of(self.store.path, setting)
         if new.resolve() == old.resolve():
             return old
         if new.exists() and (not new.is_dir() or any(new.iterdir())):

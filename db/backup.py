@@ -42,7 +42,7 @@ from typing import Protocol
 
 from . import options
 from . import store as store_mod
-from .attachments import TRASH, file_hash
+from .attachments import TRASH, file_hash, folder_of
 from .errors import LibraryDamagedError, LibraryError, LibraryLockedError, LibraryTooNewError
 from .store import Store, file_problem
 
@@ -259,8 +259,7 @@ def files_dir_of(library_path: Path, settings_from: Path | None = None) -> Path:
     setting = store_mod.read_setting(
         settings_from or library_path, options.FILES_DIR.name, options.FILES_DIR.default
     )
-    folder = Path(str(setting)).expanduser() if setting else Path("files")
-    return folder if folder.is_absolute() else library_path.parent / folder
+    return folder_of(library_path, str(setting or ""))
 
 
 def _stored_rows(db_file: Path) -> list[tuple[str, str | None, int | None]]:
