@@ -294,6 +294,17 @@ class Fulltext:
                 failed.append((Path(path).name, doc[2] or "could not be read"))
         return FulltextStatus(len(rows), indexed, pages, pending, failed)
 
+    def pending(self) -> bool:
+        """Whether some attached PDF has not been read yet (one query: a window asks it
+        when it opens, where :meth:`status` would read every attachment row)."""
+        row = self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM attachments WHERE (mime = 'application/pdf' "
+            "OR lower(path) LIKE '%.pdf') AND (hash IS NULL OR hash NOT IN "
+            "(SELECT hash FROM documents WHERE extractor = ?)))",
+            [EXTRACTOR],
+        ).fetchone()
+        return bool(row[0])
+
     def hits(self, paper_id: int, text: str, limit: int = 5) -> list[FulltextHit]:
         """The pages of a paper's files that match the words of a search, best first."""
         exprs = [e for e in parse_query(text).fulltext if e is not None]

@@ -669,6 +669,9 @@ class Library:
     def fulltext_status(self) -> FulltextStatus:
         return self.fulltext.status()
 
+    def fulltext_pending(self) -> bool:
+        return self.fulltext.pending()
+
     def fulltext_hits(self, paper_id: int, search_text: str, limit: int = 5) -> list[FulltextHit]:
         return self.fulltext.hits(paper_id, search_text, limit)
 

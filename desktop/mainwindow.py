@@ -232,7 +232,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         # Bring auto-exports up to date with changes made while the window was closed.
         self.autoexporter.schedule()
         # Read PDFs attached while the window was closed (or by another program).
-        if self.library.fulltext_status().pending:
+        if self.library.fulltext_pending():
             self._fulltext_soon.start()
 
     # -- what scripts and tests use --------------------------------------------------------------
