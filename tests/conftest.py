@@ -121,3 +121,29 @@ def pdfs() -> Path:
     if not SHARED_PDFS.is_dir():
         pytest.skip(f"the shared PDFs are not at {SHARED_PDFS} (they live beside the repo)")
     return SHARED_PDFS
+
+
+# --- Lookup services on loopback: recorded doi.org/Crossref/arXiv answers (tests/lookupserver.py)
+
+
+@pytest.fixture
+def lookup_server():
+    """A ReplayServer on 127.0.0.1 (port 0) replaying ../shared/recorded, per test."""
+    from tests.lookupserver import RecordingsMissing, ReplayServer, recorded_folder
+
+    try:
+        server = ReplayServer()
+    except RecordingsMissing as exc:
+        pytest.skip(f"../shared/recorded is absent: {recorded_folder()} ({exc})")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def lookup_env(lookup_server, monkeypatch: pytest.MonkeyPatch):
+    """The lookup clients' base URLs pointed at ``lookup_server``, with no arXiv pause."""
+    for name, value in lookup_server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CITEDESK_ARXIV_INTERVAL", "0")
+    return lookup_server
