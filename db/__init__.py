@@ -1,5 +1,6 @@
 """Citedesk's library: schema, queries, BibTeX and citation keys. No Qt here."""
 
+from .arrivals import FieldDiff, Preview, SamePaper
 from .attachments import TRASH as FILES_TRASH
 from .attachments import Attachment, RelinkReport, file_hash, human_size
 from .backup import (
@@ -32,9 +33,13 @@ from .errors import (
 from .export import DIALECTS, ExportProfile, parse_exclude, read_aux
 from .fulltext import FulltextHit, FulltextReport, FulltextStatus
 from .fulltext import paper_fields as read_pdf_paper
+from .http import Cancelled as LookupCancelled
+from .http import SourceError
+from .identifiers import Identifier, arxiv_base, find_identifiers, parse_identifier
 from .indexjob import index_apart
 from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
 from .library import Library
+from .lookup import GOOD_MATCH, Candidates, Lookup, Outcome, SearchFor
 from .names import Person
 from .options import (
     AUTOEXPORTS,
@@ -46,6 +51,7 @@ from .options import (
     LibrarySetting,
 )
 from .paths import ENV_VAR, default_library_path
+from .sources import Endpoints, Found
 from .store import DatabaseError, SQLiteError
 from .values import (
     ENTRY_TYPES,
@@ -64,6 +70,22 @@ from .values import (
 )
 
 __all__ = [
+    "FieldDiff",
+    "Preview",
+    "SamePaper",
+    "LookupCancelled",
+    "SourceError",
+    "Identifier",
+    "arxiv_base",
+    "find_identifiers",
+    "parse_identifier",
+    "GOOD_MATCH",
+    "Candidates",
+    "Lookup",
+    "Outcome",
+    "SearchFor",
+    "Endpoints",
+    "Found",
     "Attachment",
     "FulltextHit",
     "FulltextReport",

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from . import backup as backup_mod
 from . import bibitems, csljson, entrytypes, options, ris
+from .arrivals import Arrivals, FieldDiff, Preview, SamePaper
 from .attachments import Attachment, Attachments, RelinkReport, file_hash
 from .autoexport import AutoExports
 from .bibin import Imports
@@ -50,11 +51,14 @@ from .fulltext import (
     paper_fields,
 )
 from .history import History
+from .http import CachedAnswer
+from .lookup import CacheReader, Lookup, SearchFor
 from .macros import StringMacros
 from .options import LibrarySetting
 from .papers import Papers
 from .personal import Personal
 from .queries import SORT_COLUMNS, Queries, SearchIndex
+from .sources import Found
 from .store import DamagedFile, Store, file_problem
 from .values import (
     STATUSES,
@@ -114,6 +118,7 @@ class Library:
         self.autoexport = AutoExports(store, self.queries, self.exports)
         self.attachments = Attachments(store)
         self.fulltext = Fulltext(store, self.attachments)
+        self.arrivals = Arrivals(store, self.papers, self.keys)
         #: Rewrite auto-exports right after each write (the command line). The window
         #: leaves this off and runs them in the background instead, so edits stay fast.
         self.autoexport_after_write = False
@@ -446,6 +451,50 @@ class Library:
     def import_other_text(self, text: str, name: str = "<pasted text>") -> ImportReport:
         """Import a BibTeX, RIS or CSL-JSON text, told by its content."""
         return self.imports.import_other_text(text, name)
+
+    # -- papers by their identifiers (db/lookup.py, db/sources.py, db/arrivals.py) ---------
+
+    def lookup(self, *, timeout: float | None = None) -> Lookup:
+        """A lookup session with this library's contact address and response cache. It may
+        run on any thread; hand its ``fresh_answers`` to :meth:`save_lookup_cache` after."""
+        return Lookup(
+            contact=self.setting(options.LOOKUP_CONTACT),
+            cache=CacheReader(self.path),
+            timeout=timeout,
+        )
+
+    def save_lookup_cache(self, answers: Sequence[CachedAnswer]) -> None:
+        self.arrivals.save_cache(answers)
+
+    def clear_lookup_cache(self) -> int:
+        return self.arrivals.clear_cache()
+
+    def preview_found(self, founds: Sequence[Found]) -> list[Preview]:
+        """Looked-up records as they would be added: key, BibTeX, probable duplicates."""
+        return self.arrivals.preview(founds)
+
+    def same_papers(self, found: Found) -> list[SamePaper]:
+        return self.arrivals.same_papers(found)
+
+    def add_found(self, founds: Sequence[Found], name: str = "lookup") -> ImportReport:
+        """Add looked-up records (previewed: each keeps the key its preview showed) as one
+        import: one transaction, one undo, the import's report."""
+        if not founds:
+            return ImportReport()
+        entries = [f.entry for f in founds]
+        return self.import_parsed([csljson.parsed_file(name, entries)])
+
+    def search_for(self, paper_id: int) -> SearchFor:
+        """What a paper is looked up by: identifiers, else title, first author and year."""
+        return self.arrivals.search_for(self.paper(paper_id))
+
+    def refresh_diff(self, paper_id: int, found: Found) -> list[FieldDiff]:
+        """The fields a newer record would add or change (never the key)."""
+        return self.arrivals.diff(self.paper(paper_id), found)
+
+    def apply_refresh(self, paper_id: int, accepted: Sequence[FieldDiff]) -> Changes:
+        """Write the accepted differences of a refresh: one write, one undo."""
+        return self.arrivals.apply(paper_id, accepted)
 
     # -- other tools' formats out (db/csljson.py, db/ris.py) ---------------------------------
 

@@ -33,6 +33,9 @@ KEY_PATTERN: LibrarySetting[str] = LibrarySetting("key_pattern", DEFAULT_PATTERN
 BACKUP_KEEP: LibrarySetting[int] = LibrarySetting("backup_keep", 7)
 #: The saved export profiles, by name, as ExportProfile.to_dict() writes them.
 EXPORT_PROFILES: LibrarySetting[dict[str, dict[str, Any]]] = LibrarySetting("export_profiles", {})
+#: The e-mail address sent with lookups (doi.org, Crossref, arXiv, Open Library ask for a
+#: contact in the User-Agent); empty sends Citedesk's own. CITEDESK_CONTACT overrides it.
+LOOKUP_CONTACT: LibrarySetting[str] = LibrarySetting("lookup_contact", "")
 #: The files kept up to date after every write (see db/autoexport.py).
 AUTOEXPORTS: LibrarySetting[list[dict[str, Any]]] = LibrarySetting("autoexports", [])
 

@@ -256,6 +256,19 @@ MIGRATIONS: list[str] = [
         generated TEXT NOT NULL
     );
     """,
+    # 6: answers of metadata services (doi.org, Crossref, arXiv, Open Library), kept so a
+    # paper looked up twice is asked once (db/lookup.py reads it, db/arrivals.py fills it).
+    """
+    CREATE TABLE lookup_cache (
+        url TEXT NOT NULL,
+        accept TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        body BLOB NOT NULL,
+        fetched REAL NOT NULL,
+        PRIMARY KEY (url, accept)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -29,6 +29,7 @@ T = TypeVar("T")
 
 #: SQLite's own errors, named here so that nothing outside db/ imports sqlite3.
 SQLiteError = sqlite3.Error
+Connection = sqlite3.Connection
 DatabaseError = sqlite3.DatabaseError
 
 #: How long a write waits for another Citedesk's before giving up.
@@ -132,6 +133,13 @@ def connect_file(path: Path) -> sqlite3.Connection:
     if problem:
         raise LibraryDamagedError(f"{path} {problem}", path=path)
     return _connect(path)
+
+
+def read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection usable from any thread (one at a time): for a reader that
+    must not write, nor make an open window think the file changed."""
+    uri = path.absolute().as_uri() + "?mode=ro"
+    return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=1.0)
 
 
 def check_file(path: Path, *, quick_check: bool = True) -> tuple[int, int]:

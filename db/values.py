@@ -278,7 +278,7 @@ class Paper:
 
     @property
     def links(self) -> list[tuple[str, str]]:
-        """(label, URL) pairs a reader can open: DOI, URL, arXiv, code."""
+        """(label, URL) pairs a reader can open: DOI, URL, arXiv (its page and PDF), code."""
         out = []
         if self.doi:
             out.append(("DOI", "https://doi.org/" + self.doi))
@@ -286,6 +286,7 @@ class Paper:
             out.append(("URL", self.url))
         if self.arxiv:
             out.append(("arXiv", "https://arxiv.org/abs/" + self.arxiv))
+            out.append(("PDF", "https://arxiv.org/pdf/" + self.arxiv))
         code = self.text("code").strip()
         if code:
             out.append(("Code", code))

@@ -135,6 +135,7 @@ def test_an_edited_abstract_is_found_by_its_new_words_only(zoo: Library) -> None
 
 #: What migration 4 added, taken away again: a file as Citedesk 1-3 left it.
 SCHEMA_3_BLOCKS = """
+    DROP TABLE lookup_cache;
     DROP TABLE annotation_notes;
     DROP TABLE pages_fts;
     DROP TABLE documents;

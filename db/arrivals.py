@@ -1,0 +1,254 @@
+"""Papers that arrive from a lookup: previews, the papers they may already be, refreshes.
+
+A looked-up record (:class:`db.sources.Found`) is shown before it is added: the entry as
+it will be stored, with the key it will get, and the papers of the library that are
+probably the same work (same DOI, same arXiv id, or same title and year). Adding goes
+through the ordinary import (one transaction, one undo, the same report).
+
+A refresh compares a paper with a newer record field by field (:class:`FieldDiff`) and
+writes only the differences the person accepted, in one write; the key never changes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import bibvalue, csljson, keys
+from .citekeys import CiteKeys
+from .derive import derive, field_map
+from .http import CachedAnswer
+from .identifiers import Identifier, arxiv_base, isbn13
+from .latex import ascii_fold, latex_to_unicode
+from .lookup import SearchFor
+from .names import parse_names
+from .papers import Papers
+from .sources import Found
+from .store import Store
+from .values import Changes, Paper
+
+#: Cached answers older than this are dropped when new ones are kept.
+CACHE_DAYS = 90
+
+#: Fields a refresh never proposes to change: the library's own, or the person's.
+_KEEP = {"keywords", "file", "groups", "note", "annote", "comment", "code", "affiliation"}
+
+
+@dataclass(frozen=True)
+class SamePaper:
+    """A paper of the library that is probably the one found, and why we think so."""
+
+    paper_id: int
+    key: str
+    title: str
+    why: str
+
+
+@dataclass
+class Preview:
+    """A found record as it would be added: its key, its BibTeX, the papers it may be."""
+
+    found: Found
+    key: str
+    text: str
+    same: list[SamePaper]
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One field a refresh would change: ``old`` and ``new`` as a reader sees them (plain
+    text), ``raw`` the new BibTeX value. ``name`` ``"@type"`` is the entry type."""
+
+    name: str
+    old: str
+    new: str
+    raw: str
+
+    @property
+    def added(self) -> bool:
+        return not self.old
+
+
+def _normal_title(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(latex_to_unicode(text)).lower())
+
+
+class Arrivals:
+    def __init__(self, store: Store, papers: Papers, citekeys: CiteKeys) -> None:
+        self.store = store
+        self.conn = store.conn
+        self.papers = papers
+        self.keys = citekeys
+
+    # -- before adding --------------------------------------------------------------------------
+
+    def same_papers(self, found: Found) -> list[SamePaper]:
+        """Papers that are probably ``found``: same DOI, arXiv id, or title and year."""
+        out: dict[int, SamePaper] = {}
+
+        def add(rows: Sequence[tuple[int, str, str]], why: str) -> None:
+            for pid, key, title in rows:
+                out.setdefault(pid, SamePaper(pid, key, title or "", why))
+
+        records = [found] + ([found.published] if found.published else [])
+        for rec in records:
+            doi = rec.get("doi").strip()
+            if doi:
+                add(
+                    self.conn.execute(
+                        "SELECT id, key, title FROM papers WHERE doi = ? COLLATE NOCASE", [doi]
+                    ).fetchall(),
+                    "same DOI",
+                )
+            eprint = rec.get("eprint").strip()
+            if eprint and rec.get("eprinttype").lower() in ("arxiv", ""):
+                base = arxiv_base(eprint)
+                add(
+                    self.conn.execute(
+                        "SELECT id, key, title FROM papers WHERE arxiv IN (?, ?) "
+                        "OR arxiv LIKE ? ESCAPE '\\'",
+                        [base, eprint, base.replace("_", "\\_") + "v%"],
+                    ).fetchall(),
+                    "same arXiv id",
+                )
+            year = rec.get("year").strip()
+            title = _normal_title(rec.title)
+            if len(title) >= 10 and year.isdigit():
+                rows = self.conn.execute(
+                    "SELECT id, key, title FROM papers WHERE year = ?", [int(year)]
+                ).fetchall()
+                add([r for r in rows if _normal_title(r[2] or "") == title], "same title and year")
+        return list(out.values())
+
+    def preview(self, founds: Sequence[Found]) -> list[Preview]:
+        """Each record with the key it will get (unique in the library and among these)."""
+        out = []
+        taken: set[str] = set()
+        for found in founds:
+            d = derive(found.raw_fields(), self.keys.macros.current())
+            base = keys.format_key(
+                self.keys.key_pattern, d.authors or d.editors, str(d.year or ""), d.title
+            )
+            key = keys.unique_key(base, lambda k: k.lower() in taken or self.keys.key_taken(k))
+            taken.add(key.lower())
+            found.entry.key = key
+            out.append(Preview(found, key, found.bibtex(key), self.same_papers(found)))
+        return out
+
+    # -- refreshing ----------------------------------------------------------------------------
+
+    def search_for(self, paper: Paper) -> SearchFor:
+        """What a paper is looked up by: its identifiers, else its title, first author, year."""
+        ids: list[Identifier] = []
+        if paper.doi:
+            ids.append(Identifier("doi", paper.doi.strip()))
+        if paper.arxiv:
+            ids.append(Identifier("arxiv", paper.arxiv.strip()))
+        isbn = re.sub(r"[^0-9Xx]", "", paper.text("isbn"))
+        if isbn and isbn13(isbn):
+            ids.append(Identifier("isbn", isbn13(isbn) or isbn))
+        first = paper.authors[0] if paper.authors else None
+        author = ""
+        if first is not None and not first.is_others:
+            author = latex_to_unicode(first.family)
+        return SearchFor(
+            latex_to_unicode(paper.title), author, str(paper.year or ""), identifiers=ids
+        )
+
+    def diff(self, paper: Paper, found: Found) -> list[FieldDiff]:
+        """The fields ``found`` would add or change in ``paper`` (never removes one, never
+        touches the key or the person's own fields), in the record's order."""
+        have = field_map(paper.fields)
+        out: list[FieldDiff] = []
+        if found.entry.entry_type and found.entry.entry_type != paper.entry_type:
+            out.append(FieldDiff("@type", paper.entry_type, found.entry.entry_type, ""))
+        for name, raw in found.raw_fields():
+            if name in _KEEP or not raw.strip('{}" '):
+                continue
+            new = _shown(raw)
+            old_raw = have.get(name)
+            old = _shown(old_raw) if old_raw is not None else ""
+            if old_raw is not None and _same(old, new, name):
+                continue
+            out.append(FieldDiff(name, old, new, raw))
+        return out
+
+    def apply(self, paper_id: int, accepted: Sequence[FieldDiff]) -> Changes:
+        """Write the accepted differences into the paper: one write, one undo."""
+        if not accepted:
+            return Changes()
+        with self.store.write() as w:
+            paper = self.papers.paper(paper_id)
+            fields = list(paper.fields)
+            index = {n.lower(): i for i, (n, _) in enumerate(fields)}
+            new_type = None
+            for d in accepted:
+                if d.name == "@type":
+                    new_type = d.new
+                    continue
+                if not bibvalue.is_well_formed(d.raw):
+                    continue
+                if d.name in index:
+                    fields[index[d.name]] = (fields[index[d.name]][0], d.raw)
+                else:
+                    index[d.name] = len(fields)
+                    fields.append((d.name, d.raw))
+            self.papers.replace_fields(paper_id, fields, None)
+            changes = Changes(papers={paper_id}, fields=True)
+            if new_type:
+                changes = changes.merge(self.papers.set_entry_types([paper_id], new_type))
+        return w.result(changes)
+
+    # -- the response cache ---------------------------------------------------------------------
+
+    def save_cache(self, answers: Sequence[CachedAnswer]) -> None:
+        """Keep answers fetched by a lookup (from the thread that owns the library)."""
+        if not answers:
+            return
+        now = time.time()
+        with self.store.write():
+            self.conn.executemany(
+                "INSERT INTO lookup_cache(url, accept, status, content_type, body, fetched) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(url, accept) DO UPDATE SET "
+                "status = excluded.status, content_type = excluded.content_type, "
+                "body = excluded.body, fetched = excluded.fetched",
+                [(a.url, a.accept, a.status, a.content_type, a.body, now) for a in answers],
+            )
+            self.conn.execute(
+                "DELETE FROM lookup_cache WHERE fetched < ?", [now - CACHE_DAYS * 86400]
+            )
+
+    def clear_cache(self) -> int:
+        with self.store.write():
+            n = self.conn.execute("DELETE FROM lookup_cache").rowcount
+        return int(n)
+
+
+def _shown(raw: str) -> str:
+    """A raw value as a reader sees it: delimiters gone, LaTeX turned into Unicode."""
+    if raw.isalpha() and len(raw) == 3:
+        return raw  # a month macro
+    return " ".join(latex_to_unicode(bibvalue.evaluate(raw)).split())
+
+
+def _same(old: str, new: str, name: str) -> bool:
+    """Equal for a reader: case and spacing of titles, ``--`` against ``-`` in pages,
+    ``https://doi.org/`` prefixes of DOIs, month names against numbers."""
+    if name == "doi":
+        strip = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", re.I)
+        return strip.sub("", old).lower() == strip.sub("", new).lower()
+    if name == "pages":
+        return re.sub(r"[-\u2013\u2014]+", "-", old) == re.sub(r"[-\u2013\u2014]+", "-", new)
+    if name == "month":
+        return csljson.month_number(old) == csljson.month_number(new)
+    if name in ("author", "editor"):
+        # "Stanley, Caprice" and "Caprice Stanley" are one name written two ways.
+        def people(text: str) -> list[str]:
+            return [_normal_title(p.display) for p in parse_names(text)]
+
+        return people(old) == people(new)
+    if name in ("title", "journal", "booktitle"):
+        return _normal_title(old) == _normal_title(new)
+    return old.strip() == new.strip()

@@ -1,0 +1,379 @@
+"""HTTP for lookups: one polite client that turns every way a request can go wrong into one
+line naming the source.
+
+Metadata services are other people's servers, and their trackers show what breaks: a
+source that stalls, answers 429, loops on redirects, sends half an answer or 50 MB of it.
+:class:`Http` wraps httpx with what every lookup needs:
+
+- a User-Agent with a contact address (Crossref's etiquette; arXiv asks the same);
+- proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``), never for loopback;
+- a :class:`Gate` per source: at most N requests at once and at least T seconds between two
+  (arXiv's terms: one request every 3 s);
+- ``429``/``503`` with a short ``Retry-After`` waited out (up to :data:`MAX_RETRY_WAIT`),
+  longer ones reported;
+- timeouts per phase, a cap on the answer's size read while streaming, cancellation between
+  chunks and during waits;
+- a response cache read through ``cache_get`` and filled into :attr:`Http.fresh` (written by
+  the library's owner afterwards, on its own connection, see ``Library.save_lookup_cache``).
+
+Everything it raises is a :class:`SourceError` whose text reads well in a status bar.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import ipaddress
+import ssl
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .errors import LibraryError
+
+#: Who we are, and how to reach the person running it; ``{contact}`` is the user's address.
+USER_AGENT = "Citedesk/0.1 (https://github.com/citedesk/citedesk; mailto:{contact})"
+DEFAULT_CONTACT = "citedesk@users.noreply.github.com"
+
+#: The largest answer read: metadata is kilobytes; an arXiv page of 100 results ~300 kB.
+MAX_BYTES = 5 * 1024 * 1024
+#: The longest ``Retry-After`` waited out in place; longer ones are reported instead.
+MAX_RETRY_WAIT = 20.0
+#: How often a ``429``/``503`` is retried after waiting.
+RETRIES = 2
+#: Seconds to connect, and to wait for each part of an answer.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 15.0
+
+
+class SourceError(LibraryError):
+    """A lookup failed; the message is one line that names the source."""
+
+    def __init__(self, source: str, message: str, status: int | None = None) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.status = status
+
+
+class Cancelled(LibraryError):
+    """The person stopped the lookup."""
+
+    def __init__(self) -> None:
+        super().__init__("lookup stopped")
+
+
+@dataclass(frozen=True)
+class Response:
+    """An answer read whole (it was small enough)."""
+
+    url: str
+    status: int
+    content_type: str
+    content: bytes
+    from_cache: bool = False
+    #: The ``Retry-After`` header of a 429 or 503.
+    retry_after: str = ""
+
+    @property
+    def text(self) -> str:
+        """The body as text: the declared charset when the bytes agree with it, else UTF-8,
+        else Windows-1252 (the usual truth behind a wrong ``charset=utf-8``)."""
+        charset = _charset(self.content_type)
+        for encoding in dict.fromkeys([charset, "utf-8"]):
+            if not encoding:
+                continue
+            try:
+                return self.content.decode(encoding)
+            except (LookupError, UnicodeDecodeError):
+                continue
+        return self.content.decode("cp1252", errors="replace")
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return ""
+
+
+class Gate:
+    """At most ``concurrency`` requests to one host at once, ``interval`` seconds apart."""
+
+    def __init__(self, concurrency: int = 4, interval: float = 0.0) -> None:
+        self.concurrency = concurrency
+        self.interval = interval
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._lock = threading.Lock()
+        self._next = 0.0  # monotonic time the next request may start
+
+    def enter(self, cancel: threading.Event) -> None:
+        while not self._slots.acquire(timeout=0.1):
+            if cancel.is_set():
+                raise Cancelled
+        try:
+            if self.interval > 0:
+                with self._lock:
+                    start = max(time.monotonic(), self._next)
+                    self._next = start + self.interval
+                wait = start - time.monotonic()
+                if wait > 0 and cancel.wait(wait):
+                    raise Cancelled
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def leave(self) -> None:
+        self._slots.release()
+
+    def hold_off(self, seconds: float) -> None:
+        """The host said to wait (``Retry-After``): no one starts before then."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+
+#: What a cached answer is: (status, content type, body), or None.
+CacheGet = Callable[[str, str, float], "tuple[int, str, bytes] | None"]
+
+
+@dataclass
+class CachedAnswer:
+    url: str
+    accept: str
+    status: int
+    content_type: str
+    body: bytes
+
+
+@dataclass
+class Http:
+    """One lookup session's client (thread-safe: lookups run in a few threads).
+
+    ``gates`` maps a source (``"arXiv"``) to its :class:`Gate`, whatever host serves it
+    (a mirror, a test server); sources not in it get a gate of 4.
+    ``cache_get(url, accept, max_age)`` answers from the library's cache; answers fetched
+    are added to :attr:`fresh` for the caller to keep.
+    """
+
+    contact: str = DEFAULT_CONTACT
+    gates: dict[str, Gate] = field(default_factory=dict)
+    cache_get: CacheGet | None = None
+    connect_timeout: float = CONNECT_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
+    max_bytes: int = MAX_BYTES
+    cancel: threading.Event = field(default_factory=threading.Event)
+    fresh: list[CachedAnswer] = field(default_factory=list)
+    #: Seconds spent waiting for servers (network and their work), for the benchmark.
+    waited: float = 0.0
+    _client: httpx.Client | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def user_agent(self) -> str:
+        return USER_AGENT.format(contact=self.contact or DEFAULT_CONTACT)
+
+    def client(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                context = _ssl_context()
+                direct = httpx.HTTPTransport(verify=context, retries=0)
+                self._client = httpx.Client(
+                    verify=context,
+                    headers={"User-Agent": self.user_agent},
+                    timeout=httpx.Timeout(self.read_timeout, connect=self.connect_timeout),
+                    follow_redirects=True,
+                    max_redirects=8,
+                    trust_env=True,
+                    limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+                    # Loopback (tests, a local mirror) never goes through a proxy.
+                    mounts={
+                        "all://127.0.0.1": direct,
+                        "all://localhost": direct,
+                        "all://[::1]": direct,
+                    },
+                )
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def gate(self, source: str) -> Gate:
+        with self._lock:
+            gate = self.gates.get(source)
+            if gate is None:
+                gate = self.gates[source] = Gate()
+            return gate
+
+    def get(
+        self,
+        source: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        accept: str = "*/*",
+        max_age: float = 30 * 86400.0,
+        ok: tuple[int, ...] = (200,),
+    ) -> Response:
+        """GET ``url`` and read the answer whole, or raise SourceError naming ``source``.
+
+        Statuses in ``ok`` are answered (404 is one where "not found" is an answer); any
+        other status is an error. ``max_age`` 0 skips the cache (a refresh).
+        """
+        if params:
+            url = str(httpx.URL(url, params=dict(params)))
+        if self.cancel.is_set():
+            raise Cancelled
+        if self.cache_get is not None and max_age > 0:
+            hit = self.cache_get(url, accept, max_age)
+            if hit is not None and hit[0] in ok:
+                return Response(url, hit[0], hit[1], hit[2], from_cache=True)
+        gate = self.gate(source)
+        for attempt in range(RETRIES + 1):
+            gate.enter(self.cancel)
+            started = time.perf_counter()
+            try:
+                response = self._fetch(source, url, accept)
+            finally:
+                gate.leave()
+                with self._lock:
+                    self.waited += time.perf_counter() - started
+            if response.status in (429, 503):
+                wait = _retry_after(response, default=2.0 * (attempt + 1))
+                gate.hold_off(wait)
+                if attempt < RETRIES and wait <= MAX_RETRY_WAIT:
+                    if self.cancel.wait(wait):
+                        raise Cancelled
+                    continue
+                raise SourceError(
+                    source,
+                    f"too many requests: the server asks to wait {wait:.0f} s "
+                    f"({response.status}); try again later",
+                    response.status,
+                )
+            break
+        if response.status not in ok:
+            raise SourceError(source, _status_text(response), response.status)
+        if response.status in (200, 404) and self.cache_get is not None:
+            with self._lock:
+                self.fresh.append(
+                    CachedAnswer(
+                        url, accept, response.status, response.content_type, response.content
+                    )
+                )
+        return response
+
+    def _fetch(self, source: str, url: str, accept: str) -> Response:
+        try:
+            with self.client().stream("GET", url, headers={"Accept": accept}) as r:
+                declared = r.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                    raise SourceError(source, _too_big(int(declared)), r.status_code)
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in r.iter_bytes(65536):
+                    if self.cancel.is_set():
+                        raise Cancelled
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise SourceError(source, _too_big(size, more=True), r.status_code)
+                    chunks.append(chunk)
+                return Response(
+                    str(r.url),
+                    r.status_code,
+                    r.headers.get("content-type", ""),
+                    b"".join(chunks),
+                    retry_after=r.headers.get("retry-after", ""),
+                )
+        except (Cancelled, SourceError):
+            raise
+        except httpx.HTTPError as exc:
+            raise SourceError(source, self._problem(exc, url)) from None
+
+    def _problem(self, exc: httpx.HTTPError, url: str) -> str:
+        """What went wrong, in words (timeouts name the limit; loops say so)."""
+        if isinstance(exc, httpx.TooManyRedirects):
+            return "too many redirects (the server sends us round in a loop)"
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"no connection within {self.connect_timeout:g} s (offline?)"
+        if isinstance(exc, httpx.TimeoutException):
+            return f"no answer within {self.read_timeout:g} s (the server stalled)"
+        if isinstance(exc, httpx.ConnectError):
+            return f"cannot connect to {_host(url)} (offline?): {_reason(exc)}"
+        if isinstance(exc, httpx.RemoteProtocolError):
+            return f"the answer broke off before its end: {_reason(exc)}"
+        if isinstance(exc, httpx.DecodingError):
+            return f"the answer could not be decoded: {_reason(exc)}"
+        return f"{type(exc).__name__}: {_reason(exc)}"
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """The certificates, loaded once a process: loading them takes ~25 ms, which a new
+    client per lookup would pay every time."""
+    return httpx.create_ssl_context()
+
+
+def _retry_after(response: Response, default: float) -> float:
+    """Seconds a ``Retry-After`` asks for (a number or an HTTP date), else ``default``."""
+    value = response.retry_after.strip()
+    if not value:
+        return default
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _status_text(response: Response) -> str:
+    if response.status == 404:
+        return "not found (404)"
+    if response.status == 400:
+        return "the server calls the request malformed (400)"
+    if 500 <= response.status < 600:
+        return f"the server failed ({response.status}); try again later"
+    return f"unexpected answer {response.status}"
+
+
+def _too_big(size: int, more: bool = False) -> str:
+    mb = size / (1024 * 1024)
+    return f"the answer is {'over ' if more else ''}{mb:.0f} MB, far more than metadata; not read"
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def json_of(source: str, response: Response) -> Any:
+    """The answer's JSON, or a SourceError saying it is not JSON."""
+    import json
+
+    try:
+        return json.loads(response.text)
+    except ValueError as exc:
+        raise SourceError(source, f"the answer is not valid JSON ({exc})") from None
