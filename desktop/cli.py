@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,14 +23,21 @@ from .db import (
     ENV_VAR,
     FILES_SUFFIX,
     FILES_TRASH,
+    GOOD_MATCH,
     STATUSES,
     Attachment,
     DatabaseError,
     ExportProfile,
+    Found,
+    Identifier,
     KeyPatternError,
     Library,
     LibraryError,
+    Lookup,
+    Outcome,
+    Preview,
     Query,
+    arxiv_base,
     backup_library,
     backup_with_files,
     check_files_archive,
@@ -38,9 +45,11 @@ from .db import (
     check_pattern,
     default_library_path,
     file_hash,
+    find_identifiers,
     human_size,
     newest_backup,
     parse_exclude,
+    parse_identifier,
     restore_files,
     restore_library,
     write_export,
@@ -119,6 +128,74 @@ def _parser() -> argparse.ArgumentParser:
         "--progress",
         action="store_true",
         help="print 'progress: DONE/TOTAL bytes' lines on stderr as it goes",
+    )
+
+    ad = sub.add_parser(
+        "add",
+        help="add papers by their DOI, arXiv id or ISBN (looked up at doi.org, Crossref, "
+        "arXiv, Open Library)",
+        description="Add papers by their identifiers. Each argument is an identifier (a DOI, "
+        "a doi.org or arxiv.org link, an arXiv id, an ISBN) or a text to find them in; "
+        "--from reads them out of a file (a reference list, a .bib, an e-mail; '-' reads "
+        "standard input). Papers the library already has are skipped, saying which. "
+        "Exit code: 0 when every identifier was found, 1 when any was not (the others are "
+        "still added), 2 when none was given.",
+        parents=[common],
+    )
+    ad.add_argument("ids", nargs="*", metavar="ID_OR_TEXT")
+    ad.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="also every identifier in this file ('-': standard input)",
+    )
+    ad.add_argument(
+        "--dry-run", action="store_true", help="print the BibTeX that would be added; add nothing"
+    )
+    ad.add_argument(
+        "--preprint",
+        action="store_true",
+        help="add an arXiv preprint as the preprint, even when it has been published",
+    )
+    ad.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="add papers the library seems to have already (same DOI, arXiv id, or title)",
+    )
+    ad.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array of {asked, key, title, source, status, error, same}",
+    )
+
+    rf = sub.add_parser(
+        "refresh",
+        help="compare papers with their record at doi.org, Crossref or arXiv, and update them",
+        description="Look papers up again (by DOI, arXiv id or ISBN; else by title, first "
+        "author and year) and show the fields the record would add or change. Nothing is "
+        "written without --yes (every change) or --accept (the fields named); the key never "
+        "changes. Exit code: 0, or 1 when a lookup failed.",
+        parents=[common],
+    )
+    rf.add_argument("keys", nargs="*", metavar="KEY")
+    rf.add_argument("--all", action="store_true", help="every paper in the library")
+    rf.add_argument(
+        "--accept",
+        metavar="FIELD[,FIELD...]",
+        help="apply the changes to these fields only ('@type' is the entry type)",
+    )
+    rf.add_argument("--yes", action="store_true", help="apply every change shown")
+    rf.add_argument(
+        "--min-score",
+        type=float,
+        default=GOOD_MATCH,
+        metavar="S",
+        help="take a match by title only when it scores at least this, 0..1 (default: %(default)s)",
+    )
+    rf.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array of {key, status, source, score, changes, applied, error}",
     )
 
     exp = add("export", "export papers as BibTeX, CSL-JSON or RIS")
@@ -867,6 +944,291 @@ def _cmd_fulltext(lib: Library, args: argparse.Namespace) -> int:
     return 130 if report.cancelled else 0
 
 
+# -- papers by their identifiers (db/lookup.py, db/arrivals.py) ----------------------------------
+
+
+def _identifiers_in(text: str) -> list[Identifier]:
+    """Every identifier in a text: a line that is one identifier alone (a bare
+    ``1605.08386``, which free text would not count), else what find_identifiers reads."""
+    found: list[Identifier] = []
+    for line in text.splitlines():
+        one = parse_identifier(line)
+        found += [one] if one is not None else find_identifiers(line)
+    return found + find_identifiers(text)  # also what spans lines (a label, then the id)
+
+
+def _asked(args: argparse.Namespace) -> list[Identifier]:
+    """The identifiers an ``add`` names, each once, in the order first given."""
+    if not args.ids and not args.from_file:
+        raise UsageError("give identifiers (a DOI, arXiv id or ISBN), or --from FILE")
+    found: list[Identifier] = []
+    where: list[str] = []
+    for arg in args.ids:
+        one = parse_identifier(arg)
+        found += [one] if one is not None else _identifiers_in(arg)
+    if args.ids:
+        where.append(repr(args.ids[0]) if len(args.ids) == 1 else "the arguments")
+    if args.from_file == "-":
+        found += _identifiers_in(sys.stdin.read())
+        where.append("standard input")
+    elif args.from_file:
+        path = Path(args.from_file).expanduser()
+        try:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError as exc:
+            raise LibraryError(f"{path} cannot be read: {exc.strerror or exc}") from None
+        found += _identifiers_in(text)
+        where.append(str(path))
+    unique: dict[str, Identifier] = {}
+    for ident in found:
+        unique.setdefault(ident.key, ident)
+    if not unique:
+        raise UsageError(f"no DOI, arXiv id or ISBN found in {' or '.join(where)}")
+    return list(unique.values())
+
+
+def _lookup_progress(total: int) -> Callable[[int, int, Outcome], None] | None:
+    """On a terminal, a line that counts; elsewhere one line up front (logs stay readable)."""
+    if not sys.stderr.isatty():
+        if total > 1:
+            print(f"looking up {total} identifiers…", file=sys.stderr, flush=True)
+        return None
+    lock = threading.Lock()
+
+    def progress(done: int, total: int, outcome: Outcome) -> None:
+        with lock:
+            end = "\n" if done == total else ""
+            print(f"\rlooking up: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return progress
+
+
+def _marks(found: Found) -> set[str]:
+    """What tells two records of one paper apart from others: its DOI, its arXiv id."""
+    out = set()
+    records = [found] + ([found.published] if found.published else [])
+    for rec in records:
+        if rec.get("doi"):
+            out.add("doi:" + rec.get("doi").strip().lower())
+        if rec.get("eprint") and rec.get("eprinttype").lower() in ("arxiv", ""):
+            out.add("arxiv:" + arxiv_base(rec.get("eprint").strip()).lower())
+    return out
+
+
+def _cmd_add(lib: Library, args: argparse.Namespace) -> int:
+    ids = _asked(args)
+    try:
+        with lib.lookup() as lk:
+            try:
+                outcomes = lk.run(ids, progress=_lookup_progress(len(ids)))
+            except KeyboardInterrupt:
+                lk.cancel()
+                raise
+            finally:
+                lib.save_lookup_cache(lk.fresh_answers)  # what came back stays, even now
+    except KeyboardInterrupt:
+        print("\ncitedesk: add: interrupted; nothing added", file=sys.stderr)
+        return 130
+
+    results: dict[str, dict[str, object]] = {}
+    chosen: list[tuple[Outcome, Found]] = []
+    seen: dict[str, Identifier] = {}
+    for o in outcomes:
+        asked = str(o.asked)
+        result: dict[str, object] = {"asked": asked, "key": None, "title": None, "source": None}
+        result.update(status="failed", error=o.error or None, same=[])
+        results[o.asked.key] = result
+        if o.found is None:
+            print(f"citedesk: {asked}: {o.error}", file=sys.stderr)
+            continue
+        found = o.found if args.preprint or o.found.published is None else o.found.published
+        result.update(title=found.title, source=found.source, status="preview", error=None)
+        # Two identifiers of one paper (its arXiv id and its DOI) add it once.
+        twin = next((seen[m] for m in _marks(found) if m in seen), None)
+        if twin is not None:
+            result["status"] = "duplicate"
+            if not args.json:
+                print(f"skipped: {asked} is the same paper as {twin}")
+            continue
+        seen.update(dict.fromkeys(_marks(found), o.asked))
+        chosen.append((o, found))
+
+    previews = lib.preview_found([f for _, f in chosen])
+    kept: list[tuple[Outcome, Preview]] = []
+    for (o, _), preview in zip(chosen, previews, strict=True):
+        result = results[o.asked.key]
+        result["same"] = [{"key": s.key, "title": s.title, "why": s.why} for s in preview.same]
+        if preview.same and not args.allow_duplicates:
+            result["status"] = "duplicate"
+            result["key"] = preview.same[0].key
+            if not args.json:
+                first = preview.same[0]
+                print(f"skipped: {first.key} already has it ({first.why})")
+            continue
+        kept.append((o, preview))
+    if len(kept) < len(previews):  # keys again, without the papers skipped
+        again = lib.preview_found([p.found for _, p in kept])
+        kept = [(o, p) for (o, _), p in zip(kept, again, strict=True)]
+    for o, preview in kept:
+        results[o.asked.key]["key"] = preview.key
+
+    import_failed = False
+    if args.dry_run:
+        if kept and not args.json:
+            print("\n\n".join(p.text.rstrip("\n") for _, p in kept))
+    elif kept:
+        report = lib.add_found([p.found for _, p in kept])
+        added = set(report.added)
+        for dup in report.duplicates:
+            print(f"citedesk: duplicate: {dup}", file=sys.stderr)
+        for failure in report.failures:
+            print(f"citedesk: {failure}", file=sys.stderr)
+        import_failed = bool(report.failures)
+        for o, preview in kept:
+            result = results[o.asked.key]
+            if preview.key in added:
+                result["status"] = "added"
+                if not args.json:
+                    print(f"added {preview.key}  {preview.found.title}")
+            else:
+                result.update(status="failed", error="not added (see the messages above)")
+                import_failed = True
+    counts = [str(r["status"]) for r in results.values()]
+    if args.json:
+        print(json.dumps(list(results.values()), ensure_ascii=False, indent=1))
+    verb = "would add" if args.dry_run else "added"
+    print(
+        f"{verb} {counts.count('preview') + counts.count('added')}, "
+        f"{counts.count('duplicate')} skipped as already there, {counts.count('failed')} failed",
+        file=sys.stderr,
+    )
+    return 1 if import_failed or any(not o.ok for o in outcomes) else 0
+
+
+def _shorten(text: str, width: int = 72) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _refresh_record(
+    lib: Library, lk: Lookup, pid: int, min_score: float
+) -> tuple[Found | None, dict[str, object]]:
+    """The record a paper is compared with, and what was said on the way (for the report):
+    by its identifiers when it has any (DOI first), else the best match by title."""
+    sf = lib.search_for(pid)
+    if sf.identifiers:
+        wanted = sorted(sf.identifiers, key=lambda i: i.kind != "doi")
+        outcomes = lk.run(wanted, fresh=True)
+        hit = next((o for o in outcomes if o.found is not None), None)
+        if hit is None or hit.found is None:
+            errors = "; ".join(f"{o.asked}: {o.error}" for o in outcomes)
+            return None, {"status": "failed", "error": errors}
+        found = hit.found.published or hit.found
+        return found, {"status": "matched", "source": found.source, "by": str(hit.asked)}
+    candidates = lk.search(sf.title, sf.author, sf.year)
+    best = candidates.best
+    problems = "; ".join(candidates.problems) or None
+    if best is None:
+        status = "failed" if problems else "no match"
+        return None, {"status": status, "error": problems}
+    if best.score < min_score:
+        return None, {
+            "status": "no match",
+            "error": problems,
+            "score": best.score,
+            "best": best.title,
+        }
+    found = lk.complete(best)
+    found = found.published or found
+    return found, {"status": "matched", "source": found.source, "score": best.score}
+
+
+def _refresh_one(
+    lib: Library,
+    lk: Lookup,
+    pid: int,
+    key: str,
+    args: argparse.Namespace,
+    accept: set[str],
+    say: Callable[[str], None],
+) -> dict[str, object]:
+    """Look one paper up again, show what would change, apply what was accepted."""
+    found, result = _refresh_record(lib, lk, pid, args.min_score)
+    result = {"key": key, **result}
+    if found is None:
+        if result["status"] == "failed":
+            print(f"citedesk: {key}: {result['error']}", file=sys.stderr)
+            return result
+        if "score" in result:
+            say(f"{key}: no match good enough (best {result['score']:.2f}: {result['best']})")
+        else:
+            say(f"{key}: no match found")
+        if result.get("error"):  # one source failed, the other found nothing good
+            print(f"citedesk: {key}: {result['error']}", file=sys.stderr)
+        return result
+    how = result.get("by") or f"score {result['score']:.2f}"
+    say(f"{key}: matched {found.source} ({how})")
+    diffs = lib.refresh_diff(pid, found)
+    result["changes"] = [{"name": d.name, "old": d.old, "new": d.new} for d in diffs]
+    result["applied"] = []
+    if not diffs:
+        result["status"] = "up to date"
+        say(f"{key}: up to date")
+        return result
+    for d in diffs:
+        if d.added:
+            say(f"  + {d.name}: {_shorten(d.new)}")
+        else:
+            say(f"  {d.name}: {_shorten(d.old)} → {_shorten(d.new)}")
+    chosen = [d for d in diffs if args.yes or d.name.lower() in accept]
+    if chosen:
+        lib.apply_refresh(pid, chosen)  # one write: one undo in the window
+        result["status"] = "updated"
+        result["applied"] = [d.name for d in chosen]
+        say(f"{key}: updated {', '.join(d.name for d in chosen)}")
+    return result
+
+
+def _cmd_refresh(lib: Library, args: argparse.Namespace) -> int:
+    if args.all == bool(args.keys):
+        raise UsageError("say which papers: KEY... or --all (not both)")
+    if args.yes and args.accept is not None:
+        raise UsageError("--yes applies every change, --accept only those named: give one")
+    accept = {n.strip().lower() for n in (args.accept or "").split(",") if n.strip()}
+    if args.accept is not None and not accept:
+        raise UsageError("--accept names fields, e.g. --accept title,doi")
+    if not 0.0 <= args.min_score <= 1.0:
+        raise UsageError(f"--min-score is between 0 and 1, not {args.min_score}")
+    pids = lib.paper_ids() if args.all else [lib.require_key(k) for k in args.keys]
+    keys: dict[int, str] = {}
+    for start in range(0, len(pids), 500):
+        rows = lib.rows(pids[start : start + 500])
+        keys.update({pid: row.key for pid, row in rows.items()})
+
+    def say(text: str) -> None:
+        if not args.json:
+            print(text, flush=True)
+
+    report: list[dict[str, object]] = []
+    try:
+        with lib.lookup() as lk:
+            try:
+                for pid in pids:
+                    report.append(_refresh_one(lib, lk, pid, keys[pid], args, accept, say))
+            except KeyboardInterrupt:
+                lk.cancel()
+                raise
+            finally:
+                lib.save_lookup_cache(lk.fresh_answers)
+    except KeyboardInterrupt:
+        print("\ncitedesk: refresh: interrupted; papers updated so far stay so", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+    elif not (args.yes or accept) and any(r.get("changes") for r in report):
+        print("(dry run: --yes applies all, --accept title,doi applies some)")
+    return 1 if any(r["status"] == "failed" for r in report) else 0
+
+
 # -- backups --------------------------------------------------------------------------------------
 
 
@@ -962,6 +1324,8 @@ COMMANDS = {
     "open": _cmd_open,
     "relink": _cmd_relink,
     "fulltext": _cmd_fulltext,
+    "add": _cmd_add,
+    "refresh": _cmd_refresh,
 }
 
 
