@@ -48,6 +48,7 @@ from .options import (
     FILE_PATTERN,
     FILES_DIR,
     KEY_PATTERN,
+    LOOKUP_CONTACT,
     LibrarySetting,
 )
 from .paths import ENV_VAR, default_library_path
@@ -107,6 +108,7 @@ __all__ = [
     "FILES_DIR",
     "AUTOEXPORTS",
     "BACKUP_KEEP",
+    "LOOKUP_CONTACT",
     "EXPORT_PROFILES",
     "KEY_PATTERN",
     "LibrarySetting",

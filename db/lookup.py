@@ -116,7 +116,8 @@ class Lookup:
             except ValueError:
                 timeout = 15.0
         self.http = Http(
-            contact=contact or os.environ.get(CONTACT_VAR, "") or DEFAULT_CONTACT,
+            # The environment (a script's, a shared machine's) overrides the library's.
+            contact=os.environ.get(CONTACT_VAR, "").strip() or contact or DEFAULT_CONTACT,
             gates=self.endpoints.gates(),
             cache_get=cache,
             read_timeout=timeout,

@@ -334,7 +334,7 @@ class AutoExportDialog(PreserveGeometry, QDialog):
 
 
 class PreferencesDialog(PreserveGeometry, QDialog):
-    """Citation keys, export profiles and auto-exports, in three tabs.
+    """Citation keys, export profiles, auto-exports, backups and lookups, a tab each.
 
     Signals (besides QDialog's): ``accepted`` once everything is written.
     """
@@ -363,6 +363,7 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self.tabs.addTab(self._build_export_tab(), "Export profiles")
         self.tabs.addTab(self._build_autoexport_tab(), "Auto-export")
         self.tabs.addTab(self._build_backup_tab(), "Backups")
+        self.tabs.addTab(self._build_lookup_tab(), "Lookups")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
             | QDialogButtonBox.StandardButton.Cancel
@@ -505,6 +506,35 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         layout.addStretch(1)
         return page
 
+    def _build_lookup_tab(self) -> QWidget:
+        page = QWidget()
+        self.contact = QLineEdit(self._library.setting(db.LOOKUP_CONTACT))
+        self.contact.setObjectName("lookupContact")
+        self.contact.setPlaceholderText("you@university.edu (optional)")
+        self.contact.setClearButtonEnabled(True)
+        about = muted(
+            QLabel(
+                "Adding a paper by its DOI, arXiv id or ISBN (File ▸ Add by Identifier…) and "
+                "refreshing one ask <b>doi.org</b>, <b>Crossref</b>, <b>arXiv</b> and "
+                "<b>Open Library</b>. Each request sends only the identifier, or a paper's "
+                "title and first author when it has none, with Citedesk's name and this "
+                "address, as Crossref asks of its users so it can write before blocking "
+                "anyone. Leave it empty to send Citedesk's own address instead.<br><br>"
+                "Answers are kept in the library for 30 days, so a paper asked twice is "
+                "asked once. Proxies come from the environment (<tt>HTTPS_PROXY</tt>)."
+            )
+        )
+        about.setTextFormat(Qt.TextFormat.RichText)
+        about.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Contact e-mail:", self.contact)
+        layout = QVBoxLayout(page)
+        layout.addLayout(form)
+        layout.addSpacing(6)
+        layout.addWidget(about)
+        layout.addStretch(1)
+        return page
+
     def _build_autoexport_tab(self) -> QWidget:
         page = QWidget()
         self.autoexport_list = _list("autoExportList", ["File", "Papers", "Write as"])
@@ -628,6 +658,9 @@ class PreferencesDialog(PreserveGeometry, QDialog):
                 keep = self.backup_keep.value()
                 if keep != lib.setting(db.BACKUP_KEEP):
                     changes.merge(lib.change_setting(db.BACKUP_KEEP, keep))
+                contact = self.contact.text().strip()
+                if contact != lib.setting(db.LOOKUP_CONTACT):
+                    changes.merge(lib.change_setting(db.LOOKUP_CONTACT, contact))
         except (db.KeyPatternError, db.LibraryError, ValueError) as exc:
             messages.warn(self, "Preferences", "Nothing was changed.", exc)
             return

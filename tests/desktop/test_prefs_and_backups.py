@@ -104,7 +104,8 @@ def test_the_library_refuses_an_unbalanced_pattern_too(window: MainWindow) -> No
 
 def test_the_backup_count_is_a_small_spin_box(qtbot, window: MainWindow) -> None:
     prefs = open_preferences(qtbot, window)
-    prefs.tabs.setCurrentIndex(prefs.tabs.count() - 1)
+    tabs = [prefs.tabs.tabText(i) for i in range(prefs.tabs.count())]
+    prefs.tabs.setCurrentIndex(tabs.index("Backups"))
     spin = prefs.findChild(QSpinBox, "backupKeep")
     qtbot.waitUntil(spin.isVisible)
     # Room for three digits and its arrows, not a field as wide as the form.
@@ -112,10 +113,26 @@ def test_the_backup_count_is_a_small_spin_box(qtbot, window: MainWindow) -> None
     assert spin.width() < prefs.width() // 4
 
 
+def test_the_contact_address_sent_with_lookups_is_set_in_preferences(
+    qtbot, window: MainWindow
+) -> None:
+    prefs = open_preferences(qtbot, window)
+    tabs = [prefs.tabs.tabText(i) for i in range(prefs.tabs.count())]
+    prefs.tabs.setCurrentIndex(tabs.index("Lookups"))
+    contact = prefs.findChild(QLineEdit, "lookupContact")
+    qtbot.waitUntil(contact.isVisible)
+    assert contact.text() == ""
+    qtbot.keyClicks(contact, "reader@example.org")
+    prefs.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert window.library.setting(db.LOOKUP_CONTACT) == "reader@example.org"
+    with window.library.lookup() as lk:
+        assert "mailto:reader@example.org" in lk.http.user_agent
+
+
 def test_preferences_labels_are_in_sentence_case(qtbot, window: MainWindow) -> None:
     prefs = open_preferences(qtbot, window)
     tabs = [prefs.tabs.tabText(i) for i in range(prefs.tabs.count())]
-    assert tabs == ["Citation keys", "Export profiles", "Auto-export", "Backups"]
+    assert tabs == ["Citation keys", "Export profiles", "Auto-export", "Backups", "Lookups"]
     labels = [
         form.labelForField(form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget())
         for form in prefs.findChildren(QFormLayout)
