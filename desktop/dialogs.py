@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -215,8 +216,29 @@ class ProfileCombo(QComboBox):
         return True
 
 
+@dataclass(frozen=True)
+class ExportFormat:
+    """A file format the Export dialog writes: how it is named, filtered and suffixed."""
+
+    label: str
+    name: str  # in the save dialog's title and filter ("Export RIS", "RIS files (*.ris)")
+    suffix: str
+
+
+#: The formats of File ▸ Export…: BibTeX by profile, or another tool's format
+#: (``Library.OTHER_FORMATS``, the command line's ``--format``).
+EXPORT_FORMATS = {
+    "bibtex": ExportFormat("BibTeX", "BibTeX", ".bib"),
+    "csl-json": ExportFormat("CSL-JSON (pandoc, Zotero)", "CSL-JSON", ".json"),
+    "ris": ExportFormat("RIS (EndNote, Zotero, Mendeley)", "RIS", ".ris"),
+}
+
+
 class ExportDialog(PreserveGeometry, QDialog):
-    """Which papers to export (the selection, this view, one tag, or all) and how."""
+    """Which papers to export (the selection, this view, one tag, or all) and how.
+
+    The profile and the encoding choice are BibTeX's; they are off for CSL-JSON and RIS.
+    """
 
     SELECTION, VIEW, TAG, ALL = range(4)
 
@@ -234,7 +256,7 @@ class ExportDialog(PreserveGeometry, QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("exportDialog")
-        self.setWindowTitle("Export BibTeX")
+        self.setWindowTitle("Export")
         self._selected = tuple(selected)
         self._view = view
         view_count = library.count(view)
@@ -272,9 +294,15 @@ class ExportDialog(PreserveGeometry, QDialog):
         grid.addWidget(self.tag_combo, 2, 1)
         grid.addWidget(self.all_button, 3, 0, 1, 2)
         grid.setColumnStretch(1, 1)
+        self.format = QComboBox()
+        self.format.setObjectName("exportFormat")
+        self.format.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        for fmt, spec in EXPORT_FORMATS.items():
+            self.format.addItem(spec.label, fmt)
         self.profile = ProfileCombo(saved_profiles(library), default_profile)
         self.profile.setObjectName("exportProfile")
         profile_row = QFormLayout()
+        profile_row.addRow("Format:", self.format)
         profile_row.addRow("Write as:", self.profile)
         self.keep_encoding = QCheckBox()
         self.keep_encoding.setObjectName("exportKeepEncoding")
@@ -294,8 +322,10 @@ class ExportDialog(PreserveGeometry, QDialog):
             "utf-16-be+bom": "UTF-16 BE with BOM",
         }.get(encoding, encoding)
         self.keep_encoding.setText(f"Keep the imported files' encoding ({shown})")
-        self.keep_encoding.setEnabled(encoding not in ("", "utf-8"))
+        self._encoding_kept = encoding not in ("", "utf-8")
+        self.keep_encoding.setEnabled(self._encoding_kept)
         profile_row.addRow("", self.keep_encoding)
+        self.format.currentIndexChanged.connect(self._on_format_current_index_changed)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = buttons.addButton(
             "Choose File…", QDialogButtonBox.ButtonRole.AcceptRole
@@ -326,14 +356,25 @@ class ExportDialog(PreserveGeometry, QDialog):
             return db.Query(tag=self.tag_combo.currentData())
         return db.Query()
 
+    def format_choice(self) -> str:
+        """A key of :data:`EXPORT_FORMATS`: "bibtex", "csl-json" or "ris"."""
+        data = self.format.currentData()
+        return data if isinstance(data, str) else "bibtex"
+
     def profile_choice(self) -> str:
         """The profile to write with: '' for entries as stored, else a profile name."""
         return self.profile.choice()
 
     def suggested_name(self) -> str:
+        suffix = EXPORT_FORMATS[self.format_choice()].suffix
         if self.scope() == self.TAG:
-            return f"{self.tag_combo.currentData()}.bib"
-        return "references.bib"
+            return f"{self.tag_combo.currentData()}{suffix}"
+        return f"references{suffix}"
+
+    def _on_format_current_index_changed(self, index: int) -> None:
+        bibtex = self.format_choice() == "bibtex"
+        self.profile.setEnabled(bibtex)
+        self.keep_encoding.setEnabled(bibtex and self._encoding_kept)
 
     def _on_tag_combo_activated(self, index: int) -> None:
         self.tag_button.setChecked(True)

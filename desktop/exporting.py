@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
 from . import db, messages
 from . import settings as opts
-from .dialogs import AuxExportDialog, ExportDialog
+from .dialogs import EXPORT_FORMATS, AuxExportDialog, ExportDialog
 from .hub import LibraryEvents
 from .importer import Exporter
 from .settings import Settings
@@ -78,6 +78,7 @@ class ExportFlow(QObject):
                 dialog.suggested_name(),
                 dialog.profile_choice(),
                 dialog.keep_encoding.isChecked(),
+                dialog.format_choice(),
             )
         )
         dialog.open()
@@ -120,22 +121,34 @@ class ExportFlow(QObject):
         )
 
     def _export(
-        self, query: db.Query, suggested: str, profile: str = "", keep_encoding: bool = False
+        self,
+        query: db.Query,
+        suggested: str,
+        profile: str = "",
+        keep_encoding: bool = False,
+        fmt: str = "bibtex",
     ) -> None:
         if query != db.Query() and self._library.count(query) == 0:
             self._nothing_to_export("No paper is in what you chose to export; no file was written.")
             return
+        spec = EXPORT_FORMATS[fmt]
         start = str(Path(opts.start_folder(self._settings)) / suggested)
         path, _ = QFileDialog.getSaveFileName(
-            self._window, "Export BibTeX", start, "BibTeX files (*.bib);;All files (*)"
+            self._window,
+            f"Export {spec.name}",
+            start,
+            f"{spec.name} files (*{spec.suffix});;All files (*)",
         )
         if not path:
             return
         if not Path(path).suffix:
-            path += ".bib"
+            path += spec.suffix
         opts.remember_folder(self._settings, path)
         self._status.showMessage(f"Exporting to {path}…")
-        self.exporter.export(path, query, profile, keep_encoding)
+        if fmt == "bibtex":
+            self.exporter.export(path, query, profile, keep_encoding)
+        else:
+            self.exporter.export_other(path, fmt, query)
 
     def _export_aux(self, dialog: AuxExportDialog) -> None:
         aux, dest, profile = dialog.aux_path, dialog.output_path(), dialog.profile_choice()

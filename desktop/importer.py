@@ -444,7 +444,8 @@ class Exporter(QObject):
     """Runs the window's exports, each in its own thread over its own connection.
 
     A profile is given by name ('' writes the entries as stored); the worker looks it up
-    in its own connection, so a profile saved a moment ago is there.
+    in its own connection, so a profile saved a moment ago is there. CSL-JSON and RIS
+    (:meth:`export_other`) report on ``finished`` as BibTeX does.
 
     Signals:
         finished(str, int, str): the file, entries written, and an error ('' if none).
@@ -473,6 +474,16 @@ class Exporter(QObject):
                 library.profile(profile) if profile else None,
                 keep_encoding=keep_encoding,
             )
+
+        self._runner.run(job, lambda n, error: self.finished.emit(dest, n or 0, error))
+
+    def export_other(self, dest: str, fmt: str, query: db.Query) -> None:
+        """Write another tool's format (``Library.OTHER_FORMATS``) as UTF-8, atomically."""
+
+        def job(library: db.Library) -> int:
+            text, n = library.export_other(fmt, query)
+            db.write_export(dest, text.encode("utf-8"))
+            return n
 
         self._runner.run(job, lambda n, error: self.finished.emit(dest, n or 0, error))
 
