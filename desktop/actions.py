@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar, QWidget
 class ActionId(Enum):
     NEW_PAPER = auto()
     ADD_PDF = auto()
+    ADD_BY_IDENTIFIER = auto()
     EDIT = auto()
     DELETE = auto()
     IMPORT = auto()
@@ -40,6 +41,7 @@ class ActionId(Enum):
     COPY_CITE = auto()
     COPY_BIBTEX = auto()
     REGENERATE_KEYS = auto()
+    REFRESH_FROM_SOURCES = auto()
     FIND_DUPLICATES = auto()
     INDEX_FULLTEXT = auto()
     REBUILD_FULLTEXT = auto()
@@ -92,6 +94,13 @@ ACTIONS: dict[ActionId, ActionSpec] = {
         "Make a paper of each PDF from what it says, the PDF stored with it (you can also "
         "drop PDFs below the papers)",
         "document-import",
+    ),
+    ActionId.ADD_BY_IDENTIFIER: ActionSpec(
+        "Add by &Identifier…",
+        "Ctrl+L",
+        "Add papers by DOI, arXiv id or ISBN, or every identifier in a pasted text (looked "
+        "up at doi.org, Crossref, arXiv and Open Library)",
+        "edit-find",
     ),
     ActionId.EDIT: ActionSpec(
         "&Edit Paper",
@@ -172,6 +181,14 @@ ACTIONS: dict[ActionId, ActionSpec] = {
         "view-refresh",
         needs_selection=True,
     ),
+    ActionId.REFRESH_FROM_SOURCES: ActionSpec(
+        "Re&fresh from Sources…",
+        "Ctrl+Shift+R",
+        "Look the selected papers up again and choose, field by field, what to update "
+        "(undoable; the key never changes)",
+        "view-refresh",
+        needs_selection=True,
+    ),
     ActionId.FIND_DUPLICATES: ActionSpec(
         "Find D&uplicates…",
         None,
@@ -239,6 +256,7 @@ MENUS: dict[str, list[ActionId | None]] = {
     "&File": [
         ActionId.NEW_PAPER,
         ActionId.ADD_PDF,
+        ActionId.ADD_BY_IDENTIFIER,
         None,
         ActionId.IMPORT,
         ActionId.PASTE_BIBTEX,

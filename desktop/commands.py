@@ -33,6 +33,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from . import db
+from .db import FieldDiff, Found
 from .hub import LibraryEvents
 from .messages import show_error
 
@@ -660,3 +661,44 @@ class AddPaperFromPdfCommand(LibraryCommand):
 
 def _file_name(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+# -- papers from lookups --------------------------------------------------------------------
+
+
+class AddFoundCommand(LibraryCommand):
+    """Add looked-up records (``db.sources.Found``, previewed, so each keeps the key its
+    preview showed) as one import; undo takes them all back, redo restores them exactly.
+    ``paper_ids`` are the new papers once applied."""
+
+    def __init__(self, library: db.Library, events: LibraryEvents, founds: Iterable[Found]) -> None:
+        self.founds = list(founds)
+        super().__init__(library, events, f"Add {_plural(len(self.founds), 'paper')} by identifier")
+        self.report: db.ImportReport | None = None
+        self.paper_ids: list[int] = []
+
+    def _apply(self) -> db.Changes:
+        self.report = self.library.add_found(self.founds)
+        return self.report.changes
+
+    def _applied_once(self, changes: db.Changes) -> None:
+        self.paper_ids = sorted(changes.added)
+
+
+class RefreshCommand(LibraryCommand):
+    """Write the accepted differences of a refresh (``db.arrivals.FieldDiff``) into one
+    paper in one write; undo restores its fields and type exactly. The key never changes."""
+
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        paper_id: int,
+        accepted: Iterable[FieldDiff],
+    ) -> None:
+        self.accepted = list(accepted)
+        super().__init__(library, events, f"Refresh {_plural(len(self.accepted), 'field')}")
+        self.paper_id = paper_id
+
+    def _apply(self) -> db.Changes:
+        return self.library.apply_refresh(self.paper_id, self.accepted)

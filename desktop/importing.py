@@ -7,9 +7,10 @@ The import itself (a worker, its progress, the report, undo) is ``desktop/import
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from PySide6.QtCore import QMimeData, QObject
+from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
@@ -17,9 +18,17 @@ from . import db
 from . import settings as opts
 from .hub import LibraryEvents
 from .importer import Importer
+from .lookup import identifiers_in
 from .settings import Settings
 
 BIB_SUFFIXES = (".bib", ".bibtex")
+#: The start of a BibTeX entry (``@article{``, ``@misc (``): what makes a text BibTeX.
+_ENTRY_START = re.compile(r"@\s*[A-Za-z]+\s*[{(]")
+
+
+def holds_bibtex(text: str) -> bool:
+    """Whether a text has a BibTeX entry in it (an e-mail address alone is not one)."""
+    return _ENTRY_START.search(text) is not None
 
 
 def dropped_bib_files(mime: QMimeData) -> list[str]:
@@ -33,10 +42,21 @@ def dropped_bib_files(mime: QMimeData) -> list[str]:
     ]
 
 
+def dropped_text(mime: QMimeData) -> str:
+    """Dropped text (not files or links)."""
+    return mime.text() if mime.hasText() and not mime.hasUrls() else ""
+
+
 def dropped_bibtex_text(mime: QMimeData) -> str:
     """Dropped text that may hold BibTeX ('' if not)."""
-    text = mime.text() if mime.hasText() and not mime.hasUrls() else ""
+    text = dropped_text(mime)
     return text if "@" in text else ""
+
+
+def dropped_identifier_text(mime: QMimeData) -> str:
+    """Dropped text with no BibTeX entry but DOIs, arXiv ids or ISBNs in it ('' if not)."""
+    text = dropped_text(mime)
+    return text if text and not holds_bibtex(text) and identifiers_in(text) else ""
 
 
 class ImportFlow(QObject):
@@ -44,7 +64,13 @@ class ImportFlow(QObject):
 
     ``before_write`` runs just before the import's worker takes the write lock (the window
     saves what is being typed then).
+
+    Signals:
+        identifiers_found(str): pasted or dropped text holds no BibTeX entry but
+            identifiers, to look up (Add by Identifier).
     """
+
+    identifiers_found = Signal(str)
 
     def __init__(
         self,
@@ -78,22 +104,37 @@ class ImportFlow(QObject):
             self.importer.import_files(paths)
 
     def import_clipboard(self) -> None:
+        """Import the clipboard's BibTeX; identifiers without BibTeX are looked up."""
         text = QGuiApplication.clipboard().text()
-        if "@" not in text:
-            self._status.showMessage("The clipboard holds no BibTeX entry.", 5000)
-            return
+        if not holds_bibtex(text):
+            if identifiers_in(text):
+                self.identifiers_found.emit(text)
+                return
+            if "@" not in text:
+                self._status.showMessage(
+                    "The clipboard holds no BibTeX entry and no DOI, arXiv id or ISBN.", 5000
+                )
+                return
         self.importer.import_text(text, "clipboard")
 
     @staticmethod
     def can_import(mime: QMimeData) -> bool:
-        """Whether a drop of this would import anything (.bib files or BibTeX text)."""
-        return bool(dropped_bib_files(mime) or dropped_bibtex_text(mime))
+        """Whether a drop of this would import anything (.bib files, BibTeX text, or text
+        with identifiers to look up)."""
+        return bool(
+            dropped_bib_files(mime) or dropped_bibtex_text(mime) or dropped_identifier_text(mime)
+        )
 
     def import_dropped(self, mime: QMimeData) -> bool:
-        """Import dropped .bib files, else dropped BibTeX text; False if it was neither."""
+        """Import dropped .bib files, else dropped BibTeX text, else look up the
+        identifiers of a dropped text; False if it was none of these."""
         files = dropped_bib_files(mime)
         if files:
             self.importer.import_files(files)
+            return True
+        ids_text = dropped_identifier_text(mime)
+        if ids_text:
+            self.identifiers_found.emit(ids_text)
             return True
         text = dropped_bibtex_text(mime)
         if text:

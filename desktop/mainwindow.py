@@ -56,6 +56,7 @@ from .fulltext import FulltextIndexer, FulltextProgress
 from .geometry import PreserveGeometry
 from .hub import ChangeWatcher, LibraryEvents
 from .importing import ImportFlow
+from .lookup import Lookups
 from .models import COLUMNS, NodeKind, PaperTableModel, SidebarFilter
 from .panes import PaneLayout
 from .paperactions import PaperActions
@@ -155,10 +156,13 @@ class MainWindow(PreserveGeometry, QMainWindow):
                 None,
                 a[ActionId.EXPORT],
                 a[ActionId.REGENERATE_KEYS],
+                a[ActionId.REFRESH_FROM_SOURCES],
                 None,
                 a[ActionId.DELETE],
             ],
         )
+        menus["&Paper"].addSeparator()
+        menus["&Paper"].addAction(a[ActionId.REFRESH_FROM_SOURCES])
         menus["&View"].addSeparator()
         self.table.add_column_menu(menus["&View"])
         self.toolbar = build_toolbar(self.actions_by_id)
@@ -186,6 +190,10 @@ class MainWindow(PreserveGeometry, QMainWindow):
             self,
             flush=self.detail.flush,
         )
+        # Papers by DOI, arXiv id or ISBN, and refreshes from those sources (lookup.py).
+        self.lookups = Lookups(
+            library, self.events, self.undo_stack, settings, self, flush=self.detail.flush
+        )
         # New papers from PDFs (File > Add PDF…, or dropped below the rows).
         self.pdf_adder = PdfAdder(library, self.events, self.undo_stack, self)
         # The text of attached PDFs, read in the background for search.
@@ -204,6 +212,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
 
         self.paper_actions.paper_added.connect(self._on_paper_actions_paper_added)
         self.importer.started.connect(self._on_importer_started)
+        self.imports.identifiers_found.connect(self.lookups.look_up_text)
+        self.lookups.papers_chosen.connect(self._on_lookups_papers_chosen)
         self.importer.finished.connect(self._on_importer_finished)
         self.autoexporter.finished.connect(self.status_bar.show_autoexport_results)
         self.daily_backup.finished.connect(self.status_bar.show_backup_result)
@@ -276,6 +286,10 @@ class MainWindow(PreserveGeometry, QMainWindow):
         a = self.actions_by_id
         a[ActionId.NEW_PAPER].triggered.connect(self.paper_actions.new_paper)
         a[ActionId.ADD_PDF].triggered.connect(self._on_add_pdf_triggered)
+        a[ActionId.ADD_BY_IDENTIFIER].triggered.connect(lambda: self.lookups.add_by_identifier())
+        a[ActionId.REFRESH_FROM_SOURCES].triggered.connect(
+            lambda: self.lookups.refresh(self.selected_ids())
+        )
         a[ActionId.EDIT].triggered.connect(self._on_edit_triggered)
         a[ActionId.DELETE].triggered.connect(self.paper_actions.delete)
         a[ActionId.IMPORT].triggered.connect(self.imports.import_chosen_files)
@@ -358,6 +372,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         # and its thread ends, so what follows can write.
         self.importer.shutdown()
         self.pdf_adder.wait()
+        self.lookups.shutdown()
         self._fulltext_soon.stop()
         self.fulltext.wait()
         self.detail.flush()
@@ -573,6 +588,13 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.watcher.resume()
 
     # -- actions --------------------------------------------------------------------------------
+
+    def _on_lookups_papers_chosen(self, paper_ids: list[int]) -> None:
+        """Papers just added by identifier, refreshed, or found to be there already."""
+        if paper_ids and not self.table.select_papers(paper_ids, paper_ids[0]):
+            self.select_key(self.library.rows([paper_ids[0]])[paper_ids[0]].key)
+        self.activateWindow()
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_paper_actions_paper_added(self, paper_id: int) -> None:
         if not self.table.select_papers([paper_id], paper_id):

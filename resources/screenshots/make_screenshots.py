@@ -3,6 +3,7 @@ window at 1024x640, 1280x800 and 1920x1080 in a light and a dark palette, on the
 library and on biblatex's own examples (biblatex-examples.bib).
 
     python resources/screenshots/make_screenshots.py [--bibdata ../shared/bibdata]
+    python resources/screenshots/make_screenshots.py --lookups-only  # lookup.png, refresh.png
 
 The seeded library (25 papers) is made in a temporary folder. So that the sidebar and the
 tag column show what a library in use looks like, a few papers are given tags (with
@@ -187,6 +188,145 @@ def shoot_fulltext(library: Path, tmp: Path) -> None:
     shoot(with_pdf, HERE / "fulltext.png", search="impurity")
 
 
+#: What the Add by Identifier shot looks up: a reference list as one pastes it.
+LOOKUP_TEXT = (
+    "[1] H. S. Frank, The structure of ordinary water, Science 169 (1970), "
+    "doi:10.1126/science.169.3946.635\n"
+    "[2] J. M. Murray, A. Del Maestro, Z. Tesanovic, arXiv:1111.2011v2\n"
+    "[3] C. Stanley, T. Windisch, Heat-bath random walks with Markov bases, arXiv:1605.08386\n"
+    "[4] A. Gould et al., Frequency of hot Jupiters, arXiv:astro-ph/0601001\n"
+    "[5] A DOI with a typo: 10.1126/science.169.3946.6350\n"
+)
+#: The published version of arXiv 1111.2011 (Phys. Rev. B), as doi.org's CSL-JSON gives it.
+PRB_DOI = "10.1103/PhysRevB.85.115117"
+PRB_CSL = {
+    "type": "article-journal",
+    "title": "Quantum criticality for extended nodes on a Bethe lattice in the large "
+    "connectivity limit",
+    "author": [
+        {"family": "Murray", "given": "James M."},
+        {"family": "Del Maestro", "given": "Adrian"},
+        {"family": "Tešanović", "given": "Zlatko"},
+    ],
+    "container-title": "Physical Review B",
+    "volume": "85",
+    "issue": "11",
+    "page": "115117",
+    "issued": {"date-parts": [[2012, 3, 14]]},
+    "DOI": PRB_DOI,
+    "publisher": "American Physical Society (APS)",
+}
+
+
+def replay_server():
+    """The loopback server of the tests (recorded doi.org, Crossref and arXiv answers),
+    its URLs put in the environment; None where tests/lookupserver.py or the recordings
+    are absent."""
+    sys.path.insert(0, str(HERE.parents[1]))
+    try:
+        from tests.lookupserver import ReplayServer
+    except ImportError:
+        return None
+    try:
+        server = ReplayServer().start()
+    except FileNotFoundError:
+        return None
+    os.environ.update(server.env())
+    os.environ["CITEDESK_ARXIV_INTERVAL"] = "0"
+    return server
+
+
+def _settle(app, done, seconds: float = 20.0) -> None:
+    """Let the event loop run until ``done()`` (a lookup's thread answers meanwhile)."""
+    import time
+
+    end = time.monotonic() + seconds
+    while not done() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+    for _ in range(5):
+        app.processEvents()
+
+
+def _window_with(library: Path, tmp: Path):
+    settings = Settings(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat))
+    window = create_window(library, settings=settings)
+    window.resize(SIZE)
+    window.reset_layout()
+    return window
+
+
+def shoot_lookup_preview(library: Path, tmp: Path) -> None:
+    """lookup.png: Add by Identifier after a pasted reference list was looked up: found,
+    a published preprint with its version choice, one the library has, one not found."""
+    import json
+
+    server = replay_server()
+    if server is None:
+        print("skipped lookup.png: tests/lookupserver.py or ../shared/recorded is absent")
+        return
+    try:
+        server.add_doi_answer(
+            PRB_DOI, "application/vnd.citationstyles.csl+json", json.dumps(PRB_CSL)
+        )
+        copy = tmp / "lookup.sqlite"
+        db.backup_library(library, copy)
+        with db.Library.open(copy) as lib:  # the library has the hot Jupiters already
+            lib.import_text(
+                "@article{gould2006hotjupiters, author = {Gould, Andrew and others}, title = "
+                "{Frequency of Hot Jupiters and Very Hot Jupiters from the OGLE-III Transit "
+                "Surveys Toward the Galactic Bulge and Carina}, year = {2006}, eprint = "
+                "{astro-ph/0601001}, eprinttype = {arxiv}}"
+            )
+        app = ensure_application()
+        window = _window_with(copy, tmp)
+        dialog = window.lookups.add_by_identifier(LOOKUP_TEXT, start=True)
+        dialog.resize(1100, 720)
+        _settle(app, lambda: not dialog.running)
+        dialog.results.setCurrentItem(dialog.results.topLevelItem(1))
+        _settle(app, lambda: True)
+        dialog.grab().save(str(HERE / "lookup.png"))
+        print(f"wrote {HERE / 'lookup.png'}")
+        dialog.reject()
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    finally:
+        server.stop()
+
+
+def shoot_refresh_diff(library: Path, tmp: Path) -> None:
+    """refresh.png: Refresh from Sources on the selected paper, found by title and author
+    at arXiv (a newer version), its differences field by field."""
+    server = replay_server()
+    if server is None:
+        print("skipped refresh.png: tests/lookupserver.py or ../shared/recorded is absent")
+        return
+    try:
+        with db.Library.open(library) as lib:
+            paper = lib.paper(lib.require_key(SELECTED))
+        abstract = paper.text("abstract").replace("Lastly, extensive", "Extensive")
+        server.add_arxiv_entry(
+            "2310.00692v2", paper.title, ["Mingze Wang", "Lei Wu"], "2024-05-21", abstract
+        )
+        app = ensure_application()
+        window = _window_with(library, tmp)
+        window.select_key(SELECTED)
+        dialog = window.lookups.refresh(window.selected_ids())
+        dialog.resize(960, 620)
+        _settle(app, lambda: not dialog.running)
+        dialog.diff.setCurrentItem(dialog.diff.topLevelItem(dialog.diff.topLevelItemCount() - 1))
+        _settle(app, lambda: True)
+        dialog.grab().save(str(HERE / "refresh.png"))
+        print(f"wrote {HERE / 'refresh.png'}")
+        dialog.reject()
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    finally:
+        server.stop()
+
+
 def main() -> int:
     bibdata = BIBDATA
     if "--bibdata" in sys.argv:
@@ -194,8 +334,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         library = Path(tmp) / "library.sqlite"
         populate(library)
-        shoot(library, HERE / "main.png")
-        shoot(library, HERE / "search.png", search="sgd")
+        if "--lookups-only" not in sys.argv:
+            shoot(library, HERE / "main.png")
+            shoot(library, HERE / "search.png", search="sgd")
+        shoot_lookup_preview(library, Path(tmp))
+        shoot_refresh_diff(library, Path(tmp))
+        if "--lookups-only" in sys.argv:  # just the two dialogs (lookup.png, refresh.png)
+            return 0
         shoot_fulltext(library, Path(tmp))
         for size in SIZES:
             for dark in (False, True):

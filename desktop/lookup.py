@@ -1,0 +1,219 @@
+"""Papers by their identifiers in the window: Add by Identifier and Refresh from Sources.
+
+A lookup (``db.lookup.Lookup``) waits for servers, so it runs in a thread of its own
+(:class:`LookupTask`); it never touches a widget or the library's connection. Its results
+come back as queued signals, and everything that reads or writes the library (previews,
+the response cache, adding, refreshing) happens on the GUI thread, as with
+``desktop/attachments.py``'s ``PdfAdder``. :class:`Lookups` owns the running tasks and opens
+the two dialogs (``lookupdialog.py``, ``refreshdialog.py``); the window only wires it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QDialog, QWidget
+
+from . import db
+from .background import guarded
+from .db import Identifier, Lookup, Outcome, find_identifiers, parse_identifier
+from .db import LookupCancelled as Cancelled
+from .hub import LibraryEvents
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: What a task's ``done`` says when it was cancelled.
+CANCELLED = "cancelled"
+#: Seconds the window waits, when closing, for a lookup to notice it was cancelled.
+SHUTDOWN_WAIT_S = 5
+#: progress(done, total, outcome), called from the lookup's own threads.
+Progress = Callable[[int, int, Outcome], None]
+#: A job: given the lookup and a progress callback, returns a result for the GUI thread.
+Job = Callable[[Lookup, Progress], Any]
+
+_KIND_WORDS = {
+    "doi": ("DOI", "DOIs"),
+    "arxiv": ("arXiv id", "arXiv ids"),
+    "isbn": ("ISBN", "ISBNs"),
+}
+
+
+def identifiers_in(text: str) -> list[Identifier]:
+    """Every identifier in a text, in order: those :func:`find_identifiers` sees in running
+    text, and lines that are one identifier alone (a bare ``1605.08386`` or ISBN, which
+    running text does not count)."""
+    found: dict[str, Identifier] = {}
+    for ident in find_identifiers(text):
+        found.setdefault(ident.key, ident)
+    for line in text.splitlines():
+        line = line.strip()
+        if line and len(line) < 200 and not any(c.isspace() for c in line):
+            ident = parse_identifier(line)
+            if ident is not None:
+                found.setdefault(ident.key, ident)
+    return list(found.values())
+
+
+def describe_identifiers(ids: Iterable[Identifier]) -> str:
+    """ "3 identifiers found: 2 DOIs, 1 arXiv id" """
+    counts: dict[str, int] = {}
+    for ident in ids:
+        counts[ident.kind] = counts.get(ident.kind, 0) + 1
+    total = sum(counts.values())
+    if not total:
+        return "No identifier found yet: type or paste a DOI, an arXiv id or an ISBN."
+    parts = [
+        f"{n} {_KIND_WORDS[kind][n != 1]}"
+        for kind in ("doi", "arxiv", "isbn")
+        if (n := counts.get(kind, 0))
+    ]
+    return f"{total} identifier{'s' if total != 1 else ''} found: {', '.join(parts)}"
+
+
+class LookupTask(QThread):
+    """One lookup job in a thread of its own (no event loop; it ends with the job).
+
+    Signals:
+        progressed(int, int, object): done, total and the ``Outcome`` just finished.
+        done(object, str): the job's result and '' ; or None and :data:`CANCELLED` or a
+            message for people.
+    """
+
+    progressed = Signal(int, int, object)
+    done = Signal(object, str)
+
+    def __init__(self, lookup: Lookup, job: Job, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lookup = lookup
+        self._job = job
+
+    def cancel(self) -> None:
+        """Stop at the next request, wait or chunk (from the GUI thread)."""
+        self.lookup.cancel()
+
+    def run(self) -> None:
+        def work() -> tuple[Any, str]:
+            try:
+                return self._job(self.lookup, self.progressed.emit), ""
+            except Cancelled:
+                return None, CANCELLED
+
+        out, error = guarded(work)
+        if out is None:
+            self.done.emit(None, error)
+        else:
+            self.done.emit(*out)
+
+
+class Lookups(QObject):
+    """Starts lookup tasks and keeps what they fetched; opens the lookup dialogs.
+
+    Each task's ``Lookup`` is made on the GUI thread (it reads the library's settings);
+    when the task's thread has ended its fresh answers go into the library's response
+    cache and it is closed, here on the GUI thread.
+
+    Signals:
+        papers_chosen(object): paper ids the window should select (papers just added, or
+            the paper a looked-up record already is).
+    """
+
+    papers_chosen = Signal(object)
+
+    def __init__(
+        self,
+        library: db.Library,
+        events: LibraryEvents,
+        undo_stack: QUndoStack,
+        settings: Settings,
+        window: QWidget,
+        flush: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(window)
+        self.library = library
+        self.events = events
+        self.undo_stack = undo_stack
+        self.settings = settings
+        self.flush = flush
+        self._window = window
+        self._tasks: set[LookupTask] = set()
+
+    @property
+    def running(self) -> bool:
+        return any(t.isRunning() for t in self._tasks)
+
+    def start(self, job: Job) -> LookupTask:
+        """A task running ``job``; connect to its signals, it has started already."""
+        task = LookupTask(self.library.lookup(), job, self)
+        task.finished.connect(self._on_task_finished)
+        self._tasks.add(task)
+        task.start()
+        return task
+
+    def shutdown(self) -> None:
+        """Close the lookup dialogs, cancel every lookup and wait for its thread (the
+        window is closing)."""
+        from .lookupdialog import AddByIdentifierDialog
+        from .refreshdialog import RefreshDialog
+
+        for dialog in self._window.findChildren(QDialog):
+            if isinstance(dialog, AddByIdentifierDialog | RefreshDialog):
+                dialog.reject()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            task.wait(SHUTDOWN_WAIT_S * 1000)
+            self._finish(task)
+
+    # -- the dialogs ------------------------------------------------------------------------
+
+    def add_by_identifier(self, text: str = "", start: bool = False) -> QWidget:
+        """Open Add by Identifier; with ``text`` filled in, and looked up at once if
+        ``start``."""
+        from .lookupdialog import AddByIdentifierDialog
+
+        dialog = AddByIdentifierDialog(self, self._window)
+        dialog.open()
+        if text:
+            dialog.set_text(text)
+            if start:
+                dialog.look_up()
+        return dialog
+
+    def look_up_text(self, text: str) -> None:
+        """Identifiers pasted or dropped: open the dialog with them and look them up."""
+        self.add_by_identifier(text, start=True)
+
+    def refresh(self, paper_ids: list[int]) -> QWidget | None:
+        """Open Refresh from Sources for these papers, one after another."""
+        from .refreshdialog import RefreshDialog
+
+        if not paper_ids:
+            return None
+        self.flush()
+        dialog = RefreshDialog(self, paper_ids, self._window)
+        dialog.open()
+        dialog.start()
+        return dialog
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def _on_task_finished(self) -> None:
+        task = self.sender()
+        if isinstance(task, LookupTask):
+            self._finish(task)
+
+    def _finish(self, task: LookupTask) -> None:
+        if task not in self._tasks:
+            return
+        self._tasks.discard(task)
+        try:
+            self.library.save_lookup_cache(task.lookup.fresh_answers)
+        except db.LibraryError as exc:  # a locked library: the answers are only a cache
+            log.warning("could not keep the lookup's answers: %s", exc)
+        task.lookup.close()
+        task.deleteLater()
