@@ -39,7 +39,7 @@ from .identifiers import Identifier, arxiv_base, find_identifiers, parse_identif
 from .indexjob import index_apart
 from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
 from .library import Library
-from .lookup import GOOD_MATCH, Candidates, Lookup, Outcome, SearchFor
+from .lookup import GOOD_MATCH, Lookup, Outcome, SearchFor
 from .names import Person
 from .options import (
     AUTOEXPORTS,
@@ -52,7 +52,7 @@ from .options import (
     LibrarySetting,
 )
 from .paths import ENV_VAR, default_library_path
-from .sources import Endpoints, Found
+from .sources import Candidates, Endpoints, Found
 from .store import DatabaseError, SQLiteError
 from .values import (
     ENTRY_TYPES,

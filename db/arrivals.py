@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import bibvalue, csljson, keys
+from .bibwrite import format_entry
 from .citekeys import CiteKeys
 from .derive import derive, field_map
 from .http import CachedAnswer
-from .identifiers import Identifier, arxiv_base, isbn13
+from .identifiers import Identifier, arxiv_base, isbn13, parse_identifier
 from .latex import ascii_fold, latex_to_unicode
 from .lookup import SearchFor
 from .names import parse_names
@@ -105,36 +106,48 @@ class Arrivals:
             eprint = rec.get("eprint").strip()
             if eprint and rec.get("eprinttype").lower() in ("arxiv", ""):
                 base = arxiv_base(eprint)
+                # The id with or without a version: a range on the index, not a LIKE scan.
                 add(
                     self.conn.execute(
-                        "SELECT id, key, title FROM papers WHERE arxiv IN (?, ?) "
-                        "OR arxiv LIKE ? ESCAPE '\\'",
-                        [base, eprint, base.replace("_", "\\_") + "v%"],
+                        "SELECT id, key, title FROM papers WHERE arxiv = ? "
+                        "OR (arxiv > ? AND arxiv < ?)",
+                        [base, base + "v", base + "w"],
                     ).fetchall(),
                     "same arXiv id",
                 )
             year = rec.get("year").strip()
             title = _normal_title(rec.title)
             if len(title) >= 10 and year.isdigit():
+                # Titles starting alike (the sort index), then compared whole.
+                start = ascii_fold(latex_to_unicode(rec.title)).lower().lstrip("\"'({[ ")[:8]
                 rows = self.conn.execute(
-                    "SELECT id, key, title FROM papers WHERE year = ?", [int(year)]
+                    "SELECT id, key, title FROM papers INDEXED BY papers_title_sort "
+                    "WHERE title_sort >= ? AND title_sort < ? AND year = ?",
+                    [start, start + "\U0010ffff", int(year)],
                 ).fetchall()
                 add([r for r in rows if _normal_title(r[2] or "") == title], "same title and year")
         return list(out.values())
 
-    def preview(self, founds: Sequence[Found]) -> list[Preview]:
-        """Each record with the key it will get (unique in the library and among these)."""
+    def preview(self, founds: Sequence[Found], taken: set[str] | None = None) -> list[Preview]:
+        """Each record with the key it will get (unique in the library and among these).
+
+        ``taken``: keys (lower case) already promised to records previewed before, when a
+        long list is previewed a part at a time; the keys given here are added to it.
+        """
         out = []
-        taken: set[str] = set()
+        taken = set() if taken is None else taken
+        macros = self.keys.macros.current()
         for found in founds:
-            d = derive(found.raw_fields(), self.keys.macros.current())
+            raw = found.raw_fields()
+            d = derive(raw, macros)
             base = keys.format_key(
                 self.keys.key_pattern, d.authors or d.editors, str(d.year or ""), d.title
             )
             key = keys.unique_key(base, lambda k: k.lower() in taken or self.keys.key_taken(k))
             taken.add(key.lower())
             found.entry.key = key
-            out.append(Preview(found, key, found.bibtex(key), self.same_papers(found)))
+            text = format_entry(found.entry.entry_type, key, raw)
+            out.append(Preview(found, key, text, self.same_papers(found)))
         return out
 
     # -- refreshing ----------------------------------------------------------------------------
@@ -142,10 +155,11 @@ class Arrivals:
     def search_for(self, paper: Paper) -> SearchFor:
         """What a paper is looked up by: its identifiers, else its title, first author, year."""
         ids: list[Identifier] = []
-        if paper.doi:
-            ids.append(Identifier("doi", paper.doi.strip()))
-        if paper.arxiv:
-            ids.append(Identifier("arxiv", paper.arxiv.strip()))
+        for stored, kind in ((paper.doi, "doi"), (paper.arxiv, "arxiv")):
+            # As stored may be "https://doi.org/10...", "doi:10...", "arXiv:1605.08386".
+            ident = parse_identifier(stored or "")
+            if ident is not None and ident.kind == kind:
+                ids.append(ident)
         isbn = re.sub(r"[^0-9Xx]", "", paper.text("isbn"))
         if isbn and isbn13(isbn):
             ids.append(Identifier("isbn", isbn13(isbn) or isbn))

@@ -13,6 +13,7 @@ file Citedesk wrote comes back with the same field values; other tools ignore it
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -145,6 +146,9 @@ _MONTH_WORDS = {
     },
 }
 #: CSL's rich-text tags, and the JATS ones Crossref leaves in abstracts.
+_JATS_TITLE = re.compile(r"<jats:title[^>]*>.*?</jats:title>", re.IGNORECASE | re.DOTALL)
+_BLOCK_TAG = re.compile(r"</?(?:jats:)?(?:p|sec|list|list-item)(?:\s[^<>]*)?>", re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
 _RICH_TEXT = re.compile(r"</?(?:i|b|sup|sub|sc|span|p|jats:[\w-]+)(?:\s[^<>]*)?>", re.IGNORECASE)
 #: A citation key we take over as it is; anything else (a Zotero URI, "ITEM-1") gets one made.
 _GOOD_KEY = re.compile(r"[A-Za-z][\w:.+-]*\Z")
@@ -206,7 +210,18 @@ def plain(value: object) -> str:
         return ", ".join(plain(v) for v in value if plain(v))
     if not isinstance(value, str):
         return ""
-    text = _RICH_TEXT.sub("", value) if "<" in value else value
+    text = value
+    if "<" in text:
+        # Crossref's JATS abstracts: a heading ("Abstract") to drop, paragraphs to keep
+        # apart, entities (&lt;) to read.
+        text = _JATS_TITLE.sub(" ", text)
+        text = _BLOCK_TAG.sub(" ", text)
+        text = _RICH_TEXT.sub("", text)
+        text = re.sub(
+            r"[ \t]*\n[ \t]*\n?|  +", lambda m: "\n\n" if "\n" in m.group() else " ", text
+        )
+    if "&" in text and _ENTITY.search(text):
+        text = html.unescape(text)  # Crossref's "&amp;" and "&lt;", in titles too
     return text.strip()
 
 

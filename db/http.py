@@ -24,14 +24,18 @@ from __future__ import annotations
 import email.utils
 import functools
 import ipaddress
+import socket
 import ssl
 import threading
 import time
+import weakref
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from .errors import LibraryError
@@ -102,6 +106,80 @@ def _charset(content_type: str) -> str:
     return ""
 
 
+class _Stream(httpcore.NetworkStream):
+    """A connection whose socket :class:`_Sockets` can shut from another thread."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        self.inner = self.inner.start_tls(ssl_context, server_hostname, timeout)
+        return self
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+    def hang_up(self) -> None:
+        sock = self.inner.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # a read blocked in another thread ends
+            except OSError:
+                pass
+
+
+class _Sockets(httpcore.SyncBackend):
+    """httpcore's network backend, remembering its connections so that a cancel can hang
+    up on a server that stalls before its headers (no response exists yet to close)."""
+
+    def __init__(self) -> None:
+        self.streams: weakref.WeakSet[_Stream] = weakref.WeakSet()
+        self.lock = threading.Lock()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        stream = _Stream(super().connect_tcp(host, port, timeout, local_address, socket_options))
+        with self.lock:
+            self.streams.add(stream)
+        return stream
+
+    def hang_up(self) -> None:
+        with self.lock:
+            streams = list(self.streams)
+        for stream in streams:
+            stream.hang_up()
+
+
+def _transport(context: ssl.SSLContext, sockets: _Sockets) -> Any:
+    transport = httpx.HTTPTransport(verify=context, retries=0)
+    pool = getattr(transport, "_pool", None)
+    # httpx takes no network backend; its pool keeps one (httpcore 1.x). Without it, a
+    # cancel waits for the read timeout instead.
+    if pool is not None and hasattr(pool, "_network_backend"):
+        pool._network_backend = sockets
+    return transport
+
+
 class Gate:
     """At most ``concurrency`` requests to one host at once, ``interval`` seconds apart."""
 
@@ -168,6 +246,8 @@ class Http:
     max_bytes: int = MAX_BYTES
     cancel: threading.Event = field(default_factory=threading.Event)
     fresh: list[CachedAnswer] = field(default_factory=list)
+    _open: set[httpx.Response] = field(default_factory=set, repr=False)
+    _sockets: _Sockets = field(default_factory=_Sockets, repr=False)
     #: Seconds spent waiting for servers (network and their work), for the benchmark.
     waited: float = 0.0
     _client: httpx.Client | None = field(default=None, repr=False)
@@ -181,9 +261,11 @@ class Http:
         with self._lock:
             if self._client is None:
                 context = _ssl_context()
-                direct = httpx.HTTPTransport(verify=context, retries=0)
+                direct = _transport(context, self._sockets)
                 self._client = httpx.Client(
-                    verify=context,
+                    # Proxies from the environment (HTTPS_PROXY, NO_PROXY) get httpx's own
+                    # transports (trust_env); everything else goes through ours.
+                    transport=_transport(context, self._sockets),
                     headers={"User-Agent": self.user_agent},
                     timeout=httpx.Timeout(self.read_timeout, connect=self.connect_timeout),
                     follow_redirects=True,
@@ -248,7 +330,7 @@ class Http:
             if response.status in (429, 503):
                 wait = _retry_after(response, default=2.0 * (attempt + 1))
                 gate.hold_off(wait)
-                if attempt < RETRIES and wait <= MAX_RETRY_WAIT:
+                if attempt < RETRIES and wait <= min(MAX_RETRY_WAIT, self.read_timeout):
                     if self.cancel.wait(wait):
                         raise Cancelled
                     continue
@@ -271,31 +353,91 @@ class Http:
         return response
 
     def _fetch(self, source: str, url: str, accept: str) -> Response:
+        # The whole answer within twice the read timeout: a server dripping a byte a
+        # second never trips the timeout between two reads.
+        deadline = time.monotonic() + self.connect_timeout + 2 * self.read_timeout
         try:
-            with self.client().stream("GET", url, headers={"Accept": accept}) as r:
-                declared = r.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                    raise SourceError(source, _too_big(int(declared)), r.status_code)
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in r.iter_bytes(65536):
-                    if self.cancel.is_set():
-                        raise Cancelled
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise SourceError(source, _too_big(size, more=True), r.status_code)
-                    chunks.append(chunk)
-                return Response(
-                    str(r.url),
-                    r.status_code,
-                    r.headers.get("content-type", ""),
-                    b"".join(chunks),
-                    retry_after=r.headers.get("retry-after", ""),
-                )
+            with self.client().stream(
+                "GET", url, headers={"Accept": accept, "Accept-Encoding": "gzip"}
+            ) as r:
+                with self._lock:
+                    self._open.add(r)
+                try:
+                    return self._read(source, r, deadline)
+                finally:
+                    with self._lock:
+                        self._open.discard(r)
         except (Cancelled, SourceError):
             raise
-        except httpx.HTTPError as exc:
-            raise SourceError(source, self._problem(exc, url)) from None
+        except (httpx.HTTPError, OSError, RuntimeError) as exc:
+            if self.cancel.is_set():
+                raise Cancelled from None  # abort() closed the connection under it
+            if isinstance(exc, httpx.HTTPError):
+                raise SourceError(source, self._problem(exc, url)) from None
+            raise SourceError(source, f"the connection failed: {_reason(exc)}") from None
+
+    def _read(self, source: str, r: httpx.Response, deadline: float) -> Response:
+        """The body, inflated here rather than by httpx: a 60 KB gzip bomb inflating to
+        60 MB is cut off at :attr:`max_bytes` instead of being inflated whole first."""
+        declared = r.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise SourceError(source, _too_big(int(declared)), r.status_code)
+        encoding = r.headers.get("content-encoding", "identity").strip().lower()
+        inflate: Any = None
+        if encoding in ("gzip", "x-gzip"):
+            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            inflate = zlib.decompressobj()
+        elif encoding not in ("identity", ""):
+            raise SourceError(
+                source, f"the answer is encoded as {encoding!r}, which we did not ask"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for raw in r.iter_raw(65536):
+            if self.cancel.is_set():
+                raise Cancelled
+            if time.monotonic() > deadline:
+                limit = self.connect_timeout + 2 * self.read_timeout
+                raise SourceError(source, f"the answer took over {limit:g} s (far too slow)")
+            data = raw
+            while inflate is not None and data:
+                try:
+                    part = inflate.decompress(data, self.max_bytes + 1 - size)
+                except zlib.error as exc:
+                    raise SourceError(source, f"the answer could not be decoded: {exc}") from None
+                size += len(part)
+                chunks.append(part)
+                if size > self.max_bytes:
+                    raise SourceError(source, _too_big(size, more=True), r.status_code)
+                data = inflate.unconsumed_tail
+            if inflate is None:
+                size += len(raw)
+                chunks.append(raw)
+            if size > self.max_bytes:
+                raise SourceError(source, _too_big(size, more=True), r.status_code)
+        return Response(
+            str(r.url),
+            r.status_code,
+            r.headers.get("content-type", ""),
+            b"".join(chunks),
+            retry_after=r.headers.get("retry-after", ""),
+        )
+
+    def abort(self) -> None:
+        """Cancel, and close the connections of the requests under way (from any thread):
+        a stalled server is left at once instead of at its timeout."""
+        self.cancel.set()
+        with self._lock:
+            open_now = list(self._open)
+        for r in open_now:
+            try:
+                r.close()
+            except Exception:  # noqa: BLE001 - closing under another thread's read
+                pass
+        # A request still waiting for its headers has no response to close: its socket
+        # is shut, and its read ends.
+        self._sockets.hang_up()
 
     def _problem(self, exc: httpx.HTTPError, url: str) -> str:
         """What went wrong, in words (timeouts name the limit; loops say so)."""
@@ -375,5 +517,5 @@ def json_of(source: str, response: Response) -> Any:
 
     try:
         return json.loads(response.text)
-    except ValueError as exc:
-        raise SourceError(source, f"the answer is not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        raise SourceError(source, f"the answer is not valid JSON ({_reason(exc)})") from None

@@ -48,7 +48,9 @@ _LABELS = {"doi": "DOI", "arxiv": "arXiv", "isbn": "ISBN"}
 # short ``<...>`` group that is not an HTML tag is kept: SICI DOIs carry them
 # (``10.1002/(SICI)1097-4636(199706)35:4<541::AID-JBM12>3.0.CO;2-F``). Both branches
 # start on different characters, so matching is linear.
-_DOI_SUFFIX = r"""(?:[^\s"<>{}]++|<(?![A-Za-z]*>)[^\s"<>{}/]{1,40}+>)++"""
+# Typographic quotes and the em dash end a DOI: text set by a word processor puts them
+# right after one ("see “10.1038/srep16696”", "10.1002/jor.1100150407—see").
+_DOI_SUFFIX = r"""(?:[^\s"<>{}“”‘’«»—]++|<(?![A-Za-z]*>)[^\s"<>{}/“”‘’«»—]{1,40}+>)++"""
 _DOI_BODY = rf"10\.\d{{4,9}}(?:\.\d+)*(?:/|%2[Ff]){_DOI_SUFFIX}"
 _DOI_IN_TEXT = re.compile(_DOI_BODY)
 _DOI_ALONE = re.compile(
@@ -56,7 +58,7 @@ _DOI_ALONE = re.compile(
 )
 _DOI_VALID = re.compile(r"10\.\d{4,9}(?:\.\d+)*/.*[A-Za-z0-9].*", re.DOTALL)
 
-_TRAILING = frozenset(".,;:!?\"'")
+_TRAILING = frozenset(".,;:!?\"'’”")
 _CLOSERS = {")": "(", "]": "[", ">": "<"}
 
 

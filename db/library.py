@@ -469,9 +469,12 @@ class Library:
     def clear_lookup_cache(self) -> int:
         return self.arrivals.clear_cache()
 
-    def preview_found(self, founds: Sequence[Found]) -> list[Preview]:
-        """Looked-up records as they would be added: key, BibTeX, probable duplicates."""
-        return self.arrivals.preview(founds)
+    def preview_found(
+        self, founds: Sequence[Found], taken: set[str] | None = None
+    ) -> list[Preview]:
+        """Looked-up records as they would be added: key, BibTeX, probable duplicates.
+        ``taken`` carries the keys promised so far when a long list goes in parts."""
+        return self.arrivals.preview(founds, taken)
 
     def same_papers(self, found: Found) -> list[SamePaper]:
         return self.arrivals.same_papers(found)

@@ -16,6 +16,7 @@ make an open window reload everything).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -26,7 +27,7 @@ from functools import partial
 from pathlib import Path
 
 from .http import DEFAULT_CONTACT, CachedAnswer, Cancelled, Http, SourceError
-from .identifiers import Identifier
+from .identifiers import Identifier, arxiv_base
 from .sources import (
     ARXIV_BATCH,
     Candidates,
@@ -41,6 +42,8 @@ from .sources import (
     published_version,
 )
 from .store import Connection, SQLiteError, read_only
+
+log = logging.getLogger(__name__)
 
 #: The environment variable naming the contact address sent with every request.
 CONTACT_VAR = "CITEDESK_CONTACT"
@@ -131,7 +134,8 @@ class Lookup:
         return list(self.http.fresh)
 
     def cancel(self) -> None:
-        self.http.cancel.set()
+        """Stop now: no new request, and the ones under way are hung up on."""
+        self.http.abort()
 
     @property
     def cancelled(self) -> bool:
@@ -165,7 +169,7 @@ class Lookup:
         """
         outcomes: dict[str, Outcome] = {}
         for i in ids:
-            outcomes.setdefault(i.key, Outcome(i))
+            outcomes.setdefault(_same_work(i), Outcome(i))
         total = len(outcomes)
         done = 0
         lock = threading.Lock()
@@ -179,7 +183,7 @@ class Lookup:
                 progress(n, total, outcome)
 
         def one(ident: Identifier) -> None:
-            outcome = outcomes[ident.key]
+            outcome = outcomes[_same_work(ident)]
             try:
                 if ident.kind == "doi":
                     outcome.found = lookup_doi(self.http, self.endpoints, ident.value, fresh=fresh)
@@ -189,12 +193,23 @@ class Lookup:
                     outcome.error = f"cannot look up {ident}"
             except SourceError as exc:
                 outcome.error = str(exc)
+            except Cancelled:
+                raise
+            except Exception as exc:  # noqa: BLE001 - an answer no rule foresaw
+                outcome.error = f"{_FIRST_SOURCE[ident.kind]}: {_unforeseen(ident, exc)}"
             finish(outcome)
 
         def arxiv(batch: list[Identifier]) -> None:
-            answers = lookup_arxiv(self.http, self.endpoints, [i.value for i in batch], fresh=fresh)
+            try:
+                answers = lookup_arxiv(
+                    self.http, self.endpoints, [i.value for i in batch], fresh=fresh
+                )
+            except Cancelled:
+                raise
+            except Exception as exc:  # noqa: BLE001 - an answer no rule foresaw
+                answers = {i.value: SourceError("arXiv", _unforeseen(i, exc)) for i in batch}
             for ident in batch:
-                outcome = outcomes[ident.key]
+                outcome = outcomes[_same_work(ident)]
                 answer = answers.get(ident.value)
                 if isinstance(answer, Found):
                     outcome.found = answer
@@ -205,12 +220,16 @@ class Lookup:
                             answer.published = published_version(answer, record)
                         except SourceError:
                             pass  # the preprint, with the DOI arXiv gives, is still right
+                        except Cancelled:
+                            raise
+                        except Exception as exc:  # noqa: BLE001
+                            log.warning("published version of %s: %s", ident, exc)
                 else:
                     outcome.error = str(answer or f"arXiv: nothing came back for {ident.value}")
                 finish(outcome)
 
-        arxiv_ids = [i for i in ids if i.kind == "arxiv" and outcomes[i.key].asked is i]
-        others = [i for i in ids if i.kind != "arxiv" and outcomes[i.key].asked is i]
+        arxiv_ids = [i for i in ids if i.kind == "arxiv" and outcomes[_same_work(i)].asked is i]
+        others = [i for i in ids if i.kind != "arxiv" and outcomes[_same_work(i)].asked is i]
         tasks: list[Callable[[], None]] = [
             partial(arxiv, arxiv_ids[s : s + ARXIV_BATCH])
             for s in range(0, len(arxiv_ids), ARXIV_BATCH)
@@ -268,9 +287,27 @@ class Lookup:
             try:
                 record = lookup_doi(self.http, self.endpoints, doi, fresh=fresh)
                 found.published = published_version(found, record)
+                found.published.score = found.score  # the match was made on the preprint
             except SourceError:
                 pass
         return found
+
+
+def _same_work(ident: Identifier) -> str:
+    """One lookup per work: ``1605.08386`` and ``1605.08386v2`` are one paper."""
+    if ident.kind == "arxiv":
+        return "arxiv:" + arxiv_base(ident.value).lower()
+    return ident.key
+
+
+def _unforeseen(ident: Identifier, exc: BaseException) -> str:
+    """An answer our reading did not foresee: one line for people, the rest for the log."""
+    log.warning("looking up %s", ident, exc_info=exc)
+    return f"the answer could not be read ({type(exc).__name__}: {exc})"[:300]
+
+
+#: Where an identifier is first asked (what its error names when nothing else does).
+_FIRST_SOURCE = {"doi": "doi.org", "arxiv": "arXiv", "isbn": "Open Library"}
 
 
 @dataclass

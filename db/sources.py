@@ -165,6 +165,8 @@ def _without_source(problem: str) -> str:
 
 def _from_csl(source: str, item: Mapping[str, Any], doi: str | None = None) -> Found:
     item = dict(item)
+    if not isinstance(item.get("DOI"), str):
+        item.pop("DOI", None)  # the DOI asked for stands
     item.pop("id", None)
     item.pop("citation-key", None)  # the library makes its own key
     item.pop("reference", None)
@@ -260,7 +262,9 @@ def _has_date(value: object) -> bool:
     if not isinstance(value, dict):
         return False
     parts = value.get("date-parts")
-    return bool(isinstance(parts, list) and parts and parts[0] and parts[0][0])
+    if not isinstance(parts, list) or not parts or not isinstance(parts[0], list):
+        return False
+    return bool(parts[0] and isinstance(parts[0][0], int | str) and parts[0][0])
 
 
 def crossref_work(http: Http, ep: Endpoints, doi: str, *, fresh: bool = False) -> Found:
@@ -387,7 +391,10 @@ def _atom_entries(r: Response) -> list[Found]:
         entry_id = _text(e, f"{_ATOM}id")
         if "/api/errors" in entry_id:
             raise SourceError(ARXIV, _text(e, f"{_ATOM}summary") or "the request was refused")
-        out.append(_arxiv_found(e, entry_id))
+        try:
+            out.append(_arxiv_found(e, entry_id))
+        except SourceError:
+            continue  # one entry we cannot read leaves the others of the batch
     if r.status != 200:
         raise SourceError(ARXIV, f"unexpected answer {r.status}", r.status)
     return out
@@ -410,9 +417,9 @@ def _arxiv_found(e: ET.Element, entry_id: str) -> Found:
     category = primary.get("term", "") if primary is not None else ""
     fields: list[tuple[str, str]] = [
         ("author", " and ".join(escape_user_text(n) for n in names if n)),
-        ("title", _text(e, f"{_ATOM}title")),
+        ("title", arxiv_latex(_text(e, f"{_ATOM}title"))),
     ]
-    raw = {"author"}
+    raw = {"author", "title"}
     d = re.match(r"(\d{4})-(\d{2})-(\d{2})", published)
     if d:
         fields.append(("year", d.group(1)))
@@ -436,21 +443,41 @@ def _arxiv_found(e: ET.Element, entry_id: str) -> Found:
         fields.append(("note", journal_ref))
     abstract = _text(e, f"{_ATOM}summary")
     if abstract:
-        fields.append(("abstract", abstract))
+        fields.append(("abstract", arxiv_latex(abstract)))
+        raw.add("abstract")
     entry = csljson.Entry("misc", "", fields, 1, raw)
     return Found(ARXIV, entry, Identifier("arxiv", base))
+
+
+_MATH = re.compile(r"(\$\$.+?\$\$|(?<!\\)\$.+?(?<!\\)\$)", re.DOTALL)
+
+
+def arxiv_latex(text: str) -> str:
+    """An arXiv title or abstract as a BibTeX value's text. Authors write them in LaTeX
+    (``$\\alpha$-stable``, ``\\emph{...}``), so commands and math stay as written; only
+    what LaTeX would choke on outside math (``&``, ``%``, ``#``, ``_``) is escaped. Text
+    whose braces do not balance is taken as plain text instead."""
+    parts = _MATH.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        out.append(part if i % 2 else re.sub(r"(?<!\\)([&%#_])", r"\\\1", part))
+    value = "".join(out)
+    return value if bibvalue.is_well_formed("{" + value + "}") else escape_user_text(text)
 
 
 def published_version(preprint: Found, record: Found) -> Found:
     """The published record of a preprint, keeping the arXiv id (``eprint``,
     ``eprinttype = arxiv``, its class) and the preprint's abstract when the record has none."""
     fields = list(record.entry.fields)
+    raw = set(record.entry.raw)
     have = {n for n, _ in fields}
     for name in ("eprint", "eprinttype", "eprintclass", "primaryclass", "abstract"):
         value = preprint.get(name)
         if value and name not in have:
             fields.append((name, value))
-    entry = csljson.Entry(record.entry.entry_type, "", fields, 1, set(record.entry.raw))
+            if name in preprint.entry.raw:
+                raw.add(name)
+    entry = csljson.Entry(record.entry.entry_type, "", fields, 1, raw)
     return Found(record.source, entry, preprint.identifier)
 
 
@@ -475,20 +502,22 @@ def lookup_isbn(http: Http, ep: Endpoints, isbn: str, *, fresh: bool = False) ->
         raise SourceError(OPEN_LIBRARY, f"no book has the ISBN {isbn}", 404)
     if not isinstance(book, dict):
         raise SourceError(OPEN_LIBRARY, "the answer is not a book record")
-    names = [a.get("name", "") for a in book.get("authors") or [] if isinstance(a, dict)]
+    names = [_str(a.get("name")) for a in _list(book.get("authors")) if isinstance(a, dict)]
     fields: list[tuple[str, str]] = [
         ("author", " and ".join(escape_user_text(str(n)) for n in names if n)),
     ]
-    title = str(book.get("title", ""))
-    subtitle = str(book.get("subtitle", "") or "")
+    title = _str(book.get("title"))
+    subtitle = _str(book.get("subtitle"))
+    if not title:
+        raise SourceError(OPEN_LIBRARY, f"the record of ISBN {isbn} has no title")
     fields.append(("title", f"{title}: {subtitle}" if subtitle else title))
-    publishers = [p.get("name", "") for p in book.get("publishers") or [] if isinstance(p, dict)]
+    publishers = [_str(p.get("name")) for p in _list(book.get("publishers")) if isinstance(p, dict)]
     if publishers:
         fields.append(("publisher", str(publishers[0])))
-    places = [p.get("name", "") for p in book.get("publish_places") or [] if isinstance(p, dict)]
+    places = [_str(p.get("name")) for p in _list(book.get("publish_places")) if isinstance(p, dict)]
     if places:
         fields.append(("address", str(places[0])))
-    year = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(book.get("publish_date", "")))
+    year = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", _str(book.get("publish_date")))
     if year:
         fields.append(("year", year.group(1)))
     fields.append(("isbn", isbn))
@@ -500,6 +529,17 @@ def lookup_isbn(http: Http, ep: Endpoints, isbn: str, *, fresh: bool = False) ->
         fields.append(("url", url))
     entry = csljson.Entry("book", "", [(n, v) for n, v in fields if v], 1, {"author"})
     return Found(OPEN_LIBRARY, entry, Identifier("isbn", isbn))
+
+
+def _str(value: object) -> str:
+    """A JSON value as text: a string or a number; anything else (null, a list) is ''."""
+    if isinstance(value, bool) or value is None:
+        return ""
+    return str(value).strip() if isinstance(value, str | int | float) else ""
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 # -- how well a search result matches -------------------------------------------------------------

@@ -1030,6 +1030,12 @@ def _cmd_add(lib: Library, args: argparse.Namespace) -> int:
         print("\ncitedesk: add: interrupted; nothing added", file=sys.stderr)
         return 130
 
+    firsts: dict[str, Identifier] = {}
+    for ident in ids:  # one lookup per work: 1605.08386 and 1605.08386v1 are one paper
+        work = "arxiv:" + arxiv_base(ident.value).lower() if ident.kind == "arxiv" else ident.key
+        if work in firsts and not args.json:
+            print(f"skipped: {ident} is the same paper as {firsts[work]}")
+        firsts.setdefault(work, ident)
     results: dict[str, dict[str, object]] = {}
     chosen: list[tuple[Outcome, Found]] = []
     seen: dict[str, Identifier] = {}

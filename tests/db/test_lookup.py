@@ -362,3 +362,102 @@ def test_refresh_never_proposes_the_persons_own_fields(lookup_env, lib: Library)
     names = [d.name for d in diffs]
     assert "note" not in names and "keywords" not in names and "title" not in names
     assert "doi" in names and "journal" in names
+
+
+# -- answers no rule foresaw, hanging up, what comes back clean ------------------------------
+
+
+def test_an_answer_of_unforeseen_shape_fails_its_id_alone(lookup_env, lib: Library) -> None:
+    lookup_env.add_crossref_work(
+        {"DOI": "10.5555/odd", "title": ["Odd"], "type": "journal-article",
+         "issued": {"date-parts": [2012]}, "author": "not a list"}
+    )  # fmt: skip
+    lookup_env.add_openlibrary_book("9780306406157", {"title": "A Book", "authors": 5})
+    out = run(lib, [doi("10.5555/odd"), Identifier("isbn", "9780306406157"), doi(FRANK)])
+    assert out[2].ok  # the others go on
+    for o in out[:2]:
+        assert o.ok or o.error.split(":")[0] in ("doi.org", "Crossref", "Open Library")
+    assert out[0].ok and out[0].found.title == "Odd"
+    assert out[1].ok and out[1].found.get("author") == ""
+
+
+def test_cancel_hangs_up_on_a_stalled_server_at_once(lookup_env) -> None:
+    import threading
+
+    lookup_env.misbehave("stall", path_prefix="/openlibrary", seconds=30)
+    lk = Lookup(Endpoints.from_env(lookup_env.env()), timeout=20)
+    threading.Timer(0.3, lk.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        lk.run([Identifier("isbn", "9780262033848")])
+    assert time.monotonic() - started < 1.5
+    lk.close()
+
+
+def test_a_gzip_bomb_is_cut_off_before_it_is_inflated(lib: Library, monkeypatch) -> None:
+    import gzip
+    import threading
+    import tracemalloc
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    bomb = gzip.compress(b"\0" * (60 * 1024 * 1024), compresslevel=9)
+
+    class Bomb(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(bomb)))
+            self.end_headers()
+            try:
+                self.wfile.write(bomb)
+            except OSError:
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Bomb)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("CITEDESK_OPENLIBRARY_URL", f"http://127.0.0.1:{server.server_port}")
+    tracemalloc.start()
+    try:
+        (o,) = run(lib, [Identifier("isbn", "9780262033848")])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        server.shutdown()
+        server.server_close()
+    assert o.error.startswith("Open Library: the answer is over 5 MB")
+    assert peak < 20 * 1024 * 1024
+
+
+def test_an_arxiv_id_with_and_without_version_is_one_lookup(lookup_env, lib: Library) -> None:
+    out = run(lib, [arxiv("1605.08386"), arxiv("1605.08386v1")])
+    assert len(out) == 1 and out[0].asked == arxiv("1605.08386")
+
+
+def test_arxiv_titles_keep_their_latex_and_escape_what_breaks_it(lookup_env, lib: Library) -> None:
+    lookup_env.add_arxiv_entry(
+        "2001.00003", r"$\alpha$-stable laws & 100% of label_noise", ["A B"], "2020-01-03",
+        r"In \emph{Phase I} the $x_1$ grow.",
+    )  # fmt: skip
+    (o,) = run(lib, [arxiv("2001.00003")])
+    (p,) = lib.preview_found([o.found])
+    assert r"title        = {$\alpha$-stable laws \& 100\% of label\_noise}," in p.text
+    assert r"abstract     = {In \emph{Phase I} the $x_1$ grow.}," in p.text
+
+
+def test_crossref_jats_abstracts_come_back_as_plain_text(lookup_env, lib: Library) -> None:
+    (o,) = run(lib, [doi("10.1002/jor.1100150407")])
+    abstract = o.found.get("abstract")
+    assert abstract and not abstract.startswith("Abstract") and "&lt;" not in abstract
+    assert "<jats" not in abstract
+
+
+def test_a_paper_whose_doi_is_stored_as_a_link_is_looked_up_by_the_doi(lib: Library) -> None:
+    lib.import_text(
+        f"@article{{a, title={{T}}, doi={{https://doi.org/{FRANK}}}, eprint={{arXiv:1605.08386}}}}"
+    )
+    want = lib.search_for(lib.require_key("a"))
+    assert want.identifiers == [doi(FRANK), arxiv("1605.08386")]
