@@ -120,9 +120,11 @@ class Lookups(QObject):
     Signals:
         papers_chosen(object): paper ids the window should select (papers just added, or
             the paper a looked-up record already is).
+        completed(str): what :meth:`complete_papers` did, for the status bar.
     """
 
     papers_chosen = Signal(object)
+    completed = Signal(str)
 
     def __init__(
         self,
@@ -141,6 +143,8 @@ class Lookups(QObject):
         self.flush = flush
         self._window = window
         self._tasks: set[LookupTask] = set()
+        #: Tasks completing papers made from PDFs, and the identifiers of each paper.
+        self._completing: dict[object, dict[int, list[Identifier]]] = {}
 
     @property
     def running(self) -> bool:
@@ -199,6 +203,73 @@ class Lookups(QObject):
         dialog.open()
         dialog.start()
         return dialog
+
+    def complete_papers(self, paper_ids: Iterable[int]) -> LookupTask | None:
+        """Fill in papers made from PDFs from their sources: a PDF that gave a DOI or an
+        arXiv id is looked up, and what the source says (title, authors, venue, type...)
+        goes in as one undo step per paper, "Complete KEY from SOURCE". Papers with no
+        identifier are left as the PDF made them."""
+        wanted: dict[int, list[Identifier]] = {}
+        for pid in paper_ids:
+            try:
+                ids = self.library.search_for(pid).identifiers
+            except db.LibraryError:
+                continue  # deleted meanwhile
+            if ids:
+                wanted[pid] = sorted(ids, key=lambda i: i.kind != "doi")
+        if not wanted:
+            return None
+        every = [i for ids in wanted.values() for i in ids]
+
+        def job(lookup: Lookup, progress: Progress) -> list[Outcome]:
+            return lookup.run(every, progress)
+
+        task = self.start(job)
+        task.done.connect(lambda outcomes, error: self._on_completion_done(wanted, outcomes, error))
+        return task
+
+    def _on_completion_done(
+        self, wanted: dict[int, list[Identifier]], outcomes: list[Outcome] | None, error: str
+    ) -> None:
+        from .commands import RefreshCommand, push
+
+        if outcomes is None:
+            if error != CANCELLED:
+                self.completed.emit(f"Could not complete the papers from their PDFs: {error}")
+            return
+        by_id = {o.asked.key: o for o in outcomes}
+        done: list[str] = []
+        problems: list[str] = []
+        for pid, ids in wanted.items():
+            found = next(
+                (o.found for i in ids if (o := by_id.get(i.key)) and o.found is not None), None
+            )
+            if found is None:
+                errors = [o.error for i in ids if (o := by_id.get(i.key)) and o.error]
+                problems += errors[:1]
+                continue
+            record = found.published or found
+            try:
+                diffs = self.library.refresh_diff(pid, record)
+                key = self.library.paper(pid).key
+            except db.LibraryError:
+                continue  # deleted meanwhile
+            if not diffs:
+                continue
+            command = RefreshCommand(self.library, self.events, pid, diffs)
+            command.setText(f"Complete {key} from {record.source}")
+            if push(self.undo_stack, command) is None:
+                done.append(f"{key} from {record.source}")
+        parts = []
+        if done:
+            parts.append(
+                "Completed " + ", ".join(done[:3]) + (" and more" if len(done) > 3 else "")
+            )
+        if problems:
+            parts.append("could not complete from the sources: " + problems[0])
+        if parts:
+            text = "; ".join(parts)
+            self.completed.emit(text[0].upper() + text[1:] + ".")
 
     # -- tasks ------------------------------------------------------------------------------
 

@@ -214,6 +214,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.importer.started.connect(self._on_importer_started)
         self.imports.identifiers_found.connect(self.lookups.look_up_text)
         self.lookups.papers_chosen.connect(self._on_lookups_papers_chosen)
+        self.lookups.completed.connect(lambda text: self.status_bar.showMessage(text, 8000))
         self.importer.finished.connect(self._on_importer_finished)
         self.autoexporter.finished.connect(self.status_bar.show_autoexport_results)
         self.daily_backup.finished.connect(self.status_bar.show_backup_result)
@@ -523,6 +524,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
         if papers:
             self.table.select_papers(papers, papers[0])
         self.status_bar.showMessage(f"{report.summary()}.", 8000)
+        # A DOI or arXiv id read from a new paper's PDF: the source says the rest.
+        self.lookups.complete_papers(report.added)
 
     def _on_table_edit_requested(self) -> None:
         self._on_edit_triggered()

@@ -24,6 +24,22 @@ def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+#: Where lookups go in a test that starts no server: port 9 on loopback, where nothing
+#: listens, so a lookup fails at once ("cannot connect") instead of reaching the network.
+NOWHERE = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches doi.org, Crossref, arXiv or Open Library: ``lookup_env`` points
+    the lookups at its loopback server; every other test, at nothing."""
+    for name in ("DOI", "CROSSREF", "ARXIV", "OPENLIBRARY"):
+        monkeypatch.setenv(f"CITEDESK_{name}_URL", NOWHERE)
+    monkeypatch.setenv("CITEDESK_ARXIV_INTERVAL", "0")
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def bibdata() -> Path:
     """The real-world BibTeX corpus (../shared/bibdata), read in place, never copied."""

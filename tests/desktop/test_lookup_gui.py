@@ -426,3 +426,34 @@ def test_refresh_of_a_paper_with_an_arxiv_id_looks_it_up_by_that_id(
     assert dialog.status.text().startswith("From arXiv. ")
     assert diff_rows(dialog)["title"].text(DiffColumn.NEW) == "A quite different title"
     assert not dialog.candidates.isVisible()
+
+
+# -- a paper made from a PDF is completed from its source ------------------------------------
+
+
+def test_a_paper_from_a_pdf_with_an_arxiv_id_is_completed_from_arxiv(
+    qtbot: QtBot, window: MainWindow, lookup_env, pdfs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    from citedesk.actions import ActionId
+
+    pdf = pdfs / "arxiv-1111.2011v2.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(pdf)], "PDF files (*.pdf)")
+    )
+    with qtbot.waitSignal(window.pdf_adder.finished, timeout=WAIT_MS) as finished:
+        window.action(ActionId.ADD_PDF).trigger()
+    (pid,) = finished.args[0].added
+    key = window.library.paper(pid).key
+    qtbot.waitUntil(lambda: window.library.paper(pid).text("primaryclass") != "", timeout=WAIT_MS)
+    paper = window.library.paper(pid)
+    assert paper.key == key  # completing never renames
+    assert paper.title.startswith("Quantum Criticality for Extended Nodes on a Bethe Lattice")
+    assert [p.display for p in paper.authors][:2] == ["James M. Murray", "Adrian Del Maestro"]
+    assert paper.doi == "10.1103/PhysRevB.85.115117" and paper.arxiv == "1111.2011"
+    assert "Completed" in window.status_bar.currentMessage()
+    assert window.undo_stack.undoText() == f"Complete {key} from arXiv"
+    window.undo_stack.undo()  # the completion alone: the paper and its PDF stay
+    assert window.library.paper(pid).text("primaryclass") == ""
+    assert window.library.main_file(pid) is not None
