@@ -49,9 +49,11 @@ from .options import (
     FILES_DIR,
     KEY_PATTERN,
     LOOKUP_CONTACT,
+    SAVED_SEARCHES,
     LibrarySetting,
 )
 from .paths import ENV_VAR, default_library_path
+from .saved import SavedSearch, narrowed
 from .sources import Candidates, Endpoints, Found
 from .store import DatabaseError, SQLiteError
 from .values import (
@@ -109,6 +111,9 @@ __all__ = [
     "AUTOEXPORTS",
     "BACKUP_KEEP",
     "LOOKUP_CONTACT",
+    "SAVED_SEARCHES",
+    "SavedSearch",
+    "narrowed",
     "EXPORT_PROFILES",
     "KEY_PATTERN",
     "LibrarySetting",

@@ -1,8 +1,10 @@
 """Auto-exports: .bib files kept current after every change.
 
-Each is a spec in the library's settings (``{path, tag, aux, profile}``). Its content is
-built in one SQL statement (:meth:`AutoExports.autoexport_data`) and a file is written
-only when that content changed, so an edit costs little while many files are kept.
+Each is a spec in the library's settings (``{path, tag, aux, profile, saved}``; ``saved``
+names a saved search, read again at each run so the file follows the search as it is).
+Its content is built in one SQL statement (:meth:`AutoExports.autoexport_data`) and a file
+is written only when that content changed, so an edit costs little while many files are
+kept.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from . import export as export_mod
 from .bibout import Exports, write_export
 from .errors import LibraryError
 from .queries import Queries
+from .saved import find, saved_query
 from .store import Store
 from .values import Changes, Query
 
@@ -32,7 +35,7 @@ class AutoExports:
         self.exports = exports
 
     def autoexports(self) -> list[dict[str, Any]]:
-        """Files kept current after every change: {path, tag, aux, profile}."""
+        """Files kept current after every change: {path, tag, aux, profile, saved}."""
         return self.store.setting(options.AUTOEXPORTS)
 
     def add_autoexport(
@@ -42,18 +45,26 @@ class AutoExports:
         tag: str | None = None,
         aux: str | os.PathLike[str] | None = None,
         profile: str | None = None,
+        saved: str | None = None,
     ) -> Changes:
-        if tag and aux:
-            raise LibraryError("an auto-export follows a tag or an .aux file, not both")
+        if sum(bool(x) for x in (tag, aux, saved)) > 1:
+            raise LibraryError(
+                "an auto-export follows a tag, an .aux file or a saved search, not several"
+            )
         if profile:
             self.exports.profile(profile)
+        if saved:
+            saved_query(self.store, saved)  # refuses an unknown name
+            saved = find(self.store.setting(options.SAVED_SEARCHES), saved)
         target = str(Path(path).expanduser().resolve())
-        entry = {
+        entry: dict[str, Any] = {
             "path": target,
             "tag": tag,
             "aux": str(Path(aux).expanduser().resolve()) if aux else None,
             "profile": profile,
         }
+        if saved:
+            entry["saved"] = saved
         with self.store.write():
             current = [a for a in self.autoexports() if a["path"] != target]
             return self.store.change_setting(options.AUTOEXPORTS, [*current, entry])
@@ -86,6 +97,8 @@ class AutoExports:
             ids, _, copies = self.exports.aux_selection(spec["aux"], profile)
         elif spec.get("tag"):
             ids = self.queries.paper_ids(Query(tag=spec["tag"]), sort="added")
+        elif spec.get("saved"):
+            ids = self.queries.paper_ids(saved_query(self.store, spec["saved"]), sort="added")
         aliases = (
             self.exports.aliases(ids)
             if profile is not None and profile.dialect == "biblatex"

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import backup as backup_mod
-from . import bibitems, csljson, entrytypes, options, ris
+from . import bibitems, csl, csljson, entrytypes, options, ris
+from . import cite as cite_mod
 from .arrivals import Arrivals, FieldDiff, Preview, SamePaper
 from .attachments import Attachment, Attachments, RelinkReport, file_hash
 from .autoexport import AutoExports
@@ -58,6 +59,7 @@ from .options import LibrarySetting
 from .papers import Papers
 from .personal import Personal
 from .queries import SORT_COLUMNS, Queries, SearchIndex
+from .saved import SavedSearch, SavedSearches
 from .sources import Found
 from .store import DamagedFile, Store, file_problem
 from .values import (
@@ -607,9 +609,11 @@ class Library:
         tag: str | None = None,
         aux: str | os.PathLike[str] | None = None,
         profile: str | None = None,
+        saved: str | None = None,
     ) -> Changes:
-        """Keep ``path`` written after every change (the new entry is ``autoexports()[-1]``)."""
-        return self.autoexport.add_autoexport(path, tag=tag, aux=aux, profile=profile)
+        """Keep ``path`` written after every change (the new entry is ``autoexports()[-1]``);
+        ``saved``: the papers of that saved search, as it is at each run."""
+        return self.autoexport.add_autoexport(path, tag=tag, aux=aux, profile=profile, saved=saved)
 
     def remove_autoexport(self, path: str | os.PathLike[str]) -> Changes:
         return self.autoexport.remove_autoexport(path)
@@ -621,6 +625,79 @@ class Library:
         # write_export is looked up here at each run: tests/desktop/test_autoexport.py
         # holds a run at its write by patching db.library.write_export.
         return self.autoexport.run_autoexports(write_export)
+
+    # -- citations and formatted references (db/cite.py, db/csl.py) -----------------------
+
+    def cite(
+        self,
+        ids: Sequence[int],
+        fmt: str = "latex",
+        *,
+        command: str = "",
+        brackets: bool = False,
+        style: str = "apa",
+        locale: str = "en-US",
+        output: str = "text",
+    ) -> str:
+        """The papers cited in one of Better BibTeX's cite-as-you-write formats
+        (:data:`db.cite.FORMATS`); CiteFormatError saying why for a bad format or style."""
+        rows = self.rows(ids)
+        keys = [rows[i].key for i in ids if i in rows]
+        items = self.csl_items(ids=ids) if fmt in cite_mod.NEEDS_ITEMS else None
+
+        def translate(wanted: Sequence[str]) -> str:
+            return "\n".join(self.entry_text(self.require_key(k)).rstrip("\n") for k in wanted)
+
+        return cite_mod.cite(
+            keys,
+            fmt,
+            command=command,
+            brackets=brackets,
+            items=items,
+            style=style,
+            locale=locale,
+            output=output,
+            translate=translate,
+        )
+
+    def bibliography(
+        self,
+        ids: Sequence[int],
+        style: str | os.PathLike[str] = "apa",
+        locale: str = "en-US",
+        output: str = "text",
+    ) -> list[str]:
+        """The papers' formatted references, in the style's order (one string each)."""
+        return csl.bibliography(self.csl_items(ids=ids), style, locale, output)
+
+    # -- saved searches and the reading queue (db/saved.py) ---------------------------------
+
+    def saved_searches(self) -> list[SavedSearch]:
+        """Every saved search, by name; ``count(s.query)`` is how many papers each finds."""
+        return SavedSearches(self.store).all()
+
+    def saved_query(self, name: str) -> Query:
+        """The query saved as ``name`` (any case); LibraryError naming it when unknown."""
+        return SavedSearches(self.store).query_of(name)
+
+    def save_search(self, name: str, query: Query) -> Changes:
+        """Save the search text, tag and status of ``query`` as ``name`` (a new name)."""
+        return SavedSearches(self.store).save(name, query)
+
+    def update_saved_search(self, name: str, query: Query) -> Changes:
+        return SavedSearches(self.store).update(name, query)
+
+    def rename_saved_search(self, old: str, new: str) -> Changes:
+        return SavedSearches(self.store).rename(old, new)
+
+    def remove_saved_search(self, name: str) -> Changes:
+        """Refused (LibraryError naming the file) while an auto-export follows it."""
+        return SavedSearches(self.store).remove(name)
+
+    def mark_opened(self, paper_id: int) -> Changes:
+        """Note that the paper was opened now (the reading queue shows when). Not an undo
+        step: the changes carry no undo and the undo history is left as it is."""
+        return SavedSearches(self.store).mark_opened(paper_id)
 
     # -- attached files ---------------------------------------------------------------------
 

@@ -36,6 +36,9 @@ EXPORT_PROFILES: LibrarySetting[dict[str, dict[str, Any]]] = LibrarySetting("exp
 #: The e-mail address sent with lookups (doi.org, Crossref, arXiv, Open Library ask for a
 #: contact in the User-Agent); empty sends Citedesk's own. CITEDESK_CONTACT overrides it.
 LOOKUP_CONTACT: LibrarySetting[str] = LibrarySetting("lookup_contact", "")
+#: The saved searches, by name (as first typed), each ``{"search", "tag", "status"}``: what
+#: the search box held and the sidebar's tag or status (see db/saved.py).
+SAVED_SEARCHES: LibrarySetting[dict[str, dict[str, Any]]] = LibrarySetting("saved_searches", {})
 #: The files kept up to date after every write (see db/autoexport.py).
 AUTOEXPORTS: LibrarySetting[list[dict[str, Any]]] = LibrarySetting("autoexports", [])
 
@@ -55,6 +58,7 @@ LIBRARY_SETTINGS = (
     BACKUP_KEEP,
     EXPORT_PROFILES,
     AUTOEXPORTS,
+    SAVED_SEARCHES,
     DERIVED_WITH,
     FILES_DIR,
     FILE_PATTERN,

@@ -29,7 +29,13 @@ SORT_COLUMNS = {
     "rating": "p.rating",
     "added": "p.added",
     "key": "p.key COLLATE NOCASE",
+    "opened": "p.opened",
 }
+#: The reading queue's order (Query.queue): priority (the rating) high first, then the
+#: oldest added first; the ``papers_queue`` index holds it (schema.py, 7).
+QUEUE_ORDER = "ORDER BY p.rating DESC, p.added ASC, p.id ASC"
+#: The papers the reading queue lists.
+QUEUE_STATUSES = ("unread", "reading")
 
 #: A paper's notes as one text, for its row in the search index.
 _NOTES_OF_PAPER = (
@@ -151,6 +157,8 @@ class Queries:
             where.append("p.added >= ?")
             since = datetime.now(UTC).timestamp() - query.recent_days * 86400
             params.append(datetime.fromtimestamp(since, UTC).isoformat())
+        if query.queue:
+            where.append(f"p.status IN {QUEUE_STATUSES!r}")
         return (" AND ".join(where) or "1"), params, hint
 
     def search_hint(self, text: str) -> str | None:
@@ -192,6 +200,8 @@ class Queries:
         direction = "DESC" if descending else "ASC"
         nulls = f"p.year IS NULL {direction}, " if sort == "year" else ""
         order = f"ORDER BY {nulls}{column} {direction}, p.id {direction}"
+        if query is not None and query.queue:
+            order = QUEUE_ORDER
         try:
             if limit is None:
                 return self._ordered_ids(query, where, params, order)
@@ -318,7 +328,7 @@ class Queries:
         if not ids:
             return {}
         cur = self.conn.execute(
-            "SELECT id, key, title, authors, year, venue, tags, status, rating, added "
+            "SELECT id, key, title, authors, year, venue, tags, status, rating, added, opened "
             "FROM papers WHERE id IN (SELECT value FROM json_each(?))",
             [json.dumps(list(ids))],
         )
@@ -353,7 +363,7 @@ class Queries:
                 for r in self.conn.execute(
                     "SELECT id, key, entry_type, title, year, venue, doi, url, arxiv, status, "
                     "status_changed, rating, added, modified, "
-                    "(SELECT count(*) FROM notes n WHERE n.paper_id = papers.id) "
+                    "(SELECT count(*) FROM notes n WHERE n.paper_id = papers.id), opened "
                     "FROM papers WHERE id IN (SELECT value FROM json_each(?))",
                     [arg],
                 )
@@ -377,4 +387,5 @@ class Queries:
                     "added": r[12],
                     "modified": r[13],
                     "notes": r[14],
+                    "opened": r[15],
                 }

@@ -269,6 +269,15 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (url, accept)
     ) WITHOUT ROWID;
     """,
+    # 7: the reading queue. ``opened``: when the paper's file or link was last opened from
+    # Citedesk (UTC ISO time; NULL: never), written outside undo (db/saved.py). The queue
+    # lists unread and reading papers by priority (rating, high first), then the oldest
+    # added first; ``papers_queue`` holds that order, ``papers_opened`` the sort by it.
+    """
+    ALTER TABLE papers ADD COLUMN opened TEXT;
+    CREATE INDEX papers_queue ON papers(rating DESC, added, id);
+    CREATE INDEX papers_opened ON papers(opened, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

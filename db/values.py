@@ -199,6 +199,9 @@ class Query:
     keys: tuple[str, ...] = ()
     ids: tuple[int, ...] = ()
     recent_days: int | None = None
+    #: The reading queue: unread and reading papers only, in the queue's order (priority,
+    #: i.e. rating, high first; then the oldest added first), whatever sort is asked for.
+    queue: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,8 @@ class Row:
     status: str
     rating: int
     added: str
+    #: When the paper's file or link was last opened from Citedesk; None: never.
+    opened: str | None = None
 
 
 @dataclass(frozen=True)

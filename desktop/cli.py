@@ -47,6 +47,7 @@ from .db import (
     file_hash,
     find_identifiers,
     human_size,
+    narrowed,
     newest_backup,
     parse_exclude,
     parse_identifier,
@@ -110,10 +111,21 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--tag", help="only papers with this tag")
     ls.add_argument("--status", choices=STATUSES, help="only papers with this reading status")
     ls.add_argument("--search", metavar="Q", help="full-text search (same syntax as the window)")
+    ls.add_argument("--saved", metavar="NAME", help="the papers of this saved search")
     ls.add_argument(
         "--sort",
         default="added",
-        choices=["added", "year", "title", "authors", "venue", "status", "rating", "key"],
+        choices=[
+            "added",
+            "year",
+            "title",
+            "authors",
+            "venue",
+            "status",
+            "rating",
+            "key",
+            "opened",
+        ],
     )
     ls.add_argument("--reverse", action="store_true", help="sort descending")
     ls.add_argument("--json", action="store_true", help="print a JSON array of objects")
@@ -210,6 +222,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--tag")
     exp.add_argument("--status", choices=STATUSES)
     exp.add_argument("--search", metavar="Q")
+    exp.add_argument("--saved", metavar="NAME", help="the papers of this saved search")
     exp.add_argument(
         "--key", action="append", default=[], metavar="K", help="export this key (repeatable)"
     )
@@ -283,11 +296,31 @@ def _parser() -> argparse.ArgumentParser:
     which = aa.add_mutually_exclusive_group()
     which.add_argument("--tag", help="only papers with this tag")
     which.add_argument("--aux", metavar="PAPER.aux", help="only what this document cites")
+    which.add_argument(
+        "--saved", metavar="NAME", help="only this saved search's papers, as it is at each run"
+    )
     aa.add_argument("--profile", metavar="NAME")
     auto_sub.add_parser("list", help="list auto-exports")
     ar = auto_sub.add_parser("remove", help="stop keeping a file current")
     ar.add_argument("file", metavar="OUT.bib")
     auto_sub.add_parser("run", help="bring every auto-export up to date now")
+
+    saved = add("saved", "saved searches: the window's search box and sidebar, kept by name")
+    saved_sub = saved.add_subparsers(dest="saved_command", metavar="ACTION", required=True)
+    sa = saved_sub.add_parser("add", help="save a search under a new name")
+    sa.add_argument("name", metavar="NAME")
+    sa.add_argument("query", metavar="QUERY", help="search text (same syntax as the window)")
+    sa.add_argument("--tag", help="only papers with this tag")
+    sa.add_argument("--status", choices=STATUSES, help="only papers with this reading status")
+    sl = saved_sub.add_parser("list", help="list saved searches with how many papers each finds")
+    sl.add_argument("--json", action="store_true", help="print a JSON array of objects")
+    sr = saved_sub.add_parser(
+        "remove", help="forget a saved search (refused while an auto-export follows it)"
+    )
+    sr.add_argument("name", metavar="NAME")
+    sn = saved_sub.add_parser("rename", help="rename a saved search (its auto-exports follow)")
+    sn.add_argument("old", metavar="OLD")
+    sn.add_argument("new", metavar="NEW")
 
     dup = add("duplicates", "find papers that are probably the same work")
     dup.add_argument(
@@ -430,8 +463,30 @@ def _open(args: argparse.Namespace) -> Library:
     return Library.open(path, seed=not getattr(args, "empty", False))
 
 
+def _with_saved(lib: Library, args: argparse.Namespace, query: Query) -> Query:
+    """``query`` narrowed to the saved search ``--saved`` names (its filters and words, and
+    those given beside it; a tag or status given twice must agree)."""
+    if not args.saved:
+        return query
+    saved = lib.saved_query(args.saved)
+    both = (("tag", query.tag, saved.tag), ("status", query.status, saved.status))
+    for what, given, kept in both:
+        if given is not None and kept is not None and given.lower() != kept.lower():
+            raise UsageError(f"the saved search {args.saved!r} already asks for {what} {kept!r}")
+    return narrowed(
+        Query(
+            search=saved.search,
+            tag=query.tag or saved.tag,
+            status=query.status or saved.status,
+            keys=query.keys,
+        ),
+        query.search,
+    )
+
+
 def _cmd_list(lib: Library, args: argparse.Namespace) -> int:
     query = Query(search=args.search or "", tag=args.tag, status=args.status)
+    query = _with_saved(lib, args, query)
     if args.search:
         hint = lib.search_hint(args.search)
         if hint:
@@ -499,6 +554,7 @@ def _nothing_chosen(args: argparse.Namespace) -> str:
         *([f"tag {args.tag!r}"] if args.tag else []),
         *([f"status {args.status}"] if args.status else []),
         *([f"search {args.search!r}"] if args.search else []),
+        *([f"saved search {args.saved!r}"] if args.saved else []),
         *(["--key"] if args.key else []),
     ]
     return f"no paper matches ({', '.join(wanted)}); no file written"
@@ -523,8 +579,10 @@ def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
     ids: list[int] | None = None
     copies: dict[int, list[str]] = {}
     if args.aux:
-        if args.key or args.tag or args.status or args.search:
-            raise UsageError("--aux chooses the entries itself; drop --key/--tag/--status/--search")
+        if args.key or args.tag or args.status or args.search or args.saved:
+            raise UsageError(
+                "--aux chooses the entries itself; drop --key/--tag/--status/--search/--saved"
+            )
         ids, missing, copies = lib.aux_selection(args.aux, profile)
         chosen = ids is not None  # (None: \nocite{*}, the whole library)
         for k in missing:
@@ -536,7 +594,8 @@ def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
         query = Query(
             search=args.search or "", tag=args.tag, status=args.status, keys=tuple(args.key)
         )
-        chosen = query != Query()
+        chosen = query != Query() or bool(args.saved)
+        query = _with_saved(lib, args, query)
     if other:
         text, n = lib.export_other(args.format, query, ids)
         data = text.encode("utf-8")
@@ -610,14 +669,18 @@ def _cmd_profile(lib: Library, args: argparse.Namespace) -> int:
 
 def _cmd_autoexport(lib: Library, args: argparse.Namespace) -> int:
     if args.auto_command == "add":
-        lib.add_autoexport(args.file, tag=args.tag, aux=args.aux, profile=args.profile)
+        lib.add_autoexport(
+            args.file, tag=args.tag, aux=args.aux, profile=args.profile, saved=args.saved
+        )
         print(f"keeping {lib.autoexports()[-1]['path']} current", file=sys.stderr)
     elif args.auto_command == "remove":
         lib.remove_autoexport(args.file)
     elif args.auto_command == "list":
         for spec in lib.autoexports():
             what = (
-                f"tag {spec['tag']}"
+                f"saved search {spec['saved']}"
+                if spec.get("saved")
+                else f"tag {spec['tag']}"
                 if spec.get("tag")
                 else f"cited in {spec['aux']}"
                 if spec.get("aux")
@@ -629,6 +692,36 @@ def _cmd_autoexport(lib: Library, args: argparse.Namespace) -> int:
     for path, status in results:
         print(f"{path}: {status}", file=sys.stderr if status.startswith("error") else sys.stdout)
     return 1 if failed else 0
+
+
+def _cmd_saved(lib: Library, args: argparse.Namespace) -> int:
+    if args.saved_command == "add":
+        lib.save_search(args.name, Query(search=args.query, tag=args.tag, status=args.status))
+        hint = lib.search_hint(args.query) if args.query else None
+        if hint:
+            print(f"citedesk: search: {hint}", file=sys.stderr)
+        print(f"saved {args.name!r}: {lib.count(lib.saved_query(args.name))} papers")
+    elif args.saved_command == "remove":
+        lib.remove_saved_search(args.name)
+    elif args.saved_command == "rename":
+        lib.rename_saved_search(args.old, args.new)
+    else:
+        listed = [
+            {
+                "name": s.name,
+                "query": s.query.search,
+                "tag": s.query.tag,
+                "status": s.query.status,
+                "count": lib.count(s.query),
+            }
+            for s in lib.saved_searches()
+        ]
+        if args.json:
+            print(json.dumps(listed, ensure_ascii=False, indent=2))
+        for item in [] if args.json else listed:
+            extra = "".join(f"  {k}:{item[k]}" for k in ("tag", "status") if item[k] is not None)
+            print(f"{item['name']}\t{item['query']}{extra}\t{item['count']}")
+    return 0
 
 
 def _cmd_duplicates(lib: Library, args: argparse.Namespace) -> int:
@@ -1322,6 +1415,7 @@ COMMANDS = {
     "keys": _cmd_keys,
     "profile": _cmd_profile,
     "autoexport": _cmd_autoexport,
+    "saved": _cmd_saved,
     "duplicates": _cmd_duplicates,
     "merge": _cmd_merge,
     "attach": _cmd_attach,

@@ -351,6 +351,57 @@ class SetTagColorCommand(LibraryCommand):
 # -- reading status and rating ----------------------------------------------------------------
 
 
+class SaveSearchCommand(LibraryCommand):
+    """Save a search (text, tag, status) under a new name; undo forgets it."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, name: str, query: db.Query
+    ) -> None:
+        super().__init__(library, events, f"Save search “{name}”")
+        self.name = name
+        self.query = query
+
+    def _apply(self) -> db.Changes:
+        return self.library.save_search(self.name, self.query)
+
+
+class RenameSavedSearchCommand(LibraryCommand):
+    """Rename a saved search (auto-exports that follow it follow the new name)."""
+
+    def __init__(self, library: db.Library, events: LibraryEvents, old: str, new: str) -> None:
+        super().__init__(library, events, f"Rename saved search “{old}”")
+        self.old = old
+        self.new = new
+
+    def _apply(self) -> db.Changes:
+        return self.library.rename_saved_search(self.old, self.new)
+
+
+class EditSavedSearchCommand(LibraryCommand):
+    """Give a saved search another query; undo puts the old one back."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, name: str, query: db.Query
+    ) -> None:
+        super().__init__(library, events, f"Edit saved search “{name}”")
+        self.name = name
+        self.query = query
+
+    def _apply(self) -> db.Changes:
+        return self.library.update_saved_search(self.name, self.query)
+
+
+class DeleteSavedSearchCommand(LibraryCommand):
+    """Delete a saved search (refused while an auto-export follows it); undo restores it."""
+
+    def __init__(self, library: db.Library, events: LibraryEvents, name: str) -> None:
+        super().__init__(library, events, f"Delete saved search “{name}”")
+        self.name = name
+
+    def _apply(self) -> db.Changes:
+        return self.library.remove_saved_search(self.name)
+
+
 class SetStatusCommand(LibraryCommand):
     """Set the reading status; undo gives each paper its own previous status."""
 

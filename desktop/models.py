@@ -49,6 +49,8 @@ KIND_ROLE = Qt.ItemDataRole.UserRole + 12
 HINT_ROLE = Qt.ItemDataRole.UserRole + 13
 #: What the Tags section says while there are no tags.
 NO_TAGS_HINT = "None yet: type one in a paper's Tags box (Ctrl+T tags the selection)."
+#: What the Saved searches section says while there are none.
+NO_SAVED_HINT = "None yet: search, then right-click here and choose Save Search…"
 
 RECENT_DAYS = 30
 
@@ -64,6 +66,8 @@ class Column(IntEnum):
     ADDED = 7
     #: Last, so that header states saved before it existed keep their columns.
     KEY = 8
+    #: When the paper was last opened (the reading queue shows it).
+    OPENED = 9
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ COLUMNS: dict[Column, ColumnSpec] = {
     Column.RATING: ColumnSpec("Rating", "rating", 72, hidden=True, descending_first=True),
     Column.ADDED: ColumnSpec("Added", "added", 88, hidden=True),
     Column.KEY: ColumnSpec("Key", "key", 150, hidden=True),
+    Column.OPENED: ColumnSpec("Opened", "opened", 88, hidden=True, descending_first=True),
 }
 SORT_KEY_COLUMN = {spec.sort_key: col for col, spec in COLUMNS.items()}
 
@@ -120,6 +125,7 @@ _SORTED_BY: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     "rating": ("rating",),
     "added": (),
+    "opened": (),
 }
 
 
@@ -344,7 +350,18 @@ class PaperTableModel(QAbstractTableModel):
         if role == TAG_LIST_ROLE:
             return self._tag_list(row.tags)
         if role == Qt.ItemDataRole.ForegroundRole:
-            if stale or keyed or column in (Column.YEAR, Column.VENUE, Column.ADDED, Column.STATUS):
+            if (
+                stale
+                or keyed
+                or column
+                in (
+                    Column.YEAR,
+                    Column.VENUE,
+                    Column.ADDED,
+                    Column.STATUS,
+                    Column.OPENED,
+                )
+            ):
                 return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
             return None
         text = self._text(row, column)
@@ -383,6 +400,8 @@ class PaperTableModel(QAbstractTableModel):
             return db.STATUS_LABELS.get(row.status, row.status)
         if column == Column.RATING:
             return stars(row.rating)
+        if column == Column.OPENED:
+            return local_date(row.opened) if row.opened else ""
         return local_date(row.added)
 
     def _tag_list(self, text: str) -> list[tuple[str, str | None]]:
@@ -439,6 +458,7 @@ class PaperTableModel(QAbstractTableModel):
         if (
             (q.tag and kinds["tags"])
             or (q.status and kinds["status"])
+            or (q.queue and (kinds["status"] or kinds["rating"]))
             or (q.keys and kinds["fields"])
         ):
             return True
@@ -481,20 +501,36 @@ class PaperTableModel(QAbstractTableModel):
 class NodeKind(Enum):
     ALL = "all"
     RECENT = "recent"
+    QUEUE = "queue"
     STATUS_GROUP = "status-group"
     STATUS = "status"
+    SAVED_GROUP = "saved-group"
+    SAVED = "saved"
     TAG_GROUP = "tag-group"
     TAG = "tag"
 
 
+#: The section headings: not selectable, they hold the entries.
+GROUP_KINDS = (NodeKind.STATUS_GROUP, NodeKind.SAVED_GROUP, NodeKind.TAG_GROUP)
+
+
 @dataclass(frozen=True)
 class SidebarFilter:
-    """What a sidebar entry narrows the table to; combined with the search text."""
+    """What a sidebar entry narrows the table to; combined with the search text.
+
+    A saved search's filter carries its query (``saved``), so the table shows exactly
+    what the search finds, narrowed by any words typed in the search box.
+    """
 
     kind: NodeKind = NodeKind.ALL
     value: str | None = None
+    saved: db.Query | None = None
 
     def query(self, search: str = "") -> db.Query:
+        if self.kind == NodeKind.SAVED and self.saved is not None:
+            return db.narrowed(self.saved, search)
+        if self.kind == NodeKind.QUEUE:
+            return db.Query(search=search, queue=True)
         if self.kind == NodeKind.TAG:
             return db.Query(search=search, tag=self.value)
         if self.kind == NodeKind.STATUS:
@@ -505,6 +541,10 @@ class SidebarFilter:
 
     @property
     def label(self) -> str:
+        if self.kind == NodeKind.SAVED:
+            return f"the saved search {self.value}"
+        if self.kind == NodeKind.QUEUE:
+            return "the reading queue"
         if self.kind == NodeKind.TAG:
             return f"tag {self.value}"
         if self.kind == NodeKind.STATUS:
@@ -521,6 +561,7 @@ class _Node:
     value: str | None = None
     count: int = 0
     color: str | None = None
+    saved: db.Query | None = None
 
 
 _TOP = 0  # internalId of top-level items; a child's is its group's row + 1
@@ -546,8 +587,13 @@ def swatch(color: str | None, size: int = 12) -> QIcon:
     return QIcon(pixmap)
 
 
+#: The rows of the top level: entries, then the headings of the sections below them.
+_ALL_ROW, _RECENT_ROW, _QUEUE_ROW, _STATUS_ROW, _SAVED_ROW, _TAG_ROW = range(6)
+
+
 class SidebarModel(QAbstractItemModel):
-    """All papers, Recently added, Reading status and Tags, each with a paper count.
+    """All papers, Recently added, Reading queue, Reading status, Saved searches and Tags,
+    each with a paper count.
 
     A two-level tree: the section headings are not selectable; their entries filter the
     table. A library change reads again only the counts it touches (``db.Changes``).
@@ -564,13 +610,17 @@ class SidebarModel(QAbstractItemModel):
         self._top = [
             _Node(NodeKind.ALL, "All papers"),
             _Node(NodeKind.RECENT, "Recently added"),
+            _Node(NodeKind.QUEUE, "Reading queue"),
             _Node(NodeKind.STATUS_GROUP, "Reading status"),
+            _Node(NodeKind.SAVED_GROUP, "Saved searches"),
             _Node(NodeKind.TAG_GROUP, "Tags"),
         ]
         self._statuses = [_Node(NodeKind.STATUS, db.STATUS_LABELS[s], s) for s in db.STATUSES]
+        self._saved: list[_Node] = []
         self._tags: list[_Node] = []
         self._icons: dict[str | None, QIcon] = {}
         self._load_counts()
+        self._saved = self._read_saved()
         self._tags = self._read_tags()
         if events is not None:
             events.changed.connect(self._on_events_changed)
@@ -579,20 +629,21 @@ class SidebarModel(QAbstractItemModel):
     # -- what the sidebar asks ----------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Read every count again; add or remove tag rows if the tags changed."""
+        """Read every count again; add or remove tag and saved-search rows as needed."""
         self._load_counts()
         last = len(self._top) - 1
         self.dataChanged.emit(self.index(0, 0), self.index(last, 0))
-        status_parent = self.index(2, 0)
+        status_parent = self.index(_STATUS_ROW, 0)
         self.dataChanged.emit(
             self.index(0, 0, status_parent), self.index(len(self._statuses) - 1, 0, status_parent)
         )
+        self._refresh_saved()
         self._refresh_tags()
 
     def _update_tag_counts(self, deltas: dict[str, int], made: set[str]) -> None:
         """Move the counts of the tags a change touched by what it says each gained or
         lost, and add rows for tags it made (new tags have no colour): nothing is read."""
-        tag_parent = self.index(3, 0)
+        tag_parent = self.index(_TAG_ROW, 0)
         rows = {node.label.lower(): row for row, node in enumerate(self._tags)}
         for name in sorted({*deltas, *made}, key=str.lower):
             row = rows.get(name.lower())
@@ -606,49 +657,74 @@ class SidebarModel(QAbstractItemModel):
             self._tags[row].count += deltas.get(name, 0)
             index = self.index(row, 0, tag_parent)
             self.dataChanged.emit(index, index)
-        if len(self._tags) != self._top[3].count:
-            self._top[3].count = len(self._tags)
+        if len(self._tags) != self._top[_TAG_ROW].count:
+            self._top[_TAG_ROW].count = len(self._tags)
             self.dataChanged.emit(tag_parent, tag_parent)
 
     def _refresh_tags(self) -> None:
         """Read the tags again: names, colours and counts; rows come and go as needed."""
-        tags = self._read_tags()
-        tag_parent = self.index(3, 0)
-        self.dataChanged.emit(tag_parent, tag_parent)  # the heading's count
-        if [t.label for t in tags] == [t.label for t in self._tags]:
-            self._tags = tags
-            if tags:
-                self.dataChanged.emit(
-                    self.index(0, 0, tag_parent), self.index(len(tags) - 1, 0, tag_parent)
-                )
-            return
-        if self._tags:
-            self.beginRemoveRows(tag_parent, 0, len(self._tags) - 1)
-            self._tags = []
+        self._tags = self._replace_children(_TAG_ROW, self._tags, self._read_tags())
+
+    def _refresh_saved(self) -> None:
+        """Read the saved searches again, and how many papers each finds."""
+        self._saved = self._replace_children(_SAVED_ROW, self._saved, self._read_saved())
+
+    def _replace_children(self, top_row: int, old: list[_Node], new: list[_Node]) -> list[_Node]:
+        """Put ``new`` in place of a section's rows ``old``: the same rows are updated in
+        place, others removed and inserted. Returns ``new``, the section's rows now."""
+        parent = self.index(top_row, 0)
+        self.dataChanged.emit(parent, parent)  # the heading's count
+        if [n.label for n in new] == [n.label for n in old]:
+            self._set_children(top_row, new)
+            if new:
+                self.dataChanged.emit(self.index(0, 0, parent), self.index(len(new) - 1, 0, parent))
+            return new
+        if old:
+            self.beginRemoveRows(parent, 0, len(old) - 1)
+            self._set_children(top_row, [])
             self.endRemoveRows()
-        if tags:
-            self.beginInsertRows(tag_parent, 0, len(tags) - 1)
-            self._tags = tags
+        if new:
+            self.beginInsertRows(parent, 0, len(new) - 1)
+            self._set_children(top_row, new)
             self.endInsertRows()
+        return new
+
+    def _set_children(self, top_row: int, nodes: list[_Node]) -> None:
+        if top_row == _TAG_ROW:
+            self._tags = nodes
+        elif top_row == _SAVED_ROW:
+            self._saved = nodes
 
     def index_for(self, flt: SidebarFilter) -> QModelIndex:
-        """The entry that stands for a filter (invalid if it no longer exists)."""
+        """The entry that stands for a filter (invalid if it no longer exists). A saved
+        search is found by its name, whatever query the filter carries."""
         if flt.kind == NodeKind.ALL:
-            return self.index(0, 0)
+            return self.index(_ALL_ROW, 0)
         if flt.kind == NodeKind.RECENT:
-            return self.index(1, 0)
+            return self.index(_RECENT_ROW, 0)
+        if flt.kind == NodeKind.QUEUE:
+            return self.index(_QUEUE_ROW, 0)
         if flt.kind == NodeKind.STATUS:
             for i, node in enumerate(self._statuses):
                 if node.value == flt.value:
-                    return self.index(i, 0, self.index(2, 0))
-        if flt.kind == NodeKind.TAG and flt.value is not None:
-            for i, node in enumerate(self._tags):
+                    return self.index(i, 0, self.index(_STATUS_ROW, 0))
+        groups = {NodeKind.TAG: (_TAG_ROW, self._tags), NodeKind.SAVED: (_SAVED_ROW, self._saved)}
+        if flt.kind in groups and flt.value is not None:
+            top_row, nodes = groups[flt.kind]
+            for i, node in enumerate(nodes):
                 if node.label.lower() == flt.value.lower():
-                    return self.index(i, 0, self.index(3, 0))
+                    return self.index(i, 0, self.index(top_row, 0))
         return QModelIndex()
 
     def tag_names(self) -> list[str]:
         return [t.label for t in self._tags]
+
+    def saved_names(self) -> list[str]:
+        return [n.label for n in self._saved]
+
+    def saved_group_index(self) -> QModelIndex:
+        """The heading of the Saved searches section."""
+        return self.index(_SAVED_ROW, 0)
 
     # -- Qt's model interface ---------------------------------------------------------------------
 
@@ -685,7 +761,7 @@ class SidebarModel(QAbstractItemModel):
         node = self._node(index)
         if node is None:
             return Qt.ItemFlag.NoItemFlags
-        if node.kind in (NodeKind.STATUS_GROUP, NodeKind.TAG_GROUP):
+        if node.kind in GROUP_KINDS:
             return Qt.ItemFlag.ItemIsEnabled
         return (
             Qt.ItemFlag.ItemIsEnabled
@@ -697,15 +773,26 @@ class SidebarModel(QAbstractItemModel):
         node = self._node(index)
         if node is None:
             return None
-        heading = node.kind in (NodeKind.STATUS_GROUP, NodeKind.TAG_GROUP)
+        heading = node.kind in GROUP_KINDS
         if role == Qt.ItemDataRole.DisplayRole:
             return node.label
         if role == HINT_ROLE:
-            return NO_TAGS_HINT if node.kind == NodeKind.TAG_GROUP and not self._tags else None
+            if node.kind == NodeKind.TAG_GROUP and not self._tags:
+                return NO_TAGS_HINT
+            if node.kind == NodeKind.SAVED_GROUP and not self._saved:
+                return NO_SAVED_HINT
+            return None
         if role == Qt.ItemDataRole.ToolTipRole:
             if heading:
                 return None
             noun = "paper" if node.count == 1 else "papers"
+            if node.kind == NodeKind.SAVED and node.saved is not None:
+                return f"{node.label}: {node.count} {noun}\n{describe(node.saved)}"
+            if node.kind == NodeKind.QUEUE:
+                return (
+                    f"{node.label}: {node.count} {noun} unread or being read, the best rated "
+                    "first, then the oldest added"
+                )
             return f"{node.label}: {node.count} {noun}"
         if role == Qt.ItemDataRole.DecorationRole and node.kind == NodeKind.TAG:
             if node.color not in self._icons:
@@ -716,15 +803,17 @@ class SidebarModel(QAbstractItemModel):
         if role == KIND_ROLE:
             return node.kind
         if role == FILTER_ROLE:
-            return None if heading else SidebarFilter(node.kind, node.value)
+            return None if heading else SidebarFilter(node.kind, node.value, node.saved)
         return None
 
     # -- inside -------------------------------------------------------------------------------
 
     def _children(self, top_row: int) -> list[_Node]:
-        if top_row == 2:
+        if top_row == _STATUS_ROW:
             return self._statuses
-        if top_row == 3:
+        if top_row == _SAVED_ROW:
+            return self._saved
+        if top_row == _TAG_ROW:
             return self._tags
         return []
 
@@ -737,22 +826,40 @@ class SidebarModel(QAbstractItemModel):
         return children[index.row()] if index.row() < len(children) else None
 
     def _load_counts(self) -> None:
-        self._top[0].count = self._library.count(db.Query())
-        self._top[1].count = self._library.count(db.Query(recent_days=RECENT_DAYS))
+        self._top[_ALL_ROW].count = self._library.count(db.Query())
+        self._top[_RECENT_ROW].count = self._library.count(db.Query(recent_days=RECENT_DAYS))
         self._load_status_counts()
 
     def _load_status_counts(self) -> None:
         counts = self._library.status_counts()
         for node in self._statuses:
             node.count = counts.get(node.value or "", 0)
-        self._top[2].count = sum(counts.values())
+        self._top[_STATUS_ROW].count = sum(counts.values())
+        self._top[_QUEUE_ROW].count = sum(counts.get(s, 0) for s in ("unread", "reading"))
 
     def _read_tags(self) -> list[_Node]:
         nodes = [
             _Node(NodeKind.TAG, t.name, t.name, t.count, t.color) for t in self._library.tags()
         ]
-        self._top[3].count = len(nodes)
+        self._top[_TAG_ROW].count = len(nodes)
         return nodes
+
+    def _read_saved(self) -> list[_Node]:
+        nodes = [
+            _Node(NodeKind.SAVED, s.name, s.name, self._library.count(s.query), saved=s.query)
+            for s in self._library.saved_searches()
+        ]
+        self._top[_SAVED_ROW].count = len(nodes)
+        return nodes
+
+    def _recount_saved(self) -> None:
+        """Count again what each saved search finds (its papers may have changed)."""
+        if not self._saved:
+            return
+        for node in self._saved:
+            node.count = self._library.count(node.saved)
+        parent = self.index(_SAVED_ROW, 0)
+        self.dataChanged.emit(self.index(0, 0, parent), self.index(len(self._saved) - 1, 0, parent))
 
     def _on_events_changed(self, changes: db.Changes) -> None:
         """Read again only the counts a change touches."""
@@ -761,8 +868,8 @@ class SidebarModel(QAbstractItemModel):
             return
         if changes.status:
             self._load_status_counts()
-            status_parent = self.index(2, 0)
-            self.dataChanged.emit(self.index(2, 0), self.index(2, 0))
+            status_parent = self.index(_STATUS_ROW, 0)
+            self.dataChanged.emit(self.index(_QUEUE_ROW, 0), status_parent)
             self.dataChanged.emit(
                 self.index(0, 0, status_parent),
                 self.index(len(self._statuses) - 1, 0, status_parent),
@@ -771,6 +878,20 @@ class SidebarModel(QAbstractItemModel):
             self._refresh_tags()
         elif changes.tag_counts or changes.tags_made:
             self._update_tag_counts(changes.tag_counts, changes.tags_made)
+        if db.SAVED_SEARCHES.name in changes.settings:
+            self._refresh_saved()
+        elif changes.papers or changes.fields or changes.tags or changes.notes or changes.files:
+            self._recount_saved()
 
     def _on_events_reloaded(self) -> None:
         self.refresh()
+
+
+def describe(query: db.Query) -> str:
+    """A saved search in one line, as a person reads it."""
+    parts = [f"“{query.search}”"] if query.search else []
+    if query.tag:
+        parts.append(f"tag {query.tag}")
+    if query.status:
+        parts.append(db.STATUS_LABELS.get(query.status, query.status).lower())
+    return ", ".join(parts) or "all papers"

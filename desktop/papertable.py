@@ -61,6 +61,7 @@ MIN_WIDTHS: dict[Column, int] = {
     Column.RATING: 64,
     Column.ADDED: 80,
     Column.KEY: 80,
+    Column.OPENED: 80,
 }
 #: Columns that widen to their content when the window has room (up to this width),
 #: unless the person set their width.

@@ -1,10 +1,14 @@
-"""The sidebar: where a person narrows the table to a status, a tag or recent papers.
+"""The sidebar: where a person narrows the table to a status, a tag, recent papers, the
+reading queue or a saved search.
 
-Tag housekeeping (rename, colour, merge, delete) lives in the tags' context menu and goes
-through undo commands like every other edit.
+Tag housekeeping (rename, colour, merge, delete) lives in the tags' context menu, saved
+searches' (save, rename, edit, delete) in theirs; each goes through undo commands like
+every other edit.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QUndoStack
@@ -22,24 +26,30 @@ from PySide6.QtWidgets import (
 
 from . import commands, db, messages
 from .commands import (
+    DeleteSavedSearchCommand,
     DeleteTagCommand,
+    EditSavedSearchCommand,
     LibraryCommand,
     MergeTagsCommand,
+    RenameSavedSearchCommand,
     RenameTagCommand,
+    SaveSearchCommand,
     SetTagColorCommand,
 )
 from .hub import LibraryEvents
 from .models import (
     COUNT_ROLE,
     FILTER_ROLE,
+    GROUP_KINDS,
     HINT_ROLE,
     KIND_ROLE,
     NodeKind,
     SidebarFilter,
     SidebarModel,
+    describe,
 )
 
-HEADINGS = (NodeKind.STATUS_GROUP, NodeKind.TAG_GROUP)
+HEADINGS = GROUP_KINDS
 
 
 class SidebarDelegate(QStyledItemDelegate):
@@ -130,7 +140,8 @@ class SidebarDelegate(QStyledItemDelegate):
 
 
 class Sidebar(QTreeView):
-    """All papers, Recently added, Reading status and Tags, with counts.
+    """All papers, Recently added, Reading queue, Reading status, Saved searches and Tags,
+    with counts.
 
     Signals:
         filter_changed(object): the chosen :class:`SidebarFilter` (a new entry was chosen,
@@ -153,6 +164,9 @@ class Sidebar(QTreeView):
         self._events = events
         self._undo_stack = undo_stack
         self._filter = SidebarFilter()
+        #: What the search box holds, for Save Search… in the context menu (the window
+        #: sets it with :meth:`set_search_text_source`); without it only the filter is saved.
+        self._search_text: Callable[[], str] = lambda: ""
         self.sidebar_model = SidebarModel(library, events, self)
         self.setModel(self.sidebar_model)
         self.setItemDelegate(SidebarDelegate(self))
@@ -241,10 +255,114 @@ class Sidebar(QTreeView):
         ):
             self._push(DeleteTagCommand(self._library, self._events, name))
 
+    # -- saved searches ----------------------------------------------------------------------------
+
+    def set_search_text_source(self, source: Callable[[], str]) -> None:
+        """Where Save Search… in the context menu reads the search box's text."""
+        self._search_text = source
+
+    def current_query(self) -> db.Query:
+        """The chosen entry's query with the search box's text (what the table shows)."""
+        return self._filter.query(self._search_text())
+
+    def save_search(self, query: db.Query) -> QInputDialog:
+        """Ask for a name and save ``query``'s search text, tag and status under it (a
+        dialog that does not block the window); the saved search is chosen once saved."""
+        kept = db.Query(search=query.search.strip(), tag=query.tag, status=query.status)
+        dialog = self._ask(
+            "saveSearchDialog",
+            "Save Search",
+            f"Save {describe(kept)} as:",
+            "",
+            lambda name: self._on_save_search_named(name, kept),
+        )
+        return dialog
+
+    def rename_saved_search(self, name: str) -> QInputDialog:
+        return self._ask(
+            "renameSavedSearchDialog",
+            "Rename Saved Search",
+            f"New name for the saved search “{name}”:",
+            name,
+            lambda new: self._on_rename_saved_search_named(name, new),
+        )
+
+    def edit_saved_search(self, name: str) -> QInputDialog:
+        """Ask for the saved search's new text (its tag and status stay)."""
+        query = self._library.saved_query(name)
+        return self._ask(
+            "editSavedSearchDialog",
+            "Edit Saved Search",
+            f"Search text of “{name}” (as typed in the search box):",
+            query.search,
+            lambda text: self._push(
+                EditSavedSearchCommand(
+                    self._library,
+                    self._events,
+                    name,
+                    db.Query(search=text.strip(), tag=query.tag, status=query.status),
+                )
+            ),
+        )
+
+    def delete_saved_search(self, name: str) -> None:
+        """Delete at once: Undo brings it back (one refused while an auto-export follows it
+        says why)."""
+        self._push(DeleteSavedSearchCommand(self._library, self._events, name))
+
+    def saved_search_menu(self, name: str | None) -> QMenu:
+        """The context menu of a saved search (``name``) or of the section's heading."""
+        menu = QMenu(self)
+        menu.setObjectName("savedSearchMenu")
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        save = menu.addAction("Save Search…", lambda: self.save_search(self.current_query()))
+        save.setObjectName("saveSearchAction")
+        if name is not None:
+            menu.addSeparator()
+            for label, slot, object_name in (
+                ("Rename…", self.rename_saved_search, "renameSavedSearchAction"),
+                ("Edit…", self.edit_saved_search, "editSavedSearchAction"),
+                ("Delete", self.delete_saved_search, "deleteSavedSearchAction"),
+            ):
+                action = menu.addAction(label, lambda f=slot: f(name))
+                action.setObjectName(object_name)
+        return menu
+
+    def _ask(
+        self, object_name: str, title: str, label: str, text: str, done: Callable[[str], object]
+    ) -> QInputDialog:
+        dialog = QInputDialog(self)
+        dialog.setObjectName(object_name)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(label)
+        dialog.setTextValue(text)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(done)
+        dialog.open()
+        return dialog
+
+    def _on_save_search_named(self, name: str, query: db.Query) -> None:
+        name = " ".join(name.split())
+        if not name:
+            return
+        if self._push(SaveSearchCommand(self._library, self._events, name, query)):
+            self.select_filter(SidebarFilter(NodeKind.SAVED, name))
+
+    def _on_rename_saved_search_named(self, old: str, new: str) -> None:
+        new = " ".join(new.split())
+        if not new or new == old:
+            return
+        current = self._filter
+        if current.kind == NodeKind.SAVED and (current.value or "").lower() == old.lower():
+            # Before the change goes out, so the renamed entry stays chosen.
+            self._filter = SidebarFilter(NodeKind.SAVED, new, current.saved)
+        if not self._push(RenameSavedSearchCommand(self._library, self._events, old, new)):
+            self._filter = current
+
     # -- inside ------------------------------------------------------------------------------------
 
-    def _push(self, command: LibraryCommand) -> None:
-        commands.push(self._undo_stack, command, self.window())
+    def _push(self, command: LibraryCommand) -> bool:
+        return commands.push(self._undo_stack, command, self.window()) is None
 
     def _reselect(self) -> None:
         """Keep the chosen entry chosen after the tag rows were rebuilt."""
@@ -252,6 +370,11 @@ class Sidebar(QTreeView):
         if not index.isValid():
             self._filter = SidebarFilter()
             index = self.sidebar_model.index_for(self._filter)
+            self.filter_changed.emit(self._filter)
+        elif index.data(FILTER_ROLE) != self._filter:
+            # The same entry with another query (a saved search edited, renamed, undone):
+            # the table shows what it finds now.
+            self._filter = index.data(FILTER_ROLE)
             self.filter_changed.emit(self._filter)
         if self.currentIndex() != index:
             blocker = self.selectionModel().blockSignals(True)
@@ -277,7 +400,12 @@ class Sidebar(QTreeView):
 
     def _on_self_custom_context_menu_requested(self, pos: QPoint) -> None:
         index = self.indexAt(pos)
-        if index.data(KIND_ROLE) != NodeKind.TAG:
+        kind = index.data(KIND_ROLE)
+        if kind in (NodeKind.SAVED, NodeKind.SAVED_GROUP):
+            name = index.data(Qt.ItemDataRole.DisplayRole) if kind == NodeKind.SAVED else None
+            self.saved_search_menu(name).popup(self.viewport().mapToGlobal(pos))
+            return
+        if kind != NodeKind.TAG:
             return
         name = index.data(Qt.ItemDataRole.DisplayRole)
         menu = QMenu(self)

@@ -133,8 +133,11 @@ def test_an_edited_abstract_is_found_by_its_new_words_only(zoo: Library) -> None
     assert _keys(zoo, "platyp") == {"zoo2"}
 
 
-#: What migration 4 added, taken away again: a file as Citedesk 1-3 left it.
+#: What migrations 4 to 7 added, taken away again: a file as Citedesk 1-3 left it.
 SCHEMA_3_BLOCKS = """
+    DROP INDEX papers_queue;
+    DROP INDEX papers_opened;
+    ALTER TABLE papers DROP COLUMN opened;
     DROP TABLE lookup_cache;
     DROP TABLE annotation_notes;
     DROP TABLE pages_fts;

@@ -96,6 +96,7 @@ def test_paper_model_shows_the_columns_of_a_row(library: db.Library) -> None:
         "Rating",
         "Added",
         "Key",
+        "Opened",
     ]
 
 
