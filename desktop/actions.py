@@ -40,6 +40,8 @@ class ActionId(Enum):
     COPY_KEYS = auto()
     COPY_CITE = auto()
     COPY_BIBTEX = auto()
+    QUICK_CITE = auto()
+    SAVE_SEARCH = auto()
     REGENERATE_KEYS = auto()
     REFRESH_FROM_SOURCES = auto()
     FIND_DUPLICATES = auto()
@@ -173,6 +175,21 @@ ACTIONS: dict[ActionId, ActionSpec] = {
         "edit-copy",
         needs_selection=True,
     ),
+    ActionId.QUICK_CITE: ActionSpec(
+        "&Quick Cite…",
+        "Ctrl+Alt+K",
+        "Search and pick papers, then copy \\cite{…} for them: the picker editors bring up "
+        "through cite as you write",
+        "edit-find",
+        "cite",
+    ),
+    ActionId.SAVE_SEARCH: ActionSpec(
+        "Save &Search…",
+        "Ctrl+Shift+S",
+        "Keep what the table shows (the search text and the sidebar's tag or status) as a "
+        "saved search in the sidebar",
+        "document-save",
+    ),
     ActionId.REGENERATE_KEYS: ActionSpec(
         "Re&generate Citation Keys…",
         None,
@@ -278,6 +295,7 @@ MENUS: dict[str, list[ActionId | None]] = {
         ActionId.COPY_KEYS,
         ActionId.COPY_CITE,
         ActionId.COPY_BIBTEX,
+        ActionId.QUICK_CITE,
         None,
         ActionId.REGENERATE_KEYS,
         ActionId.FIND_DUPLICATES,
@@ -286,6 +304,7 @@ MENUS: dict[str, list[ActionId | None]] = {
         None,
         ActionId.SELECT_ALL,
         ActionId.FIND,
+        ActionId.SAVE_SEARCH,
         None,
         ActionId.PREFERENCES,
     ],

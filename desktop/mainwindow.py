@@ -48,6 +48,7 @@ from .actions import (
 from .attachments import PdfAdder, PdfReport, open_file
 from .autoexport import AutoExporter
 from .backups import DailyBackup, RestoreBackupDialog
+from .cayw import CaywServer, wanted_port
 from .detail import DetailPane
 from .dialogs import show_about
 from .duplicates import DuplicatesDialog
@@ -57,7 +58,7 @@ from .geometry import PreserveGeometry
 from .hub import ChangeWatcher, LibraryEvents
 from .importing import ImportFlow
 from .lookup import Lookups
-from .models import COLUMNS, NodeKind, PaperTableModel, SidebarFilter
+from .models import COLUMNS, Column, NodeKind, PaperTableModel, SidebarFilter
 from .panes import PaneLayout
 from .paperactions import PaperActions
 from .papertable import PaperTable
@@ -107,6 +108,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
 
         self.sidebar = Sidebar(library, self.events, self.undo_stack)
         self.search = SearchBar()
+        self.sidebar.set_search_text_source(self.search.text)
         self.search_box = self.search.search_box
         self.paper_model = PaperTableModel(library, self.events, self)
         self.table = PaperTable(self.paper_model)
@@ -208,6 +210,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.watcher = ChangeWatcher(library, self.events, self)
         # One automatic backup a day, the newest N kept (Preferences), off the GUI thread.
         self.daily_backup = DailyBackup(library, self)
+        # Cite as you write: editors ask for citations over loopback HTTP (cayw.py).
+        self.cayw = CaywServer(library, self.selected_ids, self)
         self._connect_actions()
 
         self.paper_actions.paper_added.connect(self._on_paper_actions_paper_added)
@@ -236,6 +240,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.events.changed.connect(self._on_events_changed)
         self.events.reloaded.connect(self._on_events_reloaded)
         self.events.failed.connect(self.status_bar.show_failure)
+        self.cayw.notice.connect(lambda text: self.status_bar.showMessage(text, 8000))
 
         self._restore_settings()
         self._update_counts()
@@ -245,6 +250,9 @@ class MainWindow(PreserveGeometry, QMainWindow):
         # Read PDFs attached while the window was closed (or by another program).
         if self.library.fulltext_pending():
             self._fulltext_soon.start()
+        cayw_trouble = self.cayw.start(wanted_port(settings))
+        if cayw_trouble:
+            self.status_bar.showMessage(cayw_trouble, 15_000)
 
     # -- what scripts and tests use --------------------------------------------------------------
 
@@ -287,6 +295,10 @@ class MainWindow(PreserveGeometry, QMainWindow):
         a = self.actions_by_id
         a[ActionId.NEW_PAPER].triggered.connect(self.paper_actions.new_paper)
         a[ActionId.ADD_PDF].triggered.connect(self._on_add_pdf_triggered)
+        a[ActionId.QUICK_CITE].triggered.connect(self.cayw.pick_to_clipboard)
+        a[ActionId.SAVE_SEARCH].triggered.connect(
+            lambda: self.sidebar.save_search(self.current_query())
+        )
         a[ActionId.ADD_BY_IDENTIFIER].triggered.connect(lambda: self.lookups.add_by_identifier())
         a[ActionId.REFRESH_FROM_SOURCES].triggered.connect(
             lambda: self.lookups.refresh(self.selected_ids())
@@ -372,6 +384,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         # First: a running import holds the write transaction; cancelled, it rolls back
         # and its thread ends, so what follows can write.
         self.importer.shutdown()
+        self.cayw.stop()  # an editor waiting on the picker gets its (empty) answer
         self.pdf_adder.wait()
         self.lookups.shutdown()
         self._fulltext_soon.stop()
@@ -452,6 +465,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
             self.table.select_papers([pid], pid)
 
     def _on_sidebar_filter_changed(self, flt: SidebarFilter) -> None:
+        if flt.kind == NodeKind.QUEUE:  # the queue shows when each paper was last opened
+            self.table.horizontalHeader().setSectionHidden(Column.OPENED, False)
         self._apply_query()
 
     def _on_paper_model_requeried(self) -> None:
@@ -491,12 +506,16 @@ class MainWindow(PreserveGeometry, QMainWindow):
         if main is not None:
             if not open_file(main.path):
                 self.status_bar.showMessage(f"No program here opens {main.name}.", 6000)
-            return
-        links = self.library.paper(paper_id).links
-        if not links or not open_link(links[0][1]):
-            self.status_bar.showMessage(
-                "This paper has no link or file to open; F2 edits it.", 6000
-            )
+                return
+        else:
+            links = self.library.paper(paper_id).links
+            if not links or not open_link(links[0][1]):
+                self.status_bar.showMessage(
+                    "This paper has no link or file to open; F2 edits it.", 6000
+                )
+                return
+        # The reading queue shows when a paper was last opened (not an undo step).
+        self.events.changed.emit(self.library.mark_opened(paper_id))
 
     def _on_table_files_dropped(self, paper_id: int, paths: list[str]) -> None:
         before = self.undo_stack.index()

@@ -43,6 +43,12 @@ class Option(Generic[T]):
 #: else a profile name, built in ("bibtex": ASCII, "biblatex": UTF-8) or saved in the library.
 #: A saved profile the open library lacks falls back to "".
 EXPORT_PROFILE: Option[str] = Option("preferences/export_profile", "", str)
+#: Cite as you write (``cayw.py``): editors ask for citations over loopback HTTP. The
+#: environment variable ``CITEDESK_CAYW_PORT`` overrides both (tests set it to 0).
+CAYW_ENABLED: Option[bool] = Option("preferences/cayw_enabled", True, bool)
+#: Its port: Better BibTeX's and JabRef's 23119, which editor plugins call; 0 for any free
+#: port. Taken, the next free one of the ten after it is used (and the status bar says so).
+CAYW_PORT: Option[int] = Option("preferences/cayw_port", 23119, int)
 
 # -- window state (remembered by itself) ---------------------------------------------------------
 

@@ -36,6 +36,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("DOI", "CROSSREF", "ARXIV", "OPENLIBRARY"):
         monkeypatch.setenv(f"CITEDESK_{name}_URL", NOWHERE)
     monkeypatch.setenv("CITEDESK_ARXIV_INTERVAL", "0")
+    # Cite as you write (desktop/cayw.py): each window listens on a free loopback port of
+    # its own, never on 23119 where a person's Zotero or Citedesk may be listening.
+    monkeypatch.setenv("CITEDESK_CAYW_PORT", "0")
     for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
 
