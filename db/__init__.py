@@ -22,6 +22,8 @@ from .backup import rotate as rotate_backups
 from .bibitems import Failure, ParsedFile
 from .bibout import write_export
 from .bibtex import parse_file, parse_text
+from .cite import FORMATS as CITE_FORMATS
+from .cite import CiteFormatError
 from .errors import (
     BibFileError,
     LibraryDamagedError,
@@ -73,6 +75,8 @@ from .values import (
 )
 
 __all__ = [
+    "CITE_FORMATS",
+    "CiteFormatError",
     "FieldDiff",
     "Preview",
     "SamePaper",

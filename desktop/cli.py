@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .db import (
+    CITE_FORMATS,
     DIALECTS,
     ENV_VAR,
     FILES_SUFFIX,
@@ -240,6 +241,43 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write in the encoding the imported files had (default: UTF-8)",
     )
+
+    ci = add(
+        "cite",
+        "cite papers as an editor's cite-as-you-write would, or as formatted references",
+    )
+    ci.add_argument("keys", nargs="*", metavar="KEY", help="the papers' citation keys")
+    ci.add_argument(
+        "--format",
+        default="latex",
+        choices=CITE_FORMATS,
+        help="latex, cite or natbib (\\cite{a,b}), citep, citet, biblatex (\\autocite), "
+        "pandoc (@a; @b), mmd, typst (@a @b), json (CSL-JSON), translate (BibTeX), "
+        "formatted-citation, formatted-bibliography (default: %(default)s)",
+    )
+    ci.add_argument(
+        "--command",
+        dest="cite_command",  # "command" is the subcommand's own name
+        default="",
+        help="the LaTeX command, e.g. textcite or citeauthor",
+    )
+    ci.add_argument("--brackets", action="store_true", help="pandoc: [@a; @b]")
+    ci.add_argument(
+        "--style",
+        default="apa",
+        help="a CSL style for the formatted ones: apa, ieee, chicago-author-date, "
+        "modern-language-association, harvard-cite-them-right, nature, "
+        "association-for-computing-machinery, nlm-citation-sequence, or a .csl file",
+    )
+    ci.add_argument("--locale", default="en-US", help="e.g. en-GB, de-DE (default: %(default)s)")
+    ci.add_argument(
+        "--output",
+        choices=("text", "html", "markdown"),
+        default="text",
+        help="for the formatted ones (default: %(default)s)",
+    )
+    ci.add_argument("--tag", help="cite every paper with this tag (with or instead of KEYs)")
+    ci.add_argument("--saved", metavar="NAME", help="cite every paper of this saved search")
 
     keys_ = add("keys", "show or set the citation key pattern, or regenerate keys")
     keys_sub = keys_.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
@@ -558,6 +596,35 @@ def _nothing_chosen(args: argparse.Namespace) -> str:
         *(["--key"] if args.key else []),
     ]
     return f"no paper matches ({', '.join(wanted)}); no file written"
+
+
+def _cmd_cite(lib: Library, args: argparse.Namespace) -> int:
+    """One citation (or bibliography) for the papers named, in the order named; papers of
+    --tag or --saved follow in the library's order."""
+    ids: list[int] = []
+    for key in args.keys:
+        ids.append(lib.require_key(key))
+    if args.tag or args.saved:
+        query = Query(tag=args.tag)
+        if args.saved:
+            query = lib.saved_query(args.saved)
+            if args.tag:
+                query = Query(search=query.search, tag=args.tag, status=query.status)
+        ids += lib.paper_ids(query, sort="added")
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        raise UsageError("name the papers to cite: KEY..., --tag T or --saved NAME")
+    text = lib.cite(
+        ids,
+        args.format,
+        command=args.cite_command,
+        brackets=args.brackets,
+        style=args.style,
+        locale=args.locale,
+        output=args.output,
+    )
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
 
 
 def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
@@ -1408,6 +1475,7 @@ COMMANDS = {
     "list": _cmd_list,
     "import": _cmd_import,
     "export": _cmd_export,
+    "cite": _cmd_cite,
     "tag": _cmd_tag,
     "untag": _cmd_tag,
     "status": _cmd_status,
