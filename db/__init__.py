@@ -24,6 +24,8 @@ from .bibout import write_export
 from .bibtex import parse_file, parse_text
 from .cite import FORMATS as CITE_FORMATS
 from .cite import CiteFormatError
+from .csl import CslError
+from .csl import styles as csl_styles
 from .errors import (
     BibFileError,
     LibraryDamagedError,
@@ -75,6 +77,8 @@ from .values import (
 )
 
 __all__ = [
+    "CslError",
+    "csl_styles",
     "CITE_FORMATS",
     "CiteFormatError",
     "FieldDiff",

@@ -40,6 +40,13 @@ class ActionId(Enum):
     COPY_KEYS = auto()
     COPY_CITE = auto()
     COPY_BIBTEX = auto()
+    COPY_CITEP = auto()
+    COPY_AUTOCITE = auto()
+    COPY_PANDOC = auto()
+    COPY_TYPST = auto()
+    COPY_FORMATTED_CITATION = auto()
+    COPY_FORMATTED_REFERENCE = auto()
+    EXPORT_BIBLIOGRAPHY = auto()
     QUICK_CITE = auto()
     SAVE_SEARCH = auto()
     REGENERATE_KEYS = auto()
@@ -175,6 +182,51 @@ ACTIONS: dict[ActionId, ActionSpec] = {
         "edit-copy",
         needs_selection=True,
     ),
+    ActionId.COPY_CITEP: ActionSpec(
+        "\\cite&p{…}",
+        None,
+        "Copy natbib's \\citep{key1,key2} for the selected papers",
+        needs_selection=True,
+    ),
+    ActionId.COPY_AUTOCITE: ActionSpec(
+        "\\&autocite{…}",
+        None,
+        "Copy biblatex's \\autocite{key1,key2} for the selected papers",
+        needs_selection=True,
+    ),
+    ActionId.COPY_PANDOC: ActionSpec(
+        "Pan&doc [@…]",
+        None,
+        "Copy a Pandoc (Markdown) citation, [@key1; @key2], for the selected papers",
+        needs_selection=True,
+    ),
+    ActionId.COPY_TYPST: ActionSpec(
+        "&Typst @…",
+        None,
+        "Copy Typst references, @key1 @key2, for the selected papers",
+        needs_selection=True,
+    ),
+    ActionId.COPY_FORMATTED_CITATION: ActionSpec(
+        "&Formatted Citation",
+        None,
+        "Copy the selected papers' in-text citation, as “(Wang et al., 2023)”, in the "
+        "citation style chosen in Preferences (formatted, for word processors)",
+        needs_selection=True,
+    ),
+    ActionId.COPY_FORMATTED_REFERENCE: ActionSpec(
+        "Formatted &Reference",
+        "Ctrl+Alt+C",
+        "Copy the selected papers' references as a reference list writes them, in the "
+        "citation style chosen in Preferences (formatted, for word processors)",
+        needs_selection=True,
+    ),
+    ActionId.EXPORT_BIBLIOGRAPHY: ActionSpec(
+        "Export &Bibliography…",
+        None,
+        "Write the selection, this view or every paper as a formatted reference list "
+        "(HTML, plain text or Markdown) in a citation style",
+        "document-export",
+    ),
     ActionId.QUICK_CITE: ActionSpec(
         "&Quick Cite…",
         "Ctrl+Alt+K",
@@ -268,8 +320,25 @@ ACTIONS: dict[ActionId, ActionSpec] = {
     ),
 }
 
-#: Menus, in order; None is a separator.
-MENUS: dict[str, list[ActionId | None]] = {
+#: A submenu of a menu: its title and its actions.
+Submenu = tuple[str, list[ActionId]]
+
+#: Edit ▸ Copy As: the selected papers cited for each kind of document.
+COPY_AS: Submenu = (
+    "Cop&y As",
+    [
+        ActionId.COPY_CITE,
+        ActionId.COPY_CITEP,
+        ActionId.COPY_AUTOCITE,
+        ActionId.COPY_PANDOC,
+        ActionId.COPY_TYPST,
+        ActionId.COPY_FORMATTED_CITATION,
+        ActionId.COPY_FORMATTED_REFERENCE,
+    ],
+)
+
+#: Menus, in order; None is a separator, a (title, actions) pair a submenu.
+MENUS: dict[str, list[ActionId | Submenu | None]] = {
     "&File": [
         ActionId.NEW_PAPER,
         ActionId.ADD_PDF,
@@ -280,6 +349,7 @@ MENUS: dict[str, list[ActionId | None]] = {
         None,
         ActionId.EXPORT,
         ActionId.EXPORT_AUX,
+        ActionId.EXPORT_BIBLIOGRAPHY,
         None,
         ActionId.RESTORE_BACKUP,
         None,
@@ -295,6 +365,7 @@ MENUS: dict[str, list[ActionId | None]] = {
         ActionId.COPY_KEYS,
         ActionId.COPY_CITE,
         ActionId.COPY_BIBTEX,
+        COPY_AS,
         ActionId.QUICK_CITE,
         None,
         ActionId.REGENERATE_KEYS,
@@ -469,7 +540,7 @@ def follow_undo_stack(actions: dict[ActionId, QAction], stack: QUndoStack) -> No
 
 
 def build_menus(bar: QMenuBar, actions: dict[ActionId, QAction]) -> dict[str, QMenu]:
-    """The menu bar of :data:`MENUS`; returns the menus by title, to add to them."""
+    """The menu bar of :data:`MENUS`; returns the menus (and submenus) by title."""
     menus: dict[str, QMenu] = {}
     for title, items in MENUS.items():
         menu = bar.addMenu(title)
@@ -477,6 +548,13 @@ def build_menus(bar: QMenuBar, actions: dict[ActionId, QAction]) -> dict[str, QM
         for item in items:
             if item is None:
                 menu.addSeparator()
+            elif isinstance(item, tuple):
+                sub_title, sub_items = item
+                submenu = menu.addMenu(sub_title)
+                submenu.setObjectName(f"menu{sub_title.replace('&', '').replace(' ', '')}")
+                for sub_item in sub_items:
+                    submenu.addAction(actions[sub_item])
+                menus[sub_title] = submenu
             else:
                 menu.addAction(actions[item])
         menus[title] = menu

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from . import db
 from .attachments import dropped_files
+from .citing import FormattedReference
 from .commands import LibraryCommand, push
 from .hub import LibraryEvents
 from .notes import NotesPanel
@@ -161,6 +162,10 @@ class DetailPane(QWidget):
         """PDFs were read: where the search's words are in the paper's may have changed."""
         self.info.refresh_hits()
 
+    def set_citation_style(self, style: str, locale: str) -> None:
+        """The style (and locale) the BibTeX tab's formatted reference is written in."""
+        self.reference.set_style(style, locale)
+
     def flush(self) -> None:
         """Write pending edits now: the note being typed and any field not yet applied."""
         if self._paper is None:
@@ -231,8 +236,11 @@ class DetailPane(QWidget):
         self.bibtex_view.setReadOnly(True)
         self.bibtex_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.bibtex_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        layout.addWidget(self.bibtex_view)
+        layout.addWidget(self.bibtex_view, 1)
         layout.addWidget(muted(QLabel("Exactly what an export writes for this paper.")))
+        # Formatted only while this tab shows, after the selection has painted (citing.py).
+        self.reference = FormattedReference(self.library)
+        layout.addWidget(self.reference)
         return page
 
     # -- filling ------------------------------------------------------------------------------
@@ -245,6 +253,7 @@ class DetailPane(QWidget):
         self._paper = None
         self.info.forget()
         self.notes.forget()
+        self.reference.show_paper(None)
 
     def _forget_paper(self) -> None:
         """The paper is gone (deleted elsewhere): nothing left to save into."""
@@ -275,6 +284,7 @@ class DetailPane(QWidget):
 
     def _fill_bibtex(self, paper: db.Paper, new_paper: bool) -> None:
         text = self.library.entry_text(paper.id)
+        self.reference.show_paper(paper.id, text)
         if text == self.bibtex_view.toPlainText():
             return
         bar = self.bibtex_view.verticalScrollBar()

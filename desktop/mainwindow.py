@@ -7,9 +7,10 @@ is an undo command whose ``db.Changes`` each view hears on ``events.changed``.
 Each job has its module, and the window only connects them: the table
 (``papertable.py``), the detail pane (``detail.py``), the search box (``searchbar.py``),
 the status bar (``statusbar.py``), imports with drops and pastes (``importing.py``),
-exports (``exporting.py``), new papers and what the Edit menu does to the selection
-(``paperactions.py``), files and new papers from PDFs (``attachments.py``), the menus
-and toolbar (``actions.py``), and remembering sizes (``geometry.py``).
+exports (``exporting.py``), Copy As and Export Bibliography (``citing.py``), new papers
+and what the Edit menu does to the selection (``paperactions.py``), files and new papers
+from PDFs (``attachments.py``), the menus and toolbar (``actions.py``), and remembering
+sizes (``geometry.py``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from .attachments import PdfAdder, PdfReport, open_file
 from .autoexport import AutoExporter
 from .backups import DailyBackup, RestoreBackupDialog
 from .cayw import CaywServer, wanted_port
+from .citing import BibliographyExport, CopyAs, chosen_style
 from .detail import DetailPane
 from .dialogs import show_about
 from .duplicates import DuplicatesDialog
@@ -192,6 +194,9 @@ class MainWindow(PreserveGeometry, QMainWindow):
             self,
             flush=self.detail.flush,
         )
+        # Edit ▸ Copy As and File ▸ Export Bibliography (citing.py).
+        self.copy_as = CopyAs(library, settings, self.selected_ids, self.status_bar, self)
+        self.bibliographies = BibliographyExport(library, settings, self, self.status_bar)
         # Papers by DOI, arXiv id or ISBN, and refreshes from those sources (lookup.py).
         self.lookups = Lookups(
             library, self.events, self.undo_stack, settings, self, flush=self.detail.flush
@@ -319,6 +324,9 @@ class MainWindow(PreserveGeometry, QMainWindow):
         a[ActionId.COPY_KEYS].triggered.connect(self.paper_actions.copy_keys)
         a[ActionId.COPY_CITE].triggered.connect(self.paper_actions.copy_cite)
         a[ActionId.COPY_BIBTEX].triggered.connect(self.paper_actions.copy_bibtex)
+        self.copy_as.connect_actions(a)
+        self._on_citation_style_changed()
+        a[ActionId.EXPORT_BIBLIOGRAPHY].triggered.connect(self._on_export_bibliography_triggered)
         a[ActionId.FIND].triggered.connect(self._on_find_triggered)
         a[ActionId.SELECT_ALL].triggered.connect(self._on_select_all_triggered)
         a[ActionId.SHOW_SIDEBAR].toggled.connect(self.sidebar.setVisible)
@@ -394,6 +402,7 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self.watcher.pause()
         self.search.stop()
         self.exports.shutdown()
+        self.bibliographies.shutdown()
         self.autoexporter.shutdown()
         self.daily_backup.shutdown()
         self._closed = True
@@ -629,17 +638,28 @@ class MainWindow(PreserveGeometry, QMainWindow):
         if not self.detail.focus_field("title"):
             self.detail.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def _on_export_triggered(self) -> None:
-        flt = self.sidebar.current_filter
-        label = flt.label
+    def _view_label(self) -> str:
+        label = self.sidebar.current_filter.label
         if self.search.last_run:
             label += f", search “{self.search.last_run}”"
+        return label
+
+    def _on_export_triggered(self) -> None:
+        flt = self.sidebar.current_filter
         self.exports.export(
             self.selected_ids(),
             self.current_query(),
-            label,
+            self._view_label(),
             flt.value if flt.kind == NodeKind.TAG else None,
         )
+
+    def _on_export_bibliography_triggered(self) -> None:
+        self.bibliographies.export(self.selected_ids(), self.current_query(), self._view_label())
+
+    def _on_citation_style_changed(self) -> None:
+        """The style chosen in Preferences: named in Copy As, used by the detail pane."""
+        self.copy_as.update_texts(self.actions_by_id)
+        self.detail.set_citation_style(*chosen_style(self.settings))
 
     def _on_find_duplicates_triggered(self) -> None:
         self.detail.flush()
@@ -673,6 +693,20 @@ class MainWindow(PreserveGeometry, QMainWindow):
     def _on_preferences_accepted(self, dialog: PreferencesDialog) -> None:
         if dialog.changes:
             self.events.changed.emit(dialog.changes)  # settings writes are announced too
+        if dialog.citing_changed:
+            self._on_citation_style_changed()
+        if dialog.cayw_changed:
+            trouble = self.cayw.start(wanted_port(self.settings))  # (it stops first)
+            port = self.cayw.port
+            self.status_bar.showMessage(
+                trouble
+                or (
+                    f"Cite as you write listens on port {port}."
+                    if port
+                    else "Cite as you write is off."
+                ),
+                10_000,
+            )
         if not self.library.autoexports():
             self.status_bar.clear_autoexport_failure()  # it may just have been removed
         self.autoexporter.schedule()  # new or changed auto-exports are written at once

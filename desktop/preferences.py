@@ -1,4 +1,5 @@
-"""Preferences: the citation key pattern, export profiles and auto-exports.
+"""Preferences: the citation key pattern, export profiles, auto-exports, backups, lookups,
+and citing (the citation style and cite as you write).
 
 What a library needs to travel with it (the key pattern, saved export profiles, the files
 kept current) is stored in the library; which profile exports start with is a preference of
@@ -13,6 +14,7 @@ so tests drive them through their widgets.
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,8 @@ from PySide6.QtWidgets import (
 
 from . import db, messages
 from . import settings as opts
+from .cayw import PORT_ENV
+from .citing import StyleCombo, chosen_style, locale_combo
 from .db import DIALECTS, ExportProfile, parse_exclude
 from .dialogs import (
     DIALECT_NAMES,
@@ -334,7 +338,7 @@ class AutoExportDialog(PreserveGeometry, QDialog):
 
 
 class PreferencesDialog(PreserveGeometry, QDialog):
-    """Citation keys, export profiles, auto-exports, backups and lookups, a tab each.
+    """Citation keys, export profiles, auto-exports, backups, lookups and citing, a tab each.
 
     Signals (besides QDialog's): ``accepted`` once everything is written.
     """
@@ -356,6 +360,7 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self._profiles: dict[str, ExportProfile] = {p.name: p for p in saved_profiles(library)}
         self._autoexports: list[dict[str, Any]] = library.autoexports()
         self._sub: QDialog | None = None
+        self.citing_changed = self.cayw_changed = False  # (set by OK)
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("preferencesTabs")
@@ -364,6 +369,7 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         self.tabs.addTab(self._build_autoexport_tab(), "Auto-export")
         self.tabs.addTab(self._build_backup_tab(), "Backups")
         self.tabs.addTab(self._build_lookup_tab(), "Lookups")
+        self.tabs.addTab(self._build_citing_tab(), "Citing")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
             | QDialogButtonBox.StandardButton.Cancel
@@ -535,6 +541,70 @@ class PreferencesDialog(PreserveGeometry, QDialog):
         layout.addStretch(1)
         return page
 
+    def _build_citing_tab(self) -> QWidget:
+        page = QWidget()
+        style, locale = chosen_style(self._settings)
+        self.citation_style = StyleCombo(style, self._settings)
+        self.citation_style.setObjectName("citationStyle")
+        self.citation_style.setToolTip(
+            "How Copy As ▸ Formatted Citation and Formatted Reference, the detail pane and "
+            "File ▸ Export Bibliography write references"
+        )
+        self.citation_locale = locale_combo(locale)
+        self.citation_locale.setObjectName("citationLocale")
+        self.citation_locale.setToolTip("The language of dates and words such as “and”")
+        self.cayw_enabled = QCheckBox(
+            "Answer editors' cite-as-you-write requests (Better BibTeX's, port 23119)"
+        )
+        self.cayw_enabled.setObjectName("caywEnabled")
+        self.cayw_enabled.setChecked(self._settings.get(opts.CAYW_ENABLED))
+        self.cayw_port = QSpinBox()
+        self.cayw_port.setObjectName("caywPort")
+        self.cayw_port.setRange(0, 65535)
+        self.cayw_port.setSpecialValueText("any free port")
+        self.cayw_port.setValue(self._settings.get(opts.CAYW_PORT))
+        self.cayw_port.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.cayw_port.setEnabled(self.cayw_enabled.isChecked())
+        self.cayw_enabled.toggled.connect(self.cayw_port.setEnabled)
+        about = muted(
+            QLabel(
+                "Editor plugins made for Zotero's Better BibTeX (LaTeX Workshop, the Zotero "
+                "Citation Picker, pandoc and Typst helpers) ask for citations at "
+                "<tt>http://127.0.0.1:PORT/better-bibtex/cayw</tt>; Citedesk shows its picker "
+                "and answers. Edit ▸ Quick Cite (Ctrl+Alt+K) brings up the same picker."
+                + (
+                    f"<br><br>The environment variable <tt>{PORT_ENV}</tt> is set: it "
+                    "decides the port while it is."
+                    if os.environ.get(PORT_ENV, "").strip()
+                    else ""
+                )
+            )
+        )
+        about.setTextFormat(Qt.TextFormat.RichText)
+        about.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Citation style:", self.citation_style)
+        form.addRow("Language:", self.citation_locale)
+        cayw = QFormLayout()
+        cayw.addRow(self.cayw_enabled)
+        cayw.addRow("Port:", self.cayw_port)
+        layout = QVBoxLayout(page)
+        layout.addLayout(form)
+        layout.addWidget(
+            muted(
+                QLabel(
+                    "Used by Edit ▸ Copy As, the BibTeX tab of the detail pane and "
+                    "File ▸ Export Bibliography."
+                )
+            )
+        )
+        layout.addSpacing(12)
+        layout.addLayout(cayw)
+        layout.addSpacing(6)
+        layout.addWidget(about)
+        layout.addStretch(1)
+        return page
+
     def _build_autoexport_tab(self) -> QWidget:
         page = QWidget()
         self.autoexport_list = _list("autoExportList", ["File", "Papers", "Write as"])
@@ -665,9 +735,23 @@ class PreferencesDialog(PreserveGeometry, QDialog):
             messages.warn(self, "Preferences", "Nothing was changed.", exc)
             return
         self._settings.set(opts.EXPORT_PROFILE, self.default_profile.choice())
+        self._accept_citing()
         #: The library settings written (the window announces them to every view).
         self.changes = changes
         super().accept()
+
+    def _accept_citing(self) -> None:
+        s = self._settings
+        citing = (self.citation_style.choice(), self.citation_locale.currentText())
+        #: The citation style or locale changed (the window tells the views that show it).
+        self.citing_changed = citing != chosen_style(s)
+        s.set(opts.CITATION_STYLE, citing[0])
+        s.set(opts.CITATION_LOCALE, citing[1])
+        cayw = (self.cayw_enabled.isChecked(), self.cayw_port.value())
+        #: Cite as you write was turned on or off or moved (the window restarts it).
+        self.cayw_changed = cayw != (s.get(opts.CAYW_ENABLED), s.get(opts.CAYW_PORT))
+        s.set(opts.CAYW_ENABLED, cayw[0])
+        s.set(opts.CAYW_PORT, cayw[1])
 
     def _on_restore_clicked(self) -> None:
         self.pattern.setText(db.DEFAULT_PATTERN)

@@ -49,6 +49,11 @@ CAYW_ENABLED: Option[bool] = Option("preferences/cayw_enabled", True, bool)
 #: Its port: Better BibTeX's and JabRef's 23119, which editor plugins call; 0 for any free
 #: port. Taken, the next free one of the ten after it is used (and the status bar says so).
 CAYW_PORT: Option[int] = Option("preferences/cayw_port", 23119, int)
+#: Formatted references and citations (Copy As, the detail pane, Export Bibliography): a
+#: shipped CSL style's name (``db.csl_styles()``) or the path of a user's own .csl file.
+CITATION_STYLE: Option[str] = Option("preferences/citation_style", "apa", str)
+#: The language they are written in (a CSL locale: dates, "and", "et al.").
+CITATION_LOCALE: Option[str] = Option("preferences/citation_locale", "en-US", str)
 
 # -- window state (remembered by itself) ---------------------------------------------------------
 

@@ -4,6 +4,7 @@ library and on biblatex's own examples (biblatex-examples.bib).
 
     python resources/screenshots/make_screenshots.py [--bibdata ../shared/bibdata]
     python resources/screenshots/make_screenshots.py --lookups-only  # lookup.png, refresh.png
+    python resources/screenshots/make_screenshots.py --citing-only  # picker.png, bibliography.png
 
 The seeded library (25 papers) is made in a temporary folder. So that the sidebar and the
 tag column show what a library in use looks like, a few papers are given tags (with
@@ -327,6 +328,59 @@ def shoot_refresh_diff(library: Path, tmp: Path) -> None:
         server.stop()
 
 
+def shoot_picker(library: Path, tmp: Path) -> None:
+    """picker.png: the cite-as-you-write picker (Quick Cite) with one paper picked and a
+    second search typed."""
+    app = ensure_application()
+    window = _window_with(library, tmp)
+    window.cayw.pick_to_clipboard()
+    picker = window.cayw.picker
+    picker.resize(900, 380)
+    picker.search_box.setText("alignment sgd")
+    _settle(app, lambda: True)
+    picker.add_current()
+    picker.search_box.setText("sharpness")
+    picker.matches.setCurrentRow(1)
+    _settle(app, lambda: True)
+    picker.grab().save(str(HERE / "picker.png"))
+    print(f"wrote {HERE / 'picker.png'}")
+    picker.reject()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+
+def shoot_bibliography(library: Path, tmp: Path) -> None:
+    """bibliography.png: what File ▸ Export Bibliography writes as HTML (APA, the papers
+    tagged sgd-noise, flat-minima or theory), as a browser shows it."""
+    from PySide6.QtWidgets import QTextBrowser
+
+    from citedesk.citing import bibliography_document
+
+    app = ensure_application()
+    with db.Library.open(library, seed=False) as lib:
+        ids = sorted(
+            set(lib.paper_ids(db.Query(tag="sgd-noise")))
+            | set(lib.paper_ids(db.Query(tag="flat-minima")))
+            | set(lib.paper_ids(db.Query(tag="theory")))
+        )
+        page = bibliography_document(lib.bibliography(ids, "apa", "en-US", "html"), "html")
+    (tmp / "references.html").write_text(page, encoding="utf-8")
+    browser = QTextBrowser()
+    browser.setObjectName("bibliographyPreview")
+    browser.setWindowTitle("references.html")
+    browser.document().setDocumentMargin(28)
+    browser.setHtml(page)
+    browser.resize(900, 640)
+    browser.show()
+    _settle(app, lambda: True)
+    browser.grab().save(str(HERE / "bibliography.png"))
+    print(f"wrote {HERE / 'bibliography.png'}")
+    browser.close()
+    browser.deleteLater()
+    app.processEvents()
+
+
 def main() -> int:
     bibdata = BIBDATA
     if "--bibdata" in sys.argv:
@@ -334,6 +388,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         library = Path(tmp) / "library.sqlite"
         populate(library)
+        if "--citing-only" in sys.argv:  # just picker.png and bibliography.png
+            shoot_picker(library, Path(tmp))
+            shoot_bibliography(library, Path(tmp))
+            return 0
         if "--lookups-only" not in sys.argv:
             shoot(library, HERE / "main.png")
             shoot(library, HERE / "search.png", search="sgd")
@@ -342,6 +400,8 @@ def main() -> int:
         if "--lookups-only" in sys.argv:  # just the two dialogs (lookup.png, refresh.png)
             return 0
         shoot_fulltext(library, Path(tmp))
+        shoot_picker(library, Path(tmp))
+        shoot_bibliography(library, Path(tmp))
         for size in SIZES:
             for dark in (False, True):
                 name = f"seed-{size.width()}x{size.height()}-{'dark' if dark else 'light'}.png"

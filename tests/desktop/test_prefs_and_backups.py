@@ -132,7 +132,14 @@ def test_the_contact_address_sent_with_lookups_is_set_in_preferences(
 def test_preferences_labels_are_in_sentence_case(qtbot, window: MainWindow) -> None:
     prefs = open_preferences(qtbot, window)
     tabs = [prefs.tabs.tabText(i) for i in range(prefs.tabs.count())]
-    assert tabs == ["Citation keys", "Export profiles", "Auto-export", "Backups", "Lookups"]
+    assert tabs == [
+        "Citation keys",
+        "Export profiles",
+        "Auto-export",
+        "Backups",
+        "Lookups",
+        "Citing",
+    ]
     labels = [
         form.labelForField(form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget())
         for form in prefs.findChildren(QFormLayout)
