@@ -299,7 +299,11 @@ class AttachmentList(QWidget):
         if a is None or a.missing:
             return False
         self.file_opened.emit(a.path)
-        return open_file(a.path)
+        if not open_file(a.path):
+            return False
+        # The reading queue shows when a paper was last opened (not an undo step).
+        self.events.changed.emit(self.library.mark_opened(a.paper_id))
+        return True
 
     def show_current_in_folder(self) -> bool:
         a = self.current()

@@ -194,6 +194,18 @@ def test_open_enter_and_double_click_hand_the_file_to_the_desktop(
     assert all(u.isLocalFile() for u in opened)
 
 
+def test_opening_a_file_records_when_its_paper_was_opened(
+    qtbot, window: MainWindow, three_files: list[Path], opened: list[QUrl]
+) -> None:
+    pid = window.library.require_key(KEY)
+    assert window.library.rows([pid])[pid].opened is None
+    steps = window.undo_stack.count()
+    click(qtbot, files_of(window).open_button)
+    assert opened
+    assert window.library.rows([pid])[pid].opened is not None  # the reading queue shows it
+    assert window.undo_stack.count() == steps  # not an edit: nothing to undo
+
+
 def test_show_in_folder_opens_the_folder_the_file_is_in(
     window: MainWindow, three_files: list[Path], opened: list[QUrl]
 ) -> None:
@@ -375,6 +387,8 @@ def test_double_clicking_a_paper_opens_its_main_pdf(
     qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=point)
     qtbot.mouseDClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=point)
     assert opened == [QUrl.fromLocalFile(str(window.library.files_dir / f"{KEY}.pdf"))]
+    pid = window.library.require_key(KEY)
+    assert window.library.rows([pid])[pid].opened is not None  # for the reading queue
 
 
 def test_double_clicking_a_paper_without_files_still_opens_its_link(
