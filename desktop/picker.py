@@ -78,6 +78,9 @@ class CitationPicker(QDialog):
         self.matches.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.matches.setAccessibleName("Matching papers")
         self.matches.setUniformItemSizes(True)
+        # A long title gives way in its middle: the author and year at the start and the
+        # key at the end stay readable.
+        self.matches.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         hint = QLabel(HINT)
         hint.setObjectName("pickerHint")
         hint.setEnabled(False)
