@@ -39,7 +39,13 @@ from .fulltext import FulltextHit, FulltextReport, FulltextStatus
 from .fulltext import paper_fields as read_pdf_paper
 from .http import Cancelled as LookupCancelled
 from .http import SourceError
-from .identifiers import Identifier, arxiv_base, find_identifiers, parse_identifier
+from .identifiers import (
+    Identifier,
+    arxiv_base,
+    find_identifiers,
+    identifiers_in,
+    parse_identifier,
+)
 from .indexjob import index_apart
 from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
 from .library import Library
@@ -90,6 +96,7 @@ __all__ = [
     "arxiv_base",
     "find_identifiers",
     "parse_identifier",
+    "identifiers_in",
     "GOOD_MATCH",
     "Candidates",
     "Lookup",

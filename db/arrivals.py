@@ -160,9 +160,9 @@ class Arrivals:
             ident = parse_identifier(stored or "")
             if ident is not None and ident.kind == kind:
                 ids.append(ident)
-        isbn = re.sub(r"[^0-9Xx]", "", paper.text("isbn"))
-        if isbn and isbn13(isbn):
-            ids.append(Identifier("isbn", isbn13(isbn) or isbn))
+        isbn = isbn13(re.sub(r"[^0-9Xx]", "", paper.text("isbn")))
+        if isbn:
+            ids.append(Identifier("isbn", isbn))
         first = paper.authors[0] if paper.authors else None
         author = ""
         if first is not None and not first.is_others:
@@ -233,11 +233,6 @@ class Arrivals:
             self.conn.execute(
                 "DELETE FROM lookup_cache WHERE fetched < ?", [now - CACHE_DAYS * 86400]
             )
-
-    def clear_cache(self) -> int:
-        with self.store.write():
-            n = self.conn.execute("DELETE FROM lookup_cache").rowcount
-        return int(n)
 
 
 def _shown(raw: str) -> str:

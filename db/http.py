@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import email.utils
 import functools
-import ipaddress
 import socket
 import ssl
 import threading
@@ -79,7 +78,6 @@ class Response:
     status: int
     content_type: str
     content: bytes
-    from_cache: bool = False
     #: The ``Retry-After`` header of a 429 or 503.
     retry_after: str = ""
 
@@ -248,8 +246,6 @@ class Http:
     fresh: list[CachedAnswer] = field(default_factory=list)
     _open: set[httpx.Response] = field(default_factory=set, repr=False)
     _sockets: _Sockets = field(default_factory=_Sockets, repr=False)
-    #: Seconds spent waiting for servers (network and their work), for the benchmark.
-    waited: float = 0.0
     _client: httpx.Client | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -316,17 +312,14 @@ class Http:
         if self.cache_get is not None and max_age > 0:
             hit = self.cache_get(url, accept, max_age)
             if hit is not None and hit[0] in ok:
-                return Response(url, hit[0], hit[1], hit[2], from_cache=True)
+                return Response(url, hit[0], hit[1], hit[2])
         gate = self.gate(source)
         for attempt in range(RETRIES + 1):
             gate.enter(self.cancel)
-            started = time.perf_counter()
             try:
                 response = self._fetch(source, url, accept)
             finally:
                 gate.leave()
-                with self._lock:
-                    self.waited += time.perf_counter() - started
             if response.status in (429, 503):
                 wait = _retry_after(response, default=2.0 * (attempt + 1))
                 gate.hold_off(wait)
@@ -499,16 +492,6 @@ def _host(url: str) -> str:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:200]
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def json_of(source: str, response: Response) -> Any:

@@ -36,6 +36,14 @@ class Identifier:
         """What two mentions of the same identifier share (DOIs ignore case)."""
         return f"{self.kind}:{self.value.lower()}"
 
+    @property
+    def work(self) -> str:
+        """What two identifiers of the same work share: ``1605.08386`` and
+        ``1605.08386v2`` are one paper (one lookup, one addition)."""
+        if self.kind == "arxiv":
+            return "arxiv:" + arxiv_base(self.value).lower()
+        return self.key
+
     def __str__(self) -> str:
         return f"{_LABELS[self.kind]} {self.value}"
 
@@ -261,3 +269,19 @@ def find_identifiers(text: str) -> list[Identifier]:
         result.append(identifier)
         covered = end
     return result
+
+
+def identifiers_in(text: str) -> list[Identifier]:
+    """Every identifier in what a person typed or pasted, each once: those
+    :func:`find_identifiers` sees in running text, then lines that are one identifier alone
+    (a bare ``1605.08386`` or ISBN, which running text does not count)."""
+    found: dict[str, Identifier] = {}
+    for ident in find_identifiers(text):
+        found.setdefault(ident.key, ident)
+    for line in text.splitlines():
+        line = line.strip()
+        if line and len(line) < 200 and not any(c.isspace() for c in line):
+            alone = parse_identifier(line)
+            if alone is not None:
+                found.setdefault(alone.key, alone)
+    return list(found.values())

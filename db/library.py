@@ -468,9 +468,6 @@ class Library:
     def save_lookup_cache(self, answers: Sequence[CachedAnswer]) -> None:
         self.arrivals.save_cache(answers)
 
-    def clear_lookup_cache(self) -> int:
-        return self.arrivals.clear_cache()
-
     def preview_found(
         self, founds: Sequence[Found], taken: set[str] | None = None
     ) -> list[Preview]:

@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 
 from .http import DEFAULT_CONTACT, CachedAnswer, Cancelled, Http, SourceError
-from .identifiers import Identifier, arxiv_base
+from .identifiers import Identifier
 from .sources import (
     ARXIV_BATCH,
     Candidates,
@@ -169,7 +169,7 @@ class Lookup:
         """
         outcomes: dict[str, Outcome] = {}
         for i in ids:
-            outcomes.setdefault(_same_work(i), Outcome(i))
+            outcomes.setdefault(i.work, Outcome(i))
         total = len(outcomes)
         done = 0
         lock = threading.Lock()
@@ -183,7 +183,7 @@ class Lookup:
                 progress(n, total, outcome)
 
         def one(ident: Identifier) -> None:
-            outcome = outcomes[_same_work(ident)]
+            outcome = outcomes[ident.work]
             try:
                 if ident.kind == "doi":
                     outcome.found = lookup_doi(self.http, self.endpoints, ident.value, fresh=fresh)
@@ -209,27 +209,16 @@ class Lookup:
             except Exception as exc:  # noqa: BLE001 - an answer no rule foresaw
                 answers = {i.value: SourceError("arXiv", _unforeseen(i, exc)) for i in batch}
             for ident in batch:
-                outcome = outcomes[_same_work(ident)]
+                outcome = outcomes[ident.work]
                 answer = answers.get(ident.value)
                 if isinstance(answer, Found):
-                    outcome.found = answer
-                    doi = answer.get("doi")
-                    if published and doi:
-                        try:
-                            record = lookup_doi(self.http, self.endpoints, doi, fresh=fresh)
-                            answer.published = published_version(answer, record)
-                        except SourceError:
-                            pass  # the preprint, with the DOI arXiv gives, is still right
-                        except Cancelled:
-                            raise
-                        except Exception as exc:  # noqa: BLE001
-                            log.warning("published version of %s: %s", ident, exc)
+                    outcome.found = self.complete(answer, fresh) if published else answer
                 else:
                     outcome.error = str(answer or f"arXiv: nothing came back for {ident.value}")
                 finish(outcome)
 
-        arxiv_ids = [i for i in ids if i.kind == "arxiv" and outcomes[_same_work(i)].asked is i]
-        others = [i for i in ids if i.kind != "arxiv" and outcomes[_same_work(i)].asked is i]
+        arxiv_ids = [i for i in ids if i.kind == "arxiv" and outcomes[i.work].asked is i]
+        others = [i for i in ids if i.kind != "arxiv" and outcomes[i.work].asked is i]
         tasks: list[Callable[[], None]] = [
             partial(arxiv, arxiv_ids[s : s + ARXIV_BATCH])
             for s in range(0, len(arxiv_ids), ARXIV_BATCH)
@@ -281,23 +270,21 @@ class Lookup:
         return out
 
     def complete(self, found: Found, fresh: bool = True) -> Found:
-        """A search result made whole: an arXiv match with a DOI gets its published record."""
+        """An arXiv record made whole: with a DOI, it gets its published record (the
+        preprint, with the DOI arXiv gives, stays right when that lookup fails)."""
         doi = found.get("doi")
         if found.source == "arXiv" and doi and found.published is None:
             try:
                 record = lookup_doi(self.http, self.endpoints, doi, fresh=fresh)
                 found.published = published_version(found, record)
-                found.published.score = found.score  # the match was made on the preprint
+                found.published.score = found.score  # a match was made on the preprint
             except SourceError:
                 pass
+            except Cancelled:
+                raise
+            except Exception as exc:  # noqa: BLE001 - an answer no rule foresaw
+                log.warning("published version of %s: %s", found.identifier, exc)
         return found
-
-
-def _same_work(ident: Identifier) -> str:
-    """One lookup per work: ``1605.08386`` and ``1605.08386v2`` are one paper."""
-    if ident.kind == "arxiv":
-        return "arxiv:" + arxiv_base(ident.value).lower()
-    return ident.key
 
 
 def _unforeseen(ident: Identifier, exc: BaseException) -> str:

@@ -253,8 +253,6 @@ def _crossref_item(message: Mapping[str, Any]) -> dict[str, Any]:
             if _has_date(item.get(name)):
                 item["issued"] = item[name]
                 break
-    if isinstance(item.get("page"), str):
-        item["page"] = item["page"]
     return item
 
 
@@ -283,8 +281,7 @@ def crossref_work(http: Http, ep: Endpoints, doi: str, *, fresh: bool = False) -
     message = data.get("message") if isinstance(data, dict) else None
     if not isinstance(message, dict) or not message.get("title"):
         raise SourceError(CROSSREF, "the answer is not a Crossref work")
-    found = _from_csl(CROSSREF, _crossref_item(message), doi)
-    return found
+    return _from_csl(CROSSREF, _crossref_item(message), doi)
 
 
 def crossref_search(

@@ -46,8 +46,8 @@ from .db import (
     check_pattern,
     default_library_path,
     file_hash,
-    find_identifiers,
     human_size,
+    identifiers_in,
     narrowed,
     newest_backup,
     parse_exclude,
@@ -1107,16 +1107,6 @@ def _cmd_fulltext(lib: Library, args: argparse.Namespace) -> int:
 # -- papers by their identifiers (db/lookup.py, db/arrivals.py) ----------------------------------
 
 
-def _identifiers_in(text: str) -> list[Identifier]:
-    """Every identifier in a text: a line that is one identifier alone (a bare
-    ``1605.08386``, which free text would not count), else what find_identifiers reads."""
-    found: list[Identifier] = []
-    for line in text.splitlines():
-        one = parse_identifier(line)
-        found += [one] if one is not None else find_identifiers(line)
-    return found + find_identifiers(text)  # also what spans lines (a label, then the id)
-
-
 def _asked(args: argparse.Namespace) -> list[Identifier]:
     """The identifiers an ``add`` names, each once, in the order first given."""
     if not args.ids and not args.from_file:
@@ -1125,11 +1115,11 @@ def _asked(args: argparse.Namespace) -> list[Identifier]:
     where: list[str] = []
     for arg in args.ids:
         one = parse_identifier(arg)
-        found += [one] if one is not None else _identifiers_in(arg)
+        found += [one] if one is not None else identifiers_in(arg)
     if args.ids:
         where.append(repr(args.ids[0]) if len(args.ids) == 1 else "the arguments")
     if args.from_file == "-":
-        found += _identifiers_in(sys.stdin.read())
+        found += identifiers_in(sys.stdin.read())
         where.append("standard input")
     elif args.from_file:
         path = Path(args.from_file).expanduser()
@@ -1137,7 +1127,7 @@ def _asked(args: argparse.Namespace) -> list[Identifier]:
             text = path.read_bytes().decode("utf-8", errors="replace")
         except OSError as exc:
             raise LibraryError(f"{path} cannot be read: {exc.strerror or exc}") from None
-        found += _identifiers_in(text)
+        found += identifiers_in(text)
         where.append(str(path))
     unique: dict[str, Identifier] = {}
     for ident in found:
@@ -1192,10 +1182,9 @@ def _cmd_add(lib: Library, args: argparse.Namespace) -> int:
 
     firsts: dict[str, Identifier] = {}
     for ident in ids:  # one lookup per work: 1605.08386 and 1605.08386v1 are one paper
-        work = "arxiv:" + arxiv_base(ident.value).lower() if ident.kind == "arxiv" else ident.key
-        if work in firsts and not args.json:
-            print(f"skipped: {ident} is the same paper as {firsts[work]}")
-        firsts.setdefault(work, ident)
+        if ident.work in firsts and not args.json:
+            print(f"skipped: {ident} is the same paper as {firsts[ident.work]}")
+        firsts.setdefault(ident.work, ident)
     results: dict[str, dict[str, object]] = {}
     chosen: list[tuple[Outcome, Found]] = []
     seen: dict[str, Identifier] = {}

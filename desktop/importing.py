@@ -18,7 +18,6 @@ from . import db
 from . import settings as opts
 from .hub import LibraryEvents
 from .importer import Importer
-from .lookup import identifiers_in
 from .settings import Settings
 
 BIB_SUFFIXES = (".bib", ".bibtex")
@@ -56,7 +55,7 @@ def dropped_bibtex_text(mime: QMimeData) -> str:
 def dropped_identifier_text(mime: QMimeData) -> str:
     """Dropped text with no BibTeX entry but DOIs, arXiv ids or ISBNs in it ('' if not)."""
     text = dropped_text(mime)
-    return text if text and not holds_bibtex(text) and identifiers_in(text) else ""
+    return text if text and not holds_bibtex(text) and db.identifiers_in(text) else ""
 
 
 class ImportFlow(QObject):
@@ -107,7 +106,7 @@ class ImportFlow(QObject):
         """Import the clipboard's BibTeX; identifiers without BibTeX are looked up."""
         text = QGuiApplication.clipboard().text()
         if not holds_bibtex(text):
-            if identifiers_in(text):
+            if db.identifiers_in(text):
                 self.identifiers_found.emit(text)
                 return
             if "@" not in text:

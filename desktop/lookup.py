@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from . import db
 from .background import guarded
-from .db import Identifier, Lookup, Outcome, find_identifiers, parse_identifier
+from .db import Identifier, Lookup, Outcome
 from .db import LookupCancelled as Cancelled
 from .hub import LibraryEvents
 from .settings import Settings
@@ -41,22 +41,6 @@ _KIND_WORDS = {
     "arxiv": ("arXiv id", "arXiv ids"),
     "isbn": ("ISBN", "ISBNs"),
 }
-
-
-def identifiers_in(text: str) -> list[Identifier]:
-    """Every identifier in a text, in order: those :func:`find_identifiers` sees in running
-    text, and lines that are one identifier alone (a bare ``1605.08386`` or ISBN, which
-    running text does not count)."""
-    found: dict[str, Identifier] = {}
-    for ident in find_identifiers(text):
-        found.setdefault(ident.key, ident)
-    for line in text.splitlines():
-        line = line.strip()
-        if line and len(line) < 200 and not any(c.isspace() for c in line):
-            ident = parse_identifier(line)
-            if ident is not None:
-                found.setdefault(ident.key, ident)
-    return list(found.values())
 
 
 def describe_identifiers(ids: Iterable[Identifier]) -> str:

@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import commands
+from . import commands, db
 from .db import Found, Lookup, Outcome, Preview
 from .geometry import PreserveGeometry
-from .lookup import CANCELLED, Lookups, LookupTask, Progress, describe_identifiers, identifiers_in
+from .lookup import CANCELLED, Lookups, LookupTask, Progress, describe_identifiers
 from .widgets import muted
 
 #: Milliseconds after the last keystroke before the identifiers are counted again.
@@ -287,7 +287,7 @@ class AddByIdentifierDialog(PreserveGeometry, QDialog):
         if self._task is not None:
             return
         self._count_timer.stop()
-        ids = identifiers_in(self.text_box.toPlainText())
+        ids = db.identifiers_in(self.text_box.toPlainText())
         self.found_label.setText(describe_identifiers(ids))
         if not ids:
             self.status.setText("The text holds no DOI, arXiv id or ISBN to look up.")
@@ -585,7 +585,9 @@ class AddByIdentifierDialog(PreserveGeometry, QDialog):
             self._update_add_button()
 
     def _on_count_timer_timeout(self) -> None:
-        self.found_label.setText(describe_identifiers(identifiers_in(self.text_box.toPlainText())))
+        self.found_label.setText(
+            describe_identifiers(db.identifiers_in(self.text_box.toPlainText()))
+        )
         if self._task is None:
             self.add_button.setDefault(False)
             self.look_up_button.setDefault(True)
