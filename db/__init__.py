@@ -1,6 +1,6 @@
 """Citedesk's library: schema, queries, BibTeX and citation keys. No Qt here."""
 
-from .arrivals import FieldDiff, Preview, SamePaper
+from .arrivals import GOOD_MATCH, FieldDiff, Preview, SamePaper, SearchFor
 from .attachments import TRASH as FILES_TRASH
 from .attachments import Attachment, RelinkReport, file_hash, human_size
 from .backup import (
@@ -37,8 +37,6 @@ from .errors import (
 from .export import DIALECTS, ExportProfile, parse_exclude, read_aux
 from .fulltext import FulltextHit, FulltextReport, FulltextStatus
 from .fulltext import paper_fields as read_pdf_paper
-from .http import Cancelled as LookupCancelled
-from .http import SourceError
 from .identifiers import (
     Identifier,
     arxiv_base,
@@ -49,7 +47,6 @@ from .identifiers import (
 from .indexjob import index_apart
 from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
 from .library import Library
-from .lookup import GOOD_MATCH, Lookup, Outcome, SearchFor
 from .names import Person
 from .options import (
     AUTOEXPORTS,
@@ -64,7 +61,6 @@ from .options import (
 )
 from .paths import ENV_VAR, default_library_path
 from .saved import SavedSearch, narrowed
-from .sources import Candidates, Endpoints, Found
 from .store import DatabaseError, SQLiteError
 from .values import (
     ENTRY_TYPES,
@@ -178,3 +174,27 @@ __all__ = [
     "rotate_backups",
     "write_export",
 ]
+
+#: What is looked up over the network (db/http.py, db/sources.py, db/lookup.py) brings
+#: httpx, ~150 ms to import: every ``citedesk`` command and the window's start would pay
+#: it. Those names are imported when first asked for (PEP 562).
+_LAZY = {
+    "LookupCancelled": ("http", "Cancelled"),
+    "SourceError": ("http", "SourceError"),
+    "Lookup": ("lookup", "Lookup"),
+    "Outcome": ("lookup", "Outcome"),
+    "Candidates": ("sources", "Candidates"),
+    "Endpoints": ("sources", "Endpoints"),
+    "Found": ("sources", "Found"),
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY[name]
+    value = getattr(importlib.import_module(f".{module}", __name__), attr)
+    globals()[name] = value
+    return value

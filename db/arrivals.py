@@ -14,21 +14,37 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import bibvalue, csljson, keys
 from .bibwrite import format_entry
 from .citekeys import CiteKeys
 from .derive import derive, field_map
-from .http import CachedAnswer
 from .identifiers import Identifier, arxiv_base, isbn13, parse_identifier
 from .latex import ascii_fold, latex_to_unicode
-from .lookup import SearchFor
 from .names import parse_names
 from .papers import Papers
-from .sources import Found
 from .store import Store
 from .values import Changes, Paper
+
+if TYPE_CHECKING:  # the lookup modules bring httpx: imported when a lookup is made
+    from .http import CachedAnswer
+    from .sources import Found
+
+#: Search results under this score are not offered as "the" match.
+GOOD_MATCH = 0.8
+
+
+@dataclass
+class SearchFor:
+    """What a paper is searched by when it has no identifier."""
+
+    title: str
+    author: str = ""
+    year: str = ""
+    identifiers: list[Identifier] = field(default_factory=list)
+
 
 #: Cached answers older than this are dropped when new ones are kept.
 CACHE_DAYS = 90

@@ -26,12 +26,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import backup as backup_mod
 from . import bibitems, csl, csljson, entrytypes, options, ris
 from . import cite as cite_mod
-from .arrivals import Arrivals, FieldDiff, Preview, SamePaper
+from .arrivals import Arrivals, FieldDiff, Preview, SamePaper, SearchFor
 from .attachments import Attachment, Attachments, RelinkReport, file_hash
 from .autoexport import AutoExports
 from .bibin import Imports
@@ -52,15 +52,12 @@ from .fulltext import (
     paper_fields,
 )
 from .history import History
-from .http import CachedAnswer
-from .lookup import CacheReader, Lookup, SearchFor
 from .macros import StringMacros
 from .options import LibrarySetting
 from .papers import Papers
 from .personal import Personal
 from .queries import SORT_COLUMNS, Queries, SearchIndex
 from .saved import SavedSearch, SavedSearches
-from .sources import Found
 from .store import DamagedFile, Store, file_problem
 from .values import (
     STATUSES,
@@ -73,6 +70,11 @@ from .values import (
     TagInfo,
     Undo,
 )
+
+if TYPE_CHECKING:  # httpx (~150 ms to import) only once a lookup is made: see lookup()
+    from .http import CachedAnswer
+    from .lookup import Lookup
+    from .sources import Found
 
 # What ``db.library`` has always offered, wherever it is made now.
 __all__ = [
@@ -459,6 +461,8 @@ class Library:
     def lookup(self, *, timeout: float | None = None) -> Lookup:
         """A lookup session with this library's contact address and response cache. It may
         run on any thread; hand its ``fresh_answers`` to :meth:`save_lookup_cache` after."""
+        from .lookup import CacheReader, Lookup
+
         return Lookup(
             contact=self.setting(options.LOOKUP_CONTACT),
             cache=CacheReader(self.path),

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -49,8 +49,6 @@ log = logging.getLogger(__name__)
 CONTACT_VAR = "CITEDESK_CONTACT"
 #: Seconds to wait for a server before calling it stalled (``CITEDESK_LOOKUP_TIMEOUT``).
 TIMEOUT_VAR = "CITEDESK_LOOKUP_TIMEOUT"
-#: Search results under this score are not offered as "the" match.
-GOOD_MATCH = 0.8
 
 
 @dataclass
@@ -295,13 +293,3 @@ def _unforeseen(ident: Identifier, exc: BaseException) -> str:
 
 #: Where an identifier is first asked (what its error names when nothing else does).
 _FIRST_SOURCE = {"doi": "doi.org", "arxiv": "arXiv", "isbn": "Open Library"}
-
-
-@dataclass
-class SearchFor:
-    """What a paper is searched by when it has no identifier."""
-
-    title: str
-    author: str = ""
-    year: str = ""
-    identifiers: list[Identifier] = field(default_factory=list)

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .db import (
     CITE_FORMATS,
@@ -29,13 +30,10 @@ from .db import (
     Attachment,
     DatabaseError,
     ExportProfile,
-    Found,
     Identifier,
     KeyPatternError,
     Library,
     LibraryError,
-    Lookup,
-    Outcome,
     Preview,
     Query,
     arxiv_base,
@@ -56,6 +54,9 @@ from .db import (
     restore_library,
     write_export,
 )
+
+if TYPE_CHECKING:  # the lookup modules (httpx) load with the first lookup
+    from .db import Found, Lookup, Outcome
 
 EPILOG = f"""\
 The library is --library PATH, else ${ENV_VAR}, else library.sqlite in the user data folder.

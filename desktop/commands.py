@@ -27,15 +27,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from . import db
-from .db import FieldDiff, Found
+from .db import FieldDiff
 from .hub import LibraryEvents
 from .messages import show_error
+
+if TYPE_CHECKING:  # the lookup modules (httpx) load with the first lookup
+    from .db import Found
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QUndoStack
@@ -20,10 +20,12 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from . import db
 from .background import guarded
-from .db import Identifier, Lookup, Outcome
-from .db import LookupCancelled as Cancelled
+from .db import Identifier
 from .hub import LibraryEvents
 from .settings import Settings
+
+if TYPE_CHECKING:  # the lookup modules (httpx) load with the first lookup
+    from .db import Lookup, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,9 @@ CANCELLED = "cancelled"
 #: Seconds the window waits, when closing, for a lookup to notice it was cancelled.
 SHUTDOWN_WAIT_S = 5
 #: progress(done, total, outcome), called from the lookup's own threads.
-Progress = Callable[[int, int, Outcome], None]
+Progress = Callable[[int, int, "Outcome"], None]
 #: A job: given the lookup and a progress callback, returns a result for the GUI thread.
-Job = Callable[[Lookup, Progress], Any]
+Job = Callable[["Lookup", Progress], Any]
 
 _KIND_WORDS = {
     "doi": ("DOI", "DOIs"),
@@ -84,7 +86,7 @@ class LookupTask(QThread):
         def work() -> tuple[Any, str]:
             try:
                 return self._job(self.lookup, self.progressed.emit), ""
-            except Cancelled:
+            except db.LookupCancelled:
                 return None, CANCELLED
 
         out, error = guarded(work)

@@ -11,6 +11,7 @@ it was not. The row selected shows its entry exactly as it will be stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QKeyEvent, QPalette
@@ -34,10 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from . import commands, db
-from .db import Found, Lookup, Outcome, Preview
+from .db import Preview
 from .geometry import PreserveGeometry
 from .lookup import CANCELLED, Lookups, LookupTask, Progress, describe_identifiers
 from .widgets import muted
+
+if TYPE_CHECKING:  # the lookup modules (httpx) load with the first lookup
+    from .db import Found, Lookup, Outcome
 
 #: Milliseconds after the last keystroke before the identifiers are counted again.
 COUNT_DELAY_MS = 150

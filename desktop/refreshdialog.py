@@ -11,6 +11,7 @@ key never changes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -32,10 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from . import commands, db
-from .db import GOOD_MATCH, FieldDiff, Found, Identifier, Lookup
+from .db import GOOD_MATCH, FieldDiff, Identifier
 from .geometry import PreserveGeometry
 from .lookup import CANCELLED, Lookups, LookupTask, Progress
 from .widgets import heading, muted
+
+if TYPE_CHECKING:  # the lookup modules (httpx) load with the first lookup
+    from .db import Found, Lookup
 
 #: A value longer than this is cut in the table (the tooltip has it whole).
 SHOWN_CHARS = 240
