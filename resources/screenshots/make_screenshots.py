@@ -249,6 +249,19 @@ def _settle(app, done, seconds: float = 20.0) -> None:
         app.processEvents()
 
 
+def _grab(app, widget, name: str) -> None:
+    """Let the widget paint, then save it as resources/screenshots/NAME."""
+    _settle(app, lambda: True)
+    widget.grab().save(str(HERE / name))
+    print(f"wrote {HERE / name}")
+
+
+def _close(app, window) -> None:
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+
 def _window_with(library: Path, tmp: Path):
     settings = Settings(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat))
     window = create_window(library, settings=settings)
@@ -285,13 +298,9 @@ def shoot_lookup_preview(library: Path, tmp: Path) -> None:
         dialog.resize(1100, 720)
         _settle(app, lambda: not dialog.running)
         dialog.results.setCurrentItem(dialog.results.topLevelItem(1))
-        _settle(app, lambda: True)
-        dialog.grab().save(str(HERE / "lookup.png"))
-        print(f"wrote {HERE / 'lookup.png'}")
+        _grab(app, dialog, "lookup.png")
         dialog.reject()
-        window.close()
-        window.deleteLater()
-        app.processEvents()
+        _close(app, window)
     finally:
         server.stop()
 
@@ -317,13 +326,9 @@ def shoot_refresh_diff(library: Path, tmp: Path) -> None:
         dialog.resize(960, 620)
         _settle(app, lambda: not dialog.running)
         dialog.diff.setCurrentItem(dialog.diff.topLevelItem(dialog.diff.topLevelItemCount() - 1))
-        _settle(app, lambda: True)
-        dialog.grab().save(str(HERE / "refresh.png"))
-        print(f"wrote {HERE / 'refresh.png'}")
+        _grab(app, dialog, "refresh.png")
         dialog.reject()
-        window.close()
-        window.deleteLater()
-        app.processEvents()
+        _close(app, window)
     finally:
         server.stop()
 
@@ -341,13 +346,9 @@ def shoot_picker(library: Path, tmp: Path) -> None:
     picker.add_current()
     picker.search_box.setText("sharpness")
     picker.matches.setCurrentRow(1)
-    _settle(app, lambda: True)
-    picker.grab().save(str(HERE / "picker.png"))
-    print(f"wrote {HERE / 'picker.png'}")
+    _grab(app, picker, "picker.png")
     picker.reject()
-    window.close()
-    window.deleteLater()
-    app.processEvents()
+    _close(app, window)
 
 
 def shoot_bibliography(library: Path, tmp: Path) -> None:
@@ -373,11 +374,8 @@ def shoot_bibliography(library: Path, tmp: Path) -> None:
     browser.setHtml(page)
     browser.resize(900, 640)
     browser.show()
-    _settle(app, lambda: True)
-    browser.grab().save(str(HERE / "bibliography.png"))
-    print(f"wrote {HERE / 'bibliography.png'}")
-    browser.close()
-    browser.deleteLater()
+    _grab(app, browser, "bibliography.png")
+    _close(app, browser)
     app.processEvents()
 
 
