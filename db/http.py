@@ -205,6 +205,12 @@ class Gate:
             raise
 
     def leave(self) -> None:
+        if self.interval > 0:
+            # Counted from the end of this request, not only its start: the server sees
+            # requests at least ``interval`` apart even when this one was slow to connect
+            # (arXiv's rule is about what reaches it).
+            with self._lock:
+                self._next = max(self._next, time.monotonic() + self.interval)
         self._slots.release()
 
     def hold_off(self, seconds: float) -> None:
