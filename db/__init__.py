@@ -37,6 +37,8 @@ from .errors import (
 from .export import DIALECTS, ExportProfile, parse_exclude, read_aux
 from .fulltext import FulltextHit, FulltextReport, FulltextStatus
 from .fulltext import paper_fields as read_pdf_paper
+from .group import Conflict as GroupConflict
+from .group import GroupError, GroupStatus, ReadOnlyMemberError, SyncReport
 from .identifiers import (
     Identifier,
     arxiv_base,
@@ -79,6 +81,11 @@ from .values import (
 )
 
 __all__ = [
+    "GroupConflict",
+    "GroupError",
+    "GroupStatus",
+    "ReadOnlyMemberError",
+    "SyncReport",
     "CslError",
     "csl_styles",
     "CITE_FORMATS",

@@ -51,6 +51,7 @@ from .fulltext import (
     annotation_note,
     paper_fields,
 )
+from .group import Conflict, Group, GroupStatus, SyncReport
 from .history import History
 from .macros import StringMacros
 from .options import LibrarySetting
@@ -123,6 +124,7 @@ class Library:
         self.attachments = Attachments(store)
         self.fulltext = Fulltext(store, self.attachments)
         self.arrivals = Arrivals(store, self.papers, self.keys)
+        self.group = Group(store, self.papers, self.keys, self.personal, self.imports)
         #: Rewrite auto-exports right after each write (the command line). The window
         #: leaves this off and runs them in the background instead, so edits stay fast.
         self.autoexport_after_write = False
@@ -414,6 +416,40 @@ class Library:
 
     def merge_papers(self, keep: int, others: Iterable[int]) -> Changes:
         return self.duplicates.merge_papers(keep, others)
+
+    # -- a group library on PostgreSQL (db/group.py) ------------------------------------------
+
+    def group_server(self) -> str | None:
+        """The group's server as its connection string (no password), or None: in no group."""
+        return self.group.conninfo
+
+    def group_init(self, conninfo: str) -> SyncReport:
+        """Make a group on a PostgreSQL server from this library (schema, every paper)."""
+        return self.group.init(conninfo)
+
+    def group_join(self, conninfo: str) -> SyncReport:
+        """Fill this new, empty library from a group's server and stay in step with it."""
+        return self.group.join(conninfo)
+
+    def group_sync(self, *, push: bool = True, conninfo: str | None = None) -> SyncReport:
+        """Pull the group's changes (merging them with this library's) and push this
+        library's; see :class:`db.group.SyncReport`."""
+        return self.group.sync(push=push, conninfo=conninfo)
+
+    def group_status(self, *, ask_server: bool = True) -> GroupStatus:
+        return self.group.status(ask_server=ask_server)
+
+    def group_conflicts(self) -> list[Conflict]:
+        """Parts of papers changed here and in the group, waiting for the member's choice."""
+        return self.group.conflicts()
+
+    def resolve_conflict(self, conflict_id: int, keep: str) -> Changes:
+        """Keep "mine" or "theirs" for one conflict (undoable)."""
+        return self.group.resolve(conflict_id, keep)
+
+    def set_note_shared(self, note_id: int, shared: bool) -> Changes:
+        """Share a note with the group, or make it personal again (undoable)."""
+        return self.group.set_note_shared(note_id, shared)
 
     # -- BibTeX in (db/bibin.py, db/importer.py) ----------------------------------------------
 

@@ -31,19 +31,20 @@ class Personal:
 
     def notes(self, paper_id: int) -> list[Note]:
         return [
-            Note(*r)
+            Note(r[0], r[1], r[2], r[3], r[4], bool(r[5]))
             for r in self.conn.execute(
-                "SELECT id, paper_id, body, created, updated FROM notes WHERE paper_id = ? "
-                "ORDER BY id",
+                "SELECT id, paper_id, body, created, updated, shared = 1 FROM notes "
+                "WHERE paper_id = ? ORDER BY id",
                 [paper_id],
             )
         ]
 
     def note(self, note_id: int) -> Note | None:
         r = self.conn.execute(
-            "SELECT id, paper_id, body, created, updated FROM notes WHERE id = ?", [note_id]
+            "SELECT id, paper_id, body, created, updated, shared = 1 FROM notes WHERE id = ?",
+            [note_id],
         ).fetchone()
-        return Note(*r) if r else None
+        return Note(r[0], r[1], r[2], r[3], r[4], bool(r[5])) if r else None
 
     def tags(self) -> list[TagInfo]:
         """All tags with how many papers carry each, by name."""

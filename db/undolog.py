@@ -37,6 +37,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "settings": ("name",),
     "attachments": ("id",),
     "annotation_notes": ("note_id",),
+    "sync_conflicts": ("id",),
 }
 #: A paper's own rows: deleting the paper deletes them all (ON DELETE CASCADE), so an
 #: image of papers is always taken with images of these.

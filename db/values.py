@@ -229,6 +229,8 @@ class Note:
     body: str
     created: str
     updated: str
+    #: Shared with the member's group (db/group.py); other notes stay personal.
+    shared: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1406 @@
+"""A group library: this SQLite library kept in step with a PostgreSQL server.
+
+Each member's local library stays the working copy (instant search, offline work); a sync
+moves changes both ways. The server holds, in its schema ``citedesk``:
+
+- ``entries``: every shared paper by its ``uid``, with its citation key and its data (entry
+  type, raw fields in order, the full BibTeX text as imported, group tags, key aliases) as
+  JSON text, a ``deleted`` flag (a tombstone, so members offline for months still hear of
+  a deletion) and the ``version`` that last wrote it;
+- ``notes``: the notes members chose to share, the same way;
+- ``counter``: one library-wide version. A push takes the next version under the counter
+  row's lock, held until it commits, so versions become visible in the order they were
+  given and a member that has seen version *v* has seen everything up to *v*. Times from
+  clocks decide nothing.
+
+A sync pulls what changed since the version the library last saw and merges it into the
+local rows, three-way against ``sync_base`` (the state both sides last agreed on): parts
+changed on one side are taken, the same part changed on both sides keeps the local value
+and records a conflict with both values (the server keeps its own until the member
+chooses). Then it pushes the rows the triggers of migration 8 marked in ``sync_dirty``,
+each with the version it was based on; a row the server changed meanwhile makes the push
+roll back, and the sync pulls and tries again. Every step on either side is one
+transaction, so a client or server killed halfway leaves no partial state and the next
+sync finishes the work.
+
+Reading status, rating, attached files and unshared notes stay personal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from . import keys as keys_mod
+from .errors import LibraryError
+from .values import Changes, now
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from .bibin import Imports
+    from .citekeys import CiteKeys
+    from .papers import Papers
+    from .personal import Personal
+    from .store import Store
+
+#: The server's schema and the format of what it stores there.
+SCHEMA = "citedesk"
+FORMAT = 1
+#: NOTIFY channel: every push announces its version here.
+CHANNEL = "citedesk_changes"
+#: Library settings: the server (libpq connection string, never with a password), the
+#: group's id and the last server version this library has pulled.
+URL_SETTING = "group_url"
+GROUP_ID_SETTING = "group_id"
+SEEN_SETTING = "group_seen"
+#: How often a sync pulls and pushes again when others pushed in between.
+ATTEMPTS = 8
+
+SERVER_SCHEMA = f"""
+CREATE SCHEMA {SCHEMA};
+CREATE TABLE {SCHEMA}.meta (name text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE {SCHEMA}.counter (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    version bigint NOT NULL DEFAULT 0
+);
+INSERT INTO {SCHEMA}.counter DEFAULT VALUES;
+CREATE TABLE {SCHEMA}.entries (
+    uid text PRIMARY KEY,
+    key text NOT NULL,
+    data text NOT NULL,
+    deleted boolean NOT NULL DEFAULT false,
+    version bigint NOT NULL,
+    member text NOT NULL DEFAULT current_user
+);
+CREATE UNIQUE INDEX entries_key ON {SCHEMA}.entries (lower(key)) WHERE NOT deleted;
+CREATE INDEX entries_version ON {SCHEMA}.entries (version);
+CREATE TABLE {SCHEMA}.notes (
+    uid text PRIMARY KEY,
+    entry text NOT NULL,
+    data text NOT NULL,
+    deleted boolean NOT NULL DEFAULT false,
+    version bigint NOT NULL,
+    member text NOT NULL DEFAULT current_user
+);
+CREATE INDEX notes_version ON {SCHEMA}.notes (version);
+"""
+
+
+#: A conflict's three values: (base, mine, theirs).
+Triple = tuple[Any, Any, Any]
+
+
+def _value(row: Any) -> Any:
+    """The first column of a row a query always returns."""
+    assert row is not None
+    return row[0]
+
+
+class GroupError(LibraryError):
+    """A group operation failed; the message says what, and which server."""
+
+
+class ReadOnlyMemberError(GroupError):
+    """The server refused a push: this member may read the group but not write to it."""
+
+
+# -- what is shared of a paper ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A paper as the group shares it."""
+
+    key: str
+    entry_type: str
+    fields: tuple[tuple[str, str], ...]
+    source: str | None
+    tags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    def data(self) -> str:
+        return json.dumps(
+            {
+                "type": self.entry_type,
+                "fields": [list(f) for f in self.fields],
+                "source": self.source,
+                "tags": list(self.tags),
+                "aliases": list(self.aliases),
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def load(cls, key: str, data: str) -> Entry:
+        d = json.loads(data)
+        return cls(
+            key,
+            d["type"],
+            tuple((n, v) for n, v in d["fields"]),
+            d.get("source"),
+            tuple(d.get("tags", ())),
+            tuple(d.get("aliases", ())),
+        )
+
+    def base_text(self) -> str:
+        """How ``sync_base`` keeps it: the key with the data."""
+        return json.dumps([self.key, self.data()], ensure_ascii=False)
+
+    @classmethod
+    def from_base(cls, text: str) -> Entry:
+        key, data = json.loads(text)
+        return cls.load(key, data)
+
+    def parts(self) -> dict[str, Any]:
+        """The parts a merge takes one by one: the key, the type and each field (all
+        fields as one part when a name repeats)."""
+        out: dict[str, Any] = {"@key": self.key, "@type": self.entry_type}
+        names = [n.lower() for n, _ in self.fields]
+        if len(set(names)) != len(names):
+            out["@fields"] = [list(f) for f in self.fields]
+        else:
+            for name, raw in self.fields:
+                out["field:" + name.lower()] = raw
+        return out
+
+
+def _set_merge(base: Iterable[str], mine: Iterable[str], theirs: Iterable[str]) -> tuple[str, ...]:
+    """Tags and aliases: what either side added, less what either side took away."""
+    b = {x.lower(): x for x in base}
+    m = {x.lower(): x for x in mine}
+    t = {x.lower(): x for x in theirs}
+    out = {k: v for k, v in b.items() if k in m and k in t}
+    for side in (t, m):
+        for k, v in side.items():
+            if k not in b:
+                out[k] = v
+    return tuple(sorted(out.values(), key=str.lower))
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One part of a paper changed differently here and in the group."""
+
+    id: int
+    uid: str
+    paper_id: int | None
+    key: str
+    part: str
+    base: Any
+    mine: Any
+    theirs: Any
+
+    @property
+    def label(self) -> str:
+        """The part as people name it: "title", "citation key", "entry type"."""
+        return part_label(self.part)
+
+
+def part_label(part: str) -> str:
+    if part.startswith("field:"):
+        return part[6:]
+    return {"@key": "citation key", "@type": "entry type", "@fields": "fields"}.get(part, part)
+
+
+def with_parts(entry: Entry, values: dict[str, Any]) -> Entry:
+    """``entry`` with some parts set (None: a field taken away)."""
+    if not values:
+        return entry
+    key = values.get("@key", entry.key)
+    entry_type = values.get("@type", entry.entry_type)
+    if "@fields" in values:
+        fields = tuple((n, v) for n, v in values["@fields"])
+    else:
+        fields_d: dict[str, tuple[str, str]] = {n.lower(): (n, v) for n, v in entry.fields}
+        order = [n.lower() for n, _ in entry.fields]
+        for part, value in values.items():
+            if not part.startswith("field:"):
+                continue
+            name = part[6:]
+            if value is None:
+                fields_d.pop(name, None)
+            else:
+                if name not in fields_d:
+                    order.append(name)
+                fields_d[name] = (fields_d.get(name, (name, ""))[0], value)
+        fields = tuple(fields_d[n] for n in order if n in fields_d)
+    same_text = (key, entry_type, fields) == (entry.key, entry.entry_type, entry.fields)
+    return replace(
+        entry,
+        key=key,
+        entry_type=entry_type,
+        fields=fields,
+        source=entry.source if same_text else None,
+    )
+
+
+def merge(base: Entry | None, mine: Entry, theirs: Entry) -> tuple[Entry, dict[str, Triple]]:
+    """Three-way merge of one paper, part by part.
+
+    Returns the merged entry (the local value where both sides changed a part) and the
+    conflicts: part -> (base, mine, theirs) values. Tags and aliases merge as sets.
+    """
+    b = base.parts() if base is not None else {}
+    m, t = mine.parts(), theirs.parts()
+    if ("@fields" in m) != ("@fields" in t) or ("@fields" in b) != ("@fields" in m):
+        # A repeated field name on one side: the fields merge as one part.
+        def whole(e: Entry | None) -> dict[str, Any]:
+            if e is None:
+                return {}
+            return {
+                "@key": e.key,
+                "@type": e.entry_type,
+                "@fields": [list(f) for f in e.fields],
+            }
+
+        b, m, t = whole(base), whole(mine), whole(theirs)
+    result: dict[str, Any] = {}
+    conflicts: dict[str, Triple] = {}
+    for part in dict.fromkeys([*t, *m, *b]):
+        bv, mv, tv = b.get(part), m.get(part), t.get(part)
+        if mv == tv or tv == bv:
+            result[part] = mv
+        elif mv == bv:
+            result[part] = tv
+        else:
+            result[part] = mv
+            conflicts[part] = (bv, mv, tv)
+    # Field order: theirs, then fields only this side has, in this side's order.
+    if "@fields" in result:
+        fields = tuple((n, v) for n, v in result["@fields"])
+    else:
+        names = {n.lower(): n for n, _ in (*theirs.fields, *mine.fields)}
+        order = list(dict.fromkeys(n.lower() for n, _ in (*theirs.fields, *mine.fields)))
+        fields = tuple(
+            (names[n], result["field:" + n]) for n in order if result.get("field:" + n) is not None
+        )
+    key, entry_type = result["@key"], result["@type"]
+    source = None
+    for side in (mine, theirs):
+        if (side.key, side.entry_type, side.fields) == (key, entry_type, fields):
+            source = side.source
+            break
+    tags = _set_merge(base.tags if base else (), mine.tags, theirs.tags)
+    aliases = _set_merge(base.aliases if base else (), mine.aliases, theirs.aliases)
+    return Entry(key, entry_type, fields, source, tags, aliases), conflicts
+
+
+# -- connection strings ---------------------------------------------------------------------------
+
+
+def without_password(conninfo: str) -> str:
+    """The connection string with any password taken out (it is never stored)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        d = conninfo_to_dict(conninfo)
+    except Exception as exc:  # psycopg.ProgrammingError
+        raise GroupError(f"not a PostgreSQL connection string or URL: {exc}") from None
+    d.pop("password", None)
+    return make_conninfo("", **{k: v for k, v in d.items() if v is not None})
+
+
+def shown(conninfo: str) -> str:
+    """The server as people read it: user@host:port/dbname, or the service's name."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        d = conninfo_to_dict(conninfo)
+    except Exception:
+        return "the group server"
+    if d.get("service"):
+        return f"service {d['service']}"
+    host = d.get("host") or "localhost"
+    user = f"{d['user']}@" if d.get("user") else ""
+    port = f":{d['port']}" if d.get("port") else ""
+    return f"{user}{host}{port}/{d.get('dbname') or ''}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def connect(conninfo: str, *, autocommit: bool = False, timeout: float = 10) -> psycopg.Connection:
+    """A connection to the group's server (libpq reads ~/.pgpass, PGSERVICE, PG* env)."""
+    import psycopg
+
+    try:
+        return psycopg.connect(
+            conninfo,
+            autocommit=autocommit,
+            connect_timeout=max(1, int(timeout)),
+            application_name="citedesk",
+        )
+    except psycopg.Error as exc:
+        raise GroupError(
+            f"cannot reach the group server {shown(conninfo)}: {_first_line(exc)}"
+        ) from None
+
+
+# -- reports ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    """What a sync did."""
+
+    pulled: int = 0
+    pushed: int = 0
+    #: Papers where both sides' changes were merged.
+    merged: int = 0
+    #: Parts left for the member to choose (see ``Library.group_conflicts``).
+    conflicts: int = 0
+    #: The server's version this library has now seen.
+    version: int = 0
+    #: Changes the server refused (a read-only member); they stay here.
+    kept_back: int = 0
+    #: Things the member should hear about, one sentence each.
+    messages: list[str] = field(default_factory=list)
+    #: What the pull changed here (for open views).
+    changes: Changes = field(default_factory=Changes)
+
+    def summary(self) -> str:
+        bits = [f"{self.pulled} in", f"{self.pushed} out"]
+        if self.merged:
+            bits.append(f"{self.merged} merged")
+        if self.conflicts:
+            bits.append(f"{self.conflicts} to choose")
+        if self.kept_back:
+            bits.append(f"{self.kept_back} kept here (read-only)")
+        return f"synced to version {self.version}: " + ", ".join(bits)
+
+
+@dataclass(frozen=True)
+class GroupStatus:
+    server: str
+    group_id: str
+    seen: int
+    pending: int
+    conflicts: int
+    #: The server's version, and whether this member may write (None: not asked/unreachable).
+    latest: int | None = None
+    writable: bool | None = None
+    problem: str | None = None
+
+
+# -- the client ---------------------------------------------------------------------------------
+
+
+class _Stale(Exception):
+    """Someone pushed a row we are pushing since we pulled it: pull again."""
+
+
+@dataclass
+class _Local:
+    """A paper's shared state here, with what sync needs to know about it."""
+
+    uid: str
+    paper_id: int
+    entry: Entry
+
+
+def new_uid() -> str:
+    return uuid.uuid4().hex
+
+
+class Group:
+    """The sync of one library with its group's server (the Library makes one; the
+    window and the command line use the Library's ``group_*`` methods)."""
+
+    def __init__(
+        self, store: Store, papers: Papers, keys: CiteKeys, personal: Personal, imports: Imports
+    ) -> None:
+        self.store = store
+        self.conn = store.conn
+        self.papers = papers
+        self.keys = keys
+        self.personal = personal
+        self.imports = imports
+        #: Old keys of renamed newcomers, made their aliases at the end of a pull.
+        self._pending_alias: list[tuple[str, int]] = []
+
+    # -- settings --------------------------------------------------------------------------
+
+    @property
+    def conninfo(self) -> str | None:
+        value = self.store.get_setting(URL_SETTING)
+        return str(value) if value else None
+
+    def _require(self) -> str:
+        url = self.conninfo
+        if not url:
+            raise GroupError(
+                f"{self.store.path} is not in a group: 'citedesk group init URL' shares it, "
+                "'citedesk --library NEW.sqlite group join URL' makes a member's copy"
+            )
+        return url
+
+    def seen(self) -> int:
+        return int(self.store.get_setting(SEEN_SETTING, 0))
+
+    # -- reading the local state -----------------------------------------------------------
+
+    def _entries(self, uids: Sequence[str]) -> dict[str, _Local]:
+        """The shared state of these papers, by uid (papers no longer here are absent)."""
+        out: dict[str, _Local] = {}
+        arg = json.dumps(list(uids))
+        rows = self.conn.execute(
+            "SELECT uid, id, key, entry_type, fields, source FROM papers "
+            "WHERE uid IN (SELECT value FROM json_each(?))",
+            [arg],
+        ).fetchall()
+        by_id = {r[1]: r for r in rows}
+        tags: dict[int, list[str]] = {}
+        for pid, name in self.conn.execute(
+            "SELECT pt.paper_id, t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
+            "WHERE pt.paper_id IN (SELECT id FROM papers WHERE uid IN "
+            "(SELECT value FROM json_each(?)))",
+            [arg],
+        ):
+            tags.setdefault(pid, []).append(name)
+        aliases: dict[int, list[str]] = {}
+        for pid, alias in self.conn.execute(
+            "SELECT paper_id, alias FROM key_aliases WHERE paper_id IN (SELECT id FROM papers "
+            "WHERE uid IN (SELECT value FROM json_each(?)))",
+            [arg],
+        ):
+            aliases.setdefault(pid, []).append(alias)
+        for pid, (uid, _, key, entry_type, fields, source) in by_id.items():
+            out[uid] = _Local(
+                uid,
+                pid,
+                Entry(
+                    key,
+                    entry_type,
+                    tuple((n, v) for n, v in json.loads(fields)),
+                    source,
+                    tuple(sorted(tags.get(pid, []), key=str.lower)),
+                    tuple(sorted(aliases.get(pid, []), key=str.lower)),
+                ),
+            )
+        return out
+
+    def _notes(self, uids: Sequence[str]) -> dict[str, tuple[int, str, str]]:
+        """Shared notes here by uid: (note id, paper uid, body)."""
+        return {
+            uid: (nid, puid, body)
+            for uid, nid, puid, body in self.conn.execute(
+                "SELECT n.uid, n.id, p.uid, n.body FROM notes n JOIN papers p "
+                "ON p.id = n.paper_id WHERE n.shared = 1 AND n.uid IN "
+                "(SELECT value FROM json_each(?))",
+                [json.dumps(list(uids))],
+            )
+        }
+
+    def _bases(self, uids: Sequence[str]) -> dict[str, tuple[str, int, str]]:
+        return {
+            uid: (kind, version, data)
+            for uid, kind, version, data in self.conn.execute(
+                "SELECT uid, kind, version, data FROM sync_base WHERE uid IN "
+                "(SELECT value FROM json_each(?))",
+                [json.dumps(list(uids))],
+            )
+        }
+
+    def _open_conflicts(self, uids: Sequence[str]) -> dict[str, dict[str, Triple]]:
+        out: dict[str, dict[str, Triple]] = {}
+        for uid, part, b, m, t in self.conn.execute(
+            "SELECT uid, part, base, mine, theirs FROM sync_conflicts WHERE uid IN "
+            "(SELECT value FROM json_each(?))",
+            [json.dumps(list(uids))],
+        ):
+            out.setdefault(uid, {})[part] = (json.loads(b), json.loads(m), json.loads(t))
+        return out
+
+    # -- writing the local state -----------------------------------------------------------
+
+    def _tag_ids(self, names: Iterable[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for name in names:
+            row = self.conn.execute(
+                "SELECT id FROM tags WHERE name = ? COLLATE NOCASE", [name]
+            ).fetchone()
+            if row is None:
+                row = self.conn.execute(
+                    "INSERT INTO tags(name) VALUES (?) RETURNING id", [name]
+                ).fetchone()
+            ids[name.lower()] = int(row[0])
+        return ids
+
+    def _free_key(self, key: str, uid: str, report: SyncReport, changes: Changes) -> None:
+        """Make ``key`` free here for the group's paper ``uid``: a paper of this library
+        not yet in the group that holds it is the newcomer and gets a suffix (its old key
+        stays as its alias); an alias of another paper is dropped."""
+        w = self.store.recording()
+        self.conn.execute(
+            "DELETE FROM key_aliases WHERE alias = ? AND paper_id NOT IN "
+            "(SELECT id FROM papers WHERE uid IS ?)",
+            [key, uid],
+        )
+        row = self.conn.execute(
+            "SELECT id, key, uid FROM papers WHERE key = ? COLLATE NOCASE", [key]
+        ).fetchone()
+        if row is None or row[2] == uid:
+            return
+        pid, old, other_uid = int(row[0]), str(row[1]), row[2]
+        new = keys_mod.unique_key(old, lambda k: self.keys.key_taken(k) or k == key)
+        w.capture("papers", "id", [pid], only=["key", "source", "modified"])
+        self.conn.execute(
+            "UPDATE papers SET key = ?, source = NULL, modified = ? WHERE id = ?",
+            [new, now(), pid],
+        )
+        changes.papers.add(pid)
+        changes.fields = True
+        changes.keys[pid] = (old, new)
+        if other_uid is None or other_uid in self._dirty([other_uid]):
+            # The newcomer: a paper of ours the group has not seen with this key. (A shared
+            # paper the same pull moves off the key is only on its way to its new one.)
+            report.messages.append(
+                f"Your paper {old} is now {new}: another member's paper has the key {old}. "
+                f"This library still finds it by {old} (an alias)."
+            )
+            self._pending_alias.append((old, pid))
+
+    def _put_entry(
+        self, pid: int | None, uid: str, e: Entry, report: SyncReport, changes: Changes
+    ) -> int:
+        """Make the local paper ``uid`` what ``e`` says (adding it when ``pid`` is None)."""
+        papers = self.papers
+        w = self.store.recording()
+        self._free_key(e.key, uid, report, changes)
+        if pid is None:
+            pid = papers._insert_paper(
+                e.key, e.entry_type, list(e.fields), e.source, now(), uid=uid
+            )
+            w.created_papers([pid])
+            changes.added.add(pid)
+        else:
+            w.capture_papers([pid])
+            row = self.conn.execute(
+                "SELECT key, entry_type, fields, source FROM papers WHERE id = ?", [pid]
+            ).fetchone()
+            if (json.loads(row[2]), row[3]) != ([list(f) for f in e.fields], e.source):
+                papers.replace_fields(pid, list(e.fields), e.source)
+            if row[0] != e.key or row[1] != e.entry_type:
+                self.conn.execute(
+                    "UPDATE papers SET key = ?, entry_type = ? WHERE id = ?",
+                    [e.key, e.entry_type, pid],
+                )
+                if row[0] != e.key:
+                    changes.keys[pid] = (row[0], e.key)
+            changes.papers.add(pid)
+        changes.fields = True
+        # Aliases and tags: exactly the group's.
+        self.conn.execute("DELETE FROM key_aliases WHERE paper_id = ?", [pid])
+        for alias in e.aliases:
+            if alias.lower() != e.key.lower():
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO key_aliases(alias, paper_id) VALUES (?, ?)",
+                    [alias, pid],
+                )
+        have = {
+            name.lower()
+            for (name,) in self.conn.execute(
+                "SELECT t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
+                "WHERE pt.paper_id = ?",
+                [pid],
+            )
+        }
+        if have != {t.lower() for t in e.tags}:
+            made = {t for t in e.tags} - {
+                name
+                for (name,) in self.conn.execute(
+                    "SELECT name FROM tags WHERE name IN (SELECT value FROM json_each(?))",
+                    [json.dumps(list(e.tags))],
+                )
+            }
+            ids = self._tag_ids(e.tags)
+            self.conn.execute("DELETE FROM paper_tags WHERE paper_id = ?", [pid])
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) VALUES (?, ?)",
+                [(pid, tid) for tid in ids.values()],
+            )
+            changes.tags = True
+            changes.tags_made |= made
+            if made:
+                changes.tag_list = True
+        self.personal.after_change([pid])
+        return pid
+
+    # -- pulling ---------------------------------------------------------------------------
+
+    def _pull(self, server: psycopg.Connection, report: SyncReport) -> None:
+        """Bring in what the server has past the version seen, merging with local changes;
+        one local transaction."""
+        seen = self.seen()
+        with server.transaction():
+            server.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            top = int(_value(server.execute(f"SELECT version FROM {SCHEMA}.counter").fetchone()))
+            if top < seen:
+                raise GroupError(
+                    f"the group server {shown(self._require())} is at version {top}, behind "
+                    f"this library ({seen}): it was restored from an older backup, or this "
+                    "library belongs to another group"
+                )
+            entries = (
+                server.execute(
+                    f"SELECT uid, key, data, deleted, version FROM {SCHEMA}.entries "
+                    "WHERE version > %s ORDER BY version",
+                    [seen],
+                ).fetchall()
+                if top > seen
+                else []
+            )
+            notes = (
+                server.execute(
+                    f"SELECT uid, entry, data, deleted, version FROM {SCHEMA}.notes "
+                    "WHERE version > %s ORDER BY version",
+                    [seen],
+                ).fetchall()
+                if top > seen
+                else []
+            )
+        report.version = top
+        if top == seen:
+            return
+        changes = report.changes
+        self._pending_alias = []
+        with self.store.write() as w:
+            uids = [r[0] for r in entries]
+            local = self._entries(uids)
+            bases = self._bases(uids + [r[0] for r in notes])
+            dirty = self._dirty(uids + [r[0] for r in notes])
+            conflicts = self._open_conflicts(uids)
+            clean: list[str] = []
+            for uid, key, data, deleted, version in entries:
+                theirs = Entry.load(key, data)
+                here = local.get(uid)
+                base_row = bases.get(uid)
+                base = Entry.from_base(base_row[2]) if base_row else None
+                report.pulled += 1
+                if here is None:
+                    if uid in dirty and base_row is not None:
+                        # Deleted here. An edit there since keeps the paper (says so);
+                        # a deletion there too simply agrees; else the deletion goes out.
+                        if deleted:
+                            self.conn.execute("DELETE FROM sync_base WHERE uid = ?", [uid])
+                            clean.append(uid)
+                            continue
+                        if base is not None and theirs != base:
+                            self._put_entry(None, uid, theirs, report, changes)
+                            report.messages.append(
+                                f"{theirs.key} was deleted here but another member edited "
+                                "it: it is kept, with their changes."
+                            )
+                            clean.append(uid)
+                    else:
+                        if not deleted:
+                            self._put_entry(None, uid, theirs, report, changes)
+                        clean.append(uid)
+                    self._set_base(uid, "entry", version, theirs.base_text())
+                    continue
+                if deleted:
+                    if uid in dirty or uid in conflicts:
+                        report.messages.append(
+                            f"{here.entry.key} was deleted by another member but you changed "
+                            "it: it is kept here and shared again."
+                        )
+                        self._set_base(uid, "entry", version, theirs.base_text())
+                        self._mark_dirty(uid)
+                    else:
+                        changes.merge(self.papers.delete_papers([here.paper_id]))
+                        self._set_base(uid, "entry", version, theirs.base_text())
+                        clean.append(uid)
+                    continue
+                if uid not in dirty and uid not in conflicts:
+                    if here.entry != theirs:
+                        self._put_entry(here.paper_id, uid, theirs, report, changes)
+                    self._set_base(uid, "entry", version, theirs.base_text())
+                    clean.append(uid)
+                    continue
+                merged, found = merge(base, here.entry, theirs)
+                if merged != here.entry:
+                    self._put_entry(here.paper_id, uid, merged, report, changes)
+                if here.entry != theirs:
+                    report.merged += 1
+                self._record_conflicts(uid, found, w)
+                self._set_base(uid, "entry", version, theirs.base_text())
+            for uid, entry_uid, data, deleted, version in notes:
+                report.pulled += 1
+                self._pull_note(uid, entry_uid, data, deleted, version, dirty, bases, report)
+            for alias, pid in self._pending_alias:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO key_aliases(alias, paper_id) VALUES (?, ?)",
+                    [alias, pid],
+                )
+            # What came from the server is not a change to send back.
+            self.conn.execute(
+                "DELETE FROM sync_dirty WHERE uid IN (SELECT value FROM json_each(?))",
+                [json.dumps(clean)],
+            )
+            self.store.set_setting(SEEN_SETTING, top)
+        report.conflicts = self.conflict_count()
+
+    def _pull_note(
+        self,
+        uid: str,
+        entry_uid: str,
+        data: str,
+        deleted: bool,
+        version: int,
+        dirty: dict[str, int],
+        bases: dict[str, tuple[str, int, str]],
+        report: SyncReport,
+    ) -> None:
+        changes = report.changes
+        w = self.store.recording()
+        theirs = json.loads(data)["body"]
+        here = self._notes([uid]).get(uid)
+        base_row = bases.get(uid)
+        base = json.loads(base_row[2])["body"] if base_row else None
+        row = self.conn.execute("SELECT id FROM papers WHERE uid = ?", [entry_uid]).fetchone()
+        pid = int(row[0]) if row else None
+        self._set_base(uid, "note", version, data)
+        if here is None:
+            if deleted or pid is None:
+                return
+            if uid in dirty and base_row is not None and theirs == base:
+                return  # deleted here, not changed there: the deletion goes out
+            stamp = now()
+            nid = self.conn.execute(
+                "INSERT INTO notes(paper_id, body, created, updated, uid, shared) "
+                "VALUES (?, ?, ?, ?, ?, 1) RETURNING id",
+                [pid, theirs, stamp, stamp, uid],
+            ).fetchone()[0]
+            w.created("notes", "id", [nid])
+            changes.papers.add(pid)
+            changes.notes = True
+            changes.note_ids.add(int(nid))
+            self.personal.after_change([pid], modified=False, abstract=False)
+            self.conn.execute("DELETE FROM sync_dirty WHERE uid = ?", [uid])
+            return
+        nid, _, body = here
+        note_paper = self.conn.execute("SELECT paper_id FROM notes WHERE id = ?", [nid]).fetchone()
+        if deleted:
+            if uid in dirty and body != base:
+                report.messages.append(
+                    "A shared note another member deleted was changed here: it is kept and "
+                    "shared again."
+                )
+                return
+            w.capture("notes", "id", [nid])
+            self.conn.execute("DELETE FROM notes WHERE id = ?", [nid])
+            self.conn.execute("DELETE FROM sync_dirty WHERE uid = ?", [uid])
+        elif body == theirs:
+            self.conn.execute("DELETE FROM sync_dirty WHERE uid = ?", [uid])
+            return
+        elif uid not in dirty or body == base:
+            w.capture("notes", "id", [nid])
+            self.conn.execute(
+                "UPDATE notes SET body = ?, updated = ? WHERE id = ?", [theirs, now(), nid]
+            )
+            self.conn.execute("DELETE FROM sync_dirty WHERE uid = ?", [uid])
+        else:
+            # Both changed the note: this member's text stays in it, the other's becomes a
+            # shared note of its own beside it, so nothing either typed is lost.
+            stamp = now()
+            copy_uid = new_uid()
+            new_id = self.conn.execute(
+                "INSERT INTO notes(paper_id, body, created, updated, uid, shared) "
+                "VALUES (?, ?, ?, ?, ?, 1) RETURNING id",
+                [note_paper[0], theirs, stamp, stamp, copy_uid],
+            ).fetchone()[0]
+            w.created("notes", "id", [new_id])
+            changes.note_ids.add(int(new_id))
+            report.messages.append(
+                "A shared note was changed here and by another member: both texts are kept, "
+                "theirs as a note of its own."
+            )
+            report.merged += 1
+        changes.papers.add(int(note_paper[0]))
+        changes.notes = True
+        changes.note_ids.add(nid)
+        self.personal.after_change([int(note_paper[0])], modified=False, abstract=False)
+
+    def _dirty(self, uids: Sequence[str]) -> dict[str, int]:
+        return {
+            uid: int(n)
+            for uid, n in self.conn.execute(
+                "SELECT uid, n FROM sync_dirty WHERE uid IN (SELECT value FROM json_each(?))",
+                [json.dumps(list(uids))],
+            )
+        }
+
+    def _mark_dirty(self, uid: str) -> None:
+        self.conn.execute(
+            "INSERT INTO sync_dirty(uid) VALUES (?) ON CONFLICT(uid) DO UPDATE SET n = n + 1",
+            [uid],
+        )
+
+    def _set_base(self, uid: str, kind: str, version: int, data: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO sync_base(uid, kind, version, data) VALUES (?, ?, ?, ?)",
+            [uid, kind, version, data],
+        )
+
+    def _record_conflicts(self, uid: str, found: dict[str, Triple], w: Any) -> None:
+        w.capture("sync_conflicts", "uid", [uid])
+        self.conn.execute("DELETE FROM sync_conflicts WHERE uid = ?", [uid])
+        self.conn.executemany(
+            "INSERT INTO sync_conflicts(uid, part, base, mine, theirs) VALUES (?, ?, ?, ?, ?)",
+            [
+                (uid, part, json.dumps(b), json.dumps(m), json.dumps(t))
+                for part, (b, m, t) in found.items()
+            ],
+        )
+
+    # -- pushing ---------------------------------------------------------------------------
+
+    def _share_new(self) -> None:
+        """Give every paper and shared note not yet in the group its uid (one write)."""
+        if not self.conn.execute(
+            "SELECT 1 FROM papers WHERE uid IS NULL UNION ALL "
+            "SELECT 1 FROM notes WHERE shared = 1 AND uid IS NULL LIMIT 1"
+        ).fetchone():
+            return
+        with self.store.write():
+            self.conn.execute(
+                "UPDATE papers SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL"
+            )
+            self.conn.execute(
+                "UPDATE notes SET uid = lower(hex(randomblob(16))) WHERE shared = 1 AND uid IS NULL"
+            )
+
+    def _outgoing(self) -> list[tuple[str, str, str | None, str | None, int | None, int]]:
+        """What to push: (uid, kind, key or entry uid, data or None to delete, base version
+        or None for a new row, dirty count)."""
+        dirty = {uid: int(n) for uid, n in self.conn.execute("SELECT uid, n FROM sync_dirty")}
+        if not dirty:
+            return []
+        uids = list(dirty)
+        local = self._entries(uids)
+        notes = self._notes(uids)
+        bases = self._bases(uids)
+        conflicts = self._open_conflicts(uids)
+        out: list[tuple[str, str, str | None, str | None, int | None, int]] = []
+        for uid, n in dirty.items():
+            base = bases.get(uid)
+            version = base[1] if base else None
+            if uid in local:
+                entry = local[uid].entry
+                if uid in conflicts:
+                    entry = with_parts(entry, {p: c[2] for p, c in conflicts[uid].items()})
+                if base and base[2] == entry.base_text():
+                    out.append((uid, "same", None, None, version, n))
+                    continue
+                out.append((uid, "entry", entry.key, entry.data(), version, n))
+            elif uid in notes:
+                _, entry_uid, body = notes[uid]
+                data = json.dumps({"body": body}, ensure_ascii=False)
+                if base and base[2] == data:
+                    out.append((uid, "same", None, None, version, n))
+                    continue
+                out.append((uid, "note", entry_uid, data, version, n))
+            elif base is not None:
+                # Gone here (or a note no longer shared): a deletion.
+                out.append((uid, f"{base[0]}-gone", None, None, version, n))
+            else:
+                out.append((uid, "same", None, None, None, n))  # never shared: nothing to say
+        return out
+
+    def _push(self, server: psycopg.Connection, report: SyncReport) -> None:
+        import psycopg
+
+        self._share_new()
+        out = self._outgoing()
+        sending = [o for o in out if o[1] != "same"]
+        version = 0
+        if sending:
+            try:
+                with server.transaction():
+                    version = int(
+                        _value(
+                            server.execute(
+                                f"UPDATE {SCHEMA}.counter SET version = version + 1 "
+                                "RETURNING version"
+                            ).fetchone()
+                        )
+                    )
+                    self._send(server, sending, version)
+                    server.execute(f"NOTIFY {CHANNEL}, '{version}'")
+            except psycopg.errors.InsufficientPrivilege:
+                report.kept_back = len(sending)
+                raise ReadOnlyMemberError(
+                    f"you may read this group but not change it ({shown(self._require())}): "
+                    f"{len(sending)} change(s) are kept in this library and not shared"
+                ) from None
+            except psycopg.errors.UniqueViolation:
+                raise _Stale() from None
+        with self.store.write():
+            seen = self.seen()
+            for uid, kind, key, data, _base, n in out:
+                if kind == "entry":
+                    assert key is not None and data is not None
+                    self._set_base(uid, "entry", version, json.dumps([key, data]))
+                elif kind == "note":
+                    assert data is not None
+                    self._set_base(uid, "note", version, data)
+                elif kind.endswith("-gone"):
+                    self.conn.execute("DELETE FROM sync_base WHERE uid = ?", [uid])
+                self.conn.execute("DELETE FROM sync_dirty WHERE uid = ? AND n = ?", [uid, n])
+            if sending and seen == version - 1:
+                self.store.set_setting(SEEN_SETTING, version)
+                report.version = version
+        report.pushed = len(sending)
+
+    def _send(
+        self,
+        server: psycopg.Connection,
+        sending: Sequence[tuple[str, str, str | None, str | None, int | None, int]],
+        version: int,
+    ) -> None:
+        new_entries = [
+            (u, k, d, version) for u, kind, k, d, b, _ in sending if kind == "entry" and b is None
+        ]
+        old_entries = [
+            (k, d, version, u, b)
+            for u, kind, k, d, b, _ in sending
+            if kind == "entry" and b is not None
+        ]
+        gone_entries = [
+            (version, u, b) for u, kind, _k, _d, b, _ in sending if kind == "entry-gone"
+        ]
+        new_notes = [
+            (u, k, d, version) for u, kind, k, d, b, _ in sending if kind == "note" and b is None
+        ]
+        old_notes = [
+            (k, d, version, u, b)
+            for u, kind, k, d, b, _ in sending
+            if kind == "note" and b is not None
+        ]
+        gone_notes = [(version, u, b) for u, kind, _k, _d, b, _ in sending if kind == "note-gone"]
+        with server.cursor() as cur:
+            if gone_entries:
+                # Deletions first, so a key freed here can be taken by another paper below.
+                self._expect(
+                    cur,
+                    f"UPDATE {SCHEMA}.entries SET deleted = true, version = %s "
+                    "WHERE uid = %s AND version = %s",
+                    gone_entries,
+                )
+            if old_entries:
+                self._expect(
+                    cur,
+                    f"UPDATE {SCHEMA}.entries SET key = %s, data = %s, deleted = false, "
+                    "version = %s, member = current_user WHERE uid = %s AND version = %s",
+                    old_entries,
+                )
+            if new_entries:
+                # New here; a uid the server has only as a tombstone (a deletion undone
+                # here) comes back to life. A live row with it means we missed a pull.
+                self._expect(
+                    cur,
+                    f"INSERT INTO {SCHEMA}.entries AS e (uid, key, data, version) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (uid) DO UPDATE SET key = "
+                    "excluded.key, data = excluded.data, version = excluded.version, "
+                    "deleted = false, member = current_user WHERE e.deleted",
+                    new_entries,
+                )
+            if gone_notes:
+                self._expect(
+                    cur,
+                    f"UPDATE {SCHEMA}.notes SET deleted = true, version = %s "
+                    "WHERE uid = %s AND version = %s",
+                    gone_notes,
+                )
+            if old_notes:
+                self._expect(
+                    cur,
+                    f"UPDATE {SCHEMA}.notes SET entry = %s, data = %s, deleted = false, "
+                    "version = %s, member = current_user WHERE uid = %s AND version = %s",
+                    old_notes,
+                )
+            if new_notes:
+                self._expect(
+                    cur,
+                    f"INSERT INTO {SCHEMA}.notes AS n (uid, entry, data, version) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (uid) DO UPDATE SET entry = "
+                    "excluded.entry, data = excluded.data, version = excluded.version, "
+                    "deleted = false, member = current_user WHERE n.deleted",
+                    new_notes,
+                )
+
+    @staticmethod
+    def _expect(cur: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Run ``sql`` for each row; each must change one server row (its version is the
+        one we based the change on), or someone pushed in between."""
+        cur.executemany(sql, rows, returning=False)
+        if cur.rowcount != len(rows):
+            raise _Stale()
+
+    # -- the public operations ------------------------------------------------------------
+
+    def sync(self, *, push: bool = True, conninfo: str | None = None) -> SyncReport:
+        """Pull, merge and push until the server and this library agree (or a read-only
+        member's changes are refused). Raises :class:`GroupError` when the server cannot
+        be reached; nothing is half done either side. ``conninfo``: the server as given
+        this once (with a password, say), instead of the stored one."""
+        stored = self._require()
+        url = conninfo or stored
+        report = SyncReport()
+        with self._server(url) as server:
+            self._check_group(server, url)
+            for _attempt in range(ATTEMPTS):
+                self._pull(server, report)
+                if not push:
+                    break
+                try:
+                    self._push(server, report)
+                    break
+                except _Stale:
+                    continue
+                except ReadOnlyMemberError as exc:
+                    report.messages.append(str(exc))
+                    break
+            else:
+                raise GroupError(
+                    f"others kept changing the same papers on {shown(url)}; "
+                    "nothing was lost, sync again"
+                )
+        report.conflicts = self.conflict_count()
+        return report
+
+    @contextmanager
+    def _server(self, url: str) -> Iterator[psycopg.Connection]:
+        import psycopg
+
+        server = connect(url)
+        try:
+            yield server
+        except psycopg.Error as exc:
+            raise GroupError(
+                f"the group server {shown(url)} failed during the sync (nothing was half "
+                f"done; sync again): {_first_line(exc)}"
+            ) from None
+        finally:
+            server.close()
+
+    def _check_group(self, server: psycopg.Connection, url: str) -> None:
+        import psycopg
+
+        try:
+            with server.transaction():
+                rows: dict[str, str] = dict(
+                    server.execute(f"SELECT name, value FROM {SCHEMA}.meta").fetchall()
+                )
+        except psycopg.errors.UndefinedTable:
+            raise GroupError(
+                f"{shown(url)} holds no Citedesk group (citedesk group init URL makes one)"
+            ) from None
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise GroupError(
+                f"you are not a member of the group on {shown(url)}: {_first_line(exc)}"
+            ) from None
+        mine = self.store.get_setting(GROUP_ID_SETTING)
+        if int(rows.get("format", "0")) > FORMAT:
+            raise GroupError("the group was made by a newer Citedesk: update this one")
+        if mine and rows.get("group") != mine:
+            raise GroupError(f"{shown(url)} holds another group than the one this library joined")
+
+    def init(self, conninfo: str) -> SyncReport:
+        """Make a group on the server from this library: create the schema, push all."""
+        import psycopg
+
+        if self.conninfo:
+            raise GroupError(f"{self.store.path} is already in the group on {shown(self.conninfo)}")
+        stored = without_password(conninfo)
+        group_id = new_uid()
+        server = connect(conninfo)
+        try:
+            with server.transaction():
+                exists = server.execute(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", [SCHEMA]
+                ).fetchone()
+                if exists:
+                    raise GroupError(
+                        f"{shown(conninfo)} already holds a Citedesk group: join it with "
+                        "'citedesk --library NEW.sqlite group join URL'"
+                    )
+                server.execute(SERVER_SCHEMA)
+                server.execute(
+                    f"INSERT INTO {SCHEMA}.meta(name, value) VALUES ('format', %s), ('group', %s)",
+                    [str(FORMAT), group_id],
+                )
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise GroupError(
+                f"cannot make a group on {shown(conninfo)}: {_first_line(exc)} (the user needs "
+                "CREATE on the database)"
+            ) from None
+        except psycopg.Error as exc:
+            raise GroupError(
+                f"cannot make a group on {shown(conninfo)}: {_first_line(exc)}"
+            ) from None
+        finally:
+            server.close()
+        with self.store.write():
+            self.store.set_setting(URL_SETTING, stored)
+            self.store.set_setting(GROUP_ID_SETTING, group_id)
+            self.store.set_setting(SEEN_SETTING, 0)
+            self.conn.execute("DELETE FROM sync_base")
+            self.conn.execute("DELETE FROM sync_dirty")
+            self.conn.execute("DELETE FROM sync_conflicts")
+            # Every paper is new to the group.
+            self.conn.execute("UPDATE papers SET uid = NULL")
+            self.conn.execute("UPDATE notes SET uid = NULL")
+        return self.sync(conninfo=conninfo)
+
+    def join(self, conninfo: str, progress: Callable[[int, int], None] | None = None) -> SyncReport:
+        """Fill this new, empty library from the group on the server."""
+        from .bibwrite import format_entry
+
+        if self.conninfo:
+            raise GroupError(f"{self.store.path} is already in a group ({shown(self.conninfo)})")
+        if self.conn.execute("SELECT 1 FROM papers LIMIT 1").fetchone():
+            raise GroupError(
+                f"{self.store.path} already holds papers: join into a new library "
+                "('citedesk --library NEW.sqlite group join URL')"
+            )
+        report = SyncReport()
+        server = connect(conninfo)
+        import psycopg
+
+        try:
+            with server.transaction():
+                server.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                try:
+                    meta: dict[str, str] = dict(
+                        server.execute(f"SELECT name, value FROM {SCHEMA}.meta").fetchall()
+                    )
+                except psycopg.errors.UndefinedTable:
+                    raise GroupError(
+                        f"{shown(conninfo)} holds no Citedesk group (citedesk group init URL "
+                        "makes one)"
+                    ) from None
+                top = int(
+                    _value(server.execute(f"SELECT version FROM {SCHEMA}.counter").fetchone())
+                )
+                parts: list[str] = []
+                rows: list[tuple[str, str, Entry, int]] = []
+                with server.cursor(name="citedesk_join") as cur:
+                    cur.itersize = 5000
+                    cur.execute(
+                        f"SELECT uid, key, data, version FROM {SCHEMA}.entries "
+                        "WHERE NOT deleted ORDER BY version, uid"
+                    )
+                    for uid, key, data, version in cur:
+                        e = Entry.load(key, data)
+                        rows.append((uid, key, e, version))
+                        parts.append(
+                            e.source
+                            if e.source is not None
+                            else format_entry(e.entry_type, e.key, e.fields)
+                        )
+                notes = server.execute(
+                    f"SELECT uid, entry, data, version FROM {SCHEMA}.notes WHERE NOT deleted"
+                ).fetchall()
+        except psycopg.Error as exc:
+            raise GroupError(
+                f"cannot read the group on {shown(conninfo)}: {_first_line(exc)}"
+            ) from None
+        finally:
+            server.close()
+        if int(meta.get("format", "0")) > FORMAT:
+            raise GroupError("the group was made by a newer Citedesk: update this one")
+        text = "\n\n".join(parts) + ("\n" if parts else "")
+        imported = self.imports.import_text(text, f"group {shown(conninfo)}") if parts else None
+        with self.store.write():
+            if imported is not None:
+                report.changes.merge(imported.changes)
+            ids = {
+                key.lower(): int(pid)
+                for pid, key in self.conn.execute("SELECT id, key FROM papers")
+            }
+            missing = [key for _, key, _, _ in rows if key.lower() not in ids]
+            if missing:
+                raise GroupError(
+                    f"{len(missing)} of the group's papers could not be read, e.g. "
+                    f"{missing[0]}; this library was left empty"
+                )
+            self.conn.executemany(
+                "UPDATE papers SET uid = ? WHERE id = ?",
+                [(uid, ids[key.lower()]) for uid, key, _, _ in rows],
+            )
+            self.conn.executemany(
+                "UPDATE papers SET source = NULL WHERE id = ?",
+                [(ids[key.lower()],) for _, key, e, _ in rows if e.source is None],
+            )
+            tagged = [(ids[key.lower()], e) for _, key, e, _ in rows if e.tags]
+            all_tags = {t.lower(): t for _, e in tagged for t in e.tags}
+            tag_ids = self._tag_ids(all_tags.values())
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) VALUES (?, ?)",
+                [(pid, tag_ids[t.lower()]) for pid, e in tagged for t in e.tags],
+            )
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO key_aliases(alias, paper_id) VALUES (?, ?)",
+                [(a, ids[key.lower()]) for _, key, e, _ in rows for a in e.aliases],
+            )
+            if tagged:
+                self.personal.after_change([pid for pid, _ in tagged], modified=False)
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO sync_base(uid, kind, version, data) "
+                "VALUES (?, 'entry', ?, ?)",
+                [(uid, version, e.base_text()) for uid, _, e, version in rows],
+            )
+            by_uid = {uid: ids[key.lower()] for uid, key, _, _ in rows}
+            stamp = now()
+            for uid, entry_uid, data, version in notes:
+                if entry_uid in by_uid:
+                    self.conn.execute(
+                        "INSERT INTO notes(paper_id, body, created, updated, uid, shared) "
+                        "VALUES (?, ?, ?, ?, ?, 1)",
+                        [by_uid[entry_uid], json.loads(data)["body"], stamp, stamp, uid],
+                    )
+                    self._set_base(uid, "note", version, data)
+            if notes:
+                self.personal.after_change(list(by_uid.values()), modified=False)
+            self.conn.execute("DELETE FROM sync_dirty")
+            self.store.set_setting(URL_SETTING, without_password(conninfo))
+            self.store.set_setting(GROUP_ID_SETTING, meta.get("group", ""))
+            self.store.set_setting(SEEN_SETTING, top)
+        report.pulled = len(rows)
+        report.version = top
+        return report
+
+    def status(self, *, ask_server: bool = True) -> GroupStatus:
+        url = self._require()
+        pending = int(self.conn.execute("SELECT count(*) FROM sync_dirty").fetchone()[0])
+        pending += int(
+            self.conn.execute("SELECT count(*) FROM papers WHERE uid IS NULL").fetchone()[0]
+        )
+        status = GroupStatus(
+            shown(url),
+            str(self.store.get_setting(GROUP_ID_SETTING, "")),
+            self.seen(),
+            pending,
+            self.conflict_count(),
+        )
+        if not ask_server:
+            return status
+        try:
+            server = connect(url, autocommit=True, timeout=5)
+        except GroupError as exc:
+            return replace(status, problem=str(exc))
+        import psycopg
+
+        try:
+            latest = int(_value(server.execute(f"SELECT version FROM {SCHEMA}.counter").fetchone()))
+            writable = bool(
+                _value(
+                    server.execute(
+                        "SELECT has_table_privilege(%s, 'UPDATE')", [f"{SCHEMA}.counter"]
+                    ).fetchone()
+                )
+            )
+        except psycopg.Error as exc:
+            return replace(status, problem=_first_line(exc))
+        finally:
+            server.close()
+        return replace(status, latest=latest, writable=writable)
+
+    def set_note_shared(self, note_id: int, shared: bool) -> Changes:
+        """Share a note with the group (or take it back: the group loses it, this library
+        keeps it as a personal note). Undoable."""
+        with self.store.write() as w:
+            row = self.conn.execute(
+                "SELECT paper_id, shared FROM notes WHERE id = ?", [note_id]
+            ).fetchone()
+            if row is None:
+                raise LibraryError(f"note {note_id} no longer exists")
+            if bool(row[1]) == shared:
+                return Changes()
+            w.capture("notes", "id", [note_id])
+            self.conn.execute(
+                "UPDATE notes SET shared = ?, uid = ? WHERE id = ?",
+                [int(shared), new_uid() if shared and self.conninfo else None, note_id],
+            )
+        return w.result(Changes(papers={int(row[0])}, notes=True, note_ids={note_id}))
+
+    # -- conflicts -------------------------------------------------------------------------
+
+    def conflict_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM sync_conflicts").fetchone()[0])
+
+    def conflicts(self) -> list[Conflict]:
+        return [
+            Conflict(cid, uid, pid, key or "", part, json.loads(b), json.loads(m), json.loads(t))
+            for cid, uid, pid, key, part, b, m, t in self.conn.execute(
+                "SELECT c.id, c.uid, p.id, p.key, c.part, c.base, c.mine, c.theirs "
+                "FROM sync_conflicts c LEFT JOIN papers p ON p.uid = c.uid ORDER BY p.key, c.part"
+            )
+        ]
+
+    def resolve(self, conflict_id: int, keep: str) -> Changes:
+        """Settle a conflict: ``keep`` "mine" (this library's value goes to the group) or
+        "theirs" (the group's value comes here). Undoable."""
+        if keep not in ("mine", "theirs"):
+            raise ValueError(keep)
+        with self.store.write() as w:
+            row = self.conn.execute(
+                "SELECT c.uid, c.part, c.theirs, p.id FROM sync_conflicts c "
+                "LEFT JOIN papers p ON p.uid = c.uid WHERE c.id = ?",
+                [conflict_id],
+            ).fetchone()
+            if row is None:
+                raise LibraryError("that conflict was settled already")
+            uid, part, theirs, pid = row
+            w.capture("sync_conflicts", "id", [conflict_id])
+            self.conn.execute("DELETE FROM sync_conflicts WHERE id = ?", [conflict_id])
+            changes = Changes(settings={"group_conflicts"})
+            if pid is not None:
+                changes.papers.add(int(pid))
+                if keep == "theirs":
+                    here = self._entries([uid])[uid].entry
+                    wanted = with_parts(here, {part: json.loads(theirs)})
+                    self._put_entry(int(pid), uid, wanted, SyncReport(), changes)
+                    changes.fields = True
+            self._mark_dirty(uid)
+        return w.result(changes)
+
+
+def grant(conninfo: str, role: str, *, writer: bool) -> None:
+    """Let a PostgreSQL role read the group (and, as a writer, change it)."""
+    import psycopg
+    from psycopg import sql
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$.-]*", role):
+        raise GroupError(f"{role!r} is not a role name")
+    server = connect(conninfo, autocommit=True)
+    try:
+        r = sql.Identifier(role)
+        s = sql.Identifier(SCHEMA)
+        server.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(s, r))
+        server.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(s, r))
+        verb = "GRANT" if writer else "REVOKE"
+        prep = "TO" if writer else "FROM"
+        for table, rights in (
+            ("counter", "UPDATE"),
+            ("entries", "INSERT, UPDATE"),
+            ("notes", "INSERT, UPDATE"),
+        ):
+            server.execute(
+                sql.SQL(f"{verb} {rights} ON {{}}.{{}} {prep} {{}}").format(
+                    s, sql.Identifier(table), r
+                )
+            )
+    except psycopg.Error as exc:
+        raise GroupError(f"cannot grant {role} on {shown(conninfo)}: {_first_line(exc)}") from None
+    finally:
+        server.close()
