@@ -8,6 +8,7 @@ moves changes both ways. The server holds, in its schema ``citedesk``:
   JSON text, a ``deleted`` flag (a tombstone, so members offline for months still hear of
   a deletion) and the ``version`` that last wrote it;
 - ``notes``: the notes members chose to share, the same way;
+- ``blocks``: the @string and @preamble blocks, one document (entries use the macros);
 - ``counter``: one library-wide version. A push takes the next version under the counter
   row's lock, held until it commits, so versions become visible in the order they were
   given and a member that has seen version *v* has seen everything up to *v*. Times from
@@ -89,7 +90,15 @@ CREATE TABLE {SCHEMA}.notes (
     member text NOT NULL DEFAULT current_user
 );
 CREATE INDEX notes_version ON {SCHEMA}.notes (version);
+CREATE TABLE {SCHEMA}.blocks (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    data text NOT NULL DEFAULT '[]',
+    version bigint NOT NULL DEFAULT 0
+);
+INSERT INTO {SCHEMA}.blocks DEFAULT VALUES;
 """
+#: The uid under which the library's @string and @preamble blocks travel, as one document.
+BLOCKS = "@blocks"
 
 
 #: A conflict's three values: (base, mine, theirs).
@@ -519,6 +528,58 @@ class Group:
             out.setdefault(uid, {})[part] = (json.loads(b), json.loads(m), json.loads(t))
         return out
 
+    def _blocks_doc(self) -> str:
+        """The @string and @preamble blocks here, in file order, as the group keeps them."""
+        return json.dumps(
+            [
+                list(r)
+                for r in self.conn.execute(
+                    "SELECT kind, name, value, source FROM blocks "
+                    "WHERE kind IN ('string', 'preamble') ORDER BY pos, id"
+                )
+            ],
+            ensure_ascii=False,
+        )
+
+    def _put_blocks(self, doc: str, report: SyncReport) -> None:
+        """Make the @string and @preamble blocks here those of ``doc`` (before every
+        paper), and derive again the papers that use a macro that changed."""
+        w = self.store.recording()
+        before = {(k, (n or "").lower()): v for k, n, v, _ in json.loads(self._blocks_doc())}
+        wanted = json.loads(doc)
+        after = {(k, (n or "").lower()): v for k, n, v, _ in wanted}
+        w.capture("blocks", "kind", ["string", "preamble"])
+        self.conn.execute("DELETE FROM blocks WHERE kind IN ('string', 'preamble')")
+        first = self.conn.execute(
+            "SELECT min(pos) FROM (SELECT pos FROM papers UNION ALL SELECT pos FROM blocks)"
+        ).fetchone()[0]
+        start = (first if first is not None else 0) - len(wanted) - 1
+        self.conn.executemany(
+            "INSERT INTO blocks(kind, name, value, source, pos) VALUES (?, ?, ?, ?, ?)",
+            [(k, n, v, src, start + i) for i, (k, n, v, src) in enumerate(wanted)],
+        )
+        self.papers.macros.forget()
+        changed = sorted(
+            name
+            for kind, name in set(before) ^ set(after)
+            | {x for x in set(before) & set(after) if before[x] != after[x]}
+            if kind == "string" and name
+        )
+        if changed:
+            like = " OR ".join("lower(fields) LIKE ?" for _ in changed)
+            rows = self.conn.execute(
+                f"SELECT id, fields FROM papers WHERE {like}", [f"%{n}%" for n in changed]
+            ).fetchall()
+            macros = self.papers.macros.current()
+            for pid, fields in rows:
+                w.capture("papers", "id", [pid])
+                w.capture("persons", "paper_id", [pid])
+                self.papers.rederive(pid, [tuple(x) for x in json.loads(fields)], macros)
+                report.changes.papers.add(pid)
+            self.papers.index.update([pid for pid, _ in rows])
+        report.changes.blocks = True
+        report.changes.fields = report.changes.fields or bool(changed)
+
     # -- writing the local state -----------------------------------------------------------
 
     def _tag_ids(self, names: Iterable[str]) -> dict[str, int]:
@@ -667,6 +728,9 @@ class Group:
                 if top > seen
                 else []
             )
+            blocks = server.execute(
+                f"SELECT data, version FROM {SCHEMA}.blocks WHERE version > %s", [seen]
+            ).fetchone()
         report.version = top
         if top == seen:
             return
@@ -712,11 +776,14 @@ class Group:
                             f"{here.entry.key} was deleted by another member but you changed "
                             "it: it is kept here and shared again."
                         )
-                        self._set_base(uid, "entry", version, theirs.base_text())
+                        # No base: the push brings the server's tombstone back to life
+                        # with this library's paper, conflicts and all settled by it.
+                        self.conn.execute("DELETE FROM sync_base WHERE uid = ?", [uid])
+                        self.conn.execute("DELETE FROM sync_conflicts WHERE uid = ?", [uid])
                         self._mark_dirty(uid)
                     else:
                         changes.merge(self.papers.delete_papers([here.paper_id]))
-                        self._set_base(uid, "entry", version, theirs.base_text())
+                        self.conn.execute("DELETE FROM sync_base WHERE uid = ?", [uid])
                         clean.append(uid)
                     continue
                 if uid not in dirty and uid not in conflicts:
@@ -735,6 +802,9 @@ class Group:
             for uid, entry_uid, data, deleted, version in notes:
                 report.pulled += 1
                 self._pull_note(uid, entry_uid, data, deleted, version, dirty, bases, report)
+            if blocks is not None:
+                report.pulled += 1
+                self._pull_blocks(blocks[0], int(blocks[1]), report)
             for alias, pid in self._pending_alias:
                 self.conn.execute(
                     "INSERT OR IGNORE INTO key_aliases(alias, paper_id) VALUES (?, ?)",
@@ -794,6 +864,7 @@ class Group:
                     "A shared note another member deleted was changed here: it is kept and "
                     "shared again."
                 )
+                self.conn.execute("DELETE FROM sync_base WHERE uid = ?", [uid])
                 return
             w.capture("notes", "id", [nid])
             self.conn.execute("DELETE FROM notes WHERE id = ?", [nid])
@@ -828,6 +899,30 @@ class Group:
         changes.notes = True
         changes.note_ids.add(nid)
         self.personal.after_change([int(note_paper[0])], modified=False, abstract=False)
+
+    def _pull_blocks(self, theirs: str, version: int, report: SyncReport) -> None:
+        """The group's @string and @preamble blocks: taken, with this library's own new
+        ones added when both sides changed them (theirs win for a macro both define)."""
+        mine = self._blocks_doc()
+        base = self._bases([BLOCKS]).get(BLOCKS)
+        changed_here = BLOCKS in self._dirty([BLOCKS]) and (base is None or base[2] != mine)
+        wanted = theirs
+        if changed_here and mine != theirs:
+            their_rows = json.loads(theirs)
+            names = {(k, (n or "").lower()) for k, n, _, _ in their_rows}
+            old = json.loads(base[2]) if base else []
+            extra = [
+                r
+                for r in json.loads(mine)
+                if (r[0], (r[1] or "").lower()) not in names and r not in old
+            ]
+            wanted = json.dumps(their_rows + extra, ensure_ascii=False)
+            report.merged += 1
+        if wanted != mine:
+            self._put_blocks(wanted, report)
+        self._set_base(BLOCKS, "blocks", version, theirs)
+        if wanted == theirs:
+            self.conn.execute("DELETE FROM sync_dirty WHERE uid = ?", [BLOCKS])
 
     def _dirty(self, uids: Sequence[str]) -> dict[str, int]:
         return {
@@ -893,6 +988,11 @@ class Group:
         for uid, n in dirty.items():
             base = bases.get(uid)
             version = base[1] if base else None
+            if uid == BLOCKS:
+                doc = self._blocks_doc()
+                same = doc == (base[2] if base else "[]")
+                out.append((uid, "same" if same else "blocks", None, doc, version or 0, n))
+                continue
             if uid in local:
                 entry = local[uid].entry
                 if uid in conflicts:
@@ -949,9 +1049,9 @@ class Group:
                 if kind == "entry":
                     assert key is not None and data is not None
                     self._set_base(uid, "entry", version, json.dumps([key, data]))
-                elif kind == "note":
+                elif kind in ("note", "blocks"):
                     assert data is not None
-                    self._set_base(uid, "note", version, data)
+                    self._set_base(uid, kind, version, data)
                 elif kind.endswith("-gone"):
                     self.conn.execute("DELETE FROM sync_base WHERE uid = ?", [uid])
                 self.conn.execute("DELETE FROM sync_dirty WHERE uid = ? AND n = ?", [uid, n])
@@ -985,6 +1085,7 @@ class Group:
             for u, kind, k, d, b, _ in sending
             if kind == "note" and b is not None
         ]
+        blocks = [(d, version, b) for _u, kind, _k, d, b, _ in sending if kind == "blocks"]
         gone_notes = [(version, u, b) for u, kind, _k, _d, b, _ in sending if kind == "note-gone"]
         with server.cursor() as cur:
             if gone_entries:
@@ -1012,6 +1113,12 @@ class Group:
                     "excluded.key, data = excluded.data, version = excluded.version, "
                     "deleted = false, member = current_user WHERE e.deleted",
                     new_entries,
+                )
+            if blocks:
+                self._expect(
+                    cur,
+                    f"UPDATE {SCHEMA}.blocks SET data = %s, version = %s WHERE version = %s",
+                    blocks,
                 )
             if gone_notes:
                 self._expect(
@@ -1156,9 +1263,10 @@ class Group:
             self.conn.execute("DELETE FROM sync_base")
             self.conn.execute("DELETE FROM sync_dirty")
             self.conn.execute("DELETE FROM sync_conflicts")
-            # Every paper is new to the group.
+            # Every paper is new to the group, and so are the @string blocks.
             self.conn.execute("UPDATE papers SET uid = NULL")
             self.conn.execute("UPDATE notes SET uid = NULL")
+            self._mark_dirty(BLOCKS)
         return self.sync(conninfo=conninfo)
 
     def join(self, conninfo: str, progress: Callable[[int, int], None] | None = None) -> SyncReport:
@@ -1210,6 +1318,9 @@ class Group:
                 notes = server.execute(
                     f"SELECT uid, entry, data, version FROM {SCHEMA}.notes WHERE NOT deleted"
                 ).fetchall()
+                blocks_doc, blocks_version = server.execute(
+                    f"SELECT data, version FROM {SCHEMA}.blocks"
+                ).fetchone() or ("[]", 0)
         except psycopg.Error as exc:
             raise GroupError(
                 f"cannot read the group on {shown(conninfo)}: {_first_line(exc)}"
@@ -1218,6 +1329,8 @@ class Group:
             server.close()
         if int(meta.get("format", "0")) > FORMAT:
             raise GroupError("the group was made by a newer Citedesk: update this one")
+        # The @string and @preamble blocks first, as a .bib file has them.
+        parts[:0] = [source for _kind, _name, _value, source in json.loads(blocks_doc)]
         text = "\n\n".join(parts) + ("\n" if parts else "")
         imported = self.imports.import_text(text, f"group {shown(conninfo)}") if parts else None
         with self.store.write():
@@ -1271,6 +1384,7 @@ class Group:
                     self._set_base(uid, "note", version, data)
             if notes:
                 self.personal.after_change(list(by_uid.values()), modified=False)
+            self._set_base(BLOCKS, "blocks", int(blocks_version), blocks_doc)
             self.conn.execute("DELETE FROM sync_dirty")
             self.store.set_setting(URL_SETTING, without_password(conninfo))
             self.store.set_setting(GROUP_ID_SETTING, meta.get("group", ""))

@@ -283,10 +283,11 @@ MIGRATIONS: list[str] = [
     # triggers below do nothing there). ``notes.shared``: the member chose to share the note;
     # the others stay personal. ``sync_base``: each shared row as the server and this
     # library last agreed on it (the base of a three-way merge), with the server's version.
-    # ``sync_dirty``: rows changed here since, counted up by triggers on every write, undo
-    # included (a sync clears only the rows whose count it read, so an edit made while it
-    # runs is pushed next time). ``sync_conflicts``: a part of a paper both sides changed,
-    # with both values, until the member chooses.
+    # ``sync_dirty``: rows changed here since ('@blocks': the @string and @preamble blocks),
+    # counted up by triggers on every write, undo included (a sync clears only the rows
+    # whose count it read, so an edit made while it runs is pushed next time).
+    # ``sync_conflicts``: a part of a paper both sides changed, with both values, until the
+    # member chooses.
     """
     ALTER TABLE papers ADD COLUMN uid TEXT;
     CREATE UNIQUE INDEX papers_uid ON papers(uid) WHERE uid IS NOT NULL;
@@ -296,7 +297,7 @@ MIGRATIONS: list[str] = [
 
     CREATE TABLE sync_base (
         uid TEXT PRIMARY KEY,
-        kind TEXT NOT NULL CHECK (kind IN ('entry', 'note')),
+        kind TEXT NOT NULL CHECK (kind IN ('entry', 'note', 'blocks')),
         version INTEGER NOT NULL,
         data TEXT NOT NULL
     );
@@ -340,6 +341,23 @@ MIGRATIONS: list[str] = [
     BEGIN
         INSERT INTO sync_dirty(uid) SELECT uid FROM papers WHERE id = old.paper_id
             AND uid IS NOT NULL ON CONFLICT(uid) DO UPDATE SET n = n + 1;
+    END;
+    -- The @string and @preamble blocks travel as one document ('@blocks'): entries use
+    -- the macros, and an export without them would not compile.
+    CREATE TRIGGER sync_blocks_in AFTER INSERT ON blocks
+        WHEN new.kind IN ('string', 'preamble')
+    BEGIN
+        INSERT INTO sync_dirty(uid) VALUES ('@blocks') ON CONFLICT(uid) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER sync_blocks_out AFTER DELETE ON blocks
+        WHEN old.kind IN ('string', 'preamble')
+    BEGIN
+        INSERT INTO sync_dirty(uid) VALUES ('@blocks') ON CONFLICT(uid) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER sync_blocks_edit AFTER UPDATE OF kind, name, value, source ON blocks
+        WHEN old.kind IN ('string', 'preamble') OR new.kind IN ('string', 'preamble')
+    BEGIN
+        INSERT INTO sync_dirty(uid) VALUES ('@blocks') ON CONFLICT(uid) DO UPDATE SET n = n + 1;
     END;
     CREATE TRIGGER sync_note_in AFTER INSERT ON notes WHEN new.uid IS NOT NULL
     BEGIN

@@ -423,3 +423,27 @@ def test_base_rows_hold_what_the_server_holds(members, pg_server, url: str) -> N
         for uid, text in ann.conn.execute("SELECT uid, data FROM sync_base")
     }
     assert local == server
+
+
+def test_string_macros_travel_with_the_papers_that_use_them(url: str, tmp_path: Path) -> None:
+    ann = Library.open(tmp_path / "ann.sqlite", seed=False)
+    ann.import_text(
+        '@string{jml = "Journal of Machine Learning"}\n'
+        '@preamble{"\\newcommand{\\noop}[1]{}"}\n\n'
+        "@article{doe2020, author = {Doe, Jane}, title = {Sparse}, journal = jml, year = 2020}\n"
+    )
+    ann.group_init(url)
+    ben = Library.open(tmp_path / "ben.sqlite", seed=False)
+    ben.group_join(url)
+    pid = ben.require_key("doe2020")
+    assert ben.paper(pid).venue == "Journal of Machine Learning"
+    assert ben.macros() == ann.macros()
+    # A macro changed later reaches the other member, and the papers using it show it.
+    ann.import_text('@string{jml = "J. Mach. Learn."}\n')
+    assert ann.group_sync().pushed == 1
+    assert ben.group_sync().pulled == 1
+    assert ben.macros()["jml"] == "J. Mach. Learn."
+    assert ben.paper(pid).venue == "J. Mach. Learn."
+    assert ben.group_status(ask_server=False).pending == 0
+    ann.close()
+    ben.close()
