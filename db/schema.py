@@ -279,21 +279,22 @@ MIGRATIONS: list[str] = [
     CREATE INDEX papers_opened ON papers(opened, id);
     """,
     # 8: a group library (db/group.py). ``uid``: a paper's or shared note's identity in the
-    # group, given when it is first shared (NULL in a library that is in no group, so the
-    # triggers below do nothing there). ``notes.shared``: the member chose to share the note;
-    # the others stay personal. ``sync_base``: each shared row as the server and this
-    # library last agreed on it (the base of a three-way merge), with the server's version.
-    # ``sync_dirty``: rows changed here since ('@blocks': the @string and @preamble blocks),
-    # counted up by triggers on every write, undo included (a sync clears only the rows
-    # whose count it read, so an edit made while it runs is pushed next time).
-    # ``sync_conflicts``: a part of a paper both sides changed, with both values, until the
-    # member chooses.
+    # group, given when it is first shared (NULL in a library that is in no group).
+    # ``notes.shared``: the member chose to share the note; the others stay personal.
+    # ``sync_base``: each shared row as the server and this library last agreed on it (the
+    # base of a three-way merge), with the server's version. ``sync_dirty``: rows changed
+    # here since ('@blocks': the @string and @preamble blocks), counted up by triggers
+    # (db/group.py makes them when the library joins a group, so other libraries pay
+    # nothing) on every write, undo included; a sync clears only the rows whose count it
+    # read, so an edit made while it runs is pushed next time. ``sync_conflicts``: a part of
+    # a paper both sides changed, with both values, until the member chooses.
     """
     ALTER TABLE papers ADD COLUMN uid TEXT;
-    CREATE UNIQUE INDEX papers_uid ON papers(uid) WHERE uid IS NOT NULL;
+    -- Whole, not partial: a sync looks for the papers still without one (uid IS NULL).
+    CREATE UNIQUE INDEX papers_uid ON papers(uid);
     ALTER TABLE notes ADD COLUMN uid TEXT;
     ALTER TABLE notes ADD COLUMN shared INTEGER NOT NULL DEFAULT 0 CHECK (shared IN (0, 1));
-    CREATE UNIQUE INDEX notes_uid ON notes(uid) WHERE uid IS NOT NULL;
+    CREATE UNIQUE INDEX notes_uid ON notes(uid);
 
     CREATE TABLE sync_base (
         uid TEXT PRIMARY KEY,
@@ -314,67 +315,6 @@ MIGRATIONS: list[str] = [
         theirs TEXT NOT NULL,
         UNIQUE (uid, part)
     );
-
-    CREATE TRIGGER sync_paper_in AFTER INSERT ON papers WHEN new.uid IS NOT NULL
-    BEGIN
-        INSERT INTO sync_dirty(uid) VALUES (new.uid) ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER sync_paper_out AFTER DELETE ON papers WHEN old.uid IS NOT NULL
-    BEGIN
-        INSERT INTO sync_dirty(uid) VALUES (old.uid) ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER sync_paper_edit AFTER UPDATE OF key, entry_type, fields, source, tags, uid
-        ON papers
-        WHEN new.uid IS NOT NULL AND (new.key IS NOT old.key
-            OR new.entry_type IS NOT old.entry_type OR new.fields IS NOT old.fields
-            OR new.source IS NOT old.source OR new.tags IS NOT old.tags
-            OR new.uid IS NOT old.uid)
-    BEGIN
-        INSERT INTO sync_dirty(uid) VALUES (new.uid) ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER sync_alias_in AFTER INSERT ON key_aliases
-    BEGIN
-        INSERT INTO sync_dirty(uid) SELECT uid FROM papers WHERE id = new.paper_id
-            AND uid IS NOT NULL ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER sync_alias_out AFTER DELETE ON key_aliases
-    BEGIN
-        INSERT INTO sync_dirty(uid) SELECT uid FROM papers WHERE id = old.paper_id
-            AND uid IS NOT NULL ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
-    -- The @string and @preamble blocks travel as one document ('@blocks'): entries use
-    -- the macros, and an export without them would not compile.
-    CREATE TRIGGER sync_blocks_in AFTER INSERT ON blocks
-        WHEN new.kind IN ('string', 'preamble')
-    BEGIN
-        INSERT INTO sync_dirty(uid) VALUES ('@blocks') ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER sync_blocks_out AFTER DELETE ON blocks
-        WHEN old.kind IN ('string', 'preamble')
-    BEGIN
-        INSERT INTO sync_dirty(uid) VALUES ('@blocks') ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER sync_blocks_edit AFTER UPDATE OF kind, name, value, source ON blocks
-        WHEN old.kind IN ('string', 'preamble') OR new.kind IN ('string', 'preamble')
-    BEGIN
-        INSERT INTO sync_dirty(uid) VALUES ('@blocks') ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER sync_note_in AFTER INSERT ON notes WHEN new.uid IS NOT NULL
-    BEGIN
-        INSERT INTO sync_dirty(uid) VALUES (new.uid) ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER sync_note_out AFTER DELETE ON notes WHEN old.uid IS NOT NULL
-    BEGIN
-        INSERT INTO sync_dirty(uid) VALUES (old.uid) ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
-    CREATE TRIGGER sync_note_edit AFTER UPDATE OF body, shared, uid, paper_id ON notes
-        WHEN (new.uid IS NOT NULL OR old.uid IS NOT NULL) AND (new.body IS NOT old.body
-            OR new.shared IS NOT old.shared OR new.uid IS NOT old.uid
-            OR new.paper_id IS NOT old.paper_id)
-    BEGIN
-        INSERT INTO sync_dirty(uid) SELECT coalesce(new.uid, old.uid)
-            ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-    END;
     """,
 ]
 

@@ -447,3 +447,29 @@ def test_string_macros_travel_with_the_papers_that_use_them(url: str, tmp_path: 
     assert ben.group_status(ask_server=False).pending == 0
     ann.close()
     ben.close()
+
+
+def test_a_paper_kept_after_a_deletion_comes_back_with_its_shared_notes(
+    members, url: str, tmp_path: Path
+) -> None:
+    """Carl deleted a paper; meanwhile Ann shared a note on it and Ben edited it, so the
+    paper is kept. Carl gets it back with Ann's note, though that note is older than what
+    he had already pulled (found by the convergence test)."""
+    ann, ben = members
+    carl = Library.open(tmp_path / "carl.sqlite", seed=False)
+    carl.group_join(url)
+    key = ann.paper(ann.paper_ids()[8]).key
+    carl.delete_papers([carl.require_key(key)])
+    note = next(iter(ann.add_note(ann.require_key(key), "shared by Ann").note_ids))
+    ann.set_note_shared(note, True)
+    ann.group_sync()
+    carl.group_sync()  # pulls the note while the paper is gone here, pushes the deletion
+    ben.update_fields(ben.require_key(key), {"note": "Ben was reading it"})
+    ben.group_sync()  # keeps the paper: shares it again
+    ann.group_sync()
+    carl.group_sync()
+    for lib in (ann, ben, carl):
+        bodies = [n.body for n in lib.notes(lib.require_key(key)) if n.shared]
+        assert bodies == ["shared by Ann"], lib.path
+    assert shared_state(carl) == shared_state(ann) == shared_state(ben)
+    carl.close()
