@@ -55,6 +55,8 @@ class ActionId(Enum):
     INDEX_FULLTEXT = auto()
     REBUILD_FULLTEXT = auto()
     RESTORE_BACKUP = auto()
+    GROUP_SYNC = auto()
+    GROUP_CONFLICTS = auto()
     UNDO = auto()
     REDO = auto()
     FIND = auto()
@@ -284,6 +286,19 @@ ACTIONS: dict[ActionId, ActionSpec] = {
         "Replace the library with one of its backups (the library as it is now is kept)",
         "document-revert",
     ),
+    ActionId.GROUP_SYNC: ActionSpec(
+        "Sync &Now",
+        "Ctrl+Alt+Y",
+        "Send this library's changes to the group and fetch the others' now (it also "
+        "happens by itself)",
+        "view-refresh",
+    ),
+    ActionId.GROUP_CONFLICTS: ActionSpec(
+        "&Conflicts…",
+        None,
+        "Choose between this library's value and the group's where both changed the same "
+        "field (undoable)",
+    ),
     ActionId.UNDO: ActionSpec(
         "&Undo", "Ctrl+Z", "Undo the last change", "edit-undo", "undo", short="Undo"
     ),
@@ -352,6 +367,7 @@ MENUS: dict[str, list[ActionId | Submenu | None]] = {
         ActionId.EXPORT_BIBLIOGRAPHY,
         None,
         ActionId.RESTORE_BACKUP,
+        ("&Group", [ActionId.GROUP_SYNC, ActionId.GROUP_CONFLICTS]),
         None,
         ActionId.QUIT,
     ],

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -499,6 +500,52 @@ class DeleteNoteCommand(LibraryCommand):
 
     def _apply(self) -> db.Changes:
         return self.library.delete_note(self.note_id)
+
+
+class SetNoteSharedCommand(LibraryCommand):
+    """Share a note with the group, or make it personal again."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, note_id: int, shared: bool
+    ) -> None:
+        super().__init__(
+            library, events, "Share note with group" if shared else "Stop sharing note"
+        )
+        self.note_id = note_id
+        self.shared = shared
+
+    def _apply(self) -> db.Changes:
+        return self.library.set_note_shared(self.note_id, self.shared)
+
+
+# -- a group library ----------------------------------------------------------------------------
+
+
+class ResolveConflictsCommand(LibraryCommand):
+    """Settle conflicts of a group library, keeping "mine" or "theirs", in one write; undo
+    brings them all back."""
+
+    def __init__(
+        self, library: db.Library, events: LibraryEvents, conflict_ids: Iterable[int], keep: str
+    ) -> None:
+        self.conflict_ids = _unique(conflict_ids)
+        self.keep = keep
+        side = "mine" if keep == "mine" else "the group's"
+        n = len(self.conflict_ids)
+        super().__init__(library, events, f"Keep {side} ({_plural(n, 'conflict')})")
+
+    def _apply(self) -> db.Changes:
+        total = db.Changes()
+        last: db.Changes | None = None
+        with self.library.transaction():
+            for conflict_id in self.conflict_ids:
+                last = self.library.resolve_conflict(conflict_id, self.keep)
+                total.merge(last)
+        if last is not None and last.undo is not None:
+            # Writes in one transaction share one undo log: the last write's undo holds
+            # every row image; what undoing changes is the inverse of all of them.
+            total.undo = replace(last.undo, changes=total.inverse())
+        return total
 
 
 # -- papers -----------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ from .duplicates import DuplicatesDialog
 from .exporting import ExportFlow
 from .fulltext import FulltextIndexer, FulltextProgress
 from .geometry import PreserveGeometry
+from .groupsync import attach as attach_group_sync
 from .hub import ChangeWatcher, LibraryEvents
 from .importing import ImportFlow
 from .lookup import Lookups
@@ -213,6 +214,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
         self._fulltext_soon.timeout.connect(self.start_fulltext_indexing)
         self.autoexporter = AutoExporter(library, self)
         self.watcher = ChangeWatcher(library, self.events, self)
+        # A group library syncs with its server in the background (groupsync.py).
+        self.group_sync = attach_group_sync(self)
         # One automatic backup a day, the newest N kept (Preferences), off the GUI thread.
         self.daily_backup = DailyBackup(library, self)
         # Cite as you write: editors ask for citations over loopback HTTP (cayw.py).
@@ -392,6 +395,8 @@ class MainWindow(PreserveGeometry, QMainWindow):
         # First: a running import holds the write transaction; cancelled, it rolls back
         # and its thread ends, so what follows can write.
         self.importer.shutdown()
+        if self.group_sync is not None:
+            self.group_sync.stop()
         self.cayw.stop()  # an editor waiting on the picker gets its (empty) answer
         self.pdf_adder.wait()
         self.lookups.shutdown()

@@ -28,6 +28,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -44,7 +45,13 @@ from PySide6.QtWidgets import (
 )
 
 from . import db
-from .commands import AddNoteCommand, DeleteNoteCommand, EditNoteCommand, LibraryCommand
+from .commands import (
+    AddNoteCommand,
+    DeleteNoteCommand,
+    EditNoteCommand,
+    LibraryCommand,
+    SetNoteSharedCommand,
+)
 from .hub import LibraryEvents
 from .mathrender import MathRenderer, set_markdown_with_math, warm_up
 from .widgets import muted, open_link
@@ -245,6 +252,10 @@ class NotesPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.library = library
+        self._events = events
+        self._push = push
+        # Read once: a library joins a group only from the command line.
+        self._in_group = library.group_server() is not None
         self._loading = False  # filling widgets: their change signals are not typing
         self._math = MathRenderer()
         self._search_text = ""
@@ -266,6 +277,7 @@ class NotesPanel(QWidget):
                     body = hit.body
             self._fill_list(paper.notes)
             self.delete_note_button.setEnabled(self.autosave.note_id in notes)
+            self._show_shared(notes.get(self.autosave.note_id))
             self.notes_editor.setPlaceholderText(
                 "Start typing to add a note (Markdown)…" if not notes else ""
             )
@@ -326,6 +338,15 @@ class NotesPanel(QWidget):
         self.preview_toggle.toggled.connect(self._on_preview_toggle_toggled)
         buttons.addWidget(self.new_note_button)
         buttons.addWidget(self.delete_note_button)
+        # A group library's notes are personal unless the member shares them (issue 17).
+        self.shared_check = QCheckBox("Shared with group")
+        self.shared_check.setObjectName("noteSharedCheck")
+        self.shared_check.setToolTip(
+            "Share this note with the group's other members (unshared notes stay yours)"
+        )
+        self.shared_check.hide()
+        self.shared_check.clicked.connect(self._on_shared_check_clicked)
+        buttons.addWidget(self.shared_check)
         self._hint = muted(QLabel(HINT_TEXT))
         # Only where there is room: it must not widen the pane's minimum width.
         self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -386,8 +407,10 @@ class NotesPanel(QWidget):
         self._clamp_list()
         self.edit_toggle.setVisible(not wide)
         self.preview_toggle.setVisible(not wide)
-        others = (self.new_note_button, self.delete_note_button) + (
-            () if wide else (self.edit_toggle, self.preview_toggle)
+        others = (
+            (self.new_note_button, self.delete_note_button)
+            + (() if self.shared_check.isHidden() else (self.shared_check,))
+            + (() if wide else (self.edit_toggle, self.preview_toggle))
         )
         room = self.width() - sum(w.sizeHint().width() + 6 for w in others)
         self._hint.setText(
@@ -493,7 +516,13 @@ class NotesPanel(QWidget):
         finally:
             self._loading = False
         self.delete_note_button.setEnabled(True)
+        self._show_shared(note)
         self._render_preview()
+
+    def _show_shared(self, note: db.Note | None) -> None:
+        """The Shared box: only in a group library, for the note in the editor."""
+        self.shared_check.setVisible(self._in_group and note is not None)
+        self.shared_check.setChecked(bool(note is not None and note.shared))
 
     # -- search hits --------------------------------------------------------------------------
 
@@ -572,6 +601,15 @@ class NotesPanel(QWidget):
             self._loading = False
         if self.autosave.start_new():
             self.notes_editor.setFocus()
+
+    def _on_shared_check_clicked(self, checked: bool) -> None:
+        note_id = self.autosave.note_id
+        if note_id is None:
+            return
+        self.autosave.save()  # the note is shared as typed
+        command = SetNoteSharedCommand(self.library, self._events, note_id, checked)
+        if not self._push(command):
+            self.shared_check.setChecked(not checked)
 
     def _on_delete_note_button_clicked(self) -> None:
         self.autosave.delete()

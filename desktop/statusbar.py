@@ -9,16 +9,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton, QWidget
 
 from . import messages
 
 
 class StatusBar(QStatusBar):
-    """The window's status bar, with the paper count and the auto-export warning."""
+    """The window's status bar, with the paper count, the auto-export warning and, in a
+    group library, the sync state.
+
+    Signals:
+        group_clicked(): the sync state was clicked (conflicts to see, or sync now).
+    """
+
+    group_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # A group library's sync state (groupsync.py); hidden in a library of one's own.
+        self.group_button = QToolButton()
+        self.group_button.setObjectName("groupStatus")
+        self.group_button.setAutoRaise(True)
+        self.group_button.clicked.connect(self.group_clicked)
+        self.group_button.hide()
+        self.addPermanentWidget(self.group_button)
         self.count_label = QLabel()
         self.count_label.setObjectName("countLabel")
         # Stays while an auto-export is failing (a status message would scroll away).
@@ -38,6 +53,11 @@ class StatusBar(QStatusBar):
         if selected > 1:
             label += f" · {selected} selected"
         self.count_label.setText(label)
+
+    def show_group_state(self, text: str, tooltip: str) -> None:
+        self.group_button.setText(text)
+        self.group_button.setToolTip(tooltip)
+        self.group_button.show()
 
     def show_autoexport_results(self, results: list[tuple[str, str]]) -> None:
         """Auto-exports rewritten (news) or failing (flagged until they work again)."""
