@@ -20,7 +20,7 @@ from .backup import backups as list_backups
 from .backup import restore as restore_library
 from .backup import rotate as rotate_backups
 from .bibitems import Failure, ParsedFile
-from .bibout import write_export
+from .bibout import EXPORT_ORDERS, write_export
 from .bibtex import parse_file, parse_text
 from .cite import FORMATS as CITE_FORMATS
 from .cite import CiteFormatError
@@ -90,6 +90,7 @@ __all__ = [
     "GroupStatus",
     "ReadOnlyMemberError",
     "SyncReport",
+    "EXPORT_ORDERS",
     "group_grant",
     "group_listen",
     "shown_server",

@@ -22,6 +22,9 @@ from .queries import Queries
 from .store import Store
 from .values import Changes, Query
 
+#: How an export orders its entries (see :meth:`Exports.export_text`).
+EXPORT_ORDERS = ("library", "key")
+
 
 class Exports:
     """.bib text for the whole library or a selection, export profiles, .aux selections."""
@@ -158,15 +161,23 @@ class Exports:
         profile: ExportProfile | None = None,
         ids: Sequence[int] | None = None,
         extra_keys: dict[int, list[str]] | None = None,
+        *,
+        order: str = "library",
     ) -> tuple[str, int]:
         """The .bib text for the papers a query (or ``ids``) selects, and how many entries.
 
         With no profile every untouched entry is its original text. ``extra_keys`` writes
         further copies of a paper under old keys (for BibTeX, which knows no ``ids``).
-        Line ends are ``\\n``; :meth:`encode_export` gives the bytes a file gets.
+        ``order``: "library" (the files' own order, see :meth:`_export_parts`) or "key"
+        (by citation key, whatever the layout: the same papers give the same text in every
+        library, e.g. two members of a group). Line ends are ``\\n``; :meth:`encode_export`
+        gives the bytes a file gets.
         """
+        if order not in EXPORT_ORDERS:
+            raise ValueError(f"unknown export order {order!r}; choose one of {EXPORT_ORDERS}")
         count = [0]
-        return "".join(self._export_parts(query, profile, ids, extra_keys, count)), count[0]
+        parts = self._export_parts(query, profile, ids, extra_keys, count, by_key=order == "key")
+        return "".join(parts), count[0]
 
     @staticmethod
     def _is_whole(query: Query | None, ids: Sequence[int] | None) -> bool:
@@ -179,6 +190,7 @@ class Exports:
         ids: Sequence[int] | None,
         extra_keys: dict[int, list[str]] | None,
         count: list[int],
+        by_key: bool = False,
     ) -> Iterator[str]:
         """The pieces of an export in order, streamed from SQL; joined they are
         :meth:`export_text`, and ``count[0]`` gets the number of entries.
@@ -190,16 +202,38 @@ class Exports:
         place. A selection writes its entries with the @string and @preamble blocks they
         need (:meth:`selection_blocks`), one blank line apart. Autoexport builds the same
         bytes in SQL (:meth:`db.autoexport.AutoExports.autoexport_data`).
+
+        ``by_key``: the entries by citation key (case-insensitive), after the @string and
+        @preamble blocks (in file order, so each entry still sees its values): those a
+        selection needs, or for the whole library all of them. Never the text between
+        entries nor the @comments: they are the files' layout, which differs between
+        libraries holding the same papers (a group's members), and the export must not.
         """
-        whole = self._is_whole(query, ids)
-        if ids is None and not whole:
+        everything = self._is_whole(query, ids)
+        whole = everything and not by_key
+        if ids is None and not everything:
             ids = self.queries.paper_ids(query, sort="added")
-        kinds = "" if whole else "AND id IN (SELECT value FROM json_each(?))"
+        if whole:
+            kinds = ""
+        elif everything:
+            kinds = "AND kind IN ('string', 'preamble')"
+        else:
+            kinds = "AND id IN (SELECT value FROM json_each(?))"
         selected = "" if ids is None else "WHERE id IN (SELECT value FROM json_each(?))"
+        sql = (
+            f"SELECT pos, 0 AS is_block, id, key, entry_type, fields, source, lead FROM papers "
+            f"{selected} UNION ALL SELECT pos, 1, kind, name, value, NULL, source, lead "
+            f"FROM blocks WHERE 1 {kinds}"
+        )
+        if by_key:  # the blocks in file order, then the entries by key
+            sql = (
+                f"SELECT * FROM ({sql}) ORDER BY is_block DESC, "
+                "CASE WHEN is_block THEN pos END, key COLLATE NOCASE, key, pos"
+            )
+        else:
+            sql += " ORDER BY pos"
         cur = self.conn.execute(
-            f"SELECT pos, 0, id, key, entry_type, fields, source, lead FROM papers {selected} "
-            f"UNION ALL SELECT pos, 1, kind, name, value, NULL, source, lead FROM blocks "
-            f"WHERE 1 {kinds} ORDER BY pos",
+            sql,
             [] if ids is None else [json.dumps(list(ids)), json.dumps(self.selection_blocks(ids))],
         )
         aliases = self.aliases(ids) if profile is not None and profile.dialect == "biblatex" else {}

@@ -1477,8 +1477,12 @@ class Group:
         # The @string and @preamble blocks first, as a .bib file has them.
         parts[:0] = [source for _kind, _name, _value, source in json.loads(blocks_doc)]
         text = "\n\n".join(parts) + ("\n" if parts else "")
-        imported = self.imports.import_text(text, f"group {shown(conninfo)}") if parts else None
+        # One transaction: a group with a paper that cannot be read leaves this library
+        # as it was.
         with self.store.write():
+            imported = (
+                self.imports.import_text(text, f"group {shown(conninfo)}") if parts else None
+            )
             if imported is not None:
                 report.changes.merge(imported.changes)
             ids = {

@@ -602,8 +602,13 @@ class Library:
         profile: ExportProfile | None = None,
         ids: Sequence[int] | None = None,
         extra_keys: dict[int, list[str]] | None = None,
+        *,
+        order: str = "library",
     ) -> tuple[str, int]:
-        return self.exports.export_text(query, profile, ids, extra_keys)
+        """The export as text and its number of entries; ``order="key"``: entries by
+        citation key (the same bytes from every member of a group, whatever each library's
+        layout)."""
+        return self.exports.export_text(query, profile, ids, extra_keys, order=order)
 
     def export_format(self, keep_encoding: bool = False) -> tuple[str, str]:
         return self.exports.export_format(keep_encoding)

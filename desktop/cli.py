@@ -3,7 +3,8 @@
 Subcommands never import Qt, so they start fast and run on machines without a display
 (``open`` alone loads Qt, to hand a file to the desktop through QDesktopServices).
 Exit codes: 0 success, 1 a problem with the input or the library (one line per problem on
-stderr, no traceback), 2 a usage error, 130 interrupted (Ctrl+C).
+stderr, no traceback), 2 a usage error, 3 a group sync whose changes the server refused (a
+read-only member: they stay in the library), 130 interrupted (Ctrl+C).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .db import (
     CITE_FORMATS,
     DIALECTS,
     ENV_VAR,
+    EXPORT_ORDERS,
     FILES_SUFFIX,
     FILES_TRASH,
     GOOD_MATCH,
@@ -30,12 +32,15 @@ from .db import (
     Attachment,
     DatabaseError,
     ExportProfile,
+    GroupConflict,
+    GroupError,
     Identifier,
     KeyPatternError,
     Library,
     LibraryError,
     Preview,
     Query,
+    SyncReport,
     arxiv_base,
     backup_library,
     backup_with_files,
@@ -44,6 +49,7 @@ from .db import (
     check_pattern,
     default_library_path,
     file_hash,
+    group_grant,
     human_size,
     identifiers_in,
     narrowed,
@@ -52,6 +58,7 @@ from .db import (
     parse_identifier,
     restore_files,
     restore_library,
+    shown_server,
     write_export,
 )
 
@@ -63,7 +70,31 @@ The library is --library PATH, else ${ENV_VAR}, else library.sqlite in the user 
 A library that does not exist yet is created with the 25 seeded papers (unless --empty).
 Attached files are stored in files/ beside the library (copied there and named by the
 citation key) or linked (left where they are): see attach, detach, files, open, relink.
-Exit codes: 0 done, 1 a problem (one line each on stderr), 2 bad usage, 130 interrupted."""
+A group library is kept in step with others' through PostgreSQL: see citedesk group --help.
+Exit codes: 0 done, 1 a problem (one line each on stderr), 2 bad usage, 3 a read-only
+member's changes refused by the group (kept here), 130 interrupted."""
+
+GROUP_EPILOG = """\
+URL is a libpq connection string: postgresql://USER@HOST:PORT/DBNAME, or service=NAME
+(read from pg_service.conf; PGSERVICE and the other PG* variables work as for psql).
+The library keeps the server without a password: libpq reads it from ~/.pgpass (or the
+file PGPASSFILE names; mode 0600, one line host:port:dbname:user:password), PGPASSWORD
+or the service file. A password typed in a URL is used for that command only.
+
+Members are PostgreSQL roles: the one who ran 'group init' lets others in with
+'group grant ROLE' (they may change the group) or 'group grant ROLE --read-only' (they
+may read it; their own changes stay in their library, still pending).
+Shared: each paper's BibTeX, key, key aliases and tags, the @string and @preamble
+blocks, and the notes shared with 'citedesk note KEY --share ID'. Personal: reading
+status, rating, attached files, other notes. A part of a paper changed here and in the
+group keeps this library's value until 'group resolve' chooses; the group keeps its own
+meanwhile.
+
+Exit codes: 0 done; 1 a problem (no server, a library in no group, a server refusing the
+login: one line on stderr, nothing left half done; 'status' also exits 1 when
+the server could not be asked, after printing what the library knows); 2 bad usage;
+3 'sync' of a read-only member whose changes the server refused (what it pulled stays
+pulled; its own changes stay here, pending); 130 interrupted."""
 
 
 #: What ``citedesk export --format`` writes.
@@ -242,6 +273,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write in the encoding the imported files had (default: UTF-8)",
     )
+    exp.add_argument(
+        "--sort",
+        choices=EXPORT_ORDERS,
+        default="library",
+        help="library: the order of the imported files, their text between entries kept (the "
+        "default); key: by citation key (case-insensitive), @string and @preamble blocks "
+        "first, so libraries holding the same papers (a group's members) export the same bytes",
+    )
 
     ci = add(
         "cite",
@@ -381,10 +420,26 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("key")
     st.add_argument("status", choices=STATUSES)
 
-    note = add("note", "add a note to a paper, or list its notes")
+    note = add("note", "add a note to a paper, list its notes, or share one with the group")
     note.add_argument("key")
     note.add_argument(
         "text", nargs="?", help="the note (Markdown); '-' reads standard input; none lists notes"
+    )
+    sharing = note.add_mutually_exclusive_group()
+    sharing.add_argument(
+        "--share",
+        nargs="?",
+        type=int,
+        const=0,
+        metavar="ID",
+        help="share a note with the library's group: the one just added with TEXT, the note "
+        "with this ID (as the list shows it), or the paper's only note",
+    )
+    sharing.add_argument(
+        "--unshare",
+        type=int,
+        metavar="ID",
+        help="make a shared note personal again: the group loses it, this library keeps it",
     )
 
     at = add("attach", "attach files to a paper: stored in the files folder, or linked")
@@ -468,6 +523,85 @@ def _parser() -> argparse.ArgumentParser:
     ft.add_argument("--rebuild", action="store_true", help="index every PDF again")
     ft.add_argument(
         "--status", action="store_true", help="print files, indexed, pages, pending and failures"
+    )
+
+    gr = sub.add_parser(
+        "group",
+        help="share the library with others through a PostgreSQL server (a group library)",
+        description="A group library: every member keeps a library of their own (it works "
+        "offline) and 'group sync' exchanges the changes with the group's PostgreSQL server.",
+        epilog=GROUP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    gr_sub = gr.add_subparsers(dest="group_command", metavar="ACTION", required=True)
+
+    def gadd(name: str, help_: str) -> argparse.ArgumentParser:
+        return gr_sub.add_parser(name, help=help_, description=help_, parents=[common])
+
+    gi = gadd(
+        "init",
+        "put this library on a PostgreSQL server: make the group there, share every paper",
+    )
+    gi.add_argument("url", metavar="URL", help="the server (its user needs CREATE on the database)")
+    gj = gadd(
+        "join",
+        "make a new library from a group (no seeded papers): "
+        "citedesk --library NEW.sqlite group join URL",
+    )
+    gj.add_argument("url", metavar="URL", help="the group's server")
+    gs = gadd("sync", "pull the group's changes (merged with this library's), push this library's")
+    gs.add_argument("--pull-only", action="store_true", help="pull only; push nothing")
+    gs.add_argument(
+        "--url",
+        metavar="URL",
+        help="the server as given this once (a password in it is used, not stored)",
+    )
+    gs.add_argument(
+        "--json",
+        action="store_true",
+        help="print {summary, pulled, pushed, merged, conflicts, kept_back, version, messages}",
+    )
+    gt = gadd(
+        "status",
+        "the group's server, versions seen and on the server, changes waiting to go "
+        "out, conflicts, and whether this member may write",
+    )
+    gt.add_argument("--offline", action="store_true", help="do not ask the server")
+    gt.add_argument(
+        "--json",
+        action="store_true",
+        help="print {server, group, seen, latest, pending, conflicts, writable, problem}",
+    )
+    gc = gadd("conflicts", "list the parts changed here and in the group, waiting for a choice")
+    gc.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array of {id, key, part, base, mine, theirs}",
+    )
+    gr_res = gadd(
+        "resolve",
+        "settle a conflict: keep mine (goes to the group at the next sync) or theirs",
+    )
+    gr_res.add_argument("id", nargs="?", type=int, metavar="ID", help="as 'group conflicts' lists")
+    gr_res.add_argument("keep", nargs="?", choices=("mine", "theirs"), metavar="mine|theirs")
+    gr_res.add_argument(
+        "--all", choices=("mine", "theirs"), metavar="mine|theirs", help="settle every conflict"
+    )
+    gg = gadd(
+        "grant",
+        "let a PostgreSQL role into the group: to change it, or with --read-only to read it",
+    )
+    gg.add_argument("role", metavar="ROLE", help="an existing PostgreSQL role (CREATE ROLE)")
+    gg.add_argument(
+        "--read-only",
+        action="store_true",
+        help="read only (also takes a writer's right to change the group away)",
+    )
+    gg.add_argument(
+        "--url",
+        metavar="URL",
+        help="the server as the group's owner (default: this library's server)",
     )
 
     bk = add("backup", "copy the library with SQLite's online backup (safe while in use)")
@@ -665,8 +799,13 @@ def _cmd_export(lib: Library, args: argparse.Namespace) -> int:
         chosen = query != Query() or bool(args.saved)
         query = _with_saved(lib, args, query)
     if other:
+        if args.sort == "key" and ids != []:
+            ids = lib.paper_ids(query if ids is None else Query(ids=tuple(ids)), sort="key")
         text, n = lib.export_other(args.format, query, ids)
         data = text.encode("utf-8")
+    elif args.sort == "key":
+        text, n = lib.export_text(query, profile, ids, copies, order="key")
+        data = lib.encode_export(text, args.keep_encoding)
     else:
         text, n = lib.export_text(query, profile, ids=ids, extra_keys=copies)
         data = lib.encode_export(text, args.keep_encoding)
@@ -834,16 +973,64 @@ def _cmd_status(lib: Library, args: argparse.Namespace) -> int:
 def _cmd_note(lib: Library, args: argparse.Namespace) -> int:
     pid = lib.require_key(args.key)
     if args.text is None:
+        if args.share is not None or args.unshare is not None:
+            return _share_note(lib, args, pid)
         for note in lib.notes(pid):
-            print(f"--- note {note.id} (updated {note.updated[:16].replace('T', ' ')})")
+            shared = ", shared with the group" if note.shared else ""
+            print(f"--- note {note.id} (updated {note.updated[:16].replace('T', ' ')}{shared})")
             print(note.body)
         return 0
+    if args.unshare is not None:
+        raise UsageError("a new note is personal already; --unshare ID takes back a shared one")
+    if args.share:
+        raise UsageError("--share ID shares a note the paper has; a new note: --share alone")
     text = sys.stdin.read() if args.text == "-" else args.text
     if not text.strip():
         raise UsageError("the note is empty")
-    note_id = lib.add_note(pid, text).new_note
+    with lib.transaction():  # added and shared, or neither
+        note_id = lib.add_note(pid, text).new_note
+        if args.share is not None:
+            lib.set_note_shared(note_id, True)
     print(f"added note {note_id} to {args.key}", file=sys.stderr)
+    if args.share is not None:
+        _say_shared(lib, f"note {note_id} of {args.key}", True)
     return 0
+
+
+def _share_note(lib: Library, args: argparse.Namespace, pid: int) -> int:
+    """``note KEY --share [ID]`` / ``--unshare ID``: the ID must be one of KEY's notes."""
+    share = args.unshare is None
+    note_id = args.share if share else args.unshare
+    if not note_id:
+        notes = lib.notes(pid)
+        if len(notes) != 1:
+            has = "no notes" if not notes else f"{len(notes)} notes"
+            listing = f"; 'citedesk note {args.key}' lists them" if notes else ""
+            raise UsageError(f"{args.key} has {has}: say which, --share ID{listing}")
+        note_id = notes[0].id
+    note = lib.note(note_id)
+    if note is None or note.paper_id != pid:
+        raise LibraryError(
+            f"{args.key} has no note {note_id} ('citedesk note {args.key}' lists its notes)"
+        )
+    lib.set_note_shared(note_id, share)
+    _say_shared(lib, f"note {note_id} of {args.key}", share)
+    return 0
+
+
+def _say_shared(lib: Library, what: str, shared: bool) -> None:
+    server = lib.group_server()
+    if not shared:
+        tail = "; the group loses it at the next sync" if server else ""
+        print(f"{what} is personal again{tail}", file=sys.stderr)
+    elif server:
+        print(f"shared {what}; 'citedesk group sync' sends it to the group", file=sys.stderr)
+    else:
+        print(
+            f"shared {what}: this library is in no group yet, the note goes with it "
+            "('citedesk group init URL')",
+            file=sys.stderr,
+        )
 
 
 # -- attached files -------------------------------------------------------------------------------
@@ -1385,6 +1572,252 @@ def _cmd_refresh(lib: Library, args: argparse.Namespace) -> int:
     return 1 if any(r["status"] == "failed" for r in report) else 0
 
 
+# -- a group library on PostgreSQL ----------------------------------------------------------------
+
+#: ``group sync`` of a read-only member: the server refused its changes (kept here).
+EXIT_READ_ONLY = 3
+
+
+def _conninfo_parts(url: str) -> dict[str, str]:
+    """A connection string's parts (psycopg loads only for the group commands)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
+    except Exception:  # psycopg.ProgrammingError: the engine says what is wrong with it
+        return {}
+
+
+def _warn_typed_password(url: str | None) -> None:
+    """A password typed in a URL is used once and never stored: say where libpq reads it
+    next time, as the .pgpass line it wants (``*`` matches anything)."""
+    parts = _conninfo_parts(url or "")
+    if "password" not in parts:
+        return
+
+    def field(name: str) -> str:
+        value = parts.get(name) or "*"
+        return value.replace("\\", "\\\\").replace(":", "\\:")
+
+    line = ":".join([field("host"), field("port"), field("dbname"), field("user"), "PASSWORD"])
+    print(
+        "citedesk: warning: the password in the URL was used for this command only and not "
+        "stored; later syncs read it from ~/.pgpass (or the file PGPASSFILE names, mode 0600), "
+        f"a line host:port:dbname:user:password, here {line}",
+        file=sys.stderr,
+    )
+
+
+def _group_problem(exc: LibraryError) -> str:
+    """A group error for stderr, with where libpq looks for a password when it lacked one."""
+    text = str(exc)
+    if "no password supplied" in text or "password authentication failed" in text:
+        text += (
+            " (libpq reads the password from ~/.pgpass or PGPASSFILE, a line "
+            "host:port:dbname:user:password, or PGPASSWORD)"
+        )
+    return text
+
+
+def _sync_record(report: SyncReport) -> dict[str, object]:
+    return {
+        "summary": report.summary(),
+        "pulled": report.pulled,
+        "pushed": report.pushed,
+        "merged": report.merged,
+        "conflicts": report.conflicts,
+        "kept_back": report.kept_back,
+        "version": report.version,
+        "messages": report.messages,
+    }
+
+
+def _say_synced(report: SyncReport, as_json: bool = False) -> int:
+    """Print what a sync did: the summary (stdout), each message (stderr); the exit code."""
+    if as_json:
+        print(json.dumps(_sync_record(report), ensure_ascii=False, indent=1))
+        if report.kept_back:  # the refusal is the sync's last message
+            print(f"citedesk: {report.messages[-1]}", file=sys.stderr)
+    else:
+        print(report.summary())
+        for message in report.messages:
+            print(f"citedesk: {message}", file=sys.stderr)
+        if report.conflicts:
+            print(
+                f"citedesk: {_count(report.conflicts, 'part')} changed here and in the group "
+                "wait for your choice: citedesk group conflicts",
+                file=sys.stderr,
+            )
+    return EXIT_READ_ONLY if report.kept_back else 0
+
+
+def _cmd_group(lib: Library, args: argparse.Namespace) -> int:
+    action = args.group_command
+    try:
+        if action == "init":
+            report = lib.group_init(args.url)
+            _warn_typed_password(args.url)
+            print(f"made the group on {shown_server(args.url)} from {lib.path}")
+            return _say_synced(report)
+        if action == "sync":
+            try:
+                report = lib.group_sync(push=not args.pull_only, conninfo=args.url)
+            except KeyboardInterrupt:
+                print(
+                    "\ncitedesk: group sync: interrupted; nothing was half done, sync again",
+                    file=sys.stderr,
+                )
+                return 130
+            _warn_typed_password(args.url)
+            return _say_synced(report, args.json)
+        if action == "status":
+            return _group_status(lib, args)
+        if action == "grant":
+            url = args.url or lib.group_server()
+            if url is None:
+                raise UsageError(
+                    f"{lib.path} is in no group: name the server, group grant ROLE --url URL"
+                )
+            group_grant(url, args.role, writer=not args.read_only)
+            may = "read" if args.read_only else "read and change"
+            print(f"{args.role} may {may} the group on {shown_server(url)}", file=sys.stderr)
+            return 0
+    except GroupError as exc:
+        print(f"citedesk: {_group_problem(exc)}", file=sys.stderr)
+        return 1
+    if action == "conflicts":
+        return _group_conflicts(lib, args)
+    if action == "resolve":
+        return _group_resolve(lib, args)
+    raise UsageError(f"group {action}: not a group action")  # join: see main()
+
+
+def _group_status(lib: Library, args: argparse.Namespace) -> int:
+    st = lib.group_status(ask_server=not args.offline)
+    if args.json:
+        record = {
+            "server": st.server,
+            "group": st.group_id,
+            "seen": st.seen,
+            "latest": st.latest,
+            "pending": st.pending,
+            "conflicts": st.conflicts,
+            "writable": st.writable,
+            "problem": st.problem,
+        }
+        print(json.dumps(record, ensure_ascii=False, indent=1))
+    else:
+        unknown = "(not asked)" if args.offline else "(unknown: the server did not answer)"
+        latest = unknown if st.latest is None else str(st.latest)
+        if st.latest is not None and st.latest > st.seen:
+            latest += f" ({st.latest - st.seen} versions to pull)"
+        writable = {True: "yes", False: "no (a read-only member)", None: unknown}[st.writable]
+        print(f"server:    {st.server}")
+        print(f"group:     {st.group_id}")
+        print(f"seen:      version {st.seen}")
+        print(f"latest:    {latest}")
+        print(f"pending:   {st.pending} (changes here not yet in the group)")
+        print(f"conflicts: {st.conflicts}")
+        print(f"writable:  {writable}")
+    if st.problem:
+        problem = st.problem if st.server in st.problem else f"{st.server}: {st.problem}"
+        print(f"citedesk: group status: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _shown_value(value: object) -> str:
+    if value is None:
+        return "(none)"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _group_conflicts(lib: Library, args: argparse.Namespace) -> int:
+    conflicts = lib.group_conflicts()
+    if args.json:
+        listed = [
+            {
+                "id": c.id,
+                "key": c.key,
+                "part": c.label,
+                "base": c.base,
+                "mine": c.mine,
+                "theirs": c.theirs,
+            }
+            for c in conflicts
+        ]
+        print(json.dumps(listed, ensure_ascii=False, indent=1))
+        return 0
+    for c in conflicts:
+        print(f"{c.id}\t{c.key or '(deleted here)'}\t{c.label}")
+        print(f"  base:   {_shown_value(c.base)}")
+        print(f"  mine:   {_shown_value(c.mine)}")
+        print(f"  theirs: {_shown_value(c.theirs)}")
+    if conflicts:
+        print(
+            "(citedesk group resolve ID mine|theirs settles one, --all mine|theirs every one)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _group_resolve(lib: Library, args: argparse.Namespace) -> int:
+    if args.all is not None:
+        if args.id is not None or args.keep is not None:
+            raise UsageError("give ID mine|theirs, or --all mine|theirs, not both")
+    elif args.id is None or args.keep is None:
+        raise UsageError("say which conflict and whose value: ID mine|theirs, or --all mine|theirs")
+    conflicts: dict[int, GroupConflict] = {c.id: c for c in lib.group_conflicts()}
+    if args.all is None and args.id not in conflicts:
+        raise LibraryError(
+            f"no conflict {args.id} waits for a choice ('citedesk group conflicts' lists them)"
+        )
+    chosen = list(conflicts.values()) if args.all is not None else [conflicts[args.id]]
+    keep = args.all or args.keep
+    with lib.transaction():  # every one or none
+        for c in chosen:
+            lib.resolve_conflict(c.id, keep)
+    for c in chosen:
+        print(f"kept {keep} for {c.label} of {c.key or '(deleted here)'}", file=sys.stderr)
+    if chosen:
+        print("'citedesk group sync' sends the choices to the group", file=sys.stderr)
+    else:
+        print("no conflict waits for a choice", file=sys.stderr)
+    return 0
+
+
+def _group_join(path: Path, args: argparse.Namespace) -> int:
+    """``group join``: the library is opened without the seeded papers, and a join that
+    fails takes away the file it made (a half-filled member's library is no use)."""
+    made = not path.exists()
+    try:
+        lib = Library.open(path, seed=False)
+    except LibraryError as exc:
+        print(f"citedesk: {exc}", file=sys.stderr)
+        return 1
+    joined = False
+    try:
+        report = lib.group_join(args.url)
+        joined = True
+    except LibraryError as exc:
+        print(f"citedesk: {_group_problem(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ncitedesk: group join: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        lib.close()
+        if made and not joined:
+            for extra in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{extra}").unlink(missing_ok=True)
+    _warn_typed_password(args.url)
+    print(
+        f"joined the group on {shown_server(args.url)}: {_count(report.pulled, 'paper')} "
+        f"in {path}, version {report.version}"
+    )
+    return 0
+
+
 # -- backups --------------------------------------------------------------------------------------
 
 
@@ -1484,6 +1917,7 @@ COMMANDS = {
     "fulltext": _cmd_fulltext,
     "add": _cmd_add,
     "refresh": _cmd_refresh,
+    "group": _cmd_group,
 }
 
 
@@ -1509,6 +1943,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (EOFError, KeyboardInterrupt):
             print("\ncitedesk: nothing restored", file=sys.stderr)
             return 1
+    if args.command == "group" and args.group_command == "join":
+        return _group_join(_library_path(args), args)
     try:
         lib = _open(args)
     except LibraryError as exc:

@@ -473,3 +473,28 @@ def test_a_paper_kept_after_a_deletion_comes_back_with_its_shared_notes(
         assert bodies == ["shared by Ann"], lib.path
     assert shared_state(carl) == shared_state(ann) == shared_state(ben)
     carl.close()
+
+
+def test_a_join_that_cannot_read_a_paper_leaves_the_library_empty(
+    members, pg_server, url: str, tmp_path: Path
+) -> None:
+    dbname = conninfo_to_dict(url)["dbname"]
+    data = json.dumps(
+        {
+            "type": "article",
+            "fields": [["title", "{X}"]],
+            "source": "@article{broken, title = {unclosed",
+            "tags": [],
+            "aliases": [],
+        }
+    )
+    pg_server.execute(
+        "INSERT INTO citedesk.entries(uid, key, data, version) VALUES ('u1', 'broken', %s, 1)",
+        [data],
+        dbname=dbname,
+    )
+    new = Library.open(tmp_path / "new.sqlite", seed=False)
+    with pytest.raises(GroupError, match="could not be read, e.g. broken"):
+        new.group_join(url)
+    assert new.count() == 0 and new.group_server() is None
+    new.close()
