@@ -81,7 +81,8 @@ def converge(libs: list[Library], rng: random.Random) -> int:
 
 def test_three_members_editing_at_once_converge(pg_server, url: str, tmp_path: Path) -> None:
     """Three members make 1,000 random edits each at the same time (own processes, syncing
-    every 25 edits, settling some conflicts as they go); then all hold the same library."""
+    every 25 edits, settling some conflicts as they go); then all hold the same library:
+    the same shared state and byte-identical exports."""
     ann = Library.open(tmp_path / "m0.sqlite")
     ann.group_init(url)
     ann.close()
@@ -126,6 +127,9 @@ def test_three_members_editing_at_once_converge(pg_server, url: str, tmp_path: P
         f"settled in {rounds} rounds; {len(states[0])} papers; met {met}"
     )
     assert states[0] == states[1] == states[2]
+    exports = [lib.export_text(order="key")[0] for lib in libs]
+    assert exports[0] == exports[1] == exports[2]  # byte for byte
+    assert exports[0].count("\n@") + exports[0].startswith("@") >= len(states[0])
     # And each member's bases are what the server holds.
     live = {
         uid: data for uid, _key, data, deleted, _v in server_rows(pg_server, url) if not deleted
