@@ -15,7 +15,10 @@ it, this module does what citeproc-py does not:
   2020b, which is still unambiguous; different people who share a surname stay apart.
 - **Speed.** A style is parsed once per style and locale (:func:`_load`), and
   :func:`_speed_up_citeproc` memoises citeproc-py's structural look-ups (XPath searches
-  for macros and terms, which variables an element calls) that it repeats for every item.
+  for macros and terms, which variables an element calls, each element's attributes,
+  children, conditions and name options) that it repeats for every item, and works a sort
+  key out only for the items the keys before it leave tied. The output is the same, byte
+  for byte (``python -m tests.bench.csl_golden`` checks every common style and output).
 - **Items.** Only the variables a style uses are handed over (no abstracts to parse), ids
   are our own (citeproc-py lower-cases ids, so keys differing in case would collide), and
   BibTeX's "and others" (``{"literal": "others"}``) is dropped: CSL has no way to say
@@ -242,7 +245,8 @@ def _speed_up_citeproc() -> None:
     an XPath search from an element (macros by name, locale terms, ancestors), an element's
     root, whether it calls a variable, and an item's reference. Sorting compared keys with
     exceptions (int() of every string) in each comparison; keys are now read once.
-    Without these, 1,000 papers in APA took 25 s (XPath alone was 40 % of it).
+    Without these, 1,000 papers in APA took 25 s (XPath alone was 40 % of it); with these
+    and :func:`_speed_up_rendering` and the sort's ties, about 1.5 s.
     """
     from citeproc import model
     from citeproc.source import CitationItem
@@ -281,15 +285,469 @@ def _speed_up_citeproc() -> None:
         model.Group.calls_variable = memo_calls_variable(model.Group.__dict__["calls_variable"])
 
     def reference(self: Any) -> Any:
-        try:
-            return dict.__getitem__(self, "_citedesk_reference")
-        except KeyError:
+        found = dict.get(self, "_citedesk_reference")
+        if found is None:
             found = self.bibliography.source[self.key]
             dict.__setitem__(self, "_citedesk_reference", found)
-            return found
+        return found
 
     CitationItem.reference = property(reference)
     model.Sort.sort = _sort
+    _speed_up_rendering()
+
+
+def _attributes(element: Any) -> dict[str, str]:
+    """An element's attributes, read once (lxml makes a new ``attrib`` view for each read).
+
+    Safe because rendering never changes a style's or locale's attributes, with one
+    exception: ``Date_Part.process`` copies the style's date-part attributes onto the
+    locale's, so date parts keep citeproc-py's own methods (see ``_speed_up_rendering``).
+    """
+    memo = element.__dict__
+    found = memo.get("_citedesk_attrs")
+    if found is None:
+        found = memo["_citedesk_attrs"] = dict(element.attrib)
+    return found  # type: ignore[no-any-return]
+
+
+#: citeproc-py's ``Formatted`` attributes in the order it applies them: each value other
+#: than the default names the formatter's wrapper (``font-style="italic"`` -> ``Italic``).
+_FORMATS = (
+    ("font-style", "normal", {"italic": "Italic", "oblique": "Oblique"}),
+    ("font-variant", "normal", {"small-caps": "SmallCaps"}),
+    ("font-weight", "normal", {"bold": "Bold", "light": "Light"}),
+    ("text-decoration", "none", {"underline": "Underline"}),
+    ("vertical-align", "baseline", {"sup": "Superscript", "sub": "Subscript"}),
+)
+
+
+def _wrappers(element: Any) -> tuple[str, ...] | None:
+    """The formatter wrappers an element applies, or None for a value citeproc-py fails on
+    (its own ``format`` then runs, and fails as it always did)."""
+    attributes = _attributes(element)
+    out: list[str] = []
+    for attribute, default, names in _FORMATS:
+        value = attributes.get(attribute, default)
+        if value == default:
+            continue
+        if value not in names:
+            return None
+        out.append(names[value])
+    return tuple(out)
+
+
+def _children(element: Any) -> list[tuple[Any, bool]]:
+    """An element's children, each with whether it is a ``cs:choose``, listed once.
+
+    Rendering adds an element in one place only, a ``cs:name`` into a ``cs:names`` that has
+    none, and names' children are not listed here (``Names.process`` reads its own).
+    """
+    memo = element.__dict__
+    found = memo.get("_citedesk_children")
+    if found is None:
+        from citeproc import model
+
+        found = [(child, isinstance(child, model.Choose)) for child in element.iterchildren()]
+        if not isinstance(element, model.Names):
+            memo["_citedesk_children"] = found
+    return found  # type: ignore[no-any-return]
+
+
+def _speed_up_rendering() -> None:
+    """Rendering without re-reading the style for every item.
+
+    citeproc-py reads each element's attributes (``prefix``, ``font-style``, ``type`` of a
+    condition, ...), locale terms and name options afresh for every item it renders. These
+    depend only on the style tree and its locales (see :func:`_attributes`), so they are
+    read once per element: each patched method below does what citeproc-py's does, in the
+    same order, with the same results. Missing variables of a reference were a raised and
+    caught ``KeyError`` in Python code; ``__missing__`` raises the same ``VariableError``.
+    """
+    from citeproc import model
+    from citeproc import string as strings
+    from citeproc.source import CustomDict, VariableError
+
+    String, join, MixedString = strings.String, strings.join, strings.MixedString
+    seam_punctuation, strip_first_char = strings.SEAM_PUNCTUATION, strings._strip_first_char
+
+    def edge(text: Any, last: bool) -> str:
+        # The last (or first) character of ``str(text)``, "" if none, without joining all
+        # of a MixedString's parts (its ``str`` joins them, at every seam of every item).
+        if isinstance(text, MixedString):
+            for part in reversed(text) if last else text:
+                found = edge(part, last)
+                if found:
+                    return found
+            return ""
+        whole = str(text)
+        return whole[-1:] if last else whole[:1]
+
+    def normalize_seam(left: Any, other: Any) -> Any:
+        # citeproc-py's: no double space or doubled punctuation where two pieces meet.
+        last = edge(left, True)
+        first = edge(other, False)
+        if not last or not first:
+            return other
+        if last == " " and first == " ":
+            return strip_first_char(other)
+        if last == first and first in seam_punctuation:
+            return strip_first_char(other)
+        return other
+
+    strings.normalize_seam = model.normalize_seam = normalize_seam
+    base = model.CitationStylesElement
+
+    def missing(self: Any, key: str) -> Any:
+        raise VariableError
+
+    CustomDict.__missing__ = missing
+    if "__getitem__" in CustomDict.__dict__:
+        del CustomDict.__getitem__
+
+    def get_formatter(self: Any) -> Any:
+        # The element whose ``formatter`` the bibliography sets: the style's root (a
+        # locale's elements ask their style's). Which element that is depends on the tree.
+        memo = self.__dict__
+        holder = memo.get("_citedesk_formatter_holder")
+        if holder is None:
+            root = self.get_root()
+            holder = root.style if isinstance(root, model.Locale) else root
+            memo["_citedesk_formatter_holder"] = holder
+        return holder.formatter
+
+    base.get_formatter = get_formatter
+
+    original_format = model.Formatted.format
+
+    def format_(self: Any, string: Any) -> Any:
+        memo = self.__dict__
+        if "_citedesk_wrappers" not in memo:
+            memo["_citedesk_wrappers"] = _wrappers(self)
+        wrappers = memo["_citedesk_wrappers"]
+        if wrappers is None:
+            return original_format(self, string)
+        if isinstance(string, (int, float)):
+            string = str(string)
+        if wrappers:
+            formatter = self.get_formatter()
+            for name in wrappers:
+                string = getattr(formatter, name)(string)
+        return string
+
+    def wrap(self: Any, string: Any) -> Any:
+        if string is not None:
+            attributes = _attributes(self)
+            prefix = attributes.get("prefix", "")
+            suffix = attributes.get("suffix", "")
+            string = normalize_seam(prefix, string)
+            text = prefix + string
+            return text + normalize_seam(text, suffix)
+        return None
+
+    def delimited_join(self: Any, strings: Any, default_delimiter: str = "") -> Any:
+        delimiter = _attributes(self).get("delimiter", default_delimiter)
+        try:
+            text = join((s for s in strings if s is not None), delimiter)
+        except Exception:
+            text = String("")
+        return text
+
+    original_case = model.TextCased.case
+
+    def case(self: Any, text: Any, language: Any = None) -> Any:
+        if _attributes(self).get("text-case") is None:
+            return text
+        return original_case(self, text, language)
+
+    def strip_periods(self: Any, string: Any) -> Any:
+        if _attributes(self).get("strip-periods", "false").lower() == "true":
+            string = string.replace(".", "")
+        return string
+
+    # Date parts take attributes from the style's date at render time: citeproc-py's own.
+    for cls in (model.Date_Part,):
+        for name in ("format", "wrap", "case", "strip_periods"):
+            setattr(cls, name, getattr(cls, name))
+    model.Formatted.format = format_
+    model.Affixed.wrap = wrap
+    model.Delimited.join = delimited_join
+    model.TextCased.case = case
+    model.StrippedPeriods.strip_periods = strip_periods
+
+    def quote(self: Any, string: Any) -> Any:
+        memo = self.__dict__
+        if "_citedesk_piq" not in memo:  # unused, as in citeproc-py, but it may fail
+            memo["_citedesk_piq"] = self.get_locale_option("punctuation-in-quote").lower() == "true"
+        if _attributes(self).get("quotes", "false").lower() == "true":
+            open_quote = self.get_single_term(name="open-quote")
+            close_quote = self.get_single_term(name="close-quote")
+            string = open_quote + string + close_quote
+        return string
+
+    model.Quoted.quote = quote
+
+    original_get_term = base.get_term
+
+    def get_term(
+        self: Any,
+        name: str,
+        form: str | None = None,
+        fallback_locale: bool = True,
+        zero_padded: bool = False,
+    ) -> Any:
+        # The term element found (or None) depends on the style's locales only.
+        root = self.get_root()
+        if isinstance(root, model.Locale):
+            return original_get_term(self, name, form, fallback_locale, zero_padded)
+        memo = root.__dict__.setdefault("_citedesk_terms", {})
+        key = (name, form, fallback_locale, zero_padded)
+        if key not in memo:
+            memo[key] = original_get_term(self, name, form, fallback_locale, zero_padded)
+        return memo[key]
+
+    base.get_term = get_term
+
+    def get_macro(self: Any, name: str) -> Any:
+        root = self.get_root()
+        memo = root.__dict__.setdefault("_citedesk_macros", {})
+        found = memo.get(name)
+        if found is None:
+            expression = f"cs:macro[@name='{name}'][1]"
+            found = memo[name] = root.xpath_search(expression)[0]
+        return found
+
+    base.get_macro = get_macro
+
+    original_name_option = model.Name.get_option
+
+    def name_option(self: Any, name: str, context: Any = None, sort_options: Any = None) -> Any:
+        # A name option is the name element's or its citation's or bibliography's (the
+        # tree's), unless the sort key overrides it.
+        if sort_options is not None and name in sort_options:
+            return original_name_option(self, name, context, sort_options)
+        memo = self.__dict__.setdefault("_citedesk_options", {})
+        key = (name, self if context is None else context)
+        if key not in memo:
+            memo[key] = original_name_option(self, name, context, sort_options)
+        return memo[key]
+
+    model.Name.get_option = name_option
+
+    def conditions(element: Any) -> tuple[list[tuple[str, tuple[str, ...]]], str | None]:
+        attributes = _attributes(element)
+        tests: list[tuple[str, tuple[str, ...]]] = []
+        if "type" in attributes:
+            tests.append(("type", tuple(t.lower() for t in attributes["type"].split())))
+        if "variable" in attributes:
+            variables = tuple(v.replace("-", "_") for v in attributes["variable"].split())
+            tests.append(("variable", variables))
+        for test in ("is-numeric", "is-uncertain-date", "locator", "position"):
+            if test in attributes:
+                tests.append((test, ()))
+        return tests, attributes.get("match")
+
+    def passes(self: Any, item: Any, context: Any) -> bool:
+        memo = self.__dict__
+        found = memo.get("_citedesk_conditions")
+        if found is None:
+            found = memo["_citedesk_conditions"] = conditions(self)
+        tests, match = found
+        if len(tests) == 1 and tests[0][0] == "type" and tests[0][1]:
+            # The common case, the item's type against a few: the same answer, no lists.
+            kind = item.reference.type
+            values = tests[0][1]
+            if match == "any":
+                return kind in values
+            if match == "none":
+                return kind not in values
+            return all(value == kind for value in values)
+        if len(tests) == 1 and tests[0][0] == "variable":
+            reference = item.reference
+            found_each = (
+                ("locator" in item) if value == "locator" else (value in reference)
+                for value in tests[0][1]
+            )
+            if match == "any":
+                return any(found_each)
+            if match == "none":
+                return not any(found_each)
+            return all(found_each)
+        results: list[Any] = []
+        for test, values in tests:
+            if test == "type":
+                if values:
+                    kind = item.reference.type
+                    results += [value == kind for value in values]
+            elif test == "variable":
+                reference = item.reference
+                results += [
+                    ("locator" in item) if value == "locator" else (value in reference)
+                    for value in values
+                ]
+            elif test == "is-numeric":
+                results += self._is_numeric(item)
+            elif test == "is-uncertain-date":
+                results += self._is_uncertain_date(item)
+            elif test == "locator":
+                results += self._locator(item)
+            else:
+                results += self._position(item, context)
+        if match == "any":
+            return any(results)
+        if match == "none":
+            return not any(results)
+        return all(results)
+
+    def if_render(
+        self: Any, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any
+    ) -> Any:
+        if not passes(self, item, context):
+            raise model.ConditionFailed
+        return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
+
+    model.If.render = if_render
+    conditional = (model.If, model.Else_If)
+
+    def choose_render(
+        self: Any, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any
+    ) -> Any:
+        # citeproc-py's, without raising ConditionFailed for each branch not taken.
+        for child, _choose in _children(self):
+            try:
+                if type(child) in conditional:
+                    if not passes(child, item, context):
+                        continue
+                    return child.render_children(
+                        item, context=context, delimiter=delimiter, **kwargs
+                    )
+                return child.render(item, context=context, delimiter=delimiter, **kwargs)
+            except model.ConditionFailed:
+                continue
+        return None
+
+    model.Choose.render = choose_render
+
+    def render_children(self: Any, item: Any, delimiter: str = "", **kwargs: Any) -> Any:
+        output = []
+        for child, choose in _children(self):
+            try:
+                if choose:
+                    text = child.render(item, delimiter=delimiter, **kwargs)
+                else:
+                    text = child.render(item, **kwargs)
+                if text is not None:
+                    output.append(text)
+            except VariableError:
+                pass
+        if output:
+            return join(output, delimiter)
+        return None
+
+    model.Parent.render_children = render_children
+
+    def group_process(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
+        output = []
+        variable_called = False
+        variable_rendered = False
+        delimiter = _attributes(self).get("delimiter", "")
+        for child, choose in _children(self):
+            variable_called = variable_called or child.calls_variable()
+            try:
+                if choose:
+                    child_text = child.render(item, context=context, delimiter=delimiter, **kwargs)
+                else:
+                    child_text = child.render(item, context=context, **kwargs)
+                if child_text is not None:
+                    output.append(child_text)
+                    variable_rendered = variable_rendered or child.calls_variable()
+            except VariableError:
+                pass
+        if output and (not variable_called or variable_rendered):
+            return self.join(output)
+        raise VariableError
+
+    model.Group.process = group_process
+
+    original_text_process = model.Text.process
+
+    def text_process(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
+        if context is None:
+            context = self
+        reference = item.reference
+        if "language" in reference:
+            language = reference["language"][:2]
+        else:
+            memo = self.__dict__
+            language = memo.get("_citedesk_language")
+            if language is None:
+                language = self.get_root().get("default-locale", "en")[:2]
+                memo["_citedesk_language"] = language
+        attributes = _attributes(self)
+        if "variable" in attributes:
+            text = self._variable(item, context)
+        elif "macro" in attributes:
+            macro = self.__dict__.get("_citedesk_macro")
+            if macro is None:
+                macro = self.__dict__["_citedesk_macro"] = self.get_macro(attributes["macro"])
+            text = macro.render(item, context)
+        elif "term" in attributes:
+            text = self._term(item)
+        elif "value" in attributes:
+            text = String(self.preformat(attributes["value"]))
+        else:
+            return original_text_process(self, item, context, **kwargs)
+        return text, language
+
+    model.Text.process = text_process
+
+    def text_variable(self: Any, item: Any, context: Any) -> Any:
+        attributes = _attributes(self)
+        variable: Any = attributes.get("variable")
+        repressed = context.get_layout().repressed
+        if self.tag in repressed and variable in repressed[self.tag]:
+            return None
+        if attributes.get("form") == "short":
+            short_variable = variable + "-short"
+            if short_variable.replace("-", "_") in item.reference:
+                variable = short_variable
+        if variable.startswith("page"):
+            text = self._process(item.reference.page, variable)
+        elif variable == "citation-number":
+            text = item.number
+        elif variable == "locator":
+            en_dash = self.unicode_character("EN DASH")
+            text = str(item.locator.identifier).replace("-", en_dash)
+        else:
+            text = item.reference[variable.replace("-", "_")]
+        return text
+
+    model.Text._variable = text_variable
+
+    original_text_markup = model.Text.markup
+
+    def text_markup(self: Any, text: Any, language: Any) -> Any:
+        # A text with no case, periods, quotes or font of its own is only affixed (numbers
+        # made strings first, as ``format`` does).
+        if not text:
+            return None
+        memo = self.__dict__
+        plain = memo.get("_citedesk_plain")
+        if plain is None:
+            attributes = _attributes(self)
+            self.quote("")  # what it reads, it reads once; it may fail, as it did
+            plain = memo["_citedesk_plain"] = (
+                "text-case" not in attributes
+                and attributes.get("strip-periods", "false").lower() != "true"
+                and attributes.get("quotes", "false").lower() != "true"
+                and _wrappers(self) == ()
+            )
+        if not plain:
+            return original_text_markup(self, text, language)
+        if isinstance(text, (int, float)):
+            text = str(text)
+        return self.wrap(text)
+
+    model.Text.markup = text_markup
 
 
 def _sort_value(key: Any) -> tuple[int | None, Any] | None:
@@ -305,14 +763,82 @@ def _sort_value(key: Any) -> tuple[int | None, Any] | None:
         return (None, key)
 
 
+def _still_tied(
+    tied: list[list[int]], column: list[tuple[int | None, Any] | None]
+) -> list[list[int]] | None:
+    """The groups of two or more items that ``_sort``'s comparison finds equal on every key
+    so far: both missing, both numbers and equal, or both text and equal."""
+    out: list[list[int]] = []
+    for group in tied:
+        classes: dict[tuple[Any, ...], list[int]] = {}
+        for i in group:
+            value = column[i]
+            if value is None:
+                label: tuple[Any, ...] = ()
+            elif value[0] is not None:
+                label = (0, value[0])
+            elif type(value[1]) is str:
+                label = (1, value[1])
+            else:
+                return None
+            classes.setdefault(label, []).append(i)
+        out.extend(members for members in classes.values() if len(members) > 1)
+    return out
+
+
+def _sorts_alone(key: Any) -> bool:
+    """Whether working out a sort key leaves nothing behind for later rendering.
+
+    Rendering a date in a locale's form (``<date form="text">``) copies the style's date
+    part attributes onto the locale's (citeproc-py's ``Date_Part.process``), which later
+    renderings see; a key whose macro does that is worked out for every item, in order.
+    """
+    memo = key.__dict__
+    if "_citedesk_alone" not in memo:
+        memo["_citedesk_alone"] = "macro" not in key.attrib or not _renders_locale_date(
+            key.get_macro(key.get("macro")), set()
+        )
+    return bool(memo["_citedesk_alone"])
+
+
+def _renders_locale_date(element: Any, seen: set[str]) -> bool:
+    for el in element.iter():
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag == f"{{{_CSL_NS}}}date" and el.get("form") is not None:
+            return True
+        if tag == f"{{{_CSL_NS}}}text" and el.get("macro") is not None:
+            name = el.get("macro")
+            if name not in seen:
+                seen.add(name)
+                if _renders_locale_date(el.get_macro(name), seen):
+                    return True
+    return False
+
+
 def _sort(self: Any, items: list[Any], context: Any) -> list[Any]:
     """citeproc-py's ``Sort.sort`` with the same order: missing keys last, numbers as
     numbers when both sides are numbers, else text, case-insensitive."""
     descending: list[bool] = []
     columns: list[list[tuple[int | None, Any] | None]] = []
+    # A later key decides only between items the earlier keys leave tied, so it is worked
+    # out for those alone (for 1,000 papers, the first key, authors, settles nearly all).
+    # ``tied`` holds the groups of items still tied; None once a key gives a value this
+    # cannot group (then every key is worked out for every item, as citeproc-py does).
+    tied: list[list[int]] | None = [list(range(len(items)))]
     for key in self.findall("cs:key", self.nsmap):
         descending.append(key.get("sort", "ascending").lower() == "descending")
-        columns.append([_sort_value(k) for k in key.sort_keys(items, context)])
+        column: list[tuple[int | None, Any] | None] = [None] * len(items)
+        if tied is None or not _sorts_alone(key):
+            wanted = list(range(len(items)))
+        else:
+            wanted = sorted(i for group in tied for i in group)
+        if wanted:
+            found = key.sort_keys([items[i] for i in wanted], context)
+            for i, value in zip(wanted, found, strict=True):
+                column[i] = _sort_value(value)
+        columns.append(column)
+        if tied is not None:
+            tied = _still_tied(tied, column)
     rows = [(i, [column[i] for column in columns]) for i in range(len(items))]
 
     def compare(a: tuple[int, list[Any]], b: tuple[int, list[Any]]) -> int:

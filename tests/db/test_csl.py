@@ -92,6 +92,22 @@ def test_same_author_same_year_apa_gets_a_and_b_by_title() -> None:
     assert bib[0].startswith("Jones, J. (2020). Lions.")
 
 
+def test_later_sort_keys_order_only_what_the_earlier_ones_tie() -> None:
+    # db/csl.py works a sort key out only for papers the keys before it leave tied.
+    items = [
+        _paper("b", "Smith", 2021, "Bees"),
+        _paper("x", "Jones", 2020, "Xylophones"),
+        _paper("z", "Smith", 2019, "Zebras"),
+        _paper("a", "Smith", 2021, "Ants"),
+    ]
+    assert [entry.removesuffix(" Journal of Tests.") for entry in csl.bibliography(items)] == [
+        "Jones, J. (2020). Xylophones.",
+        "Smith, J. (2019). Zebras.",
+        "Smith, J. (2021a). Ants.",
+        "Smith, J. (2021b). Bees.",
+    ]
+
+
 def test_year_suffix_for_a_style_that_leaves_it_to_the_processor() -> None:
     # Elsevier Harvard asks for suffixes but never prints year-suffix itself.
     items = [_paper("s1", "Smith", 2020, "Zebras"), _paper("s2", "Smith", 2020, "Antelopes")]
