@@ -1,0 +1,225 @@
+"""Group-library figures against issue 17's budgets, on a PostgreSQL server of its own.
+
+    python -m tests.bench.group [--size 100k] [--edits 1000] [--trials 20] [--idle 10]
+
+- group-join: ``group join`` of a group holding the generated library of ``--size``
+  papers, against importing the same .bib into a new local library in the same run.
+  Budget: 1.5x.
+- group-sync-1000: one sync pushing 1,000 papers edited here (and the other member's
+  sync pulling them, for information). Budget: 3 s.
+- group-edit-visible: member A edits a paper and syncs; the time until member B's window
+  (the real one, offscreen, its background sync listening) shows the new title in its
+  table. Budget: max 1 s, median 300 ms.
+- group-idle: transactions the server counts for the group's database while two members'
+  windows sit idle for ``--idle`` seconds. Budget: none (no polling queries).
+
+The server runs on loopback; a real network adds its round trips to the last three.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from psycopg.conninfo import conninfo_to_dict  # noqa: E402
+
+from tests.bench.generate import SIZES, bib_path  # noqa: E402
+from tests.pgserver import PgServer, temp_base_dir  # noqa: E402
+
+
+def line(name: str, value: str, budget: str, ok: bool | None) -> bool:
+    verdict = "" if ok is None else ("ok" if ok else "OVER BUDGET")
+    print(f"{name:<22} {value:<44} budget {budget:<22} {verdict}", flush=True)
+    return ok is not False
+
+
+def join_figure(pg: PgServer, size: str, folder: Path) -> bool:
+    from citedesk.db import Library
+
+    bib = bib_path(size)
+    url = pg.create_database("join_bench")
+    os.environ["PGPASSWORD"] = str(conninfo_to_dict(url)["password"])
+    owner = Library.open(folder / "owner.sqlite", seed=False)
+    started = time.perf_counter()
+    report = owner.import_files([bib])
+    imported = time.perf_counter() - started
+    assert not report.failures, report.failures[:3]
+    started = time.perf_counter()
+    owner.group_init(url)
+    init = time.perf_counter() - started
+    n = owner.count()
+    owner.close()
+    member = Library.open(folder / "member.sqlite", seed=False)
+    started = time.perf_counter()
+    joined = member.group_join(url)
+    join = time.perf_counter() - started
+    assert member.count() == n == joined.pulled, (member.count(), n, joined.pulled)
+    member.close()
+    ratio = join / imported
+    print(f"  ({n:,} papers: import {imported:.1f} s, group init {init:.1f} s)")
+    return line(
+        "group-join",
+        f"{join:.1f} s = {ratio:.2f}x import ({imported:.1f} s)",
+        "1.5x",
+        ratio <= 1.5,
+    )
+
+
+def sync_figure(pg: PgServer, edits: int, folder: Path) -> bool:
+    from citedesk.db import Library
+
+    url = pg.create_database("sync_bench")
+    os.environ["PGPASSWORD"] = str(conninfo_to_dict(url)["password"])
+    ann = Library.open(folder / "ann-sync.sqlite", seed=False)
+    ann.import_files([bib_path("10k")])
+    ann.group_init(url)
+    ben = Library.open(folder / "ben-sync.sqlite", seed=False)
+    ben.group_join(url)
+    ids = ann.paper_ids()[:edits]
+    for n, pid in enumerate(ids):
+        ann.update_fields(pid, {"note": f"edit {n}"})
+    started = time.perf_counter()
+    report = ann.group_sync()
+    push = time.perf_counter() - started
+    assert report.pushed == len(ids), report.summary()
+    started = time.perf_counter()
+    pulled = ben.group_sync()
+    pull = time.perf_counter() - started
+    assert pulled.pulled == len(ids), pulled.summary()
+    ann.close()
+    ben.close()
+    return line(
+        f"group-sync-{edits}",
+        f"push {push:.2f} s (the other member's pull {pull:.2f} s)",
+        "3 s",
+        push <= 3.0,
+    )
+
+
+def window_figures(pg: PgServer, trials: int, idle: float, folder: Path) -> bool:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+
+    from citedesk.app import create_window, ensure_application
+    from citedesk.db import Library
+    from citedesk.settings import Settings
+
+    url = pg.create_database("window_bench")
+    dbname = str(conninfo_to_dict(url)["dbname"])
+    os.environ["PGPASSWORD"] = str(conninfo_to_dict(url)["password"])
+    ann = Library.open(folder / "ann-win.sqlite")
+    ann.group_init(url)
+    paths = []
+    for name in ("ben", "cid"):
+        lib = Library.open(folder / f"{name}-win.sqlite", seed=False)
+        lib.group_join(url)
+        lib.close()
+        paths.append(folder / f"{name}-win.sqlite")
+    app = ensure_application()
+    windows = []
+    for path in paths:
+        settings = Settings(QSettings(str(folder / f"{path.stem}.ini"), QSettings.Format.IniFormat))
+        window = create_window(str(path), settings=settings)
+        window.resize(1280, 800)
+        window.show()
+        windows.append(window)
+    ben = windows[0]
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.002)
+
+    pump(2.0)  # both windows synced once and listening
+    model = ben.table.model()
+    pid = ann.paper_ids()[0]
+    key = ann.paper(pid).key
+
+    def shown_title() -> str:
+        row = ben.library.require_key(key)
+        for r in range(model.rowCount()):
+            if model.paper_id(r) == row:
+                return str(model.data(model.index(r, model.column_of("title"))))
+        return ""
+
+    delays = []
+    for n in range(trials):
+        title = f"Edited title number {n}"
+        ann.update_fields(pid, {"title": title})
+        started = time.perf_counter()
+        ann.group_sync()
+        while title not in shown_title():
+            app.processEvents()
+            time.sleep(0.001)
+            if time.perf_counter() - started > 10:
+                raise AssertionError(f"B's window never showed {title!r}")
+        delays.append((time.perf_counter() - started) * 1000)
+        pump(0.2)
+    median, worst = statistics.median(delays), max(delays)
+    ok = line(
+        "group-edit-visible",
+        f"median {median:.0f} ms, max {worst:.0f} ms ({trials} edits)",
+        "median 300, max 1000 ms",
+        median <= 300 and worst <= 1000,
+    )
+    pump(1.0)
+
+    def commits() -> int:
+        rows = pg.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s",
+            [dbname],
+        )
+        return int(rows[0][0])
+
+    pg.execute("SELECT pg_stat_clear_snapshot()")
+    before = commits()
+    pump(idle)
+    after = commits()
+    # Our own two look-ups of the statistics are not the members'.
+    idle_queries = after - before
+    ok &= line(
+        "group-idle",
+        f"{idle_queries} server transactions in {idle:.0f} s, 2 windows",
+        "0 (no polling)",
+        idle_queries == 0,
+    )
+    for window in windows:
+        window.close()
+    pump(0.5)
+    ann.close()
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="100k", choices=sorted(SIZES))
+    parser.add_argument("--edits", type=int, default=1000)
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--idle", type=float, default=10.0)
+    parser.add_argument("--no-window", action="store_true")
+    parser.add_argument("--only", choices=["join", "sync", "window"])
+    args = parser.parse_args(argv)
+    ok = True
+    with PgServer(temp_base_dir()) as pg, tempfile.TemporaryDirectory() as tmp:
+        pg.start()
+        folder = Path(tmp)
+        if args.only in (None, "join"):
+            ok &= join_figure(pg, args.size, folder)
+        if args.only in (None, "sync"):
+            ok &= sync_figure(pg, args.edits, folder)
+        if args.only in (None, "window") and not args.no_window:
+            ok &= window_figures(pg, args.trials, args.idle, folder)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
