@@ -152,6 +152,20 @@ def test_chunked_import_matches_the_whole_file_import(tmp_path: Path) -> None:
     assert _dump(chunked) == _dump(whole)
 
 
+def test_a_large_text_imports_as_its_file_would(tmp_path: Path) -> None:
+    """import_bibtex (a group's papers joining a library) takes the file's parallel path:
+    the same library as importing the text as a file."""
+    text = TRICKY_VALUES + (DATA / "xampl.bib").read_text() * 1
+    from_text, from_file = _new(tmp_path, "t.sqlite"), _new(tmp_path, "f.sqlite")
+    r1 = from_text.imports.import_bibtex(text, "group")
+    r2 = bibin.import_files(from_file, [_write(tmp_path, text)], **PARALLEL)
+    assert (r1.added, [str(f.message) for f in r1.failures]) == (
+        r2.added,
+        [str(f.message) for f in r2.failures],
+    )
+    assert r1.added and _dump(from_text) == _dump(from_file)
+
+
 def test_failure_lines_are_right_in_every_chunk(tmp_path: Path) -> None:
     parts = []
     for i in range(60):
