@@ -285,6 +285,11 @@ class Attachments:
                 return name
             n += 1
 
+    def new_stored_name(self, paper_id: int, suffix: str) -> str:
+        """Inside a write: the name :meth:`attach` gives a new stored file of this paper
+        (``{key}.pdf``, then ``{key}-2.pdf``), free among the rows written so far."""
+        return self._pick_name(self._key(paper_id), suffix, self._taken())
+
     def _fits(self, name: str, key: str) -> bool:
         """``name`` is what the pattern makes of ``key`` (``key.pdf``, ``key-3.pdf``)."""
         stem = name[: -len(Path(name).suffix)] if Path(name).suffix else name

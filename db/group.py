@@ -24,17 +24,27 @@ roll back, and the sync pulls and tries again. Every step on either side is one
 transaction, so a client or server killed halfway leaves no partial state and the next
 sync finishes the work.
 
-Reading status, rating, attached files and unshared notes stay personal.
+Attached files travel as metadata with their paper (``files``: hash, size, type, role,
+description, and the file's name, never a path: paths are per machine), merged as a set by
+hash. A member who lacks a file's content gets a stored row for it all the same, its file
+missing until the content turns up: from another of its rows, from the trash, or, in a group
+that turned it on (meta ``share_files``), from the server's ``files`` table, which every
+push fills with the stored files of the papers it sends.
+
+Reading status, rating and unshared notes stay personal.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from . import keys as keys_mod
@@ -44,6 +54,7 @@ from .values import Changes, now
 if TYPE_CHECKING:
     import psycopg
 
+    from .attachments import Attachments
     from .bibin import Imports
     from .citekeys import CiteKeys
     from .papers import Papers
@@ -60,6 +71,8 @@ CHANNEL = "citedesk_changes"
 URL_SETTING = "group_url"
 GROUP_ID_SETTING = "group_id"
 SEEN_SETTING = "group_seen"
+#: The server's meta row that says whether stored files' contents go through the server.
+SHARE_FILES = "share_files"
 #: How often a sync pulls and pushes again when others pushed in between.
 ATTEMPTS = 8
 
@@ -99,6 +112,14 @@ CREATE TABLE {SCHEMA}.blocks (
     version bigint NOT NULL DEFAULT 0
 );
 INSERT INTO {SCHEMA}.blocks DEFAULT VALUES;
+"""
+#: Stored files' contents by hash, for a group that shares them (meta ``share_files``).
+FILES_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}.files (
+    hash text PRIMARY KEY,
+    data bytea NOT NULL,
+    size bigint
+);
 """
 #: The local triggers that count every change to what is shared in ``sync_dirty`` (made
 #: when the library joins a group: a library in no group runs none of them).
@@ -163,6 +184,29 @@ BEGIN
     INSERT INTO sync_dirty(uid) SELECT coalesce(new.uid, old.uid)
         ON CONFLICT(uid) DO UPDATE SET n = n + 1;
 END;
+-- Attached files (those with a hash: the others cannot be told apart) travel with their
+-- paper; a file's path is this machine's, so a rename is no change to the group.
+CREATE TRIGGER IF NOT EXISTS sync_file_in AFTER INSERT ON attachments
+    WHEN new.hash IS NOT NULL
+BEGIN
+    INSERT INTO sync_dirty(uid) SELECT uid FROM papers WHERE id = new.paper_id
+        AND uid IS NOT NULL ON CONFLICT(uid) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS sync_file_out AFTER DELETE ON attachments
+    WHEN old.hash IS NOT NULL
+BEGIN
+    INSERT INTO sync_dirty(uid) SELECT uid FROM papers WHERE id = old.paper_id
+        AND uid IS NOT NULL ON CONFLICT(uid) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS sync_file_edit
+    AFTER UPDATE OF role, description, hash, stored, paper_id ON attachments
+    WHEN new.role IS NOT old.role OR new.description IS NOT old.description
+        OR new.hash IS NOT old.hash OR new.stored IS NOT old.stored
+        OR new.paper_id IS NOT old.paper_id
+BEGIN
+    INSERT INTO sync_dirty(uid) SELECT uid FROM papers WHERE id IN (old.paper_id, new.paper_id)
+        AND uid IS NOT NULL ON CONFLICT(uid) DO UPDATE SET n = n + 1;
+END;
 """
 
 #: The uid under which the library's @string and @preamble blocks travel, as one document.
@@ -191,6 +235,52 @@ class ReadOnlyMemberError(GroupError):
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """One attached file of a paper as the group shares it.
+
+    Two are the same file when their hash, role and description are: the size and type
+    follow from the content, and whether it is stored and under what name is how one
+    member keeps it (a stored file's name follows that library's file pattern).
+    """
+
+    hash: str
+    role: str = "main"
+    description: str = ""
+    size: int | None = field(default=None, compare=False)
+    mime: str = field(default="", compare=False)
+    stored: bool = field(default=True, compare=False)
+    #: The file's name (never its path: that is per machine).
+    name: str = field(default="", compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "hash": self.hash,
+            "size": self.size,
+            "mime": self.mime,
+            "role": self.role,
+            "description": self.description,
+            "stored": self.stored,
+            "name": self.name,
+        }
+
+    @classmethod
+    def load(cls, d: dict[str, Any]) -> SharedFile:
+        return cls(
+            str(d["hash"]),
+            str(d.get("role") or "main"),
+            str(d.get("description") or ""),
+            d.get("size"),
+            str(d.get("mime") or ""),
+            bool(d.get("stored", True)),
+            str(d.get("name") or ""),
+        )
+
+
+def _by_hash(files: Iterable[SharedFile]) -> tuple[SharedFile, ...]:
+    return tuple(sorted(files, key=lambda f: f.hash))
+
+
+@dataclass(frozen=True)
 class Entry:
     """A paper as the group shares it."""
 
@@ -200,18 +290,20 @@ class Entry:
     source: str | None
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    #: Its attached files, by hash (data written before files were shared has none).
+    files: tuple[SharedFile, ...] = ()
 
     def data(self) -> str:
-        return json.dumps(
-            {
-                "type": self.entry_type,
-                "fields": [list(f) for f in self.fields],
-                "source": self.source,
-                "tags": list(self.tags),
-                "aliases": list(self.aliases),
-            },
-            ensure_ascii=False,
-        )
+        d: dict[str, Any] = {
+            "type": self.entry_type,
+            "fields": [list(f) for f in self.fields],
+            "source": self.source,
+            "tags": list(self.tags),
+            "aliases": list(self.aliases),
+        }
+        if self.files:  # (left out when none: a paper's data stays what it was)
+            d["files"] = [f.as_dict() for f in self.files]
+        return json.dumps(d, ensure_ascii=False)
 
     @classmethod
     def load(cls, key: str, data: str) -> Entry:
@@ -223,6 +315,7 @@ class Entry:
             d.get("source"),
             tuple(d.get("tags", ())),
             tuple(d.get("aliases", ())),
+            _by_hash(SharedFile.load(f) for f in d.get("files", ())),
         )
 
     def base_text(self) -> str:
@@ -258,6 +351,32 @@ def _set_merge(base: Iterable[str], mine: Iterable[str], theirs: Iterable[str]) 
             if k not in b:
                 out[k] = v
     return tuple(sorted(out.values(), key=str.lower))
+
+
+def _files_merge(
+    base: Iterable[SharedFile], mine: Iterable[SharedFile], theirs: Iterable[SharedFile]
+) -> tuple[SharedFile, ...]:
+    """Attached files, as a set by hash: what either side added, less what either side
+    took away; a file both sides have takes their role and description unless only this
+    side changed them (how this library keeps it, stored or linked, stays its own)."""
+    b = {f.hash: f for f in base}
+    m = {f.hash: f for f in mine}
+    t = {f.hash: f for f in theirs}
+    out: dict[str, SharedFile] = {}
+    for h in dict.fromkeys([*t, *m]):
+        mf, tf, bf = m.get(h), t.get(h), b.get(h)
+        if bf is not None and (mf is None or tf is None):
+            continue  # taken away on one side
+        if mf is None:
+            if tf is not None:
+                out[h] = tf
+            continue
+        if tf is None:
+            out[h] = mf
+            continue
+        chosen = mf if bf is not None and tf == bf else tf
+        out[h] = replace(mf, role=chosen.role, description=chosen.description)
+    return _by_hash(out.values())
 
 
 @dataclass(frozen=True)
@@ -365,7 +484,8 @@ def merge(base: Entry | None, mine: Entry, theirs: Entry) -> tuple[Entry, dict[s
             break
     tags = _set_merge(base.tags if base else (), mine.tags, theirs.tags)
     aliases = _set_merge(base.aliases if base else (), mine.aliases, theirs.aliases)
-    return Entry(key, entry_type, fields, source, tags, aliases), conflicts
+    files = _files_merge(base.files if base else (), mine.files, theirs.files)
+    return Entry(key, entry_type, fields, source, tags, aliases, files), conflicts
 
 
 # -- connection strings ---------------------------------------------------------------------------
@@ -472,6 +592,8 @@ class GroupStatus:
     #: The server's version, and whether this member may write (None: not asked/unreachable).
     latest: int | None = None
     writable: bool | None = None
+    #: Whether stored files' contents go through the server (None: not asked/unreachable).
+    share_files: bool | None = None
     problem: str | None = None
 
 
@@ -495,12 +617,27 @@ def new_uid() -> str:
     return uuid.uuid4().hex
 
 
+def _hashes_in(datas: Iterable[str]) -> set[str]:
+    """The hashes of the files in these papers' data (as the server keeps it)."""
+    out: set[str] = set()
+    for data in datas:
+        if '"files"' in data:
+            out.update(str(f["hash"]) for f in json.loads(data).get("files", ()))
+    return out
+
+
 class Group:
     """The sync of one library with its group's server (the Library makes one; the
     window and the command line use the Library's ``group_*`` methods)."""
 
     def __init__(
-        self, store: Store, papers: Papers, keys: CiteKeys, personal: Personal, imports: Imports
+        self,
+        store: Store,
+        papers: Papers,
+        keys: CiteKeys,
+        personal: Personal,
+        imports: Imports,
+        attachments: Attachments,
     ) -> None:
         self.store = store
         self.conn = store.conn
@@ -508,6 +645,7 @@ class Group:
         self.keys = keys
         self.personal = personal
         self.imports = imports
+        self.attachments = attachments
         #: Old keys of renamed newcomers, made their aliases at the end of a pull.
         self._pending_alias: list[tuple[str, int]] = []
         #: Papers written in this write, indexed once at its end (:meth:`_settle`).
@@ -559,6 +697,7 @@ class Group:
             [arg],
         ):
             aliases.setdefault(pid, []).append(alias)
+        files = self._files_here(arg)
         for pid, (uid, _, key, entry_type, fields, source) in by_id.items():
             out[uid] = _Local(
                 uid,
@@ -570,7 +709,26 @@ class Group:
                     source,
                     tuple(sorted(tags.get(pid, []), key=str.lower)),
                     tuple(sorted(aliases.get(pid, []), key=str.lower)),
+                    _by_hash(files.get(pid, {}).values()),
                 ),
+            )
+        return out
+
+    def _files_here(self, uids_json: str) -> dict[int, dict[str, SharedFile]]:
+        """The attached files of these papers (by uid, as JSON) with a hash, as the group
+        shares them: paper id -> hash -> file (the first of two rows with one content)."""
+        out: dict[int, dict[str, SharedFile]] = {}
+        for pid, digest, size, mime, role, desc, stored, path in self.conn.execute(
+            "SELECT paper_id, hash, size, mime, role, description, stored, path "
+            "FROM attachments WHERE hash IS NOT NULL AND paper_id IN (SELECT id FROM papers "
+            "WHERE uid IN (SELECT value FROM json_each(?))) "
+            "ORDER BY paper_id, role != 'main', position, id",
+            [uids_json],
+        ):
+            # A stored file's relative path, or a linked file's path on any system.
+            name = re.split(r"[\\/]", path)[-1]
+            out.setdefault(pid, {}).setdefault(
+                digest, SharedFile(digest, role, desc, size, mime, bool(stored), name)
             )
         return out
 
@@ -796,8 +954,242 @@ class Group:
             changes.tags_made |= made
             if made:
                 changes.tag_list = True
+        self._put_files(pid, e.files, changes, undoable)
         self._touched.append(pid)
         return pid
+
+    def _put_files(
+        self, pid: int, files: Sequence[SharedFile], changes: Changes, undoable: bool
+    ) -> None:
+        """Make the paper's attached files (those with a hash) the group's ``files``: its
+        rows of other contents are detached (a stored file goes to the trash, as a detach
+        does; a note of its annotations stays), rows of the same content take the group's
+        role and description, and a file new here becomes a stored row named as
+        :meth:`Attachments.attach` names files. Its content comes from another row with
+        it, the trash (a download puts it there) or a linked file here; without any, the
+        row is there and its file missing (``citedesk files --missing``; relink finds it)."""
+        rows = self.conn.execute(
+            "SELECT id, hash, role, description, position FROM attachments WHERE paper_id = ?",
+            [pid],
+        ).fetchall()
+        wanted = {f.hash: f for f in files}
+        gone = [aid for aid, digest, *_ in rows if digest is not None and digest not in wanted]
+        retune = [
+            (f.role, f.description, aid)
+            for aid, digest, role, desc, _ in rows
+            if (f := wanted.get(digest)) is not None and (role, desc) != (f.role, f.description)
+        ]
+        have = {digest for _, digest, *_ in rows}
+        new = [f for h, f in wanted.items() if h not in have]
+        if not (gone or retune or new):
+            return
+        if undoable:
+            w = self.store.recording()
+            w.capture("attachments", "paper_id", [pid])
+            w.capture("annotation_notes", "attachment_id", [r[0] for r in rows])
+        if gone:
+            self.conn.execute(
+                "DELETE FROM attachments WHERE id IN (SELECT value FROM json_each(?))",
+                [json.dumps(gone)],
+            )
+        self.conn.executemany(
+            "UPDATE attachments SET role = ?, description = ? WHERE id = ?", retune
+        )
+        position = max((r[4] for r in rows), default=0)
+        for f in new:
+            self._bring_content(f.hash)
+            suffix = PurePath(f.name).suffix or (".pdf" if f.mime == "application/pdf" else "")
+            position += 1
+            self.conn.execute(
+                "INSERT INTO attachments(paper_id, position, stored, path, role, description,"
+                " mime, hash, size, mtime, added) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                [
+                    pid,
+                    position,
+                    self.attachments.new_stored_name(pid, suffix),
+                    f.role,
+                    f.description,
+                    f.mime,
+                    f.hash,
+                    f.size,
+                    now(),
+                ],
+            )
+        changes.papers.add(pid)
+        changes.files = True
+
+    def _bring_content(self, digest: str) -> None:
+        """Put a content this library has only as a linked file in the trash, where
+        :meth:`Attachments.settle` takes a new stored row's file from (it copies a stored
+        twin's itself)."""
+        if (self.attachments.trash_dir / digest).is_file():
+            return
+        for stored, path in self.conn.execute(
+            "SELECT stored, path FROM attachments WHERE hash = ? ORDER BY stored DESC", [digest]
+        ).fetchall():
+            if stored:
+                if (self.attachments.files_dir / path).is_file():
+                    return
+                continue
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                continue
+            if hashlib.sha256(data).hexdigest() == digest:
+                self._keep_in_trash(digest, data)
+                return
+
+    def _keep_in_trash(self, digest: str, data: bytes) -> None:
+        """Write a content into the trash under its hash (aside, then renamed: a crash
+        leaves no half file)."""
+        trash = self.attachments.trash_dir
+        trash.mkdir(parents=True, exist_ok=True)
+        part = trash / f"{digest}.part-{os.getpid()}"
+        part.write_bytes(data)
+        os.replace(part, trash / digest)
+
+    def _lacking(self, hashes: Iterable[str]) -> set[str]:
+        """The contents among ``hashes`` this library has nowhere: in no file of a row and
+        not in the trash."""
+        wanted = set(hashes)
+        if not wanted:
+            return set()
+        files_dir, trash = self.attachments.files_dir, self.attachments.trash_dir
+        for stored, path, digest in self.conn.execute(
+            "SELECT stored, path, hash FROM attachments WHERE hash IN "
+            "(SELECT value FROM json_each(?))",
+            [json.dumps(sorted(wanted))],
+        ).fetchall():
+            if digest in wanted and (files_dir / path if stored else Path(path)).is_file():
+                wanted.discard(digest)
+        return {h for h in wanted if not (trash / h).is_file()}
+
+    # -- file contents through the server --------------------------------------------------
+
+    @staticmethod
+    def _shares_files(server: psycopg.Connection) -> bool:
+        row = server.execute(
+            f"SELECT value FROM {SCHEMA}.meta WHERE name = %s", [SHARE_FILES]
+        ).fetchone()
+        return row is not None and row[0] == "1"
+
+    def _download(self, server: psycopg.Connection, hashes: Iterable[str]) -> int:
+        """Inside a server transaction: the contents among ``hashes`` this library lacks
+        and the server has, fetched one at a time into the trash; how many."""
+        lacking = self._lacking(hashes)
+        if not lacking:
+            return 0
+        got = 0
+        with server.cursor(name="citedesk_files") as cur:
+            cur.itersize = 1  # one file in memory at a time
+            cur.execute(
+                f"SELECT hash, data FROM {SCHEMA}.files WHERE hash = ANY(%s)", [sorted(lacking)]
+            )
+            for digest, data in cur:
+                content = bytes(data)
+                if hashlib.sha256(content).hexdigest() != digest:
+                    continue  # not what it says: leave it
+                self._keep_in_trash(digest, content)
+                got += 1
+        return got
+
+    def _upload(self, server: psycopg.Connection, uids: Sequence[str] | None) -> int:
+        """Inside a server transaction: the stored files of these papers (None: of every
+        paper) whose content the server lacks, read once each and sent; how many. A file
+        whose content is no longer its row's hash (edited since) waits for its new hash."""
+        files_dir = self.attachments.files_dir
+        sql = (
+            "SELECT a.hash, a.path FROM attachments a JOIN papers p ON p.id = a.paper_id "
+            "WHERE a.stored = 1 AND a.hash IS NOT NULL AND p.uid IS NOT NULL"
+        )
+        args: list[Any] = []
+        if uids is not None:
+            sql += " AND p.uid IN (SELECT value FROM json_each(?))"
+            args.append(json.dumps(list(uids)))
+        paths: dict[str, list[str]] = {}
+        for digest, path in self.conn.execute(sql, args).fetchall():
+            paths.setdefault(digest, []).append(path)
+        if not paths:
+            return 0
+        there = {
+            h
+            for (h,) in server.execute(
+                f"SELECT hash FROM {SCHEMA}.files WHERE hash = ANY(%s)", [sorted(paths)]
+            ).fetchall()
+        }
+        sent = 0
+        for digest in sorted(set(paths) - there):
+            for path in paths[digest]:
+                try:
+                    data = (files_dir / path).read_bytes()
+                except OSError:
+                    continue  # missing here too
+                if hashlib.sha256(data).hexdigest() != digest:
+                    continue
+                server.execute(
+                    f"INSERT INTO {SCHEMA}.files(hash, data, size) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (hash) DO NOTHING",
+                    [digest, data, len(data)],
+                )
+                sent += 1
+                break
+        return sent
+
+    def share_files(self, on: bool) -> int:
+        """Let stored files' contents go through the server (or stop them). Turning it on
+        also sends this library's stored files the server lacks; how many were sent.
+        Needs a writer's rights on the group."""
+        import psycopg
+
+        url = self._require()
+        server = connect(url)
+        try:
+            with server.transaction():
+                if on:
+                    self._make_files_table(server)
+                server.execute(
+                    f"INSERT INTO {SCHEMA}.meta(name, value) VALUES (%s, %s) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    [SHARE_FILES, "1" if on else "0"],
+                )
+            if not on:
+                return 0
+            with server.transaction():
+                return self._upload(server, None)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise GroupError(
+                f"you may not change whether the group on {shown(url)} shares files: "
+                f"{_first_line(exc)} (its owner may, or a writer: 'citedesk group grant ROLE')"
+            ) from None
+        except psycopg.Error as exc:
+            raise GroupError(
+                f"the group server {shown(url)} failed (nothing was half done): {_first_line(exc)}"
+            ) from None
+        finally:
+            server.close()
+
+    @staticmethod
+    def _make_files_table(server: psycopg.Connection) -> None:
+        """Inside a server transaction: the ``files`` table, for a group made before it
+        existed; the members get the rights on it they have on ``entries``."""
+        from psycopg import sql
+
+        if _value(server.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.files"]).fetchone()):
+            return
+        server.execute(FILES_TABLE)
+        for grantee, right in server.execute(
+            "SELECT grantee, privilege_type FROM information_schema.role_table_grants "
+            "WHERE table_schema = %s AND table_name = 'entries' AND grantee <> current_user "
+            "AND privilege_type IN ('SELECT', 'INSERT')",
+            [SCHEMA],
+        ).fetchall():
+            # Composed by psycopg: the right is one of two fixed words, names are identifiers.
+            statement = sql.SQL("GRANT {} ON {}.files TO {}").format(
+                sql.SQL("INSERT" if right == "INSERT" else "SELECT"),
+                sql.Identifier(SCHEMA),
+                sql.Identifier(grantee),
+            )
+            server.execute(statement)
 
     def _settle(self) -> None:
         """Inside the write: the touched papers' tags text, stamp and search index."""
@@ -866,6 +1258,9 @@ class Group:
                     ).fetchall()
                     + notes
                 )
+            downloaded = 0
+            if entries and self._shares_files(server):
+                downloaded = self._download(server, _hashes_in(r[2] for r in entries if not r[3]))
         report.version = top
         if top == seen:
             return
@@ -954,7 +1349,16 @@ class Group:
                 [json.dumps(clean)],
             )
             self.store.set_setting(SEEN_SETTING, top)
+        self._place_files(downloaded)
         report.conflicts = self.conflict_count()
+
+    def _place_files(self, downloaded: int) -> None:
+        """After a write that changed attached files: stored files to their places (new
+        rows take theirs from the trash, detached ones go there); contents downloaded for
+        rows that were missing them are put in place too."""
+        self.attachments.settle()
+        if downloaded:
+            self.attachments.restore_stored()
 
     def _pull_note(
         self,
@@ -1177,7 +1581,9 @@ class Group:
                         )
                     )
                     self._send(server, sending, version)
-                    server.execute(f"NOTIFY {CHANNEL}, '{version}'")
+                    if self._shares_files(server):
+                        self._upload(server, [o[0] for o in sending if o[1] == "entry"])
+                    server.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(version)])
             except psycopg.errors.InsufficientPrivilege:
                 report.kept_back = len(sending)
                 raise ReadOnlyMemberError(
@@ -1306,6 +1712,7 @@ class Group:
         stored = self._require()
         url = conninfo or stored
         report = SyncReport()
+        self._upgrade_triggers()
         with self._server(url) as server:
             self._check_group(server, url)
             for _attempt in range(ATTEMPTS):
@@ -1327,6 +1734,22 @@ class Group:
                 )
         report.conflicts = self.conflict_count()
         return report
+
+    def _upgrade_triggers(self) -> None:
+        """A library that joined before attached files were shared gets their triggers;
+        its papers with files are marked changed, so that the next pull merges their
+        files with the group's instead of taking the group's (none) for them."""
+        if self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'sync_file_in'"
+        ).fetchone():
+            return
+        with self.store.write():
+            self._install_triggers()
+            self.conn.execute(
+                "INSERT INTO sync_dirty(uid) SELECT DISTINCT p.uid FROM papers p JOIN "
+                "attachments a ON a.paper_id = p.id WHERE a.hash IS NOT NULL AND p.uid "
+                "IS NOT NULL ON CONFLICT(uid) DO UPDATE SET n = n + 1"
+            )
 
     @contextmanager
     def _server(self, url: str) -> Iterator[psycopg.Connection]:
@@ -1365,8 +1788,9 @@ class Group:
         if mine and rows.get("group") != mine:
             raise GroupError(f"{shown(url)} holds another group than the one this library joined")
 
-    def init(self, conninfo: str) -> SyncReport:
-        """Make a group on the server from this library: create the schema, push all."""
+    def init(self, conninfo: str, *, share_files: bool = False) -> SyncReport:
+        """Make a group on the server from this library: create the schema, push all
+        (with ``share_files``, the stored files' contents too)."""
         import psycopg
 
         if self.conninfo:
@@ -1385,9 +1809,11 @@ class Group:
                         "'citedesk --library NEW.sqlite group join URL'"
                     )
                 server.execute(SERVER_SCHEMA)
+                server.execute(FILES_TABLE)
                 server.execute(
-                    f"INSERT INTO {SCHEMA}.meta(name, value) VALUES ('format', %s), ('group', %s)",
-                    [str(FORMAT), group_id],
+                    f"INSERT INTO {SCHEMA}.meta(name, value) VALUES ('format', %s), "
+                    "('group', %s), (%s, %s)",
+                    [str(FORMAT), group_id, SHARE_FILES, "1" if share_files else "0"],
                 )
         except psycopg.errors.InsufficientPrivilege as exc:
             raise GroupError(
@@ -1446,6 +1872,7 @@ class Group:
                 )
                 parts: list[str] = []
                 rows: list[tuple[str, str, Entry, int]] = []
+                raw: dict[str, str] = {}
                 with server.cursor(name="citedesk_join") as cur:
                     cur.itersize = 5000
                     cur.execute(
@@ -1455,6 +1882,7 @@ class Group:
                     for uid, key, data, version in cur:
                         e = Entry.load(key, data)
                         rows.append((uid, key, e, version))
+                        raw[uid] = data
                         parts.append(
                             e.source
                             if e.source is not None
@@ -1466,6 +1894,11 @@ class Group:
                 blocks_doc, blocks_version = server.execute(
                     f"SELECT data, version FROM {SCHEMA}.blocks"
                 ).fetchone() or ("[]", 0)
+                downloaded = 0
+                if meta.get(SHARE_FILES) == "1":
+                    downloaded = self._download(
+                        server, {f.hash for _, _, e, _ in rows for f in e.files}
+                    )
         except psycopg.Error as exc:
             raise GroupError(
                 f"cannot read the group on {shown(conninfo)}: {_first_line(exc)}"
@@ -1480,7 +1913,9 @@ class Group:
         # One transaction: a group with a paper that cannot be read leaves this library
         # as it was.
         with self.store.write():
-            imported = self.imports.import_text(text, f"group {shown(conninfo)}") if parts else None
+            imported = (
+                self.imports.import_bibtex(text, f"group {shown(conninfo)}") if parts else None
+            )
             if imported is not None:
                 report.changes.merge(imported.changes)
             ids = {
@@ -1514,10 +1949,17 @@ class Group:
             )
             if tagged:
                 self.personal.after_change([pid for pid, _ in tagged], modified=False)
+            for _, key, e, _ in rows:
+                if e.files:
+                    self._put_files(ids[key.lower()], e.files, report.changes, False)
             self.conn.executemany(
                 "INSERT OR REPLACE INTO sync_base(uid, kind, version, data) "
                 "VALUES (?, 'entry', ?, ?)",
-                [(uid, version, e.base_text()) for uid, _, e, version in rows],
+                # The server's own text: what base_text() would write, unserialised again.
+                [
+                    (uid, version, json.dumps([key, raw[uid]], ensure_ascii=False))
+                    for uid, key, _, version in rows
+                ],
             )
             by_uid = {uid: ids[key.lower()] for uid, key, _, _ in rows}
             stamp = now()
@@ -1537,6 +1979,7 @@ class Group:
             self.store.set_setting(URL_SETTING, without_password(conninfo))
             self.store.set_setting(GROUP_ID_SETTING, meta.get("group", ""))
             self.store.set_setting(SEEN_SETTING, top)
+        self._place_files(downloaded)
         report.pulled = len(rows)
         report.version = top
         return report
@@ -1571,11 +2014,12 @@ class Group:
                     ).fetchone()
                 )
             )
+            share_files = self._shares_files(server)
         except psycopg.Error as exc:
             return replace(status, problem=_first_line(exc))
         finally:
             server.close()
-        return replace(status, latest=latest, writable=writable)
+        return replace(status, latest=latest, writable=writable, share_files=share_files)
 
     def set_note_shared(self, note_id: int, shared: bool) -> Changes:
         """Share a note with the group (or take it back: the group loses it, this library
@@ -1647,22 +2091,26 @@ def grant(conninfo: str, role: str, *, writer: bool) -> None:
         raise GroupError(f"{role!r} is not a role name")
     server = connect(conninfo, autocommit=True)
     try:
+        # Statements composed by psycopg: names quoted as identifiers, the rest fixed words.
         r = sql.Identifier(role)
         s = sql.Identifier(SCHEMA)
-        server.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(s, r))
-        server.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(s, r))
-        verb = "GRANT" if writer else "REVOKE"
-        prep = "TO" if writer else "FROM"
-        for table, rights in (
+        statement = sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(s, r)
+        server.execute(statement)
+        statement = sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(s, r)
+        server.execute(statement)
+        writes = [
             ("counter", "UPDATE"),
             ("entries", "INSERT, UPDATE"),
             ("notes", "INSERT, UPDATE"),
-        ):
-            server.execute(
-                sql.SQL(f"{verb} {rights} ON {{}}.{{}} {prep} {{}}").format(
-                    s, sql.Identifier(table), r
-                )
-            )
+            ("blocks", "UPDATE"),
+            ("meta", "INSERT, UPDATE"),  # whether files are shared
+        ]
+        if _value(server.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.files"]).fetchone()):
+            writes.append(("files", "INSERT"))
+        template = "GRANT {} ON {}.{} TO {}" if writer else "REVOKE {} ON {}.{} FROM {}"
+        for table, rights in writes:
+            statement = sql.SQL(template).format(sql.SQL(rights), s, sql.Identifier(table), r)
+            server.execute(statement)
     except psycopg.Error as exc:
         raise GroupError(f"cannot grant {role} on {shown(conninfo)}: {_first_line(exc)}") from None
     finally:

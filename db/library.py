@@ -124,7 +124,9 @@ class Library:
         self.attachments = Attachments(store)
         self.fulltext = Fulltext(store, self.attachments)
         self.arrivals = Arrivals(store, self.papers, self.keys)
-        self.group = Group(store, self.papers, self.keys, self.personal, self.imports)
+        self.group = Group(
+            store, self.papers, self.keys, self.personal, self.imports, self.attachments
+        )
         #: Rewrite auto-exports right after each write (the command line). The window
         #: leaves this off and runs them in the background instead, so edits stay fast.
         self.autoexport_after_write = False
@@ -423,9 +425,10 @@ class Library:
         """The group's server as its connection string (no password), or None: in no group."""
         return self.group.conninfo
 
-    def group_init(self, conninfo: str) -> SyncReport:
-        """Make a group on a PostgreSQL server from this library (schema, every paper)."""
-        return self.group.init(conninfo)
+    def group_init(self, conninfo: str, *, share_files: bool = False) -> SyncReport:
+        """Make a group on a PostgreSQL server from this library (schema, every paper;
+        with ``share_files``, the stored files' contents go through the server too)."""
+        return self.group.init(conninfo, share_files=share_files)
 
     def group_join(self, conninfo: str) -> SyncReport:
         """Fill this new, empty library from a group's server and stay in step with it."""
@@ -435,6 +438,12 @@ class Library:
         """Pull the group's changes (merging them with this library's) and push this
         library's; see :class:`db.group.SyncReport`."""
         return self.group.sync(push=push, conninfo=conninfo)
+
+    def group_share_files(self, on: bool) -> int:
+        """Let the stored files' contents go through the group's server, or stop them (the
+        files' metadata is shared either way). Turning it on sends this library's stored
+        files the server lacks; returns how many. Needs a writer's rights."""
+        return self.group.share_files(on)
 
     def group_status(self, *, ask_server: bool = True) -> GroupStatus:
         return self.group.status(ask_server=ask_server)

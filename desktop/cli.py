@@ -544,6 +544,11 @@ def _parser() -> argparse.ArgumentParser:
         "put this library on a PostgreSQL server: make the group there, share every paper",
     )
     gi.add_argument("url", metavar="URL", help="the server (its user needs CREATE on the database)")
+    gi.add_argument(
+        "--share-files",
+        action="store_true",
+        help="send the stored files themselves through the server too (see 'group files')",
+    )
     gj = gadd(
         "join",
         "make a new library from a group (no seeded papers): "
@@ -571,7 +576,19 @@ def _parser() -> argparse.ArgumentParser:
     gt.add_argument(
         "--json",
         action="store_true",
-        help="print {server, group, seen, latest, pending, conflicts, writable, problem}",
+        help="print {server, group, seen, latest, pending, conflicts, writable, share_files, "
+        "problem}",
+    )
+    gf = gadd(
+        "files",
+        "send the stored files themselves through the server (on) or not (off); what is "
+        "attached to which paper is shared either way, a file not sent shows as missing",
+    )
+    gf.add_argument(
+        "state",
+        choices=("on", "off"),
+        metavar="on|off",
+        help="on also sends this library's stored files now (needs a writer's rights)",
     )
     gc = gadd("conflicts", "list the parts changed here and in the group, waiting for a choice")
     gc.add_argument(
@@ -1655,10 +1672,25 @@ def _cmd_group(lib: Library, args: argparse.Namespace) -> int:
     action = args.group_command
     try:
         if action == "init":
-            report = lib.group_init(args.url)
+            report = lib.group_init(args.url, share_files=args.share_files)
             _warn_typed_password(args.url)
             print(f"made the group on {shown_server(args.url)} from {lib.path}")
             return _say_synced(report)
+        if action == "files":
+            on = args.state == "on"
+            sent = lib.group_share_files(on)
+            server = shown_server(lib.group_server() or "")
+            if on:
+                print(
+                    f"stored files go through {server} now ({_count(sent, 'file')} sent)",
+                    file=sys.stderr,
+                )
+            else:
+                print(
+                    f"stored files no longer go through {server} (their metadata still does)",
+                    file=sys.stderr,
+                )
+            return 0
         if action == "sync":
             try:
                 report = lib.group_sync(push=not args.pull_only, conninfo=args.url)
@@ -1703,6 +1735,7 @@ def _group_status(lib: Library, args: argparse.Namespace) -> int:
             "pending": st.pending,
             "conflicts": st.conflicts,
             "writable": st.writable,
+            "share_files": st.share_files,
             "problem": st.problem,
         }
         print(json.dumps(record, ensure_ascii=False, indent=1))
@@ -1719,6 +1752,12 @@ def _group_status(lib: Library, args: argparse.Namespace) -> int:
         print(f"pending:   {st.pending} (changes here not yet in the group)")
         print(f"conflicts: {st.conflicts}")
         print(f"writable:  {writable}")
+        files = {
+            True: "shared through the server",
+            False: "metadata only (citedesk group files on sends the files too)",
+            None: unknown,
+        }[st.share_files]
+        print(f"files:     {files}")
     if st.problem:
         problem = st.problem if st.server in st.problem else f"{st.server}: {st.problem}"
         print(f"citedesk: group status: {problem}", file=sys.stderr)

@@ -1,7 +1,8 @@
 """A member of a group library at work, for the sync tests: random edits and syncs.
 
 ``python -m tests.groupwork LIBRARY SEED EDITS [SYNC_EVERY]`` makes EDITS random edits
-(fields, tags, new papers, deletions, key changes, shared notes, undo) to LIBRARY, syncing
+(fields, tags, new papers, deletions, key changes, shared notes, attaching and detaching
+small files, undo) to LIBRARY, syncing
 every SYNC_EVERY edits and settling conflicts now and then, as a person working beside
 others would. Run in several processes at once against one server, the members must end
 up with the same library (tests/robustness/test_group_sync.py). The server's password
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import sys
+from pathlib import Path
 
 from citedesk.db import GroupError, Library, Undo
 
@@ -21,8 +23,22 @@ TAGS = ["ml", "theory", "to-read", "review", "stats"]
 AUTHORS = ["Doe, Jane", "Roe, Richard", "Smith, Ann"]
 
 
+#: The contents members attach: few, so members attach the same file now and then.
+CONTENTS = 6
+
+
 def _phrase(rng: random.Random, n: int = 3) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def _small_file(lib: Library, n: int) -> Path:
+    """A small file of random bytes, the same ``n`` the same bytes in every member."""
+    folder = lib.path.parent / f"{lib.path.stem}-incoming"
+    path = folder / f"data-{n}.bin"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(random.Random(n).randbytes(200 + 50 * n))
+    return path
 
 
 def edit(lib: Library, rng: random.Random, undos: list[Undo]) -> None:
@@ -61,6 +77,13 @@ def edit(lib: Library, rng: random.Random, undos: list[Undo]) -> None:
         notes = [n for n in lib.notes(pid) if n.shared]
         if notes:
             changes = lib.update_note(rng.choice(notes).id, _phrase(rng, 4))
+    elif roll < 0.90:
+        path = _small_file(lib, rng.randrange(CONTENTS))
+        changes = lib.attach(pid, [path], role=rng.choice(["main", "supplement"]))
+    elif roll < 0.93:
+        files = lib.attachments_of(pid)
+        if files:
+            changes = lib.detach([rng.choice(files).id])
     elif undos:
         lib.undo(undos.pop())
     if changes is not None and changes.undo is not None:
@@ -76,6 +99,9 @@ def work(path: str, seed: int, edits: int, sync_every: int = 25) -> None:
     """Prints what the syncs met, as JSON: pulled, pushed, merged, conflicts, messages."""
     rng = random.Random(seed)
     lib = Library.open(path)
+    # Members whose libraries share a folder keep their stored files apart.
+    if not lib.files_dir.name.endswith("-files"):
+        lib.move_files_folder(f"{lib.path.stem}-files")
     undos: list[Undo] = []
     met = {"pulled": 0, "pushed": 0, "merged": 0, "conflicts": 0, "messages": 0}
 

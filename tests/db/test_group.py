@@ -350,10 +350,11 @@ def test_a_read_only_member_is_refused_and_keeps_the_change(
 
     ann = Library.open(tmp_path / "ann.sqlite")
     ann.group_init(url)
-    pg_server.create_role("reader", "reader-pw")
-    grant(url, "reader", writer=False)
+    reader = f"reader_{conninfo_to_dict(url)['dbname']}"  # roles are the server's, not the db's
+    pg_server.create_role(reader, "reader-pw")
+    grant(url, reader, writer=False)
     dbname = conninfo_to_dict(url)["dbname"]
-    reader_url = pg_server.url(dbname, user="reader")
+    reader_url = pg_server.url(dbname, user=reader)
     monkeypatch.setenv("PGPASSWORD", "reader-pw")
     rita = Library.open(tmp_path / "rita.sqlite", seed=False)
     rita.group_join(reader_url)
@@ -498,3 +499,18 @@ def test_a_join_that_cannot_read_a_paper_leaves_the_library_empty(
         new.group_join(url)
     assert new.count() == 0 and new.group_server() is None
     new.close()
+
+
+def test_a_joined_library_agrees_with_the_server_to_the_byte(members, pg_server, url) -> None:
+    """The bases a join writes are the server's own text, and nothing is left to send."""
+    _, ben = members
+    dbname = conninfo_to_dict(url)["dbname"]
+    server = {
+        uid: json.dumps([key, data], ensure_ascii=False)
+        for uid, key, data in pg_server.execute(
+            "SELECT uid, key, data FROM citedesk.entries", dbname=dbname
+        )
+    }
+    local = dict(ben.conn.execute("SELECT uid, data FROM sync_base WHERE kind = 'entry'"))
+    assert local == server
+    assert ben.group_sync().pushed == 0

@@ -198,6 +198,13 @@ SQL_FRAGMENTS = {
     "keys",
     # db/attachments.py: the fixed column list of the attachments table.
     "_COLUMNS",
+    # db/group.py: the server's schema name, its fixed DDL, the NOTIFY channel and the files
+    # table's name (constants of the module); "lower(fields) LIKE ?" once per macro name.
+    "SCHEMA",
+    "SERVER_SCHEMA",
+    "CHANNEL",
+    "FILES_TABLE",
+    "like",
 }
 SQL_METHODS = {"execute", "executemany", "executescript", "query"}
 
