@@ -153,7 +153,12 @@ class Source:
         splitter = ChunkSplitter(target)
         lines = 0
         if self.data is not None:
-            pieces: Iterable[bytes] = (self.data,)
+            # In pieces, as a file is read: the splitter looks for block starts in what it
+            # holds, and one 160 MB piece cost it 8.6 s where 1 MB pieces cost 0.7 s.
+            data = self.data
+            pieces: Iterable[bytes] = (
+                data[i : i + READ_BYTES] for i in range(0, len(data), READ_BYTES)
+            )
             fh = None
         else:
             fh = open(self.path, "rb")  # noqa: SIM115 - closed below

@@ -311,7 +311,7 @@ class Entry:
         return cls(
             key,
             d["type"],
-            tuple((n, v) for n, v in d["fields"]),
+            tuple(map(tuple, d["fields"])),
             d.get("source"),
             tuple(d.get("tags", ())),
             tuple(d.get("aliases", ())),
@@ -319,12 +319,14 @@ class Entry:
         )
 
     def base_text(self) -> str:
-        """How ``sync_base`` keeps it: the key with the data."""
-        return json.dumps([self.key, self.data()], ensure_ascii=False)
+        """How ``sync_base`` keeps it: the key, a newline, then the data (keys hold no
+        white space; no JSON around the data, so a join of 100,000 papers can keep the
+        server's own text without escaping it again)."""
+        return f"{self.key}\n{self.data()}"
 
     @classmethod
     def from_base(cls, text: str) -> Entry:
-        key, data = json.loads(text)
+        key, data = text.split("\n", 1)
         return cls.load(key, data)
 
     def parts(self) -> dict[str, Any]:
@@ -1598,7 +1600,7 @@ class Group:
             for uid, kind, key, data, _base, n in out:
                 if kind == "entry":
                     assert key is not None and data is not None
-                    self._set_base(uid, "entry", version, json.dumps([key, data]))
+                    self._set_base(uid, "entry", version, f"{key}\n{data}")
                 elif kind in ("note", "blocks"):
                     assert data is not None
                     self._set_base(uid, kind, version, data)
@@ -1955,11 +1957,8 @@ class Group:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO sync_base(uid, kind, version, data) "
                 "VALUES (?, 'entry', ?, ?)",
-                # The server's own text: what base_text() would write, unserialised again.
-                [
-                    (uid, version, json.dumps([key, raw[uid]], ensure_ascii=False))
-                    for uid, key, _, version in rows
-                ],
+                # The server's own text: what base_text() writes, without serialising again.
+                [(uid, version, f"{key}\n{raw[uid]}") for uid, key, _, version in rows],
             )
             by_uid = {uid: ids[key.lower()] for uid, key, _, _ in rows}
             stamp = now()
