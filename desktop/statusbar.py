@@ -57,7 +57,12 @@ class StatusBar(QStatusBar):
     def show_group_state(self, text: str, tooltip: str) -> None:
         self.group_button.setText(text)
         self.group_button.setToolTip(tooltip)
+        # A tool button keeps the width it was laid out with and elides a longer text
+        # ("Group: u…ate (v6)"): it asks for the room its new text needs.
+        self.group_button.setMinimumWidth(self.group_button.sizeHint().width())
         self.group_button.show()
+        if self.layout() is not None:
+            self.layout().activate()  # now, not at the next turn: no frame drawn overlapping
 
     def show_autoexport_results(self, results: list[tuple[str, str]]) -> None:
         """Auto-exports rewritten (news) or failing (flagged until they work again)."""

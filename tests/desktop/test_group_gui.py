@@ -115,6 +115,9 @@ def test_an_edit_by_another_member_shows_in_the_window_within_a_second(
     )
     assert statistics.median(latencies) <= 300
     up_to_date(qtbot, window)
+    # The state is shown whole: it had been elided to "Group: u…ate (v6)".
+    button = window.status_bar.group_button
+    assert button.width() >= button.sizeHint().width()
     shoot(window, "group-window.png")
 
 
@@ -251,3 +254,4 @@ def test_a_library_of_ones_own_has_no_group_menu_or_status(window: MainWindow) -
     assert not window.action(ActionId.GROUP_SYNC).isEnabled()
     assert not window.action(ActionId.GROUP_CONFLICTS).isEnabled()
     assert window.status_bar.findChild(QToolButton, "groupStatus").isHidden()
+
