@@ -254,4 +254,3 @@ def test_a_library_of_ones_own_has_no_group_menu_or_status(window: MainWindow) -
     assert not window.action(ActionId.GROUP_SYNC).isEnabled()
     assert not window.action(ActionId.GROUP_CONFLICTS).isEnabled()
     assert window.status_bar.findChild(QToolButton, "groupStatus").isHidden()
-
