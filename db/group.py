@@ -4,7 +4,7 @@ Each member's local library stays the working copy (instant search, offline work
 moves changes both ways. The server holds, in its schema ``citedesk``:
 
 - ``entries``: every shared paper by its ``uid``, with its citation key and its data (entry
-  type, raw fields in order, the full BibTeX text as imported, group tags, key aliases) as
+  type, raw fields in order, the full BibTeX text as imported, group tags) as
   JSON text, a ``deleted`` flag (a tombstone, so members offline for months still hear of
   a deletion) and the ``version`` that last wrote it;
 - ``notes``: the notes members chose to share, the same way;
@@ -140,16 +140,6 @@ CREATE TRIGGER IF NOT EXISTS sync_paper_edit
         OR new.uid IS NOT old.uid)
 BEGIN
     INSERT INTO sync_dirty(uid) VALUES (new.uid) ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS sync_alias_in AFTER INSERT ON key_aliases
-BEGIN
-    INSERT INTO sync_dirty(uid) SELECT uid FROM papers WHERE id = new.paper_id
-        AND uid IS NOT NULL ON CONFLICT(uid) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS sync_alias_out AFTER DELETE ON key_aliases
-BEGIN
-    INSERT INTO sync_dirty(uid) SELECT uid FROM papers WHERE id = old.paper_id
-        AND uid IS NOT NULL ON CONFLICT(uid) DO UPDATE SET n = n + 1;
 END;
 -- The @string and @preamble blocks travel as one document ('@blocks'): entries use
 -- the macros, and an export without them would not compile.
@@ -289,7 +279,6 @@ class Entry:
     fields: tuple[tuple[str, str], ...]
     source: str | None
     tags: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
     #: Its attached files, by hash (data written before files were shared has none).
     files: tuple[SharedFile, ...] = ()
 
@@ -299,7 +288,6 @@ class Entry:
             "fields": [list(f) for f in self.fields],
             "source": self.source,
             "tags": list(self.tags),
-            "aliases": list(self.aliases),
         }
         if self.files:  # (left out when none: a paper's data stays what it was)
             d["files"] = [f.as_dict() for f in self.files]
@@ -314,7 +302,6 @@ class Entry:
             tuple(map(tuple, d["fields"])),
             d.get("source"),
             tuple(d.get("tags", ())),
-            tuple(d.get("aliases", ())),
             _by_hash(SharedFile.load(f) for f in d.get("files", ())),
         )
 
@@ -343,7 +330,7 @@ class Entry:
 
 
 def _set_merge(base: Iterable[str], mine: Iterable[str], theirs: Iterable[str]) -> tuple[str, ...]:
-    """Tags and aliases: what either side added, less what either side took away."""
+    """Tags: what either side added, less what either side took away."""
     b = {x.lower(): x for x in base}
     m = {x.lower(): x for x in mine}
     t = {x.lower(): x for x in theirs}
@@ -442,7 +429,7 @@ def merge(base: Entry | None, mine: Entry, theirs: Entry) -> tuple[Entry, dict[s
     """Three-way merge of one paper, part by part.
 
     Returns the merged entry (the local value where both sides changed a part) and the
-    conflicts: part -> (base, mine, theirs) values. Tags and aliases merge as sets.
+    conflicts: part -> (base, mine, theirs) values. Tags and files merge as sets.
     """
     b = base.parts() if base is not None else {}
     m, t = mine.parts(), theirs.parts()
@@ -485,9 +472,8 @@ def merge(base: Entry | None, mine: Entry, theirs: Entry) -> tuple[Entry, dict[s
             source = side.source
             break
     tags = _set_merge(base.tags if base else (), mine.tags, theirs.tags)
-    aliases = _set_merge(base.aliases if base else (), mine.aliases, theirs.aliases)
     files = _files_merge(base.files if base else (), mine.files, theirs.files)
-    return Entry(key, entry_type, fields, source, tags, aliases, files), conflicts
+    return Entry(key, entry_type, fields, source, tags, files), conflicts
 
 
 # -- connection strings ---------------------------------------------------------------------------
@@ -692,13 +678,6 @@ class Group:
             [arg],
         ):
             tags.setdefault(pid, []).append(name)
-        aliases: dict[int, list[str]] = {}
-        for pid, alias in self.conn.execute(
-            "SELECT paper_id, alias FROM key_aliases WHERE paper_id IN (SELECT id FROM papers "
-            "WHERE uid IN (SELECT value FROM json_each(?)))",
-            [arg],
-        ):
-            aliases.setdefault(pid, []).append(alias)
         files = self._files_here(arg)
         for pid, (uid, _, key, entry_type, fields, source) in by_id.items():
             out[uid] = _Local(
@@ -710,7 +689,6 @@ class Group:
                     tuple((n, v) for n, v in json.loads(fields)),
                     source,
                     tuple(sorted(tags.get(pid, []), key=str.lower)),
-                    tuple(sorted(aliases.get(pid, []), key=str.lower)),
                     _by_hash(files.get(pid, {}).values()),
                 ),
             )
@@ -920,16 +898,17 @@ class Group:
                 )
                 if row[0] != e.key:
                     changes.keys[pid] = (row[0], e.key)
+                    # This member's documents may cite the old key: it stays an alias
+                    # here. Aliases are each library's own (two papers of a group can
+                    # have had one key; a library can give it to only one).
+                    if row[0].lower() != e.key.lower():
+                        self.conn.execute(
+                            "INSERT OR IGNORE INTO key_aliases(alias, paper_id) VALUES (?, ?)",
+                            [row[0], pid],
+                        )
             changes.papers.add(pid)
         changes.fields = True
-        # Aliases and tags: exactly the group's.
-        self.conn.execute("DELETE FROM key_aliases WHERE paper_id = ?", [pid])
-        for alias in e.aliases:
-            if alias.lower() != e.key.lower():
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO key_aliases(alias, paper_id) VALUES (?, ?)",
-                    [alias, pid],
-                )
+        # Tags: exactly the group's.
         have = {
             name.lower()
             for (name,) in self.conn.execute(
@@ -1522,6 +1501,57 @@ class Group:
                 "UPDATE notes SET uid = lower(hex(randomblob(16))) WHERE shared = 1 AND uid IS NULL"
             )
 
+    def _clear_key_clashes(self, server: psycopg.Connection, report: SyncReport) -> None:
+        """Before a push: a changed paper of ours whose key another paper holds in the
+        group is the newcomer and takes a suffix (keeping its old key as an alias here).
+
+        A pull frees keys for what it brings, but not a key the group holds for a paper
+        whose key is in conflict here (this library shows its own key for it, so the
+        group's looks free): without this, such a push would be refused on every try.
+        """
+        sent = {
+            uid: key
+            for uid, key in self.conn.execute(
+                "SELECT p.uid, p.key FROM papers p JOIN sync_dirty d ON d.uid = p.uid"
+            )
+        }
+        if not sent:
+            return
+        for uid, part in self.conn.execute(
+            "SELECT uid, theirs FROM sync_conflicts WHERE part = '@key' AND uid IN "
+            "(SELECT value FROM json_each(?))",
+            [json.dumps(list(sent))],
+        ).fetchall():
+            sent[uid] = json.loads(part)  # a key in conflict goes out as the group's
+        with server.transaction():  # its own: the push's must not become a savepoint
+            holders = {
+                key.lower(): uid
+                for uid, key in server.execute(
+                    f"SELECT uid, key FROM {SCHEMA}.entries "
+                    "WHERE NOT deleted AND lower(key) = ANY(%s)",
+                    [sorted({k.lower() for k in sent.values()})],
+                ).fetchall()
+            }
+        for uid, key in sent.items():
+            holder = holders.get(key.lower())
+            if holder is None or holder == uid:
+                continue
+            if holder in sent and sent[holder].lower() != key.lower():
+                continue  # the holder leaves the key in this same push
+            row = self.conn.execute("SELECT id, key FROM papers WHERE uid = ?", [uid]).fetchone()
+            if row is None or row[1].lower() != key.lower():
+                continue
+            pid, old = int(row[0]), str(row[1])
+            new = keys_mod.unique_key(old, lambda k: self.keys.key_taken(k) or k.lower() in holders)
+            self.keys.set_key(pid, new, keep_alias=True)
+            report.changes.papers.add(pid)
+            report.changes.fields = True
+            report.changes.keys[pid] = (old, new)
+            report.messages.append(
+                f"Your paper {old} is now {new}: another member's paper has the key {old}. "
+                f"This library still finds it by {old} (an alias)."
+            )
+
     def _outgoing(self) -> list[tuple[str, str, str | None, str | None, int | None, int]]:
         """What to push: (uid, kind, key or entry uid, data or None to delete, base version
         or None for a new row, dirty count)."""
@@ -1568,10 +1598,17 @@ class Group:
         import psycopg
 
         self._share_new()
+        self._clear_key_clashes(server, report)
         out = self._outgoing()
         sending = [o for o in out if o[1] != "same"]
         version = 0
         if sending:
+            from psycopg.pq import TransactionStatus
+
+            # The push commits here or not at all: inside a transaction left open it would
+            # only be a savepoint, and nothing would reach the server.
+            if server.info.transaction_status != TransactionStatus.IDLE:
+                raise RuntimeError("a push must start outside any server transaction")
             try:
                 with server.transaction():
                     version = int(
@@ -1592,9 +1629,9 @@ class Group:
                     f"you may read this group but not change it ({shown(self._require())}): "
                     f"{len(sending)} change(s) are kept in this library and not shared"
                 ) from None
-            except (psycopg.errors.UniqueViolation, psycopg.errors.ExclusionViolation):
+            except (psycopg.errors.UniqueViolation, psycopg.errors.ExclusionViolation) as exc:
                 # A key another member took since our pull (or a uid we missed): pull again.
-                raise _Stale() from None
+                raise _Stale(exc.diag.message_detail or _first_line(exc)) from None
         with self.store.write():
             seen = self.seen()
             for uid, kind, key, data, _base, n in out:
@@ -1702,7 +1739,10 @@ class Group:
         one we based the change on), or someone pushed in between."""
         cur.executemany(sql, rows, returning=False)
         if cur.rowcount != len(rows):
-            raise _Stale()
+            what = " ".join(sql.split()[:3]).replace(f"{SCHEMA}.", "")
+            raise _Stale(
+                f"{len(rows) - cur.rowcount} of {len(rows)} rows changed meanwhile ({what})"
+            )
 
     # -- the public operations ------------------------------------------------------------
 
@@ -1717,6 +1757,7 @@ class Group:
         self._upgrade_triggers()
         with self._server(url) as server:
             self._check_group(server, url)
+            stale = ""
             for _attempt in range(ATTEMPTS):
                 self._pull(server, report)
                 if not push:
@@ -1724,14 +1765,15 @@ class Group:
                 try:
                     self._push(server, report)
                     break
-                except _Stale:
+                except _Stale as exc:
+                    stale = str(exc)
                     continue
                 except ReadOnlyMemberError as exc:
                     report.messages.append(str(exc))
                     break
             else:
                 raise GroupError(
-                    f"others kept changing the same papers on {shown(url)}; "
+                    f"others kept changing the same papers on {shown(url)} ({stale}); "
                     "nothing was lost, sync again"
                 )
         report.conflicts = self.conflict_count()
@@ -1944,10 +1986,6 @@ class Group:
             self.conn.executemany(
                 "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) VALUES (?, ?)",
                 [(pid, tag_ids[t.lower()]) for pid, e in tagged for t in e.tags],
-            )
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO key_aliases(alias, paper_id) VALUES (?, ?)",
-                [(a, ids[key.lower()]) for _, key, e, _ in rows for a in e.aliases],
             )
             if tagged:
                 self.personal.after_change([pid for pid, _ in tagged], modified=False)

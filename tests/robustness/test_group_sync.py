@@ -29,16 +29,13 @@ def url(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def shared_state(lib: Library) -> list[tuple]:
+    """What the group shares of each paper (key aliases are each library's own)."""
     rows = []
     for pid in lib.paper_ids():
         p = lib.paper(pid)
-        aliases = sorted(
-            a
-            for (a,) in lib.conn.execute("SELECT alias FROM key_aliases WHERE paper_id = ?", [pid])
-        )
         notes = sorted(n.body for n in lib.notes(pid) if n.shared)
         tags = tuple(sorted(lib.paper_tags(pid)))
-        rows.append((p.key, p.entry_type, tuple(p.fields), tags, notes, aliases))
+        rows.append((p.key, p.entry_type, tuple(p.fields), tags, notes))
     return sorted(rows)
 
 
