@@ -393,6 +393,17 @@ def part_label(part: str) -> str:
     return {"@key": "citation key", "@type": "entry type", "@fields": "fields"}.get(part, part)
 
 
+def _agree(a: Entry, b: Entry) -> bool:
+    """The same paper as the group shares it (the original text aside)."""
+    return (a.key, a.entry_type, a.fields, a.tags, a.files) == (
+        b.key,
+        b.entry_type,
+        b.fields,
+        b.tags,
+        b.files,
+    )
+
+
 def with_parts(entry: Entry, values: dict[str, Any]) -> Entry:
     """``entry`` with some parts set (None: a field taken away)."""
     if not values:
@@ -1304,6 +1315,11 @@ class Group:
                     self._set_base(uid, "entry", version, theirs.base_text())
                     clean.append(uid)
                     continue
+                if base is not None and uid in conflicts:
+                    # A part still in conflict merges against the base both sides had
+                    # before it (the stored base is the group's value since): it stays a
+                    # conflict until the member chooses or the group comes to this value.
+                    base = with_parts(base, {p: c[0] for p, c in conflicts[uid].items()})
                 merged, found = merge(base, here.entry, theirs)
                 if merged != here.entry:
                     self._put_entry(here.paper_id, uid, merged, report, changes)
@@ -1311,6 +1327,8 @@ class Group:
                     report.merged += 1
                 self._record_conflicts(uid, found, w)
                 self._set_base(uid, "entry", version, theirs.base_text())
+                if not _agree(with_parts(merged, {p: c[2] for p, c in found.items()}), theirs):
+                    self._mark_dirty(uid)  # this library has something the group has not
             for uid, entry_uid, data, deleted, version in notes:
                 report.pulled += 1
                 self._pull_note(uid, entry_uid, data, deleted, version, dirty, bases, report)

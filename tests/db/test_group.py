@@ -521,3 +521,25 @@ def test_a_key_held_by_a_paper_in_conflict_here_is_not_free(members) -> None:
     ann.group_sync()
     assert ann.paper(ann.require_key("anns2020a")).key == "anns2020a"
     assert fields(ann, "anns2020a") == fields(ben, "anns2020a")
+
+
+def test_a_conflict_stays_when_the_group_changes_something_else(members) -> None:
+    """The group changing another field of a paper in conflict here neither settles the
+    conflict by itself nor leaves this library's value unsent (found by the random test:
+    the member's value stayed here, unsent, for good)."""
+    ann, ben = members
+    key = ann.paper(ann.paper_ids()[9]).key
+    ann.update_fields(ann.require_key(key), {"volume": "A"})
+    ben.update_fields(ben.require_key(key), {"volume": "B"})
+    ann.group_sync()
+    assert ben.group_sync().conflicts == 1
+    ann.update_fields(ann.require_key(key), {"pages": "9--10"})
+    ann.group_sync()
+    assert ben.group_sync().conflicts == 1  # still his to choose
+    (c,) = ben.group_conflicts()
+    assert (c.mine, c.theirs) == ("{B}", "{A}")
+    ben.resolve_conflict(c.id, "mine")
+    ben.group_sync()
+    ann.group_sync()
+    assert fields(ann, key)["volume"] == fields(ben, key)["volume"] == "{B}"
+    assert fields(ben, key)["pages"] == "{9--10}"
