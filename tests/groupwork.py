@@ -95,6 +95,18 @@ def settle(lib: Library, rng: random.Random) -> None:
         lib.resolve_conflict(conflict.id, rng.choice(["mine", "theirs"]))
 
 
+def shared_state(lib: Library) -> list[tuple[object, ...]]:
+    """What the group shares of each paper, to compare members (key aliases are each
+    library's own: the old keys its member's documents may cite)."""
+    rows = []
+    for pid in lib.paper_ids():
+        p = lib.paper(pid)
+        notes = sorted(n.body for n in lib.notes(pid) if n.shared)
+        tags = tuple(sorted(lib.paper_tags(pid)))
+        rows.append((p.key, p.entry_type, tuple(p.fields), tags, notes))
+    return sorted(rows)
+
+
 def work(path: str, seed: int, edits: int, sync_every: int = 25) -> None:
     """Prints what the syncs met, as JSON: pulled, pushed, merged, conflicts, messages."""
     rng = random.Random(seed)

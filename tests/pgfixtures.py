@@ -45,6 +45,14 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
 
 
 @pytest.fixture
+def group_url(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``pg_url`` for a group's tests: libraries keep no password, so libpq finds it in
+    PGPASSWORD, as a member's ~/.pgpass would give it."""
+    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(pg_url)["password"] or "")
+    return pg_url
+
+
+@pytest.fixture
 def pg_server_private() -> Iterator[PgServer]:
     """A server of the test's own, for tests that stop, kill or restart it."""
     server = _new_server()

@@ -12,6 +12,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from citedesk.db import GroupError, Library
 from citedesk.db.group import Entry, merge, shown, with_parts, without_password
+from tests.groupwork import shared_state
 
 # -- the merge, part by part (no server) ----------------------------------------------------------
 
@@ -104,19 +105,12 @@ def test_passwords_are_taken_out_of_connection_strings() -> None:
 
 
 @pytest.fixture
-def url(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The group's server. Libraries keep no password: libpq finds it in PGPASSWORD."""
-    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(pg_url)["password"] or "")
-    return pg_url
-
-
-@pytest.fixture
-def members(url: str, tmp_path: Path):
+def members(group_url: str, tmp_path: Path):
     """Ann made the group from the seeded library; Ben joined it."""
     ann = Library.open(tmp_path / "ann.sqlite")
-    ann.group_init(url)
+    ann.group_init(group_url)
     ben = Library.open(tmp_path / "ben.sqlite", seed=False)
-    ben.group_join(url)
+    ben.group_join(group_url)
     yield ann, ben
     ann.close()
     ben.close()
@@ -124,18 +118,6 @@ def members(url: str, tmp_path: Path):
 
 def fields(lib: Library, key: str) -> dict[str, str]:
     return dict(lib.paper(lib.require_key(key)).fields)
-
-
-def shared_state(lib: Library) -> list[tuple]:
-    """Every shared thing of a library, as a member sees it. (Key aliases are each
-    library's own: the old keys its member's documents may cite.)"""
-    rows = []
-    for pid in lib.paper_ids():
-        p = lib.paper(pid)
-        notes = sorted(n.body for n in lib.notes(pid) if n.shared)
-        tags = tuple(sorted(lib.paper_tags(pid)))
-        rows.append((p.key, p.entry_type, tuple(p.fields), tags, notes))
-    return sorted(rows)
 
 
 def test_join_makes_the_same_library_without_seeds(members) -> None:
@@ -149,8 +131,8 @@ def test_join_makes_the_same_library_without_seeds(members) -> None:
     assert ann.group_status(ask_server=False).pending == 0
 
 
-def test_no_password_is_stored_in_the_library(members, tmp_path: Path, url: str) -> None:
-    password = conninfo_to_dict(url)["password"]
+def test_no_password_is_stored_in_the_library(members, tmp_path: Path, group_url: str) -> None:
+    password = conninfo_to_dict(group_url)["password"]
     assert password
     for name in ("ann.sqlite", "ben.sqlite"):
         dump = "\n".join(sqlite3.connect(tmp_path / name).iterdump())
@@ -333,16 +315,18 @@ def test_shared_notes_travel_personal_ones_stay(members) -> None:
 
 
 def test_a_read_only_member_is_refused_and_keeps_the_change(
-    pg_server, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pg_server, group_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from citedesk.db.group import grant
 
     ann = Library.open(tmp_path / "ann.sqlite")
-    ann.group_init(url)
-    reader = f"reader_{conninfo_to_dict(url)['dbname']}"  # roles are the server's, not the db's
+    ann.group_init(group_url)
+    reader = (
+        f"reader_{conninfo_to_dict(group_url)['dbname']}"  # roles are the server's, not the db's
+    )
     pg_server.create_role(reader, "reader-pw")
-    grant(url, reader, writer=False)
-    dbname = conninfo_to_dict(url)["dbname"]
+    grant(group_url, reader, writer=False)
+    dbname = conninfo_to_dict(group_url)["dbname"]
     reader_url = pg_server.url(dbname, user=reader)
     monkeypatch.setenv("PGPASSWORD", "reader-pw")
     rita = Library.open(tmp_path / "rita.sqlite", seed=False)
@@ -356,7 +340,7 @@ def test_a_read_only_member_is_refused_and_keeps_the_change(
     assert rita.group_status().writable is False
     assert rita.group_status(ask_server=False).pending == 1
     # She still receives the others' changes.
-    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(url)["password"] or "")
+    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(group_url)["password"] or "")
     ann.update_fields(ann.require_key(key), {"year": "1999"})
     ann.group_sync()
     monkeypatch.setenv("PGPASSWORD", "reader-pw")
@@ -367,17 +351,17 @@ def test_a_read_only_member_is_refused_and_keeps_the_change(
     rita.close()
 
 
-def test_sync_explains_what_is_wrong(tmp_path: Path, url: str) -> None:
+def test_sync_explains_what_is_wrong(tmp_path: Path, group_url: str) -> None:
     lib = Library.open(tmp_path / "solo.sqlite")
     with pytest.raises(GroupError, match="is not in a group"):
         lib.group_sync()
     with pytest.raises(GroupError, match="holds no Citedesk group"):
-        Library.open(tmp_path / "j.sqlite", seed=False).group_join(url)
-    lib.group_init(url)
+        Library.open(tmp_path / "j.sqlite", seed=False).group_join(group_url)
+    lib.group_init(group_url)
     with pytest.raises(GroupError, match="already holds a Citedesk group"):
-        Library.open(tmp_path / "other.sqlite").group_init(url)
+        Library.open(tmp_path / "other.sqlite").group_init(group_url)
     with pytest.raises(GroupError, match="already holds papers"):
-        Library.open(tmp_path / "seeded.sqlite").group_join(url)
+        Library.open(tmp_path / "seeded.sqlite").group_join(group_url)
     closed = "postgresql://nobody@127.0.0.1:1/nothing"
     with pytest.raises(GroupError, match="cannot reach the group server nobody@127.0.0.1:1"):
         Library.open(tmp_path / "k.sqlite", seed=False).group_join(closed)
@@ -396,17 +380,17 @@ def test_nothing_to_send_after_a_pull(members) -> None:
     assert ann.group_sync().pulled == 0
 
 
-def test_server_version_behind_the_library_is_refused(members, pg_server, url: str) -> None:
+def test_server_version_behind_the_library_is_refused(members, pg_server, group_url: str) -> None:
     ann, _ = members
-    dbname = conninfo_to_dict(url)["dbname"]
+    dbname = conninfo_to_dict(group_url)["dbname"]
     pg_server.execute("UPDATE citedesk.counter SET version = 0", dbname=dbname)
     with pytest.raises(GroupError, match="restored from an older backup"):
         ann.group_sync()
 
 
-def test_base_rows_hold_what_the_server_holds(members, pg_server, url: str) -> None:
+def test_base_rows_hold_what_the_server_holds(members, pg_server, group_url: str) -> None:
     ann, _ = members
-    dbname = conninfo_to_dict(url)["dbname"]
+    dbname = conninfo_to_dict(group_url)["dbname"]
     server = dict(pg_server.execute("SELECT uid, data FROM citedesk.entries", dbname=dbname))
     local = {
         uid: text.split("\n", 1)[1]
@@ -415,16 +399,16 @@ def test_base_rows_hold_what_the_server_holds(members, pg_server, url: str) -> N
     assert local == server
 
 
-def test_string_macros_travel_with_the_papers_that_use_them(url: str, tmp_path: Path) -> None:
+def test_string_macros_travel_with_the_papers_that_use_them(group_url: str, tmp_path: Path) -> None:
     ann = Library.open(tmp_path / "ann.sqlite", seed=False)
     ann.import_text(
         '@string{jml = "Journal of Machine Learning"}\n'
         '@preamble{"\\newcommand{\\noop}[1]{}"}\n\n'
         "@article{doe2020, author = {Doe, Jane}, title = {Sparse}, journal = jml, year = 2020}\n"
     )
-    ann.group_init(url)
+    ann.group_init(group_url)
     ben = Library.open(tmp_path / "ben.sqlite", seed=False)
-    ben.group_join(url)
+    ben.group_join(group_url)
     pid = ben.require_key("doe2020")
     assert ben.paper(pid).venue == "Journal of Machine Learning"
     assert ben.macros() == ann.macros()
@@ -440,14 +424,14 @@ def test_string_macros_travel_with_the_papers_that_use_them(url: str, tmp_path: 
 
 
 def test_a_paper_kept_after_a_deletion_comes_back_with_its_shared_notes(
-    members, url: str, tmp_path: Path
+    members, group_url: str, tmp_path: Path
 ) -> None:
     """Carl deleted a paper; meanwhile Ann shared a note on it and Ben edited it, so the
     paper is kept. Carl gets it back with Ann's note, though that note is older than what
     he had already pulled (found by the convergence test)."""
     ann, ben = members
     carl = Library.open(tmp_path / "carl.sqlite", seed=False)
-    carl.group_join(url)
+    carl.group_join(group_url)
     key = ann.paper(ann.paper_ids()[8]).key
     carl.delete_papers([carl.require_key(key)])
     note = next(iter(ann.add_note(ann.require_key(key), "shared by Ann").note_ids))
@@ -466,9 +450,9 @@ def test_a_paper_kept_after_a_deletion_comes_back_with_its_shared_notes(
 
 
 def test_a_join_that_cannot_read_a_paper_leaves_the_library_empty(
-    members, pg_server, url: str, tmp_path: Path
+    members, pg_server, group_url: str, tmp_path: Path
 ) -> None:
-    dbname = conninfo_to_dict(url)["dbname"]
+    dbname = conninfo_to_dict(group_url)["dbname"]
     data = json.dumps(
         {
             "type": "article",
@@ -484,15 +468,15 @@ def test_a_join_that_cannot_read_a_paper_leaves_the_library_empty(
     )
     new = Library.open(tmp_path / "new.sqlite", seed=False)
     with pytest.raises(GroupError, match="could not be read, e.g. broken"):
-        new.group_join(url)
+        new.group_join(group_url)
     assert new.count() == 0 and new.group_server() is None
     new.close()
 
 
-def test_a_joined_library_agrees_with_the_server_to_the_byte(members, pg_server, url) -> None:
+def test_a_joined_library_agrees_with_the_server_to_the_byte(members, pg_server, group_url) -> None:
     """The bases a join writes are the server's own text, and nothing is left to send."""
     _, ben = members
-    dbname = conninfo_to_dict(url)["dbname"]
+    dbname = conninfo_to_dict(group_url)["dbname"]
     server = {
         uid: f"{key}\n{data}"
         for uid, key, data in pg_server.execute(

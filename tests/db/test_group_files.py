@@ -65,33 +65,27 @@ def test_data_without_files_loads_and_files_round_trip() -> None:
 # -- members and a server -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def url(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(pg_url)["password"] or "")
-    return pg_url
-
-
-def make_members(url: str, tmp_path: Path, *, share: bool) -> tuple[Library, Library]:
+def make_members(group_url: str, tmp_path: Path, *, share: bool) -> tuple[Library, Library]:
     ann = Library.open(tmp_path / "ann" / "lib.sqlite")
-    ann.group_init(url, share_files=share)
+    ann.group_init(group_url, share_files=share)
     ben = Library.open(tmp_path / "ben" / "lib.sqlite", seed=False)
-    ben.group_join(url)
+    ben.group_join(group_url)
     return ann, ben
 
 
 @pytest.fixture
-def members(url: str, tmp_path: Path):
+def members(group_url: str, tmp_path: Path):
     """Ann made the group (files' contents not shared); Ben joined it."""
-    ann, ben = make_members(url, tmp_path, share=False)
+    ann, ben = make_members(group_url, tmp_path, share=False)
     yield ann, ben
     ann.close()
     ben.close()
 
 
 @pytest.fixture
-def sharing(url: str, tmp_path: Path):
+def sharing(group_url: str, tmp_path: Path):
     """The same, in a group that shares the files' contents."""
-    ann, ben = make_members(url, tmp_path, share=True)
+    ann, ben = make_members(group_url, tmp_path, share=True)
     yield ann, ben
     ann.close()
     ben.close()
@@ -258,25 +252,27 @@ def test_a_deleted_paper_brings_its_files_back_when_the_other_side_edited_it(sha
 
 
 def test_a_read_only_member_gets_the_files_too(
-    pg_server, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pg_server, group_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from citedesk.db.group import grant
 
     ann = Library.open(tmp_path / "ann.sqlite")
     key = first_key(ann)
     ann.attach(ann.require_key(key), [PDF])
-    ann.group_init(url, share_files=True)
-    reader = f"reader_{conninfo_to_dict(url)['dbname']}"  # roles are the server's, not the db's
+    ann.group_init(group_url, share_files=True)
+    reader = (
+        f"reader_{conninfo_to_dict(group_url)['dbname']}"  # roles are the server's, not the db's
+    )
     pg_server.create_role(reader, "reader-pw")
-    grant(url, reader, writer=False)
-    reader_url = pg_server.url(conninfo_to_dict(url)["dbname"], user=reader)
+    grant(group_url, reader, writer=False)
+    reader_url = pg_server.url(conninfo_to_dict(group_url)["dbname"], user=reader)
     monkeypatch.setenv("PGPASSWORD", "reader-pw")
     rita = Library.open(tmp_path / "rita" / "rita.sqlite", seed=False)
     rita.group_join(reader_url)
     [a] = files_of(rita, key)
     assert not a.missing and a.path.read_bytes() == PDF.read_bytes()
     # A file attached later reaches her at a sync; she may not turn sharing off.
-    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(url)["password"] or "")
+    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(group_url)["password"] or "")
     ann.attach(ann.require_key(key), [OTHER_PDF])
     ann.group_sync()
     monkeypatch.setenv("PGPASSWORD", "reader-pw")
@@ -294,22 +290,22 @@ def test_a_read_only_member_gets_the_files_too(
 
 
 def test_a_writer_granted_later_may_send_files(
-    pg_server, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pg_server, group_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from citedesk.db.group import grant
 
     ann = Library.open(tmp_path / "ann.sqlite")
-    ann.group_init(url, share_files=True)
+    ann.group_init(group_url, share_files=True)
     pg_server.create_role("writer", "writer-pw")
-    grant(url, "writer", writer=True)
-    writer_url = pg_server.url(conninfo_to_dict(url)["dbname"], user="writer")
+    grant(group_url, "writer", writer=True)
+    writer_url = pg_server.url(conninfo_to_dict(group_url)["dbname"], user="writer")
     monkeypatch.setenv("PGPASSWORD", "writer-pw")
     wes = Library.open(tmp_path / "wes" / "wes.sqlite", seed=False)
     wes.group_join(writer_url)
     key = first_key(wes)
     wes.attach(wes.require_key(key), [PDF])
     assert wes.group_sync().pushed == 1
-    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(url)["password"] or "")
+    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(group_url)["password"] or "")
     ann.group_sync()
     [a] = files_of(ann, key)
     assert not a.missing and a.path.read_bytes() == PDF.read_bytes()
@@ -317,16 +313,16 @@ def test_a_writer_granted_later_may_send_files(
     wes.close()
 
 
-def test_members_attaching_and_detaching_at_random_converge(url: str, tmp_path: Path) -> None:
+def test_members_attaching_and_detaching_at_random_converge(group_url: str, tmp_path: Path) -> None:
     """Three members make random edits (attaching and detaching files among them), syncing
     now and then; afterwards all hold the same files on every paper, with the same bytes
     where they have them."""
     ann = Library.open(tmp_path / "m0" / "lib.sqlite")
-    ann.group_init(url, share_files=True)
+    ann.group_init(group_url, share_files=True)
     libs = [ann]
     for n in (1, 2):
         lib = Library.open(tmp_path / f"m{n}" / "lib.sqlite", seed=False)
-        lib.group_join(url)
+        lib.group_join(group_url)
         libs.append(lib)
     rngs = [random.Random(n) for n in range(3)]
     for step in range(1, 151):
@@ -361,7 +357,7 @@ def test_members_attaching_and_detaching_at_random_converge(url: str, tmp_path: 
         lib.close()
 
 
-def test_group_files_on_the_command_line(url: str, tmp_path: Path) -> None:
+def test_group_files_on_the_command_line(group_url: str, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def citedesk(*args: str) -> subprocess.CompletedProcess[str]:
@@ -373,7 +369,7 @@ def test_group_files_on_the_command_line(url: str, tmp_path: Path) -> None:
             timeout=120,
         )
 
-    done = citedesk("group", "init", without_password(url), "--share-files")  # PGPASSWORD
+    done = citedesk("group", "init", without_password(group_url), "--share-files")  # PGPASSWORD
     assert done.returncode == 0, done.stderr
     status = json.loads(citedesk("group", "status", "--json").stdout)
     assert status["share_files"] is True

@@ -17,38 +17,21 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from citedesk.db import GroupError, Library
-from tests.groupwork import settle
+from tests.groupwork import settle, shared_state
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def url(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(pg_url)["password"] or "")
-    return pg_url
-
-
-def shared_state(lib: Library) -> list[tuple]:
-    """What the group shares of each paper (key aliases are each library's own)."""
-    rows = []
-    for pid in lib.paper_ids():
-        p = lib.paper(pid)
-        notes = sorted(n.body for n in lib.notes(pid) if n.shared)
-        tags = tuple(sorted(lib.paper_tags(pid)))
-        rows.append((p.key, p.entry_type, tuple(p.fields), tags, notes))
-    return sorted(rows)
-
-
-def server_rows(pg_server, url: str, table: str = "entries") -> list[tuple]:
-    dbname = conninfo_to_dict(url)["dbname"]
+def server_rows(pg_server, group_url: str, table: str = "entries") -> list[tuple]:
+    dbname = conninfo_to_dict(group_url)["dbname"]
     return pg_server.execute(
         f"SELECT uid, key, data, deleted, version FROM citedesk.{table} ORDER BY uid",
         dbname=dbname,
     )
 
 
-def server_version(pg_server, url: str) -> int:
-    dbname = conninfo_to_dict(url)["dbname"]
+def server_version(pg_server, group_url: str) -> int:
+    dbname = conninfo_to_dict(group_url)["dbname"]
     return int(pg_server.execute("SELECT version FROM citedesk.counter", dbname=dbname)[0][0])
 
 
@@ -76,16 +59,16 @@ def converge(libs: list[Library], rng: random.Random) -> int:
     raise AssertionError("the members did not settle in 11 rounds")
 
 
-def test_three_members_editing_at_once_converge(pg_server, url: str, tmp_path: Path) -> None:
+def test_three_members_editing_at_once_converge(pg_server, group_url: str, tmp_path: Path) -> None:
     """Three members make 1,000 random edits each at the same time (own processes, syncing
     every 25 edits, settling some conflicts as they go); then all hold the same library:
     the same shared state and byte-identical exports."""
     ann = Library.open(tmp_path / "m0.sqlite")
-    ann.group_init(url)
+    ann.group_init(group_url)
     ann.close()
     for n in (1, 2):
         lib = Library.open(tmp_path / f"m{n}.sqlite", seed=False)
-        lib.group_join(url)
+        lib.group_join(group_url)
         lib.close()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
@@ -120,7 +103,8 @@ def test_three_members_editing_at_once_converge(pg_server, url: str, tmp_path: P
     rounds = converge(libs, random.Random(7))
     states = [shared_state(lib) for lib in libs]
     print(
-        f"\n3 x 1,000 edits in {took:.1f} s; server version {server_version(pg_server, url)}; "
+        f"\n3 x 1,000 edits in {took:.1f} s; "
+        f"server version {server_version(pg_server, group_url)}; "
         f"settled in {rounds} rounds; {len(states[0])} papers; met {met}"
     )
     assert states[0] == states[1] == states[2]
@@ -129,7 +113,9 @@ def test_three_members_editing_at_once_converge(pg_server, url: str, tmp_path: P
     assert exports[0].count("\n@") + exports[0].startswith("@") >= len(states[0])
     # And each member's bases are what the server holds.
     live = {
-        uid: data for uid, _key, data, deleted, _v in server_rows(pg_server, url) if not deleted
+        uid: data
+        for uid, _key, data, deleted, _v in server_rows(pg_server, group_url)
+        if not deleted
     }
     for lib in libs:
         uids = {uid for (uid,) in lib.conn.execute("SELECT uid FROM papers")}
@@ -193,25 +179,28 @@ KILL_DURING_PULL = """
 """
 
 
-def two_members(url: str, tmp_path: Path) -> tuple[Path, Path]:
+def two_members(group_url: str, tmp_path: Path) -> tuple[Path, Path]:
     ann = Library.open(tmp_path / "ann.sqlite")
-    ann.group_init(url)
+    ann.group_init(group_url)
     ann.close()
     ben = Library.open(tmp_path / "ben.sqlite", seed=False)
-    ben.group_join(url)
+    ben.group_join(group_url)
     ben.close()
     return tmp_path / "ann.sqlite", tmp_path / "ben.sqlite"
 
 
 def test_client_killed_during_a_push_leaves_the_server_as_it_was(
-    pg_server, url: str, tmp_path: Path
+    pg_server, group_url: str, tmp_path: Path
 ) -> None:
-    ann_path, ben_path = two_members(url, tmp_path)
-    before_rows, before_version = server_rows(pg_server, url), server_version(pg_server, url)
+    ann_path, ben_path = two_members(group_url, tmp_path)
+    before_rows, before_version = (
+        server_rows(pg_server, group_url),
+        server_version(pg_server, group_url),
+    )
     done = run_child(KILL_DURING_PUSH, str(ann_path))
     assert done.returncode == -signal.SIGKILL, done.stderr
-    assert server_rows(pg_server, url) == before_rows
-    assert server_version(pg_server, url) == before_version
+    assert server_rows(pg_server, group_url) == before_rows
+    assert server_version(pg_server, group_url) == before_version
     with Library.open(ann_path) as ann:
         assert ann.group_status(ask_server=False).pending == 20
         assert ann.group_sync().pushed == 20
@@ -222,28 +211,28 @@ def test_client_killed_during_a_push_leaves_the_server_as_it_was(
 
 
 def test_client_killed_after_the_server_committed_finishes_next_time(
-    pg_server, url: str, tmp_path: Path
+    pg_server, group_url: str, tmp_path: Path
 ) -> None:
-    ann_path, ben_path = two_members(url, tmp_path)
-    version = server_version(pg_server, url)
+    ann_path, ben_path = two_members(group_url, tmp_path)
+    version = server_version(pg_server, group_url)
     done = run_child(KILL_AFTER_COMMIT, str(ann_path))
     assert done.returncode == -signal.SIGKILL, done.stderr
-    assert server_version(pg_server, url) == version + 1  # the push landed whole
+    assert server_version(pg_server, group_url) == version + 1  # the push landed whole
     with Library.open(ann_path) as ann:
         report = ann.group_sync()
         # Its own push comes back as agreeing: nothing sent twice, no conflict.
         assert (report.pushed, report.conflicts) == (0, 0)
         assert ann.group_status(ask_server=False).pending == 0
-        assert server_version(pg_server, url) == version + 1
+        assert server_version(pg_server, group_url) == version + 1
         with Library.open(ben_path) as ben:
             ben.group_sync()
             assert shared_state(ben) == shared_state(ann)
 
 
 def test_client_killed_during_a_pull_keeps_its_library_whole(
-    pg_server, url: str, tmp_path: Path
+    pg_server, group_url: str, tmp_path: Path
 ) -> None:
-    ann_path, ben_path = two_members(url, tmp_path)
+    ann_path, ben_path = two_members(group_url, tmp_path)
     with Library.open(ann_path) as ann:
         for pid in ann.paper_ids():
             ann.update_fields(pid, {"note": "for Ben"})
@@ -267,10 +256,10 @@ def test_server_killed_in_the_middle_of_a_sync(
     from citedesk.db import group
 
     pg = pg_server_private
-    url = pg.create_database("g")
-    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(url)["password"] or "")
-    ann_path, ben_path = two_members(url, tmp_path)
-    before_rows = server_rows(pg, url)
+    group_url = pg.create_database("g")
+    monkeypatch.setenv("PGPASSWORD", conninfo_to_dict(group_url)["password"] or "")
+    ann_path, ben_path = two_members(group_url, tmp_path)
+    before_rows = server_rows(pg, group_url)
     plain = group.Group._expect
 
     def expect_then_kill(cur, sql, rows):
@@ -287,7 +276,7 @@ def test_server_killed_in_the_middle_of_a_sync(
         with pytest.raises(GroupError, match="cannot reach the group server"):
             ann.group_sync()
         pg.restart()
-        assert server_rows(pg, url) == before_rows
+        assert server_rows(pg, group_url) == before_rows
         assert ann.group_sync().pushed == 15
         with Library.open(ben_path) as ben:
             assert ben.group_sync().pulled == 15
