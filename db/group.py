@@ -18,9 +18,9 @@ A sync pulls what changed since the version the library last saw and merges it i
 local rows, three-way against ``sync_base`` (the state both sides last agreed on): parts
 changed on one side are taken, the same part changed on both sides keeps the local value
 and records a conflict with both values (the server keeps its own until the member
-chooses). Then it pushes the rows the triggers of migration 8 marked in ``sync_dirty``,
-each with the version it was based on; a row the server changed meanwhile makes the push
-roll back, and the sync pulls and tries again. Every step on either side is one
+chooses). Then it pushes the rows its triggers (made when the library joins) marked in
+``sync_dirty``, each with the version it was based on; a row the server changed meanwhile
+makes the push roll back, and the sync pulls and tries again. Every step on either side is one
 transaction, so a client or server killed halfway leaves no partial state and the next
 sync finishes the work.
 
@@ -41,7 +41,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
@@ -329,7 +329,7 @@ class Entry:
         return out
 
 
-def _set_merge(base: Iterable[str], mine: Iterable[str], theirs: Iterable[str]) -> tuple[str, ...]:
+def _tags_merge(base: Iterable[str], mine: Iterable[str], theirs: Iterable[str]) -> tuple[str, ...]:
     """Tags: what either side added, less what either side took away."""
     b = {x.lower(): x for x in base}
     m = {x.lower(): x for x in mine}
@@ -482,7 +482,7 @@ def merge(base: Entry | None, mine: Entry, theirs: Entry) -> tuple[Entry, dict[s
         if (side.key, side.entry_type, side.fields) == (key, entry_type, fields):
             source = side.source
             break
-    tags = _set_merge(base.tags if base else (), mine.tags, theirs.tags)
+    tags = _tags_merge(base.tags if base else (), mine.tags, theirs.tags)
     files = _files_merge(base.files if base else (), mine.files, theirs.files)
     return Entry(key, entry_type, fields, source, tags, files), conflicts
 
@@ -833,7 +833,6 @@ class Group:
         """Make ``key`` free here for the group's paper ``uid``: a paper of this library
         not yet in the group that holds it is the newcomer and gets a suffix (its old key
         stays as its alias); an alias of another paper is dropped."""
-        w = self.store.recording()
         self.conn.execute(
             "DELETE FROM key_aliases WHERE alias = ? AND paper_id NOT IN "
             "(SELECT id FROM papers WHERE uid IS ?)",
@@ -849,20 +848,32 @@ class Group:
         # paper the same pull moves off the key is only on its way to its new one.)
         newcomer = other_uid is None or other_uid in self._dirty([other_uid])
         new = keys_mod.unique_key(old, lambda k: self.keys.key_taken(k) or k == key)
-        w.capture("papers", "id", [pid], only=["key", "source", "modified"])
-        self.conn.execute(
-            "UPDATE papers SET key = ?, source = NULL, modified = ? WHERE id = ?",
-            [new, now(), pid],
-        )
+        # Its alias comes at the end of the pull: a paper arriving later may free the key.
+        self._rename(pid, old, new, changes, report.messages if newcomer else None, alias=False)
+        if newcomer:
+            self._pending_alias.append((old, pid))
+
+    def _rename(
+        self,
+        pid: int,
+        old: str,
+        new: str,
+        changes: Changes,
+        messages: list[str] | None,
+        *,
+        alias: bool,
+    ) -> None:
+        """Give a paper of this library a new key because the group's paper has its old
+        one, and say so to the member (``messages``) when it was theirs to know."""
+        self.keys.set_key(pid, new, keep_alias=alias)
         changes.papers.add(pid)
         changes.fields = True
         changes.keys[pid] = (old, new)
-        if newcomer:
-            report.messages.append(
+        if messages is not None:
+            messages.append(
                 f"Your paper {old} is now {new}: another member's paper has the key {old}. "
                 f"This library still finds it by {old} (an alias)."
             )
-            self._pending_alias.append((old, pid))
 
     def _put_entry(
         self,
@@ -1137,8 +1148,6 @@ class Group:
         server = connect(url)
         try:
             with server.transaction():
-                if on:
-                    self._make_files_table(server)
                 server.execute(
                     f"INSERT INTO {SCHEMA}.meta(name, value) VALUES (%s, %s) "
                     "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -1159,29 +1168,6 @@ class Group:
             ) from None
         finally:
             server.close()
-
-    @staticmethod
-    def _make_files_table(server: psycopg.Connection) -> None:
-        """Inside a server transaction: the ``files`` table, for a group made before it
-        existed; the members get the rights on it they have on ``entries``."""
-        from psycopg import sql
-
-        if _value(server.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.files"]).fetchone()):
-            return
-        server.execute(FILES_TABLE)
-        for grantee, right in server.execute(
-            "SELECT grantee, privilege_type FROM information_schema.role_table_grants "
-            "WHERE table_schema = %s AND table_name = 'entries' AND grantee <> current_user "
-            "AND privilege_type IN ('SELECT', 'INSERT')",
-            [SCHEMA],
-        ).fetchall():
-            # Composed by psycopg: the right is one of two fixed words, names are identifiers.
-            statement = sql.SQL("GRANT {} ON {}.files TO {}").format(
-                sql.SQL("INSERT" if right == "INSERT" else "SELECT"),
-                sql.Identifier(SCHEMA),
-                sql.Identifier(grantee),
-            )
-            server.execute(statement)
 
     def _settle(self) -> None:
         """Inside the write: the touched papers' tags text, stamp and search index."""
@@ -1527,12 +1513,13 @@ class Group:
         whose key is in conflict here (this library shows its own key for it, so the
         group's looks free): without this, such a push would be refused on every try.
         """
-        sent = {
-            uid: key
-            for uid, key in self.conn.execute(
-                "SELECT p.uid, p.key FROM papers p JOIN sync_dirty d ON d.uid = p.uid"
+        here = {
+            uid: (int(pid), key)
+            for uid, pid, key in self.conn.execute(
+                "SELECT p.uid, p.id, p.key FROM papers p JOIN sync_dirty d ON d.uid = p.uid"
             )
         }
+        sent = {uid: key for uid, (_, key) in here.items()}
         if not sent:
             return
         for uid, part in self.conn.execute(
@@ -1550,25 +1537,24 @@ class Group:
                     [sorted({k.lower() for k in sent.values()})],
                 ).fetchall()
             }
+        clashes = []
         for uid, key in sent.items():
             holder = holders.get(key.lower())
             if holder is None or holder == uid:
                 continue
             if holder in sent and sent[holder].lower() != key.lower():
                 continue  # the holder leaves the key in this same push
-            row = self.conn.execute("SELECT id, key FROM papers WHERE uid = ?", [uid]).fetchone()
-            if row is None or row[1].lower() != key.lower():
-                continue
-            pid, old = int(row[0]), str(row[1])
-            new = keys_mod.unique_key(old, lambda k: self.keys.key_taken(k) or k.lower() in holders)
-            self.keys.set_key(pid, new, keep_alias=True)
-            report.changes.papers.add(pid)
-            report.changes.fields = True
-            report.changes.keys[pid] = (old, new)
-            report.messages.append(
-                f"Your paper {old} is now {new}: another member's paper has the key {old}. "
-                f"This library still finds it by {old} (an alias)."
-            )
+            pid, own = here[uid]
+            if own.lower() == key.lower():  # (a key in conflict goes out as the group's)
+                clashes.append((pid, own))
+        if not clashes:
+            return
+        with self.store.write():
+            for pid, old in clashes:
+                new = keys_mod.unique_key(
+                    old, lambda k: self.keys.key_taken(k) or k.lower() in holders
+                )
+                self._rename(pid, old, new, report.changes, report.messages, alias=True)
 
     def _outgoing(self) -> list[tuple[str, str, str | None, str | None, int | None, int]]:
         """What to push: (uid, kind, key or entry uid, data or None to delete, base version
@@ -1650,22 +1636,39 @@ class Group:
             except (psycopg.errors.UniqueViolation, psycopg.errors.ExclusionViolation) as exc:
                 # A key another member took since our pull (or a uid we missed): pull again.
                 raise _Stale(exc.diag.message_detail or _first_line(exc)) from None
+        self._record_push(out, version, report)
+        report.pushed = len(sending)
+
+    def _record_push(
+        self,
+        out: Sequence[tuple[str, str, str | None, str | None, int | None, int]],
+        version: int,
+        report: SyncReport,
+    ) -> None:
+        """After the server committed a push: what it holds now is the base of what was
+        sent, and what did not change since it was read is no longer to send."""
+        sending = any(kind != "same" for _uid, kind, *_ in out)
         with self.store.write():
             seen = self.seen()
-            for uid, kind, key, data, _base, n in out:
-                if kind == "entry":
-                    assert key is not None and data is not None
-                    self._set_base(uid, "entry", version, f"{key}\n{data}")
-                elif kind in ("note", "blocks"):
-                    assert data is not None
-                    self._set_base(uid, kind, version, data)
-                elif kind.endswith("-gone"):
-                    self.conn.execute("DELETE FROM sync_base WHERE uid = ?", [uid])
-                self.conn.execute("DELETE FROM sync_dirty WHERE uid = ? AND n = ?", [uid, n])
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO sync_base(uid, kind, version, data) VALUES (?, ?, ?, ?)",
+                [
+                    (uid, kind, version, f"{key}\n{data}" if kind == "entry" else data)
+                    for uid, kind, key, data, _base, _n in out
+                    if kind in ("entry", "note", "blocks")
+                ],
+            )
+            self.conn.executemany(
+                "DELETE FROM sync_base WHERE uid = ?",
+                [(uid,) for uid, kind, *_ in out if kind.endswith("-gone")],
+            )
+            self.conn.executemany(
+                "DELETE FROM sync_dirty WHERE uid = ? AND n = ?",
+                [(uid, n) for uid, _kind, _key, _data, _base, n in out],
+            )
             if sending and seen == version - 1:
                 self.store.set_setting(SEEN_SETTING, version)
                 report.version = version
-        report.pushed = len(sending)
 
     def _send(
         self,
@@ -1673,82 +1676,51 @@ class Group:
         sending: Sequence[tuple[str, str, str | None, str | None, int | None, int]],
         version: int,
     ) -> None:
-        new_entries = [
-            (u, k, d, version) for u, kind, k, d, b, _ in sending if kind == "entry" and b is None
-        ]
-        old_entries = [
-            (k, d, version, u, b)
-            for u, kind, k, d, b, _ in sending
-            if kind == "entry" and b is not None
-        ]
-        gone_entries = [
-            (version, u, b) for u, kind, _k, _d, b, _ in sending if kind == "entry-gone"
-        ]
-        new_notes = [
-            (u, k, d, version) for u, kind, k, d, b, _ in sending if kind == "note" and b is None
-        ]
-        old_notes = [
-            (k, d, version, u, b)
-            for u, kind, k, d, b, _ in sending
-            if kind == "note" and b is not None
-        ]
-        blocks = [(d, version, b) for _u, kind, _k, d, b, _ in sending if kind == "blocks"]
-        gone_notes = [(version, u, b) for u, kind, _k, _d, b, _ in sending if kind == "note-gone"]
+        """Inside the push's transaction: write what is sent. Papers carry their key and
+        notes their paper's uid in the second column; the rest is the same for both."""
         with server.cursor() as cur:
-            if gone_entries:
-                # Deletions first, so a key freed here can be taken by another paper below.
-                self._expect(
-                    cur,
-                    f"UPDATE {SCHEMA}.entries SET deleted = true, version = %s "
-                    "WHERE uid = %s AND version = %s",
-                    gone_entries,
-                )
-            if old_entries:
-                self._expect(
-                    cur,
-                    f"UPDATE {SCHEMA}.entries SET key = %s, data = %s, deleted = false, "
-                    "version = %s, member = current_user WHERE uid = %s AND version = %s",
-                    old_entries,
-                )
-            if new_entries:
-                # New here; a uid the server has only as a tombstone (a deletion undone
-                # here) comes back to life. A live row with it means we missed a pull.
-                self._expect(
-                    cur,
-                    f"INSERT INTO {SCHEMA}.entries AS e (uid, key, data, version) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (uid) DO UPDATE SET key = "
-                    "excluded.key, data = excluded.data, version = excluded.version, "
-                    "deleted = false, member = current_user WHERE e.deleted",
-                    new_entries,
-                )
+            for kind, table, column in (("entry", "entries", "key"), ("note", "notes", "entry")):
+                gone = [(version, u, b) for u, k, _c, _d, b, _ in sending if k == f"{kind}-gone"]
+                changed = [
+                    (c, d, version, u, b)
+                    for u, k, c, d, b, _ in sending
+                    if k == kind and b is not None
+                ]
+                new = [
+                    (u, c, d, version) for u, k, c, d, b, _ in sending if k == kind and b is None
+                ]
+                if gone:
+                    # Deletions first, so a key freed here can be taken by another paper.
+                    self._expect(
+                        cur,
+                        f"UPDATE {SCHEMA}.{table} SET deleted = true, version = %s "
+                        "WHERE uid = %s AND version = %s",
+                        gone,
+                    )
+                if changed:
+                    self._expect(
+                        cur,
+                        f"UPDATE {SCHEMA}.{table} SET {column} = %s, data = %s, deleted = false, "
+                        "version = %s, member = current_user WHERE uid = %s AND version = %s",
+                        changed,
+                    )
+                if new:
+                    # New here; a uid the server has only as a tombstone (a deletion undone
+                    # here) comes back to life. A live row with it means we missed a pull.
+                    self._expect(
+                        cur,
+                        f"INSERT INTO {SCHEMA}.{table} AS t (uid, {column}, data, version) "
+                        f"VALUES (%s, %s, %s, %s) ON CONFLICT (uid) DO UPDATE SET {column} = "
+                        f"excluded.{column}, data = excluded.data, version = excluded.version, "
+                        "deleted = false, member = current_user WHERE t.deleted",
+                        new,
+                    )
+            blocks = [(d, version, b) for _u, k, _c, d, b, _ in sending if k == "blocks"]
             if blocks:
                 self._expect(
                     cur,
                     f"UPDATE {SCHEMA}.blocks SET data = %s, version = %s WHERE version = %s",
                     blocks,
-                )
-            if gone_notes:
-                self._expect(
-                    cur,
-                    f"UPDATE {SCHEMA}.notes SET deleted = true, version = %s "
-                    "WHERE uid = %s AND version = %s",
-                    gone_notes,
-                )
-            if old_notes:
-                self._expect(
-                    cur,
-                    f"UPDATE {SCHEMA}.notes SET entry = %s, data = %s, deleted = false, "
-                    "version = %s, member = current_user WHERE uid = %s AND version = %s",
-                    old_notes,
-                )
-            if new_notes:
-                self._expect(
-                    cur,
-                    f"INSERT INTO {SCHEMA}.notes AS n (uid, entry, data, version) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (uid) DO UPDATE SET entry = "
-                    "excluded.entry, data = excluded.data, version = excluded.version, "
-                    "deleted = false, member = current_user WHERE n.deleted",
-                    new_notes,
                 )
 
     @staticmethod
@@ -1772,7 +1744,6 @@ class Group:
         stored = self._require()
         url = conninfo or stored
         report = SyncReport()
-        self._upgrade_triggers()
         with self._server(url) as server:
             self._check_group(server, url)
             stale = ""
@@ -1796,22 +1767,6 @@ class Group:
                 )
         report.conflicts = self.conflict_count()
         return report
-
-    def _upgrade_triggers(self) -> None:
-        """A library that joined before attached files were shared gets their triggers;
-        its papers with files are marked changed, so that the next pull merges their
-        files with the group's instead of taking the group's (none) for them."""
-        if self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'sync_file_in'"
-        ).fetchone():
-            return
-        with self.store.write():
-            self._install_triggers()
-            self.conn.execute(
-                "INSERT INTO sync_dirty(uid) SELECT DISTINCT p.uid FROM papers p JOIN "
-                "attachments a ON a.paper_id = p.id WHERE a.hash IS NOT NULL AND p.uid "
-                "IS NOT NULL ON CONFLICT(uid) DO UPDATE SET n = n + 1"
-            )
 
     @contextmanager
     def _server(self, url: str) -> Iterator[psycopg.Connection]:
@@ -1902,7 +1857,7 @@ class Group:
             self._mark_dirty(BLOCKS)
         return self.sync(conninfo=conninfo)
 
-    def join(self, conninfo: str, progress: Callable[[int, int], None] | None = None) -> SyncReport:
+    def join(self, conninfo: str) -> SyncReport:
         """Fill this new, empty library from the group on the server."""
         from .bibwrite import format_entry
 
@@ -2005,8 +1960,6 @@ class Group:
                 "INSERT OR IGNORE INTO paper_tags(paper_id, tag_id) VALUES (?, ?)",
                 [(pid, tag_ids[t.lower()]) for pid, e in tagged for t in e.tags],
             )
-            if tagged:
-                self.personal.after_change([pid for pid, _ in tagged], modified=False)
             for _, key, e, _ in rows:
                 if e.files:
                     self._put_files(ids[key.lower()], e.files, report.changes, False)
@@ -2018,16 +1971,24 @@ class Group:
             )
             by_uid = {uid: ids[key.lower()] for uid, key, _, _ in rows}
             stamp = now()
-            for uid, entry_uid, data, version in notes:
-                if entry_uid in by_uid:
-                    self.conn.execute(
-                        "INSERT INTO notes(paper_id, body, created, updated, uid, shared) "
-                        "VALUES (?, ?, ?, ?, ?, 1)",
-                        [by_uid[entry_uid], json.loads(data)["body"], stamp, stamp, uid],
-                    )
-                    self._set_base(uid, "note", version, data)
-            if notes:
-                self.personal.after_change(list(by_uid.values()), modified=False)
+            noted = [
+                (uid, by_uid[entry], data, v) for uid, entry, data, v in notes if entry in by_uid
+            ]
+            self.conn.executemany(
+                "INSERT INTO notes(paper_id, body, created, updated, uid, shared) "
+                "VALUES (?, ?, ?, ?, ?, 1)",
+                [(pid, json.loads(data)["body"], stamp, stamp, uid) for uid, pid, data, _ in noted],
+            )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO sync_base(uid, kind, version, data) "
+                "VALUES (?, 'note', ?, ?)",
+                [(uid, v, data) for uid, _, data, v in noted],
+            )
+            # The import indexed every paper; those given tags or notes just now again,
+            # once (their abstracts are as the import indexed them).
+            again = {pid for pid, _ in tagged} | {pid for _, pid, _, _ in noted}
+            if again:
+                self.personal.after_change(sorted(again), modified=False, abstract=False)
             self._set_base(BLOCKS, "blocks", int(blocks_version), blocks_doc)
             self._install_triggers()
             self.conn.execute("DELETE FROM sync_dirty")
@@ -2159,9 +2120,8 @@ def grant(conninfo: str, role: str, *, writer: bool) -> None:
             ("notes", "INSERT, UPDATE"),
             ("blocks", "UPDATE"),
             ("meta", "INSERT, UPDATE"),  # whether files are shared
+            ("files", "INSERT"),
         ]
-        if _value(server.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.files"]).fetchone()):
-            writes.append(("files", "INSERT"))
         template = "GRANT {} ON {}.{} TO {}" if writer else "REVOKE {} ON {}.{} FROM {}"
         for table, rights in writes:
             statement = sql.SQL(template).format(sql.SQL(rights), s, sql.Identifier(table), r)

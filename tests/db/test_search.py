@@ -135,17 +135,6 @@ def test_an_edited_abstract_is_found_by_its_new_words_only(zoo: Library) -> None
 
 #: What migrations 4 to 7 added, taken away again: a file as Citedesk 1-3 left it.
 SCHEMA_3_BLOCKS = """
-    DROP TRIGGER IF EXISTS sync_paper_in;
-    DROP TRIGGER IF EXISTS sync_paper_out;
-    DROP TRIGGER IF EXISTS sync_paper_edit;
-    DROP TRIGGER IF EXISTS sync_alias_in;
-    DROP TRIGGER IF EXISTS sync_alias_out;
-    DROP TRIGGER IF EXISTS sync_blocks_in;
-    DROP TRIGGER IF EXISTS sync_blocks_out;
-    DROP TRIGGER IF EXISTS sync_blocks_edit;
-    DROP TRIGGER IF EXISTS sync_note_in;
-    DROP TRIGGER IF EXISTS sync_note_out;
-    DROP TRIGGER IF EXISTS sync_note_edit;
     DROP TABLE sync_base;
     DROP TABLE sync_dirty;
     DROP TABLE sync_conflicts;

@@ -152,7 +152,7 @@ KILL_AFTER_COMMIT = """
     def die(*args):
         os.kill(os.getpid(), signal.SIGKILL)  # the server committed, we wrote nothing yet
 
-    group.Group._set_base = die
+    group.Group._record_push = die
     lib = Library.open(sys.argv[1])
     for pid in lib.paper_ids()[:20]:
         lib.update_fields(pid, {"note": "committed, not recorded"})
