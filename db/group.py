@@ -1930,9 +1930,7 @@ class Group:
         # One transaction: a group with a paper that cannot be read leaves this library
         # as it was.
         with self.store.write():
-            imported = (
-                self.imports.import_bibtex(text, f"group {shown(conninfo)}") if parts else None
-            )
+            imported = self.imports.import_text(text, f"group {shown(conninfo)}") if parts else None
             if imported is not None:
                 report.changes.merge(imported.changes)
             ids = {
