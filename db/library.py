@@ -445,6 +445,10 @@ class Library:
         files the server lacks; returns how many. Needs a writer's rights."""
         return self.group.share_files(on)
 
+    def group_seen(self) -> int:
+        """The group's last version this library has pulled (one settings read)."""
+        return self.group.seen()
+
     def group_status(self, *, ask_server: bool = True) -> GroupStatus:
         return self.group.status(ask_server=ask_server)
 

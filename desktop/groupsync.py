@@ -189,18 +189,25 @@ class _Worker:
         delay = RETRY_FIRST_S
         want_sync = True  # once at start
         last = IDLE
+
+        def back_off(kind: str | None = None, detail: str = "") -> None:
+            """Hang up, say so (``kind``), and wait longer each time before trying again."""
+            nonlocal listen, delay
+            if listen is not None:
+                listen.close()
+                listen = None
+            if kind is not None:
+                self._emit_state(library, kind, detail)
+            self._sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+
         try:
             while not self._stop.is_set():
                 if listen is None:
                     try:
                         listen = db.group_listen(self._url, timeout=CONNECT_TIMEOUT_S)
                     except (db.GroupError, psycopg.Error) as exc:
-                        if listen is not None:
-                            listen.close()
-                            listen = None
-                        self._emit_state(library, OFFLINE, str(exc))
-                        self._sleep(delay)
-                        delay = min(delay * 2, RETRY_MAX_S)
+                        back_off(OFFLINE, str(exc))
                         continue
                     want_sync = True  # announcements may have been missed meanwhile
                 if self._forced.is_set():
@@ -217,19 +224,13 @@ class _Worker:
                     want_sync = False
                     last = self._sync(library)
                     if last in (OFFLINE, PROBLEM):
-                        listen.close()
-                        listen = None
-                        self._sleep(delay)
-                        delay = min(delay * 2, RETRY_MAX_S)
+                        back_off()  # _sync has said why
                         continue
                     delay = RETRY_FIRST_S
                 try:
                     want_sync = self._wait(listen, library)
                 except psycopg.Error as exc:  # the server went away
-                    listen.close()
-                    listen = None
-                    self._emit_state(library, OFFLINE, f"lost the group server: {exc}")
-                    self._sleep(delay)
+                    back_off(OFFLINE, f"lost the group server: {exc}")
         finally:
             if listen is not None:
                 listen.close()
@@ -258,7 +259,7 @@ class _Worker:
         while not self._stop.is_set():
             # Announcements read along with an earlier reply wait in psycopg, not the socket.
             newest = max((int(n.payload or 0) for n in listen.notifies(timeout=0)), default=0)
-            if newest and newest > library.group_status(ask_server=False).seen:
+            if newest and newest > library.group_seen():
                 return True
             ready, _, _ = select.select([listen.fileno(), self._wake_r], [], [])
             if self._wake_r in ready:
@@ -291,7 +292,6 @@ class GroupSync(QObject):
         synced(object): a ``db.SyncReport`` (on the GUI thread).
         failed(str): a sync failed; the message is for people.
         state_changed(object): a :class:`SyncState` for the status bar.
-        conflicts_requested(): the person asked to see the conflicts.
     """
 
     synced = Signal(object)

@@ -301,7 +301,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ok = True
     with PgServer(temp_base_dir()) as pg, tempfile.TemporaryDirectory() as tmp:
-        pg.start()
         folder = Path(tmp)
         if args.only in (None, "join"):
             ok &= join_figure(pg, args.size, folder)
