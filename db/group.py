@@ -2067,32 +2067,33 @@ class Group:
             )
         ]
 
-    def resolve(self, conflict_id: int, keep: str) -> Changes:
-        """Settle a conflict: ``keep`` "mine" (this library's value goes to the group) or
-        "theirs" (the group's value comes here). Undoable."""
+    def resolve(self, conflict_ids: Iterable[int], keep: str) -> Changes:
+        """Settle conflicts in one write: ``keep`` "mine" (this library's value goes to the
+        group) or "theirs" (the group's value comes here). Undo brings them all back."""
         if keep not in ("mine", "theirs"):
             raise ValueError(keep)
+        changes = Changes(settings={"group_conflicts"})
         with self.store.write() as w:
-            row = self.conn.execute(
-                "SELECT c.uid, c.part, c.theirs, p.id FROM sync_conflicts c "
-                "LEFT JOIN papers p ON p.uid = c.uid WHERE c.id = ?",
-                [conflict_id],
-            ).fetchone()
-            if row is None:
-                raise LibraryError("that conflict was settled already")
-            uid, part, theirs, pid = row
-            w.capture("sync_conflicts", "id", [conflict_id])
-            self.conn.execute("DELETE FROM sync_conflicts WHERE id = ?", [conflict_id])
-            changes = Changes(settings={"group_conflicts"})
-            if pid is not None:
-                changes.papers.add(int(pid))
-                if keep == "theirs":
-                    here = self._entries([uid])[uid].entry
-                    wanted = with_parts(here, {part: json.loads(theirs)})
-                    self._put_entry(int(pid), uid, wanted, SyncReport(), changes, True)
-                    self._settle()
-                    changes.fields = True
-            self._mark_dirty(uid)
+            for conflict_id in dict.fromkeys(conflict_ids):
+                row = self.conn.execute(
+                    "SELECT c.uid, c.part, c.theirs, p.id FROM sync_conflicts c "
+                    "LEFT JOIN papers p ON p.uid = c.uid WHERE c.id = ?",
+                    [conflict_id],
+                ).fetchone()
+                if row is None:
+                    raise LibraryError("that conflict was settled already")
+                uid, part, theirs, pid = row
+                w.capture("sync_conflicts", "id", [conflict_id])
+                self.conn.execute("DELETE FROM sync_conflicts WHERE id = ?", [conflict_id])
+                if pid is not None:
+                    changes.papers.add(int(pid))
+                    if keep == "theirs":
+                        here = self._entries([uid])[uid].entry
+                        wanted = with_parts(here, {part: json.loads(theirs)})
+                        self._put_entry(int(pid), uid, wanted, SyncReport(), changes, True)
+                        changes.fields = True
+                self._mark_dirty(uid)
+            self._settle()
         return w.result(changes)
 
 

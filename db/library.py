@@ -458,7 +458,11 @@ class Library:
 
     def resolve_conflict(self, conflict_id: int, keep: str) -> Changes:
         """Keep "mine" or "theirs" for one conflict (undoable)."""
-        return self.group.resolve(conflict_id, keep)
+        return self.group.resolve([conflict_id], keep)
+
+    def resolve_conflicts(self, conflict_ids: Iterable[int], keep: str) -> Changes:
+        """Keep "mine" or "theirs" for several conflicts in one write (one undo)."""
+        return self.group.resolve(conflict_ids, keep)
 
     def set_note_shared(self, note_id: int, shared: bool) -> Changes:
         """Share a note with the group, or make it personal again (undoable)."""

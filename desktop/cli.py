@@ -1813,9 +1813,7 @@ def _group_resolve(lib: Library, args: argparse.Namespace) -> int:
         )
     chosen = list(conflicts.values()) if args.all is not None else [conflicts[args.id]]
     keep = args.all or args.keep
-    with lib.transaction():  # every one or none
-        for c in chosen:
-            lib.resolve_conflict(c.id, keep)
+    lib.resolve_conflicts([c.id for c in chosen], keep)  # every one or none
     for c in chosen:
         print(f"kept {keep} for {c.label} of {c.key or '(deleted here)'}", file=sys.stderr)
     if chosen:

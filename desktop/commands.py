@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -535,17 +534,7 @@ class ResolveConflictsCommand(LibraryCommand):
         super().__init__(library, events, f"Keep {side} ({_plural(n, 'conflict')})")
 
     def _apply(self) -> db.Changes:
-        total = db.Changes()
-        last: db.Changes | None = None
-        with self.library.transaction():
-            for conflict_id in self.conflict_ids:
-                last = self.library.resolve_conflict(conflict_id, self.keep)
-                total.merge(last)
-        if last is not None and last.undo is not None:
-            # Writes in one transaction share one undo log: the last write's undo holds
-            # every row image; what undoing changes is the inverse of all of them.
-            total.undo = replace(last.undo, changes=total.inverse())
-        return total
+        return self.library.resolve_conflicts(self.conflict_ids, self.keep)
 
 
 # -- papers -----------------------------------------------------------------------------------

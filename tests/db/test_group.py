@@ -527,3 +527,19 @@ def test_a_conflict_stays_when_the_group_changes_something_else(members) -> None
     ann.group_sync()
     assert fields(ann, key)["volume"] == fields(ben, key)["volume"] == "{B}"
     assert fields(ben, key)["pages"] == "{9--10}"
+
+
+def test_several_conflicts_settle_in_one_write_and_one_undo(members) -> None:
+    ann, ben = members
+    key = ann.paper(ann.paper_ids()[10]).key
+    ann.update_fields(ann.require_key(key), {"volume": "A", "number": "1"})
+    ben.update_fields(ben.require_key(key), {"volume": "B", "number": "2"})
+    ann.group_sync()
+    assert ben.group_sync().conflicts == 2
+    changes = ben.resolve_conflicts([c.id for c in ben.group_conflicts()], "theirs")
+    assert not ben.group_conflicts()
+    assert (fields(ben, key)["volume"], fields(ben, key)["number"]) == ("{A}", "{1}")
+    assert changes.undo is not None
+    ben.undo(changes.undo)
+    assert len(ben.group_conflicts()) == 2
+    assert (fields(ben, key)["volume"], fields(ben, key)["number"]) == ("{B}", "{2}")
