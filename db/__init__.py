@@ -38,7 +38,13 @@ from .export import DIALECTS, ExportProfile, parse_exclude, read_aux
 from .fulltext import FulltextHit, FulltextReport, FulltextStatus
 from .fulltext import paper_fields as read_pdf_paper
 from .group import Conflict as GroupConflict
-from .group import GroupError, GroupStatus, ReadOnlyMemberError, SyncReport
+from .group import (
+    GroupError,
+    GroupStatus,
+    GroupUnreachableError,
+    ReadOnlyMemberError,
+    SyncReport,
+)
 from .group import grant as group_grant
 from .group import listen as group_listen
 from .group import shown as shown_server
@@ -88,6 +94,7 @@ __all__ = [
     "GroupConflict",
     "GroupError",
     "GroupStatus",
+    "GroupUnreachableError",
     "ReadOnlyMemberError",
     "SyncReport",
     "EXPORT_ORDERS",

@@ -221,6 +221,10 @@ class ReadOnlyMemberError(GroupError):
     """The server refused a push: this member may read the group but not write to it."""
 
 
+class GroupUnreachableError(GroupError):
+    """The server could not be reached (down, offline, refused the login)."""
+
+
 # -- what is shared of a paper ------------------------------------------------------------------
 
 
@@ -386,6 +390,11 @@ class Conflict:
         """The part as people name it: "title", "citation key", "entry type"."""
         return part_label(self.part)
 
+    @property
+    def paper(self) -> str:
+        """The paper as people name it: its key here."""
+        return self.key or "(deleted here)"
+
 
 def part_label(part: str) -> str:
     if part.startswith("field:"):
@@ -535,7 +544,7 @@ def connect(conninfo: str, *, autocommit: bool = False, timeout: float = 10) -> 
             application_name="citedesk",
         )
     except psycopg.Error as exc:
-        raise GroupError(
+        raise GroupUnreachableError(
             f"cannot reach the group server {shown(conninfo)}: {_first_line(exc)}"
         ) from None
 

@@ -1788,7 +1788,7 @@ def _group_conflicts(lib: Library, args: argparse.Namespace) -> int:
         print(json.dumps(listed, ensure_ascii=False, indent=1))
         return 0
     for c in conflicts:
-        print(f"{c.id}\t{c.key or '(deleted here)'}\t{c.label}")
+        print(f"{c.id}\t{c.paper}\t{c.label}")
         print(f"  base:   {_shown_value(c.base)}")
         print(f"  mine:   {_shown_value(c.mine)}")
         print(f"  theirs: {_shown_value(c.theirs)}")
@@ -1815,7 +1815,7 @@ def _group_resolve(lib: Library, args: argparse.Namespace) -> int:
     keep = args.all or args.keep
     lib.resolve_conflicts([c.id for c in chosen], keep)  # every one or none
     for c in chosen:
-        print(f"kept {keep} for {c.label} of {c.key or '(deleted here)'}", file=sys.stderr)
+        print(f"kept {keep} for {c.label} of {c.paper}", file=sys.stderr)
     if chosen:
         print("'citedesk group sync' sends the choices to the group", file=sys.stderr)
     else:

@@ -82,7 +82,7 @@ class ConflictModel(QAbstractTableModel):
             return None
         c = self.conflicts[index.row()]
         column = index.column()
-        values = (c.key or "(deleted here)", c.label, c.mine, c.theirs, c.base)
+        values = (c.paper, c.label, c.mine, c.theirs, c.base)
         if role == Qt.ItemDataRole.DisplayRole:
             return values[column] if column < 2 else readable(values[column])
         if role == Qt.ItemDataRole.ToolTipRole and column >= 2:

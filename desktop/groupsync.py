@@ -240,7 +240,7 @@ class _Worker:
         try:
             report = library.group_sync()
         except db.GroupError as exc:
-            kind = OFFLINE if "cannot reach" in str(exc) else PROBLEM
+            kind = OFFLINE if isinstance(exc, db.GroupUnreachableError) else PROBLEM
             self._say(self._owner.failed, str(exc))
             self._emit_state(library, kind, str(exc))
             return kind
