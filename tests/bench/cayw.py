@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -215,20 +216,26 @@ def picker_search_figure(large: Path, tmp: Path, settings: object) -> bool:
     )
 
 
-def bibliography_figure(tmp: Path) -> bool:
-    from citedesk import db
-    from citedesk.db import csl
-
-    library = db.Library.open(tmp / "refs.sqlite")
-    items = library.csl_items()
+def distinct_papers(seeds: list[dict[str, Any]], n: int = 1000) -> list[dict[str, Any]]:
+    """``n`` distinct papers made from the seeded ones (own keys, own author names), for
+    the bibliography figure and tests/bench/csl_golden.py."""
     many = []
-    for i in range(1000):
-        item = dict(items[i % len(items)])
+    for i in range(n):
+        item = dict(seeds[i % len(seeds)])
         item["id"] = item["citation-key"] = f"k{i}"
         item["author"] = [
             dict(a, family=f"{a.get('family', 'X')}{i}") for a in item.get("author", [])
         ]
         many.append(item)
+    return many
+
+
+def bibliography_figure(tmp: Path) -> bool:
+    from citedesk import db
+    from citedesk.db import csl
+
+    library = db.Library.open(tmp / "refs.sqlite")
+    many = distinct_papers(library.csl_items())
     library.close()
     csl.bibliography(many[:2], "apa")  # the style read once, as the window has it
     started = time.perf_counter()

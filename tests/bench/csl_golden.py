@@ -24,6 +24,8 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.bench.cayw import distinct_papers  # noqa: E402
+
 BIBDATA = Path(__file__).resolve().parents[3] / "shared" / "bibdata"
 DEFAULT_BASELINE = Path(tempfile.gettempdir()) / "citedesk-csl-golden" / "baseline.txt"
 #: Corpus files and how many of their entries to take (in the library's order).
@@ -42,19 +44,6 @@ def seeded(tmp: Path) -> list[dict[str, Any]]:
     items = library.csl_items()
     library.close()
     return items
-
-
-def bench_papers(seeds: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The 1,000 distinct papers of tests/bench/cayw.py's bibliography figure."""
-    many = []
-    for i in range(1000):
-        item = dict(seeds[i % len(seeds)])
-        item["id"] = item["citation-key"] = f"k{i}"
-        item["author"] = [
-            dict(a, family=f"{a.get('family', 'X')}{i}") for a in item.get("author", [])
-        ]
-        many.append(item)
-    return many
 
 
 def corpus(tmp: Path) -> list[dict[str, Any]]:
@@ -110,7 +99,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="citedesk-csl-golden-") as tmp_name:
         tmp = Path(tmp_name)
         seeds = seeded(tmp)
-        sets = {"seeded": seeds, "bench": bench_papers(seeds), "corpus": corpus(tmp)}
+        sets = {"seeded": seeds, "bench": distinct_papers(seeds), "corpus": corpus(tmp)}
         print({k: len(v) for k, v in sets.items()}, file=sys.stderr)
         started = time.perf_counter()
         text = "\n".join(renders(sets, args.only)) + "\n"
